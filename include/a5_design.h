@@ -1,0 +1,21 @@
+/* Experiment designs: points in the unit hypercube, later scaled to ranges.
+ *
+ * LHS draws from its own Philox stream, (seed, 0xFFFFFFFF, 0), which no replicate
+ * uses (point indices stop well below it), so the design depends on the scenario
+ * seed alone. Sobol points are GSL's gsl_qrng_sobol sequence. */
+#ifndef A5_DESIGN_H
+#define A5_DESIGN_H
+
+#include <stdint.h>
+
+#define A5_DESIGN_SOBOL_MAX_DIM 40 /* gsl_qrng_sobol's limit */
+
+/* Fill u (n x k, row-major) with a Latin hypercube sample: in every dimension each
+ * of the n strata [j/n, (j+1)/n) holds exactly one point. Returns 0 or A5_ENOMEM. */
+int a5_design_lhs(long n, int k, uint64_t seed, double *u);
+
+/* Fill u (n x k) with the first n points of GSL's Sobol sequence (k <= 40).
+ * Returns 0, A5_ENOMEM, or A5_ELIMIT when k is too large. */
+int a5_design_sobol(long n, int k, double *u);
+
+#endif

@@ -1,0 +1,63 @@
+/* The reference model of ../shared/MODEL.md: one step, and one whole replicate.
+ *
+ * State and parameters of a replicate live in one parameter vector x (a5_param.h);
+ * the step updates x in place. a5_model_step and a5_model_run are pure functions of
+ * (model, x, random stream): they do no I/O, no allocation and touch no globals;
+ * scratch space comes from a per-thread a5_work allocated once. */
+#ifndef A5_MODEL_H
+#define A5_MODEL_H
+
+#include "a5_rng.h"
+#include "a5_scenario.h"
+
+#include <stdint.h>
+
+enum { A5_OPEN = 0, A5_RESTRICT = 1, A5_BAN = 2 };
+
+typedef struct a5_model a5_model;
+typedef struct a5_work a5_work;
+
+/* Per-replicate records for a block of replicates. Step arrays are
+ * [replicate][step][nation] (row t holds X(t+1)); the others [replicate][nation].
+ * Step arrays may be NULL except policy and h (aggregates need them). */
+typedef struct {
+    int8_t *policy;
+    float *h, *P;
+    int16_t *first_ban;
+    int8_t *final_policy;
+    float *cum_cost, *cum_risk;
+} a5_records;
+
+/* Build the model for a loaded scenario (which must outlive it); NULL if out of memory. */
+a5_model *a5_model_alloc(const a5_scenario *s);
+void a5_model_free(a5_model *m);
+/* Scratch space for one thread; NULL if out of memory. */
+a5_work *a5_model_work_alloc(const a5_model *m);
+void a5_model_work_free(a5_work *w);
+/* The parameter vector inside w (nslots doubles) that a5_model_run works on. */
+double *a5_model_work_x(a5_work *w);
+
+/* Fill x with design point p's parameters and replicate r's uncertain draws, taken
+ * from stream (seed, p, r) which is left positioned for the steps. */
+void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *rs);
+
+/* Per-step terms every nation's decision shares (price advantage, retaliation,
+ * natural shares, peer sums), computed into w from state x. */
+void a5_model_prepare(const a5_model *m, const double *x, a5_work *w);
+/* U_i(k) for k = open, restrict, ban from the terms a5_model_prepare left in w. */
+void a5_model_utility(const a5_model *m, const double *x, const a5_work *w, int i, double U[3]);
+/* Probability of each option under softmax(lambda * U), computed stably. */
+void a5_model_choice_probs(double lambda, const double U[3], double p[3]);
+
+/* Apply step t's events to x, drawing hazards from rs. */
+void a5_model_events(const a5_model *m, double *x, int t, a5_rng_state *rs);
+
+/* One step t: events, then decisions and updates, in place on x. Adds each nation's
+ * C_i and S_i at its new policy to cost[i] and risk[i]. */
+void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
+                   double *cost, double *risk);
+
+/* Run replicate r of point p into slot j of rec. */
+void a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec, long j);
+
+#endif

@@ -1,0 +1,116 @@
+/* Scenario files: load, validate and describe.
+ *
+ * a5_scenario_load reads a YAML file, applies --set overrides to its tree, checks
+ * every key and value against the parameter table (a5_param.h) and resolves every
+ * path, reporting all problems found as FILE:LINE:COL diagnostics. On success it
+ * returns an immutable scenario: read its fields, never write them. */
+#ifndef A5_SCENARIO_H
+#define A5_SCENARIO_H
+
+#include "a5_error.h"
+#include "a5_param.h"
+#include "a5_rng.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Hard limits checked before anything is allocated from them. */
+#define A5_MAX_NATIONS 100000
+#define A5_MAX_CELLS 10000000L /* steps x nations in one replicate */
+#define A5_MAX_POINTS 1000000L
+#define A5_MAX_BLOCS 1000
+#define A5_MAX_VENDORS 1000
+
+/* A resolved path: the parameter it names and the vector slots it covers. */
+typedef struct {
+    char *path;
+    const a5_param *param;
+    size_t nslots;
+    size_t *slots;
+} a5_target;
+
+typedef struct {
+    a5_target target;
+    a5_dist dist;
+} a5_uncertain;
+
+enum { A5_OP_SET, A5_OP_ADD };
+
+typedef struct {
+    a5_target target;
+    int op;
+    double value;
+} a5_event_op;
+
+typedef struct {
+    int at;        /* step the event applies at, or -1 for a hazard event */
+    double hazard; /* chance per step (hazard events) */
+    size_t nops;
+    a5_event_op *ops;
+} a5_event;
+
+enum { A5_DESIGN_NONE, A5_DESIGN_GRID, A5_DESIGN_LHS, A5_DESIGN_SOBOL };
+
+typedef struct {
+    char *file;
+    char *name, *description;
+    char start[16]; /* label of step 0, e.g. 2019Q1 */
+    int start_year, start_quarter;
+    int steps;
+    long replicates;
+    uint64_t seed;
+    int store_full; /* 1: full, 0: summary */
+
+    int n; /* nations */
+    char **codes, **names;
+    int nblocs;
+    char **bloc_names;
+    int *bloc_off, *bloc_idx; /* nation i's blocs: bloc_idx[bloc_off[i] .. bloc_off[i+1]) */
+
+    unsigned char *pressure_default; /* 1: P_i(0) not given, so it follows us.pressure */
+
+    int nvendors;
+    char **vendor_names;
+    unsigned char *vendor_high_risk;
+
+    size_t nslots;
+    double *base; /* parameter vector before design points and draws */
+
+    size_t nuncertain;
+    a5_uncertain *uncertain;
+    size_t nevents;
+    a5_event *events;
+
+    int design;    /* A5_DESIGN_* */
+    long design_n; /* `points` requested (lhs, sobol) */
+    size_t nvaried;
+    a5_target *varied; /* one per swept/designed path, in file order */
+    long npoints;      /* >= 1; 1 when nothing varies */
+    double *points;    /* npoints x nvaried values, row-major */
+
+    char *text; /* the resolved scenario (after --set) as YAML */
+} a5_scenario;
+
+/* Load `path`, applying `nsets` overrides "PATH=VALUE" in order. On success stores
+ * the scenario in *out and returns 0. Returns A5_ESCENARIO with every problem in
+ * `d`, A5_EIO if the file cannot be read (message in d too), or A5_ENOMEM. */
+int a5_scenario_load(const char *path, const char *const *sets, int nsets, a5_diag *d,
+                     a5_scenario **out);
+/* The same from text in memory; `name` is used in diagnostics. */
+int a5_scenario_parse(const char *text, size_t len, const char *name, const char *const *sets,
+                      int nsets, a5_diag *d, a5_scenario **out);
+void a5_scenario_free(a5_scenario *s); /* accepts NULL */
+
+/* Write the base, then point p's design values, into vector x (nslots doubles). */
+void a5_scenario_point_params(const a5_scenario *s, long p, double *x);
+
+/* Label of step t ("2019Q3" style) into buf. */
+void a5_scenario_date(const a5_scenario *s, int t, char *buf, size_t len);
+
+/* Bytes the results file will need (uncompressed upper bound). */
+double a5_scenario_output_bytes(const a5_scenario *s);
+
+/* One-screen summary for `allied5g validate`. */
+void a5_scenario_summary(const a5_scenario *s, FILE *out);
+
+#endif

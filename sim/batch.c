@@ -1,0 +1,252 @@
+/* Monte Carlo batch driver and per-point aggregates. See a5_batch.h.
+ *
+ * Quantiles of the high-risk share come from a per-cell histogram over [0, 1]
+ * that also keeps the smallest and largest value seen in each bin. An order
+ * statistic is located exactly by the bin counts and estimated by interpolating
+ * between that bin's extremes, so its error is at most the spread of values in
+ * that bin (0 when they are all equal) and never more than the bin width. The
+ * largest such spread over all reported quantiles is returned as a bound. */
+#include "a5_batch.h"
+
+#include "a5_model.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AGG_BUDGET (32L << 20) /* bytes of histogram per point */
+#define CHUNK_BYTES (256L << 10)
+
+static const double quantile_levels[3] = {0.05, 0.5, 0.95};
+
+typedef struct {
+    size_t cells;
+    int bins;
+    uint32_t *count; /* cells x 3 policy counts */
+    double *hsum;    /* cells */
+    uint32_t *bin;   /* cells x bins */
+    float *lo, *hi;  /* cells x bins: extremes seen in each bin */
+} aggregate;
+
+long a5_batch_chunk_reps(const a5_scenario *s)
+{
+    long per = (long)s->steps * s->n * 4;
+    long r = CHUNK_BYTES / per;
+    if (r < 1)
+        r = 1;
+    if (r > s->replicates)
+        r = s->replicates;
+    return r;
+}
+
+static int agg_alloc(aggregate *a, size_t cells)
+{
+    memset(a, 0, sizeof *a);
+    a->cells = cells;
+    long b = AGG_BUDGET / (long)(cells * 12);
+    int bins = 16;
+    while (bins * 2 <= b && bins < 2048)
+        bins *= 2;
+    a->bins = bins;
+    a->count = malloc(cells * 3 * sizeof *a->count);
+    a->hsum = malloc(cells * sizeof *a->hsum);
+    a->bin = malloc(cells * (size_t)bins * sizeof *a->bin);
+    a->lo = malloc(cells * (size_t)bins * sizeof *a->lo);
+    a->hi = malloc(cells * (size_t)bins * sizeof *a->hi);
+    return a->count && a->hsum && a->bin && a->lo && a->hi ? 0 : A5_ENOMEM;
+}
+
+static void agg_reset(aggregate *a)
+{
+    memset(a->count, 0, a->cells * 3 * sizeof *a->count);
+    memset(a->hsum, 0, a->cells * sizeof *a->hsum);
+    memset(a->bin, 0, a->cells * (size_t)a->bins * sizeof *a->bin);
+}
+
+static void agg_free(aggregate *a)
+{
+    free(a->count);
+    free(a->hsum);
+    free(a->bin);
+    free(a->lo);
+    free(a->hi);
+}
+
+/* Fold replicates 0..nr-1 of rec into cell c, in replicate order. */
+static void agg_cell(aggregate *a, const a5_records *rec, long nr, size_t c)
+{
+    const size_t cells = a->cells, B = (size_t)a->bins;
+    uint32_t *cnt = a->count + 3 * c, *bin = a->bin + B * c;
+    float *lo = a->lo + B * c, *hi = a->hi + B * c;
+    double sum = a->hsum[c];
+    for (long j = 0; j < nr; j++) {
+        size_t idx = (size_t)j * cells + c;
+        cnt[rec->policy[idx]]++;
+        float v = rec->h[idx];
+        sum += v;
+        size_t b = (size_t)(v * (float)B);
+        if (b >= B)
+            b = B - 1;
+        if (bin[b]++ == 0)
+            lo[b] = hi[b] = v;
+        else {
+            lo[b] = v < lo[b] ? v : lo[b];
+            hi[b] = v > hi[b] ? v : hi[b];
+        }
+    }
+    a->hsum[c] = sum;
+}
+
+/* Estimate of order statistic k (0-based) of cell c; *spread gets the bin's spread. */
+static double order_stat(const aggregate *a, size_t c, uint64_t k, double *spread)
+{
+    const size_t B = (size_t)a->bins;
+    const uint32_t *bin = a->bin + B * c;
+    uint64_t before = 0;
+    for (size_t b = 0; b < B; b++) {
+        if (before + bin[b] > k) {
+            double lo = a->lo[B * c + b], hi = a->hi[B * c + b];
+            uint32_t n = bin[b];
+            *spread = hi - lo;
+            return n == 1 ? lo : lo + (hi - lo) * (double)(k - before) / (double)(n - 1);
+        }
+        before += bin[b];
+    }
+    *spread = 0;
+    return NAN;
+}
+
+static double agg_finish(const aggregate *a, long R, float *share, float *mean, float *quant)
+{
+    double worst = 0;
+    for (size_t c = 0; c < a->cells; c++) {
+        for (int k = 0; k < 3; k++)
+            share[3 * c + k] = (float)((double)a->count[3 * c + k] / (double)R);
+        mean[c] = (float)(a->hsum[c] / (double)R);
+        for (int q = 0; q < 3; q++) {
+            /* numpy's default ("linear"): position q (R - 1) between order statistics. */
+            double pos = quantile_levels[q] * (double)(R - 1);
+            uint64_t k0 = (uint64_t)floor(pos);
+            uint64_t k1 = k0 + 1 < (uint64_t)R ? k0 + 1 : k0;
+            double s0, s1, v0 = order_stat(a, c, k0, &s0), v1 = order_stat(a, c, k1, &s1);
+            quant[3 * c + q] = (float)(v0 + (pos - (double)k0) * (v1 - v0));
+            worst = fmax(worst, fmax(s0, s1));
+        }
+    }
+    return worst;
+}
+
+typedef struct {
+    a5_records rec;
+    long cap;
+} block_buf;
+
+static void block_free(block_buf *b)
+{
+    free(b->rec.policy);
+    free(b->rec.h);
+    free(b->rec.P);
+    free(b->rec.first_ban);
+    free(b->rec.final_policy);
+    free(b->rec.cum_cost);
+    free(b->rec.cum_risk);
+}
+
+static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
+{
+    memset(b, 0, sizeof *b);
+    size_t cells = (size_t)reps * (size_t)s->steps * (size_t)s->n, nn = (size_t)reps * (size_t)s->n;
+    b->cap = reps;
+    b->rec.policy = malloc(cells);
+    b->rec.h = malloc(cells * sizeof(float));
+    b->rec.P = s->store_full ? malloc(cells * sizeof(float)) : NULL;
+    b->rec.first_ban = malloc(nn * sizeof(int16_t));
+    b->rec.final_policy = malloc(nn);
+    b->rec.cum_cost = malloc(nn * sizeof(float));
+    b->rec.cum_risk = malloc(nn * sizeof(float));
+    if (!b->rec.policy || !b->rec.h || (s->store_full && !b->rec.P) || !b->rec.first_ban ||
+        !b->rec.final_policy || !b->rec.cum_cost || !b->rec.cum_risk) {
+        block_free(b);
+        memset(b, 0, sizeof *b);
+        return A5_ENOMEM;
+    }
+    return 0;
+}
+
+int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o, a5_batch_stats *st)
+{
+    int threads = o && o->threads > 0 ? o->threads : omp_get_max_threads();
+    long chunk = a5_batch_chunk_reps(s);
+    /* A block holds whole chunks and enough replicates to keep every thread busy. */
+    long want = 8L * threads, block = chunk * ((want + chunk - 1) / chunk);
+    if (block > s->replicates)
+        block = s->replicates;
+    size_t cells = (size_t)s->steps * (size_t)s->n;
+    int rc = 0;
+    a5_model *m = a5_model_alloc(s);
+    a5_work **works = calloc((size_t)threads, sizeof *works);
+    aggregate agg;
+    block_buf buf;
+    float *share = malloc(cells * 3 * sizeof *share), *mean = malloc(cells * sizeof *mean),
+          *quant = malloc(cells * 3 * sizeof *quant);
+    int ok_agg = agg_alloc(&agg, cells) == 0, ok_buf = block_alloc(&buf, block, s) == 0;
+    if (!m || !works || !share || !mean || !quant || !ok_agg || !ok_buf) {
+        rc = A5_ENOMEM;
+        goto done;
+    }
+    for (int t = 0; t < threads; t++)
+        if (!(works[t] = a5_model_work_alloc(m))) {
+            rc = A5_ENOMEM;
+            goto done;
+        }
+    double total = (double)s->npoints * (double)s->replicates, done = 0, worst = 0;
+    for (long p = 0; p < s->npoints && !rc; p++) {
+        agg_reset(&agg);
+        for (long r0 = 0; r0 < s->replicates && !rc; r0 += block) {
+            long nr = s->replicates - r0 < block ? s->replicates - r0 : block;
+#pragma omp parallel num_threads(threads)
+            {
+                /* The thread number only picks scratch memory, never a random stream. */
+                a5_work *w = works[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 1)
+                for (long j = 0; j < nr; j++)
+                    a5_model_run(m, p, r0 + j, w, &buf.rec, j);
+#pragma omp for schedule(static)
+                for (size_t c = 0; c < cells; c++)
+                    agg_cell(&agg, &buf.rec, nr, c);
+            }
+            rc = a5_output_write_block(out, p, r0, nr, &buf.rec);
+            done += (double)nr;
+            if (o && o->progress)
+                o->progress(o->ctx, done, total);
+        }
+        if (rc)
+            break;
+        worst = fmax(worst, agg_finish(&agg, s->replicates, share, mean, quant));
+        if (p == 0 && st && st->final_share) {
+            size_t last = (size_t)(s->steps - 1) * (size_t)s->n;
+            memcpy(st->final_share, share + 3 * last, (size_t)s->n * 3 * sizeof *share);
+            memcpy(st->final_mean, mean + last, (size_t)s->n * sizeof *mean);
+        }
+        rc = a5_output_write_point(out, p, share, mean, quant);
+    }
+    if (st) {
+        st->quantile_error = worst;
+        st->quantile_bins = agg.bins;
+        st->runs = done;
+    }
+done:
+    if (works)
+        for (int t = 0; t < threads; t++)
+            a5_model_work_free(works[t]);
+    free(works);
+    a5_model_free(m);
+    agg_free(&agg);
+    block_free(&buf);
+    free(share);
+    free(mean);
+    free(quant);
+    return rc;
+}

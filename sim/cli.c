@@ -1,0 +1,353 @@
+/* Command-line front end: argument parsing, progress line, run summary. The only
+ * module that prints to the terminal; only main's return value ends the process. */
+#include "a5_cli.h"
+
+#include "a5_batch.h"
+#include "a5_error.h"
+#include "a5_output.h"
+#include "a5_param.h"
+#include "a5_scenario.h"
+
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef A5_VERSION
+#define A5_VERSION "0.0.0"
+#endif
+#ifndef A5_GIT_REVISION
+#define A5_GIT_REVISION "unknown"
+#endif
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+static const char usage[] =
+    "usage: allied5g run SCENARIO.yaml -o OUT.h5 [--seed N] [--replicates N] [--threads N]\n"
+    "                    [--set PATH=VALUE]... [--store full|summary] [--force] [--quiet]\n"
+    "       allied5g validate SCENARIO.yaml [--set PATH=VALUE]...\n"
+    "       allied5g info OUT.h5\n"
+    "       allied5g reference            # print the scenario reference (Markdown)\n"
+    "       allied5g --version\n";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct {
+    const char *scenario, *out;
+    const char **sets;
+    int nsets;
+    int threads, force, quiet;
+    char *owned[3]; /* --seed/--replicates/--store turned into --set strings */
+} args;
+
+static int parse_whole(const char *opt, const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi) {
+        fprintf(stderr, "allied5g: %s expects a whole number in [%ld, %ld], got '%s'\n", opt, lo,
+                hi, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* Parse options after the command word. Returns 0 or -1 (message printed). */
+static int parse_args(int argc, char **argv, int want_out, args *a)
+{
+    memset(a, 0, sizeof a[0]);
+    a->sets = calloc((size_t)argc + 3, sizeof *a->sets);
+    if (!a->sets)
+        return -1;
+    const char *seed = NULL, *reps = NULL, *store = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VAL                                                                                   \
+    do {                                                                                           \
+        if (!val) {                                                                                \
+            fprintf(stderr, "allied5g: %s needs a value\n", s);                                    \
+            return -1;                                                                             \
+        }                                                                                          \
+        i++;                                                                                       \
+    } while (0)
+        if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
+            NEED_VAL;
+            a->out = val;
+        } else if (!strcmp(s, "--set")) {
+            NEED_VAL;
+            a->sets[a->nsets++] = val;
+        } else if (!strncmp(s, "--set=", 6)) {
+            a->sets[a->nsets++] = s + 6;
+        } else if (!strcmp(s, "--seed")) {
+            NEED_VAL;
+            seed = val;
+        } else if (!strcmp(s, "--replicates")) {
+            NEED_VAL;
+            reps = val;
+        } else if (!strcmp(s, "--store")) {
+            NEED_VAL;
+            store = val;
+        } else if (!strcmp(s, "--threads")) {
+            NEED_VAL;
+            long t;
+            if (parse_whole("--threads", val, 1, 1024, &t))
+                return -1;
+            a->threads = (int)t;
+        } else if (!strcmp(s, "--force")) {
+            a->force = 1;
+        } else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
+            a->quiet = 1;
+        } else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "allied5g: unknown option '%s'\n%s", s, usage);
+            return -1;
+        } else if (!a->scenario) {
+            a->scenario = s;
+        } else {
+            fprintf(stderr, "allied5g: unexpected argument '%s'\n%s", s, usage);
+            return -1;
+        }
+    }
+#undef NEED_VAL
+    if (!a->scenario) {
+        fprintf(stderr, "allied5g: no scenario file given\n%s", usage);
+        return -1;
+    }
+    if (want_out && !a->out) {
+        fprintf(stderr, "allied5g: run needs -o OUT.h5\n%s", usage);
+        return -1;
+    }
+    long x;
+    if (seed && parse_whole("--seed", seed, 0, 9007199254740991L, &x))
+        return -1;
+    if (reps && parse_whole("--replicates", reps, 1, 1000000000L, &x))
+        return -1;
+    if (store && strcmp(store, "full") && strcmp(store, "summary")) {
+        fprintf(stderr, "allied5g: --store expects full or summary, got '%s'\n", store);
+        return -1;
+    }
+    const char *pairs[3][2] = {{"seed", seed}, {"replicates", reps}, {"output.store", store}};
+    for (int k = 0; k < 3; k++)
+        if (pairs[k][1]) {
+            size_t n = strlen(pairs[k][0]) + strlen(pairs[k][1]) + 2;
+            a->owned[k] = malloc(n);
+            if (!a->owned[k])
+                return -1;
+            snprintf(a->owned[k], n, "%s=%s", pairs[k][0], pairs[k][1]);
+            a->sets[a->nsets++] = a->owned[k];
+        }
+    return 0;
+}
+
+static void args_free(args *a)
+{
+    free(a->sets);
+    for (int k = 0; k < 3; k++)
+        free(a->owned[k]);
+}
+
+static int load(const args *a, a5_scenario **s)
+{
+    a5_diag d = {0};
+    int rc = a5_scenario_load(a->scenario, a->sets, a->nsets, &d, s);
+    a5_diag_print(&d, stderr);
+    if (rc && a5_diag_count(&d))
+        fprintf(stderr, "allied5g: %zu error%s in %s; nothing was run\n", a5_diag_count(&d),
+                a5_diag_count(&d) == 1 ? "" : "s", a->scenario);
+    a5_diag_free(&d);
+    if (rc == A5_ENOMEM) {
+        fprintf(stderr, "allied5g: out of memory while loading %s\n", a->scenario);
+        return EXIT_RUNTIME;
+    }
+    return rc ? EXIT_USAGE : 0;
+}
+
+typedef struct {
+    double t0, last;
+    int tty;
+} progress_state;
+
+static void progress(void *ctx, double done, double total)
+{
+    progress_state *p = ctx;
+    double t = now();
+    if (!p->tty || (t - p->last < 0.2 && done < total))
+        return;
+    p->last = t;
+    double rate = done / (t - p->t0 + 1e-9), eta = rate > 0 ? (total - done) / rate : 0;
+    fprintf(stderr, "\r%5.1f%%  %.0f/%.0f runs  %.0f runs/s  ETA %d:%02d   ", 100 * done / total,
+            done, total, rate, (int)(eta / 60), (int)eta % 60);
+    if (done >= total)
+        fprintf(stderr, "\n");
+    fflush(stderr);
+}
+
+static char *join_argv(int argc, char **argv)
+{
+    size_t n = 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) * 4 + 3;
+    char *s = malloc(n), *p = s;
+    if (!s)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        int quote = strpbrk(argv[i], " \t'\"*?$") != NULL;
+        if (i)
+            *p++ = ' ';
+        if (quote)
+            *p++ = '\'';
+        for (const char *c = argv[i]; *c; c++) {
+            if (quote && *c == '\'') {
+                memcpy(p, "'\\''", 4);
+                p += 4;
+            } else
+                *p++ = *c;
+        }
+        if (quote)
+            *p++ = '\'';
+    }
+    *p = 0;
+    return s;
+}
+
+static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
+{
+    args a;
+    if (parse_args(argc, argv, 1, &a)) {
+        args_free(&a);
+        return EXIT_USAGE;
+    }
+    a5_scenario *s = NULL;
+    int rc = load(&a, &s);
+    if (rc) {
+        args_free(&a);
+        return rc;
+    }
+    char err[512] = "";
+    char *cmdline = join_argv(full_argc, full_argv);
+    int threads = a.threads > 0 ? a.threads : omp_get_max_threads();
+    a5_output_meta meta = {cmdline, threads, a5_batch_chunk_reps(s), a.force};
+    a5_output *out = NULL;
+    float *fs = malloc((size_t)s->n * 3 * sizeof *fs), *fm = malloc((size_t)s->n * sizeof *fm);
+    int orc = fs && fm ? a5_output_create(a.out, s, &meta, &out, err, sizeof err) : A5_ENOMEM;
+    if (orc) {
+        fprintf(stderr, "allied5g: %s\n", err[0] ? err : a5_strerror(orc));
+        rc = orc == A5_EEXIST ? EXIT_USAGE : EXIT_RUNTIME;
+        goto done;
+    }
+    progress_state ps = {now(), 0, !a.quiet && isatty(2)};
+    a5_batch_opts bo = {threads, progress, &ps};
+    a5_batch_stats st = {0};
+    st.final_share = fs;
+    st.final_mean = fm;
+    double t0 = now();
+    int brc = a5_batch_run(s, out, &bo, &st);
+    double secs = now() - t0;
+    if (brc) {
+        a5_output_abort(out);
+        fprintf(stderr, "allied5g: run failed: %s; no results written\n", a5_strerror(brc));
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    orc = a5_output_finish(out, st.quantile_error, secs, err, sizeof err);
+    if (orc) {
+        fprintf(stderr, "allied5g: %s\n", err);
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    if (!a.quiet) {
+        char last[16];
+        a5_scenario_date(s, s->steps - 1, last, sizeof last);
+        double ns = secs * 1e9 / (st.runs * s->steps * s->n);
+        printf("wrote %s: %ld point%s x %ld replicates x %d steps x %d nations in %.2f s "
+               "(%.1f ns per nation-step, %d thread%s)\n",
+               a.out, s->npoints, s->npoints == 1 ? "" : "s", s->replicates, s->steps, s->n, secs,
+               ns, threads, threads == 1 ? "" : "s");
+        printf("policy shares at the end of %s%s (share of replicates):\n", last,
+               s->npoints > 1 ? ", design point 0" : "");
+        printf("  %-8s %-22s %6s %9s %6s  %s\n", "nation", "name", "open", "restrict", "ban",
+               "mean high-risk share");
+        for (int i = 0; i < s->n && i < 60; i++)
+            printf("  %-8s %-22.22s %6.2f %9.2f %6.2f  %.3f\n", s->codes[i], s->names[i],
+                   fs[3 * i], fs[3 * i + 1], fs[3 * i + 2], fm[i]);
+        if (s->n > 60)
+            printf("  ... %d more nations\n", s->n - 60);
+        printf("details: allied5g info %s; in Python: xarray.open_dataset(\"%s\")\n", a.out, a.out);
+    }
+done:
+    free(fs);
+    free(fm);
+    free(cmdline);
+    a5_scenario_free(s);
+    args_free(&a);
+    return rc;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+    args a;
+    if (parse_args(argc, argv, 0, &a)) {
+        args_free(&a);
+        return EXIT_USAGE;
+    }
+    a5_scenario *s = NULL;
+    int rc = load(&a, &s);
+    if (!rc) {
+        a5_scenario_summary(s, stdout);
+        printf("ok: %s is valid\n", a.scenario);
+    }
+    a5_scenario_free(s);
+    args_free(&a);
+    return rc;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "allied5g: info takes one results file\n%s", usage);
+        return EXIT_USAGE;
+    }
+    char err[512];
+    if (a5_output_info(argv[0], stdout, err, sizeof err)) {
+        fprintf(stderr, "allied5g: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
+int a5_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 2, argv + 2, argc, argv);
+    if (!strcmp(cmd, "validate"))
+        return cmd_validate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "info"))
+        return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "reference"))
+        return a5_param_write_reference(stdout) ? EXIT_RUNTIME : 0;
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("allied5g %s (%s)\n", A5_VERSION, A5_GIT_REVISION);
+        return 0;
+    }
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    fprintf(stderr, "allied5g: unknown command '%s'\n%s", cmd, usage);
+    return EXIT_USAGE;
+}

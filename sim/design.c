@@ -1,0 +1,48 @@
+/* Latin hypercube and Sobol designs in the unit hypercube. See a5_design.h. */
+#include "a5_design.h"
+
+#include "a5_error.h"
+#include "a5_rng.h"
+
+#include <gsl/gsl_qrng.h>
+#include <stdlib.h>
+
+int a5_design_lhs(long n, int k, uint64_t seed, double *u)
+{
+    gsl_rng *r = a5_rng_alloc();
+    long *perm = malloc((size_t)n * sizeof *perm);
+    if (!r || !perm) {
+        gsl_rng_free(r);
+        free(perm);
+        return A5_ENOMEM;
+    }
+    a5_rng_seek(r, seed, 0xFFFFFFFFu, 0);
+    for (int j = 0; j < k; j++) {
+        for (long i = 0; i < n; i++)
+            perm[i] = i;
+        for (long i = n - 1; i > 0; i--) { /* Fisher-Yates */
+            long m = (long)(gsl_rng_uniform(r) * (double)(i + 1));
+            long t = perm[i];
+            perm[i] = perm[m];
+            perm[m] = t;
+        }
+        for (long i = 0; i < n; i++)
+            u[i * k + j] = ((double)perm[i] + gsl_rng_uniform(r)) / (double)n;
+    }
+    gsl_rng_free(r);
+    free(perm);
+    return 0;
+}
+
+int a5_design_sobol(long n, int k, double *u)
+{
+    if (k < 1 || k > A5_DESIGN_SOBOL_MAX_DIM)
+        return A5_ELIMIT;
+    gsl_qrng *q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)k);
+    if (!q)
+        return A5_ENOMEM;
+    for (long i = 0; i < n; i++)
+        gsl_qrng_get(q, u + i * k);
+    gsl_qrng_free(q);
+    return 0;
+}

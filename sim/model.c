@@ -1,0 +1,408 @@
+/* The reference model (../shared/MODEL.md). See a5_model.h.
+ *
+ * Peer term in O(N x blocs): with w_ij = |B_i ∩ B_j| + base_tie,
+ *   sum_{j != i} w_ij g_j [s_j = k]
+ *     = sum_{b in B_i} (M_bk - g_i [s_i = k]) + base_tie (T_k - g_i [s_i = k])
+ * where M_bk sums g_j [s_j = k] over bloc b's members and T_k over all nations.
+ * Subtracting i's own term per bloc keeps a lone member's sum exactly 0. */
+#include "a5_model.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct a5_model {
+    const a5_scenario *s;
+    int n, steps, nblocs;
+    const int *bloc_off, *bloc_idx;
+    unsigned char *follow_pressure; /* P_i(0) := us.pressure after draws */
+    int *at_first;                  /* events by step: at_list[at_first[t] .. at_first[t+1]) */
+    int *at_list;
+    int *hazards;
+    int nhazards;
+};
+
+struct a5_work {
+    double *x;     /* parameter vector of the replicate being run */
+    double *xn;    /* natural high-risk share of new builds, per nation */
+    double *M;     /* nblocs x 3 bloc sums */
+    double T[3];   /* sums over all nations */
+    double D, R;   /* price advantage, retaliation */
+    double *cost, *risk;
+    gsl_rng *rng;
+};
+
+static const double core_k[3] = {1, 0, 0};
+
+static int targets_slot(const a5_target *t, size_t slot)
+{
+    for (size_t i = 0; i < t->nslots; i++)
+        if (t->slots[i] == slot)
+            return 1;
+    return 0;
+}
+
+a5_model *a5_model_alloc(const a5_scenario *s)
+{
+    a5_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->s = s;
+    m->n = s->n;
+    m->steps = s->steps;
+    m->nblocs = s->nblocs;
+    m->bloc_off = s->bloc_off;
+    m->bloc_idx = s->bloc_idx;
+    m->follow_pressure = calloc((size_t)s->n, 1);
+    m->at_first = calloc((size_t)s->steps + 1, sizeof *m->at_first);
+    m->at_list = calloc(s->nevents + 1, sizeof *m->at_list);
+    m->hazards = calloc(s->nevents + 1, sizeof *m->hazards);
+    if (!m->follow_pressure || !m->at_first || !m->at_list || !m->hazards) {
+        a5_model_free(m);
+        return NULL;
+    }
+    for (int i = 0; i < s->n; i++) {
+        size_t slot = a5_param_nslot(A5_N_US_PRESSURE, i, s->n);
+        int varied = 0;
+        for (size_t u = 0; u < s->nuncertain; u++)
+            varied |= targets_slot(&s->uncertain[u].target, slot);
+        for (size_t v = 0; v < s->nvaried; v++)
+            varied |= targets_slot(&s->varied[v], slot);
+        m->follow_pressure[i] = s->pressure_default[i] && !varied;
+    }
+    /* Scheduled events grouped by step, keeping file order within a step. */
+    for (size_t e = 0; e < s->nevents; e++)
+        if (s->events[e].at >= 0)
+            m->at_first[s->events[e].at + 1]++;
+        else
+            m->hazards[m->nhazards++] = (int)e;
+    for (int t = 0; t < s->steps; t++)
+        m->at_first[t + 1] += m->at_first[t];
+    int *fill = calloc((size_t)s->steps + 1, sizeof *fill);
+    if (!fill) {
+        a5_model_free(m);
+        return NULL;
+    }
+    for (size_t e = 0; e < s->nevents; e++)
+        if (s->events[e].at >= 0) {
+            int t = s->events[e].at;
+            m->at_list[m->at_first[t] + fill[t]++] = (int)e;
+        }
+    free(fill);
+    return m;
+}
+
+void a5_model_free(a5_model *m)
+{
+    if (!m)
+        return;
+    free(m->follow_pressure);
+    free(m->at_first);
+    free(m->at_list);
+    free(m->hazards);
+    free(m);
+}
+
+a5_work *a5_model_work_alloc(const a5_model *m)
+{
+    a5_work *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    size_t n = (size_t)m->n;
+    w->x = malloc(m->s->nslots * sizeof *w->x);
+    w->xn = malloc(n * sizeof *w->xn);
+    w->M = malloc(((size_t)m->nblocs * 3 + 1) * sizeof *w->M);
+    w->cost = malloc(n * sizeof *w->cost);
+    w->risk = malloc(n * sizeof *w->risk);
+    w->rng = a5_rng_alloc();
+    if (!w->x || !w->xn || !w->M || !w->cost || !w->risk || !w->rng) {
+        a5_model_work_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void a5_model_work_free(a5_work *w)
+{
+    if (!w)
+        return;
+    free(w->x);
+    free(w->xn);
+    free(w->M);
+    free(w->cost);
+    free(w->risk);
+    if (w->rng)
+        gsl_rng_free(w->rng);
+    free(w);
+}
+
+double *a5_model_work_x(a5_work *w) { return w->x; }
+
+void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *rs)
+{
+    const a5_scenario *s = m->s;
+    a5_scenario_point_params(s, p, x);
+    /* rs belongs to a gsl_rng: seek through a throwaway wrapper of the same state. */
+    gsl_rng g = {a5_rng_philox, rs};
+    a5_rng_seek(&g, s->seed, (uint32_t)p, (uint32_t)r);
+    for (size_t u = 0; u < s->nuncertain; u++) {
+        const a5_uncertain *un = &s->uncertain[u];
+        for (size_t q = 0; q < un->target.nslots; q++)
+            x[un->target.slots[q]] = a5_param_clamp(un->target.param, a5_rng_draw(&un->dist, &g));
+    }
+    for (int i = 0; i < m->n; i++)
+        if (m->follow_pressure[i])
+            x[a5_param_nslot(A5_N_US_PRESSURE, i, m->n)] = x[A5_G_US_PRESSURE];
+}
+
+static void apply_event(const a5_event *e, double *x)
+{
+    for (size_t o = 0; o < e->nops; o++) {
+        const a5_event_op *op = &e->ops[o];
+        for (size_t q = 0; q < op->target.nslots; q++) {
+            size_t slot = op->target.slots[q];
+            double v = op->op == A5_OP_SET ? op->value : x[slot] + op->value;
+            x[slot] = a5_param_clamp(op->target.param, v);
+        }
+    }
+}
+
+void a5_model_events(const a5_model *m, double *x, int t, a5_rng_state *rs)
+{
+    const a5_scenario *s = m->s;
+    for (int q = m->at_first[t]; q < m->at_first[t + 1]; q++)
+        apply_event(&s->events[m->at_list[q]], x);
+    for (int h = 0; h < m->nhazards; h++) {
+        const a5_event *e = &s->events[m->hazards[h]];
+        if (a5_rng_uniform(rs) < e->hazard)
+            apply_event(e, x);
+    }
+}
+
+static inline double phi_of(int k, double psi) { return k == A5_OPEN ? 0 : k == A5_BAN ? 1 : psi; }
+
+void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
+{
+    const a5_scenario *s = m->s;
+    const int n = m->n;
+    /* Price advantage D from the cheapest high-risk and cheapest trusted vendor. */
+    double ph = HUGE_VAL, pa = HUGE_VAL;
+    for (int v = 0; v < s->nvendors; v++) {
+        double price = x[a5_param_vslot(v, n)];
+        if (s->vendor_high_risk[v])
+            ph = price < ph ? price : ph;
+        else
+            pa = price < pa ? price : pa;
+    }
+    double D = (pa - ph) / pa;
+    w->D = D > 0 ? D : 0;
+
+    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
+    const double *g = x + a5_param_nslot(A5_N_INFLUENCE, 0, n);
+    const double *thr = x + a5_param_nslot(A5_N_THREAT, 0, n);
+    const double psi = x[A5_G_RESTRICT_COMPLIANCE];
+    double phisum = 0;
+    for (int i = 0; i < n; i++)
+        phisum += phi_of((int)pol[i], psi);
+    w->R = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_ESCALATION] * (phisum / n);
+
+    const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
+                 omega = x[A5_G_OPERATOR_RISK_WEIGHT];
+    for (int i = 0; i < n; i++)
+        w->xn[i] = 1.0 / (1.0 + exp(-gamma * (w->D - sigma - omega * thr[i])));
+
+    memset(w->M, 0, (size_t)m->nblocs * 3 * sizeof *w->M);
+    w->T[0] = w->T[1] = w->T[2] = 0;
+    for (int i = 0; i < n; i++) {
+        int k = (int)pol[i];
+        w->T[k] += g[i];
+        for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++)
+            w->M[m->bloc_idx[q] * 3 + k] += g[i];
+    }
+}
+
+/* Everything about nation i that the three options share. */
+typedef struct {
+    double xn, h, H, b, risk_scale, us_term, china_term, inertia_k, home;
+    int s;
+} nation_terms;
+
+static inline void terms_of(const a5_model *m, const double *x, const a5_work *w, int i,
+                            nation_terms *nt)
+{
+    const int n = m->n;
+    nt->s = (int)x[a5_param_nslot(A5_N_POLICY, i, n)];
+    nt->xn = w->xn[i];
+    nt->h = x[a5_param_nslot(A5_N_HIGH_RISK_SHARE, i, n)];
+    nt->H = nt->h > nt->xn ? nt->h : nt->xn;
+    nt->b = x[a5_param_nslot(A5_N_COST_SENSITIVITY, i, n)];
+    nt->risk_scale = x[a5_param_nslot(A5_N_THREAT, i, n)] * (1 + x[A5_G_SUPPLY_RISK]) *
+                     (1 - x[a5_param_nslot(A5_N_MITIGATION, i, n)]);
+    nt->us_term = x[a5_param_nslot(A5_N_US_TIES, i, n)] * x[a5_param_nslot(A5_N_US_PRESSURE, i, n)] +
+                  x[a5_param_nslot(A5_N_INTEL, i, n)] * x[A5_G_INTEL_THREAT];
+    nt->china_term = x[a5_param_nslot(A5_N_CHINA_TRADE, i, n)] * w->R;
+    nt->home = x[a5_param_nslot(A5_N_HOME_VENDOR, i, n)];
+}
+
+static inline double cost_k(const nation_terms *nt, double D, double zeta, double cap)
+{
+    double a = nt->xn - cap, b = nt->h - cap;
+    return nt->b * (D * (a > 0 ? a : 0) + zeta * (b > 0 ? b : 0));
+}
+
+static inline double risk_k(const nation_terms *nt, double nu, double cap, int k)
+{
+    return nt->risk_scale * (core_k[k] + nu * (nt->H < cap ? nt->H : cap));
+}
+
+/* Peer shares G_i(k) into G (all 0 when i has no weighted peers). */
+static inline void peer_of(const a5_model *m, const double *x, const a5_work *w, int i,
+                           const nation_terms *nt, double G[3])
+{
+    const int n = m->n;
+    const double gi = x[a5_param_nslot(A5_N_INFLUENCE, i, n)], bt = x[A5_G_BASE_TIE];
+    double num[3], den = 0;
+    for (int k = 0; k < 3; k++) {
+        double own = k == nt->s ? gi : 0, v = 0;
+        for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++)
+            v += w->M[m->bloc_idx[q] * 3 + k] - own;
+        if (bt != 0)
+            v += bt * (w->T[k] - own);
+        num[k] = v > 0 ? v : 0; /* rounding can leave -1e-17 where the true sum is 0 */
+        den += num[k];
+    }
+    for (int k = 0; k < 3; k++)
+        G[k] = den > 0 ? num[k] / den : 0;
+}
+
+static inline void utility_of(const a5_model *m, const double *x, const a5_work *w, int i,
+                              const nation_terms *nt, double U[3])
+{
+    const double kappa = x[A5_G_RESTRICT_CAP], psi = x[A5_G_RESTRICT_COMPLIANCE];
+    const double cap[3] = {1, kappa, 0}, phi[3] = {0, psi, 1};
+    const double zeta = x[A5_G_REPLACE_COST], nu = x[A5_G_RAN_WEIGHT];
+    double G[3] = {0, 0, 0};
+    if (x[A5_G_W_PEER] != 0)
+        peer_of(m, x, w, i, nt, G);
+    for (int k = 0; k < 3; k++)
+        U[k] = -x[A5_G_W_COST] * cost_k(nt, w->D, zeta, cap[k]) -
+               x[A5_G_W_RISK] * risk_k(nt, nu, cap[k], k) -
+               x[A5_G_W_US] * nt->us_term * (1 - phi[k]) -
+               x[A5_G_W_CHINA] * nt->china_term * phi[k] + x[A5_G_W_PEER] * G[k] +
+               x[A5_G_W_INERTIA] * (k == nt->s) + x[A5_G_W_HOME] * nt->home * phi[k];
+}
+
+void a5_model_utility(const a5_model *m, const double *x, const a5_work *w, int i, double U[3])
+{
+    nation_terms nt;
+    terms_of(m, x, w, i, &nt);
+    utility_of(m, x, w, i, &nt, U);
+}
+
+/* Softmax weights e_k = exp(z_k - max z) with z_k = lambda U_k kept finite, so no
+ * finite input gives NaN or Inf. Returns their sum (>= 1). */
+static inline double softmax_weights(double lambda, const double U[3], double e[3])
+{
+    double z[3], zmax = -DBL_MAX;
+    for (int k = 0; k < 3; k++) {
+        z[k] = lambda * U[k];
+        if (!(z[k] > -1e300))
+            z[k] = -1e300; /* -inf and NaN */
+        if (z[k] > 1e300)
+            z[k] = 1e300;
+        if (z[k] > zmax)
+            zmax = z[k];
+    }
+    double sum = 0;
+    for (int k = 0; k < 3; k++) {
+        e[k] = z[k] == zmax ? 1.0 : exp(z[k] - zmax);
+        sum += e[k];
+    }
+    return sum;
+}
+
+void a5_model_choice_probs(double lambda, const double U[3], double p[3])
+{
+    double e[3], sum = softmax_weights(lambda, U, e);
+    for (int k = 0; k < 3; k++)
+        p[k] = e[k] / sum;
+}
+
+void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
+                   double *cost, double *risk)
+{
+    const int n = m->n;
+    a5_model_events(m, x, t, rs);
+    a5_model_prepare(m, x, w);
+
+    const double lambda = x[A5_G_RATIONALITY], kappa = x[A5_G_RESTRICT_CAP],
+                 psi = x[A5_G_RESTRICT_COMPLIANCE], zeta = x[A5_G_REPLACE_COST],
+                 nu = x[A5_G_RAN_WEIGHT], renew = x[A5_G_RENEWAL],
+                 L = x[A5_G_PHASE_OUT_STEPS], esc = x[A5_G_US_ESCALATION],
+                 pmax = x[A5_G_US_MAX_PRESSURE];
+    const double cap[3] = {1, kappa, 0}, phi[3] = {0, psi, 1};
+    double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
+    double *hs = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n);
+    double *ps = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n);
+    const double *rho = x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n);
+
+    /* Every cross-nation term was computed by prepare from X(t), so updating nation
+     * i in place cannot affect nation j's decision: the update is synchronous. */
+    for (int i = 0; i < n; i++) {
+        nation_terms nt;
+        terms_of(m, x, w, i, &nt);
+        int k = nt.s;
+        if (a5_rng_uniform(rs) < rho[i]) {
+            double U[3], e[3];
+            utility_of(m, x, w, i, &nt, U);
+            double u = a5_rng_uniform(rs) * softmax_weights(lambda, U, e);
+            k = u < e[0] ? 0 : u < e[0] + e[1] ? 1 : 2;
+        }
+        cost[i] += cost_k(&nt, w->D, zeta, cap[k]);
+        risk[i] += risk_k(&nt, nu, cap[k], k);
+        double nk = nt.xn < cap[k] ? nt.xn : cap[k];
+        double hp = (1 - renew) * nt.h + renew * nk;
+        double over = hp - cap[k];
+        hs[i] = hp - (over > 0 ? over : 0) / L;
+        double P = ps[i] + esc * (1 - phi[k]);
+        ps[i] = P < pmax ? P : pmax;
+        pol[i] = k;
+    }
+}
+
+void a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec, long j)
+{
+    const int n = m->n, steps = m->steps;
+    double *x = w->x;
+    a5_rng_state *rs = a5_rng_state_of(w->rng);
+    a5_model_init(m, p, r, x, rs);
+    memset(w->cost, 0, (size_t)n * sizeof *w->cost);
+    memset(w->risk, 0, (size_t)n * sizeof *w->risk);
+    size_t row0 = (size_t)j * (size_t)steps * (size_t)n;
+    int16_t *fb = rec->first_ban + (size_t)j * n;
+    for (int i = 0; i < n; i++)
+        fb[i] = -1;
+    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
+    const double *hs = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n);
+    const double *ps = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n);
+    for (int t = 0; t < steps; t++) {
+        a5_model_step(m, x, t, rs, w, w->cost, w->risk);
+        size_t row = row0 + (size_t)t * n;
+        for (int i = 0; i < n; i++) {
+            int k = (int)pol[i];
+            rec->policy[row + i] = (int8_t)k;
+            rec->h[row + i] = (float)hs[i];
+            if (k == A5_BAN && fb[i] < 0)
+                fb[i] = (int16_t)t;
+        }
+        if (rec->P)
+            for (int i = 0; i < n; i++)
+                rec->P[row + i] = (float)ps[i];
+    }
+    for (int i = 0; i < n; i++) {
+        rec->final_policy[(size_t)j * n + i] = (int8_t)pol[i];
+        rec->cum_cost[(size_t)j * n + i] = (float)w->cost[i];
+        rec->cum_risk[(size_t)j * n + i] = (float)w->risk[i];
+    }
+}

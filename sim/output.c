@@ -1,0 +1,635 @@
+/* HDF5 results file that xarray opens with the netcdf4 and h5netcdf engines.
+ * See a5_output.h and ../shared/FIELD-NOTES.md for why each property is set:
+ * creation-order tracking everywhere, a dimension scale on every axis,
+ * variable-length UTF-8 strings, numbered API names, no object timestamps. */
+#include "a5_output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gsl/gsl_version.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#ifndef A5_VERSION
+#define A5_VERSION "0.0.0"
+#endif
+#ifndef A5_GIT_REVISION
+#define A5_GIT_REVISION "unknown"
+#endif
+
+#define A5_MODEL_ID "allied5g-reference-1 (shared/MODEL.md)"
+
+enum { D_POINT, D_REPLICATE, D_STEP, D_NATION, D_OPTION, D_QUANTILE, D_COUNT };
+enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN, V_QUANT, V_COUNT };
+
+struct a5_output {
+    const a5_scenario *s;
+    char *path, *tmp;
+    hid_t file;
+    hid_t dim[D_COUNT];
+    hid_t var[V_COUNT];
+    hid_t vlen_str;
+    int full;
+};
+
+#define CK(expr)                                                                                   \
+    do {                                                                                           \
+        if ((expr) < 0)                                                                            \
+            goto fail;                                                                             \
+    } while (0)
+
+static hid_t dcpl_new(int rank, const hsize_t *chunk, int deflate)
+{
+    hid_t p = H5Pcreate(H5P_DATASET_CREATE);
+    if (p < 0)
+        return -1;
+    if (H5Pset_attr_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_obj_track_times(p, 0) < 0 || H5Pset_attr_phase_change(p, 64, 48) < 0)
+        goto fail;
+    if (chunk) {
+        CK(H5Pset_chunk(p, rank, chunk));
+        if (deflate) {
+            CK(H5Pset_shuffle(p));
+            CK(H5Pset_deflate(p, (unsigned)deflate));
+        }
+    }
+    return p;
+fail:
+    H5Pclose(p);
+    return -1;
+}
+
+static int attr_str(hid_t obj, hid_t vstr, const char *name, const char *value)
+{
+    hid_t sp = H5Screate(H5S_SCALAR), a = -1;
+    int rc = -1;
+    if (sp < 0)
+        return -1;
+    a = H5Acreate2(obj, name, vstr, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (a >= 0 && H5Awrite(a, vstr, &value) >= 0)
+        rc = 0;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+static int attr_num(hid_t obj, const char *name, hid_t type, const void *v, hsize_t n)
+{
+    hid_t sp = n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL), a = -1;
+    int rc = -1;
+    if (sp < 0)
+        return -1;
+    a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (a >= 0 && H5Awrite(a, type, v) >= 0)
+        rc = 0;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+static int describe(hid_t obj, hid_t vstr, const char *long_name, const char *units,
+                    const char *desc)
+{
+    if (attr_str(obj, vstr, "long_name", long_name) < 0 || attr_str(obj, vstr, "units", units) < 0 ||
+        attr_str(obj, vstr, "description", desc) < 0)
+        return -1;
+    return 0;
+}
+
+/* A 1-D coordinate dataset made a dimension scale. */
+static hid_t coord(a5_output *o, const char *name, hid_t ftype, hid_t mtype, hsize_t n,
+                   const void *data)
+{
+    hid_t sp = H5Screate_simple(1, &n, NULL), p = dcpl_new(1, NULL, 0), ds = -1;
+    if (sp < 0 || p < 0)
+        goto fail;
+    ds = H5Dcreate2(o->file, name, ftype, sp, H5P_DEFAULT, p, H5P_DEFAULT);
+    if (ds < 0)
+        goto fail;
+    if (n > 0)
+        CK(H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data));
+    CK(H5DSset_scale(ds, name));
+    H5Sclose(sp);
+    H5Pclose(p);
+    return ds;
+fail:
+    if (ds >= 0)
+        H5Dclose(ds);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (p >= 0)
+        H5Pclose(p);
+    return -1;
+}
+
+/* A variable over dims d[0..rank), chunked as given, with every axis attached. */
+static hid_t variable(a5_output *o, const char *name, hid_t type, int rank, const int *d,
+                      const hsize_t *chunk, int deflate, const void *fill)
+{
+    hsize_t size[4];
+    for (int i = 0; i < rank; i++) {
+        hid_t sp = H5Dget_space(o->dim[d[i]]);
+        if (sp < 0)
+            return -1;
+        H5Sget_simple_extent_dims(sp, &size[i], NULL);
+        H5Sclose(sp);
+    }
+    hid_t sp = H5Screate_simple(rank, size, NULL), p = dcpl_new(rank, chunk, deflate), ds = -1;
+    if (sp < 0 || p < 0)
+        goto fail;
+    if (fill)
+        CK(H5Pset_fill_value(p, type, fill));
+    ds = H5Dcreate2(o->file, name, type, sp, H5P_DEFAULT, p, H5P_DEFAULT);
+    if (ds < 0)
+        goto fail;
+    for (int i = 0; i < rank; i++)
+        CK(H5DSattach_scale(ds, o->dim[d[i]], (unsigned)i));
+    H5Sclose(sp);
+    H5Pclose(p);
+    return ds;
+fail:
+    if (ds >= 0)
+        H5Dclose(ds);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (p >= 0)
+        H5Pclose(p);
+    return -1;
+}
+
+static int flags_attr(hid_t ds, hid_t vstr)
+{
+    const signed char fv[3] = {0, 1, 2};
+    if (attr_num(ds, "flag_values", H5T_NATIVE_SCHAR, fv, 3) < 0)
+        return -1;
+    return attr_str(ds, vstr, "flag_meanings", "open restrict ban");
+}
+
+static void iso_now(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void close_all(a5_output *o)
+{
+    for (int i = 0; i < V_COUNT; i++)
+        if (o->var[i] > 0)
+            H5Dclose(o->var[i]);
+    for (int i = 0; i < D_COUNT; i++)
+        if (o->dim[i] > 0)
+            H5Dclose(o->dim[i]);
+    if (o->vlen_str > 0)
+        H5Tclose(o->vlen_str);
+    if (o->file > 0)
+        H5Fclose(o->file);
+    memset(o->var, 0, sizeof o->var);
+    memset(o->dim, 0, sizeof o->dim);
+    o->vlen_str = o->file = 0;
+}
+
+static void output_free(a5_output *o)
+{
+    free(o->path);
+    free(o->tmp);
+    free(o);
+}
+
+static char *join_tmp(const char *path)
+{
+    size_t n = strlen(path) + 32;
+    char *t = malloc(n);
+    if (t)
+        snprintf(t, n, "%s.part-%ld", path, (long)getpid());
+    return t;
+}
+
+int a5_output_create(const char *path, const a5_scenario *s, const a5_output_meta *meta,
+                     a5_output **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct stat st;
+    if (!meta->force && stat(path, &st) == 0) {
+        snprintf(err, errlen, "%s exists; use --force to replace it", path);
+        return A5_EEXIST;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    a5_output *o = calloc(1, sizeof *o);
+    if (!o)
+        return A5_ENOMEM;
+    o->s = s;
+    o->full = s->store_full;
+    o->path = strdup(path);
+    o->tmp = join_tmp(path);
+    if (!o->path || !o->tmp) {
+        output_free(o);
+        return A5_ENOMEM;
+    }
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fcpl < 0 ||
+        H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0) {
+        if (fcpl >= 0)
+            H5Pclose(fcpl);
+        output_free(o);
+        snprintf(err, errlen, "HDF5 could not set up file properties");
+        return A5_EHDF5;
+    }
+    o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    H5Pclose(fcpl);
+    if (o->file < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", o->tmp, strerror(errno ? errno : EIO));
+        output_free(o);
+        return A5_EIO;
+    }
+    o->vlen_str = H5Tcopy(H5T_C_S1);
+    CK(o->vlen_str);
+    CK(H5Tset_size(o->vlen_str, H5T_VARIABLE));
+    CK(H5Tset_cset(o->vlen_str, H5T_CSET_UTF8));
+
+    const int n = s->n, steps = s->steps;
+    const hsize_t P = (hsize_t)s->npoints, R = (hsize_t)s->replicates;
+    {
+        long long *pv = malloc(P * sizeof *pv);
+        int *rv = malloc(R * sizeof *rv);
+        int *sv = malloc((size_t)steps * sizeof *sv);
+        const char **dates = malloc((size_t)steps * sizeof *dates);
+        char *dbuf = malloc((size_t)steps * 16);
+        int ok = pv && rv && sv && dates && dbuf;
+        if (ok) {
+            for (hsize_t i = 0; i < P; i++)
+                pv[i] = (long long)i;
+            for (hsize_t i = 0; i < R; i++)
+                rv[i] = (int)i;
+            for (int t = 0; t < steps; t++) {
+                sv[t] = t;
+                a5_scenario_date(s, t, dbuf + 16 * t, 16);
+                dates[t] = dbuf + 16 * t;
+            }
+            static const char *const opts[3] = {"open", "restrict", "ban"};
+            static const double qs[3] = {0.05, 0.5, 0.95};
+            o->dim[D_POINT] = coord(o, "point", H5T_STD_I64LE, H5T_NATIVE_LLONG, P, pv);
+            o->dim[D_REPLICATE] = coord(o, "replicate", H5T_STD_I32LE, H5T_NATIVE_INT, R, rv);
+            o->dim[D_STEP] = coord(o, "step", H5T_STD_I32LE, H5T_NATIVE_INT, (hsize_t)steps, sv);
+            o->dim[D_NATION] = coord(o, "nation", o->vlen_str, o->vlen_str, (hsize_t)n, s->codes);
+            o->dim[D_OPTION] = coord(o, "option", o->vlen_str, o->vlen_str, 3, opts);
+            o->dim[D_QUANTILE] = coord(o, "quantile", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, qs);
+            ok = o->dim[D_POINT] > 0 && o->dim[D_REPLICATE] > 0 && o->dim[D_STEP] > 0 &&
+                 o->dim[D_NATION] > 0 && o->dim[D_OPTION] > 0 && o->dim[D_QUANTILE] > 0;
+            if (ok) {
+                int dn[1] = {D_NATION}, ds_[1] = {D_STEP};
+                hid_t nn = variable(o, "nation_name", o->vlen_str, 1, dn, NULL, 0, NULL);
+                hid_t dd = variable(o, "date", o->vlen_str, 1, ds_, NULL, 0, NULL);
+                ok = nn > 0 && dd > 0 &&
+                     H5Dwrite(nn, o->vlen_str, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->names) >= 0 &&
+                     H5Dwrite(dd, o->vlen_str, H5S_ALL, H5S_ALL, H5P_DEFAULT, dates) >= 0 &&
+                     describe(nn, o->vlen_str, "nation name", "", "full name of each nation") >= 0 &&
+                     describe(dd, o->vlen_str, "quarter", "",
+                              "label of each step; row t holds the state at the end of that quarter") >= 0;
+                if (nn > 0)
+                    H5Dclose(nn);
+                if (dd > 0)
+                    H5Dclose(dd);
+            }
+            ok = ok &&
+                 describe(o->dim[D_STEP], o->vlen_str, "step", "quarter",
+                          "row t records the state X(t+1) at the end of step t") >= 0 &&
+                 describe(o->dim[D_POINT], o->vlen_str, "design point", "", "index of the design point") >= 0 &&
+                 describe(o->dim[D_REPLICATE], o->vlen_str, "replicate", "",
+                          "Monte Carlo replicate; its stream is (seed, point, replicate)") >= 0 &&
+                 describe(o->dim[D_NATION], o->vlen_str, "nation code", "", "nation code") >= 0 &&
+                 describe(o->dim[D_OPTION], o->vlen_str, "policy option", "", "open, restrict, ban") >= 0 &&
+                 describe(o->dim[D_QUANTILE], o->vlen_str, "quantile", "1",
+                          "probability level of high_risk_share_quantiles") >= 0;
+        }
+        free(pv);
+        free(rv);
+        free(sv);
+        free(dates);
+        free(dbuf);
+        if (!ok)
+            goto fail;
+    }
+
+    /* Per-replicate variables: chunk (1, chunk_reps, steps, nation). */
+    long cr = meta->chunk_reps;
+    hsize_t c4[4] = {1, (hsize_t)cr, (hsize_t)steps, (hsize_t)n};
+    hsize_t c3[3] = {1, (hsize_t)cr, (hsize_t)n};
+    int d4[4] = {D_POINT, D_REPLICATE, D_STEP, D_NATION};
+    int d3[3] = {D_POINT, D_REPLICATE, D_NATION};
+    const float fnan = NAN;
+    const signed char pfill = -1;
+    const short sfill = -2;
+    if (o->full) {
+        CK(o->var[V_POLICY] = variable(o, "policy", H5T_STD_I8LE, 4, d4, c4, 1, &pfill));
+        CK(flags_attr(o->var[V_POLICY], o->vlen_str));
+        CK(describe(o->var[V_POLICY], o->vlen_str, "policy", "",
+                    "policy s_i at the end of each step (0 open, 1 restrict, 2 ban)"));
+        CK(o->var[V_H] = variable(o, "high_risk_share", H5T_IEEE_F32LE, 4, d4, c4, 1, &fnan));
+        CK(describe(o->var[V_H], o->vlen_str, "high-risk vendor share", "1",
+                    "installed high-risk vendor share h_i of the radio network"));
+        CK(o->var[V_P] = variable(o, "us_pressure", H5T_IEEE_F32LE, 4, d4, c4, 1, &fnan));
+        CK(describe(o->var[V_P], o->vlen_str, "US pressure", "1", "US pressure P_i on the nation"));
+    }
+    CK(o->var[V_FIRST_BAN] = variable(o, "first_ban_step", H5T_STD_I16LE, 3, d3, c3, 1, &sfill));
+    CK(describe(o->var[V_FIRST_BAN], o->vlen_str, "first ban step", "step",
+                "first step whose recorded policy is ban; -1 if never"));
+    CK(o->var[V_FINAL] = variable(o, "final_policy", H5T_STD_I8LE, 3, d3, c3, 1, &pfill));
+    CK(flags_attr(o->var[V_FINAL], o->vlen_str));
+    CK(describe(o->var[V_FINAL], o->vlen_str, "final policy", "", "policy at the end of the run"));
+    CK(o->var[V_COST] = variable(o, "cum_cost", H5T_IEEE_F32LE, 3, d3, c3, 1, &fnan));
+    CK(describe(o->var[V_COST], o->vlen_str, "cumulative cost", "1",
+                "sum over steps of C_i at the chosen policy, with step-t terms"));
+    CK(o->var[V_RISK] = variable(o, "cum_risk", H5T_IEEE_F32LE, 3, d3, c3, 1, &fnan));
+    CK(describe(o->var[V_RISK], o->vlen_str, "cumulative risk", "1",
+                "sum over steps of S_i at the chosen policy, with step-t terms"));
+
+    hsize_t ca4[4] = {1, (hsize_t)steps, (hsize_t)n, 3}, ca3[3] = {1, (hsize_t)steps, (hsize_t)n};
+    int da4[4] = {D_POINT, D_STEP, D_NATION, D_OPTION};
+    int dq4[4] = {D_POINT, D_STEP, D_NATION, D_QUANTILE};
+    int da3[3] = {D_POINT, D_STEP, D_NATION};
+    CK(o->var[V_SHARE] = variable(o, "policy_share", H5T_IEEE_F32LE, 4, da4, ca4, 0, &fnan));
+    CK(describe(o->var[V_SHARE], o->vlen_str, "policy share", "1",
+                "share of replicates in each policy at the end of each step"));
+    CK(o->var[V_MEAN] = variable(o, "high_risk_share_mean", H5T_IEEE_F32LE, 3, da3, ca3, 0, &fnan));
+    CK(describe(o->var[V_MEAN], o->vlen_str, "mean high-risk share", "1",
+                "mean over replicates of high_risk_share (summed in replicate order)"));
+    CK(o->var[V_QUANT] =
+           variable(o, "high_risk_share_quantiles", H5T_IEEE_F32LE, 4, dq4, ca4, 0, &fnan));
+    CK(describe(o->var[V_QUANT], o->vlen_str, "high-risk share quantiles", "1",
+                "5/50/95 % quantiles over replicates (linear interpolation between order "
+                "statistics), from per-bin histograms; see attribute max_abs_error"));
+
+    /* One [point] variable per varied path. */
+    for (size_t j = 0; j < s->nvaried; j++) {
+        int dp[1] = {D_POINT};
+        double *col = malloc(P * sizeof *col);
+        if (!col)
+            goto fail;
+        for (hsize_t p = 0; p < P; p++)
+            col[p] = s->points[p * s->nvaried + j];
+        hid_t ds = variable(o, s->varied[j].path, H5T_IEEE_F64LE, 1, dp, NULL, 0, NULL);
+        int ok = ds > 0 && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, col) >= 0 &&
+                 attr_str(ds, o->vlen_str, "role", "design") >= 0 &&
+                 describe(ds, o->vlen_str, s->varied[j].path, s->varied[j].param->units,
+                          s->varied[j].param->doc) >= 0;
+        free(col);
+        if (ds > 0)
+            H5Dclose(ds);
+        if (!ok)
+            goto fail;
+    }
+
+    /* Provenance. */
+    {
+        char created[32], ver[64], libs[256];
+        static const char *const dm[] = {"none", "grid", "lhs", "sobol"};
+        unsigned maj, min, rel;
+        H5get_libversion(&maj, &min, &rel);
+        iso_now(created, sizeof created);
+        snprintf(ver, sizeof ver, "%s", A5_VERSION);
+        snprintf(libs, sizeof libs, "hdf5 %u.%u.%u; gsl %s; libyaml %s", maj, min, rel,
+                 GSL_VERSION, yaml_get_version_string());
+        long long seed = (long long)s->seed, np = (long long)P, nr = (long long)R;
+        int th = meta->threads;
+        hid_t f = o->file, v = o->vlen_str;
+        CK(attr_str(f, v, "scenario", s->text));
+        CK(attr_num(f, "seed", H5T_NATIVE_LLONG, &seed, 0));
+        CK(attr_str(f, v, "software_version", ver));
+        CK(attr_str(f, v, "git_revision", A5_GIT_REVISION));
+        CK(attr_str(f, v, "created", created));
+        CK(attr_str(f, v, "command_line", meta->command_line ? meta->command_line : ""));
+        CK(attr_str(f, v, "model", A5_MODEL_ID));
+        CK(attr_num(f, "threads", H5T_NATIVE_INT, &th, 0));
+        CK(attr_str(f, v, "libraries", libs));
+        CK(attr_str(f, v, "scenario_name", s->name));
+        CK(attr_str(f, v, "scenario_file", s->file));
+        CK(attr_str(f, v, "store", o->full ? "full" : "summary"));
+        CK(attr_num(f, "points", H5T_NATIVE_LLONG, &np, 0));
+        CK(attr_num(f, "replicates", H5T_NATIVE_LLONG, &nr, 0));
+        CK(attr_str(f, v, "design_method", dm[s->design]));
+        if (s->design == A5_DESIGN_LHS || s->design == A5_DESIGN_SOBOL) {
+            long long dn = s->design_n;
+            CK(attr_num(f, "design_n", H5T_NATIVE_LLONG, &dn, 0));
+        }
+        CK(attr_str(f, v, "start", s->start));
+        CK(attr_str(f, v, "complete", "no"));
+    }
+    *out = o;
+    return 0;
+fail:
+    snprintf(err, errlen, "HDF5 error while creating %s", o->tmp);
+    close_all(o);
+    unlink(o->tmp);
+    output_free(o);
+    return A5_EHDF5;
+}
+
+static int write_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count,
+                      const void *buf)
+{
+    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, count, NULL);
+    int rc = -1;
+    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+        H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, buf) >= 0)
+        rc = 0;
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (ms >= 0)
+        H5Sclose(ms);
+    return rc;
+}
+
+int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_records *rec)
+{
+    const hsize_t n = (hsize_t)o->s->n, steps = (hsize_t)o->s->steps;
+    hsize_t s4[4] = {(hsize_t)p, (hsize_t)r0, 0, 0}, c4[4] = {1, (hsize_t)nr, steps, n};
+    hsize_t s3[3] = {(hsize_t)p, (hsize_t)r0, 0}, c3[3] = {1, (hsize_t)nr, n};
+    if (o->full && (write_slab(o->var[V_POLICY], H5T_NATIVE_SCHAR, 4, s4, c4, rec->policy) < 0 ||
+                    write_slab(o->var[V_H], H5T_NATIVE_FLOAT, 4, s4, c4, rec->h) < 0 ||
+                    write_slab(o->var[V_P], H5T_NATIVE_FLOAT, 4, s4, c4, rec->P) < 0))
+        return A5_EHDF5;
+    if (write_slab(o->var[V_FIRST_BAN], H5T_NATIVE_SHORT, 3, s3, c3, rec->first_ban) < 0 ||
+        write_slab(o->var[V_FINAL], H5T_NATIVE_SCHAR, 3, s3, c3, rec->final_policy) < 0 ||
+        write_slab(o->var[V_COST], H5T_NATIVE_FLOAT, 3, s3, c3, rec->cum_cost) < 0 ||
+        write_slab(o->var[V_RISK], H5T_NATIVE_FLOAT, 3, s3, c3, rec->cum_risk) < 0)
+        return A5_EHDF5;
+    return 0;
+}
+
+int a5_output_write_point(a5_output *o, long p, const float *share, const float *mean,
+                          const float *quant)
+{
+    const hsize_t n = (hsize_t)o->s->n, steps = (hsize_t)o->s->steps;
+    hsize_t s4[4] = {(hsize_t)p, 0, 0, 0}, c4[4] = {1, steps, n, 3};
+    hsize_t s3[3] = {(hsize_t)p, 0, 0}, c3[3] = {1, steps, n};
+    if (write_slab(o->var[V_SHARE], H5T_NATIVE_FLOAT, 4, s4, c4, share) < 0 ||
+        write_slab(o->var[V_MEAN], H5T_NATIVE_FLOAT, 3, s3, c3, mean) < 0 ||
+        write_slab(o->var[V_QUANT], H5T_NATIVE_FLOAT, 4, s4, c4, quant) < 0)
+        return A5_EHDF5;
+    return 0;
+}
+
+static int fsync_path(const char *path, int dir)
+{
+    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int a5_output_finish(a5_output *o, double quantile_error, double seconds, char *err,
+                     size_t errlen)
+{
+    int rc = A5_EHDF5;
+    /* "complete" flips to yes only now: replace the attribute. */
+    if (H5Adelete(o->file, "complete") < 0 || attr_str(o->file, o->vlen_str, "complete", "yes") < 0 ||
+        attr_num(o->var[V_QUANT], "max_abs_error", H5T_NATIVE_DOUBLE, &quantile_error, 0) < 0 ||
+        attr_num(o->file, "run_seconds", H5T_NATIVE_DOUBLE, &seconds, 0) < 0 ||
+        H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
+        snprintf(err, errlen, "HDF5 error while finishing %s", o->tmp);
+        goto fail;
+    }
+    close_all(o);
+    if (fsync_path(o->tmp, 0) < 0) {
+        snprintf(err, errlen, "cannot sync %s: %s", o->tmp, strerror(errno));
+        rc = A5_EIO;
+        goto fail;
+    }
+    if (rename(o->tmp, o->path) < 0) {
+        snprintf(err, errlen, "cannot rename %s to %s: %s", o->tmp, o->path, strerror(errno));
+        rc = A5_EIO;
+        goto fail;
+    }
+    char *d = strdup(o->path);
+    if (d) {
+        fsync_path(dirname(d), 1);
+        free(d);
+    }
+    output_free(o);
+    return 0;
+fail:
+    a5_output_abort(o);
+    return rc;
+}
+
+void a5_output_abort(a5_output *o)
+{
+    if (!o)
+        return;
+    close_all(o);
+    unlink(o->tmp);
+    output_free(o);
+}
+
+/* --- info --------------------------------------------------------------------------- */
+
+static int read_attr_str(hid_t obj, const char *name, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = -1, vs = -1;
+    int rc = -1;
+    if (a < 0)
+        return -1;
+    t = H5Aget_type(a);
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
+        vs = H5Tcopy(H5T_C_S1);
+        H5Tset_size(vs, H5T_VARIABLE);
+        H5Tset_cset(vs, H5Tget_cset(t));
+        char *v = NULL;
+        if (H5Tis_variable_str(t) > 0 && H5Aread(a, vs, &v) >= 0 && v) {
+            snprintf(buf, len, "%s", v);
+            H5free_memory(v);
+            rc = 0;
+        }
+    } else if (t >= 0 && H5Tget_class(t) == H5T_INTEGER) {
+        long long v;
+        if (H5Aread(a, H5T_NATIVE_LLONG, &v) >= 0) {
+            snprintf(buf, len, "%lld", v);
+            rc = 0;
+        }
+    } else if (t >= 0 && H5Tget_class(t) == H5T_FLOAT) {
+        double v;
+        if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0) {
+            snprintf(buf, len, "%.6g", v);
+            rc = 0;
+        }
+    }
+    if (vs >= 0)
+        H5Tclose(vs);
+    if (t >= 0)
+        H5Tclose(t);
+    H5Aclose(a);
+    return rc;
+}
+
+typedef struct {
+    FILE *out;
+} info_ctx;
+
+static herr_t list_var(hid_t g, const char *name, const H5L_info_t *li, void *data)
+{
+    info_ctx *c = data;
+    hid_t ds = H5Dopen2(g, name, H5P_DEFAULT);
+    if (ds < 0)
+        return 0;
+    hid_t sp = H5Dget_space(ds);
+    hsize_t dims[8];
+    int rank = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
+    char role[32], ln[128];
+    read_attr_str(ds, "role", role, sizeof role);
+    read_attr_str(ds, "long_name", ln, sizeof ln);
+    char shape[128] = "";
+    size_t off = 0;
+    for (int i = 0; i < rank && off < sizeof shape; i++)
+        off += (size_t)snprintf(shape + off, sizeof shape - off, "%s%llu", i ? " x " : "",
+                                (unsigned long long)dims[i]);
+    fprintf(c->out, "  %-28s %-22s %s%s\n", name, shape, ln, role[0] ? " [design]" : "");
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Dclose(ds);
+    return 0;
+}
+
+int a5_output_info(const char *path, FILE *out, char *err, size_t errlen)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        snprintf(err, errlen, "cannot open %s as an HDF5 results file", path);
+        return A5_EIO;
+    }
+    static const char *const keys[] = {"scenario_name", "scenario_file", "model", "software_version",
+                                       "git_revision", "created", "command_line", "seed",
+                                       "points", "replicates", "store", "design_method",
+                                       "threads", "run_seconds", "libraries", "complete"};
+    char buf[4096];
+    fprintf(out, "%s\n", path);
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (read_attr_str(f, keys[i], buf, sizeof buf) == 0)
+            fprintf(out, "  %-17s %s\n", keys[i], buf);
+    fprintf(out, "variables:\n");
+    info_ctx c = {out};
+    hsize_t idx = 0;
+    H5Literate(f, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, list_var, &c);
+    fprintf(out, "the resolved scenario is in the root attribute 'scenario' "
+                 "(h5dump -a /scenario %s)\n", path);
+    H5Fclose(f);
+    return 0;
+}

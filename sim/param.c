@@ -1,0 +1,278 @@
+/* The parameter table (see a5_param.h): defaults, ranges, units and docs. */
+#include "a5_param.h"
+
+#include "a5_error.h"
+
+#include <math.h>
+#include <string.h>
+
+#define INF HUGE_VAL
+#define V A5_PF_VARY
+/* Weights and other open-ended numbers are bounded so that every utility and every
+ * softmax argument stays finite in double precision. */
+#define BIG 1e6
+
+const a5_param a5_param_global[A5_G_COUNT] = {
+    [A5_G_RESTRICT_CAP] = {"policy.restrict_cap", A5_T_REAL, 0.35, 0, 1, 0, V, "share",
+                           "kappa: highest high-risk share of the radio network a RESTRICT policy allows"},
+    [A5_G_RESTRICT_COMPLIANCE] = {"policy.restrict_compliance", A5_T_REAL, 0.5, 0, 1, 0, V, "1",
+                                  "psi: how far RESTRICT counts as complying with the US (BAN is 1, OPEN 0)"},
+    [A5_G_PHASE_OUT_STEPS] = {"policy.phase_out_steps", A5_T_INT, 12, 1, 10000, 0, V, "steps",
+                              "L: steps over which equipment above a new cap is removed"},
+    [A5_G_RATIONALITY] = {"decision.rationality", A5_T_REAL, 4.0, 0, BIG, 0, V, "1/utility",
+                          "lambda: softmax sharpness of policy choice (0: uniform at random)"},
+    [A5_G_W_COST] = {"decision.weights.cost", A5_T_REAL, 1, -BIG, BIG, 0, V, "1",
+                     "w_cost: weight of replacement and forgone-discount cost"},
+    [A5_G_W_RISK] = {"decision.weights.risk", A5_T_REAL, 1, -BIG, BIG, 0, V, "1",
+                     "w_risk: weight of security risk"},
+    [A5_G_W_US] = {"decision.weights.us", A5_T_REAL, 1, -BIG, BIG, 0, V, "1",
+                   "w_us: weight of US pressure and intelligence-sharing threats"},
+    [A5_G_W_CHINA] = {"decision.weights.china", A5_T_REAL, 1, -BIG, BIG, 0, V, "1",
+                      "w_china: weight of Chinese economic retaliation"},
+    [A5_G_W_PEER] = {"decision.weights.peer", A5_T_REAL, 1, -BIG, BIG, 0, V, "1",
+                     "w_peer: weight of doing what bloc partners do"},
+    [A5_G_W_INERTIA] = {"decision.weights.inertia", A5_T_REAL, 0.5, -BIG, BIG, 0, V, "1",
+                        "w_inertia: bonus for keeping the current policy"},
+    [A5_G_W_HOME] = {"decision.weights.home", A5_T_REAL, 0.2, -BIG, BIG, 0, V, "1",
+                     "w_home: bonus for compliance when a trusted vendor is domestic"},
+    [A5_G_RENEWAL] = {"market.renewal", A5_T_REAL, 0.05, 0, 1, 0, V, "1/step",
+                      "phi_b: share of the installed radio network renewed each step"},
+    [A5_G_PRICE_ELASTICITY] = {"market.price_elasticity", A5_T_REAL, 5, 0, BIG, 0, V, "1",
+                               "gamma: operators' sensitivity of vendor choice to price and risk"},
+    [A5_G_OPERATOR_RISK_WEIGHT] = {"market.operator_risk_weight", A5_T_REAL, 1, 0, BIG, 0, V, "1",
+                                   "omega: weight operators give to the nation's perceived threat"},
+    [A5_G_REPLACE_COST] = {"market.replace_cost", A5_T_REAL, 1, 0, BIG, 0, V, "1",
+                           "zeta: cost of ripping out installed equipment, per unit share"},
+    [A5_G_RAN_WEIGHT] = {"risk.ran_weight", A5_T_REAL, 0.5, 0, BIG, 0, V, "1",
+                         "nu: security risk of high-risk radio equipment relative to the core"},
+    [A5_G_SUPPLY_RISK] = {"risk.supply_risk", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                          "sigma(0): risk that the high-risk vendor cannot supply (e.g. chip export controls)"},
+    [A5_G_US_PRESSURE] = {"us.pressure", A5_T_REAL, 0.2, 0, BIG, 0, V, "1",
+                          "default initial US pressure P_i(0) for nations that do not set us_pressure"},
+    [A5_G_US_ESCALATION] = {"us.escalation", A5_T_REAL, 0.02, 0, BIG, 0, V, "1/step",
+                            "added to P_i each step, times (1 - compliance)"},
+    [A5_G_US_MAX_PRESSURE] = {"us.max_pressure", A5_T_REAL, 1, 0, BIG, 0, V, "1",
+                              "ceiling on US pressure"},
+    [A5_G_INTEL_THREAT] = {"us.intel_threat", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                           "theta(0): credibility of a US threat to curtail intelligence sharing"},
+    [A5_G_CHINA_RETALIATION] = {"china.retaliation", A5_T_REAL, 0.2, 0, BIG, 0, V, "1",
+                                "base Chinese retaliation against compliance with the US"},
+    [A5_G_CHINA_ESCALATION] = {"china.escalation", A5_T_REAL, 0.3, 0, BIG, 0, V, "1",
+                               "retaliation added per unit of mean compliance across nations"},
+    [A5_G_BASE_TIE] = {"peers.base_tie", A5_T_REAL, 0, 0, BIG, 0, V, "1",
+                       "tie between any two nations on top of one per shared bloc"},
+};
+
+const a5_param a5_param_nation[A5_N_COUNT] = {
+    [A5_N_INTEL] = {"intel", A5_T_REAL, 0.5, 0, 1, 0, V, "1",
+                    "d_i: dependence on US intelligence sharing"},
+    [A5_N_US_TIES] = {"us_ties", A5_T_REAL, 0.5, 0, 1, 0, V, "1",
+                      "a_i: security and economic leverage the US holds"},
+    [A5_N_CHINA_TRADE] = {"china_trade", A5_T_REAL, 0.1, 0, 1, 0, V, "1",
+                          "c_i: exposure to Chinese economic retaliation"},
+    [A5_N_COST_SENSITIVITY] = {"cost_sensitivity", A5_T_REAL, 0.5, 0, 1, 0, V, "1",
+                               "b_i: weight the nation puts on network cost"},
+    [A5_N_MITIGATION] = {"mitigation", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                         "m_i: technical capacity to contain vendor risk"},
+    [A5_N_THREAT] = {"threat", A5_T_REAL, 0.5, 0, 1, 0, V, "1",
+                     "r_i: perceived threat of espionage or sabotage"},
+    [A5_N_INFLUENCE] = {"influence", A5_T_REAL, 1, 0, BIG, 0, V, "1",
+                        "g_i: weight of this nation in its peers' decisions"},
+    [A5_N_REVIEW_RATE] = {"review_rate", A5_T_REAL, 0.25, 0, 1, 0, V, "1/step",
+                          "rho_i: chance per step of reconsidering policy"},
+    [A5_N_HOME_VENDOR] = {"home_vendor", A5_T_BOOL, 0, 0, 1, 0, 0, "flag",
+                          "a trusted vendor is domestic"},
+    [A5_N_POLICY] = {"policy", A5_T_POLICY, 0, 0, 2, 0, 0, "open|restrict|ban",
+                     "s_i(0): policy at step 0 (events may force it)"},
+    [A5_N_HIGH_RISK_SHARE] = {"high_risk_share", A5_T_REAL, 0, 0, 1, 0, V, "share",
+                              "h_i(0): installed high-risk share of the radio network"},
+    [A5_N_US_PRESSURE] = {"us_pressure", A5_T_REAL, NAN, 0, BIG, 0, V, "1",
+                          "P_i(0): US pressure on this nation (default: us.pressure)"},
+};
+
+const a5_param a5_param_run[A5_S_COUNT] = {
+    [A5_S_NAME] = {"name", A5_T_STRING, 0, 0, 0, 0, A5_PF_STRUCT, "", "short scenario name"},
+    [A5_S_DESCRIPTION] = {"description", A5_T_STRING, 0, 0, 0, 0, A5_PF_STRUCT, "", "free text"},
+    [A5_S_START] = {"start", A5_T_STRING, 0, 0, 0, 0, A5_PF_STRUCT, "YYYYQn",
+                    "label of step 0 (quarters); default 2019Q1"},
+    [A5_S_STEPS] = {"steps", A5_T_INT, 40, 1, 32767, 0, A5_PF_STRUCT, "steps",
+                    "number of steps (quarters) simulated"},
+    [A5_S_REPLICATES] = {"replicates", A5_T_INT, 100, 1, 1e9, 0, A5_PF_STRUCT, "1",
+                         "Monte Carlo replicates per design point"},
+    [A5_S_SEED] = {"seed", A5_T_INT, 1, 0, 9007199254740991.0, 0, A5_PF_STRUCT, "1",
+                   "base of every random stream (stream = (seed, point, replicate))"},
+    [A5_S_STORE] = {"output.store", A5_T_STORE, 0, 0, 0, 0, A5_PF_STRUCT, "full|summary",
+                    "full keeps per-replicate step arrays; summary drops them"},
+};
+
+const a5_param a5_param_vendor_price = {"price", A5_T_REAL, 1, 0, BIG, 1, V, "1",
+                                        "unit price of the vendor's radio equipment"};
+
+const a5_param *a5_param_find_global(const char *path, int *slot)
+{
+    for (int i = 0; i < A5_G_COUNT; i++)
+        if (strcmp(a5_param_global[i].path, path) == 0) {
+            if (slot)
+                *slot = i;
+            return &a5_param_global[i];
+        }
+    return NULL;
+}
+
+const a5_param *a5_param_find_nation(const char *name, int *attr)
+{
+    for (int i = 0; i < A5_N_COUNT; i++)
+        if (strcmp(a5_param_nation[i].path, name) == 0) {
+            if (attr)
+                *attr = i;
+            return &a5_param_nation[i];
+        }
+    return NULL;
+}
+
+const a5_param *a5_param_find_run(const char *path, int *which)
+{
+    for (int i = 0; i < A5_S_COUNT; i++)
+        if (strcmp(a5_param_run[i].path, path) == 0) {
+            if (which)
+                *which = i;
+            return &a5_param_run[i];
+        }
+    return NULL;
+}
+
+static void fmt_num(char *buf, size_t len, double v)
+{
+    if (v == HUGE_VAL)
+        snprintf(buf, len, "inf");
+    else if (v == -HUGE_VAL)
+        snprintf(buf, len, "-inf");
+    else
+        snprintf(buf, len, "%.15g", v);
+}
+
+int a5_param_check(const a5_param *p, double v, char *buf, size_t len)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, len, "must be a finite number");
+        return -1;
+    }
+    if (p->type == A5_T_INT && v != floor(v)) {
+        snprintf(buf, len, "must be a whole number");
+        return -1;
+    }
+    int bad = p->lo_open ? !(v > p->lo) : !(v >= p->lo);
+    if (bad || !(v <= p->hi)) {
+        char lo[32], hi[32];
+        fmt_num(lo, sizeof lo, p->lo);
+        fmt_num(hi, sizeof hi, p->hi);
+        snprintf(buf, len, "must be in %s%s, %s]", p->lo_open ? "(" : "[", lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
+double a5_param_clamp(const a5_param *p, double v)
+{
+    if (v < p->lo)
+        v = p->lo;
+    if (v > p->hi)
+        v = p->hi;
+    if (p->type == A5_T_INT || p->type == A5_T_POLICY || p->type == A5_T_BOOL)
+        v = floor(v + 0.5);
+    return v;
+}
+
+static const char *const policy_names[3] = {"open", "restrict", "ban"};
+
+int a5_policy_parse(const char *s)
+{
+    for (int k = 0; k < 3; k++)
+        if (strcmp(s, policy_names[k]) == 0)
+            return k;
+    return -1;
+}
+
+const char *a5_policy_name(int k) { return (k >= 0 && k < 3) ? policy_names[k] : "?"; }
+
+static const char *type_name(const a5_param *p)
+{
+    switch (p->type) {
+    case A5_T_REAL: return "number";
+    case A5_T_INT: return "integer";
+    case A5_T_BOOL: return "bool";
+    case A5_T_POLICY: return "policy";
+    case A5_T_STRING: return "text";
+    case A5_T_STORE: return "full|summary";
+    }
+    return "?";
+}
+
+static void ref_row(FILE *out, const char *prefix, const a5_param *p)
+{
+    char def[32] = "", range[80] = "";
+    if (p->type == A5_T_REAL || p->type == A5_T_INT) {
+        char lo[32], hi[32];
+        fmt_num(lo, sizeof lo, p->lo);
+        fmt_num(hi, sizeof hi, p->hi);
+        snprintf(range, sizeof range, "%s%s, %s]", p->lo_open ? "(" : "[", lo, hi);
+        if (isnan(p->def))
+            snprintf(def, sizeof def, "see doc");
+        else
+            fmt_num(def, sizeof def, p->def);
+    } else if (p->type == A5_T_BOOL) {
+        snprintf(def, sizeof def, "%s", p->def != 0 ? "true" : "false");
+    } else if (p->type == A5_T_POLICY) {
+        snprintf(def, sizeof def, "%s", a5_policy_name((int)p->def));
+    }
+    fprintf(out, "| `%s%s` | %s | %s | %s | %s | %s | %s |\n", prefix, p->path, type_name(p), def,
+            range, p->units, (p->flags & A5_PF_VARY) ? "yes" : "no", p->doc);
+}
+
+int a5_param_write_reference(FILE *out)
+{
+    static const char head[] =
+        "| path | type | default | range | units | varies | meaning |\n"
+        "|---|---|---|---|---|---|---|\n";
+    fprintf(out,
+            "# Scenario reference\n\n"
+            "Generated by `allied5g reference` from the parameter table in `sim/param.c`;\n"
+            "a test fails when this page and the table disagree. Every path below works\n"
+            "with `--set PATH=VALUE`; those marked *varies* also work in `uncertain`,\n"
+            "`sweep`, `design` and `events`. See `../shared/MODEL.md` for the equations.\n\n"
+            "## Run settings\n\n%s",
+            head);
+    for (int i = 0; i < A5_S_COUNT; i++)
+        ref_row(out, "", &a5_param_run[i]);
+    fprintf(out, "\n## Model parameters\n\n%s", head);
+    for (int i = 0; i < A5_G_COUNT; i++)
+        ref_row(out, "", &a5_param_global[i]);
+    fprintf(out,
+            "\n## Nation attributes\n\n"
+            "Each nation is a mapping in `nations:` with a unique `code` (the path key), an\n"
+            "optional `name`, `blocs` (list of names) and the attributes below. Paths:\n"
+            "`nations.CODE.ATTR`, or `nations.*.ATTR` for every nation. `defaults:` may\n"
+            "give any attribute for nations that omit it.\n\n%s",
+            head);
+    for (int i = 0; i < A5_N_COUNT; i++)
+        ref_row(out, "nations.CODE.", &a5_param_nation[i]);
+    fprintf(out,
+            "\n## Vendors\n\n"
+            "`vendors:` is a list of `{name, price, high_risk}`; at least one high-risk and one\n"
+            "trusted vendor. Path of a price: `vendors.NAME.price`.\n\n%s",
+            head);
+    ref_row(out, "vendors.NAME.", &a5_param_vendor_price);
+    fprintf(out,
+            "\n## Distributions (`uncertain:`)\n\n"
+            "| dist | parameters |\n|---|---|\n"
+            "| fixed | value |\n| uniform | lo, hi |\n| normal | mean, sd |\n"
+            "| lognormal | mu, sigma |\n| beta | a, b |\n| triangular | lo, mode, hi |\n\n"
+            "Any may add `min` and/or `max`: draws are clipped to them, then to the\n"
+            "parameter's own range. `nations.*.ATTR` draws independently per nation.\n\n"
+            "## Events\n\n"
+            "Each event has either `at:` (a step index or a label such as 2020Q2) or\n"
+            "`hazard:` (chance per step), and `set:` and/or `add:` mappings of path to\n"
+            "value. Results are clamped to each parameter's range. `nations.X.policy` takes\n"
+            "a policy name and forces that policy.\n");
+    return ferror(out) ? A5_EIO : 0;
+}
