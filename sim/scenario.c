@@ -542,10 +542,12 @@ static void load_vendors(loader *L, const a5_yaml_node *root)
                 ERR(L, nm, "duplicate vendor name '%s'", name);
                 name = NULL;
             }
+            char vpath[96];
+            snprintf(vpath, sizeof vpath, "vendors.%s.price", name ? name : "?");
             if (!pr)
                 ERR(L, v, "vendor without a 'price'");
             else
-                get_value(L, pr, &a5_param_vendor_price, "vendors.price", &price[i]);
+                get_value(L, pr, &a5_param_vendor_price, vpath, &price[i]);
             double x = 0;
             static const a5_param boolp = {"high_risk", A5_T_BOOL, 0, 0, 1, 0, 0, "", ""};
             if (hk && get_value(L, hk, &boolp, "high_risk", &x) == 0)

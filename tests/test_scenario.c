@@ -203,7 +203,7 @@ static void test_policy_and_vendors(void **state)
     expect_error("vendors: [{name: H, price: 1, high_risk: true}]\nnations: [{code: A}]\n", NULL,
                  0, "t.yaml", 1, 10, "found 1 high-risk and 0 trusted");
     expect_error("vendors: [{name: H, price: 0, high_risk: true}, {name: E, price: 1}]\n"
-                 "nations: [{code: A}]\n", NULL, 0, "t.yaml", 1, 29, "must be in (0,");
+                 "nations: [{code: A}]\n", NULL, 0, "t.yaml", 1, 28, "'vendors.H.price' = 0 must be in (0,");
 }
 
 static void test_malformed_and_empty(void **state)
