@@ -521,13 +521,11 @@ static void load_vendors(loader *L, const a5_yaml_node *root)
     }
     int nrisk = 0, ntrust = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *name = dnames[i];
-        int hr = i == 0;
-        price[i] = dprice[i < 2 ? i : 0];
-        if (vs) {
+        const char *name = vs ? "?" : dnames[i];
+        int hr = !vs && i == 0;
+        price[i] = vs ? 1.0 : dprice[i];
+        if (vs && expect_map(L, vs->item[i], "vendors entry") == 0) {
             const a5_yaml_node *v = vs->item[i];
-            if (expect_map(L, v, "vendors entry"))
-                continue;
             static const char *const keys[] = {"name", "price", "high_risk"};
             check_keys(L, v, "a vendor", keys, 3);
             const a5_yaml_node *nm = a5_yaml_get(v, "name"), *pr = a5_yaml_get(v, "price"),

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages allied5g needs, only if any is missing.
+# Usage: scripts/deps.sh [--dev]   (--dev adds clang and libFuzzer for the fuzz build)
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libgsl-dev libhdf5-dev hdf5-tools libyaml-dev
+      libcmocka-dev librandom123-dev
+      python3 python3-numpy python3-h5py python3-xarray python3-netcdf4 python3-h5netcdf
+      python3-pandas python3-matplotlib python3-scipy python3-pytest)
+if [ "${1:-}" = "--dev" ]; then
+  pkgs+=(clang libomp-14-dev libclang-rt-14-dev)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

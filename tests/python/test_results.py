@@ -1,0 +1,142 @@
+"""Results file: contract layout under both xarray engines, aggregates against
+the per-replicate data, and bit-identical results for any thread count."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from conftest import SRC, run
+
+SCENARIO = """steps: 12
+replicates: 300
+seed: 11
+nations:
+  - {code: GBR, blocs: [five_eyes, nato], high_risk_share: 0.35, review_rate: 0.4}
+  - {code: DEU, blocs: [nato, eu], high_risk_share: 0.55}
+  - {code: SWE, blocs: [eu], home_vendor: true}
+  - {code: USA, blocs: [five_eyes, nato], policy: ban, review_rate: 0}
+events:
+  - {at: 2019Q3, set: {risk.supply_risk: 0.4}}
+  - {at: 5, add: {nations.*.us_pressure: 0.2}}
+  - {hazard: 0.1, add: {nations.*.threat: 0.05}}
+uncertain:
+  decision.weights.risk: {dist: normal, mean: 1, sd: 0.3, min: 0}
+  nations.*.threat: {dist: beta, a: 2, b: 3}
+"""
+
+DIMS4 = ("point", "replicate", "step", "nation")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("res")
+    s = d / "s.yaml"
+    s.write_text(SCENARIO)
+    out = {}
+    for t in (1, 2, 3):
+        out[t] = d / f"t{t}.h5"
+        run("run", s, "-o", out[t], "--threads", t, "--quiet")
+    out["summary"] = d / "summary.h5"
+    run("run", s, "-o", out["summary"], "--store", "summary", "--quiet")
+    return out
+
+
+@pytest.mark.parametrize("engine", ["netcdf4", "h5netcdf"])
+def test_opens_with_both_engines(runs, engine):
+    with xr.open_dataset(runs[1], engine=engine) as ds:
+        assert ds.policy.dims == DIMS4
+        assert ds.policy.dtype == np.int8
+        assert ds.high_risk_share.dtype == np.float32
+        assert ds.first_ban_step.dtype == np.int16
+        assert ds.policy_share.dims == ("point", "step", "nation", "option")
+        assert ds.high_risk_share_quantiles.dims == ("point", "step", "nation", "quantile")
+        assert list(ds.nation.values) == ["GBR", "DEU", "SWE", "USA"]
+        assert list(ds.option.values) == ["open", "restrict", "ban"]
+        assert list(ds["quantile"].values) == [0.05, 0.5, 0.95]
+        assert list(ds.date.values[:3]) == ["2019Q1", "2019Q2", "2019Q3"]
+        assert ds.policy.attrs["flag_meanings"] == "open restrict ban"
+        for v in ds.data_vars:
+            assert "long_name" in ds[v].attrs and "units" in ds[v].attrs
+        for a in ("scenario", "seed", "software_version", "created", "command_line", "model",
+                  "threads", "libraries", "git_revision"):
+            assert a in ds.attrs
+
+
+def test_contract_checker(runs):
+    chk = SRC.parent / "shared" / "checks" / "results_contract.py"
+    if not chk.exists():
+        pytest.skip("shared/checks not present")
+    for key, store in ((1, "full"), ("summary", "summary")):
+        p = subprocess.run([sys.executable, chk, runs[key], store], capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout
+
+
+def test_identical_for_any_thread_count(runs):
+    base = xr.open_dataset(runs[1])
+    for t in (2, 3):
+        other = xr.open_dataset(runs[t])
+        for v in base.data_vars:
+            a, b = base[v].values, other[v].values
+            if a.dtype.kind == "f":
+                assert np.array_equal(a.view(np.uint32 if a.itemsize == 4 else np.uint64),
+                                      b.view(np.uint32 if b.itemsize == 4 else np.uint64)), v
+            else:
+                assert np.array_equal(a, b), v
+        assert other.attrs["threads"] == t
+
+
+def test_aggregates_match_replicates(runs):
+    ds = xr.open_dataset(runs[1])
+    pol = ds.policy.values[0]
+    h = ds.high_risk_share.values[0].astype(np.float64)
+    for k in range(3):
+        assert np.allclose(ds.policy_share.values[0, ..., k], (pol == k).mean(0), atol=1e-6)
+    assert np.allclose(ds.high_risk_share_mean.values[0], h.mean(0), atol=1e-6)
+    q = np.quantile(h, [0.05, 0.5, 0.95], axis=0).transpose(1, 2, 0)
+    bound = ds.high_risk_share_quantiles.attrs["max_abs_error"]
+    assert bound < 1.0 / 1024
+    assert np.abs(ds.high_risk_share_quantiles.values[0] - q).max() <= bound + 1e-6
+    fb = ds.first_ban_step.values[0]
+    first = np.where((pol == 2).any(1), (pol == 2).argmax(1), -1)
+    assert np.array_equal(fb, first)
+    assert np.array_equal(ds.final_policy.values[0], pol[:, -1, :])
+    # USA is held at ban with review rate 0; its installed share decays to 0.
+    assert (pol[..., 3] == 2).all()
+
+
+def test_summary_store(runs):
+    full, summ = xr.open_dataset(runs[1]), xr.open_dataset(runs["summary"])
+    for v in ("policy", "high_risk_share", "us_pressure"):
+        assert v in full and v not in summ
+    for v in ("policy_share", "high_risk_share_mean", "high_risk_share_quantiles", "cum_cost",
+              "first_ban_step"):
+        assert np.array_equal(full[v].values, summ[v].values), v
+
+
+def test_resolved_scenario_reruns_identically(runs, tmp_path):
+    ds = xr.open_dataset(runs[1])
+    s = tmp_path / "again.yaml"
+    s.write_text(ds.attrs["scenario"])
+    out = tmp_path / "again.h5"
+    run("run", s, "-o", out, "--quiet")
+    again = xr.open_dataset(out)
+    assert np.array_equal(again.high_risk_share.values, ds.high_risk_share.values)
+
+
+def test_sweep_points(tmp_path):
+    s = tmp_path / "sw.yaml"
+    s.write_text(SCENARIO.replace("replicates: 300", "replicates: 40") +
+                 "sweep:\n  us.escalation: [0, 0.05]\n  us.intel_threat: [0, 0.5, 1]\n")
+    out = tmp_path / "sw.h5"
+    run("run", s, "-o", out, "--quiet")
+    with xr.open_dataset(out) as ds:
+        assert ds.sizes["point"] == 6
+        assert ds["us.escalation"].attrs["role"] == "design"
+        assert list(ds["us.intel_threat"].values) == [0, 0.5, 1, 0, 0.5, 1]
+        # Replicate r of point p is the same stream whatever the other points are.
+    one = tmp_path / "one.h5"
+    run("run", s, "-o", one, "--quiet", "--set", "replicates=20")
+    with xr.open_dataset(one) as a, xr.open_dataset(out) as b:
+        assert np.array_equal(a.policy.values, b.policy.values[:, :20])
