@@ -50,6 +50,9 @@ int a5_yaml_append(a5_yaml_node *coll, a5_yaml_node *key, a5_yaml_node *item);
  * of item. Returns 0 or A5_ENOMEM. */
 int a5_yaml_put(a5_yaml_node *map, const char *key, a5_yaml_node *item);
 
+/* Remove map[key] if present; returns 1 if removed. */
+int a5_yaml_remove(a5_yaml_node *map, const char *key);
+
 /* Serialise as YAML text (malloc'd, NUL-terminated). Returns 0 or A5_ENOMEM. */
 int a5_yaml_emit(const a5_yaml_node *root, char **text, size_t *len);
 

@@ -1298,6 +1298,18 @@ static int settable(const char *path)
     return 0;
 }
 
+/* --set fixes a value: the same path no longer varies in uncertain, sweep or design. */
+static void unvary(a5_yaml_node *root, const char *path)
+{
+    a5_yaml_node *dz = a5_yaml_get(root, "design");
+    a5_yaml_remove(a5_yaml_get(root, "uncertain"), path);
+    a5_yaml_node *sw = a5_yaml_get(root, "sweep"), *rg = a5_yaml_get(dz, "ranges");
+    if (a5_yaml_remove(sw, path) && sw->n == 0)
+        a5_yaml_remove(root, "sweep");
+    if (a5_yaml_remove(rg, path) && rg->n == 0)
+        a5_yaml_remove(root, "design");
+}
+
 static void apply_set(loader *L, a5_yaml_node *root, const char *arg, int idx)
 {
     const char *eq = strchr(arg, '=');
@@ -1328,6 +1340,7 @@ static void apply_set(loader *L, a5_yaml_node *root, const char *arg, int idx)
     }
     int rc = 0;
     char h[128];
+    unvary(root, path);
     if (strncmp(path, "nations.", 8) == 0 || strncmp(path, "vendors.", 8) == 0) {
         int nat = path[0] == 'n';
         const char *who = path + 8, *dot = strchr(who, '.');

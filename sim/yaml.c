@@ -119,6 +119,19 @@ int a5_yaml_put(a5_yaml_node *map, const char *key, a5_yaml_node *item)
     return a5_yaml_append(map, k, item);
 }
 
+int a5_yaml_remove(a5_yaml_node *map, const char *key)
+{
+    long i = a5_yaml_index(map, key);
+    if (i < 0)
+        return 0;
+    a5_yaml_free(map->key[i]);
+    a5_yaml_free(map->item[i]);
+    memmove(map->key + i, map->key + i + 1, (map->n - (size_t)i - 1) * sizeof *map->key);
+    memmove(map->item + i, map->item + i + 1, (map->n - (size_t)i - 1) * sizeof *map->item);
+    map->n--;
+    return 1;
+}
+
 /* Line and column (1-based) of byte offset `off` in text. */
 static void locate(const char *text, size_t off, int *line, int *col)
 {

@@ -292,6 +292,16 @@ static void test_set(void **state)
     a5_scenario_free(r);
     a5_scenario_free(s);
 
+    /* --set fixes a path that was drawn or swept. */
+    const char *fix[] = {"decision.weights.risk=2", "us.escalation=0.5"};
+    s = load_ok("nations: [{code: A}]\nuncertain: {decision.weights.risk: {dist: normal, mean: 1, sd: 1}}\n"
+                "sweep: {us.escalation: [0, 1]}\n", fix, 2);
+    assert_int_equal(s->nuncertain, 0);
+    assert_int_equal(s->npoints, 1);
+    assert_int_equal(s->nvaried, 0);
+    assert_true(s->base[A5_G_W_RISK] == 2 && s->base[A5_G_US_ESCALATION] == 0.5);
+    a5_scenario_free(s);
+
     const char *bad1[] = {"decision.weights.rsk=2"};
     expect_error(base_text, bad1, 1, "--set", 1, 1, "names nothing (did you mean 'decision.weights.risk'?)");
     const char *bad2[] = {"steps=3", "nations.GBX.threat=0.9"};

@@ -1,0 +1,73 @@
+/* Diagnostics and typo suggestions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "a5_error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_suggest(void **state)
+{
+    (void)state;
+    const char *names[] = {"steps", "seed", "replicates", NULL, "description"};
+    assert_string_equal(a5_suggest("stpes", names, 5), "steps");
+    assert_string_equal(a5_suggest("replicate", names, 5), "replicates");
+    assert_string_equal(a5_suggest("DESCRIPTION", names, 5), "description");
+    assert_null(a5_suggest("banana", names, 5));
+    assert_null(a5_suggest("x", names, 0));
+}
+
+static void test_diag_sorted_and_formatted(void **state)
+{
+    (void)state;
+    a5_diag d = {0};
+    a5_diag_add(&d, "f.yaml", 3, 2, "third %d", 3);
+    a5_diag_add(&d, "f.yaml", 1, 9, "first");
+    a5_diag_add(&d, "f.yaml", 3, 1, "second");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    a5_diag_print(&d, f);
+    fclose(f);
+    assert_string_equal(buf, "f.yaml:1:9: error: first\nf.yaml:3:1: error: second\n"
+                             "f.yaml:3:2: error: third 3\n");
+    free(buf);
+    assert_int_equal(a5_diag_count(&d), 3);
+    a5_diag_free(&d);
+}
+
+static void test_diag_limit_counts_dropped(void **state)
+{
+    (void)state;
+    a5_diag d = {0};
+    d.limit = 2;
+    for (int i = 0; i < 5; i++)
+        a5_diag_add(&d, "f", i, 1, "e%d", i);
+    assert_int_equal(d.n, 2);
+    assert_int_equal(a5_diag_count(&d), 5);
+    a5_diag_free(&d);
+}
+
+static void test_strerror(void **state)
+{
+    (void)state;
+    for (int c = 0; c >= -8; c--)
+        assert_true(strcmp(a5_strerror(c), "unknown error") != 0);
+    assert_string_equal(a5_strerror(-99), "unknown error");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_suggest),
+        cmocka_unit_test(test_diag_sorted_and_formatted),
+        cmocka_unit_test(test_diag_limit_counts_dropped),
+        cmocka_unit_test(test_strerror),
+    };
+    return cmocka_run_group_tests_name("error", tests, NULL, NULL);
+}
