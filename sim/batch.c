@@ -21,13 +21,18 @@
 
 static const double quantile_levels[3] = {0.05, 0.5, 0.95};
 
+/* One histogram bin: count and the extremes seen, together in one cache line. */
+typedef struct {
+    uint32_t n;
+    float lo, hi;
+} hbin;
+
 typedef struct {
     size_t cells;
     int bins;
     uint32_t *count; /* cells x 3 policy counts */
     double *hsum;    /* cells */
-    uint32_t *bin;   /* cells x bins */
-    float *lo, *hi;  /* cells x bins: extremes seen in each bin */
+    hbin *bin;       /* cells x bins */
 } aggregate;
 
 long a5_batch_chunk_reps(const a5_scenario *s)
@@ -41,21 +46,23 @@ long a5_batch_chunk_reps(const a5_scenario *s)
     return r;
 }
 
-static int agg_alloc(aggregate *a, size_t cells)
+static int agg_alloc(aggregate *a, size_t cells, long replicates)
 {
     memset(a, 0, sizeof *a);
     a->cells = cells;
-    long b = AGG_BUDGET / (long)(cells * 12);
+    /* Up to 2048 bins within the budget, and no more than about 4 per replicate
+     * (at least 256): with few replicates most bins would stay empty, and every
+     * point clears them all. */
+    long b = AGG_BUDGET / (long)(cells * sizeof(hbin));
+    long cap = 4 * replicates < 256 ? 256 : 4 * replicates;
     int bins = 16;
-    while (bins * 2 <= b && bins < 2048)
+    while (bins * 2 <= b && bins * 2 <= cap && bins < 2048)
         bins *= 2;
     a->bins = bins;
     a->count = malloc(cells * 3 * sizeof *a->count);
     a->hsum = malloc(cells * sizeof *a->hsum);
     a->bin = malloc(cells * (size_t)bins * sizeof *a->bin);
-    a->lo = malloc(cells * (size_t)bins * sizeof *a->lo);
-    a->hi = malloc(cells * (size_t)bins * sizeof *a->hi);
-    return a->count && a->hsum && a->bin && a->lo && a->hi ? 0 : A5_ENOMEM;
+    return a->count && a->hsum && a->bin ? 0 : A5_ENOMEM;
 }
 
 static void agg_reset(aggregate *a)
@@ -70,16 +77,14 @@ static void agg_free(aggregate *a)
     free(a->count);
     free(a->hsum);
     free(a->bin);
-    free(a->lo);
-    free(a->hi);
 }
 
 /* Fold replicates 0..nr-1 of rec into cell c, in replicate order. */
 static void agg_cell(aggregate *a, const a5_records *rec, long nr, size_t c)
 {
     const size_t cells = a->cells, B = (size_t)a->bins;
-    uint32_t *cnt = a->count + 3 * c, *bin = a->bin + B * c;
-    float *lo = a->lo + B * c, *hi = a->hi + B * c;
+    uint32_t *cnt = a->count + 3 * c;
+    hbin *bin = a->bin + B * c;
     double sum = a->hsum[c];
     for (long j = 0; j < nr; j++) {
         size_t idx = (size_t)j * cells + c;
@@ -87,13 +92,12 @@ static void agg_cell(aggregate *a, const a5_records *rec, long nr, size_t c)
         float v = rec->h[idx];
         sum += v;
         size_t b = (size_t)(v * (float)B);
-        if (b >= B)
-            b = B - 1;
-        if (bin[b]++ == 0)
-            lo[b] = hi[b] = v;
+        hbin *hb = bin + (b < B ? b : B - 1);
+        if (hb->n++ == 0)
+            hb->lo = hb->hi = v;
         else {
-            lo[b] = v < lo[b] ? v : lo[b];
-            hi[b] = v > hi[b] ? v : hi[b];
+            hb->lo = v < hb->lo ? v : hb->lo;
+            hb->hi = v > hb->hi ? v : hb->hi;
         }
     }
     a->hsum[c] = sum;
@@ -103,16 +107,16 @@ static void agg_cell(aggregate *a, const a5_records *rec, long nr, size_t c)
 static double order_stat(const aggregate *a, size_t c, uint64_t k, double *spread)
 {
     const size_t B = (size_t)a->bins;
-    const uint32_t *bin = a->bin + B * c;
+    const hbin *bin = a->bin + B * c;
     uint64_t before = 0;
     for (size_t b = 0; b < B; b++) {
-        if (before + bin[b] > k) {
-            double lo = a->lo[B * c + b], hi = a->hi[B * c + b];
-            uint32_t n = bin[b];
+        if (before + bin[b].n > k) {
+            double lo = bin[b].lo, hi = bin[b].hi;
+            uint32_t n = bin[b].n;
             *spread = hi - lo;
             return n == 1 ? lo : lo + (hi - lo) * (double)(k - before) / (double)(n - 1);
         }
-        before += bin[b];
+        before += bin[b].n;
     }
     *spread = 0;
     return NAN;
@@ -179,8 +183,12 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o, a
 {
     int threads = o && o->threads > 0 ? o->threads : omp_get_max_threads();
     long chunk = a5_batch_chunk_reps(s);
-    /* A block holds whole chunks and enough replicates to keep every thread busy. */
-    long want = 8L * threads, block = chunk * ((want + chunk - 1) / chunk);
+    /* A block holds whole chunks, enough replicates to keep every thread busy, and
+     * about 4 MiB of step records so histogram bins are reused before eviction. */
+    long want = (4L << 20) / ((long)s->steps * s->n * 9 + 1);
+    if (want < 8L * threads)
+        want = 8L * threads;
+    long block = chunk * ((want + chunk - 1) / chunk);
     if (block > s->replicates)
         block = s->replicates;
     size_t cells = (size_t)s->steps * (size_t)s->n;
@@ -191,13 +199,16 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o, a
     block_buf buf;
     float *share = malloc(cells * 3 * sizeof *share), *mean = malloc(cells * sizeof *mean),
           *quant = malloc(cells * 3 * sizeof *quant);
-    int ok_agg = agg_alloc(&agg, cells) == 0, ok_buf = block_alloc(&buf, block, s) == 0;
+    int ok_agg = agg_alloc(&agg, cells, s->replicates) == 0, ok_buf = block_alloc(&buf, block, s) == 0;
     if (!m || !works || !share || !mean || !quant || !ok_agg || !ok_buf) {
         rc = A5_ENOMEM;
         goto done;
     }
+    /* Each thread allocates its own scratch (its own malloc arena and cache lines). */
+#pragma omp parallel num_threads(threads)
+    works[omp_get_thread_num()] = a5_model_work_alloc(m);
     for (int t = 0; t < threads; t++)
-        if (!(works[t] = a5_model_work_alloc(m))) {
+        if (!works[t]) {
             rc = A5_ENOMEM;
             goto done;
         }

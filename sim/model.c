@@ -26,6 +26,10 @@ struct a5_model {
 struct a5_work {
     double *x;     /* parameter vector of the replicate being run */
     double *xn;    /* natural high-risk share of new builds, per nation */
+    /* xn only changes when its inputs do (events, draws): the inputs it was last
+     * computed from, so an unchanged nation skips its exp. */
+    double c_gamma, c_sigma, c_omega, c_D;
+    double *c_thr;
     double *M;     /* nblocs x 3 bloc sums */
     double T[3];   /* sums over all nations */
     double D, R;   /* price advantage, retaliation */
@@ -104,19 +108,28 @@ void a5_model_free(a5_model *m)
     free(m);
 }
 
+/* Whole cache lines, so no two threads' scratch arrays ever share one. */
+static void *alloc_lines(size_t bytes)
+{
+    return aligned_alloc(64, (bytes + 63) / 64 * 64);
+}
+
 a5_work *a5_model_work_alloc(const a5_model *m)
 {
-    a5_work *w = calloc(1, sizeof *w);
+    a5_work *w = alloc_lines(sizeof *w);
     if (!w)
         return NULL;
+    memset(w, 0, sizeof *w);
     size_t n = (size_t)m->n;
-    w->x = malloc(m->s->nslots * sizeof *w->x);
-    w->xn = malloc(n * sizeof *w->xn);
-    w->M = malloc(((size_t)m->nblocs * 3 + 1) * sizeof *w->M);
-    w->cost = malloc(n * sizeof *w->cost);
-    w->risk = malloc(n * sizeof *w->risk);
+    w->x = alloc_lines(m->s->nslots * sizeof *w->x);
+    w->xn = alloc_lines(n * sizeof *w->xn);
+    w->M = alloc_lines(((size_t)m->nblocs * 3 + 1) * sizeof *w->M);
+    w->c_thr = alloc_lines(n * sizeof *w->c_thr);
+    w->c_gamma = NAN;
+    w->cost = alloc_lines(n * sizeof *w->cost);
+    w->risk = alloc_lines(n * sizeof *w->risk);
     w->rng = a5_rng_alloc();
-    if (!w->x || !w->xn || !w->M || !w->cost || !w->risk || !w->rng) {
+    if (!w->x || !w->xn || !w->c_thr || !w->M || !w->cost || !w->risk || !w->rng) {
         a5_model_work_free(w);
         return NULL;
     }
@@ -129,6 +142,7 @@ void a5_model_work_free(a5_work *w)
         return;
     free(w->x);
     free(w->xn);
+    free(w->c_thr);
     free(w->M);
     free(w->cost);
     free(w->risk);
@@ -180,8 +194,6 @@ void a5_model_events(const a5_model *m, double *x, int t, a5_rng_state *rs)
     }
 }
 
-static inline double phi_of(int k, double psi) { return k == A5_OPEN ? 0 : k == A5_BAN ? 1 : psi; }
-
 void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
 {
     const a5_scenario *s = m->s;
@@ -202,24 +214,36 @@ void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
     const double *g = x + a5_param_nslot(A5_N_INFLUENCE, 0, n);
     const double *thr = x + a5_param_nslot(A5_N_THREAT, 0, n);
     const double psi = x[A5_G_RESTRICT_COMPLIANCE];
-    double phisum = 0;
-    for (int i = 0; i < n; i++)
-        phisum += phi_of((int)pol[i], psi);
+    /* One pass for the compliance mean and the peer sums. */
+    const int peers = x[A5_G_W_PEER] != 0;
+    int count[3] = {0, 0, 0};
+    w->T[0] = w->T[1] = w->T[2] = 0;
+    if (peers)
+        memset(w->M, 0, (size_t)m->nblocs * 3 * sizeof *w->M);
+    for (int i = 0; i < n; i++) {
+        int k = (int)pol[i];
+        count[k]++;
+        if (peers) {
+            w->T[k] += g[i];
+            for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++)
+                w->M[m->bloc_idx[q] * 3 + k] += g[i];
+        }
+    }
+    double phisum = count[A5_RESTRICT] * psi + count[A5_BAN];
     w->R = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_ESCALATION] * (phisum / n);
 
     const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
                  omega = x[A5_G_OPERATOR_RISK_WEIGHT];
+    int all = gamma != w->c_gamma || sigma != w->c_sigma || omega != w->c_omega || w->D != w->c_D;
     for (int i = 0; i < n; i++)
-        w->xn[i] = 1.0 / (1.0 + exp(-gamma * (w->D - sigma - omega * thr[i])));
-
-    memset(w->M, 0, (size_t)m->nblocs * 3 * sizeof *w->M);
-    w->T[0] = w->T[1] = w->T[2] = 0;
-    for (int i = 0; i < n; i++) {
-        int k = (int)pol[i];
-        w->T[k] += g[i];
-        for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++)
-            w->M[m->bloc_idx[q] * 3 + k] += g[i];
-    }
+        if (all || thr[i] != w->c_thr[i]) {
+            w->xn[i] = 1.0 / (1.0 + exp(-gamma * (w->D - sigma - omega * thr[i])));
+            w->c_thr[i] = thr[i];
+        }
+    w->c_gamma = gamma;
+    w->c_sigma = sigma;
+    w->c_omega = omega;
+    w->c_D = w->D;
 }
 
 /* Everything about nation i that the three options share. */
@@ -353,7 +377,8 @@ void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_wor
         nation_terms nt;
         terms_of(m, x, w, i, &nt);
         int k = nt.s;
-        if (a5_rng_uniform(rs) < rho[i]) {
+        /* The review draw needs no more than 32 bits; the choice draw uses 53. */
+        if ((double)a5_rng_u32(rs) * 0x1p-32 < rho[i]) {
             double U[3], e[3];
             utility_of(m, x, w, i, &nt, U);
             double u = a5_rng_uniform(rs) * softmax_weights(lambda, U, e);
