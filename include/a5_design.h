@@ -18,4 +18,10 @@ int a5_design_lhs(long n, int k, uint64_t seed, double *u);
  * Returns 0, A5_ENOMEM, or A5_ELIMIT when k is too large. */
 int a5_design_sobol(long n, int k, double *u);
 
+/* Saltelli's layout for first-order and total Sobol indices, in SALib's order
+ * without second-order terms: for each base row i, A_i, AB_1 .. AB_k, B_i, where
+ * A is the first k columns of unit (n x 2k), B the last k, and AB_j is A with
+ * column j taken from B. Writes n (k + 2) rows of k values to out. */
+void a5_design_saltelli(const double *unit, long n, int k, double *out);
+
 #endif

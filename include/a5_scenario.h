@@ -49,7 +49,7 @@ typedef struct {
     a5_event_op *ops;
 } a5_event;
 
-enum { A5_DESIGN_NONE, A5_DESIGN_GRID, A5_DESIGN_LHS, A5_DESIGN_SOBOL };
+enum { A5_DESIGN_NONE, A5_DESIGN_GRID, A5_DESIGN_LHS, A5_DESIGN_SOBOL, A5_DESIGN_SALTELLI, A5_DESIGN_FILE };
 
 typedef struct {
     char *file;
@@ -82,7 +82,7 @@ typedef struct {
     a5_event *events;
 
     int design;    /* A5_DESIGN_* */
-    long design_n; /* `points` requested (lhs, sobol) */
+    long design_n; /* lhs, sobol: points; saltelli: base sample N; file: rows */
     size_t nvaried;
     a5_target *varied; /* one per swept/designed path, in file order */
     long npoints;      /* >= 1; 1 when nothing varies */

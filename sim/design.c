@@ -46,3 +46,15 @@ int a5_design_sobol(long n, int k, double *u)
     gsl_qrng_free(q);
     return 0;
 }
+
+void a5_design_saltelli(const double *unit, long n, int k, double *out)
+{
+    for (long i = 0; i < n; i++) {
+        const double *a = unit + (size_t)i * 2 * k, *b = a + k;
+        double *row = out + (size_t)i * (size_t)(k + 2) * k;
+        for (int r = 0; r < k + 2; r++) {
+            for (int j = 0; j < k; j++)
+                row[(size_t)r * k + j] = r == k + 1 ? b[j] : (r >= 1 && r - 1 == j) ? b[j] : a[j];
+        }
+    }
+}

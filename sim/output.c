@@ -395,7 +395,7 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
     /* Provenance. */
     {
         char created[32], ver[64], libs[256];
-        static const char *const dm[] = {"none", "grid", "lhs", "sobol"};
+        static const char *const dm[] = {"none", "grid", "lhs", "sobol", "saltelli", "file"};
         unsigned maj, min, rel;
         H5get_libversion(&maj, &min, &rel);
         iso_now(created, sizeof created);
@@ -420,7 +420,23 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
         CK(attr_num(f, "points", H5T_NATIVE_LLONG, &np, 0));
         CK(attr_num(f, "replicates", H5T_NATIVE_LLONG, &nr, 0));
         CK(attr_str(f, v, "design_method", dm[s->design]));
-        if (s->design == A5_DESIGN_LHS || s->design == A5_DESIGN_SOBOL) {
+        if (s->nvaried) {
+            size_t len = 1;
+            for (size_t j = 0; j < s->nvaried; j++)
+                len += strlen(s->varied[j].path) + 1;
+            char *paths = calloc(len, 1);
+            if (!paths)
+                goto fail;
+            for (size_t j = 0; j < s->nvaried; j++) {
+                if (j)
+                    strcat(paths, " ");
+                strcat(paths, s->varied[j].path);
+            }
+            int arc = attr_str(f, v, "design_paths", paths);
+            free(paths);
+            CK(arc);
+        }
+        if (s->design >= A5_DESIGN_LHS) {
             long long dn = s->design_n;
             CK(attr_num(f, "design_n", H5T_NATIVE_LLONG, &dn, 0));
         }

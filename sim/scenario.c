@@ -1082,38 +1082,168 @@ static void load_sweep(loader *L, const a5_yaml_node *sw)
     free(nv);
 }
 
+/* Read a CSV design matrix: a header of paths, then one row of numbers per point.
+ * Errors are located in the CSV file itself. */
+static void load_design_file(loader *L, const a5_yaml_node *fnode, const char *fname)
+{
+    a5_scenario *s = L->s;
+    char path[4096];
+    const char *slash = strrchr(s->file, '/');
+    if (fname[0] != '/' && slash)
+        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - s->file), s->file, fname);
+    else
+        snprintf(path, sizeof path, "%s", fname);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        ERR(L, fnode, "cannot open design file '%s': %s", path, strerror(errno));
+        return;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    int lineno = 0, bad = 0;
+    size_t k = 0, rows = 0, rcap = 0;
+    double *vals = NULL;
+    while ((got = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
+            line[--got] = 0;
+        if (got == 0 || line[0] == '#')
+            continue;
+        size_t col = 0;
+        char *p = line;
+        int header = s->varied == NULL;
+        if (header) {
+            size_t ncomma = 1;
+            for (char *q = line; *q; q++)
+                ncomma += *q == ',';
+            s->varied = calloc(ncomma, sizeof *s->varied);
+            if (!s->varied) {
+                L->oom = 1;
+                break;
+            }
+        }
+        for (;;) {
+            char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+            char save = *end;
+            *end = 0;
+            char *a = p, *b = end;
+            while (*a == ' ' || *a == '\t')
+                a++;
+            while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+                *--b = 0;
+            a5_yaml_node *cell = a5_yaml_scalar(a, 1, path, lineno, (int)(a - line) + 1);
+            if (!cell) {
+                L->oom = 1;
+                break;
+            }
+            if (header) {
+                if (add_varied(L, cell))
+                    bad = 1;
+            } else if (col < k) {
+                if (rows * k + col >= rcap) {
+                    rcap = rcap ? 2 * rcap : 64 * k;
+                    double *nv = realloc(vals, rcap * sizeof *nv);
+                    if (!nv) {
+                        L->oom = 1;
+                        a5_yaml_free(cell);
+                        break;
+                    }
+                    vals = nv;
+                }
+                if (get_value(L, cell, s->varied[col].param, s->varied[col].path,
+                              &vals[rows * k + col]))
+                    bad = 1;
+            }
+            a5_yaml_free(cell);
+            col++;
+            *end = save;
+            if (!comma)
+                break;
+            p = comma + 1;
+        }
+        if (L->oom)
+            break;
+        if (header) {
+            k = s->nvaried;
+            if (bad)
+                break;
+        } else {
+            if (col != k) {
+                a5_diag_add(L->d, path, lineno, 1, "row has %zu values; the header names %zu paths",
+                            col, k);
+                bad = 1;
+            }
+            if (++rows > (size_t)A5_MAX_POINTS) {
+                a5_diag_add(L->d, path, lineno, 1, "more than %ld design points", A5_MAX_POINTS);
+                bad = 1;
+                break;
+            }
+        }
+    }
+    free(line);
+    fclose(f);
+    if (!bad && !L->oom && rows == 0)
+        a5_diag_add(L->d, path, lineno ? lineno : 1, 1,
+                    "design file has no rows (a header of paths, then one row per point)");
+    if (bad || L->oom || rows == 0) {
+        free(vals);
+        return;
+    }
+    s->points = vals;
+    s->npoints = (long)rows;
+    s->design_n = (long)rows;
+}
+
 static void load_design(loader *L, const a5_yaml_node *dz)
 {
     a5_scenario *s = L->s;
     if (expect_map(L, dz, "design"))
         return;
-    static const char *const keys[] = {"method", "points", "ranges"};
-    check_keys(L, dz, "'design'", keys, 3);
+    static const char *const keys[] = {"method", "points", "ranges", "file"};
+    static const char *const methods[] = {"lhs", "sobol", "saltelli", "file"};
     const a5_yaml_node *m = a5_yaml_get(dz, "method"), *pts = a5_yaml_get(dz, "points"),
-                       *rg = a5_yaml_get(dz, "ranges");
-    int bad = 0;
+                       *rg = a5_yaml_get(dz, "ranges"), *fn = a5_yaml_get(dz, "file");
+    check_keys(L, dz, "'design'", keys, 4);
     const char *mt = NULL;
     if (!m) {
-        ERR(L, dz, "'design' needs a 'method' (lhs or sobol)");
+        ERR(L, dz, "'design' needs a 'method' (lhs, sobol, saltelli or file)");
+        return;
+    }
+    if (get_text(L, m, "design.method", &mt))
+        return;
+    int method = -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(mt, methods[i]) == 0)
+            method = i;
+    if (method < 0) {
+        char h[96];
+        ERR(L, m, "unknown design method '%s'; expected lhs, sobol, saltelli or file%s", mt,
+            hint(h, sizeof h, mt, methods, 4));
+        return;
+    }
+    s->design = (int[]){A5_DESIGN_LHS, A5_DESIGN_SOBOL, A5_DESIGN_SALTELLI, A5_DESIGN_FILE}[method];
+    if (s->design == A5_DESIGN_FILE) {
+        const char *t;
+        if (pts || rg)
+            ERR(L, pts ? pts : rg, "a 'file' design takes its points and paths from the file: "
+                                   "drop 'points' and 'ranges'");
+        else if (!fn)
+            ERR(L, dz, "a 'file' design needs 'file: PATH.csv' (a header of paths, one row per point)");
+        else if (get_text(L, fn, "design.file", &t) == 0)
+            load_design_file(L, fn, t);
+        return;
+    }
+    int bad = 0;
+    if (fn) {
+        ERR(L, fn, "'file' belongs to method: file");
         bad = 1;
-    } else if (get_text(L, m, "design.method", &mt) == 0) {
-        static const char *const methods[] = {"lhs", "sobol"};
-        if (strcmp(mt, "lhs") == 0)
-            s->design = A5_DESIGN_LHS;
-        else if (strcmp(mt, "sobol") == 0)
-            s->design = A5_DESIGN_SOBOL;
-        else {
-            char h[96];
-            ERR(L, m, "unknown design method '%s'; expected lhs or sobol%s", mt,
-                hint(h, sizeof h, mt, methods, 2));
-            bad = 1;
-        }
-    } else
-        bad = 1;
+    }
     static const a5_param pp = {"design.points", A5_T_INT, 0, 1, A5_MAX_POINTS, 0, 0, "", ""};
     double np = 0;
     if (!pts) {
-        ERR(L, dz, "'design' needs 'points' (how many design points)");
+        ERR(L, dz, "'design' needs 'points' (%s)",
+            s->design == A5_DESIGN_SALTELLI ? "the base sample size N" : "how many design points");
         bad = 1;
     } else
         bad |= get_value(L, pts, &pp, "design.points", &np) != 0;
@@ -1131,6 +1261,7 @@ static void load_design(loader *L, const a5_yaml_node *dz)
     s->varied = calloc(k, sizeof *s->varied);
     double *lo = calloc(k, sizeof *lo), *hi = calloc(k, sizeof *hi);
     int *lg = calloc(k, sizeof *lg);
+    double *unit = NULL;
     if (!s->varied || !lo || !hi || !lg) {
         L->oom = 1;
         goto done;
@@ -1175,29 +1306,44 @@ static void load_design(loader *L, const a5_yaml_node *dz)
             bad = 1;
         }
         if (p->type == A5_T_INT) {
-            ERR(L, key, "'%s' is a whole number: use 'sweep' to vary it", key->value);
+            ERR(L, key, "'%s' is a whole number: use 'sweep' or a 'file' design to vary it",
+                key->value);
             bad = 1;
         }
     }
-    if (s->design == A5_DESIGN_SOBOL && k > A5_DESIGN_SOBOL_MAX_DIM) {
-        ERR(L, rg, "a sobol design supports at most %d paths, got %zu", A5_DESIGN_SOBOL_MAX_DIM, k);
+    /* Unit-cube dimension each method needs: saltelli samples A and B side by side. */
+    size_t dim = s->design == A5_DESIGN_SALTELLI ? 2 * k : k;
+    if (s->design != A5_DESIGN_LHS && dim > A5_DESIGN_SOBOL_MAX_DIM) {
+        ERR(L, rg, "a %s design supports at most %d paths, got %zu", mt,
+            s->design == A5_DESIGN_SALTELLI ? A5_DESIGN_SOBOL_MAX_DIM / 2 : A5_DESIGN_SOBOL_MAX_DIM, k);
+        bad = 1;
+    }
+    double total = s->design == A5_DESIGN_SALTELLI ? np * (double)(k + 2) : np;
+    if (!bad && total > (double)A5_MAX_POINTS) {
+        ERR(L, pts, "%.0f design points; at most %ld are supported", total, A5_MAX_POINTS);
         bad = 1;
     }
     if (bad || L->oom)
         goto done;
-    s->npoints = (long)np;
-    s->design_n = (long)np;
+    long n = (long)np;
+    s->design_n = n;
+    s->npoints = (long)total;
+    unit = malloc((size_t)n * dim * sizeof *unit);
     s->points = malloc((size_t)s->npoints * k * sizeof *s->points);
-    if (!s->points) {
+    if (!unit || !s->points) {
         L->oom = 1;
         goto done;
     }
-    int rc = s->design == A5_DESIGN_LHS ? a5_design_lhs(s->npoints, (int)k, s->seed, s->points)
-                                        : a5_design_sobol(s->npoints, (int)k, s->points);
+    int rc = s->design == A5_DESIGN_LHS ? a5_design_lhs(n, (int)k, s->seed, unit)
+                                        : a5_design_sobol(n, (int)dim, unit);
     if (rc) {
         L->oom = 1;
         goto done;
     }
+    if (s->design == A5_DESIGN_SALTELLI)
+        a5_design_saltelli(unit, n, (int)k, s->points);
+    else
+        memcpy(s->points, unit, (size_t)n * k * sizeof *unit);
     for (long p = 0; p < s->npoints; p++)
         for (size_t j = 0; j < k; j++) {
             double u = s->points[(size_t)p * k + j];
@@ -1211,6 +1357,7 @@ done:
         s->points = NULL;
         s->npoints = 0;
     }
+    free(unit);
     free(lo);
     free(hi);
     free(lg);
@@ -1695,7 +1842,8 @@ void a5_scenario_summary(const a5_scenario *s, FILE *out)
         fprintf(out, " %s%s @ %g", s->vendor_names[v], s->vendor_high_risk[v] ? " (high-risk)" : "",
                 s->base[a5_param_vslot(v, s->n)]);
     fprintf(out, "\n");
-    static const char *const dn[] = {"none", "sweep grid", "latin hypercube", "sobol"};
+    static const char *const dn[] = {"none", "sweep grid", "latin hypercube", "sobol",
+                                     "saltelli", "file"};
     fprintf(out, "design     %ld point%s (%s)", s->npoints, s->npoints == 1 ? "" : "s",
             dn[s->design]);
     for (size_t j = 0; j < s->nvaried && j < 6; j++)

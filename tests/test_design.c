@@ -10,7 +10,9 @@
 
 #include <gsl/gsl_qrng.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_lhs_stratified(void **state)
 {
@@ -74,12 +76,89 @@ static void test_scenario_design_ranges(void **state)
     a5_diag_free(&d);
 }
 
+static void test_saltelli_layout(void **state)
+{
+    (void)state;
+    /* n = 2 base rows, k = 3: unit rows are [a1 a2 a3 b1 b2 b3]. */
+    const double unit[2 * 6] = {1, 2, 3, 10, 20, 30, 4, 5, 6, 40, 50, 60};
+    double out[2 * 5 * 3];
+    a5_design_saltelli(unit, 2, 3, out);
+    const double want[2 * 5 * 3] = {1, 2, 3, 10, 2, 3, 1, 20, 3, 1, 2, 30, 10, 20, 30,
+                                    4, 5, 6, 40, 5, 6, 4, 50, 6, 4, 5, 60, 40, 50, 60};
+    assert_memory_equal(out, want, sizeof want);
+}
+
+static a5_scenario *parse_at(const char *dir, const char *text, a5_diag *d)
+{
+    char name[1024];
+    snprintf(name, sizeof name, "%s/s.yaml", dir);
+    a5_scenario *s = NULL;
+    a5_scenario_parse(text, strlen(text), name, NULL, 0, d, &s);
+    return s;
+}
+
+static void test_saltelli_and_file_designs(void **state)
+{
+    (void)state;
+    a5_diag d = {0};
+    a5_scenario *s = parse_at(".", "nations: [{code: A}]\ndesign: {method: saltelli, points: 8, "
+                                    "ranges: {us.escalation: [0, 1], us.pressure: [0, 2]}}\n", &d);
+    assert_non_null(s);
+    assert_int_equal(s->npoints, 8 * 4);
+    assert_int_equal(s->design_n, 8);
+    /* Row 1 (AB_1) differs from row 0 (A) only in column 0; row 3 is B. */
+    assert_true(s->points[2 + 1] == s->points[1]);
+    assert_true(s->points[2 * 2 + 0] == s->points[0]);
+    assert_true(s->points[2 * 1 + 0] == s->points[2 * 3 + 0]);
+    a5_scenario_free(s);
+
+    char dir[] = "/tmp/a5designXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char csv[1100];
+    snprintf(csv, sizeof csv, "%s/pts.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fputs("us.escalation, nations.*.threat\n0.1, 0.2\n0.3,0.4\n", f);
+    fclose(f);
+    s = parse_at(dir, "nations: [{code: A}]\ndesign: {method: file, file: pts.csv}\n", &d);
+    assert_non_null(s);
+    assert_int_equal(s->npoints, 2);
+    assert_true(s->points[0] == 0.1 && s->points[3] == 0.4);
+    a5_scenario_free(s);
+    assert_int_equal(a5_diag_count(&d), 0);
+
+    f = fopen(csv, "w");
+    fputs("us.escalaton,nations.*.threat\n0.1,7\n0.2\n", f);
+    fclose(f);
+    s = parse_at(dir, "nations: [{code: A}]\ndesign: {method: file, file: pts.csv}\n", &d);
+    assert_null(s);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.v[0].line, 1);
+    assert_int_equal(d.v[0].col, 1);
+    assert_non_null(strstr(d.v[0].msg, "did you mean 'us.escalation'"));
+    a5_diag_free(&d);
+
+    f = fopen(csv, "w");
+    fputs("us.escalation,nations.*.threat\n0.1,7\n0.2\n", f);
+    fclose(f);
+    s = parse_at(dir, "nations: [{code: A}]\ndesign: {method: file, file: pts.csv}\n", &d);
+    assert_null(s);
+    assert_int_equal(d.n, 2);
+    assert_int_equal(d.v[0].line, 2); /* 7 is outside [0, 1] */
+    assert_int_equal(d.v[0].col, 5);
+    assert_int_equal(d.v[1].line, 3); /* one value short */
+    a5_diag_free(&d);
+    unlink(csv);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lhs_stratified),
         cmocka_unit_test(test_sobol_matches_gsl),
         cmocka_unit_test(test_scenario_design_ranges),
+        cmocka_unit_test(test_saltelli_layout),
+        cmocka_unit_test(test_saltelli_and_file_designs),
     };
     return cmocka_run_group_tests_name("design", tests, NULL, NULL);
 }

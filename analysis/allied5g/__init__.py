@@ -1,0 +1,11 @@
+"""allied5g: analyse allied5g results files in notebooks.
+
+    import allied5g
+    ds = allied5g.load("out.h5")
+    allied5g.to_dataframe(ds, "policy_share")
+    allied5g.sobol_indices(ds, y)          # y: DataArray over "point"
+"""
+from .io import POLICIES, design_frame, design_paths, load, to_dataframe
+from .sensitivity import sobol_indices
+
+__all__ = ["POLICIES", "load", "to_dataframe", "design_frame", "design_paths", "sobol_indices"]
