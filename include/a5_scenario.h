@@ -20,6 +20,7 @@
 #define A5_MAX_POINTS 1000000L
 #define A5_MAX_BLOCS 1000
 #define A5_MAX_VENDORS 1000
+#define A5_MAX_BASE_DEPTH 4 /* `base:` files chained */
 
 /* A resolved path: the parameter it names and the vector slots it covers. */
 typedef struct {

@@ -27,7 +27,7 @@
 
 #define A5_MODEL_ID "allied5g-reference-1 (shared/MODEL.md)"
 
-enum { D_POINT, D_REPLICATE, D_STEP, D_NATION, D_OPTION, D_QUANTILE, D_COUNT };
+enum { D_POINT, D_REPLICATE, D_STEP, D_NATION, D_OPTION, D_QUANTILE, D_BLOC, D_COUNT };
 enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN, V_QUANT, V_COUNT };
 
 struct a5_output {
@@ -286,7 +286,10 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
             o->dim[D_NATION] = coord(o, "nation", o->vlen_str, o->vlen_str, (hsize_t)n, s->codes);
             o->dim[D_OPTION] = coord(o, "option", o->vlen_str, o->vlen_str, 3, opts);
             o->dim[D_QUANTILE] = coord(o, "quantile", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, qs);
-            ok = o->dim[D_POINT] > 0 && o->dim[D_REPLICATE] > 0 && o->dim[D_STEP] > 0 &&
+            if (s->nblocs > 0)
+                o->dim[D_BLOC] = coord(o, "bloc", o->vlen_str, o->vlen_str, (hsize_t)s->nblocs,
+                                       s->bloc_names);
+            ok = (s->nblocs == 0 || o->dim[D_BLOC] > 0) && o->dim[D_POINT] > 0 && o->dim[D_REPLICATE] > 0 && o->dim[D_STEP] > 0 &&
                  o->dim[D_NATION] > 0 && o->dim[D_OPTION] > 0 && o->dim[D_QUANTILE] > 0;
             if (ok) {
                 int dn[1] = {D_NATION}, ds_[1] = {D_STEP};
@@ -298,6 +301,23 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
                      describe(nn, o->vlen_str, "nation name", "", "full name of each nation") >= 0 &&
                      describe(dd, o->vlen_str, "quarter", "",
                               "label of each step; row t holds the state at the end of that quarter") >= 0;
+                if (ok && s->nblocs > 0) {
+                    /* Bloc membership, for cohesion analyses: 1 where nation is in bloc. */
+                    int db[2] = {D_NATION, D_BLOC};
+                    signed char *mem = calloc((size_t)n * (size_t)s->nblocs, 1);
+                    hid_t bm = mem ? variable(o, "bloc_member", H5T_STD_I8LE, 2, db, NULL, 0, NULL) : -1;
+                    if (mem)
+                        for (int i = 0; i < n; i++)
+                            for (int q = s->bloc_off[i]; q < s->bloc_off[i + 1]; q++)
+                                mem[(size_t)i * s->nblocs + s->bloc_idx[q]] = 1;
+                    ok = bm > 0 && H5Dwrite(bm, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, mem) >= 0 &&
+                         describe(bm, o->vlen_str, "bloc membership", "1",
+                                  "1 where the nation belongs to the bloc") >= 0 &&
+                         describe(o->dim[D_BLOC], o->vlen_str, "bloc", "", "bloc names") >= 0;
+                    if (bm > 0)
+                        H5Dclose(bm);
+                    free(mem);
+                }
                 if (nn > 0)
                     H5Dclose(nn);
                 if (dd > 0)

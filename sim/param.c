@@ -273,6 +273,26 @@ int a5_param_write_reference(FILE *out)
             "Each event has either `at:` (a step index or a label such as 2020Q2) or\n"
             "`hazard:` (chance per step), and `set:` and/or `add:` mappings of path to\n"
             "value. Results are clamped to each parameter's range. `nations.X.policy` takes\n"
-            "a policy name and forces that policy.\n");
+            "a policy name and forces that policy. Scheduled events at a step apply in file\n"
+            "order, then each hazard event fires with its chance (one draw per event, step\n"
+            "and replicate).\n\n"
+            "## Varying parameters\n\n"
+            "- `sweep: {PATH: [v1, v2, ...], ...}`: full factorial grid; the first path varies\n"
+            "  slowest.\n"
+            "- `design: {method: lhs|sobol, points: N, ranges: {PATH: [lo, hi], ...}}`: Latin\n"
+            "  hypercube (seeded by `seed`) or GSL's Sobol sequence; a range may be\n"
+            "  `{lo: .., hi: .., log: true}`.\n"
+            "- `design: {method: saltelli, points: N, ranges: ...}`: N (k + 2) points in SALib's\n"
+            "  order without second-order terms (A, AB_1 .. AB_k, B per base row), for Sobol\n"
+            "  indices; at most 20 paths.\n"
+            "- `design: {method: file, file: points.csv}`: a CSV whose header names the paths\n"
+            "  and whose rows are the points (relative to the scenario file).\n\n"
+            "A path may be in only one of `uncertain`, `sweep` and `design`. `--set PATH=VALUE`\n"
+            "fixes PATH: it also removes PATH from `uncertain`, `sweep` and `design`.\n\n"
+            "## Deriving scenarios\n\n"
+            "`base: FILE` (relative to the file naming it) starts from FILE's settings; each\n"
+            "top-level section given beside `base` replaces the base's whole section. Bases\n"
+            "may chain up to 4 files. The resolved scenario stored in results files is the\n"
+            "merged one.\n");
     return ferror(out) ? A5_EIO : 0;
 }

@@ -22,6 +22,8 @@ typedef struct {
     int oom;
     double ndef[A5_N_COUNT]; /* nation attribute defaults after `defaults:` */
     int pressure_given;      /* defaults.us_pressure was set */
+    char *files[A5_MAX_BASE_DEPTH]; /* files read for `base:`: node->file points here */
+    int nfiles;
 } loader;
 
 #define ERR(L, node, ...) a5_diag_add((L)->d, (node)->file, (node)->line, (node)->col, __VA_ARGS__)
@@ -29,7 +31,8 @@ typedef struct {
 static const char *const top_keys[] = {
     "name",   "description", "start",    "steps", "replicates", "seed",      "policy",
     "decision", "vendors",   "market",   "risk",  "us",         "china",     "peers",
-    "defaults", "nations",   "events",   "uncertain", "sweep",  "design",    "output"};
+    "defaults", "nations",   "events",   "uncertain", "sweep",  "design",    "output",
+    "base"};
 #define NTOP (sizeof top_keys / sizeof top_keys[0])
 
 static char *dup_str(const char *s)
@@ -1635,6 +1638,77 @@ void a5_scenario_free(a5_scenario *s)
     free(s);
 }
 
+static int read_file(const char *path, a5_diag *d, char **out, size_t *outlen);
+
+/* `base: FILE` (relative to the file naming it): start from FILE's settings and
+ * replace each top-level section this file gives. Returns the merged tree (root
+ * is consumed) or NULL after reporting. */
+static a5_yaml_node *merge_base(loader *L, a5_yaml_node *root, int depth)
+{
+    const a5_yaml_node *b = a5_yaml_get(root, "base");
+    const char *t;
+    if (!b)
+        return root;
+    if (get_text(L, b, "base", &t))
+        goto fail;
+    if (depth >= A5_MAX_BASE_DEPTH || L->nfiles >= A5_MAX_BASE_DEPTH) {
+        ERR(L, b, "'base' files nest deeper than %d", A5_MAX_BASE_DEPTH);
+        goto fail;
+    }
+    const char *slash = strrchr(b->file, '/');
+    size_t n = strlen(t) + strlen(b->file) + 2;
+    char *path = malloc(n);
+    if (!path) {
+        L->oom = 1;
+        goto fail;
+    }
+    if (t[0] != '/' && slash)
+        snprintf(path, n, "%.*s/%s", (int)(slash - b->file), b->file, t);
+    else
+        snprintf(path, n, "%s", t);
+    L->files[L->nfiles++] = path;
+    char *buf;
+    size_t len;
+    int rc = read_file(path, L->d, &buf, &len);
+    if (rc) {
+        L->oom |= rc == A5_ENOMEM;
+        ERR(L, b, "cannot read base scenario '%s'", path);
+        goto fail;
+    }
+    a5_yaml_node *base = a5_yaml_parse(buf, len, path, L->d);
+    free(buf);
+    if (!base)
+        goto fail;
+    if (base->kind != A5_YAML_MAP) {
+        ERR(L, base, "a scenario must be a mapping of settings (key: value), got %s",
+            kind_name(base));
+        a5_yaml_free(base);
+        goto fail;
+    }
+    base = merge_base(L, base, depth + 1);
+    if (!base)
+        goto fail;
+    for (size_t i = 0; i < root->n; i++) {
+        if (strcmp(root->key[i]->value, "base") == 0)
+            continue;
+        long j = a5_yaml_index(base, root->key[i]->value);
+        if (j >= 0) {
+            a5_yaml_free(base->key[j]);
+            a5_yaml_free(base->item[j]);
+            base->key[j] = root->key[i];
+            base->item[j] = root->item[i];
+        } else if (a5_yaml_append(base, root->key[i], root->item[i])) {
+            L->oom = 1;
+        }
+        root->key[i] = root->item[i] = NULL;
+    }
+    a5_yaml_free(root);
+    return base;
+fail:
+    a5_yaml_free(root);
+    return NULL;
+}
+
 int a5_scenario_parse(const char *text, size_t len, const char *name, const char *const *sets,
                       int nsets, a5_diag *d, a5_scenario **out)
 {
@@ -1660,6 +1734,9 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
             kind_name(root));
         goto fail;
     }
+    root = merge_base(&L, root, 0);
+    if (!root)
+        goto fail;
     for (int i = 0; i < nsets; i++)
         apply_set(&L, root, sets[i], i + 1);
     {
@@ -1736,18 +1813,22 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
         goto fail;
     }
     a5_yaml_free(root);
+    for (int i = 0; i < L.nfiles; i++)
+        free(L.files[i]);
     *out = s;
     return 0;
 fail:
     a5_yaml_free(root);
+    for (int i = 0; i < L.nfiles; i++)
+        free(L.files[i]);
     a5_scenario_free(s);
     return L.oom ? A5_ENOMEM : A5_ESCENARIO;
 }
 
-int a5_scenario_load(const char *path, const char *const *sets, int nsets, a5_diag *d,
-                     a5_scenario **out)
+/* Read a whole file (at most a little over the YAML size limit, which parsing then
+ * reports). Returns 0, A5_EIO (message in d) or A5_ENOMEM. */
+static int read_file(const char *path, a5_diag *d, char **out, size_t *outlen)
 {
-    *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
         a5_diag_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
@@ -1757,11 +1838,8 @@ int a5_scenario_load(const char *path, const char *const *sets, int nsets, a5_di
     char *buf = malloc(cap);
     int rc = 0;
     while (buf) {
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (len < cap)
-            break;
-        if (cap > A5_YAML_MAX_BYTES) /* parse reports the size */
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap || cap > A5_YAML_MAX_BYTES)
             break;
         char *nb = realloc(buf, cap * 2);
         if (!nb) {
@@ -1779,6 +1857,22 @@ int a5_scenario_load(const char *path, const char *const *sets, int nsets, a5_di
         rc = A5_EIO;
     }
     fclose(f);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *outlen = len;
+    return 0;
+}
+
+int a5_scenario_load(const char *path, const char *const *sets, int nsets, a5_diag *d,
+                     a5_scenario **out)
+{
+    *out = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = read_file(path, d, &buf, &len);
     if (!rc)
         rc = a5_scenario_parse(buf, len, path, sets, nsets, d, out);
     free(buf);

@@ -335,7 +335,8 @@ static void test_sweep_grid(void **state)
 static void test_example_files_valid(void **state)
 {
     (void)state;
-    const char *files[] = {"minimal.yaml", "huawei_2019.yaml"};
+    const char *files[] = {"minimal.yaml", "huawei_2019.yaml", "us_escalation_sweep.yaml",
+                           "sensitivity.yaml"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/scenarios/%s", A5_SOURCE_DIR, files[i]);
@@ -348,6 +349,35 @@ static void test_example_files_valid(void **state)
         a5_scenario_free(s);
         a5_diag_free(&d);
     }
+}
+
+static void test_base(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/scenarios/x.yaml", A5_SOURCE_DIR);
+    const char *t = "base: huawei_2019.yaml\nsteps: 8\nuncertain: {}\n";
+    a5_diag d = {0};
+    a5_scenario *s = NULL;
+    assert_int_equal(a5_scenario_parse(t, strlen(t), path, NULL, 0, &d, &s), 0);
+    assert_int_equal(s->steps, 8);
+    assert_int_equal(s->n, 34);
+    assert_int_equal(s->nuncertain, 0);
+    assert_null(strstr(s->text, "base:"));
+    a5_scenario_free(s);
+    const char *bad = "base: nope.yaml\nsteps: 4\n";
+    assert_int_equal(a5_scenario_parse(bad, strlen(bad), path, NULL, 0, &d, &s), A5_ESCENARIO);
+    int found = 0;
+    for (size_t i = 0; i < d.n; i++)
+        found |= d.v[i].line == 1 && d.v[i].col == 7 && strstr(d.v[i].msg, "cannot read base") != NULL;
+    assert_true(found);
+    a5_diag_free(&d);
+    /* An error inside the base file is located in the base file. */
+    const char *typo = "base: huawei_2019.yaml\nsteps: 8\ndecision: {weights: {rsk: 1}}\n";
+    assert_int_equal(a5_scenario_parse(typo, strlen(typo), path, NULL, 0, &d, &s), A5_ESCENARIO);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.v[0].line, 3);
+    a5_diag_free(&d);
 }
 
 int main(void)
@@ -370,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_sweep_grid),
         cmocka_unit_test(test_example_files_valid),
+        cmocka_unit_test(test_base),
     };
     return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
 }

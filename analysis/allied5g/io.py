@@ -11,9 +11,8 @@ import xarray as xr
 POLICIES = ("open", "restrict", "ban")
 
 
-def _quarter_start(label: str) -> pd.Timestamp:
-    year, q = label.upper().split("Q")
-    return pd.Timestamp(year=int(year), month=3 * (int(q) - 1) + 1, day=1)
+def _quarter_end(label: str) -> pd.Timestamp:
+    return pd.Period(label.upper(), freq="Q").end_time.normalize()
 
 
 def design_paths(ds: xr.Dataset) -> list[str]:
@@ -24,11 +23,11 @@ def design_paths(ds: xr.Dataset) -> list[str]:
     return [str(v) for v in ds.variables if ds[v].attrs.get("role") == "design"]
 
 
-def load(path, engine: str = "h5netcdf") -> xr.Dataset:
+def load(path, engine: Optional[str] = None) -> xr.Dataset:
     """Open a results file lazily, ready for analysis.
 
-    - ``time`` (step): a real datetime coordinate, the first day of each step's quarter
-      (the state recorded in row t is the one at the end of that quarter);
+    - ``time`` (step): a real datetime coordinate, the last day of each step's quarter
+      (row t records the state at the end of quarter t);
     - design variables (one per swept or designed path) become ``point`` coordinates;
     - ``policy`` and ``final_policy`` keep their int8 codes (cheap, lazy) with
       ``attrs["categories"] = POLICIES``; :func:`to_dataframe` turns them into
@@ -38,7 +37,7 @@ def load(path, engine: str = "h5netcdf") -> xr.Dataset:
     ds = xr.open_dataset(path, engine=engine)
     if "date" in ds:
         labels = [str(x) for x in ds["date"].values]
-        ds = ds.assign_coords(time=("step", pd.DatetimeIndex([_quarter_start(x) for x in labels])))
+        ds = ds.assign_coords(time=("step", pd.DatetimeIndex([_quarter_end(x) for x in labels])))
         ds = ds.assign_coords(date=ds["date"])
     coords = [p for p in design_paths(ds) if p in ds.data_vars]
     if coords:

@@ -88,8 +88,8 @@ def test_load_and_tidy(tmp_path):
     run("run", s, "-o", out, "--quiet")
     ds = allied5g.load(out)
     assert "us.escalation" in ds.coords
-    assert str(ds.time.values[0])[:10] == "2020-07-01"
-    assert str(ds.time.values[3])[:10] == "2021-04-01"
+    assert str(ds.time.values[0])[:10] == "2020-09-30"
+    assert str(ds.time.values[3])[:10] == "2021-06-30"
     df = allied5g.to_dataframe(ds, "policy", nation="GBR")
     assert len(df) == 2 * 3 * 4
     assert list(df.policy.cat.categories) == ["open", "restrict", "ban"]

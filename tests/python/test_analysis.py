@@ -1,0 +1,146 @@
+"""The analysis package: plots carry the expected data, the report and the
+quickstart notebook run, and the package installs offline."""
+import os
+import shutil
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import allied5g  # noqa: E402
+from conftest import BIN, SRC, run  # noqa: E402
+
+SCEN = """start: 2019Q1
+steps: 10
+replicates: 60
+nations:
+  - {code: GBR, blocs: [five_eyes, nato], high_risk_share: 0.4, review_rate: 0.5}
+  - {code: CAN, blocs: [five_eyes, nato], high_risk_share: 0.5, review_rate: 0.5}
+  - {code: DEU, blocs: [nato, eu], high_risk_share: 0.6}
+  - {code: USA, blocs: [five_eyes, nato], policy: ban, review_rate: 0}
+events: [{at: 2019Q3, set: {risk.supply_risk: 0.5}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def ds(tmp_path_factory):
+    d = tmp_path_factory.mktemp("an")
+    s = d / "s.yaml"
+    s.write_text(SCEN)
+    out = d / "r.h5"
+    run("run", s, "-o", out, "--quiet")
+    return allied5g.load(out)
+
+
+def test_policy_probabilities_data(ds):
+    fig = allied5g.policy_probabilities(ds, ["GBR", "DEU"])
+    ax = fig.axes[0]
+    assert ax.get_title() == "GBR"
+    # Three stacked layers; the top of the last is 1 everywhere.
+    polys = ax.collections
+    assert len(polys) == 3
+    top = polys[-1].get_paths()[0].vertices[:, 1].max()
+    assert top == pytest.approx(1.0, abs=1e-6)
+    share = ds.policy_share.isel(point=0).sel(nation="GBR", option="open").values
+    lower = polys[0].get_paths()[0].vertices
+    assert np.allclose(sorted(set(np.round(lower[:, 1], 6)) - {0.0}),
+                       sorted(set(np.round(share, 6)) - {0.0}), atol=1e-6)
+    with pytest.raises(KeyError):
+        allied5g.policy_probabilities(ds, ["XXX"])
+
+
+def test_fan_chart_data(ds):
+    fig = allied5g.fan_chart(ds, ["DEU"])
+    median, mean = fig.axes[0].lines[:2]
+    q = ds.high_risk_share_quantiles.isel(point=0).sel(nation="DEU")
+    assert np.allclose(median.get_ydata(), q.sel(quantile=0.5).values)
+    assert np.allclose(mean.get_ydata(), ds.high_risk_share_mean.isel(point=0).sel(nation="DEU").values)
+
+
+def test_ban_timeline(ds):
+    fig = allied5g.ban_timeline(ds)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[0] == "USA"                      # banned from step 0
+    assert sorted(labels) == sorted(str(x) for x in ds.nation.values)
+
+
+def test_cohesion(ds):
+    c = allied5g.cohesion(ds)
+    assert set(c.columns) == {"five_eyes", "nato"}   # eu has one member
+    pol = ds.policy.isel(point=0).values
+    # five_eyes = GBR, CAN, USA (indices 0, 1, 3): mean fraction of agreeing pairs.
+    p = pol[:, :, [0, 1, 3]]
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    want = np.mean([np.mean(p[:, :, a] == p[:, :, b], axis=0) for a, b in pairs], axis=0)
+    assert np.allclose(c["five_eyes"].values, want)
+    fig = allied5g.cohesion_plot(ds)
+    assert len(fig.axes[0].lines) == 2
+
+
+def test_sweep_response_and_sensitivity_bars(tmp_path):
+    s = tmp_path / "sw.yaml"
+    s.write_text(SCEN + "sweep: {us.escalation: [0, 0.05, 0.1], us.intel_threat: [0, 1]}\n")
+    out = tmp_path / "sw.h5"
+    run("run", s, "-o", out, "--quiet", "--store", "summary")
+    sw = allied5g.load(out)
+    fig = allied5g.sweep_response(sw, "us.escalation", ["GBR"])
+    lines = fig.axes[0].lines
+    assert len(lines) == 2                          # one per us.intel_threat value
+    assert list(lines[0].get_xdata()) == [0, 0.05, 0.1]
+    want = sw.policy_share.sel(option="ban").isel(step=-1).sel(nation="GBR").values[[0, 2, 4]]
+    assert np.allclose(lines[0].get_ydata(), want)
+    import pandas as pd
+    si = pd.DataFrame({"S1": [0.5, 0.1], "S1_conf": [0.1, 0.05], "ST": [0.6, 0.2], "ST_conf": [0.1, 0.1]},
+                      index=["a", "b"])
+    bars = allied5g.sensitivity_bars(si).axes[0].patches
+    assert [round(b.get_width(), 3) for b in bars] == [0.5, 0.1, 0.6, 0.2]
+
+
+def test_report(ds, tmp_path):
+    path = ds.encoding["source"]
+    r = subprocess.run([sys.executable, "-m", "allied5g", "report", path, "-o", tmp_path / "rep"],
+                       capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(SRC / "analysis")})
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "rep" / "index.html").read_text()
+    for part in ("Key findings", "policy_probabilities.png", "Provenance", "command_line", "USA"):
+        assert part in page
+    for png in ("policy_probabilities.png", "high_risk_share.png", "who_bans_first.png", "cohesion.png"):
+        assert (tmp_path / "rep" / png).stat().st_size > 1000
+    end = allied5g.key_findings(ds)
+    assert end.index[0] == "USA" and end.loc["USA", "ban"] == 1.0
+    bad = subprocess.run([sys.executable, "-m", "allied5g", "report", tmp_path / "nope.h5", "-o", tmp_path],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(SRC / "analysis")})
+    assert bad.returncode == 1 and "allied5g report:" in bad.stderr
+
+
+@pytest.mark.skipif(shutil.which("jupyter-nbconvert") is None, reason="jupyter-nbconvert not installed")
+def test_quickstart_notebook_executes(tmp_path):
+    nb = SRC / "analysis" / "notebooks" / "quickstart.ipynb"
+    shutil.copy(nb, tmp_path / "q.ipynb")
+    env = {**os.environ, "A5_SOURCE_DIR": str(SRC), "ALLIED5G": BIN, "A5_NOTEBOOK_REPLICATES": "60",
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    r = subprocess.run(["jupyter-nbconvert", "--to", "notebook", "--execute", "q.ipynb",
+                        "--output", "done.ipynb", "--ExecutePreprocessor.timeout=300"],
+                       cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path / "done.ipynb").stat().st_size > 50000     # figures embedded
+
+
+def test_pip_install_offline(tmp_path):
+    venv = tmp_path / "venv"
+    r = subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", venv],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("python3-venv not installed")
+    src = tmp_path / "analysis"
+    shutil.copytree(SRC / "analysis", src, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    r = subprocess.run([venv / "bin" / "pip", "install", "--no-index", "--no-build-isolation", "-e", src],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([venv / "bin" / "python", "-c", "import allied5g; print(allied5g.__file__)"],
+                       capture_output=True, text=True, cwd=tmp_path, env={"PATH": os.environ["PATH"]})
+    assert r.returncode == 0 and str(src) in r.stdout
