@@ -65,11 +65,14 @@ static int agg_alloc(aggregate *a, size_t cells, long replicates)
     return a->count && a->hsum && a->bin ? 0 : A5_ENOMEM;
 }
 
-static void agg_reset(aggregate *a)
+static void agg_reset(aggregate *a, int threads)
 {
     memset(a->count, 0, a->cells * 3 * sizeof *a->count);
     memset(a->hsum, 0, a->cells * sizeof *a->hsum);
-    memset(a->bin, 0, a->cells * (size_t)a->bins * sizeof *a->bin);
+    const size_t B = (size_t)a->bins;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t c = 0; c < a->cells; c++)
+        memset(a->bin + c * B, 0, B * sizeof *a->bin);
 }
 
 static void agg_free(aggregate *a)
@@ -103,40 +106,55 @@ static void agg_cell(aggregate *a, const a5_records *rec, long nr, size_t c)
     a->hsum[c] = sum;
 }
 
-/* Estimate of order statistic k (0-based) of cell c; *spread gets the bin's spread. */
-static double order_stat(const aggregate *a, size_t c, uint64_t k, double *spread)
+/* Order statistics ranks[0..n) (ascending, 0-based) of cell c in one scan of its
+ * bins: each is interpolated between the extremes of the bin holding it, and
+ * spread[] gets that bin's spread (the bound on the estimate's error). */
+static void order_stats(const aggregate *a, size_t c, const uint64_t *ranks, int n, double *val,
+                        double *spread)
 {
     const size_t B = (size_t)a->bins;
     const hbin *bin = a->bin + B * c;
     uint64_t before = 0;
-    for (size_t b = 0; b < B; b++) {
-        if (before + bin[b].n > k) {
+    int r = 0;
+    for (size_t b = 0; b < B && r < n; b++) {
+        while (r < n && before + bin[b].n > ranks[r]) {
             double lo = bin[b].lo, hi = bin[b].hi;
-            uint32_t n = bin[b].n;
-            *spread = hi - lo;
-            return n == 1 ? lo : lo + (hi - lo) * (double)(k - before) / (double)(n - 1);
+            uint32_t cnt = bin[b].n;
+            spread[r] = hi - lo;
+            val[r] = cnt == 1 ? lo : lo + (hi - lo) * (double)(ranks[r] - before) / (double)(cnt - 1);
+            r++;
         }
         before += bin[b].n;
     }
-    *spread = 0;
-    return NAN;
+    for (; r < n; r++) {
+        val[r] = NAN;
+        spread[r] = 0;
+    }
 }
 
-static double agg_finish(const aggregate *a, long R, float *share, float *mean, float *quant)
+static double agg_finish(const aggregate *a, long R, int threads, float *share, float *mean,
+                         float *quant)
 {
+    /* numpy's default ("linear"): position q (R - 1) between order statistics. */
+    uint64_t ranks[6];
+    double frac[3];
+    for (int q = 0; q < 3; q++) {
+        double pos = quantile_levels[q] * (double)(R - 1);
+        ranks[2 * q] = (uint64_t)floor(pos);
+        ranks[2 * q + 1] = ranks[2 * q] + 1 < (uint64_t)R ? ranks[2 * q] + 1 : ranks[2 * q];
+        frac[q] = pos - (double)ranks[2 * q];
+    }
     double worst = 0;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(max : worst)
     for (size_t c = 0; c < a->cells; c++) {
         for (int k = 0; k < 3; k++)
             share[3 * c + k] = (float)((double)a->count[3 * c + k] / (double)R);
         mean[c] = (float)(a->hsum[c] / (double)R);
+        double v[6], sp[6];
+        order_stats(a, c, ranks, 6, v, sp);
         for (int q = 0; q < 3; q++) {
-            /* numpy's default ("linear"): position q (R - 1) between order statistics. */
-            double pos = quantile_levels[q] * (double)(R - 1);
-            uint64_t k0 = (uint64_t)floor(pos);
-            uint64_t k1 = k0 + 1 < (uint64_t)R ? k0 + 1 : k0;
-            double s0, s1, v0 = order_stat(a, c, k0, &s0), v1 = order_stat(a, c, k1, &s1);
-            quant[3 * c + q] = (float)(v0 + (pos - (double)k0) * (v1 - v0));
-            worst = fmax(worst, fmax(s0, s1));
+            quant[3 * c + q] = (float)(v[2 * q] + frac[q] * (v[2 * q + 1] - v[2 * q]));
+            worst = fmax(worst, fmax(sp[2 * q], sp[2 * q + 1]));
         }
     }
     return worst;
@@ -214,14 +232,14 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o, a
         }
     double total = (double)s->npoints * (double)s->replicates, done = 0, worst = 0;
     for (long p = 0; p < s->npoints && !rc; p++) {
-        agg_reset(&agg);
+        agg_reset(&agg, threads);
         for (long r0 = 0; r0 < s->replicates && !rc; r0 += block) {
             long nr = s->replicates - r0 < block ? s->replicates - r0 : block;
 #pragma omp parallel num_threads(threads)
             {
                 /* The thread number only picks scratch memory, never a random stream. */
                 a5_work *w = works[omp_get_thread_num()];
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, 8)
                 for (long j = 0; j < nr; j++)
                     a5_model_run(m, p, r0 + j, w, &buf.rec, j);
 #pragma omp for schedule(static)
@@ -235,7 +253,7 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o, a
         }
         if (rc)
             break;
-        worst = fmax(worst, agg_finish(&agg, s->replicates, share, mean, quant));
+        worst = fmax(worst, agg_finish(&agg, s->replicates, threads, share, mean, quant));
         if (p == 0 && st && st->final_share) {
             size_t last = (size_t)(s->steps - 1) * (size_t)s->n;
             memcpy(st->final_share, share + 3 * last, (size_t)s->n * 3 * sizeof *share);

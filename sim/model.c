@@ -353,6 +353,19 @@ void a5_model_choice_probs(double lambda, const double U[3], double p[3])
         p[k] = e[k] / sum;
 }
 
+/* A reviewing nation's choice: utilities, softmax, one 53-bit draw. Kept out of
+ * line: most nation-steps do not review, and the hot loop stays small. */
+static __attribute__((noinline)) int decide(const a5_model *m, const double *x, const a5_work *w,
+                                            int i, a5_rng_state *rs)
+{
+    nation_terms nt;
+    double U[3], e[3];
+    terms_of(m, x, w, i, &nt);
+    utility_of(m, x, w, i, &nt, U);
+    double u = a5_rng_uniform(rs) * softmax_weights(x[A5_G_RATIONALITY], U, e);
+    return u < e[0] ? 0 : u < e[0] + e[1] ? 1 : 2;
+}
+
 void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
                    double *cost, double *risk)
 {
@@ -360,36 +373,35 @@ void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_wor
     a5_model_events(m, x, t, rs);
     a5_model_prepare(m, x, w);
 
-    const double lambda = x[A5_G_RATIONALITY], kappa = x[A5_G_RESTRICT_CAP],
-                 psi = x[A5_G_RESTRICT_COMPLIANCE], zeta = x[A5_G_REPLACE_COST],
-                 nu = x[A5_G_RAN_WEIGHT], renew = x[A5_G_RENEWAL],
+    const double kappa = x[A5_G_RESTRICT_CAP], psi = x[A5_G_RESTRICT_COMPLIANCE],
+                 zeta = x[A5_G_REPLACE_COST], nu = x[A5_G_RAN_WEIGHT], renew = x[A5_G_RENEWAL],
                  L = x[A5_G_PHASE_OUT_STEPS], esc = x[A5_G_US_ESCALATION],
-                 pmax = x[A5_G_US_MAX_PRESSURE];
+                 pmax = x[A5_G_US_MAX_PRESSURE], sig1 = 1 + x[A5_G_SUPPLY_RISK], D = w->D;
     const double cap[3] = {1, kappa, 0}, phi[3] = {0, psi, 1};
     double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
     double *hs = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n);
     double *ps = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n);
     const double *rho = x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n);
+    const double *thr = x + a5_param_nslot(A5_N_THREAT, 0, n);
+    const double *mit = x + a5_param_nslot(A5_N_MITIGATION, 0, n);
+    const double *bsens = x + a5_param_nslot(A5_N_COST_SENSITIVITY, 0, n);
+    const double *xns = w->xn;
 
     /* Every cross-nation term was computed by prepare from X(t), so updating nation
      * i in place cannot affect nation j's decision: the update is synchronous. */
     for (int i = 0; i < n; i++) {
-        nation_terms nt;
-        terms_of(m, x, w, i, &nt);
-        int k = nt.s;
+        int k = (int)pol[i];
         /* The review draw needs no more than 32 bits; the choice draw uses 53. */
-        if ((double)a5_rng_u32(rs) * 0x1p-32 < rho[i]) {
-            double U[3], e[3];
-            utility_of(m, x, w, i, &nt, U);
-            double u = a5_rng_uniform(rs) * softmax_weights(lambda, U, e);
-            k = u < e[0] ? 0 : u < e[0] + e[1] ? 1 : 2;
-        }
-        cost[i] += cost_k(&nt, w->D, zeta, cap[k]);
-        risk[i] += risk_k(&nt, nu, cap[k], k);
-        double nk = nt.xn < cap[k] ? nt.xn : cap[k];
-        double hp = (1 - renew) * nt.h + renew * nk;
-        double over = hp - cap[k];
-        hs[i] = hp - (over > 0 ? over : 0) / L;
+        if ((double)a5_rng_u32(rs) * 0x1p-32 < rho[i])
+            k = decide(m, x, w, i, rs);
+        const double h = hs[i], xn = xns[i], c = cap[k];
+        const double a = xn - c, b = h - c, H = h > xn ? h : xn;
+        cost[i] += bsens[i] * (D * (a > 0 ? a : 0) + zeta * (b > 0 ? b : 0));
+        risk[i] += thr[i] * sig1 * (1 - mit[i]) * (core_k[k] + nu * (H < c ? H : c));
+        double hp = (1 - renew) * h + renew * (xn < c ? xn : c);
+        if (hp > c)
+            hp -= (hp - c) / L;
+        hs[i] = hp;
         double P = ps[i] + esc * (1 - phi[k]);
         ps[i] = P < pmax ? P : pmax;
         pol[i] = k;

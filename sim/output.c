@@ -357,10 +357,10 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
         CK(flags_attr(o->var[V_POLICY], o->vlen_str));
         CK(describe(o->var[V_POLICY], o->vlen_str, "policy", "",
                     "policy s_i at the end of each step (0 open, 1 restrict, 2 ban)"));
-        CK(o->var[V_H] = variable(o, "high_risk_share", H5T_IEEE_F32LE, 4, d4, c4, 1, &fnan));
+        CK(o->var[V_H] = variable(o, "high_risk_share", H5T_IEEE_F32LE, 4, d4, c4, 0, &fnan));
         CK(describe(o->var[V_H], o->vlen_str, "high-risk vendor share", "1",
                     "installed high-risk vendor share h_i of the radio network"));
-        CK(o->var[V_P] = variable(o, "us_pressure", H5T_IEEE_F32LE, 4, d4, c4, 1, &fnan));
+        CK(o->var[V_P] = variable(o, "us_pressure", H5T_IEEE_F32LE, 4, d4, c4, 0, &fnan));
         CK(describe(o->var[V_P], o->vlen_str, "US pressure", "1", "US pressure P_i on the nation"));
     }
     CK(o->var[V_FIRST_BAN] = variable(o, "first_ban_step", H5T_STD_I16LE, 3, d3, c3, 1, &sfill));
