@@ -280,24 +280,32 @@ static inline double risk_k(const nation_terms *nt, double nu, double cap, int k
     return nt->risk_scale * (core_k[k] + nu * (nt->H < cap ? nt->H : cap));
 }
 
-/* Peer shares G_i(k) into G (all 0 when i has no weighted peers). */
+/* Peer shares G_i(k) into G (all 0 when i has no weighted peers). One pass over
+ * i's blocs; for i's own policy each bloc's sum has g_i taken off before adding,
+ * exactly as the formula in the file header, so a lone member gets exactly 0. */
 static inline void peer_of(const a5_model *m, const double *x, const a5_work *w, int i,
                            const nation_terms *nt, double G[3])
 {
-    const int n = m->n;
+    const int n = m->n, s = nt->s;
     const double gi = x[a5_param_nslot(A5_N_INFLUENCE, i, n)], bt = x[A5_G_BASE_TIE];
-    double num[3], den = 0;
+    double v[3] = {0, 0, 0}, vs = 0;
+    for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++) {
+        const double *Mb = w->M + 3 * m->bloc_idx[q];
+        v[0] += Mb[0];
+        v[1] += Mb[1];
+        v[2] += Mb[2];
+        vs += Mb[s] - gi;
+    }
+    v[s] = vs;
+    double den = 0;
     for (int k = 0; k < 3; k++) {
-        double own = k == nt->s ? gi : 0, v = 0;
-        for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++)
-            v += w->M[m->bloc_idx[q] * 3 + k] - own;
         if (bt != 0)
-            v += bt * (w->T[k] - own);
-        num[k] = v > 0 ? v : 0; /* rounding can leave -1e-17 where the true sum is 0 */
-        den += num[k];
+            v[k] += bt * (w->T[k] - (k == s ? gi : 0));
+        v[k] = v[k] > 0 ? v[k] : 0; /* rounding can leave -1e-17 where the true sum is 0 */
+        den += v[k];
     }
     for (int k = 0; k < 3; k++)
-        G[k] = den > 0 ? num[k] / den : 0;
+        G[k] = den > 0 ? v[k] / den : 0;
 }
 
 static inline void utility_of(const a5_model *m, const double *x, const a5_work *w, int i,

@@ -1,0 +1,120 @@
+"""Run the benchmark suite B1-B6 (bench/README.md) and print a Markdown table.
+
+    /usr/bin/python3 bench/run.py [--bin build/allied5g] [--repeat 5] [--quick]
+
+Every figure is the median of --repeat runs of the whole process (scenario load,
+simulation, aggregates, HDF5 output, fsync); ratios are taken between medians
+measured in the same invocation. --quick uses fewer replicates (for a smoke test).
+"""
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from make_scenario import scenario  # noqa: E402
+
+
+def timed(cmd, repeat):
+    """Median wall seconds and the largest peak RSS (MiB) of `repeat` runs."""
+    times, rss = [], 0.0
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+        rss = max(rss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, before / 1024)
+    return statistics.median(times), rss
+
+
+def peak_rss(cmd):
+    """Peak RSS (MiB) of one run, measured by GNU time so earlier children don't count."""
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], check=True, capture_output=True, text=True)
+    return int(r.stderr.strip().splitlines()[-1]) / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=str(HERE.parent / "build" / "allied5g"))
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    R = 2000 if a.quick else 20000
+    cores = os.cpu_count()
+    tmp = Path(tempfile.mkdtemp(prefix="a5bench-"))
+    rows = []
+
+    def write(name, **kw):
+        p = tmp / name
+        p.write_text(scenario(**kw))
+        return p
+
+    def run(path, threads, store="summary", reps=None, repeat=a.repeat):
+        cmd = [a.bin, "run", str(path), "-o", str(tmp / "out.h5"), "--force", "--quiet",
+               "--threads", str(threads), "--store", store]
+        if reps:
+            cmd += ["--replicates", str(reps)]
+        return timed(cmd, repeat)[0]
+
+    b1 = write("b1.yaml", nations=30, steps=40, replicates=R)
+    cells = R * 30 * 40
+    t1 = run(b1, 1)
+    rows.append(("B1", "30 nations x 40 steps x %d replicates, summary, 1 thread" % R,
+                 f"{t1 * 1e9 / cells:.1f} ns/nation-step", "<= 15 ns"))
+    t2 = run(b1, 1, "full")
+    rows.append(("B2", "B1 with --store full", f"{t2 * 1e9 / cells:.1f} ns/nation-step ({t2 / t1:.2f} x B1)",
+                 "<= 1.5 x B1"))
+    tt = run(b1, 2)
+    rows.append(("B3", "B1 on 2 threads", f"{t1 / tt:.2f} x speed-up ({tt * 1e9 / cells:.1f} ns)", ">= 1.85 x"))
+    if cores and cores > 2:
+        tc = run(b1, cores)
+        rows.append(("B3", f"B1 on all {cores} cores", f"{t1 / tc:.2f} x speed-up", ""))
+    per = {}
+    for n in (30, 300, 3000):
+        reps = R * 30 // n
+        p = write(f"b4_{n}.yaml", nations=n, steps=40, replicates=reps)
+        per[n] = run(p, 1) * 1e9 / (reps * n * 40)
+    rows.append(("B4", "30 / 300 / 3000 nations, equal nation-steps, 1 thread",
+                 " / ".join(f"{per[n]:.1f}" for n in per) + f" ns ({per[3000] / per[30]:.2f} x)",
+                 "3000 within 1.3 x of 30"))
+    big = 50000 if a.quick else 1000000
+    b5 = write("b5.yaml", nations=30, steps=40, replicates=big)
+    t0 = time.perf_counter()
+    rss = peak_rss([a.bin, "run", str(b5), "-o", str(tmp / "b5.h5"), "--force", "--quiet",
+                    "--store", "summary"])
+    rows.append(("B5", f"{big:,} replicates, summary, all cores", f"{rss:.0f} MiB peak RSS "
+                 f"({time.perf_counter() - t0:.0f} s)", "<= 150 MB"))
+    full = write("b5f.yaml", nations=30, steps=40, replicates=big // 10)
+    rssf = peak_rss([a.bin, "run", str(full), "-o", str(tmp / "b5f.h5"), "--force", "--quiet",
+                     "--store", "full"])
+    rows.append(("B5", f"{big // 10:,} replicates, full store", f"{rss:.0f} MiB peak RSS".replace(
+        f"{rss:.0f}", f"{rssf:.0f}"), "streams (bounded)"))
+    np_reps = 500 if a.quick else 2000
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    nts = []
+    for _ in range(max(1, a.repeat // 2)):
+        out = subprocess.run([sys.executable, str(HERE / "numpy_model.py"), str(b1), "--replicates",
+                              str(np_reps)], check=True, capture_output=True, text=True, env=env).stdout
+        nts.append(float(out.split(",")[1].split()[0]))
+    npns = statistics.median(nts)
+    rows.append(("B6", "NumPy version (bench/numpy_model.py) on B1, 1 thread",
+                 f"{npns:.0f} ns/nation-step; allied5g {npns / (t1 * 1e9 / cells):.0f} x faster",
+                 ">= 30 x"))
+    vt = timed([a.bin, "validate", str(HERE.parent / "scenarios" / "huawei_2019.yaml")], 20)[0]
+    rows.append(("V", "validate scenarios/huawei_2019.yaml", f"{vt * 1000:.1f} ms", "< 20 ms"))
+    print("| bench | what | measured | target |\n|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    for f in tmp.iterdir():
+        f.unlink()
+    tmp.rmdir()
+
+
+if __name__ == "__main__":
+    main()
