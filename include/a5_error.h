@@ -20,7 +20,9 @@ enum {
     A5_ELIMIT = -5,    /* a size beyond what memory or indices can hold */
     A5_EHDF5 = -6,     /* the HDF5 library reported an error */
     A5_EEXIST = -7,    /* output exists and --force was not given */
-    A5_EINTERRUPT = -8 /* stopped by a signal */
+    A5_EINTERRUPT = -8, /* stopped by a signal */
+    A5_ERESUME = -9,    /* a checkpoint does not match the scenario or is damaged */
+    A5_EFAILED = -10    /* a replicate produced non-finite values */
 };
 
 /* Message for an A5_E* code; never NULL. */

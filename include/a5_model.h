@@ -57,7 +57,8 @@ void a5_model_events(const a5_model *m, double *x, int t, a5_rng_state *rs);
 void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
                    double *cost, double *risk);
 
-/* Run replicate r of point p into slot j of rec. */
-void a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec, long j);
+/* Run replicate r of point p into slot j of rec. Returns 0, or 1 when any result
+ * is not finite (the replicate failed; its records are not to be trusted). */
+int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec, long j);
 
 #endif

@@ -21,26 +21,48 @@ typedef struct {
     int force;       /* replace an existing file */
 } a5_output_meta;
 
-/* Create the temporary results file for scenario s, with every dimension,
- * coordinate, variable and provenance attribute. Returns 0, A5_EEXIST when path
- * exists and meta->force is 0, A5_EIO or A5_EHDF5 (err says why). */
+/* Create PATH.partial, the results file in the making for scenario s, with every
+ * dimension, coordinate, variable and provenance attribute. Returns 0; A5_EEXIST
+ * when PATH exists and meta->force is 0, or PATH.partial exists (an interrupted
+ * run: resume it, or force to start over); A5_EIO or A5_EHDF5 (err says why). */
 int a5_output_create(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                      a5_output **out, char *err, size_t errlen);
+
+/* Reopen PATH.partial left by an interrupted run of the same scenario. Returns 0,
+ * A5_ERESUME (missing, unreadable or another scenario; err says which), A5_EEXIST
+ * when PATH exists and meta->force is 0. */
+int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_meta *meta,
+                     a5_output **out, char *err, size_t errlen);
+
+/* The name of the file being written (PATH.partial). */
+const char *a5_output_partial_path(const a5_output *o);
+
+/* Make everything written so far durable: flush HDF5's buffers, then fsync. */
+int a5_output_commit(a5_output *o);
+
+/* The last HDF5 or system error, as text ("" if none). */
+const char *a5_output_error(const a5_output *o);
+
+/* Read point p's policy shares [nation][3] and mean high-risk share [nation] at the
+ * last step (from a resumed file). */
+int a5_output_read_final(a5_output *o, long p, float *share, float *mean);
 
 /* Write replicates r0 .. r0+nr-1 of point p from rec (slot 0 holds replicate r0). */
 int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_records *rec);
 
 /* Write point p's aggregates: share [step][nation][3], mean [step][nation],
- * quant [step][nation][3]. */
+ * quant [step][nation][3], and how many of its replicates failed. */
 int a5_output_write_point(a5_output *o, long p, const float *share, const float *mean,
-                          const float *quant);
+                          const float *quant, long failed);
 
-/* Record run statistics, sync, close and rename into place; frees o either way. */
-int a5_output_finish(a5_output *o, double quantile_error, double seconds, char *err,
-                     size_t errlen);
+/* Record run statistics, sync, close and rename PATH.partial to PATH; frees o
+ * either way (on failure the partial file is removed). */
+int a5_output_finish(a5_output *o, double quantile_error, double failed, double seconds,
+                     char *err, size_t errlen);
 
-/* Close and delete the temporary file; frees o. Accepts NULL. */
-void a5_output_abort(a5_output *o);
+/* Close the file; keep PATH.partial when `keep` (an interrupted run to resume),
+ * else delete it. Frees o. Accepts NULL. */
+void a5_output_abort(a5_output *o, int keep);
 
 /* Print what a results file holds and how it was made. */
 int a5_output_info(const char *path, FILE *out, char *err, size_t errlen);

@@ -1,39 +1,23 @@
-/* Monte Carlo batch driver and per-point aggregates. See a5_batch.h.
- *
- * Quantiles of the high-risk share come from a per-cell histogram over [0, 1]
- * that also keeps the smallest and largest value seen in each bin. An order
- * statistic is located exactly by the bin counts and estimated by interpolating
- * between that bin's extremes, so its error is at most the spread of values in
- * that bin (0 when they are all equal) and never more than the bin width. The
- * largest such spread over all reported quantiles is returned as a bound. */
+/* Monte Carlo batch driver with checkpoints. See a5_batch.h. */
 #include "a5_batch.h"
 
+#include "a5_aggregate.h"
 #include "a5_model.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#define AGG_BUDGET (32L << 20) /* bytes of histogram per point */
 #define CHUNK_BYTES (256L << 10)
-
-static const double quantile_levels[3] = {0.05, 0.5, 0.95};
-
-/* One histogram bin: count and the extremes seen, together in one cache line. */
-typedef struct {
-    uint32_t n;
-    float lo, hi;
-} hbin;
-
-typedef struct {
-    size_t cells;
-    int bins;
-    uint32_t *count; /* cells x 3 policy counts */
-    double *hsum;    /* cells */
-    hbin *bin;       /* cells x bins */
-} aggregate;
+#define STATE_MAGIC "A5CKPT01"
 
 long a5_batch_chunk_reps(const a5_scenario *s)
 {
@@ -46,123 +30,9 @@ long a5_batch_chunk_reps(const a5_scenario *s)
     return r;
 }
 
-static int agg_alloc(aggregate *a, size_t cells, long replicates)
-{
-    memset(a, 0, sizeof *a);
-    a->cells = cells;
-    /* Up to 2048 bins within the budget, and no more than about 4 per replicate
-     * (at least 256): with few replicates most bins would stay empty, and every
-     * point clears them all. */
-    long b = AGG_BUDGET / (long)(cells * sizeof(hbin));
-    long cap = 4 * replicates < 256 ? 256 : 4 * replicates;
-    int bins = 16;
-    while (bins * 2 <= b && bins * 2 <= cap && bins < 2048)
-        bins *= 2;
-    a->bins = bins;
-    a->count = malloc(cells * 3 * sizeof *a->count);
-    a->hsum = malloc(cells * sizeof *a->hsum);
-    a->bin = malloc(cells * (size_t)bins * sizeof *a->bin);
-    return a->count && a->hsum && a->bin ? 0 : A5_ENOMEM;
-}
-
-static void agg_reset(aggregate *a, int threads)
-{
-    memset(a->count, 0, a->cells * 3 * sizeof *a->count);
-    memset(a->hsum, 0, a->cells * sizeof *a->hsum);
-    const size_t B = (size_t)a->bins;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (size_t c = 0; c < a->cells; c++)
-        memset(a->bin + c * B, 0, B * sizeof *a->bin);
-}
-
-static void agg_free(aggregate *a)
-{
-    free(a->count);
-    free(a->hsum);
-    free(a->bin);
-}
-
-/* Fold replicates 0..nr-1 of rec into cell c, in replicate order. */
-static void agg_cell(aggregate *a, const a5_records *rec, long nr, size_t c)
-{
-    const size_t cells = a->cells, B = (size_t)a->bins;
-    uint32_t *cnt = a->count + 3 * c;
-    hbin *bin = a->bin + B * c;
-    double sum = a->hsum[c];
-    for (long j = 0; j < nr; j++) {
-        size_t idx = (size_t)j * cells + c;
-        cnt[rec->policy[idx]]++;
-        float v = rec->h[idx];
-        sum += v;
-        size_t b = (size_t)(v * (float)B);
-        hbin *hb = bin + (b < B ? b : B - 1);
-        if (hb->n++ == 0)
-            hb->lo = hb->hi = v;
-        else {
-            hb->lo = v < hb->lo ? v : hb->lo;
-            hb->hi = v > hb->hi ? v : hb->hi;
-        }
-    }
-    a->hsum[c] = sum;
-}
-
-/* Order statistics ranks[0..n) (ascending, 0-based) of cell c in one scan of its
- * bins: each is interpolated between the extremes of the bin holding it, and
- * spread[] gets that bin's spread (the bound on the estimate's error). */
-static void order_stats(const aggregate *a, size_t c, const uint64_t *ranks, int n, double *val,
-                        double *spread)
-{
-    const size_t B = (size_t)a->bins;
-    const hbin *bin = a->bin + B * c;
-    uint64_t before = 0;
-    int r = 0;
-    for (size_t b = 0; b < B && r < n; b++) {
-        while (r < n && before + bin[b].n > ranks[r]) {
-            double lo = bin[b].lo, hi = bin[b].hi;
-            uint32_t cnt = bin[b].n;
-            spread[r] = hi - lo;
-            val[r] = cnt == 1 ? lo : lo + (hi - lo) * (double)(ranks[r] - before) / (double)(cnt - 1);
-            r++;
-        }
-        before += bin[b].n;
-    }
-    for (; r < n; r++) {
-        val[r] = NAN;
-        spread[r] = 0;
-    }
-}
-
-static double agg_finish(const aggregate *a, long R, int threads, float *share, float *mean,
-                         float *quant)
-{
-    /* numpy's default ("linear"): position q (R - 1) between order statistics. */
-    uint64_t ranks[6];
-    double frac[3];
-    for (int q = 0; q < 3; q++) {
-        double pos = quantile_levels[q] * (double)(R - 1);
-        ranks[2 * q] = (uint64_t)floor(pos);
-        ranks[2 * q + 1] = ranks[2 * q] + 1 < (uint64_t)R ? ranks[2 * q] + 1 : ranks[2 * q];
-        frac[q] = pos - (double)ranks[2 * q];
-    }
-    double worst = 0;
-#pragma omp parallel for num_threads(threads) schedule(static) reduction(max : worst)
-    for (size_t c = 0; c < a->cells; c++) {
-        for (int k = 0; k < 3; k++)
-            share[3 * c + k] = (float)((double)a->count[3 * c + k] / (double)R);
-        mean[c] = (float)(a->hsum[c] / (double)R);
-        double v[6], sp[6];
-        order_stats(a, c, ranks, 6, v, sp);
-        for (int q = 0; q < 3; q++) {
-            quant[3 * c + q] = (float)(v[2 * q] + frac[q] * (v[2 * q + 1] - v[2 * q]));
-            worst = fmax(worst, fmax(sp[2 * q], sp[2 * q + 1]));
-        }
-    }
-    return worst;
-}
-
 typedef struct {
     a5_records rec;
-    long cap;
+    unsigned char *failed;
 } block_buf;
 
 static void block_free(block_buf *b)
@@ -174,13 +44,14 @@ static void block_free(block_buf *b)
     free(b->rec.final_policy);
     free(b->rec.cum_cost);
     free(b->rec.cum_risk);
+    free(b->failed);
+    memset(b, 0, sizeof *b);
 }
 
 static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
 {
     memset(b, 0, sizeof *b);
     size_t cells = (size_t)reps * (size_t)s->steps * (size_t)s->n, nn = (size_t)reps * (size_t)s->n;
-    b->cap = reps;
     b->rec.policy = malloc(cells);
     b->rec.h = malloc(cells * sizeof(float));
     b->rec.P = s->store_full ? malloc(cells * sizeof(float)) : NULL;
@@ -188,18 +59,209 @@ static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
     b->rec.final_policy = malloc(nn);
     b->rec.cum_cost = malloc(nn * sizeof(float));
     b->rec.cum_risk = malloc(nn * sizeof(float));
+    b->failed = calloc((size_t)reps, 1);
     if (!b->rec.policy || !b->rec.h || (s->store_full && !b->rec.P) || !b->rec.first_ban ||
-        !b->rec.final_policy || !b->rec.cum_cost || !b->rec.cum_risk) {
+        !b->rec.final_policy || !b->rec.cum_cost || !b->rec.cum_risk || !b->failed) {
         block_free(b);
-        memset(b, 0, sizeof *b);
         return A5_ENOMEM;
     }
     return 0;
 }
 
-int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o, a5_batch_stats *st)
+/* A failed replicate's records become fill values, so nothing of it is mistaken
+ * for a result. */
+static void blank_replicate(block_buf *b, const a5_scenario *s, long j)
 {
-    int threads = o && o->threads > 0 ? o->threads : omp_get_max_threads();
+    size_t cells = (size_t)s->steps * (size_t)s->n, n = (size_t)s->n;
+    memset(b->rec.policy + (size_t)j * cells, -1, cells);
+    for (size_t c = 0; c < cells; c++) {
+        b->rec.h[(size_t)j * cells + c] = NAN;
+        if (b->rec.P)
+            b->rec.P[(size_t)j * cells + c] = NAN;
+    }
+    for (size_t i = 0; i < n; i++) {
+        b->rec.first_ban[(size_t)j * n + i] = -2;
+        b->rec.final_policy[(size_t)j * n + i] = -1;
+        b->rec.cum_cost[(size_t)j * n + i] = NAN;
+        b->rec.cum_risk[(size_t)j * n + i] = NAN;
+    }
+}
+
+/* --- checkpoint file --------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t point, rep;   /* next replicate to run */
+    double worst;          /* quantile error bound so far */
+    double failed_total;   /* failed replicates so far */
+    uint64_t failed_point; /* failed replicates of the current point */
+} position;
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char *d = strdup(path);
+    if (!d)
+        return -1;
+    int fd = open(dirname(d), O_RDONLY | O_DIRECTORY);
+    free(d);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int state_save(const char *path, const a5_scenario *s, const position *pos,
+                      const a5_agg *agg, char *err, size_t errlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return A5_ENOMEM;
+    uint64_t tl = strlen(s->text);
+    uint64_t dims[4] = {(uint64_t)s->npoints, (uint64_t)s->replicates, s->seed, (uint64_t)s->store_full};
+    int ok = fwrite(STATE_MAGIC, 8, 1, m) == 1 && fwrite(&tl, sizeof tl, 1, m) == 1 &&
+             fwrite(s->text, 1, tl, m) == tl && fwrite(dims, sizeof dims, 1, m) == 1 &&
+             fwrite(pos, sizeof *pos, 1, m) == 1 && a5_agg_save(agg, m) == 0;
+    if (fclose(m) != 0 || !ok) {
+        free(buf);
+        return A5_ENOMEM;
+    }
+    uint64_t sum = fnv1a((unsigned char *)buf, len);
+    size_t n = strlen(path) + 8;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        free(buf);
+        return A5_ENOMEM;
+    }
+    snprintf(tmp, n, "%s.tmp", path);
+    int rc = 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || write(fd, buf, len) != (ssize_t)len || write(fd, &sum, sizeof sum) != sizeof sum ||
+        fsync(fd) != 0) {
+        snprintf(err, errlen, "cannot write checkpoint %s: %s", tmp, strerror(errno));
+        rc = A5_EIO;
+    }
+    if (fd >= 0 && close(fd) != 0 && !rc) {
+        snprintf(err, errlen, "cannot write checkpoint %s: %s", tmp, strerror(errno));
+        rc = A5_EIO;
+    }
+    if (!rc && rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot rename checkpoint to %s: %s", path, strerror(errno));
+        rc = A5_EIO;
+    }
+    if (rc)
+        unlink(tmp);
+    else
+        fsync_dir_of(path);
+    free(tmp);
+    free(buf);
+    return rc;
+}
+
+static int state_load(const char *path, const a5_scenario *s, position *pos, a5_agg *agg,
+                      char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open checkpoint %s: %s", path, strerror(errno));
+        return A5_ERESUME;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? 2 * cap : 1 << 20;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return A5_ENOMEM;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    fclose(f);
+    int rc = A5_ERESUME;
+    uint64_t sum;
+    if (len < 8 + sizeof sum || memcmp(buf, STATE_MAGIC, 8) != 0) {
+        snprintf(err, errlen, "%s is not an allied5g checkpoint", path);
+        goto done;
+    }
+    memcpy(&sum, buf + len - sizeof sum, sizeof sum);
+    if (fnv1a((unsigned char *)buf, len - sizeof sum) != sum) {
+        snprintf(err, errlen, "checkpoint %s is damaged (checksum mismatch)", path);
+        goto done;
+    }
+    FILE *m = fmemopen(buf + 8, len - 8 - sizeof sum, "rb");
+    if (!m) {
+        rc = A5_ENOMEM;
+        goto done;
+    }
+    uint64_t tl, dims[4];
+    int ok = fread(&tl, sizeof tl, 1, m) == 1 && tl < len;
+    char *text = ok ? malloc(tl + 1) : NULL;
+    ok = ok && text && fread(text, 1, tl, m) == tl;
+    if (ok)
+        text[tl] = 0;
+    ok = ok && fread(dims, sizeof dims, 1, m) == 1 && fread(pos, sizeof *pos, 1, m) == 1;
+    if (!ok) {
+        snprintf(err, errlen, "checkpoint %s is truncated", path);
+    } else if (strcmp(text, s->text) != 0) {
+        /* Point at the first differing line of the resolved scenarios. */
+        int line = 1;
+        for (const char *a = text, *b = s->text; *a && *a == *b; a++, b++)
+            line += *a == '\n';
+        snprintf(err, errlen, "the scenario or its --set options differ from the interrupted "
+                              "run (resolved scenario line %d); run with the same ones, or "
+                              "start over with --force", line);
+    } else if (dims[0] != (uint64_t)s->npoints || dims[1] != (uint64_t)s->replicates ||
+               dims[2] != s->seed || dims[3] != (uint64_t)s->store_full ||
+               pos->point > dims[0] || pos->rep >= dims[1]) {
+        snprintf(err, errlen, "checkpoint %s does not match this batch", path);
+    } else if ((rc = a5_agg_load(agg, m)) != 0) {
+        snprintf(err, errlen, "checkpoint %s: aggregates do not match this batch", path);
+        rc = A5_ERESUME;
+    } else {
+        rc = 0;
+    }
+    free(text);
+    fclose(m);
+done:
+    free(buf);
+    return rc;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* --- the batch ---------------------------------------------------------------------- */
+
+int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
+                 a5_batch_stats *st, char *err, size_t errlen)
+{
+    static const a5_batch_opts none = {.inject_failure = -1};
+    if (!o)
+        o = &none;
+    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     long chunk = a5_batch_chunk_reps(s);
     /* A block holds whole chunks, enough replicates to keep every thread busy, and
      * about 4 MiB of step records so histogram bins are reused before eviction. */
@@ -209,18 +271,22 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o, a
     long block = chunk * ((want + chunk - 1) / chunk);
     if (block > s->replicates)
         block = s->replicates;
-    size_t cells = (size_t)s->steps * (size_t)s->n;
+    const size_t cells = (size_t)s->steps * (size_t)s->n;
+    const long R = s->replicates;
     int rc = 0;
+    err[0] = 0;
     a5_model *m = a5_model_alloc(s);
     a5_work **works = calloc((size_t)threads, sizeof *works);
-    aggregate agg;
+    a5_agg *agg = a5_agg_alloc(cells, R);
     block_buf buf;
     float *share = malloc(cells * 3 * sizeof *share), *mean = malloc(cells * sizeof *mean),
           *quant = malloc(cells * 3 * sizeof *quant);
-    int ok_agg = agg_alloc(&agg, cells, s->replicates) == 0, ok_buf = block_alloc(&buf, block, s) == 0;
-    if (!m || !works || !share || !mean || !quant || !ok_agg || !ok_buf) {
+    int ok_buf = block_alloc(&buf, block, s) == 0;
+    position pos = {0, 0, 0, 0, 0};
+    double total = (double)s->npoints * (double)R, done = 0, committed = 0;
+    if (!m || !works || !agg || !share || !mean || !quant || !ok_buf) {
         rc = A5_ENOMEM;
-        goto done;
+        goto out;
     }
     /* Each thread allocates its own scratch (its own malloc arena and cache lines). */
 #pragma omp parallel num_threads(threads)
@@ -228,51 +294,103 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o, a
     for (int t = 0; t < threads; t++)
         if (!works[t]) {
             rc = A5_ENOMEM;
-            goto done;
+            goto out;
         }
-    double total = (double)s->npoints * (double)s->replicates, done = 0, worst = 0;
-    for (long p = 0; p < s->npoints && !rc; p++) {
-        agg_reset(&agg, threads);
-        for (long r0 = 0; r0 < s->replicates && !rc; r0 += block) {
-            long nr = s->replicates - r0 < block ? s->replicates - r0 : block;
+    if (o->resume) {
+        if ((rc = state_load(o->state_path, s, &pos, agg, err, errlen)) != 0)
+            goto out;
+        done = committed = (double)pos.point * (double)R + (double)pos.rep;
+        if (st)
+            st->resumed = done;
+        if (pos.point > 0 && st && st->final_share &&
+            a5_output_read_final(out, 0, st->final_share, st->final_mean) != 0) {
+            rc = A5_EHDF5;
+            goto out;
+        }
+    } else {
+        a5_agg_reset(agg, threads);
+    }
+    double last_commit = now();
+    for (long p = (long)pos.point; p < s->npoints && !rc; p++) {
+        for (long r0 = p == (long)pos.point ? (long)pos.rep : 0; r0 < R && !rc; r0 += block) {
+            long nr = R - r0 < block ? R - r0 : block;
+            memset(buf.failed, 0, (size_t)nr);
 #pragma omp parallel num_threads(threads)
             {
                 /* The thread number only picks scratch memory, never a random stream. */
                 a5_work *w = works[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 8)
                 for (long j = 0; j < nr; j++)
-                    a5_model_run(m, p, r0 + j, w, &buf.rec, j);
+                    buf.failed[j] = (unsigned char)(a5_model_run(m, p, r0 + j, w, &buf.rec, j) != 0 ||
+                                                    r0 + j == o->inject_failure);
 #pragma omp for schedule(static)
                 for (size_t c = 0; c < cells; c++)
-                    agg_cell(&agg, &buf.rec, nr, c);
+                    a5_agg_fold(agg, &buf.rec, nr, buf.failed, c);
             }
-            rc = a5_output_write_block(out, p, r0, nr, &buf.rec);
+            long nfail = 0;
+            for (long j = 0; j < nr; j++)
+                if (buf.failed[j]) {
+                    blank_replicate(&buf, s, j);
+                    nfail++;
+                }
+            pos.failed_point += (uint64_t)nfail;
+            pos.failed_total += (double)nfail;
+            if ((rc = a5_output_write_block(out, p, r0, nr, &buf.rec)) != 0)
+                break;
             done += (double)nr;
-            if (o && o->progress)
+            pos.point = (uint64_t)p;
+            pos.rep = (uint64_t)(r0 + nr);
+            if (pos.rep == (uint64_t)R) {
+                /* Point complete: its aggregates go to the file, the next point starts
+                 * from empty ones (so a checkpoint here needs no aggregates). */
+                long n_ok = R - (long)pos.failed_point;
+                pos.worst = fmax(pos.worst, a5_agg_finish(agg, n_ok, threads, share, mean, quant));
+                if (p == 0 && st && st->final_share) {
+                    size_t last = (size_t)(s->steps - 1) * (size_t)s->n;
+                    memcpy(st->final_share, share + 3 * last, (size_t)s->n * 3 * sizeof *share);
+                    memcpy(st->final_mean, mean + last, (size_t)s->n * sizeof *mean);
+                }
+                if ((rc = a5_output_write_point(out, p, share, mean, quant, (long)pos.failed_point)) != 0)
+                    break;
+                a5_agg_reset(agg, threads);
+                pos.point = (uint64_t)p + 1;
+                pos.rep = 0;
+                pos.failed_point = 0;
+            }
+            if (o->progress)
                 o->progress(o->ctx, done, total);
+            int fail_stop = nfail && o->stop_on_failure;
+            int stopping = (o->stop && *o->stop) || fail_stop;
+            int finished = pos.point == (uint64_t)s->npoints;
+            if (o->state_path && (fail_stop || (!finished && (stopping ||
+                                                  now() - last_commit >= o->commit_seconds)))) {
+                if ((rc = a5_output_commit(out)) != 0)
+                    break;
+                if ((rc = state_save(o->state_path, s, &pos, agg, err, errlen)) != 0)
+                    break;
+                committed = done;
+                last_commit = now();
+            }
+            if (fail_stop || (stopping && !finished)) {
+                rc = fail_stop ? A5_EFAILED : A5_EINTERRUPT;
+                break;
+            }
         }
-        if (rc)
-            break;
-        worst = fmax(worst, agg_finish(&agg, s->replicates, threads, share, mean, quant));
-        if (p == 0 && st && st->final_share) {
-            size_t last = (size_t)(s->steps - 1) * (size_t)s->n;
-            memcpy(st->final_share, share + 3 * last, (size_t)s->n * 3 * sizeof *share);
-            memcpy(st->final_mean, mean + last, (size_t)s->n * sizeof *mean);
-        }
-        rc = a5_output_write_point(out, p, share, mean, quant);
     }
+out:
     if (st) {
-        st->quantile_error = worst;
-        st->quantile_bins = agg.bins;
+        st->quantile_error = pos.worst;
+        st->quantile_bins = agg ? a5_agg_bins(agg) : 0;
         st->runs = done;
+        st->committed = committed;
+        st->failed = pos.failed_total;
     }
-done:
     if (works)
         for (int t = 0; t < threads; t++)
             a5_model_work_free(works[t]);
     free(works);
     a5_model_free(m);
-    agg_free(&agg);
+    a5_agg_free(agg);
     block_free(&buf);
     free(share);
     free(mean);

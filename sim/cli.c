@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 static const char usage[] =
     "usage: allied5g run SCENARIO.yaml -o OUT.h5 [--seed N] [--replicates N] [--threads N]\n"
     "                    [--set PATH=VALUE]... [--store full|summary] [--force] [--quiet]\n"
+    "                    [--resume] [--checkpoint SECONDS] [--on-failure continue|stop]\n"
     "       allied5g validate SCENARIO.yaml [--set PATH=VALUE]...\n"
     "       allied5g info OUT.h5\n"
     "       allied5g reference            # print the scenario reference (Markdown)\n"
@@ -44,7 +46,8 @@ typedef struct {
     const char *scenario, *out;
     const char **sets;
     int nsets;
-    int threads, force, quiet;
+    int threads, force, quiet, resume, stop_on_failure;
+    double checkpoint;
     char *owned[3]; /* --seed/--replicates/--store turned into --set strings */
 } args;
 
@@ -66,6 +69,7 @@ static int parse_whole(const char *opt, const char *v, long lo, long hi, long *o
 static int parse_args(int argc, char **argv, int want_out, args *a)
 {
     memset(a, 0, sizeof a[0]);
+    a->checkpoint = 2;
     a->sets = calloc((size_t)argc + 3, sizeof *a->sets);
     if (!a->sets)
         return -1;
@@ -106,6 +110,21 @@ static int parse_args(int argc, char **argv, int want_out, args *a)
             a->threads = (int)t;
         } else if (!strcmp(s, "--force")) {
             a->force = 1;
+        } else if (!strcmp(s, "--resume")) {
+            a->resume = 1;
+        } else if (!strcmp(s, "--checkpoint")) {
+            NEED_VAL;
+            long secs;
+            if (parse_whole("--checkpoint", val, 0, 86400, &secs))
+                return -1;
+            a->checkpoint = (double)secs;
+        } else if (!strcmp(s, "--on-failure")) {
+            NEED_VAL;
+            if (strcmp(val, "continue") && strcmp(val, "stop")) {
+                fprintf(stderr, "allied5g: --on-failure expects continue or stop, got '%s'\n", val);
+                return -1;
+            }
+            a->stop_on_failure = !strcmp(val, "stop");
         } else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
             a->quiet = 1;
         } else if (s[0] == '-' && s[1]) {
@@ -220,6 +239,39 @@ static char *join_argv(int argc, char **argv)
     return s;
 }
 
+/* First SIGINT/SIGTERM: finish the current block, checkpoint, stop. The handler is
+ * then reset, so a second signal stops at once (the last checkpoint survives). */
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_signal(int sig)
+{
+    static const char msg[] = "\nallied5g: stopping after the current block "
+                              "(signal again to stop at once)\n";
+    stop_signal = sig;
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+}
+
+static void install_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static char *state_path_of(const char *out)
+{
+    size_t n = strlen(out) + 16;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s.partial.state", out);
+    return p;
+}
+
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 {
     args a;
@@ -233,46 +285,95 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
         args_free(&a);
         return rc;
     }
-    char err[512] = "";
+    char err[1024] = "";
     char *cmdline = join_argv(full_argc, full_argv);
+    char *state = state_path_of(a.out);
     int threads = a.threads > 0 ? a.threads : omp_get_max_threads();
     a5_output_meta meta = {cmdline, threads, a5_batch_chunk_reps(s), a.force};
     a5_output *out = NULL;
     float *fs = malloc((size_t)s->n * 3 * sizeof *fs), *fm = malloc((size_t)s->n * sizeof *fm);
-    int orc = fs && fm ? a5_output_create(a.out, s, &meta, &out, err, sizeof err) : A5_ENOMEM;
+    int orc = A5_ENOMEM;
+    if (fs && fm && state) {
+        if (a.resume)
+            orc = a5_output_reopen(a.out, s, &meta, &out, err, sizeof err);
+        else {
+            orc = a5_output_create(a.out, s, &meta, &out, err, sizeof err);
+            if (!orc)
+                unlink(state); /* a stale checkpoint of a discarded partial run */
+        }
+    }
     if (orc) {
         fprintf(stderr, "allied5g: %s\n", err[0] ? err : a5_strerror(orc));
-        rc = orc == A5_EEXIST ? EXIT_USAGE : EXIT_RUNTIME;
+        rc = orc == A5_EEXIST || orc == A5_ERESUME ? EXIT_USAGE : EXIT_RUNTIME;
         goto done;
     }
+    install_handlers();
+    const char *inject = getenv("A5_INJECT_FAILURE"); /* test hook: fail this replicate */
     progress_state ps = {now(), 0, !a.quiet && isatty(2)};
-    a5_batch_opts bo = {threads, progress, &ps};
+    a5_batch_opts bo = {threads, progress, &ps, &stop_signal, state, a.resume, a.checkpoint,
+                        a.stop_on_failure, inject ? atol(inject) : -1};
     a5_batch_stats st = {0};
     st.final_share = fs;
     st.final_mean = fm;
     double t0 = now();
-    int brc = a5_batch_run(s, out, &bo, &st);
+    int brc = a5_batch_run(s, out, &bo, &st, err, sizeof err);
     double secs = now() - t0;
+    double total = (double)s->npoints * (double)s->replicates;
     if (brc) {
-        a5_output_abort(out);
-        fprintf(stderr, "allied5g: run failed: %s; no results written\n", a5_strerror(brc));
+        const char *partial = a5_output_partial_path(out);
+        if (brc == A5_ERESUME) {
+            fprintf(stderr, "allied5g: cannot resume: %s\n", err);
+            a5_output_abort(out, 1);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        if (brc == A5_EINTERRUPT || brc == A5_EFAILED) {
+            if (brc == A5_EFAILED)
+                fprintf(stderr, "allied5g: a replicate produced non-finite values and "
+                                "--on-failure stop is set\n");
+            else
+                fprintf(stderr, "allied5g: interrupted\n");
+            fprintf(stderr, "allied5g: %.0f of %.0f runs are saved in %s; continue with:\n  %s --resume\n",
+                    st.committed, total, partial, cmdline);
+            a5_output_abort(out, 1);
+        } else {
+            const char *why = err[0] ? err : a5_output_error(out);
+            fprintf(stderr, "allied5g: run failed: %s\n", why[0] ? why : a5_strerror(brc));
+            if (st.committed > 0) {
+                fprintf(stderr, "allied5g: %.0f of %.0f runs are saved in %s (last checkpoint); "
+                                "fix the cause, then continue with:\n  %s --resume\n",
+                        st.committed, total, partial, cmdline);
+                a5_output_abort(out, 1);
+            } else {
+                fprintf(stderr, "allied5g: no results written\n");
+                a5_output_abort(out, 0);
+                unlink(state);
+            }
+        }
         rc = EXIT_RUNTIME;
         goto done;
     }
-    orc = a5_output_finish(out, st.quantile_error, secs, err, sizeof err);
+    orc = a5_output_finish(out, st.quantile_error, st.failed, secs, err, sizeof err);
     if (orc) {
-        fprintf(stderr, "allied5g: %s\n", err);
+        fprintf(stderr, "allied5g: %s; no results written\n", err);
+        unlink(state);
         rc = EXIT_RUNTIME;
         goto done;
     }
+    unlink(state);
+    if (st.failed > 0)
+        fprintf(stderr, "allied5g: warning: %.0f replicate%s produced non-finite values; they are "
+                        "fill values in %s and left out of the aggregates (failed_replicates)\n",
+                st.failed, st.failed == 1 ? "" : "s", a.out);
     if (!a.quiet) {
         char last[16];
         a5_scenario_date(s, s->steps - 1, last, sizeof last);
-        double ns = secs * 1e9 / (st.runs * s->steps * s->n);
+        double ran = st.runs - st.resumed;
+        double ns = ran > 0 ? secs * 1e9 / (ran * s->steps * s->n) : 0;
         printf("wrote %s: %ld point%s x %ld replicates x %d steps x %d nations in %.2f s "
-               "(%.1f ns per nation-step, %d thread%s)\n",
+               "(%.1f ns per nation-step, %d thread%s%s)\n",
                a.out, s->npoints, s->npoints == 1 ? "" : "s", s->replicates, s->steps, s->n, secs,
-               ns, threads, threads == 1 ? "" : "s");
+               ns, threads, threads == 1 ? "" : "s", st.resumed > 0 ? ", resumed" : "");
         printf("policy shares at the end of %s%s (share of replicates):\n", last,
                s->npoints > 1 ? ", design point 0" : "");
         printf("  %-8s %-22s %6s %9s %6s  %s\n", "nation", "name", "open", "restrict", "ban",
@@ -287,6 +388,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 done:
     free(fs);
     free(fm);
+    free(state);
     free(cmdline);
     a5_scenario_free(s);
     args_free(&a);

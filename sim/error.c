@@ -17,6 +17,8 @@ const char *a5_strerror(int code)
     case A5_EHDF5: return "HDF5 library error";
     case A5_EEXIST: return "output file exists (use --force to replace it)";
     case A5_EINTERRUPT: return "interrupted";
+    case A5_ERESUME: return "cannot resume from the checkpoint";
+    case A5_EFAILED: return "a replicate produced non-finite values";
     default: return "unknown error";
     }
 }

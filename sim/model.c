@@ -416,7 +416,7 @@ void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_wor
     }
 }
 
-void a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec, long j)
+int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec, long j)
 {
     const int n = m->n, steps = m->steps;
     double *x = w->x;
@@ -445,9 +445,14 @@ void a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec
             for (int i = 0; i < n; i++)
                 rec->P[row + i] = (float)ps[i];
     }
+    /* NaN and Inf propagate into the sums and the final state, so checking those
+     * catches a non-finite value anywhere in the run. */
+    int bad = 0;
     for (int i = 0; i < n; i++) {
         rec->final_policy[(size_t)j * n + i] = (int8_t)pol[i];
         rec->cum_cost[(size_t)j * n + i] = (float)w->cost[i];
         rec->cum_risk[(size_t)j * n + i] = (float)w->risk[i];
+        bad |= !isfinite(w->cost[i]) || !isfinite(w->risk[i]) || !isfinite(hs[i]) || !isfinite(ps[i]);
     }
+    return bad;
 }

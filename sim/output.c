@@ -28,7 +28,12 @@
 #define A5_MODEL_ID "allied5g-reference-1 (shared/MODEL.md)"
 
 enum { D_POINT, D_REPLICATE, D_STEP, D_NATION, D_OPTION, D_QUANTILE, D_BLOC, D_COUNT };
-enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN, V_QUANT, V_COUNT };
+enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN, V_QUANT, V_FAILED, V_COUNT };
+
+static const char *const var_names[V_COUNT] = {
+    "policy", "high_risk_share", "us_pressure", "first_ban_step", "final_policy", "cum_cost",
+    "cum_risk", "policy_share", "high_risk_share_mean", "high_risk_share_quantiles",
+    "failed_replicates"};
 
 struct a5_output {
     const a5_scenario *s;
@@ -38,7 +43,52 @@ struct a5_output {
     hid_t var[V_COUNT];
     hid_t vlen_str;
     int full;
+    char err[512];
 };
+
+/* Keep the most telling line of HDF5's error stack: the system error when there is
+ * one (e.g. "errno = 28, error message = 'No space left on device'"). */
+static herr_t walk_error(unsigned n, const H5E_error2_t *e, void *data)
+{
+    a5_output *o = data;
+    if (e->desc && (strstr(e->desc, "errno") || !o->err[0]))
+        snprintf(o->err, sizeof o->err, "%s", e->desc);
+    return 0;
+}
+
+static void capture_error(a5_output *o, const char *what)
+{
+    o->err[0] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_error, o);
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s", o->err);
+    /* HDF5's system-error line is long; its "error message = '...'" part says it. */
+    const char *m = strstr(detail, "error message = '");
+    if (m) {
+        m += strlen("error message = '");
+        const char *e = strchr(m, '\'');
+        memmove(detail, m, e ? (size_t)(e - m) : strlen(m));
+        detail[e ? (size_t)(e - m) : strlen(m)] = 0;
+    }
+    snprintf(o->err, sizeof o->err, "%s %.200s%s%.280s", what, o->tmp, detail[0] ? ": " : "", detail);
+}
+
+const char *a5_output_error(const a5_output *o) { return o->err; }
+
+const char *a5_output_partial_path(const a5_output *o) { return o->tmp; }
+
+/* Once, before HDF5 initialises: no automatic error printing (we report errors
+ * ourselves), and no library shutdown at exit: after a failed close (a full disk),
+ * HDF5 1.10's shutdown handler can crash on the half-closed file. */
+static void h5_setup(void)
+{
+    static int done = 0;
+    if (done)
+        return;
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    done = 1;
+}
 
 #define CK(expr)                                                                                   \
     do {                                                                                           \
@@ -209,10 +259,10 @@ static void output_free(a5_output *o)
 
 static char *join_tmp(const char *path)
 {
-    size_t n = strlen(path) + 32;
+    size_t n = strlen(path) + 16;
     char *t = malloc(n);
     if (t)
-        snprintf(t, n, "%s.part-%ld", path, (long)getpid());
+        snprintf(t, n, "%s.partial", path);
     return t;
 }
 
@@ -225,7 +275,7 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
         snprintf(err, errlen, "%s exists; use --force to replace it", path);
         return A5_EEXIST;
     }
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5_setup();
     a5_output *o = calloc(1, sizeof *o);
     if (!o)
         return A5_ENOMEM;
@@ -236,6 +286,15 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
     if (!o->path || !o->tmp) {
         output_free(o);
         return A5_ENOMEM;
+    }
+    if (stat(o->tmp, &st) == 0) {
+        if (!meta->force) {
+            snprintf(err, errlen, "%s holds an interrupted run: add --resume to continue it, "
+                                  "or --force to start over", o->tmp);
+            output_free(o);
+            return A5_EEXIST;
+        }
+        unlink(o->tmp);
     }
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     if (fcpl < 0 ||
@@ -251,6 +310,7 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
     H5Pclose(fcpl);
     if (o->file < 0) {
         snprintf(err, errlen, "cannot create %s: %s", o->tmp, strerror(errno ? errno : EIO));
+        unlink(o->tmp);
         output_free(o);
         return A5_EIO;
     }
@@ -392,6 +452,15 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
                 "5/50/95 % quantiles over replicates (linear interpolation between order "
                 "statistics), from per-bin histograms; see attribute max_abs_error"));
 
+    {
+        int dp[1] = {D_POINT};
+        const int ifill = -1;
+        CK(o->var[V_FAILED] = variable(o, "failed_replicates", H5T_STD_I32LE, 1, dp, NULL, 0, &ifill));
+        CK(describe(o->var[V_FAILED], o->vlen_str, "failed replicates", "1",
+                    "replicates of the point that produced non-finite values; their records "
+                    "are fill values and the aggregates leave them out"));
+    }
+
     /* One [point] variable per varied path. */
     for (size_t j = 0; j < s->nvaried; j++) {
         int dp[1] = {D_POINT};
@@ -473,14 +542,18 @@ fail:
     return A5_EHDF5;
 }
 
-static int write_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count,
-                      const void *buf)
+/* Write a hyperslab; on failure record the cause (before closing anything, which
+ * would clear HDF5's error stack). */
+static int write_slab(a5_output *o, hid_t ds, hid_t mtype, int rank, const hsize_t *start,
+                      const hsize_t *count, const void *buf)
 {
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, count, NULL);
     int rc = -1;
     if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
         H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, buf) >= 0)
         rc = 0;
+    else
+        capture_error(o, "cannot write");
     if (fs >= 0)
         H5Sclose(fs);
     if (ms >= 0)
@@ -493,29 +566,54 @@ int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_recor
     const hsize_t n = (hsize_t)o->s->n, steps = (hsize_t)o->s->steps;
     hsize_t s4[4] = {(hsize_t)p, (hsize_t)r0, 0, 0}, c4[4] = {1, (hsize_t)nr, steps, n};
     hsize_t s3[3] = {(hsize_t)p, (hsize_t)r0, 0}, c3[3] = {1, (hsize_t)nr, n};
-    if (o->full && (write_slab(o->var[V_POLICY], H5T_NATIVE_SCHAR, 4, s4, c4, rec->policy) < 0 ||
-                    write_slab(o->var[V_H], H5T_NATIVE_FLOAT, 4, s4, c4, rec->h) < 0 ||
-                    write_slab(o->var[V_P], H5T_NATIVE_FLOAT, 4, s4, c4, rec->P) < 0))
+    if (o->full && (write_slab(o, o->var[V_POLICY], H5T_NATIVE_SCHAR, 4, s4, c4, rec->policy) < 0 ||
+                    write_slab(o, o->var[V_H], H5T_NATIVE_FLOAT, 4, s4, c4, rec->h) < 0 ||
+                    write_slab(o, o->var[V_P], H5T_NATIVE_FLOAT, 4, s4, c4, rec->P) < 0))
         return A5_EHDF5;
-    if (write_slab(o->var[V_FIRST_BAN], H5T_NATIVE_SHORT, 3, s3, c3, rec->first_ban) < 0 ||
-        write_slab(o->var[V_FINAL], H5T_NATIVE_SCHAR, 3, s3, c3, rec->final_policy) < 0 ||
-        write_slab(o->var[V_COST], H5T_NATIVE_FLOAT, 3, s3, c3, rec->cum_cost) < 0 ||
-        write_slab(o->var[V_RISK], H5T_NATIVE_FLOAT, 3, s3, c3, rec->cum_risk) < 0)
+    if (write_slab(o, o->var[V_FIRST_BAN], H5T_NATIVE_SHORT, 3, s3, c3, rec->first_ban) < 0 ||
+        write_slab(o, o->var[V_FINAL], H5T_NATIVE_SCHAR, 3, s3, c3, rec->final_policy) < 0 ||
+        write_slab(o, o->var[V_COST], H5T_NATIVE_FLOAT, 3, s3, c3, rec->cum_cost) < 0 ||
+        write_slab(o, o->var[V_RISK], H5T_NATIVE_FLOAT, 3, s3, c3, rec->cum_risk) < 0)
         return A5_EHDF5;
     return 0;
 }
 
 int a5_output_write_point(a5_output *o, long p, const float *share, const float *mean,
-                          const float *quant)
+                          const float *quant, long failed)
 {
     const hsize_t n = (hsize_t)o->s->n, steps = (hsize_t)o->s->steps;
     hsize_t s4[4] = {(hsize_t)p, 0, 0, 0}, c4[4] = {1, steps, n, 3};
     hsize_t s3[3] = {(hsize_t)p, 0, 0}, c3[3] = {1, steps, n};
-    if (write_slab(o->var[V_SHARE], H5T_NATIVE_FLOAT, 4, s4, c4, share) < 0 ||
-        write_slab(o->var[V_MEAN], H5T_NATIVE_FLOAT, 3, s3, c3, mean) < 0 ||
-        write_slab(o->var[V_QUANT], H5T_NATIVE_FLOAT, 4, s4, c4, quant) < 0)
+    hsize_t s1[1] = {(hsize_t)p}, c1[1] = {1};
+    int nf = (int)failed;
+    if (write_slab(o, o->var[V_SHARE], H5T_NATIVE_FLOAT, 4, s4, c4, share) < 0 ||
+        write_slab(o, o->var[V_MEAN], H5T_NATIVE_FLOAT, 3, s3, c3, mean) < 0 ||
+        write_slab(o, o->var[V_QUANT], H5T_NATIVE_FLOAT, 4, s4, c4, quant) < 0 ||
+        write_slab(o, o->var[V_FAILED], H5T_NATIVE_INT, 1, s1, c1, &nf) < 0)
         return A5_EHDF5;
     return 0;
+}
+
+int a5_output_read_final(a5_output *o, long p, float *share, float *mean)
+{
+    const hsize_t n = (hsize_t)o->s->n, t = (hsize_t)o->s->steps - 1;
+    hsize_t s4[4] = {(hsize_t)p, t, 0, 0}, c4[4] = {1, 1, n, 3};
+    hsize_t s3[3] = {(hsize_t)p, t, 0}, c3[3] = {1, 1, n};
+    int rc = 0;
+    hid_t ids[2] = {o->var[V_SHARE], o->var[V_MEAN]};
+    void *bufs[2] = {share, mean};
+    for (int v = 0; v < 2 && !rc; v++) {
+        hid_t fs = H5Dget_space(ids[v]), ms = H5Screate_simple(v ? 3 : 4, v ? c3 : c4, NULL);
+        if (fs < 0 || ms < 0 ||
+            H5Sselect_hyperslab(fs, H5S_SELECT_SET, v ? s3 : s4, NULL, v ? c3 : c4, NULL) < 0 ||
+            H5Dread(ids[v], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, bufs[v]) < 0)
+            rc = A5_EHDF5;
+        if (fs >= 0)
+            H5Sclose(fs);
+        if (ms >= 0)
+            H5Sclose(ms);
+    }
+    return rc;
 }
 
 static int fsync_path(const char *path, int dir)
@@ -528,16 +626,32 @@ static int fsync_path(const char *path, int dir)
     return rc;
 }
 
-int a5_output_finish(a5_output *o, double quantile_error, double seconds, char *err,
-                     size_t errlen)
+int a5_output_commit(a5_output *o)
+{
+    if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
+        capture_error(o, "cannot flush");
+        return A5_EHDF5;
+    }
+    if (fsync_path(o->tmp, 0) < 0) {
+        snprintf(o->err, sizeof o->err, "cannot sync %s: %s", o->tmp, strerror(errno));
+        return A5_EIO;
+    }
+    return 0;
+}
+
+int a5_output_finish(a5_output *o, double quantile_error, double failed, double seconds,
+                     char *err, size_t errlen)
 {
     int rc = A5_EHDF5;
+    long long nf = (long long)failed;
     /* "complete" flips to yes only now: replace the attribute. */
     if (H5Adelete(o->file, "complete") < 0 || attr_str(o->file, o->vlen_str, "complete", "yes") < 0 ||
         attr_num(o->var[V_QUANT], "max_abs_error", H5T_NATIVE_DOUBLE, &quantile_error, 0) < 0 ||
+        attr_num(o->file, "failed_replicates", H5T_NATIVE_LLONG, &nf, 0) < 0 ||
         attr_num(o->file, "run_seconds", H5T_NATIVE_DOUBLE, &seconds, 0) < 0 ||
         H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
-        snprintf(err, errlen, "HDF5 error while finishing %s", o->tmp);
+        capture_error(o, "cannot finish");
+        snprintf(err, errlen, "%s", o->err);
         goto fail;
     }
     close_all(o);
@@ -559,17 +673,80 @@ int a5_output_finish(a5_output *o, double quantile_error, double seconds, char *
     output_free(o);
     return 0;
 fail:
-    a5_output_abort(o);
+    a5_output_abort(o, 0);
     return rc;
 }
 
-void a5_output_abort(a5_output *o)
+void a5_output_abort(a5_output *o, int keep)
 {
     if (!o)
         return;
     close_all(o);
-    unlink(o->tmp);
+    if (!keep)
+        unlink(o->tmp);
     output_free(o);
+}
+
+int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_meta *meta,
+                     a5_output **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct stat st;
+    if (!meta->force && stat(path, &st) == 0) {
+        snprintf(err, errlen, "%s exists; use --force to replace it", path);
+        return A5_EEXIST;
+    }
+    h5_setup();
+    a5_output *o = calloc(1, sizeof *o);
+    if (!o)
+        return A5_ENOMEM;
+    o->s = s;
+    o->full = s->store_full;
+    o->path = strdup(path);
+    o->tmp = join_tmp(path);
+    if (!o->path || !o->tmp) {
+        output_free(o);
+        return A5_ENOMEM;
+    }
+    if (stat(o->tmp, &st) != 0) {
+        snprintf(err, errlen, "nothing to resume: %s does not exist", o->tmp);
+        output_free(o);
+        return A5_ERESUME;
+    }
+    o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (o->file < 0) {
+        snprintf(err, errlen, "%s is damaged (HDF5 cannot open it); start over with --force",
+                 o->tmp);
+        output_free(o);
+        return A5_ERESUME;
+    }
+    o->vlen_str = H5Tcopy(H5T_C_S1);
+    char *text = NULL;
+    hid_t a = -1;
+    int ok = o->vlen_str >= 0 && H5Tset_size(o->vlen_str, H5T_VARIABLE) >= 0 &&
+             H5Tset_cset(o->vlen_str, H5T_CSET_UTF8) >= 0 &&
+             (a = H5Aopen(o->file, "scenario", H5P_DEFAULT)) >= 0 &&
+             H5Aread(a, o->vlen_str, &text) >= 0 && text;
+    int same = ok && strcmp(text, s->text) == 0;
+    if (text)
+        H5free_memory(text);
+    if (a >= 0)
+        H5Aclose(a);
+    for (int v = 0; ok && same && v < V_COUNT; v++) {
+        if ((v == V_POLICY || v == V_H || v == V_P) && !o->full)
+            continue;
+        ok = (o->var[v] = H5Dopen2(o->file, var_names[v], H5P_DEFAULT)) >= 0;
+    }
+    if (!ok || !same) {
+        snprintf(err, errlen, ok ? "%s was written for another scenario or other --set options"
+                                 : "%s is damaged or incomplete; start over with --force",
+                 o->tmp);
+        close_all(o);
+        output_free(o);
+        return A5_ERESUME;
+    }
+    *out = o;
+    return 0;
 }
 
 /* --- info --------------------------------------------------------------------------- */
@@ -645,7 +822,7 @@ static herr_t list_var(hid_t g, const char *name, const H5L_info_t *li, void *da
 
 int a5_output_info(const char *path, FILE *out, char *err, size_t errlen)
 {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5_setup();
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
         snprintf(err, errlen, "cannot open %s as an HDF5 results file", path);

@@ -56,7 +56,7 @@ static void test_diag_limit_counts_dropped(void **state)
 static void test_strerror(void **state)
 {
     (void)state;
-    for (int c = 0; c >= -8; c--)
+    for (int c = 0; c >= -10; c--)
         assert_true(strcmp(a5_strerror(c), "unknown error") != 0);
     assert_string_equal(a5_strerror(-99), "unknown error");
 }

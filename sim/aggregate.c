@@ -1,0 +1,203 @@
+/* Per-point aggregates and their checkpoint form. See a5_aggregate.h. */
+#include "a5_aggregate.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AGG_BUDGET (32L << 20) /* bytes of histogram per point */
+
+static const double quantile_levels[3] = {0.05, 0.5, 0.95};
+
+/* One histogram bin: count and the extremes seen, together in one cache line. */
+typedef struct {
+    uint32_t n;
+    float lo, hi;
+} hbin;
+
+struct a5_agg {
+    size_t cells;
+    int bins;
+    uint32_t *count; /* cells x 3 policy counts */
+    double *hsum;    /* cells */
+    hbin *bin;       /* cells x bins */
+};
+
+a5_agg *a5_agg_alloc(size_t cells, long replicates)
+{
+    a5_agg *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->cells = cells;
+    /* Up to 2048 bins within the budget, and no more than about 4 per replicate
+     * (at least 256): with few replicates most bins would stay empty, and every
+     * point clears them all. */
+    long b = AGG_BUDGET / (long)(cells * sizeof(hbin));
+    long cap = 4 * replicates < 256 ? 256 : 4 * replicates;
+    int bins = 16;
+    while (bins * 2 <= b && bins * 2 <= cap && bins < 2048)
+        bins *= 2;
+    a->bins = bins;
+    a->count = calloc(cells * 3, sizeof *a->count);
+    a->hsum = calloc(cells, sizeof *a->hsum);
+    a->bin = calloc(cells * (size_t)bins, sizeof *a->bin);
+    if (!a->count || !a->hsum || !a->bin) {
+        a5_agg_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void a5_agg_free(a5_agg *a)
+{
+    if (!a)
+        return;
+    free(a->count);
+    free(a->hsum);
+    free(a->bin);
+    free(a);
+}
+
+int a5_agg_bins(const a5_agg *a) { return a->bins; }
+
+void a5_agg_reset(a5_agg *a, int threads)
+{
+    memset(a->count, 0, a->cells * 3 * sizeof *a->count);
+    memset(a->hsum, 0, a->cells * sizeof *a->hsum);
+    const size_t B = (size_t)a->bins;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t c = 0; c < a->cells; c++)
+        memset(a->bin + c * B, 0, B * sizeof *a->bin);
+}
+
+void a5_agg_fold(a5_agg *a, const a5_records *rec, long nr, const unsigned char *failed, size_t c)
+{
+    const size_t cells = a->cells, B = (size_t)a->bins;
+    uint32_t *cnt = a->count + 3 * c;
+    hbin *bin = a->bin + B * c;
+    double sum = a->hsum[c];
+    for (long j = 0; j < nr; j++) {
+        if (failed && failed[j])
+            continue;
+        size_t idx = (size_t)j * cells + c;
+        cnt[rec->policy[idx]]++;
+        float v = rec->h[idx];
+        sum += v;
+        size_t b = (size_t)(v * (float)B);
+        hbin *hb = bin + (b < B ? b : B - 1);
+        if (hb->n++ == 0)
+            hb->lo = hb->hi = v;
+        else {
+            hb->lo = v < hb->lo ? v : hb->lo;
+            hb->hi = v > hb->hi ? v : hb->hi;
+        }
+    }
+    a->hsum[c] = sum;
+}
+
+/* Order statistics ranks[0..n) (ascending, 0-based) of cell c in one scan of its
+ * bins; spread[] gets the spread of the bin holding each. */
+static void order_stats(const a5_agg *a, size_t c, const uint64_t *ranks, int n, double *val,
+                        double *spread)
+{
+    const size_t B = (size_t)a->bins;
+    const hbin *bin = a->bin + B * c;
+    uint64_t before = 0;
+    int r = 0;
+    for (size_t b = 0; b < B && r < n; b++) {
+        while (r < n && before + bin[b].n > ranks[r]) {
+            double lo = bin[b].lo, hi = bin[b].hi;
+            uint32_t cnt = bin[b].n;
+            spread[r] = hi - lo;
+            val[r] = cnt == 1 ? lo : lo + (hi - lo) * (double)(ranks[r] - before) / (double)(cnt - 1);
+            r++;
+        }
+        before += bin[b].n;
+    }
+    for (; r < n; r++) {
+        val[r] = NAN;
+        spread[r] = 0;
+    }
+}
+
+double a5_agg_finish(const a5_agg *a, long n, int threads, float *share, float *mean,
+                     float *quant)
+{
+    /* numpy's default ("linear"): position q (n - 1) between order statistics. */
+    uint64_t ranks[6];
+    double frac[3];
+    for (int q = 0; q < 3; q++) {
+        double pos = n > 0 ? quantile_levels[q] * (double)(n - 1) : 0;
+        ranks[2 * q] = (uint64_t)floor(pos);
+        ranks[2 * q + 1] = ranks[2 * q] + 1 < (uint64_t)n ? ranks[2 * q] + 1 : ranks[2 * q];
+        frac[q] = pos - (double)ranks[2 * q];
+    }
+    double worst = 0, dn = n > 0 ? (double)n : NAN;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(max : worst)
+    for (size_t c = 0; c < a->cells; c++) {
+        for (int k = 0; k < 3; k++)
+            share[3 * c + k] = (float)((double)a->count[3 * c + k] / dn);
+        mean[c] = (float)(a->hsum[c] / dn);
+        double v[6], sp[6];
+        order_stats(a, c, ranks, 6, v, sp);
+        for (int q = 0; q < 3; q++) {
+            quant[3 * c + q] = (float)(v[2 * q] + frac[q] * (v[2 * q + 1] - v[2 * q]));
+            worst = fmax(worst, fmax(sp[2 * q], sp[2 * q + 1]));
+        }
+    }
+    return worst;
+}
+
+/* Checkpoint form: cells, bins, counts, sums, then the non-empty bins as
+ * (cell, bin, n, lo, hi) records, terminated by cell = UINT32_MAX. */
+typedef struct {
+    uint32_t cell, bin, n;
+    float lo, hi;
+} bin_record;
+
+int a5_agg_save(const a5_agg *a, FILE *f)
+{
+    uint64_t head[2] = {a->cells, (uint64_t)a->bins};
+    if (fwrite(head, sizeof head, 1, f) != 1 ||
+        fwrite(a->count, sizeof *a->count, a->cells * 3, f) != a->cells * 3 ||
+        fwrite(a->hsum, sizeof *a->hsum, a->cells, f) != a->cells)
+        return A5_EIO;
+    const size_t B = (size_t)a->bins;
+    for (size_t c = 0; c < a->cells; c++)
+        for (size_t b = 0; b < B; b++) {
+            const hbin *h = &a->bin[c * B + b];
+            if (!h->n)
+                continue;
+            bin_record r = {(uint32_t)c, (uint32_t)b, h->n, h->lo, h->hi};
+            if (fwrite(&r, sizeof r, 1, f) != 1)
+                return A5_EIO;
+        }
+    bin_record end = {UINT32_MAX, 0, 0, 0, 0};
+    return fwrite(&end, sizeof end, 1, f) == 1 ? 0 : A5_EIO;
+}
+
+int a5_agg_load(a5_agg *a, FILE *f)
+{
+    uint64_t head[2];
+    if (fread(head, sizeof head, 1, f) != 1)
+        return A5_EIO;
+    if (head[0] != a->cells || head[1] != (uint64_t)a->bins)
+        return A5_ESCENARIO;
+    if (fread(a->count, sizeof *a->count, a->cells * 3, f) != a->cells * 3 ||
+        fread(a->hsum, sizeof *a->hsum, a->cells, f) != a->cells)
+        return A5_EIO;
+    const size_t B = (size_t)a->bins;
+    memset(a->bin, 0, a->cells * B * sizeof *a->bin);
+    for (;;) {
+        bin_record r;
+        if (fread(&r, sizeof r, 1, f) != 1)
+            return A5_EIO;
+        if (r.cell == UINT32_MAX)
+            return 0;
+        if (r.cell >= a->cells || r.bin >= B)
+            return A5_ESCENARIO;
+        a->bin[r.cell * B + r.bin] = (hbin){r.n, r.lo, r.hi};
+    }
+}

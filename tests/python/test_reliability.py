@@ -1,0 +1,200 @@
+"""Interrupted batches: signals, kills, resume, full disks, damaged checkpoints,
+failed replicates."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from conftest import BIN, SRC, run
+
+sys.path.insert(0, str(SRC / "bench"))
+from make_scenario import scenario  # noqa: E402
+
+REPS = 24000
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    d = tmp_path_factory.mktemp("rel")
+    s = d / "s.yaml"
+    s.write_text(scenario(nations=30, steps=40, replicates=REPS, store="full"))
+    ref = d / "ref.h5"
+    run("run", s, "-o", ref, "--quiet")
+    return d, s, ref
+
+
+def same_data(a, b):
+    with xr.open_dataset(a) as x, xr.open_dataset(b) as y:
+        assert set(x.data_vars) == set(y.data_vars)
+        for v in x.data_vars:
+            p, q = x[v].values, y[v].values
+            if p.dtype.kind == "f":
+                assert np.array_equal(p.view(np.uint32 if p.itemsize == 4 else np.uint64),
+                                      q.view(np.uint32 if q.itemsize == 4 else np.uint64)), v
+            else:
+                assert np.array_equal(p, q), v
+
+
+def start(s, out, *extra):
+    return subprocess.Popen([BIN, "run", str(s), "-o", str(out), "--quiet", *map(str, extra)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(path, timeout=20):
+    t0 = time.monotonic()
+    while not os.path.exists(path):
+        assert time.monotonic() - t0 < timeout, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_then_resume_equals_uninterrupted(work, sig):
+    d, s, ref = work
+    out = d / f"sig{int(sig)}.h5"
+    p = start(s, out, "--threads", 1, "--checkpoint", 1000)
+    wait_for(f"{out}.partial")
+    time.sleep(0.4)
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 1, err
+    assert "interrupted" in err and "--resume" in err
+    saved = int(err.split(" of ")[0].split()[-1])
+    assert 0 < saved < REPS
+    assert not out.exists() and os.path.exists(f"{out}.partial") and os.path.exists(f"{out}.partial.state")
+    r = run("run", s, "-o", out, "--quiet", "--resume", "--threads", 2)
+    assert r.returncode == 0
+    assert not os.path.exists(f"{out}.partial") and not os.path.exists(f"{out}.partial.state")
+    same_data(ref, out)
+
+
+def test_kill_loses_only_blocks_in_flight(work):
+    d, s, ref = work
+    out = d / "kill.h5"
+    p = start(s, out, "--threads", 2, "--checkpoint", 0)
+    wait_for(f"{out}.partial.state")
+    time.sleep(0.2)
+    p.kill()
+    p.communicate()
+    assert os.path.exists(f"{out}.partial.state")
+    run("run", s, "-o", out, "--quiet", "--resume")
+    same_data(ref, out)
+
+
+def test_second_signal_stops_at_once(work):
+    d, s, ref = work
+    out = d / "twice.h5"
+    p = start(s, out, "--threads", 1, "--checkpoint", 0)
+    wait_for(f"{out}.partial.state")
+    p.send_signal(signal.SIGINT)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=60)
+    assert p.returncode in (-signal.SIGINT, 1)
+    run("run", s, "-o", out, "--quiet", "--resume")
+    same_data(ref, out)
+
+
+def test_partial_needs_resume_or_force(work, tmp_path):
+    d, s, _ = work
+    out = tmp_path / "o.h5"
+    p = start(s, out, "--threads", 1, "--checkpoint", 0)
+    wait_for(f"{out}.partial.state")
+    p.send_signal(signal.SIGTERM)
+    p.communicate(timeout=60)
+    r = run("run", s, "-o", out, "--quiet", check=False)
+    assert r.returncode == 2 and "--resume" in r.stderr and "--force" in r.stderr
+    # Another scenario (or other --set options) is refused, and nothing is lost.
+    r = run("run", s, "-o", out, "--quiet", "--resume", "--set", "us.escalation=0.05", check=False)
+    assert r.returncode == 2 and "differ" in r.stderr or "another scenario" in r.stderr
+    assert os.path.exists(f"{out}.partial")
+    # --force starts over.
+    run("run", s, "-o", out, "--quiet", "--force", "--replicates", 100)
+    assert out.exists() and not os.path.exists(f"{out}.partial")
+    assert not os.path.exists(f"{out}.partial.state")
+
+
+def test_nothing_to_resume(work, tmp_path):
+    _, s, _ = work
+    r = run("run", s, "-o", tmp_path / "none.h5", "--resume", check=False)
+    assert r.returncode == 2 and "nothing to resume" in r.stderr
+
+
+@pytest.mark.parametrize("damage", ["state-bytes", "state-truncated", "partial-garbage"])
+def test_damaged_checkpoint_refused(work, tmp_path, damage):
+    _, s, _ = work
+    out = tmp_path / "d.h5"
+    p = start(s, out, "--threads", 1, "--checkpoint", 0)
+    wait_for(f"{out}.partial.state")
+    time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=60)
+    state, partial = f"{out}.partial.state", f"{out}.partial"
+    if damage == "state-bytes":
+        with open(state, "r+b") as f:
+            f.seek(200)
+            f.write(b"\xff" * 16)
+    elif damage == "state-truncated":
+        os.truncate(state, os.path.getsize(state) // 2)
+    else:
+        with open(partial, "r+b") as f:
+            f.write(b"not an hdf5 file at all" * 100)
+    r = run("run", s, "-o", out, "--quiet", "--resume", check=False)
+    assert r.returncode == 2, r.stderr
+    assert "cannot resume" in r.stderr or "damaged" in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def _mount_tmpfs(path, size):
+    path.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                       capture_output=True)
+    if r.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+
+
+@pytest.mark.parametrize("checkpoint", [0, 1000])
+def test_disk_full(work, tmp_path, checkpoint):
+    _, s, _ = work
+    small = tmp_path / "small"
+    _mount_tmpfs(small, "6m")
+    try:
+        out = small / "o.h5"
+        r = run("run", s, "-o", out, "--quiet", "--replicates", 4000, "--checkpoint", checkpoint,
+                check=False)
+        assert r.returncode == 1
+        assert str(out) in r.stderr and "No space left on device" in r.stderr, r.stderr
+        left = sorted(x.name for x in small.iterdir())
+        assert "o.h5" not in left
+        if checkpoint == 0:      # checkpoints were made: the partial is kept and resumable
+            assert left == ["o.h5.partial", "o.h5.partial.state"] and "--resume" in r.stderr
+        else:                    # no checkpoint yet: nothing is left behind
+            assert left == [] and "no results written" in r.stderr
+    finally:
+        subprocess.run(["umount", str(small)])
+
+
+def test_failed_replicates(work, tmp_path):
+    _, s, _ = work
+    out = tmp_path / "f.h5"
+    env = {**os.environ, "A5_INJECT_FAILURE": "7"}
+    r = subprocess.run([BIN, "run", s, "-o", out, "--quiet", "--replicates", "50"], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "1 replicate produced non-finite values" in r.stderr
+    good = tmp_path / "g.h5"
+    run("run", s, "-o", good, "--quiet", "--replicates", 50)
+    with xr.open_dataset(out) as f, xr.open_dataset(good) as g:
+        assert f.attrs["failed_replicates"] == 1 and int(f.failed_replicates[0]) == 1
+        assert (f.policy.values[0, 7] == -1).all() and np.isnan(f.high_risk_share.values[0, 7]).all()
+        keep = [r for r in range(50) if r != 7]
+        assert np.array_equal(f.policy.values[0, keep], g.policy.values[0, keep])
+        share = (g.policy.values[0, keep] == 2).mean(0)
+        assert np.allclose(f.policy_share.values[0, ..., 2], share, atol=1e-6)
+    stop = tmp_path / "stop.h5"
+    r = subprocess.run([BIN, "run", s, "-o", stop, "--quiet", "--replicates", "50",
+                        "--on-failure", "stop"], env=env, capture_output=True, text=True)
+    assert r.returncode == 1 and "--on-failure stop" in r.stderr and "--resume" in r.stderr
+    assert not stop.exists() and os.path.exists(f"{stop}.partial")
