@@ -19,6 +19,7 @@ typedef struct {
     int threads;
     long chunk_reps; /* replicates per chunk along the replicate axis */
     int force;       /* replace an existing file */
+    int live;        /* single-writer/multiple-reader mode: readable while running */
 } a5_output_meta;
 
 /* Create PATH.partial, the results file in the making for scenario s, with every
@@ -27,6 +28,10 @@ typedef struct {
  * run: resume it, or force to start over); A5_EIO or A5_EHDF5 (err says why). */
 int a5_output_create(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                      a5_output **out, char *err, size_t errlen);
+
+/* With meta->live, PATH.partial is written in HDF5's SWMR mode: a reader opening
+ * it with swmr=True (h5py; xarray through h5netcdf, see analysis/allied5g.load_live)
+ * sees every completed block while the batch runs. */
 
 /* Reopen PATH.partial left by an interrupted run of the same scenario. Returns 0,
  * A5_ERESUME (missing, unreadable or another scenario; err says which), A5_EEXIST

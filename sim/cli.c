@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <libgen.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +31,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 static const char usage[] =
     "usage: allied5g run SCENARIO.yaml -o OUT.h5 [--seed N] [--replicates N] [--threads N]\n"
     "                    [--set PATH=VALUE]... [--store full|summary] [--force] [--quiet]\n"
-    "                    [--resume] [--checkpoint SECONDS] [--on-failure continue|stop]\n"
+    "                    [--resume] [--checkpoint SECONDS] [--on-failure continue|stop] [--live]\n"
     "       allied5g validate SCENARIO.yaml [--set PATH=VALUE]...\n"
     "       allied5g info OUT.h5\n"
     "       allied5g reference            # print the scenario reference (Markdown)\n"
@@ -46,7 +48,7 @@ typedef struct {
     const char *scenario, *out;
     const char **sets;
     int nsets;
-    int threads, force, quiet, resume, stop_on_failure;
+    int threads, force, quiet, resume, stop_on_failure, live;
     double checkpoint;
     char *owned[3]; /* --seed/--replicates/--store turned into --set strings */
 } args;
@@ -112,6 +114,8 @@ static int parse_args(int argc, char **argv, int want_out, args *a)
             a->force = 1;
         } else if (!strcmp(s, "--resume")) {
             a->resume = 1;
+        } else if (!strcmp(s, "--live")) {
+            a->live = 1;
         } else if (!strcmp(s, "--checkpoint")) {
             NEED_VAL;
             long secs;
@@ -289,7 +293,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     char *cmdline = join_argv(full_argc, full_argv);
     char *state = state_path_of(a.out);
     int threads = a.threads > 0 ? a.threads : omp_get_max_threads();
-    a5_output_meta meta = {cmdline, threads, a5_batch_chunk_reps(s), a.force};
+    a5_output_meta meta = {cmdline, threads, a5_batch_chunk_reps(s), a.force, a.live};
     a5_output *out = NULL;
     float *fs = malloc((size_t)s->n * 3 * sizeof *fs), *fm = malloc((size_t)s->n * sizeof *fm);
     int orc = A5_ENOMEM;
@@ -306,6 +310,19 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
         fprintf(stderr, "allied5g: %s\n", err[0] ? err : a5_strerror(orc));
         rc = orc == A5_EEXIST || orc == A5_ERESUME ? EXIT_USAGE : EXIT_RUNTIME;
         goto done;
+    }
+    {
+        /* A warning, not an error: compression usually makes the file smaller. */
+        char *dir = strdup(a.out);
+        struct statvfs fsb;
+        double need = a5_scenario_output_bytes(s);
+        if (dir && statvfs(dirname(dir), &fsb) == 0) {
+            double avail = (double)fsb.f_bavail * (double)fsb.f_frsize;
+            if (need > avail)
+                fprintf(stderr, "allied5g: warning: the results may need up to %.0f MiB; "
+                                "%.0f MiB are free beside %s\n", need / 1048576, avail / 1048576, a.out);
+        }
+        free(dir);
     }
     install_handlers();
     const char *inject = getenv("A5_INJECT_FAILURE"); /* test hook: fail this replicate */

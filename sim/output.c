@@ -15,8 +15,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <yaml.h>
+
+extern char **environ;
 
 #ifndef A5_VERSION
 #define A5_VERSION "0.0.0"
@@ -43,6 +47,7 @@ struct a5_output {
     hid_t var[V_COUNT];
     hid_t vlen_str;
     int full;
+    int live; /* SWMR writer */
     char err[512];
 };
 
@@ -306,8 +311,15 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
         snprintf(err, errlen, "HDF5 could not set up file properties");
         return A5_EHDF5;
     }
-    o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    /* SWMR needs the latest file format (readable by netCDF-C 4.9 and h5py alike). */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && meta->live)
+        H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    o->live = meta->live;
+    o->file = fapl >= 0 ? H5Fcreate(o->tmp, H5F_ACC_TRUNC, fcpl, fapl) : -1;
     H5Pclose(fcpl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
     if (o->file < 0) {
         snprintf(err, errlen, "cannot create %s: %s", o->tmp, strerror(errno ? errno : EIO));
         unlink(o->tmp);
@@ -531,7 +543,11 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
         }
         CK(attr_str(f, v, "start", s->start));
         CK(attr_str(f, v, "complete", "no"));
+        CK(attr_str(f, v, "live", o->live ? "yes" : "no"));
     }
+    /* Every object and attribute of the run exists now, as SWMR requires. */
+    if (o->live)
+        CK(H5Fstart_swmr_write(o->file));
     *out = o;
     return 0;
 fail:
@@ -644,6 +660,20 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
 {
     int rc = A5_EHDF5;
     long long nf = (long long)failed;
+    if (o->live) {
+        /* Attributes cannot change under SWMR: end it, then reopen for the last ones. */
+        close_all(o);
+        o->live = 0;
+        o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+        o->vlen_str = H5Tcopy(H5T_C_S1);
+        if (o->file < 0 || o->vlen_str < 0 || H5Tset_size(o->vlen_str, H5T_VARIABLE) < 0 ||
+            H5Tset_cset(o->vlen_str, H5T_CSET_UTF8) < 0 ||
+            (o->var[V_QUANT] = H5Dopen2(o->file, var_names[V_QUANT], H5P_DEFAULT)) < 0) {
+            capture_error(o, "cannot reopen");
+            snprintf(err, errlen, "%s", o->err);
+            goto fail;
+        }
+    }
     /* "complete" flips to yes only now: replace the attribute. */
     if (H5Adelete(o->file, "complete") < 0 || attr_str(o->file, o->vlen_str, "complete", "yes") < 0 ||
         attr_num(o->var[V_QUANT], "max_abs_error", H5T_NATIVE_DOUBLE, &quantile_error, 0) < 0 ||
@@ -687,6 +717,22 @@ void a5_output_abort(a5_output *o, int keep)
     output_free(o);
 }
 
+/* A live (SWMR) file killed mid-run keeps an "in use" flag that stops HDF5 from
+ * opening it again; HDF5's own h5clear tool (Debian hdf5-tools) clears it, and
+ * --increment moves the end-of-file mark past anything half-written. Returns 0 if
+ * h5clear ran and succeeded. */
+static int clear_in_use_flag(const char *path)
+{
+    char *argv[] = {"h5clear", "-s", "--increment", (char *)path, NULL};
+    pid_t pid;
+    int status;
+    if (posix_spawnp(&pid, "h5clear", NULL, NULL, argv, environ) != 0)
+        return -1;
+    if (waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                      a5_output **out, char *err, size_t errlen)
 {
@@ -714,6 +760,8 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
         return A5_ERESUME;
     }
     o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (o->file < 0 && clear_in_use_flag(o->tmp) == 0)
+        o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
     if (o->file < 0) {
         snprintf(err, errlen, "%s is damaged (HDF5 cannot open it); start over with --force",
                  o->tmp);
@@ -744,6 +792,38 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
         close_all(o);
         output_free(o);
         return A5_ERESUME;
+    }
+    char live[8];
+    hid_t la = H5Aexists(o->file, "live") > 0 ? H5Aopen(o->file, "live", H5P_DEFAULT) : -1;
+    char *lv = NULL;
+    if (la >= 0 && H5Aread(la, o->vlen_str, &lv) >= 0 && lv) {
+        snprintf(live, sizeof live, "%s", lv);
+        H5free_memory(lv);
+    } else
+        live[0] = 0;
+    if (la >= 0)
+        H5Aclose(la);
+    if (strcmp(live, "yes") == 0) {
+        /* Continue in SWMR mode, as the run began. */
+        for (int v = 0; v < V_COUNT; v++)
+            if (o->var[v] > 0) {
+                H5Dclose(o->var[v]);
+                o->var[v] = 0;
+            }
+        H5Fclose(o->file);
+        o->file = H5Fopen(o->tmp, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, H5P_DEFAULT);
+        o->live = 1;
+        for (int v = 0; o->file >= 0 && v < V_COUNT; v++)
+            if (!((v == V_POLICY || v == V_H || v == V_P) && !o->full))
+                o->var[v] = H5Dopen2(o->file, var_names[v], H5P_DEFAULT);
+        if (o->file < 0) {
+            snprintf(err, errlen, "%s cannot be reopened for writing (after a crash, "
+                                  "'h5clear -s --increment %s' clears its in-use flag)",
+                     o->tmp, o->tmp);
+            close_all(o);
+            output_free(o);
+            return A5_ERESUME;
+        }
     }
     *out = o;
     return 0;

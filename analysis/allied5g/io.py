@@ -50,6 +50,30 @@ def load(path, engine: Optional[str] = None) -> xr.Dataset:
     return ds
 
 
+def load_live(path) -> xr.Dataset:
+    """Open a batch that is still running with ``allied5g run --live``.
+
+    Reads ``PATH.partial`` through HDF5's single-writer/multiple-reader mode (h5py
+    with ``swmr=True``, wrapped for xarray by the h5netcdf backend; the netcdf4
+    engine cannot read a file being written). Replicates not yet run hold fill values
+    (``final_policy`` -1, floats NaN); ``attrs["replicates_done"]`` counts those
+    complete per point. Once the batch has finished, opens ``PATH`` itself.
+    Call again to see more.
+    """
+    import os
+
+    import h5netcdf
+
+    partial = f"{path}.partial"
+    if not os.path.exists(partial):
+        return load(path)
+    f = h5netcdf.File(partial, "r", swmr=True, libver="latest")
+    ds = xr.open_dataset(xr.backends.H5NetCDFStore(f))
+    done = (ds.final_policy.isel(nation=0) >= 0).sum("replicate")
+    ds.attrs["replicates_done"] = [int(x) for x in done.values]
+    return ds
+
+
 def to_dataframe(ds: xr.Dataset, variables: Optional[Iterable[str] | str] = None,
                  **sel) -> pd.DataFrame:
     """A tidy table: one row per (point, replicate, step, nation[, option|quantile]).

@@ -198,3 +198,25 @@ def test_failed_replicates(work, tmp_path):
                         "--on-failure", "stop"], env=env, capture_output=True, text=True)
     assert r.returncode == 1 and "--on-failure stop" in r.stderr and "--resume" in r.stderr
     assert not stop.exists() and os.path.exists(f"{stop}.partial")
+
+
+def test_live_reading(work, tmp_path):
+    import allied5g
+    _, s, ref = work
+    out = tmp_path / "live.h5"
+    p = start(s, out, "--threads", 1, "--live", "--checkpoint", 0)
+    wait_for(f"{out}.partial.state")
+    ds = allied5g.load_live(out)                       # while the batch runs
+    done = ds.attrs["replicates_done"][0]
+    assert 0 < done < REPS
+    with xr.open_dataset(ref) as r:
+        got = ds.policy.values[0, :done]
+        assert np.array_equal(got, r.policy.values[0, :done])
+    ds.close()
+    # A kill of a live run leaves an in-use flag; resume clears it (h5clear) and goes on.
+    p.kill()
+    p.communicate()
+    run("run", s, "-o", out, "--quiet", "--live", "--resume")
+    same_data(ref, out)
+    with xr.open_dataset(out, engine="netcdf4") as d:    # the finished file opens everywhere
+        assert d.attrs["complete"] == "yes"
