@@ -37,6 +37,11 @@ void a5_model_work_free(a5_work *w);
 /* The parameter vector inside w (nslots doubles) that a5_model_run works on. */
 double *a5_model_work_x(a5_work *w);
 
+/* Values written into the vector after the design point's values and the
+ * uncertain draws (calibration tries parameter values this way). The model keeps
+ * a copy. Returns 0 or A5_ENOMEM. */
+int a5_model_override(a5_model *m, size_t n, const size_t *slots, const double *values);
+
 /* Fill x with design point p's parameters and replicate r's uncertain draws, taken
  * from stream (seed, p, r) which is left positioned for the steps. */
 void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *rs);

@@ -102,6 +102,13 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
                       int nsets, a5_diag *d, a5_scenario **out);
 void a5_scenario_free(a5_scenario *s); /* accepts NULL */
 
+/* Resolve a dotted path that may vary (as in sweep:) into t. Returns 0, or
+ * A5_ESCENARIO with the reason (and a suggestion for typos) in err. Free t with
+ * a5_scenario_target_free. */
+int a5_scenario_resolve(const a5_scenario *s, const char *path, a5_target *t, char *err,
+                        size_t errlen);
+void a5_scenario_target_free(a5_target *t);
+
 /* Write the base, then point p's design values, into vector x (nslots doubles). */
 void a5_scenario_point_params(const a5_scenario *s, long p, double *x);
 

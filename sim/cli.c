@@ -3,6 +3,7 @@
 #include "a5_cli.h"
 
 #include "a5_batch.h"
+#include "a5_calibrate.h"
 #include "a5_error.h"
 #include "a5_output.h"
 #include "a5_param.h"
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <libgen.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +36,9 @@ static const char usage[] =
     "                    [--resume] [--checkpoint SECONDS] [--on-failure continue|stop] [--live]\n"
     "       allied5g validate SCENARIO.yaml [--set PATH=VALUE]...\n"
     "       allied5g info OUT.h5\n"
+    "       allied5g calibrate SCENARIO.yaml --observed OBS.csv --fit PATH[=LO:HI]...\n"
+    "                    -o FITTED.yaml [--replicates N] [--starts K] [--holdout CODE,...]\n"
+    "                    [--objective loglik|brier] [--threads N] [--set PATH=VALUE]... [--force]\n"
     "       allied5g reference            # print the scenario reference (Markdown)\n"
     "       allied5g --version\n";
 
@@ -412,6 +417,246 @@ done:
     return rc;
 }
 
+typedef struct {
+    int quiet;
+} calib_ctx;
+
+static void calib_report(void *ctx, const char *line)
+{
+    calib_ctx *c = ctx;
+    if (!c->quiet)
+        fprintf(stderr, "calibrate: %s\n", line);
+}
+
+/* Write text to path atomically (temporary file, fsync, rename). */
+static int write_atomic(const char *path, const char *text)
+{
+    size_t n = strlen(path) + 8;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return -1;
+    snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int ok = f && fputs(text, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (ok && rename(tmp, path) != 0)
+        ok = 0;
+    if (!ok)
+        unlink(tmp);
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+static int cmd_calibrate(int argc, char **argv, int full_argc, char **full_argv)
+{
+    /* Split calibrate's own options from the shared ones (--set, --threads, ...). */
+    const char *obs_path = NULL, *objective = "loglik";
+    char *holdout_arg = NULL;
+    long starts = 3;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    const char **fits = calloc((size_t)argc + 1, sizeof *fits);
+    int nrest = 0, nfits = 0, rc = EXIT_USAGE;
+    args a;
+    memset(&a, 0, sizeof a);
+    a5_scenario *s = NULL;
+    a5_obs *obs = NULL;
+    a5_fit_spec *spec = NULL;
+    const char **holdout = NULL;
+    char *text = NULL;
+    a5_calib_result res;
+    memset(&res, 0, sizeof res);
+    if (!rest || !fits)
+        goto out;
+    for (int i = 0; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--observed") && v)
+            obs_path = argv[++i];
+        else if (!strcmp(argv[i], "--fit") && v)
+            fits[nfits++] = argv[++i];
+        else if (!strcmp(argv[i], "--starts") && v) {
+            if (parse_whole("--starts", argv[++i], 1, 100, &starts))
+                goto out;
+        } else if (!strcmp(argv[i], "--holdout") && v)
+            holdout_arg = strdup(argv[++i]);
+        else if (!strcmp(argv[i], "--objective") && v) {
+            objective = argv[++i];
+            if (strcmp(objective, "loglik") && strcmp(objective, "brier")) {
+                fprintf(stderr, "allied5g: --objective expects loglik or brier, got '%s'\n", objective);
+                goto out;
+            }
+        } else
+            rest[nrest++] = argv[i];
+    }
+    if (parse_args(nrest, rest, 1, &a))
+        goto out;
+    if (!obs_path || nfits == 0) {
+        fprintf(stderr, "allied5g: calibrate needs --observed OBS.csv and at least one --fit PATH\n%s",
+                usage);
+        goto out;
+    }
+    struct stat st;
+    if (!a.force && stat(a.out, &st) == 0) {
+        fprintf(stderr, "allied5g: %s exists; use --force to replace it\n", a.out);
+        goto out;
+    }
+    if ((rc = load(&a, &s)) != 0)
+        goto out;
+    rc = EXIT_USAGE;
+    a5_diag d = {0};
+    size_t nobs = 0;
+    int orc = a5_calib_read_obs(obs_path, s, &d, &obs, &nobs);
+    a5_diag_print(&d, stderr);
+    a5_diag_free(&d);
+    if (orc) {
+        rc = orc == A5_ESCENARIO || orc == A5_EIO ? EXIT_USAGE : EXIT_RUNTIME;
+        goto out;
+    }
+    /* --fit PATH[=LO:HI]: bounds default to the parameter's range when it is finite
+     * and modest (a share, a rate); weights need explicit bounds. */
+    spec = calloc((size_t)nfits, sizeof *spec);
+    if (!spec)
+        goto out;
+    for (int j = 0; j < nfits; j++) {
+        const char *eq = strchr(fits[j], '=');
+        spec[j].path = strndup(fits[j], eq ? (size_t)(eq - fits[j]) : strlen(fits[j]));
+        a5_target t;
+        char err[256];
+        if (!spec[j].path || a5_scenario_resolve(s, spec[j].path, &t, err, sizeof err)) {
+            fprintf(stderr, "--fit:%d:1: error: %s\n", j + 1, err);
+            goto out;
+        }
+        spec[j].lo = t.param->lo;
+        spec[j].hi = t.param->hi;
+        a5_scenario_target_free(&t);
+        if (eq) {
+            char *end;
+            spec[j].lo = strtod(eq + 1, &end);
+            if (*end != ':' || (spec[j].hi = strtod(end + 1, &end), *end)) {
+                fprintf(stderr, "--fit:%d:%d: error: bounds must be LO:HI, got '%s'\n", j + 1,
+                        (int)(eq - fits[j]) + 2, eq + 1);
+                goto out;
+            }
+        } else if (spec[j].hi - spec[j].lo > 100) {
+            fprintf(stderr, "--fit:%d:1: error: '%s' ranges over [%g, %g]: give bounds, e.g. "
+                            "--fit %s=0:3\n", j + 1, spec[j].path, spec[j].lo, spec[j].hi,
+                    spec[j].path);
+            goto out;
+        }
+    }
+    size_t nh = 0;
+    if (holdout_arg) {
+        holdout = calloc(strlen(holdout_arg) + 2, sizeof *holdout);
+        if (!holdout)
+            goto out;
+        for (char *tok = strtok(holdout_arg, ","); tok; tok = strtok(NULL, ","))
+            holdout[nh++] = tok;
+        for (size_t q = 0; q < nh; q++) {
+            int found = 0;
+            for (int i = 0; i < s->n; i++)
+                found |= !strcmp(s->codes[i], holdout[q]);
+            if (!found) {
+                fprintf(stderr, "--holdout:1:1: error: unknown nation code '%s'\n", holdout[q]);
+                goto out;
+            }
+        }
+    }
+    calib_ctx cc = {a.quiet};
+    long reps = s->replicates < 100 ? 100 : s->replicates;
+    for (int k = 0; k < a.nsets; k++)
+        if (!strncmp(a.sets[k], "replicates=", 11))
+            reps = s->replicates; /* --replicates given: use it as is */
+    a5_calib_opts co = {reps, (int)starts, 150, !strcmp(objective, "brier"), 0, a.threads,
+                        holdout, calib_report, &cc};
+    char err[512] = "";
+    int frc = a5_calib_fit(s, obs, nobs, spec, (size_t)nfits, &co, &res, err, sizeof err);
+    if (frc) {
+        fprintf(stderr, "allied5g: calibrate: %s\n", err[0] ? err : a5_strerror(frc));
+        rc = frc == A5_ESCENARIO ? EXIT_USAGE : EXIT_RUNTIME;
+        goto out;
+    }
+    /* The input scenario with the fitted values set, as --set would. */
+    const char **sets = calloc((size_t)(a.nsets + nfits), sizeof *sets);
+    char **owned = calloc((size_t)nfits, sizeof *owned);
+    a5_scenario *fitted = NULL;
+    int lrc = A5_ENOMEM;
+    if (sets && owned) {
+        for (int k = 0; k < a.nsets; k++)
+            sets[k] = a.sets[k];
+        for (int j = 0; j < nfits; j++) {
+            size_t n = strlen(spec[j].path) + 40;
+            if ((owned[j] = malloc(n)))
+                snprintf(owned[j], n, "%s=%.6g", spec[j].path, res.value[j]);
+            sets[a.nsets + j] = owned[j];
+        }
+        a5_diag d2 = {0};
+        lrc = a5_scenario_load(a.scenario, sets, a.nsets + nfits, &d2, &fitted);
+        a5_diag_print(&d2, stderr);
+        a5_diag_free(&d2);
+    }
+    char *cmd = join_argv(full_argc, full_argv);
+    size_t cap = (fitted ? strlen(fitted->text) : 0) + 4096 + (size_t)nfits * 256;
+    text = malloc(cap);
+    if (!lrc && text && cmd) {
+        size_t off = (size_t)snprintf(text, cap,
+            "# Calibrated by: %s\n# Observations: %s (%zu fitted, %zu held out); %ld replicates "
+            "per evaluation, %d evaluations\n# Objective (%s, minimised): %.4f at the scenario's "
+            "values -> %.4f at the fit\n# path: start -> fitted (approximate standard error)\n",
+            cmd, obs_path, res.nfit, res.nheld, reps, res.evaluations,
+            co.brier ? "Brier score" : "-log-likelihood", res.obj_start, res.obj_end);
+        for (int j = 0; j < nfits; j++)
+            off += (size_t)snprintf(text + off, cap - off, "#   %s: %.4g -> %.4g (se %.3g)\n",
+                                    spec[j].path, res.start[j], res.value[j], res.se[j]);
+        snprintf(text + off, cap - off, "%s", fitted->text);
+    }
+    int wrc = !lrc && text && cmd ? write_atomic(a.out, text) : -1;
+    for (int j = 0; owned && j < nfits; j++)
+        free(owned[j]);
+    free(owned);
+    free(sets);
+    free(cmd);
+    a5_scenario_free(fitted);
+    if (wrc) {
+        fprintf(stderr, "allied5g: cannot write %s: %s\n", a.out, strerror(errno));
+        rc = EXIT_RUNTIME;
+        goto out;
+    }
+    printf("fitted %d parameter%s to %zu observations (%ld replicates per evaluation, %d evaluations)\n",
+           nfits, nfits == 1 ? "" : "s", res.nfit, reps, res.evaluations);
+    printf("  %-32s %10s %10s %10s\n", "path", "start", "fitted", "std.err");
+    for (int j = 0; j < nfits; j++)
+        printf("  %-32s %10.4g %10.4g %10.3g\n", spec[j].path, res.start[j], res.value[j], res.se[j]);
+    printf("objective (%s): %.4f at the scenario's values -> %.4f\n",
+           co.brier ? "Brier score" : "-log-likelihood", res.obj_start, res.obj_end);
+    printf("fitted observations: log-likelihood %.3f, Brier %.4f, accuracy %.3f\n", res.loglik,
+           res.brier, res.accuracy);
+    if (res.nheld)
+        printf("held out (%zu observations):     log-likelihood  Brier  accuracy\n"
+               "  model at the fit              %14.3f %6.4f %9.3f\n"
+               "  baseline: keep initial policy %14.3f %6.4f %9.3f\n"
+               "  baseline: bloc majority       %14.3f %6.4f %9.3f\n",
+               res.nheld, res.held_loglik, res.held_brier, res.held_accuracy, res.base_keep_loglik,
+               res.base_keep_brier, res.base_keep_accuracy, res.base_bloc_loglik,
+               res.base_bloc_brier, res.base_bloc_accuracy);
+    printf("wrote %s\n", a.out);
+    rc = 0;
+out:
+    a5_calib_result_free(&res);
+    for (int j = 0; spec && j < nfits; j++)
+        free(spec[j].path);
+    free(spec);
+    free(holdout);
+    free(holdout_arg);
+    free(obs);
+    free(text);
+    a5_scenario_free(s);
+    if (a.sets)
+        args_free(&a);
+    free(rest);
+    free(fits);
+    return rc;
+}
+
 static int cmd_validate(int argc, char **argv)
 {
     args a;
@@ -457,6 +702,8 @@ int a5_cli_main(int argc, char **argv)
         return cmd_validate(argc - 2, argv + 2);
     if (!strcmp(cmd, "info"))
         return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "calibrate"))
+        return cmd_calibrate(argc - 2, argv + 2, argc, argv);
     if (!strcmp(cmd, "reference"))
         return a5_param_write_reference(stdout) ? EXIT_RUNTIME : 0;
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {

@@ -21,6 +21,9 @@ struct a5_model {
     int *at_list;
     int *hazards;
     int nhazards;
+    size_t nover; /* a5_model_override */
+    size_t *over_slot;
+    double *over_value;
 };
 
 struct a5_work {
@@ -105,7 +108,28 @@ void a5_model_free(a5_model *m)
     free(m->at_first);
     free(m->at_list);
     free(m->hazards);
+    free(m->over_slot);
+    free(m->over_value);
     free(m);
+}
+
+int a5_model_override(a5_model *m, size_t n, const size_t *slots, const double *values)
+{
+    size_t *sl = malloc((n ? n : 1) * sizeof *sl);
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!sl || !v) {
+        free(sl);
+        free(v);
+        return A5_ENOMEM;
+    }
+    memcpy(sl, slots, n * sizeof *sl);
+    memcpy(v, values, n * sizeof *v);
+    free(m->over_slot);
+    free(m->over_value);
+    m->over_slot = sl;
+    m->over_value = v;
+    m->nover = n;
+    return 0;
 }
 
 /* Whole cache lines, so no two threads' scratch arrays ever share one. */
@@ -165,6 +189,8 @@ void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *r
         for (size_t q = 0; q < un->target.nslots; q++)
             x[un->target.slots[q]] = a5_param_clamp(un->target.param, a5_rng_draw(&un->dist, &g));
     }
+    for (size_t o = 0; o < m->nover; o++)
+        x[m->over_slot[o]] = m->over_value[o];
     for (int i = 0; i < m->n; i++)
         if (m->follow_pressure[i])
             x[a5_param_nslot(A5_N_US_PRESSURE, i, m->n)] = x[A5_G_US_PRESSURE];

@@ -1959,3 +1959,26 @@ void a5_scenario_summary(const a5_scenario *s, FILE *out)
     fprintf(out, "run size   %.3g nation-steps; output %s uncompressed (store %s)\n", cells, size,
             s->store_full ? "full" : "summary");
 }
+
+int a5_scenario_resolve(const a5_scenario *s, const char *path, a5_target *t, char *err,
+                        size_t errlen)
+{
+    a5_diag d = {0};
+    loader L;
+    memset(&L, 0, sizeof L);
+    L.d = &d;
+    L.s = (a5_scenario *)s; /* resolve only reads the scenario */
+    a5_yaml_node *where = a5_yaml_scalar(path, 1, "path", 1, 1);
+    if (!where)
+        return A5_ENOMEM;
+    int rc = resolve(&L, path, where, RESOLVE_VARY, t);
+    a5_yaml_free(where);
+    if (rc) {
+        snprintf(err, errlen, "%s", d.n ? d.v[0].msg : "out of memory");
+        rc = L.oom ? A5_ENOMEM : A5_ESCENARIO;
+    }
+    a5_diag_free(&d);
+    return rc;
+}
+
+void a5_scenario_target_free(a5_target *t) { target_free(t); }
