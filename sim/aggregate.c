@@ -17,11 +17,61 @@ typedef struct {
     float lo, hi;
 } hbin;
 
+/* An exact sum of float32 values in [0, 1]: a 192-bit fixed-point integer whose
+ * bit 0 is worth 2^-149 (the smallest float32). Every float32 in [0, 1] is a whole
+ * number of those, so sums are exact and the same in any order: the mean does not
+ * depend on how replicates are shared among threads or processes. */
+typedef struct {
+    uint64_t w[3];
+} xsum;
+
+/* s += (a0 + a1 2^64 + a2 2^128), carrying between the limbs. */
+static inline void xsum_add3(xsum *s, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    const uint64_t a[3] = {a0, a1, a2};
+    uint64_t carry = 0;
+    for (int k = 0; k < 3; k++) {
+        uint64_t x = s->w[k] + a[k];
+        uint64_t c = x < a[k];
+        s->w[k] = x + carry;
+        carry = c + (s->w[k] < carry);
+    }
+}
+
+static inline void xsum_add(xsum *s, float v)
+{
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    uint32_t e = (bits >> 23) & 0xFF, m = bits & 0x7FFFFF;
+    unsigned p = 0;
+    if (e) {
+        m |= 0x800000;
+        p = e - 1; /* value = m * 2^(e - 150) = (m << (e - 1)) * 2^-149 */
+    }
+    if (p > 126) /* values above 1 do not occur; keep within the accumulator */
+        p = 126;
+    unsigned sh = p & 63;
+    uint64_t lo = (uint64_t)m << sh, hi = sh > 40 ? (uint64_t)m >> (64 - sh) : 0;
+    if (p < 64)
+        xsum_add3(s, lo, hi, 0);
+    else
+        xsum_add3(s, 0, lo, hi);
+}
+
+static inline void xsum_merge(xsum *a, const xsum *b) { xsum_add3(a, b->w[0], b->w[1], b->w[2]); }
+
+static double xsum_value(const xsum *s)
+{
+    long double v = ldexpl((long double)s->w[2], 128 - 149) + ldexpl((long double)s->w[1], 64 - 149) +
+                    ldexpl((long double)s->w[0], -149);
+    return (double)v;
+}
+
 struct a5_agg {
     size_t cells;
     int bins;
     uint32_t *count; /* cells x 3 policy counts */
-    double *hsum;    /* cells */
+    xsum *hsum;      /* cells */
     hbin *bin;       /* cells x bins */
 };
 
@@ -77,14 +127,14 @@ void a5_agg_fold(a5_agg *a, const a5_records *rec, long nr, const unsigned char 
     const size_t cells = a->cells, B = (size_t)a->bins;
     uint32_t *cnt = a->count + 3 * c;
     hbin *bin = a->bin + B * c;
-    double sum = a->hsum[c];
+    xsum *sum = &a->hsum[c];
     for (long j = 0; j < nr; j++) {
         if (failed && failed[j])
             continue;
         size_t idx = (size_t)j * cells + c;
         cnt[rec->policy[idx]]++;
         float v = rec->h[idx];
-        sum += v;
+        xsum_add(sum, v);
         size_t b = (size_t)(v * (float)B);
         hbin *hb = bin + (b < B ? b : B - 1);
         if (hb->n++ == 0)
@@ -94,7 +144,6 @@ void a5_agg_fold(a5_agg *a, const a5_records *rec, long nr, const unsigned char 
             hb->hi = v > hb->hi ? v : hb->hi;
         }
     }
-    a->hsum[c] = sum;
 }
 
 /* Order statistics ranks[0..n) (ascending, 0-based) of cell c in one scan of its
@@ -139,7 +188,7 @@ double a5_agg_finish(const a5_agg *a, long n, int threads, float *share, float *
     for (size_t c = 0; c < a->cells; c++) {
         for (int k = 0; k < 3; k++)
             share[3 * c + k] = (float)((double)a->count[3 * c + k] / dn);
-        mean[c] = (float)(a->hsum[c] / dn);
+        mean[c] = (float)(xsum_value(&a->hsum[c]) / dn);
         double v[6], sp[6];
         order_stats(a, c, ranks, 6, v, sp);
         for (int q = 0; q < 3; q++) {
