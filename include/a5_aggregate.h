@@ -39,5 +39,8 @@ double a5_agg_finish(const a5_agg *a, long n, int threads, float *share, float *
  * for read A5_ESCENARIO when the data does not fit this aggregate. */
 int a5_agg_save(const a5_agg *a, FILE *f);
 int a5_agg_load(a5_agg *a, FILE *f);
+/* Add a saved state into a (as if its replicates had been folded into a too):
+ * counts and sums add, bins merge. Used to combine processes' aggregates. */
+int a5_agg_merge_saved(a5_agg *a, FILE *f);
 
 #endif

@@ -17,10 +17,31 @@
 #ifndef A5_BATCH_H
 #define A5_BATCH_H
 
+#include "a5_aggregate.h"
 #include "a5_output.h"
 #include "a5_scenario.h"
 
 #include <signal.h>
+
+/* A team of processes sharing one batch (MPI; see a5_mpi.h). Blocks of each
+ * point are dealt round-robin: in round q, rank k runs block q * size + k. Every
+ * rank takes part in every round's (collective) write, with nothing to write when
+ * it has no block. At checkpoints and at the end of each point the ranks'
+ * aggregates are merged into rank 0's, which writes points and checkpoints.
+ * NULL means one process. */
+typedef struct a5_batch_team a5_batch_team;
+struct a5_batch_team {
+    int rank, size;
+    /* The largest of every rank's v (errors, stop requests). */
+    int (*max_int)(a5_batch_team *t, int v);
+    /* The sum of every rank's v. */
+    long (*sum)(a5_batch_team *t, long v);
+    /* Rank 0's n bytes at buf to every rank. */
+    void (*bcast)(a5_batch_team *t, void *buf, size_t n);
+    /* Merge every rank's aggregates into rank 0's; the others are left empty.
+     * Returns 0 or an A5_E* code (the same on every rank). */
+    int (*merge)(a5_batch_team *t, a5_agg *agg, int threads);
+};
 
 typedef struct {
     int threads; /* 0: OpenMP's default (all cores) */
@@ -33,6 +54,7 @@ typedef struct {
     double commit_seconds;             /* least time between checkpoints (0: every block) */
     int stop_on_failure;               /* a failed replicate stops the batch (A5_EFAILED) */
     long inject_failure;               /* test hook: this replicate fails in every point; -1 none */
+    a5_batch_team *team;               /* processes sharing the batch; NULL: this one alone */
 } a5_batch_opts;
 
 typedef struct {

@@ -39,6 +39,14 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
 int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                      a5_output **out, char *err, size_t errlen);
 
+/* MPI builds: every rank of the communicator *comm (an MPI_Comm) opens the same
+ * PATH.partial for collective writes. Rank 0 first creates it (or, with resume,
+ * checks the one left by an interrupted run) as a5_output_create/_reopen would.
+ * Every rank must then call every write (with nothing to write, pass nr 0 or NULL
+ * data), commit, finish or abort. Returns the same code on every rank. */
+int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_meta *meta,
+                        int resume, void *comm, a5_output **out, char *err, size_t errlen);
+
 /* The name of the file being written (PATH.partial). */
 const char *a5_output_partial_path(const a5_output *o);
 

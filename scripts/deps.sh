@@ -8,7 +8,8 @@ pkgs=(build-essential cmake pkg-config libgsl-dev libhdf5-dev hdf5-tools libyaml
       python3-pandas python3-matplotlib python3-scipy python3-pytest python3-venv
       jupyter-nbconvert python3-ipykernel)
 if [ "${1:-}" = "--dev" ]; then
-  pkgs+=(clang libomp-14-dev libclang-rt-14-dev)
+  # the fuzz build (clang, libFuzzer) and the MPI build (OpenMPI, parallel HDF5)
+  pkgs+=(clang libomp-14-dev libclang-rt-14-dev libopenmpi-dev openmpi-bin libhdf5-openmpi-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

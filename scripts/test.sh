@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install what is missing, then build and run every test: the release build
 # (cmocka suites + pytest, warnings as errors), the same suites under
-# AddressSanitizer + UndefinedBehaviorSanitizer, and a bounded libFuzzer run of
-# the scenario loader seeded with scenarios/.
+# AddressSanitizer + UndefinedBehaviorSanitizer, the MPI build's suites (cmocka +
+# mpirun runs compared with one-process runs), and a bounded libFuzzer run of the
+# scenario loader seeded with scenarios/.
 # FUZZ_SECONDS (default 60) bounds the fuzz run; 0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,11 @@ echo "== sanitizer build and tests (ASan + UBSan)"
 cmake --preset sanitize > /dev/null
 cmake --build --preset sanitize -j "$jobs"
 ctest --preset sanitize -j "$jobs"
+
+echo "== MPI build and tests (mpirun -n 2 and -n 3, parallel HDF5)"
+cmake --preset mpi > /dev/null
+cmake --build --preset mpi -j "$jobs"
+ctest --preset mpi -j "$jobs"
 
 secs=${FUZZ_SECONDS:-60}
 if [ "$secs" -gt 0 ]; then

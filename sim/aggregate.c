@@ -227,26 +227,51 @@ int a5_agg_save(const a5_agg *a, FILE *f)
     return fwrite(&end, sizeof end, 1, f) == 1 ? 0 : A5_EIO;
 }
 
-int a5_agg_load(a5_agg *a, FILE *f)
+/* Read a saved state into a, replacing it (merge 0) or adding to it (merge 1). */
+static int agg_read(a5_agg *a, FILE *f, int merge)
 {
     uint64_t head[2];
     if (fread(head, sizeof head, 1, f) != 1)
         return A5_EIO;
     if (head[0] != a->cells || head[1] != (uint64_t)a->bins)
         return A5_ESCENARIO;
-    if (fread(a->count, sizeof *a->count, a->cells * 3, f) != a->cells * 3 ||
-        fread(a->hsum, sizeof *a->hsum, a->cells, f) != a->cells)
-        return A5_EIO;
     const size_t B = (size_t)a->bins;
-    memset(a->bin, 0, a->cells * B * sizeof *a->bin);
+    for (size_t c = 0; c < a->cells * 3; c++) {
+        uint32_t v;
+        if (fread(&v, sizeof v, 1, f) != 1)
+            return A5_EIO;
+        a->count[c] = merge ? a->count[c] + v : v;
+    }
+    for (size_t c = 0; c < a->cells; c++) {
+        xsum v;
+        if (fread(&v, sizeof v, 1, f) != 1)
+            return A5_EIO;
+        if (merge)
+            xsum_merge(&a->hsum[c], &v);
+        else
+            a->hsum[c] = v;
+    }
+    if (!merge)
+        memset(a->bin, 0, a->cells * B * sizeof *a->bin);
     for (;;) {
         bin_record r;
         if (fread(&r, sizeof r, 1, f) != 1)
             return A5_EIO;
         if (r.cell == UINT32_MAX)
             return 0;
-        if (r.cell >= a->cells || r.bin >= B)
+        if (r.cell >= a->cells || r.bin >= B || r.n == 0)
             return A5_ESCENARIO;
-        a->bin[r.cell * B + r.bin] = (hbin){r.n, r.lo, r.hi};
+        hbin *h = &a->bin[r.cell * B + r.bin];
+        if (h->n == 0) {
+            *h = (hbin){r.n, r.lo, r.hi};
+        } else {
+            h->n += r.n;
+            h->lo = r.lo < h->lo ? r.lo : h->lo;
+            h->hi = r.hi > h->hi ? r.hi : h->hi;
+        }
     }
 }
+
+int a5_agg_load(a5_agg *a, FILE *f) { return agg_read(a, f, 0); }
+
+int a5_agg_merge_saved(a5_agg *a, FILE *f) { return agg_read(a, f, 1); }

@@ -255,12 +255,38 @@ static double now(void)
 
 /* --- the batch ---------------------------------------------------------------------- */
 
+static int solo_max(a5_batch_team *t, int v)
+{
+    (void)t;
+    return v;
+}
+static void solo_bcast(a5_batch_team *t, void *buf, size_t n)
+{
+    (void)t, (void)buf, (void)n;
+}
+static long solo_sum(a5_batch_team *t, long v)
+{
+    (void)t;
+    return v;
+}
+static int solo_merge(a5_batch_team *t, a5_agg *agg, int threads)
+{
+    (void)t, (void)agg, (void)threads;
+    return 0;
+}
+
+/* Codes are negative; the team agrees on the worst (lowest) one. */
+static int agree(a5_batch_team *t, int rc) { return -t->max_int(t, -rc); }
+
 int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
                  a5_batch_stats *st, char *err, size_t errlen)
 {
     static const a5_batch_opts none = {.inject_failure = -1};
     if (!o)
         o = &none;
+    a5_batch_team solo = {0, 1, solo_max, solo_sum, solo_bcast, solo_merge};
+    a5_batch_team *team = o->team ? o->team : &solo;
+    const int root = team->rank == 0;
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     long chunk = a5_batch_chunk_reps(s);
     /* A block holds whole chunks, enough replicates to keep every thread busy, and
@@ -268,9 +294,18 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
     long want = (4L << 20) / ((long)s->steps * s->n * 9 + 1);
     if (want < 8L * threads)
         want = 8L * threads;
+    if (team->size > 1) {
+        /* Every round ends in collective writes: fewer, larger blocks (up to 32 MiB of
+         * records, a few rounds per point) keep that cost small. */
+        long big = (32L << 20) / ((long)s->steps * s->n * 9 + 1), share = s->replicates / (2L * team->size);
+        long more = share < big ? share : big;
+        if (more > want)
+            want = more;
+    }
     long block = chunk * ((want + chunk - 1) / chunk);
     if (block > s->replicates)
         block = s->replicates;
+    team->bcast(team, &block, sizeof block); /* every rank deals the same blocks */
     const size_t cells = (size_t)s->steps * (size_t)s->n;
     const long R = s->replicates;
     int rc = 0;
@@ -284,37 +319,41 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
     int ok_buf = block_alloc(&buf, block, s) == 0;
     position pos = {0, 0, 0, 0, 0};
     double total = (double)s->npoints * (double)R, done = 0, committed = 0;
-    if (!m || !works || !agg || !share || !mean || !quant || !ok_buf) {
+    if (!m || !works || !agg || !share || !mean || !quant || !ok_buf)
         rc = A5_ENOMEM;
+    if ((rc = agree(team, rc)) != 0)
         goto out;
-    }
     /* Each thread allocates its own scratch (its own malloc arena and cache lines). */
 #pragma omp parallel num_threads(threads)
     works[omp_get_thread_num()] = a5_model_work_alloc(m);
     for (int t = 0; t < threads; t++)
-        if (!works[t]) {
+        if (!works[t])
             rc = A5_ENOMEM;
-            goto out;
-        }
+    a5_agg_reset(agg, threads);
+    if (!rc && o->resume && root)
+        rc = state_load(o->state_path, s, &pos, agg, err, errlen);
+    if ((rc = agree(team, rc)) != 0)
+        goto out;
     if (o->resume) {
-        if ((rc = state_load(o->state_path, s, &pos, agg, err, errlen)) != 0)
-            goto out;
+        team->bcast(team, &pos, sizeof pos);
         done = committed = (double)pos.point * (double)R + (double)pos.rep;
         if (st)
             st->resumed = done;
-        if (pos.point > 0 && st && st->final_share &&
-            a5_output_read_final(out, 0, st->final_share, st->final_mean) != 0) {
+        if (pos.point > 0 && root && st && st->final_share &&
+            a5_output_read_final(out, 0, st->final_share, st->final_mean) != 0)
             rc = A5_EHDF5;
+        if ((rc = agree(team, rc)) != 0)
             goto out;
-        }
-    } else {
-        a5_agg_reset(agg, threads);
     }
     double last_commit = now();
     for (long p = (long)pos.point; p < s->npoints && !rc; p++) {
-        for (long r0 = p == (long)pos.point ? (long)pos.rep : 0; r0 < R && !rc; r0 += block) {
-            long nr = R - r0 < block ? R - r0 : block;
-            memset(buf.failed, 0, (size_t)nr);
+        const long rstart = p == (long)pos.point ? (long)pos.rep : 0;
+        const long nblocks = (R - rstart + block - 1) / block;
+        for (long q = 0; q * team->size < nblocks && !rc; q++) {
+            /* Round q: rank k runs block q * size + k of this point, if there is one. */
+            long b = q * team->size + team->rank, r0 = rstart + b * block;
+            long nr = b < nblocks ? (R - r0 < block ? R - r0 : block) : 0;
+            memset(buf.failed, 0, (size_t)block);
 #pragma omp parallel num_threads(threads)
             {
                 /* The thread number only picks scratch memory, never a random stream. */
@@ -333,40 +372,54 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
                     blank_replicate(&buf, s, j);
                     nfail++;
                 }
-            pos.failed_point += (uint64_t)nfail;
-            pos.failed_total += (double)nfail;
-            if ((rc = a5_output_write_block(out, p, r0, nr, &buf.rec)) != 0)
+            rc = agree(team, a5_output_write_block(out, p, r0, nr, &buf.rec));
+            if (rc)
                 break;
-            done += (double)nr;
+            /* Replicates run in this round by the whole team. */
+            long last = (q + 1) * team->size < nblocks ? (q + 1) * team->size : nblocks;
+            long upto = rstart + last * block < R ? rstart + last * block : R;
+            long round_fail = team->sum(team, nfail); /* failures in the round, all ranks */
+            pos.failed_point += (uint64_t)round_fail;
+            pos.failed_total += (double)round_fail;
+            done = (double)p * (double)R + (double)upto;
             pos.point = (uint64_t)p;
-            pos.rep = (uint64_t)(r0 + nr);
-            if (pos.rep == (uint64_t)R) {
-                /* Point complete: its aggregates go to the file, the next point starts
-                 * from empty ones (so a checkpoint here needs no aggregates). */
+            pos.rep = (uint64_t)upto;
+            if (upto == R) {
+                /* Point complete: rank 0 gathers the aggregates, writes the point, and
+                 * everyone starts the next point from empty aggregates. */
+                if ((rc = team->merge(team, agg, threads)) != 0)
+                    break;
                 long n_ok = R - (long)pos.failed_point;
-                pos.worst = fmax(pos.worst, a5_agg_finish(agg, n_ok, threads, share, mean, quant));
-                if (p == 0 && st && st->final_share) {
-                    size_t last = (size_t)(s->steps - 1) * (size_t)s->n;
-                    memcpy(st->final_share, share + 3 * last, (size_t)s->n * 3 * sizeof *share);
-                    memcpy(st->final_mean, mean + last, (size_t)s->n * sizeof *mean);
+                double wq = root ? a5_agg_finish(agg, n_ok, threads, share, mean, quant) : 0;
+                pos.worst = fmax(pos.worst, wq);
+                if (p == 0 && root && st && st->final_share) {
+                    size_t lastc = (size_t)(s->steps - 1) * (size_t)s->n;
+                    memcpy(st->final_share, share + 3 * lastc, (size_t)s->n * 3 * sizeof *share);
+                    memcpy(st->final_mean, mean + lastc, (size_t)s->n * sizeof *mean);
                 }
-                if ((rc = a5_output_write_point(out, p, share, mean, quant, (long)pos.failed_point)) != 0)
+                rc = agree(team, root ? a5_output_write_point(out, p, share, mean, quant, R - n_ok)
+                                      : a5_output_write_point(out, p, NULL, NULL, NULL, 0));
+                if (rc)
                     break;
                 a5_agg_reset(agg, threads);
                 pos.point = (uint64_t)p + 1;
                 pos.rep = 0;
                 pos.failed_point = 0;
             }
-            if (o->progress)
+            if (o->progress && root)
                 o->progress(o->ctx, done, total);
-            int fail_stop = nfail && o->stop_on_failure;
-            int stopping = (o->stop && *o->stop) || fail_stop;
+            int fail_stop = round_fail && o->stop_on_failure;
+            int stopping = team->max_int(team, o->stop && *o->stop) || fail_stop;
             int finished = pos.point == (uint64_t)s->npoints;
-            if (o->state_path && (fail_stop || (!finished && (stopping ||
-                                                  now() - last_commit >= o->commit_seconds)))) {
-                if ((rc = a5_output_commit(out)) != 0)
-                    break;
-                if ((rc = state_save(o->state_path, s, &pos, agg, err, errlen)) != 0)
+            /* Clocks differ between ranks: rank 0's decides when to checkpoint. */
+            int due = team->max_int(team, root && now() - last_commit >= o->commit_seconds);
+            if (o->state_path && (fail_stop || (!finished && (stopping || due)))) {
+                rc = agree(team, a5_output_commit(out));
+                if (!rc)
+                    rc = team->merge(team, agg, threads);
+                if (!rc && root)
+                    rc = state_save(o->state_path, s, &pos, agg, err, errlen);
+                if ((rc = agree(team, rc)) != 0)
                     break;
                 committed = done;
                 last_commit = now();

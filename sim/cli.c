@@ -4,6 +4,10 @@
 
 #include "a5_batch.h"
 #include "a5_calibrate.h"
+#ifdef A5_MPI
+#include "a5_mpi.h"
+#include <mpi.h>
+#endif
 #include "a5_error.h"
 #include "a5_output.h"
 #include "a5_param.h"
@@ -288,10 +292,32 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
         args_free(&a);
         return EXIT_USAGE;
     }
+    a5_batch_team *team = NULL;
+#ifdef A5_MPI
+    int nranks = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    if (nranks > 1) {
+        team = a5_mpi_team_alloc();
+        if (!team) {
+            args_free(&a);
+            return EXIT_RUNTIME;
+        }
+        /* Rank 0 speaks for the team; every rank reaches the same exit status. */
+        if (team->rank != 0) {
+            a.quiet = 1;
+            if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+                a.quiet = 1;
+        }
+    }
+#endif
+    const int root = !team || team->rank == 0;
     a5_scenario *s = NULL;
     int rc = load(&a, &s);
     if (rc) {
         args_free(&a);
+#ifdef A5_MPI
+        a5_mpi_team_free(team);
+#endif
         return rc;
     }
     char err[1024] = "";
@@ -303,13 +329,18 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     float *fs = malloc((size_t)s->n * 3 * sizeof *fs), *fm = malloc((size_t)s->n * sizeof *fm);
     int orc = A5_ENOMEM;
     if (fs && fm && state) {
-        if (a.resume)
+#ifdef A5_MPI
+        if (team)
+            orc = a5_output_open_team(a.out, s, &meta, a.resume, a5_mpi_team_comm(team), &out, err,
+                                      sizeof err);
+        else
+#endif
+            if (a.resume)
             orc = a5_output_reopen(a.out, s, &meta, &out, err, sizeof err);
-        else {
+        else
             orc = a5_output_create(a.out, s, &meta, &out, err, sizeof err);
-            if (!orc)
-                unlink(state); /* a stale checkpoint of a discarded partial run */
-        }
+        if (!orc && !a.resume && root)
+            unlink(state); /* a stale checkpoint of a discarded partial run */
     }
     if (orc) {
         fprintf(stderr, "allied5g: %s\n", err[0] ? err : a5_strerror(orc));
@@ -333,7 +364,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     const char *inject = getenv("A5_INJECT_FAILURE"); /* test hook: fail this replicate */
     progress_state ps = {now(), 0, !a.quiet && isatty(2)};
     a5_batch_opts bo = {threads, progress, &ps, &stop_signal, state, a.resume, a.checkpoint,
-                        a.stop_on_failure, inject ? atol(inject) : -1};
+                        a.stop_on_failure, inject ? atol(inject) : -1, team};
     a5_batch_stats st = {0};
     st.final_share = fs;
     st.final_mean = fm;
@@ -355,21 +386,22 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
                                 "--on-failure stop is set\n");
             else
                 fprintf(stderr, "allied5g: interrupted\n");
-            fprintf(stderr, "allied5g: %.0f of %.0f runs are saved in %s; continue with:\n  %s --resume\n",
-                    st.committed, total, partial, cmdline);
+            fprintf(stderr, "allied5g: %.0f of %.0f runs are saved in %s; continue with:\n  %s%s\n",
+                    st.committed, total, partial, cmdline, a.resume ? "" : " --resume");
             a5_output_abort(out, 1);
         } else {
             const char *why = err[0] ? err : a5_output_error(out);
             fprintf(stderr, "allied5g: run failed: %s\n", why[0] ? why : a5_strerror(brc));
             if (st.committed > 0) {
                 fprintf(stderr, "allied5g: %.0f of %.0f runs are saved in %s (last checkpoint); "
-                                "fix the cause, then continue with:\n  %s --resume\n",
-                        st.committed, total, partial, cmdline);
+                                "fix the cause, then continue with:\n  %s%s\n",
+                        st.committed, total, partial, cmdline, a.resume ? "" : " --resume");
                 a5_output_abort(out, 1);
             } else {
                 fprintf(stderr, "allied5g: no results written\n");
                 a5_output_abort(out, 0);
-                unlink(state);
+                if (root)
+                    unlink(state);
             }
         }
         rc = EXIT_RUNTIME;
@@ -378,11 +410,13 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     orc = a5_output_finish(out, st.quantile_error, st.failed, secs, err, sizeof err);
     if (orc) {
         fprintf(stderr, "allied5g: %s; no results written\n", err);
-        unlink(state);
+        if (root)
+            unlink(state);
         rc = EXIT_RUNTIME;
         goto done;
     }
-    unlink(state);
+    if (root)
+        unlink(state);
     if (st.failed > 0)
         fprintf(stderr, "allied5g: warning: %.0f replicate%s produced non-finite values; they are "
                         "fill values in %s and left out of the aggregates (failed_replicates)\n",
@@ -414,6 +448,9 @@ done:
     free(cmdline);
     a5_scenario_free(s);
     args_free(&a);
+#ifdef A5_MPI
+    a5_mpi_team_free(team);
+#endif
     return rc;
 }
 
@@ -696,6 +733,22 @@ int a5_cli_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
+#ifdef A5_MPI
+    if (!strcmp(cmd, "run")) {
+        int provided, rc;
+        /* OpenMP threads never call MPI: only the main thread does. */
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+        rc = cmd_run(argc - 2, argv + 2, argc, argv);
+        if (rc == EXIT_RUNTIME) {
+            /* Parallel HDF5 shuts itself down inside MPI_Finalize, and after a failed
+             * close (a full disk) that shutdown crashes in HDF5 1.10: leave at once. */
+            fflush(NULL);
+            _exit(rc);
+        }
+        MPI_Finalize();
+        return rc;
+    }
+#endif
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 2, argv + 2, argc, argv);
     if (!strcmp(cmd, "validate"))

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#ifdef A5_MPI
+#include <mpi.h>
+#endif
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +51,8 @@ struct a5_output {
     hid_t vlen_str;
     int full;
     int live; /* SWMR writer */
+    int rank, size; /* team mode (MPI): this process among size; size 1 otherwise */
+    hid_t dxpl;     /* data transfer: collective in team mode, else H5P_DEFAULT */
     char err[512];
 };
 
@@ -563,10 +568,17 @@ fail:
 static int write_slab(a5_output *o, hid_t ds, hid_t mtype, int rank, const hsize_t *start,
                       const hsize_t *count, const void *buf)
 {
-    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, count, NULL);
+    /* In team mode every rank takes part in every write; one with nothing to write
+     * selects nothing (buf NULL or an empty count). */
+    int empty = !buf;
+    for (int i = 0; i < rank; i++)
+        empty |= count[i] == 0;
+    hsize_t one[4] = {1, 1, 1, 1};
+    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, empty ? one : count, NULL);
     int rc = -1;
-    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
-        H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, buf) >= 0)
+    int sel = empty ? (H5Sselect_none(fs) >= 0 && H5Sselect_none(ms) >= 0)
+                    : H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0;
+    if (fs >= 0 && ms >= 0 && sel && H5Dwrite(ds, mtype, ms, fs, o->dxpl, buf) >= 0)
         rc = 0;
     else
         capture_error(o, "cannot write");
@@ -605,7 +617,7 @@ int a5_output_write_point(a5_output *o, long p, const float *share, const float 
     if (write_slab(o, o->var[V_SHARE], H5T_NATIVE_FLOAT, 4, s4, c4, share) < 0 ||
         write_slab(o, o->var[V_MEAN], H5T_NATIVE_FLOAT, 3, s3, c3, mean) < 0 ||
         write_slab(o, o->var[V_QUANT], H5T_NATIVE_FLOAT, 4, s4, c4, quant) < 0 ||
-        write_slab(o, o->var[V_FAILED], H5T_NATIVE_INT, 1, s1, c1, &nf) < 0)
+        write_slab(o, o->var[V_FAILED], H5T_NATIVE_INT, 1, s1, c1, share ? &nf : NULL) < 0)
         return A5_EHDF5;
     return 0;
 }
@@ -648,7 +660,7 @@ int a5_output_commit(a5_output *o)
         capture_error(o, "cannot flush");
         return A5_EHDF5;
     }
-    if (fsync_path(o->tmp, 0) < 0) {
+    if (o->rank == 0 && fsync_path(o->tmp, 0) < 0) {
         snprintf(o->err, sizeof o->err, "cannot sync %s: %s", o->tmp, strerror(errno));
         return A5_EIO;
     }
@@ -660,8 +672,23 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
 {
     int rc = A5_EHDF5;
     long long nf = (long long)failed;
-    if (o->live) {
-        /* Attributes cannot change under SWMR: end it, then reopen for the last ones. */
+    int reopen = o->live;
+    if (o->size > 1) {
+        /* Close the shared file together; rank 0 then finishes it alone. */
+        close_all(o);
+        if (o->dxpl > 0)
+            H5Pclose(o->dxpl);
+        o->dxpl = H5P_DEFAULT;
+        if (o->rank != 0) {
+            output_free(o);
+            return 0;
+        }
+        o->size = 1;
+        reopen = 1;
+    }
+    if (reopen) {
+        /* Attributes cannot change under SWMR (nor, here, through MPI-IO): close, then
+         * reopen alone for the last ones. */
         close_all(o);
         o->live = 0;
         o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
@@ -712,7 +739,9 @@ void a5_output_abort(a5_output *o, int keep)
     if (!o)
         return;
     close_all(o);
-    if (!keep)
+    if (o->dxpl > 0)
+        H5Pclose(o->dxpl);
+    if (!keep && o->rank == 0)
         unlink(o->tmp);
     output_free(o);
 }
@@ -926,3 +955,78 @@ int a5_output_info(const char *path, FILE *out, char *err, size_t errlen)
     H5Fclose(f);
     return 0;
 }
+
+#ifdef A5_MPI
+int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_meta *meta,
+                        int resume, void *comm_ptr, a5_output **out, char *err, size_t errlen)
+{
+    MPI_Comm comm = *(MPI_Comm *)comm_ptr;
+    int rank, size, rc = 0;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    *out = NULL;
+    err[0] = 0;
+    if (meta->live) {
+        snprintf(err, errlen, "--live is not available with MPI (SWMR needs a single writer)");
+        return A5_EUSAGE;
+    }
+    /* Rank 0 creates the file (or checks the one to resume) with the serial driver:
+     * variable-length strings cannot be written through MPI-IO. */
+    if (rank == 0) {
+        a5_output *o0 = NULL;
+        rc = resume ? a5_output_reopen(path, s, meta, &o0, err, errlen)
+                    : a5_output_create(path, s, meta, &o0, err, errlen);
+        if (!rc) {
+            close_all(o0);
+            output_free(o0);
+        }
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    MPI_Bcast(err, (int)errlen, MPI_CHAR, 0, comm);
+    if (rc)
+        return rc;
+    a5_output *o = calloc(1, sizeof *o);
+    int ok = o != NULL;
+    if (ok) {
+        o->s = s;
+        o->full = s->store_full;
+        o->rank = rank;
+        o->size = size;
+        o->path = strdup(path);
+        o->tmp = join_tmp(path);
+        ok = o->path && o->tmp;
+    }
+    hid_t fapl = ok ? H5Pcreate(H5P_FILE_ACCESS) : -1;
+    ok = ok && fapl >= 0 && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0;
+    if (ok)
+        o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    ok = ok && o->file >= 0;
+    if (ok) {
+        o->vlen_str = H5Tcopy(H5T_C_S1);
+        o->dxpl = H5Pcreate(H5P_DATASET_XFER);
+        ok = o->vlen_str >= 0 && H5Tset_size(o->vlen_str, H5T_VARIABLE) >= 0 &&
+             o->dxpl >= 0 && H5Pset_dxpl_mpio(o->dxpl, H5FD_MPIO_COLLECTIVE) >= 0;
+    }
+    for (int v = 0; ok && v < V_COUNT; v++) {
+        if ((v == V_POLICY || v == V_H || v == V_P) && !o->full)
+            continue;
+        ok = (o->var[v] = H5Dopen2(o->file, var_names[v], H5P_DEFAULT)) >= 0;
+    }
+    int all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (!all) {
+        snprintf(err, errlen, "cannot open %s for parallel writing", o ? o->tmp : path);
+        if (o) {
+            close_all(o);
+            if (o->dxpl > 0)
+                H5Pclose(o->dxpl);
+            output_free(o);
+        }
+        return A5_EHDF5;
+    }
+    *out = o;
+    return 0;
+}
+#endif
