@@ -276,8 +276,10 @@ static char *join_tmp(const char *path)
     return t;
 }
 
-int a5_output_create(const char *path, const a5_scenario *s, const a5_output_meta *meta,
-                     a5_output **out, char *err, size_t errlen)
+/* A new handle for results file `path` (PATH.partial while written), after
+ * checking PATH is not there to be overwritten. Returns 0, A5_EEXIST or A5_ENOMEM. */
+static int output_new(const char *path, const a5_scenario *s, const a5_output_meta *meta,
+                      a5_output **out, char *err, size_t errlen)
 {
     *out = NULL;
     struct stat st;
@@ -291,12 +293,37 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
         return A5_ENOMEM;
     o->s = s;
     o->full = s->store_full;
+    o->dxpl = H5P_DEFAULT;
     o->path = strdup(path);
     o->tmp = join_tmp(path);
     if (!o->path || !o->tmp) {
         output_free(o);
         return A5_ENOMEM;
     }
+    *out = o;
+    return 0;
+}
+
+/* Open every variable dataset by name (those of the store in use). */
+static int open_vars(a5_output *o)
+{
+    for (int v = 0; v < V_COUNT; v++) {
+        if ((v == V_POLICY || v == V_H || v == V_P) && !o->full)
+            continue;
+        if ((o->var[v] = H5Dopen2(o->file, var_names[v], H5P_DEFAULT)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int a5_output_create(const char *path, const a5_scenario *s, const a5_output_meta *meta,
+                     a5_output **out, char *err, size_t errlen)
+{
+    a5_output *o;
+    struct stat st;
+    int nrc = output_new(path, s, meta, &o, err, errlen);
+    if (nrc)
+        return nrc;
     if (stat(o->tmp, &st) == 0) {
         if (!meta->force) {
             snprintf(err, errlen, "%s holds an interrupted run: add --resume to continue it, "
@@ -765,24 +792,11 @@ static int clear_in_use_flag(const char *path)
 int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                      a5_output **out, char *err, size_t errlen)
 {
-    *out = NULL;
+    a5_output *o;
     struct stat st;
-    if (!meta->force && stat(path, &st) == 0) {
-        snprintf(err, errlen, "%s exists; use --force to replace it", path);
-        return A5_EEXIST;
-    }
-    h5_setup();
-    a5_output *o = calloc(1, sizeof *o);
-    if (!o)
-        return A5_ENOMEM;
-    o->s = s;
-    o->full = s->store_full;
-    o->path = strdup(path);
-    o->tmp = join_tmp(path);
-    if (!o->path || !o->tmp) {
-        output_free(o);
-        return A5_ENOMEM;
-    }
+    int nrc = output_new(path, s, meta, &o, err, errlen);
+    if (nrc)
+        return nrc;
     if (stat(o->tmp, &st) != 0) {
         snprintf(err, errlen, "nothing to resume: %s does not exist", o->tmp);
         output_free(o);
@@ -809,11 +823,7 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
         H5free_memory(text);
     if (a >= 0)
         H5Aclose(a);
-    for (int v = 0; ok && same && v < V_COUNT; v++) {
-        if ((v == V_POLICY || v == V_H || v == V_P) && !o->full)
-            continue;
-        ok = (o->var[v] = H5Dopen2(o->file, var_names[v], H5P_DEFAULT)) >= 0;
-    }
+    ok = ok && (!same || open_vars(o) == 0);
     if (!ok || !same) {
         snprintf(err, errlen, ok ? "%s was written for another scenario or other --set options"
                                  : "%s is damaged or incomplete; start over with --force",
@@ -842,10 +852,7 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
         H5Fclose(o->file);
         o->file = H5Fopen(o->tmp, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, H5P_DEFAULT);
         o->live = 1;
-        for (int v = 0; o->file >= 0 && v < V_COUNT; v++)
-            if (!((v == V_POLICY || v == V_H || v == V_P) && !o->full))
-                o->var[v] = H5Dopen2(o->file, var_names[v], H5P_DEFAULT);
-        if (o->file < 0) {
+        if (o->file < 0 || open_vars(o) != 0) {
             snprintf(err, errlen, "%s cannot be reopened for writing (after a crash, "
                                   "'h5clear -s --increment %s' clears its in-use flag)",
                      o->tmp, o->tmp);
@@ -985,16 +992,13 @@ int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_
     MPI_Bcast(err, (int)errlen, MPI_CHAR, 0, comm);
     if (rc)
         return rc;
-    a5_output *o = calloc(1, sizeof *o);
-    int ok = o != NULL;
+    a5_output_meta again = *meta;
+    again.force = 1; /* rank 0 has checked PATH already */
+    a5_output *o = NULL;
+    int ok = output_new(path, s, &again, &o, err, errlen) == 0;
     if (ok) {
-        o->s = s;
-        o->full = s->store_full;
         o->rank = rank;
         o->size = size;
-        o->path = strdup(path);
-        o->tmp = join_tmp(path);
-        ok = o->path && o->tmp;
     }
     hid_t fapl = ok ? H5Pcreate(H5P_FILE_ACCESS) : -1;
     ok = ok && fapl >= 0 && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0;
@@ -1009,11 +1013,7 @@ int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_
         ok = o->vlen_str >= 0 && H5Tset_size(o->vlen_str, H5T_VARIABLE) >= 0 &&
              o->dxpl >= 0 && H5Pset_dxpl_mpio(o->dxpl, H5FD_MPIO_COLLECTIVE) >= 0;
     }
-    for (int v = 0; ok && v < V_COUNT; v++) {
-        if ((v == V_POLICY || v == V_H || v == V_P) && !o->full)
-            continue;
-        ok = (o->var[v] = H5Dopen2(o->file, var_names[v], H5P_DEFAULT)) >= 0;
-    }
+    ok = ok && open_vars(o) == 0;
     int all = 0;
     MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
     if (!all) {

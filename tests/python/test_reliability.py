@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import BIN, SRC, run
+from conftest import BIN, SRC, run, same_data
 
 sys.path.insert(0, str(SRC / "bench"))
 from make_scenario import scenario  # noqa: E402
@@ -26,18 +26,6 @@ def work(tmp_path_factory):
     ref = d / "ref.h5"
     run("run", s, "-o", ref, "--quiet")
     return d, s, ref
-
-
-def same_data(a, b):
-    with xr.open_dataset(a) as x, xr.open_dataset(b) as y:
-        assert set(x.data_vars) == set(y.data_vars)
-        for v in x.data_vars:
-            p, q = x[v].values, y[v].values
-            if p.dtype.kind == "f":
-                assert np.array_equal(p.view(np.uint32 if p.itemsize == 4 else np.uint64),
-                                      q.view(np.uint32 if q.itemsize == 4 else np.uint64)), v
-            else:
-                assert np.array_equal(p, q), v
 
 
 def start(s, out, *extra):
