@@ -50,6 +50,17 @@ def load(path, engine: Optional[str] = None) -> xr.Dataset:
     return ds
 
 
+def decode_policy(da: xr.DataArray) -> xr.DataArray:
+    """Policy codes as names ("open", "restrict", "ban"; "" for fill values), read into
+    memory: select first on large files. xarray has no categorical dtype, so
+    :func:`load` keeps the int8 codes lazy; :func:`to_dataframe` gives pandas
+    Categoricals."""
+    names = np.array(list(POLICIES) + [""], dtype=object)
+    codes = np.asarray(da.values).astype(np.int64)
+    codes = np.where((codes >= 0) & (codes < 3), codes, 3)
+    return da.copy(data=names[codes])
+
+
 def load_live(path) -> xr.Dataset:
     """Open a batch that is still running with ``allied5g run --live``.
 

@@ -94,6 +94,10 @@ def test_load_and_tidy(tmp_path):
     assert len(df) == 2 * 3 * 4
     assert list(df.policy.cat.categories) == ["open", "restrict", "ban"]
     assert {"point", "replicate", "step", "time", "us.escalation"} <= set(df.columns)
+    names = allied5g.decode_policy(ds.final_policy.isel(point=0))
+    assert set(np.unique(names.values)) <= {"open", "restrict", "ban"}
+    assert (names.values == np.array(["open", "restrict", "ban"], dtype=object)[
+        ds.final_policy.isel(point=0).values]).all()
     share = allied5g.to_dataframe(ds, "policy_share")
     assert len(share) == 2 * 4 * 2 * 3
     assert share.groupby(["point", "step", "nation"], observed=True).policy_share.sum().round(5).eq(1).all()
