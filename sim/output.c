@@ -28,9 +28,7 @@ extern char **environ;
 #ifndef A5_VERSION
 #define A5_VERSION "0.0.0"
 #endif
-#ifndef A5_GIT_REVISION
-#define A5_GIT_REVISION "unknown"
-#endif
+#include "a5_gitrev.h" /* generated at build time: A5_GIT_REVISION */
 
 #define A5_MODEL_ID "allied5g-reference-1 (shared/MODEL.md)"
 
