@@ -3,15 +3,12 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
 
-matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from .io import POLICIES  # noqa: E402
+from .io import POLICIES
 
 COLORS = {"open": "#4c9f70", "restrict": "#e0a030", "ban": "#c0392b"}
 
