@@ -94,6 +94,9 @@ def main(argv=None) -> int:
     rp.add_argument("-o", "--outdir", required=True)
     rp.add_argument("--nations", nargs="*", help="nation codes to plot (default: the most uncertain)")
     args = ap.parse_args(argv)
+    import matplotlib.pyplot as plt
+
+    plt.switch_backend("Agg")  # files only: no display needed
     try:
         index = write_report(args.results, args.outdir, args.nations)
     except (OSError, KeyError, ValueError) as e:
