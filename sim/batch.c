@@ -297,8 +297,9 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
     if (team->size > 1) {
         /* Every round ends in collective writes: fewer, larger blocks (up to 32 MiB of
          * records, a few rounds per point) keep that cost small. */
-        long big = (32L << 20) / ((long)s->steps * s->n * 9 + 1), share = s->replicates / (2L * team->size);
-        long more = share < big ? share : big;
+        long big = (32L << 20) / ((long)s->steps * s->n * 9 + 1);
+        long per_rank = s->replicates / (2L * team->size);
+        long more = per_rank < big ? per_rank : big;
         if (more > want)
             want = more;
     }
