@@ -52,10 +52,15 @@ static inline void xsum_add(xsum *s, float v)
         p = 126;
     unsigned sh = p & 63;
     uint64_t lo = (uint64_t)m << sh, hi = sh > 40 ? (uint64_t)m >> (64 - sh) : 0;
-    if (p < 64)
+    if (p >= 64) {
+        /* The usual case (v >= 2^-85): limbs 1 and 2 only; hi + carry < 2^25 cannot
+         * overflow, and limb 2 has room for 2^40 such additions. */
+        uint64_t old = s->w[1];
+        s->w[1] += lo;
+        s->w[2] += hi + (s->w[1] < old);
+    } else if (bits) {
         xsum_add3(s, lo, hi, 0);
-    else
-        xsum_add3(s, 0, lo, hi);
+    }
 }
 
 static inline void xsum_merge(xsum *a, const xsum *b) { xsum_add3(a, b->w[0], b->w[1], b->w[2]); }
@@ -127,14 +132,14 @@ void a5_agg_fold(a5_agg *a, const a5_records *rec, long nr, const unsigned char 
     const size_t cells = a->cells, B = (size_t)a->bins;
     uint32_t *cnt = a->count + 3 * c;
     hbin *bin = a->bin + B * c;
-    xsum *sum = &a->hsum[c];
+    xsum sum = a->hsum[c]; /* a local copy stays in registers */
     for (long j = 0; j < nr; j++) {
         if (failed && failed[j])
             continue;
         size_t idx = (size_t)j * cells + c;
         cnt[rec->policy[idx]]++;
         float v = rec->h[idx];
-        xsum_add(sum, v);
+        xsum_add(&sum, v);
         size_t b = (size_t)(v * (float)B);
         hbin *hb = bin + (b < B ? b : B - 1);
         if (hb->n++ == 0)
@@ -144,6 +149,7 @@ void a5_agg_fold(a5_agg *a, const a5_records *rec, long nr, const unsigned char 
             hb->hi = v > hb->hi ? v : hb->hi;
         }
     }
+    a->hsum[c] = sum;
 }
 
 /* Order statistics ranks[0..n) (ascending, 0-based) of cell c in one scan of its

@@ -314,10 +314,17 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
     a5_model *m = a5_model_alloc(s);
     a5_work **works = calloc((size_t)threads, sizeof *works);
     a5_agg *agg = a5_agg_alloc(cells, R);
-    block_buf buf;
+    /* Two blocks: one being computed while the previous one is written. */
+    block_buf bufs[2];
+    int cur = 0;
+    struct {
+        int have;
+        long p, r0, nr;
+    } pend = {0, 0, 0, 0};
     float *share = malloc(cells * 3 * sizeof *share), *mean = malloc(cells * sizeof *mean),
           *quant = malloc(cells * 3 * sizeof *quant);
-    int ok_buf = block_alloc(&buf, block, s) == 0;
+    int ok_buf = block_alloc(&bufs[0], block, s) == 0;
+    ok_buf = block_alloc(&bufs[1], block, s) == 0 && ok_buf;
     position pos = {0, 0, 0, 0, 0};
     double total = (double)s->npoints * (double)R, done = 0, committed = 0;
     if (!m || !works || !agg || !share || !mean || !quant || !ok_buf)
@@ -354,28 +361,41 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
             /* Round q: rank k runs block q * size + k of this point, if there is one. */
             long b = q * team->size + team->rank, r0 = rstart + b * block;
             long nr = b < nblocks ? (R - r0 < block ? R - r0 : block) : 0;
-            memset(buf.failed, 0, (size_t)block);
+            block_buf *buf = &bufs[cur], *prev = &bufs[1 - cur];
+            memset(buf->failed, 0, (size_t)block);
+            int wrc = 0;
 #pragma omp parallel num_threads(threads)
             {
-                /* The thread number only picks scratch memory, never a random stream. */
+                /* The main thread writes the previous block (HDF5 and MPI are called
+                 * from it alone) while the others start on this one; it joins them
+                 * when done. The thread number only picks scratch memory, never a
+                 * random stream. */
+#pragma omp master
+                if (pend.have)
+                    wrc = a5_output_write_block(out, pend.p, pend.r0, pend.nr, &prev->rec);
                 a5_work *w = works[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 8)
                 for (long j = 0; j < nr; j++)
-                    buf.failed[j] = (unsigned char)(a5_model_run(m, p, r0 + j, w, &buf.rec, j) != 0 ||
-                                                    r0 + j == o->inject_failure);
+                    buf->failed[j] = (unsigned char)(a5_model_run(m, p, r0 + j, w, &buf->rec, j) != 0 ||
+                                                     r0 + j == o->inject_failure);
 #pragma omp for schedule(static)
                 for (size_t c = 0; c < cells; c++)
-                    a5_agg_fold(agg, &buf.rec, nr, buf.failed, c);
+                    a5_agg_fold(agg, &buf->rec, nr, buf->failed, c);
             }
+            pend.have = 0;
+            if ((rc = agree(team, wrc)) != 0)
+                break;
             long nfail = 0;
             for (long j = 0; j < nr; j++)
-                if (buf.failed[j]) {
-                    blank_replicate(&buf, s, j);
+                if (buf->failed[j]) {
+                    blank_replicate(buf, s, j);
                     nfail++;
                 }
-            rc = agree(team, a5_output_write_block(out, p, r0, nr, &buf.rec));
-            if (rc)
-                break;
+            pend.have = 1;
+            pend.p = p;
+            pend.r0 = r0;
+            pend.nr = nr;
+            cur = 1 - cur;
             /* Replicates run in this round by the whole team. */
             long last = (q + 1) * team->size < nblocks ? (q + 1) * team->size : nblocks;
             long upto = rstart + last * block < R ? rstart + last * block : R;
@@ -383,6 +403,16 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
             pos.failed_point += (uint64_t)round_fail;
             pos.failed_total += (double)round_fail;
             done = (double)p * (double)R + (double)upto;
+            int fail_stop = round_fail && o->stop_on_failure;
+            int stopping = team->max_int(team, o->stop && *o->stop) || fail_stop;
+            /* Clocks differ between ranks: rank 0's decides when to checkpoint. */
+            int due = team->max_int(team, root && now() - last_commit >= o->commit_seconds);
+            if (upto == R || stopping || (due && o->state_path)) {
+                /* Points, checkpoints and stops need every block on disk. */
+                pend.have = 0;
+                if ((rc = agree(team, a5_output_write_block(out, p, r0, nr, &buf->rec))) != 0)
+                    break;
+            }
             pos.point = (uint64_t)p;
             pos.rep = (uint64_t)upto;
             if (upto == R) {
@@ -409,11 +439,7 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
             }
             if (o->progress && root)
                 o->progress(o->ctx, done, total);
-            int fail_stop = round_fail && o->stop_on_failure;
-            int stopping = team->max_int(team, o->stop && *o->stop) || fail_stop;
             int finished = pos.point == (uint64_t)s->npoints;
-            /* Clocks differ between ranks: rank 0's decides when to checkpoint. */
-            int due = team->max_int(team, root && now() - last_commit >= o->commit_seconds);
             if (o->state_path && (fail_stop || (!finished && (stopping || due)))) {
                 rc = agree(team, a5_output_commit(out));
                 if (!rc)
@@ -445,7 +471,8 @@ out:
     free(works);
     a5_model_free(m);
     a5_agg_free(agg);
-    block_free(&buf);
+    block_free(&bufs[0]);
+    block_free(&bufs[1]);
     free(share);
     free(mean);
     free(quant);
