@@ -51,7 +51,9 @@ def test_hostile(tmp_path, name):
     assert r.returncode == 2, r.stderr[-500:]
     first = r.stderr.splitlines()[0]
     assert first.startswith(f"{p}:") and ": error: " in first, first
-    assert dt < 1.0, f"{name} took {dt:.2f}s"
+    # "Well under a second" for a release build; sanitized builds run slower.
+    limit = 1.0 * float(os.environ.get("A5_TIME_SCALE", "1"))
+    assert dt < limit, f"{name} took {dt:.2f}s (limit {limit:.0f}s)"
     assert sorted(x.name for x in tmp_path.iterdir()) == [p.name]
 
 
