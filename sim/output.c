@@ -98,6 +98,22 @@ static void h5_setup(void)
     done = 1;
 }
 
+/* Dataset access without a chunk cache: every write covers whole chunks, so there
+ * is nothing to gain from caching, and a cache would defer compressing them to
+ * the close (serial, after the last block) instead of the overlapped writes. */
+static hid_t chunk_access(void)
+{
+    static hid_t dapl = -1;
+    if (dapl < 0) {
+        dapl = H5Pcreate(H5P_DATASET_ACCESS);
+        if (dapl >= 0 && H5Pset_chunk_cache(dapl, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0) {
+            H5Pclose(dapl);
+            dapl = -1;
+        }
+    }
+    return dapl >= 0 ? dapl : H5P_DEFAULT;
+}
+
 #define CK(expr)                                                                                   \
     do {                                                                                           \
         if ((expr) < 0)                                                                            \
@@ -207,7 +223,7 @@ static hid_t variable(a5_output *o, const char *name, hid_t type, int rank, cons
         goto fail;
     if (fill)
         CK(H5Pset_fill_value(p, type, fill));
-    ds = H5Dcreate2(o->file, name, type, sp, H5P_DEFAULT, p, H5P_DEFAULT);
+    ds = H5Dcreate2(o->file, name, type, sp, H5P_DEFAULT, p, chunk_access());
     if (ds < 0)
         goto fail;
     for (int i = 0; i < rank; i++)
@@ -308,7 +324,7 @@ static int open_vars(a5_output *o)
     for (int v = 0; v < V_COUNT; v++) {
         if ((v == V_POLICY || v == V_H || v == V_P) && !o->full)
             continue;
-        if ((o->var[v] = H5Dopen2(o->file, var_names[v], H5P_DEFAULT)) < 0)
+        if ((o->var[v] = H5Dopen2(o->file, var_names[v], chunk_access())) < 0)
             return -1;
     }
     return 0;
