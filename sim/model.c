@@ -334,21 +334,28 @@ static inline void peer_of(const a5_model *m, const double *x, const a5_work *w,
         G[k] = den > 0 ? v[k] / den : 0;
 }
 
+/* U_i(k) for the three options. Because x_i, h_i and H_i lie in [0, 1], the open
+ * option has no cost term (cap 1) and the ban option no risk term (cap 0), and
+ * phi is 0 or 1 for them: the terms that MODEL.md's formula makes exactly 0 are
+ * left out and the rest evaluated in the formula's order, so the values are the
+ * same, bit for bit, as the general expression. */
 static inline void utility_of(const a5_model *m, const double *x, const a5_work *w, int i,
                               const nation_terms *nt, double U[3])
 {
     const double kappa = x[A5_G_RESTRICT_CAP], psi = x[A5_G_RESTRICT_COMPLIANCE];
-    const double cap[3] = {1, kappa, 0}, phi[3] = {0, psi, 1};
     const double zeta = x[A5_G_REPLACE_COST], nu = x[A5_G_RAN_WEIGHT];
+    const double wc = x[A5_G_W_COST], wr = x[A5_G_W_RISK], wu = x[A5_G_W_US],
+                 wch = x[A5_G_W_CHINA], wp = x[A5_G_W_PEER], wi = x[A5_G_W_INERTIA],
+                 wh = x[A5_G_W_HOME];
     double G[3] = {0, 0, 0};
-    if (x[A5_G_W_PEER] != 0)
+    if (wp != 0)
         peer_of(m, x, w, i, nt, G);
-    for (int k = 0; k < 3; k++)
-        U[k] = -x[A5_G_W_COST] * cost_k(nt, w->D, zeta, cap[k]) -
-               x[A5_G_W_RISK] * risk_k(nt, nu, cap[k], k) -
-               x[A5_G_W_US] * nt->us_term * (1 - phi[k]) -
-               x[A5_G_W_CHINA] * nt->china_term * phi[k] + x[A5_G_W_PEER] * G[k] +
-               x[A5_G_W_INERTIA] * (k == nt->s) + x[A5_G_W_HOME] * nt->home * phi[k];
+    U[0] = -wr * risk_k(nt, nu, 1, 0) - wu * nt->us_term + wp * G[0] + wi * (nt->s == 0);
+    U[1] = -wc * cost_k(nt, w->D, zeta, kappa) - wr * risk_k(nt, nu, kappa, 1) -
+           wu * nt->us_term * (1 - psi) - wch * nt->china_term * psi + wp * G[1] +
+           wi * (nt->s == 1) + wh * nt->home * psi;
+    U[2] = -wc * cost_k(nt, w->D, zeta, 0) - wch * nt->china_term + wp * G[2] +
+           wi * (nt->s == 2) + wh * nt->home;
 }
 
 void a5_model_utility(const a5_model *m, const double *x, const a5_work *w, int i, double U[3])
