@@ -47,6 +47,9 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
 int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                         int resume, void *comm, a5_output **out, char *err, size_t errlen);
 
+/* Where the batch keeps its checkpoint beside the results (PATH.partial.state). */
+const char *a5_output_state_path(const a5_output *o);
+
 /* The name of the file being written (PATH.partial). */
 const char *a5_output_partial_path(const a5_output *o);
 

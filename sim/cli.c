@@ -274,15 +274,6 @@ static void install_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static char *state_path_of(const char *out)
-{
-    size_t n = strlen(out) + 16;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s.partial.state", out);
-    return p;
-}
-
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 {
     args a;
@@ -320,13 +311,13 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     }
     char err[1024] = "";
     char *cmdline = join_argv(full_argc, full_argv);
-    char *state = state_path_of(a.out);
+    char *state = NULL; /* the checkpoint file, named by the output module */
     int threads = a.threads > 0 ? a.threads : omp_get_max_threads();
     a5_output_meta meta = {cmdline, threads, a5_batch_chunk_reps(s), a.force, a.live};
     a5_output *out = NULL;
     float *fs = malloc((size_t)s->n * 3 * sizeof *fs), *fm = malloc((size_t)s->n * sizeof *fm);
     int orc = A5_ENOMEM;
-    if (fs && fm && state) {
+    if (fs && fm) {
 #ifdef A5_MPI
         if (team)
             orc = a5_output_open_team(a.out, s, &meta, a.resume, a5_mpi_team_comm(team), &out, err,
@@ -337,6 +328,10 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
             orc = a5_output_reopen(a.out, s, &meta, &out, err, sizeof err);
         else
             orc = a5_output_create(a.out, s, &meta, &out, err, sizeof err);
+        if (!orc && !(state = strdup(a5_output_state_path(out)))) {
+            a5_output_abort(out, a.resume);
+            orc = A5_ENOMEM;
+        }
         if (!orc && !a.resume && root)
             unlink(state); /* a stale checkpoint of a discarded partial run */
     }

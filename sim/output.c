@@ -42,7 +42,7 @@ static const char *const var_names[V_COUNT] = {
 
 struct a5_output {
     const a5_scenario *s;
-    char *path, *tmp;
+    char *path, *tmp, *state; /* OUT, OUT.partial, OUT.partial.state */
     hid_t file;
     hid_t dim[D_COUNT];
     hid_t var[V_COUNT];
@@ -278,17 +278,21 @@ static void output_free(a5_output *o)
 {
     free(o->path);
     free(o->tmp);
+    free(o->state);
     free(o);
 }
 
-static char *join_tmp(const char *path)
+/* path + suffix, malloc'd (NULL if out of memory). */
+static char *with_suffix(const char *path, const char *suffix)
 {
-    size_t n = strlen(path) + 16;
+    size_t n = strlen(path) + strlen(suffix) + 1;
     char *t = malloc(n);
     if (t)
-        snprintf(t, n, "%s.partial", path);
+        snprintf(t, n, "%s%s", path, suffix);
     return t;
 }
+
+const char *a5_output_state_path(const a5_output *o) { return o->state; }
 
 /* A new handle for results file `path` (PATH.partial while written), after
  * checking PATH is not there to be overwritten. Returns 0, A5_EEXIST or A5_ENOMEM. */
@@ -309,8 +313,9 @@ static int output_new(const char *path, const a5_scenario *s, const a5_output_me
     o->full = s->store_full;
     o->dxpl = H5P_DEFAULT;
     o->path = strdup(path);
-    o->tmp = join_tmp(path);
-    if (!o->path || !o->tmp) {
+    o->tmp = with_suffix(path, ".partial");
+    o->state = with_suffix(path, ".partial.state");
+    if (!o->path || !o->tmp || !o->state) {
         output_free(o);
         return A5_ENOMEM;
     }
