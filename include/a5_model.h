@@ -53,12 +53,18 @@ void a5_model_prepare(const a5_model *m, const double *x, a5_work *w);
 void a5_model_utility(const a5_model *m, const double *x, const a5_work *w, int i, double U[3]);
 /* Probability of each option under softmax(lambda * U), computed stably. */
 void a5_model_choice_probs(double lambda, const double U[3], double p[3]);
-
-/* Apply step t's events to x, drawing hazards from rs. */
-void a5_model_events(const a5_model *m, double *x, int t, a5_rng_state *rs);
+/* e^x for x <= 0 as the choice probabilities compute it: within about an ulp of
+ * libm's exp, the same bits on every machine; 0 below -708. */
+double a5_model_exp(double x);
 
 /* One step t: events, then decisions and updates, in place on x. Adds each nation's
- * C_i and S_i at its new policy to cost[i] and risk[i]. */
+ * C_i and S_i at its new policy to cost[i] and risk[i]. Steps of a replicate are
+ * run in order from t = 0 right after a5_model_init, with the same w.
+ *
+ * Random words per step, from the replicate's stream in order: two per hazard
+ * event (a 53-bit uniform each, in file order), then per nation i a 32-bit review
+ * draw, then per nation i two words for a 53-bit choice draw (used when i reviews).
+ * Words are taken from the stream a few hundred at a time. */
 void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
                    double *cost, double *risk);
 

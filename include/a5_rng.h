@@ -28,6 +28,9 @@ gsl_rng *a5_rng_alloc(void);
 void a5_rng_seek(gsl_rng *r, uint64_t seed, uint32_t point, uint32_t replicate);
 /* Refill s->out from the counter and advance it (out of line: the Philox rounds). */
 void a5_rng_refill(a5_rng_state *s);
+/* The stream's next n words into out: the same words, in the same order, as n
+ * calls of a5_rng_u32, but whole blocks are computed several at a time. */
+void a5_rng_fill(a5_rng_state *s, uint32_t *out, size_t n);
 
 static inline uint32_t a5_rng_u32(a5_rng_state *s)
 {

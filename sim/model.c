@@ -6,6 +6,7 @@
  * where M_bk sums g_j [s_j = k] over bloc b's members and T_k over all nations.
  * Subtracting i's own term per bloc keeps a lone member's sum exactly 0. */
 #include "a5_model.h"
+#include "a5_vector.h"
 
 #include <float.h>
 #include <math.h>
@@ -27,20 +28,25 @@ struct a5_model {
 };
 
 struct a5_work {
-    double *x;     /* parameter vector of the replicate being run */
-    double *xn;    /* natural high-risk share of new builds, per nation */
-    /* xn only changes when its inputs do (events, draws): the inputs it was last
-     * computed from, so an unchanged nation skips its exp. */
-    double c_gamma, c_sigma, c_omega, c_D;
-    double *c_thr;
-    double *M;     /* nblocs x 3 bloc sums */
-    double T[3];   /* sums over all nations */
-    double D, R;   /* price advantage, retaliation */
+    double *x;   /* parameter vector of the replicate being run */
+    double *xn;  /* natural high-risk share of new builds, per nation */
+    double *rsk; /* r_i (1 + sigma) (1 - m_i), per nation */
+    double *G;   /* peer shares: G[k * n + i] = G_i(k) */
+    double *M;   /* nblocs x 3 bloc sums */
+    double T[3]; /* sums over all nations */
+    double D, R; /* price advantage, retaliation */
+    int changed; /* some policy changed in the last step: G and R are stale */
     double *cost, *risk;
+    /* Random words of the step, taken from a buffer the Philox stream fills a
+     * few hundred words at a time (its vectorised form needs that many). */
+    uint32_t *words;
+    size_t wcap, wpos, wlen;
+    double *review, *uc; /* the step's review flags (0/1) and choice draws */
+    int *reviewers;      /* the nations that review this step */
+    int8_t *spol;    /* records of a5_model_step, which keeps none */
+    float *sh;
     gsl_rng *rng;
 };
-
-static const double core_k[3] = {1, 0, 0};
 
 static int targets_slot(const a5_target *t, size_t slot)
 {
@@ -138,6 +144,12 @@ static void *alloc_lines(size_t bytes)
     return aligned_alloc(64, (bytes + 63) / 64 * 64);
 }
 
+/* Random words per step: two per hazard event, three per nation. */
+static size_t step_words(const a5_model *m)
+{
+    return 2 * (size_t)m->nhazards + 3 * (size_t)m->n;
+}
+
 a5_work *a5_model_work_alloc(const a5_model *m)
 {
     a5_work *w = alloc_lines(sizeof *w);
@@ -147,13 +159,23 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     size_t n = (size_t)m->n;
     w->x = alloc_lines(m->s->nslots * sizeof *w->x);
     w->xn = alloc_lines(n * sizeof *w->xn);
+    w->rsk = alloc_lines(n * sizeof *w->rsk);
+    w->G = alloc_lines(3 * n * sizeof *w->G);
+    if (w->G) /* finite from the start: lanes of nations that do not review read it */
+        memset(w->G, 0, 3 * n * sizeof *w->G);
     w->M = alloc_lines(((size_t)m->nblocs * 3 + 1) * sizeof *w->M);
-    w->c_thr = alloc_lines(n * sizeof *w->c_thr);
-    w->c_gamma = NAN;
     w->cost = alloc_lines(n * sizeof *w->cost);
     w->risk = alloc_lines(n * sizeof *w->risk);
+    w->wcap = step_words(m) + 512;
+    w->words = alloc_lines(w->wcap * sizeof *w->words);
+    w->review = alloc_lines(n * sizeof *w->review);
+    w->reviewers = alloc_lines(n * sizeof *w->reviewers);
+    w->uc = alloc_lines(n * sizeof *w->uc);
+    w->spol = alloc_lines(n);
+    w->sh = alloc_lines(n * sizeof *w->sh);
     w->rng = a5_rng_alloc();
-    if (!w->x || !w->xn || !w->c_thr || !w->M || !w->cost || !w->risk || !w->rng) {
+    if (!w->x || !w->xn || !w->rsk || !w->G || !w->M || !w->cost || !w->risk || !w->words ||
+        !w->review || !w->reviewers || !w->uc || !w->spol || !w->sh || !w->rng) {
         a5_model_work_free(w);
         return NULL;
     }
@@ -166,10 +188,17 @@ void a5_model_work_free(a5_work *w)
         return;
     free(w->x);
     free(w->xn);
-    free(w->c_thr);
+    free(w->rsk);
+    free(w->G);
     free(w->M);
     free(w->cost);
     free(w->risk);
+    free(w->words);
+    free(w->review);
+    free(w->reviewers);
+    free(w->uc);
+    free(w->spol);
+    free(w->sh);
     if (w->rng)
         gsl_rng_free(w->rng);
     free(w);
@@ -208,19 +237,33 @@ static void apply_event(const a5_event *e, double *x)
     }
 }
 
-void a5_model_events(const a5_model *m, double *x, int t, a5_rng_state *rs)
+/* A uniform double in [0, 1) with 53 bits from two words, as a5_rng_uniform. */
+static inline double uniform53(uint32_t a, uint32_t b)
+{
+    return ((double)(int32_t)(a >> 5) * 67108864.0 + (double)(int32_t)(b >> 6)) *
+           (1.0 / 9007199254740992.0);
+}
+
+/* Step t's events; each hazard draws from two words. Returns how many applied. */
+static int events(const a5_model *m, double *x, int t, const uint32_t *words)
 {
     const a5_scenario *s = m->s;
+    int applied = m->at_first[t + 1] - m->at_first[t];
     for (int q = m->at_first[t]; q < m->at_first[t + 1]; q++)
         apply_event(&s->events[m->at_list[q]], x);
     for (int h = 0; h < m->nhazards; h++) {
         const a5_event *e = &s->events[m->hazards[h]];
-        if (a5_rng_uniform(rs) < e->hazard)
+        if (uniform53(words[2 * h], words[2 * h + 1]) < e->hazard) {
             apply_event(e, x);
+            applied++;
+        }
     }
+    return applied;
 }
 
-void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
+/* Terms that change only when parameters do (draws, events): the price advantage
+ * D, the natural shares x_i and the risk scales r_i (1 + sigma) (1 - m_i). */
+static void prepare_params(const a5_model *m, const double *x, a5_work *w)
 {
     const a5_scenario *s = m->s;
     const int n = m->n;
@@ -235,12 +278,56 @@ void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
     }
     double D = (pa - ph) / pa;
     w->D = D > 0 ? D : 0;
+    const double *thr = x + a5_param_nslot(A5_N_THREAT, 0, n);
+    const double *mit = x + a5_param_nslot(A5_N_MITIGATION, 0, n);
+    const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
+                 omega = x[A5_G_OPERATOR_RISK_WEIGHT];
+    for (int i = 0; i < n; i++) {
+        w->xn[i] = 1.0 / (1.0 + exp(-gamma * (w->D - sigma - omega * thr[i])));
+        w->rsk[i] = thr[i] * (1 + sigma) * (1 - mit[i]);
+    }
+}
 
+/* Peer shares G_i(k) of nation i (all 0 for one without weighted peers). One
+ * pass over i's blocs; for i's own policy each bloc's sum has g_i taken off before
+ * adding, exactly as the formula in the file header, so a lone member gets 0. */
+static void peer_share(const a5_model *m, const double *x, a5_work *w, int i)
+{
+    const int n = m->n;
+    const int s = (int)x[a5_param_nslot(A5_N_POLICY, i, n)];
+    const double gi = x[a5_param_nslot(A5_N_INFLUENCE, i, n)], bt = x[A5_G_BASE_TIE];
+    double v0 = 0, v1 = 0, v2 = 0, vs = 0;
+    for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++) {
+        const double *Mb = w->M + 3 * m->bloc_idx[q];
+        v0 += Mb[0];
+        v1 += Mb[1];
+        v2 += Mb[2];
+        vs += Mb[s] - gi;
+    }
+    v0 = s == 0 ? vs : v0;
+    v1 = s == 1 ? vs : v1;
+    v2 = s == 2 ? vs : v2;
+    if (bt != 0) {
+        v0 += bt * (w->T[0] - (s == 0 ? gi : 0));
+        v1 += bt * (w->T[1] - (s == 1 ? gi : 0));
+        v2 += bt * (w->T[2] - (s == 2 ? gi : 0));
+    }
+    /* Rounding can leave -1e-17 where the true sum is 0. */
+    v0 = v0 > 0 ? v0 : 0;
+    v1 = v1 > 0 ? v1 : 0;
+    v2 = v2 > 0 ? v2 : 0;
+    const double den = v0 + v1 + v2;
+    w->G[i] = den > 0 ? v0 / den : 0;
+    w->G[n + i] = den > 0 ? v1 / den : 0;
+    w->G[2 * n + i] = den > 0 ? v2 / den : 0;
+}
+
+/* Terms that change when policies do: retaliation R and the bloc sums. */
+static void prepare_policies(const a5_model *m, const double *x, a5_work *w)
+{
+    const int n = m->n;
     const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
     const double *g = x + a5_param_nslot(A5_N_INFLUENCE, 0, n);
-    const double *thr = x + a5_param_nslot(A5_N_THREAT, 0, n);
-    const double psi = x[A5_G_RESTRICT_COMPLIANCE];
-    /* One pass for the compliance mean and the peer sums. */
     const int peers = x[A5_G_W_PEER] != 0;
     int count[3] = {0, 0, 0};
     w->T[0] = w->T[1] = w->T[2] = 0;
@@ -255,198 +342,269 @@ void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
                 w->M[m->bloc_idx[q] * 3 + k] += g[i];
         }
     }
-    double phisum = count[A5_RESTRICT] * psi + count[A5_BAN];
+    double phisum = count[A5_RESTRICT] * x[A5_G_RESTRICT_COMPLIANCE] + count[A5_BAN];
     w->R = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_ESCALATION] * (phisum / n);
-
-    const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
-                 omega = x[A5_G_OPERATOR_RISK_WEIGHT];
-    int all = gamma != w->c_gamma || sigma != w->c_sigma || omega != w->c_omega || w->D != w->c_D;
-    for (int i = 0; i < n; i++)
-        if (all || thr[i] != w->c_thr[i]) {
-            w->xn[i] = 1.0 / (1.0 + exp(-gamma * (w->D - sigma - omega * thr[i])));
-            w->c_thr[i] = thr[i];
-        }
-    w->c_gamma = gamma;
-    w->c_sigma = sigma;
-    w->c_omega = omega;
-    w->c_D = w->D;
 }
 
-/* Everything about nation i that the three options share. */
+void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
+{
+    prepare_params(m, x, w);
+    prepare_policies(m, x, w);
+    const int peers = x[A5_G_W_PEER] != 0;
+    for (int i = 0; i < m->n; i++)
+        if (peers)
+            peer_share(m, x, w, i);
+        else
+            w->G[i] = w->G[m->n + i] = w->G[2 * m->n + i] = 0;
+    w->changed = 0;
+}
+
+/* Everything a step's decisions share. */
 typedef struct {
-    double xn, h, H, b, risk_scale, us_term, china_term, inertia_k, home;
-    int s;
-} nation_terms;
+    double D, R, theta, kappa, psi, zeta, nu, wc, wr, wu, wch, wp, wi, wh, lambda;
+} globals;
 
-static inline void terms_of(const a5_model *m, const double *x, const a5_work *w, int i,
-                            nation_terms *nt)
+static void globals_of(const double *x, const a5_work *w, globals *g)
 {
-    const int n = m->n;
-    nt->s = (int)x[a5_param_nslot(A5_N_POLICY, i, n)];
-    nt->xn = w->xn[i];
-    nt->h = x[a5_param_nslot(A5_N_HIGH_RISK_SHARE, i, n)];
-    nt->H = nt->h > nt->xn ? nt->h : nt->xn;
-    nt->b = x[a5_param_nslot(A5_N_COST_SENSITIVITY, i, n)];
-    nt->risk_scale = x[a5_param_nslot(A5_N_THREAT, i, n)] * (1 + x[A5_G_SUPPLY_RISK]) *
-                     (1 - x[a5_param_nslot(A5_N_MITIGATION, i, n)]);
-    nt->us_term = x[a5_param_nslot(A5_N_US_TIES, i, n)] * x[a5_param_nslot(A5_N_US_PRESSURE, i, n)] +
-                  x[a5_param_nslot(A5_N_INTEL, i, n)] * x[A5_G_INTEL_THREAT];
-    nt->china_term = x[a5_param_nslot(A5_N_CHINA_TRADE, i, n)] * w->R;
-    nt->home = x[a5_param_nslot(A5_N_HOME_VENDOR, i, n)];
+    *g = (globals){.D = w->D,
+                   .R = w->R,
+                   .theta = x[A5_G_INTEL_THREAT],
+                   .kappa = x[A5_G_RESTRICT_CAP],
+                   .psi = x[A5_G_RESTRICT_COMPLIANCE],
+                   .zeta = x[A5_G_REPLACE_COST],
+                   .nu = x[A5_G_RAN_WEIGHT],
+                   .wc = x[A5_G_W_COST],
+                   .wr = x[A5_G_W_RISK],
+                   .wu = x[A5_G_W_US],
+                   .wch = x[A5_G_W_CHINA],
+                   .wp = x[A5_G_W_PEER],
+                   .wi = x[A5_G_W_INERTIA],
+                   .wh = x[A5_G_W_HOME],
+                   .lambda = x[A5_G_RATIONALITY]};
 }
 
-static inline double cost_k(const nation_terms *nt, double D, double zeta, double cap)
+/* U_i(k) for the three options of a nation with policy s, installed share h,
+ * natural share xn, risk scale rsk, cost sensitivity b, US term
+ * a_i P_i + d_i theta, China term c_i R, home flag and peer shares G. Because
+ * x_i, h_i and H_i lie in [0, 1], the open option has no cost term (cap 1) and the
+ * ban option no risk term (cap 0), and phi is 0 or 1 for them: the terms that
+ * MODEL.md's formula makes exactly 0 are left out and the rest evaluated in the
+ * formula's order, so the values are the same, bit for bit, as the general
+ * expression (test_model checks this). Written without branches: the compiler
+ * evaluates it for several nations per vector instruction. */
+static inline void utility3(const globals *g, double s, double h, double xn, double rsk, double b,
+                            double us, double ct, double home, double G0, double G1, double G2,
+                            double U[3])
 {
-    double a = nt->xn - cap, b = nt->h - cap;
-    return nt->b * (D * (a > 0 ? a : 0) + zeta * (b > 0 ? b : 0));
-}
-
-static inline double risk_k(const nation_terms *nt, double nu, double cap, int k)
-{
-    return nt->risk_scale * (core_k[k] + nu * (nt->H < cap ? nt->H : cap));
-}
-
-/* Peer shares G_i(k) into G (all 0 when i has no weighted peers). One pass over
- * i's blocs; for i's own policy each bloc's sum has g_i taken off before adding,
- * exactly as the formula in the file header, so a lone member gets exactly 0. */
-static inline void peer_of(const a5_model *m, const double *x, const a5_work *w, int i,
-                           const nation_terms *nt, double G[3])
-{
-    const int n = m->n, s = nt->s;
-    const double gi = x[a5_param_nslot(A5_N_INFLUENCE, i, n)], bt = x[A5_G_BASE_TIE];
-    double v[3] = {0, 0, 0}, vs = 0;
-    for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++) {
-        const double *Mb = w->M + 3 * m->bloc_idx[q];
-        v[0] += Mb[0];
-        v[1] += Mb[1];
-        v[2] += Mb[2];
-        vs += Mb[s] - gi;
-    }
-    v[s] = vs;
-    double den = 0;
-    for (int k = 0; k < 3; k++) {
-        if (bt != 0)
-            v[k] += bt * (w->T[k] - (k == s ? gi : 0));
-        v[k] = v[k] > 0 ? v[k] : 0; /* rounding can leave -1e-17 where the true sum is 0 */
-        den += v[k];
-    }
-    for (int k = 0; k < 3; k++)
-        G[k] = den > 0 ? v[k] / den : 0;
-}
-
-/* U_i(k) for the three options. Because x_i, h_i and H_i lie in [0, 1], the open
- * option has no cost term (cap 1) and the ban option no risk term (cap 0), and
- * phi is 0 or 1 for them: the terms that MODEL.md's formula makes exactly 0 are
- * left out and the rest evaluated in the formula's order, so the values are the
- * same, bit for bit, as the general expression. */
-static inline void utility_of(const a5_model *m, const double *x, const a5_work *w, int i,
-                              const nation_terms *nt, double U[3])
-{
-    const double kappa = x[A5_G_RESTRICT_CAP], psi = x[A5_G_RESTRICT_COMPLIANCE];
-    const double zeta = x[A5_G_REPLACE_COST], nu = x[A5_G_RAN_WEIGHT];
-    const double wc = x[A5_G_W_COST], wr = x[A5_G_W_RISK], wu = x[A5_G_W_US],
-                 wch = x[A5_G_W_CHINA], wp = x[A5_G_W_PEER], wi = x[A5_G_W_INERTIA],
-                 wh = x[A5_G_W_HOME];
-    double G[3] = {0, 0, 0};
-    if (wp != 0)
-        peer_of(m, x, w, i, nt, G);
-    U[0] = -wr * risk_k(nt, nu, 1, 0) - wu * nt->us_term + wp * G[0] + wi * (nt->s == 0);
-    U[1] = -wc * cost_k(nt, w->D, zeta, kappa) - wr * risk_k(nt, nu, kappa, 1) -
-           wu * nt->us_term * (1 - psi) - wch * nt->china_term * psi + wp * G[1] +
-           wi * (nt->s == 1) + wh * nt->home * psi;
-    U[2] = -wc * cost_k(nt, w->D, zeta, 0) - wch * nt->china_term + wp * G[2] +
-           wi * (nt->s == 2) + wh * nt->home;
+    const double H = h > xn ? h : xn;
+    const double r0 = rsk * (1 + g->nu * (H < 1 ? H : 1));
+    const double r1 = rsk * (0 + g->nu * (H < g->kappa ? H : g->kappa));
+    const double a1 = xn - g->kappa, b1 = h - g->kappa;
+    const double c1 = b * (g->D * (a1 > 0 ? a1 : 0) + g->zeta * (b1 > 0 ? b1 : 0));
+    const double c2 = b * (g->D * (xn > 0 ? xn : 0) + g->zeta * (h > 0 ? h : 0));
+    U[0] = -g->wr * r0 - g->wu * us + g->wp * G0 + g->wi * (double)(s == 0);
+    U[1] = -g->wc * c1 - g->wr * r1 - g->wu * us * (1 - g->psi) - g->wch * ct * g->psi + g->wp * G1 +
+           g->wi * (double)(s == 1) + g->wh * home * g->psi;
+    U[2] = -g->wc * c2 - g->wch * ct + g->wp * G2 + g->wi * (double)(s == 2) + g->wh * home;
 }
 
 void a5_model_utility(const a5_model *m, const double *x, const a5_work *w, int i, double U[3])
 {
-    nation_terms nt;
-    terms_of(m, x, w, i, &nt);
-    utility_of(m, x, w, i, &nt, U);
+    const int n = m->n;
+    globals g;
+    globals_of(x, w, &g);
+    const double *v = x + a5_param_nslot(0, i, n); /* attribute k of nation i is v[k * n] */
+    const size_t N = (size_t)n;
+    double us = v[A5_N_US_TIES * N] * v[A5_N_US_PRESSURE * N] + v[A5_N_INTEL * N] * g.theta;
+    double ct = v[A5_N_CHINA_TRADE * N] * g.R;
+    utility3(&g, v[A5_N_POLICY * N], v[A5_N_HIGH_RISK_SHARE * N], w->xn[i], w->rsk[i],
+             v[A5_N_COST_SENSITIVITY * N], us, ct, v[A5_N_HOME_VENDOR * N], w->G[i], w->G[N + i],
+             w->G[2 * N + i], U);
 }
+
+/* e^x for x <= 0 (0 below -708, where the result would be subnormal), within about
+ * an ulp of the true value. Written out instead of calling libm's exp so that it
+ * vectorises and gives the same bits at every vector width and on every machine:
+ * x = k ln2 + r with |r| <= ln2 / 2 (Cody-Waite: ln2 split in two so k ln2 is
+ * exact), e^r by its Taylor series to r^13 (truncation < 1e-17), then 2^k put into
+ * the exponent field. The rounding of x log2(e) to k uses the 1.5 * 2^52 shift,
+ * which leaves k in the low bits of the sum. */
+static inline double exp_nonpos(double x)
+{
+    const double shift = 0x1.8p52;
+    const double t = x * 0x1.71547652b82fep0 + shift, k = t - shift;
+    const double r = (x - k * 0x1.62e42fee00000p-1) - k * 0x1.a39ef35793c76p-33;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    uint64_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    bits = (bits + 1023) << 52;
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    /* Both arms computed, then one picked: no branch, no operation the compiler
+     * would have to prove cannot trap before doing it for every vector lane. */
+    const double y = p * scale;
+    return x < -708.0 ? 0.0 : y;
+}
+
+double a5_model_exp(double x) { return exp_nonpos(x); }
 
 /* Softmax weights e_k = exp(z_k - max z) with z_k = lambda U_k kept finite, so no
  * finite input gives NaN or Inf. Returns their sum (>= 1). */
-static inline double softmax_weights(double lambda, const double U[3], double e[3])
+static inline double softmax3(double lambda, const double U[3], double e[3])
 {
-    double z[3], zmax = -DBL_MAX;
+    double z[3];
     for (int k = 0; k < 3; k++) {
         z[k] = lambda * U[k];
-        if (!(z[k] > -1e300))
-            z[k] = -1e300; /* -inf and NaN */
-        if (z[k] > 1e300)
-            z[k] = 1e300;
-        if (z[k] > zmax)
-            zmax = z[k];
+        z[k] = z[k] > -1e300 ? z[k] : -1e300; /* -inf and NaN */
+        z[k] = z[k] < 1e300 ? z[k] : 1e300;
     }
-    double sum = 0;
+    double zmax = z[0] > z[1] ? z[0] : z[1];
+    zmax = zmax > z[2] ? zmax : z[2];
     for (int k = 0; k < 3; k++) {
-        e[k] = z[k] == zmax ? 1.0 : exp(z[k] - zmax);
-        sum += e[k];
+        const double ek = exp_nonpos(z[k] - zmax);
+        e[k] = z[k] == zmax ? 1.0 : ek;
     }
-    return sum;
+    return e[0] + e[1] + e[2];
 }
 
 void a5_model_choice_probs(double lambda, const double U[3], double p[3])
 {
-    double e[3], sum = softmax_weights(lambda, U, e);
+    double e[3], sum = softmax3(lambda, U, e);
     for (int k = 0; k < 3; k++)
         p[k] = e[k] / sum;
 }
 
-/* A reviewing nation's choice: utilities, softmax, one 53-bit draw. Kept out of
- * line: most nation-steps do not review, and the hot loop stays small. */
-static __attribute__((noinline)) int decide(const a5_model *m, const double *x, const a5_work *w,
-                                            int i, a5_rng_state *rs)
+/* The per-step constants of the state update. */
+typedef struct {
+    globals g;
+    double renew, L, esc, pmax;
+} step_consts;
+
+/* Decisions and updates of nations 0..n-1, in one loop without branches, so the
+ * compiler runs it several nations per instruction (A5_VECTOR_CLONES: the widest
+ * vectors the machine has; every width gives the same bits, as each lane does the
+ * same IEEE operations and nothing is contracted into FMAs). Every nation's
+ * utilities are computed, reviewing or not: in vectors that is cheaper than
+ * branching on the quarter that review (the peer shares G of nations that do not
+ * review may be stale; their utilities are not used). review[i] is 1 when nation
+ * i reviews, uc[i] its choice draw. Only 64-bit lanes: a narrower type in the loop
+ * would make the compiler take 16 to 64 nations per iteration, more than most
+ * scenarios have. Returns whether any policy changed. */
+A5_VECTOR_CLONES static int nations_step(const step_consts *c, int n, double *restrict pol, double *restrict hs,
+                        double *restrict ps, const double *restrict xn, const double *restrict rsk,
+                        const double *restrict G, const double *restrict bsens,
+                        const double *restrict ties, const double *restrict intel,
+                        const double *restrict ctrade, const double *restrict home,
+                        const double *restrict review, const double *restrict uc,
+                        double *restrict cost, double *restrict risk, int8_t *restrict rpol,
+                        float *restrict rh)
 {
-    nation_terms nt;
-    double U[3], e[3];
-    terms_of(m, x, w, i, &nt);
-    utility_of(m, x, w, i, &nt, U);
-    double u = a5_rng_uniform(rs) * softmax_weights(x[A5_G_RATIONALITY], U, e);
-    return u < e[0] ? 0 : u < e[0] + e[1] ? 1 : 2;
+    const globals gl = c->g, *g = &gl; /* a local copy: no store can alias it */
+    const double renew = c->renew, L = c->L, esc = c->esc, pmax = c->pmax;
+    long changed = 0;
+    for (int i = 0; i < n; i++) {
+        const double s = pol[i], h = hs[i], P = ps[i], x = xn[i];
+        const double us = ties[i] * P + intel[i] * g->theta, ct = ctrade[i] * g->R;
+        double U[3], e[3];
+        utility3(g, s, h, x, rsk[i], bsens[i], us, ct, home[i], G[i], G[n + i], G[2 * n + i], U);
+        const double sum = softmax3(g->lambda, U, e);
+        const double u = uc[i] * sum, e01 = e[0] + e[1];
+        const double pick = u < e[0] ? 0.0 : u < e01 ? 1.0 : 2.0;
+        const double k = review[i] != 0 ? pick : s;
+        changed |= k != s;
+        const double cap = k == 0 ? 1.0 : k == 1 ? g->kappa : 0.0;
+        const double core = k == 0 ? 1.0 : 0.0, phi = k == 0 ? 0.0 : k == 1 ? g->psi : 1.0;
+        const double a = x - cap, b = h - cap, H = h > x ? h : x;
+        cost[i] += bsens[i] * (g->D * (a > 0 ? a : 0) + g->zeta * (b > 0 ? b : 0));
+        risk[i] += rsk[i] * (core + g->nu * (H < cap ? H : cap));
+        double hp = (1 - renew) * h + renew * (x < cap ? x : cap);
+        const double phased = hp - (hp - cap) / L;
+        hp = hp > cap ? phased : hp;
+        hs[i] = hp;
+        const double Pn = P + esc * (1 - phi);
+        ps[i] = Pn < pmax ? Pn : pmax;
+        pol[i] = k;
+    }
+    for (int i = 0; i < n; i++) {
+        rpol[i] = (int8_t)(int)pol[i];
+        rh[i] = (float)hs[i];
+    }
+    return changed != 0;
+}
+
+/* Step t, recording the new policies and shares into rpol and rh. */
+static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w, double *cost,
+                 double *risk, int8_t *rpol, float *rh)
+{
+    const int n = m->n;
+    const size_t need = step_words(m);
+    if (t == 0) /* a new replicate: its stream was just positioned by a5_model_init */
+        w->wpos = w->wlen = 0;
+    if (w->wlen - w->wpos < need) {
+        memmove(w->words, w->words + w->wpos, (w->wlen - w->wpos) * sizeof *w->words);
+        w->wlen -= w->wpos;
+        w->wpos = 0;
+        a5_rng_fill(rs, w->words + w->wlen, w->wcap - w->wlen);
+        w->wlen = w->wcap;
+    }
+    const uint32_t *words = w->words + w->wpos;
+    w->wpos += need;
+
+    const int ev = events(m, x, t, words);
+    if (t == 0 || ev)
+        prepare_params(m, x, w);
+    if (t == 0 || ev || w->changed)
+        prepare_policies(m, x, w);
+    /* Who reviews (32-bit draws), and the choice draws (53 bits). */
+    const uint32_t *nw = words + 2 * m->nhazards;
+    const double *rho = x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n);
+    int nrev = 0;
+    for (int i = 0; i < n; i++) {
+        double u = ((double)(int32_t)(nw[i] ^ 0x80000000u) + 2147483648.0) * 0x1p-32;
+        w->review[i] = u < rho[i];
+        w->uc[i] = uniform53(nw[n + 2 * i], nw[n + 2 * i + 1]);
+        w->reviewers[nrev] = i; /* appended without a branch: kept when i reviews */
+        nrev += u < rho[i];
+    }
+    /* Peer shares where they are used: the reviewing nations. */
+    if (x[A5_G_W_PEER] != 0)
+        for (int q = 0; q < nrev; q++)
+            peer_share(m, x, w, w->reviewers[q]);
+
+    step_consts c;
+    globals_of(x, w, &c.g);
+    c.renew = x[A5_G_RENEWAL];
+    c.L = x[A5_G_PHASE_OUT_STEPS];
+    c.esc = x[A5_G_US_ESCALATION];
+    c.pmax = x[A5_G_US_MAX_PRESSURE];
+#define NATTR(a) (x + a5_param_nslot((a), 0, n))
+    /* Every cross-nation term was computed from X(t) before the loop, so updating
+     * nation i in place cannot affect nation j's decision: the update is synchronous. */
+    w->changed = nations_step(&c, n, NATTR(A5_N_POLICY), NATTR(A5_N_HIGH_RISK_SHARE),
+                              NATTR(A5_N_US_PRESSURE), w->xn, w->rsk, w->G,
+                              NATTR(A5_N_COST_SENSITIVITY), NATTR(A5_N_US_TIES), NATTR(A5_N_INTEL),
+                              NATTR(A5_N_CHINA_TRADE), NATTR(A5_N_HOME_VENDOR), w->review, w->uc,
+                              cost, risk, rpol, rh);
+#undef NATTR
 }
 
 void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
                    double *cost, double *risk)
 {
-    const int n = m->n;
-    a5_model_events(m, x, t, rs);
-    a5_model_prepare(m, x, w);
-
-    const double kappa = x[A5_G_RESTRICT_CAP], psi = x[A5_G_RESTRICT_COMPLIANCE],
-                 zeta = x[A5_G_REPLACE_COST], nu = x[A5_G_RAN_WEIGHT], renew = x[A5_G_RENEWAL],
-                 L = x[A5_G_PHASE_OUT_STEPS], esc = x[A5_G_US_ESCALATION],
-                 pmax = x[A5_G_US_MAX_PRESSURE], sig1 = 1 + x[A5_G_SUPPLY_RISK], D = w->D;
-    const double cap[3] = {1, kappa, 0}, phi[3] = {0, psi, 1};
-    double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
-    double *hs = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n);
-    double *ps = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n);
-    const double *rho = x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n);
-    const double *thr = x + a5_param_nslot(A5_N_THREAT, 0, n);
-    const double *mit = x + a5_param_nslot(A5_N_MITIGATION, 0, n);
-    const double *bsens = x + a5_param_nslot(A5_N_COST_SENSITIVITY, 0, n);
-    const double *xns = w->xn;
-
-    /* Every cross-nation term was computed by prepare from X(t), so updating nation
-     * i in place cannot affect nation j's decision: the update is synchronous. */
-    for (int i = 0; i < n; i++) {
-        int k = (int)pol[i];
-        /* The review draw needs no more than 32 bits; the choice draw uses 53. */
-        if ((double)a5_rng_u32(rs) * 0x1p-32 < rho[i])
-            k = decide(m, x, w, i, rs);
-        const double h = hs[i], xn = xns[i], c = cap[k];
-        const double a = xn - c, b = h - c, H = h > xn ? h : xn;
-        cost[i] += bsens[i] * (D * (a > 0 ? a : 0) + zeta * (b > 0 ? b : 0));
-        risk[i] += thr[i] * sig1 * (1 - mit[i]) * (core_k[k] + nu * (H < c ? H : c));
-        double hp = (1 - renew) * h + renew * (xn < c ? xn : c);
-        if (hp > c)
-            hp -= (hp - c) / L;
-        hs[i] = hp;
-        double P = ps[i] + esc * (1 - phi[k]);
-        ps[i] = P < pmax ? P : pmax;
-        pol[i] = k;
-    }
+    step(m, x, t, rs, w, cost, risk, w->spol, w->sh);
 }
 
 int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec, long j)
@@ -465,15 +623,11 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
     const double *hs = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n);
     const double *ps = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n);
     for (int t = 0; t < steps; t++) {
-        a5_model_step(m, x, t, rs, w, w->cost, w->risk);
         size_t row = row0 + (size_t)t * n;
-        for (int i = 0; i < n; i++) {
-            int k = (int)pol[i];
-            rec->policy[row + i] = (int8_t)k;
-            rec->h[row + i] = (float)hs[i];
-            if (k == A5_BAN && fb[i] < 0)
+        step(m, x, t, rs, w, w->cost, w->risk, rec->policy + row, rec->h + row);
+        for (int i = 0; i < n; i++)
+            if (rec->policy[row + i] == A5_BAN && fb[i] < 0)
                 fb[i] = (int16_t)t;
-        }
         if (rec->P)
             for (int i = 0; i < n; i++)
                 rec->P[row + i] = (float)ps[i];

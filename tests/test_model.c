@@ -338,6 +338,30 @@ static void test_softmax_is_stable(void **state)
         assert_true(fabs(p[k] - 1.0 / 3) < 1e-15);
 }
 
+/* The softmax's own exp: within 2 ulp of libm's over its whole range, exactly 1 at
+ * 0, exactly 0 below -708, and never more than 1. */
+static void test_exp_accuracy(void **state)
+{
+    (void)state;
+    assert_true(a5_model_exp(0.0) == 1.0);
+    assert_true(a5_model_exp(-709.0) == 0.0);
+    assert_true(a5_model_exp(-1e300) == 0.0);
+    double worst = 0;
+    unsigned s = 3;
+    for (int i = 0; i < 2000000; i++) {
+        s = s * 1664525u + 1013904223u;
+        /* Half spread over [-708, 0], half over [-1, 0] where most arguments lie. */
+        double u = (s >> 8) / 16777216.0;
+        double x = i % 2 ? -708.0 * u : -u;
+        double want = exp(x), got = a5_model_exp(x);
+        double ulps = fabs(got - want) / (nextafter(want, INFINITY) - want);
+        worst = ulps > worst ? ulps : worst;
+        assert_true(got <= 1.0);
+    }
+    printf("exp: worst error %.2f ulp\n", worst);
+    assert_true(worst <= 2.0);
+}
+
 static void test_replicate_is_deterministic(void **state)
 {
     (void)state;
@@ -371,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_hazard_zero_and_one),
         cmocka_unit_test(test_choice_frequencies_match_softmax),
         cmocka_unit_test(test_softmax_is_stable),
+        cmocka_unit_test(test_exp_accuracy),
         cmocka_unit_test(test_replicate_is_deterministic),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);

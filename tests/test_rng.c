@@ -40,6 +40,36 @@ static void test_streams_are_distinct_and_repeatable(void **state)
     gsl_rng_free(b);
 }
 
+/* a5_rng_fill gives the same words as one a5_rng_u32 call after another, from any
+ * position in a block, across the 32-bit carry of the block counter, in lengths
+ * that end inside a block and that span more than one batch of blocks. */
+static void test_fill_matches_word_by_word(void **state)
+{
+    (void)state;
+    gsl_rng *a = a5_rng_alloc(), *b = a5_rng_alloc();
+    const size_t lens[] = {0, 1, 3, 4, 5, 17, 90, 256, 257, 1000};
+    const uint32_t lows[] = {0, 0xFFFFFFF0u};
+    uint32_t got[1000];
+    for (size_t l = 0; l < sizeof lows / sizeof *lows; l++)
+        for (size_t skip = 0; skip < 6; skip++) {
+            a5_rng_seek(a, 0x123456789abcdefULL, 7, 11);
+            a5_rng_seek(b, 0x123456789abcdefULL, 7, 11);
+            a5_rng_state *sa = a5_rng_state_of(a), *sb = a5_rng_state_of(b);
+            sa->ctr[0] = sb->ctr[0] = lows[l];
+            for (size_t k = 0; k < skip; k++)
+                assert_int_equal(a5_rng_u32(sa), a5_rng_u32(sb));
+            for (size_t q = 0; q < sizeof lens / sizeof *lens; q++) {
+                a5_rng_fill(sa, got, lens[q]);
+                for (size_t k = 0; k < lens[q]; k++)
+                    assert_int_equal(got[k], a5_rng_u32(sb));
+            }
+            for (int k = 0; k < 9; k++) /* and both are left at the same place */
+                assert_int_equal(a5_rng_u32(sa), a5_rng_u32(sb));
+        }
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+}
+
 static void test_uniform_and_gsl_agree(void **state)
 {
     (void)state;
@@ -121,6 +151,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answer),
         cmocka_unit_test(test_streams_are_distinct_and_repeatable),
+        cmocka_unit_test(test_fill_matches_word_by_word),
         cmocka_unit_test(test_uniform_and_gsl_agree),
         cmocka_unit_test(test_distribution_moments),
         cmocka_unit_test(test_clipping),
