@@ -26,9 +26,11 @@ int a5_agg_bins(const a5_agg *a);
 /* Forget everything (start of a point); cells shared among `threads`. */
 void a5_agg_reset(a5_agg *a, int threads);
 
-/* Fold replicates 0..nr-1 of rec into cell c, in replicate order, skipping those
- * with failed[j] != 0 (failed may be NULL). Cells may be folded concurrently. */
-void a5_agg_fold(a5_agg *a, const a5_records *rec, long nr, const unsigned char *failed, size_t c);
+/* Fold replicates 0..nr-1 of rec into cells c0..c1-1, each in replicate order,
+ * skipping those with failed[j] != 0 (failed may be NULL). Disjoint ranges of
+ * cells may be folded concurrently. At most 2^23 replicates per call. */
+void a5_agg_fold(a5_agg *a, const a5_records *rec, long nr, const unsigned char *failed, size_t c0,
+                 size_t c1);
 
 /* Shares [cell][3], means [cell] and 5/50/95 % quantiles [cell][3] over the n
  * replicates folded (NaN when n is 0). Returns the quantiles' error bound. */

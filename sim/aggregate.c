@@ -78,6 +78,7 @@ struct a5_agg {
     uint32_t *count; /* cells x 3 policy counts */
     xsum *hsum;      /* cells */
     hbin *bin;       /* cells x bins */
+    int clean;       /* all zero (fresh from calloc, or reset and not touched since) */
 };
 
 a5_agg *a5_agg_alloc(size_t cells, long replicates)
@@ -102,6 +103,7 @@ a5_agg *a5_agg_alloc(size_t cells, long replicates)
         a5_agg_free(a);
         return NULL;
     }
+    a->clean = 1;
     return a;
 }
 
@@ -119,6 +121,11 @@ int a5_agg_bins(const a5_agg *a) { return a->bins; }
 
 void a5_agg_reset(a5_agg *a, int threads)
 {
+    /* Tens of MiB of bins: clearing them when they are already clear would also
+     * make the system back every page of the calloc'd memory at once. */
+    if (__atomic_load_n(&a->clean, __ATOMIC_RELAXED))
+        return;
+    a->clean = 1;
     memset(a->count, 0, a->cells * 3 * sizeof *a->count);
     memset(a->hsum, 0, a->cells * sizeof *a->hsum);
     const size_t B = (size_t)a->bins;
@@ -127,29 +134,54 @@ void a5_agg_reset(a5_agg *a, int threads)
         memset(a->bin + c * B, 0, B * sizeof *a->bin);
 }
 
-void a5_agg_fold(a5_agg *a, const a5_records *rec, long nr, const unsigned char *failed, size_t c)
+void a5_agg_fold(a5_agg *a, const a5_records *rec, long nr, const unsigned char *failed, size_t c0,
+                 size_t c1)
 {
     const size_t cells = a->cells, B = (size_t)a->bins;
-    uint32_t *cnt = a->count + 3 * c;
-    hbin *bin = a->bin + B * c;
-    xsum sum = a->hsum[c]; /* a local copy stays in registers */
-    for (long j = 0; j < nr; j++) {
-        if (failed && failed[j])
-            continue;
-        size_t idx = (size_t)j * cells + c;
-        cnt[rec->policy[idx]]++;
-        float v = rec->h[idx];
-        xsum_add(&sum, v);
-        size_t b = (size_t)(v * (float)B);
-        hbin *hb = bin + (b < B ? b : B - 1);
-        if (hb->n++ == 0)
-            hb->lo = hb->hi = v;
-        else {
-            hb->lo = v < hb->lo ? v : hb->lo;
-            hb->hi = v > hb->hi ? v : hb->hi;
+    __atomic_store_n(&a->clean, 0, __ATOMIC_RELAXED); /* folds run concurrently */
+    enum { TILE = 8 };
+    /* A tile of cells at a time, replicate by replicate: each replicate's records
+     * of the tile are contiguous, and consecutive updates go to different cells'
+     * counters and bins, so none waits for the one before. Each cell still sees
+     * its replicates in order. */
+    for (size_t t0 = c0; t0 < c1; t0 += TILE) {
+        const size_t nc = c1 - t0 < TILE ? c1 - t0 : TILE;
+        uint32_t cnt[TILE][3];
+        /* Sums of values >= 2^-17 in units of 2^-40 (exact: such a float is a
+         * whole number of them, and fewer than 2^23 values fit below 2^63);
+         * smaller non-zero values go straight into the exact sum. */
+        uint64_t acc[TILE];
+        memset(cnt, 0, sizeof cnt);
+        memset(acc, 0, sizeof acc);
+        for (long j = 0; j < nr; j++) {
+            if (failed && failed[j])
+                continue;
+            const int8_t *pp = rec->policy + (size_t)j * cells + t0;
+            const float *hh = rec->h + (size_t)j * cells + t0;
+            for (size_t q = 0; q < nc; q++) {
+                cnt[q][pp[q]]++;
+                const float v = hh[q];
+                if (v >= 0x1p-17f)
+                    acc[q] += (uint64_t)(v * 0x1p40f);
+                else if (v != 0)
+                    xsum_add(&a->hsum[t0 + q], v);
+                size_t b = (size_t)(v * (float)B);
+                hbin *hb = a->bin + B * (t0 + q) + (b < B ? b : B - 1);
+                if (hb->n++ == 0)
+                    hb->lo = hb->hi = v;
+                else {
+                    hb->lo = v < hb->lo ? v : hb->lo;
+                    hb->hi = v > hb->hi ? v : hb->hi;
+                }
+            }
+        }
+        for (size_t q = 0; q < nc; q++) {
+            for (int k = 0; k < 3; k++)
+                a->count[3 * (t0 + q) + (size_t)k] += cnt[q][k];
+            /* acc 2^-40 = acc 2^109 in units of 2^-149: limb 1 from bit 45 up. */
+            xsum_add3(&a->hsum[t0 + q], 0, acc[q] << 45, acc[q] >> 19);
         }
     }
-    a->hsum[c] = sum;
 }
 
 /* Order statistics ranks[0..n) (ascending, 0-based) of cell c in one scan of its
@@ -241,6 +273,7 @@ static int agg_read(a5_agg *a, FILE *f, int merge)
         return A5_EIO;
     if (head[0] != a->cells || head[1] != (uint64_t)a->bins)
         return A5_ESCENARIO;
+    a->clean = 0;
     const size_t B = (size_t)a->bins;
     for (size_t c = 0; c < a->cells * 3; c++) {
         uint32_t v;

@@ -304,6 +304,8 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
             want = more;
     }
     long block = chunk * ((want + chunk - 1) / chunk);
+    if (block > (1L << 22)) /* a5_agg_fold's limit is 2^23 */
+        block = chunk * ((1L << 22) / chunk > 0 ? (1L << 22) / chunk : 1);
     if (block > s->replicates)
         block = s->replicates;
     team->bcast(team, &block, sizeof block); /* every rank deals the same blocks */
@@ -378,9 +380,10 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
                 for (long j = 0; j < nr; j++)
                     buf->failed[j] = (unsigned char)(a5_model_run(m, p, r0 + j, w, &buf->rec, j) != 0 ||
                                                      r0 + j == o->inject_failure);
+                /* Cells in ranges of 64 (whole tiles of the fold's 8). */
 #pragma omp for schedule(static)
-                for (size_t c = 0; c < cells; c++)
-                    a5_agg_fold(agg, &buf->rec, nr, buf->failed, c);
+                for (size_t c = 0; c < cells; c += 64)
+                    a5_agg_fold(agg, &buf->rec, nr, buf->failed, c, c + 64 < cells ? c + 64 : cells);
             }
             pend.have = 0;
             if ((rc = agree(team, wrc)) != 0)

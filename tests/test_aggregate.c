@@ -26,7 +26,7 @@ static double run_cell(const float *v, const int8_t *pol, long n, const unsigned
     a5_agg *a = a5_agg_alloc(1, n);
     a5_records rec = {(int8_t *)pol, (float *)v, NULL, NULL, NULL, NULL, NULL};
     a5_agg_reset(a, 1);
-    a5_agg_fold(a, &rec, n, failed, 0);
+    a5_agg_fold(a, &rec, n, failed, 0, 1);
     long ok = n;
     for (long j = 0; failed && j < n; j++)
         ok -= failed[j];
@@ -115,6 +115,50 @@ static void test_failed_left_out(void **state)
     assert_true(isnan(mean) && isnan(share[0]));
 }
 
+/* Folding cells one by one, in uneven ranges, or all at once gives the same state:
+ * 70 cells (more than one tile of the fold), values of many magnitudes. */
+static void test_fold_ranges_agree(void **state)
+{
+    (void)state;
+    const size_t cells = 70;
+    const long n = 300;
+    float *v = malloc(cells * (size_t)n * sizeof *v);
+    int8_t *pol = malloc(cells * (size_t)n);
+    unsigned s = 7;
+    for (size_t i = 0; i < cells * (size_t)n; i++) {
+        s = s * 1664525u + 1013904223u;
+        v[i] = (s % 5 == 0) ? 0.0f : (float)((s >> 8) / 16777216.0 * pow(10.0, -(double)(s % 9)));
+        pol[i] = (int8_t)((s >> 4) % 3);
+    }
+    a5_records rec = {pol, v, NULL, NULL, NULL, NULL, NULL};
+    char *buf[3] = {NULL, NULL, NULL};
+    size_t len[3] = {0, 0, 0};
+    for (int way = 0; way < 3; way++) {
+        a5_agg *a = a5_agg_alloc(cells, n);
+        a5_agg_reset(a, 1);
+        if (way == 0)
+            for (size_t c = 0; c < cells; c++)
+                a5_agg_fold(a, &rec, n, NULL, c, c + 1);
+        else if (way == 1)
+            for (size_t c = 0; c < cells; c += 7)
+                a5_agg_fold(a, &rec, n, NULL, c, c + 7 < cells ? c + 7 : cells);
+        else
+            a5_agg_fold(a, &rec, n, NULL, 0, cells);
+        FILE *f = open_memstream(&buf[way], &len[way]);
+        assert_int_equal(a5_agg_save(a, f), 0);
+        fclose(f);
+        a5_agg_free(a);
+    }
+    for (int way = 1; way < 3; way++) {
+        assert_int_equal(len[way], len[0]);
+        assert_memory_equal(buf[way], buf[0], len[0]);
+    }
+    for (int way = 0; way < 3; way++)
+        free(buf[way]);
+    free(v);
+    free(pol);
+}
+
 static void test_save_load(void **state)
 {
     (void)state;
@@ -130,7 +174,7 @@ static void test_save_load(void **state)
     a5_agg *a = a5_agg_alloc(cells, n), *b = a5_agg_alloc(cells, n);
     a5_agg_reset(a, 1);
     for (size_t c = 0; c < cells; c++)
-        a5_agg_fold(a, &rec, n, NULL, c);
+        a5_agg_fold(a, &rec, n, NULL, c, c + 1);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -162,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_exact_order_independent_mean),
         cmocka_unit_test(test_quantiles_within_bound),
         cmocka_unit_test(test_failed_left_out),
+        cmocka_unit_test(test_fold_ranges_agree),
         cmocka_unit_test(test_save_load),
     };
     return cmocka_run_group_tests_name("aggregate", tests, NULL, NULL);
