@@ -435,7 +435,8 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
                                       : a5_output_write_point(out, p, NULL, NULL, NULL, 0));
                 if (rc)
                     break;
-                a5_agg_reset(agg, threads);
+                if (p + 1 < s->npoints)
+                    a5_agg_reset(agg, threads);
                 pos.point = (uint64_t)p + 1;
                 pos.rep = 0;
                 pos.failed_point = 0;

@@ -434,20 +434,16 @@ static inline double exp_nonpos(double x)
     const double shift = 0x1.8p52;
     const double t = x * 0x1.71547652b82fep0 + shift, k = t - shift;
     const double r = (x - k * 0x1.62e42fee00000p-1) - k * 0x1.a39ef35793c76p-33;
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    /* Estrin's scheme (the loops that call this are bound by its latency: a
+     * shallower tree than Horner's), and the leading 1 added last, to a small
+     * tail, for an error within about an ulp. */
+    const double r2 = r * r, r4 = r2 * r2;
+    const double q1 = 0.5 + r * (1.0 / 6.0), q2 = 1.0 / 24.0 + r * (1.0 / 120.0),
+                 q3 = 1.0 / 720.0 + r * (1.0 / 5040.0), q4 = 1.0 / 40320.0 + r * (1.0 / 362880.0),
+                 q5 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0),
+                 q6 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+    const double A = q1 + r2 * q2, B = q3 + r2 * q4, C = q5 + r2 * q6;
+    const double p = 1.0 + (r + r2 * (A + r4 * (B + r4 * C)));
     uint64_t bits;
     memcpy(&bits, &t, sizeof bits);
     bits = (bits + 1023) << 52;
@@ -473,10 +469,14 @@ static inline double softmax3(double lambda, const double U[3], double e[3])
     }
     double zmax = z[0] > z[1] ? z[0] : z[1];
     zmax = zmax > z[2] ? zmax : z[2];
-    for (int k = 0; k < 3; k++) {
-        const double ek = exp_nonpos(z[k] - zmax);
-        e[k] = z[k] == zmax ? 1.0 : ek;
-    }
+    /* The largest gets 1; exp only for the other two (a and b, in index order).
+     * A tie for the largest gets exp(0), which is exactly 1 too. */
+    const double im = z[0] == zmax ? 0.0 : z[1] == zmax ? 1.0 : 2.0; /* 64-bit lanes */
+    const double ea = exp_nonpos((im == 0 ? z[1] : z[0]) - zmax);
+    const double eb = exp_nonpos((im == 2 ? z[1] : z[2]) - zmax);
+    e[0] = im == 0 ? 1.0 : ea;
+    e[1] = im == 1 ? 1.0 : im == 0 ? ea : eb;
+    e[2] = im == 2 ? 1.0 : eb;
     return e[0] + e[1] + e[2];
 }
 
