@@ -27,12 +27,27 @@ struct a5_model {
     double *over_value;
 };
 
+/* Per-nation arrays of the step loop, each np = n rounded up to 8 doubles long
+ * (one 64-byte vector), so the vectorised loop runs whole vectors only; the
+ * lanes past n hold zeros and their results are never used. */
+enum {
+    L_POL, L_H, L_P,                        /* state, copied from x and back each step */
+    L_XN, L_RSK,                            /* natural share, risk scale */
+    L_B, L_TIES, L_INTEL, L_CTRADE, L_HOME, /* attributes, copied from x */
+    L_G0, L_G1, L_G2,                       /* peer shares */
+    L_REVIEW, L_UC,                         /* review flag (0/1), choice draw */
+    L_DCOST, L_DRISK,                       /* the step's C_i and S_i */
+    L_COUNT
+};
+
 struct a5_work {
-    double *x;   /* parameter vector of the replicate being run */
-    double *xn;  /* natural high-risk share of new builds, per nation */
-    double *rsk; /* r_i (1 + sigma) (1 - m_i), per nation */
-    double *G;   /* peer shares: G[k * n + i] = G_i(k) */
-    double *M;   /* nblocs x 3 bloc sums */
+    double *x;    /* parameter vector of the replicate being run */
+    size_t np;    /* lane length */
+    double *lane; /* L_COUNT arrays of np */
+    double *xn;   /* natural high-risk share of new builds (lane L_XN) */
+    double *rsk;  /* r_i (1 + sigma) (1 - m_i) (lane L_RSK) */
+    double *G;    /* peer shares: G[k * np + i] = G_i(k) (lanes L_G0..L_G2) */
+    double *M;    /* nblocs x 3 bloc sums */
     double T[3]; /* sums over all nations */
     double D, R; /* price advantage, retaliation */
     int changed; /* some policy changed in the last step: G and R are stale */
@@ -41,8 +56,7 @@ struct a5_work {
      * few hundred words at a time (its vectorised form needs that many). */
     uint32_t *words;
     size_t wcap, wpos, wlen;
-    double *review, *uc; /* the step's review flags (0/1) and choice draws */
-    int *reviewers;      /* the nations that review this step */
+    int *reviewers; /* the nations that review this step */
     int8_t *spol;    /* records of a5_model_step, which keeps none */
     float *sh;
     gsl_rng *rng;
@@ -158,24 +172,26 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     memset(w, 0, sizeof *w);
     size_t n = (size_t)m->n;
     w->x = alloc_lines(m->s->nslots * sizeof *w->x);
-    w->xn = alloc_lines(n * sizeof *w->xn);
-    w->rsk = alloc_lines(n * sizeof *w->rsk);
-    w->G = alloc_lines(3 * n * sizeof *w->G);
-    if (w->G) /* finite from the start: lanes of nations that do not review read it */
-        memset(w->G, 0, 3 * n * sizeof *w->G);
+    w->np = (n + 7) / 8 * 8;
+    w->lane = alloc_lines(L_COUNT * w->np * sizeof *w->lane);
+    if (w->lane) { /* all finite from the start: padding lanes, and G of nations
+                    * that do not review, are read */
+        memset(w->lane, 0, L_COUNT * w->np * sizeof *w->lane);
+        w->xn = w->lane + L_XN * w->np;
+        w->rsk = w->lane + L_RSK * w->np;
+        w->G = w->lane + L_G0 * w->np;
+    }
     w->M = alloc_lines(((size_t)m->nblocs * 3 + 1) * sizeof *w->M);
     w->cost = alloc_lines(n * sizeof *w->cost);
     w->risk = alloc_lines(n * sizeof *w->risk);
     w->wcap = step_words(m) + 512;
     w->words = alloc_lines(w->wcap * sizeof *w->words);
-    w->review = alloc_lines(n * sizeof *w->review);
     w->reviewers = alloc_lines(n * sizeof *w->reviewers);
-    w->uc = alloc_lines(n * sizeof *w->uc);
     w->spol = alloc_lines(n);
     w->sh = alloc_lines(n * sizeof *w->sh);
     w->rng = a5_rng_alloc();
-    if (!w->x || !w->xn || !w->rsk || !w->G || !w->M || !w->cost || !w->risk || !w->words ||
-        !w->review || !w->reviewers || !w->uc || !w->spol || !w->sh || !w->rng) {
+    if (!w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
+        !w->spol || !w->sh || !w->rng) {
         a5_model_work_free(w);
         return NULL;
     }
@@ -187,16 +203,12 @@ void a5_model_work_free(a5_work *w)
     if (!w)
         return;
     free(w->x);
-    free(w->xn);
-    free(w->rsk);
-    free(w->G);
+    free(w->lane);
     free(w->M);
     free(w->cost);
     free(w->risk);
     free(w->words);
-    free(w->review);
     free(w->reviewers);
-    free(w->uc);
     free(w->spol);
     free(w->sh);
     if (w->rng)
@@ -286,6 +298,12 @@ static void prepare_params(const a5_model *m, const double *x, a5_work *w)
         w->xn[i] = 1.0 / (1.0 + exp(-gamma * (w->D - sigma - omega * thr[i])));
         w->rsk[i] = thr[i] * (1 + sigma) * (1 - mit[i]);
     }
+    static const int attr[][2] = {{L_B, A5_N_COST_SENSITIVITY}, {L_TIES, A5_N_US_TIES},
+                                  {L_INTEL, A5_N_INTEL}, {L_CTRADE, A5_N_CHINA_TRADE},
+                                  {L_HOME, A5_N_HOME_VENDOR}};
+    for (size_t a = 0; a < sizeof attr / sizeof *attr; a++)
+        memcpy(w->lane + (size_t)attr[a][0] * w->np, x + a5_param_nslot(attr[a][1], 0, n),
+               (size_t)n * sizeof *w->lane);
 }
 
 /* Peer shares G_i(k) of nation i (all 0 for one without weighted peers). One
@@ -316,10 +334,10 @@ static void peer_share(const a5_model *m, const double *x, a5_work *w, int i)
     v0 = v0 > 0 ? v0 : 0;
     v1 = v1 > 0 ? v1 : 0;
     v2 = v2 > 0 ? v2 : 0;
-    const double den = v0 + v1 + v2;
-    w->G[i] = den > 0 ? v0 / den : 0;
-    w->G[n + i] = den > 0 ? v1 / den : 0;
-    w->G[2 * n + i] = den > 0 ? v2 / den : 0;
+    const double den = v0 + v1 + v2, inv = den > 0 ? 1 / den : 0;
+    w->G[i] = v0 * inv;
+    w->G[w->np + i] = v1 * inv;
+    w->G[2 * w->np + i] = v2 * inv;
 }
 
 /* Terms that change when policies do: retaliation R and the bloc sums. */
@@ -355,7 +373,7 @@ void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
         if (peers)
             peer_share(m, x, w, i);
         else
-            w->G[i] = w->G[m->n + i] = w->G[2 * m->n + i] = 0;
+            w->G[i] = w->G[w->np + i] = w->G[2 * w->np + i] = 0;
     w->changed = 0;
 }
 
@@ -418,8 +436,8 @@ void a5_model_utility(const a5_model *m, const double *x, const a5_work *w, int 
     double us = v[A5_N_US_TIES * N] * v[A5_N_US_PRESSURE * N] + v[A5_N_INTEL * N] * g.theta;
     double ct = v[A5_N_CHINA_TRADE * N] * g.R;
     utility3(&g, v[A5_N_POLICY * N], v[A5_N_HIGH_RISK_SHARE * N], w->xn[i], w->rsk[i],
-             v[A5_N_COST_SENSITIVITY * N], us, ct, v[A5_N_HOME_VENDOR * N], w->G[i], w->G[N + i],
-             w->G[2 * N + i], U);
+             v[A5_N_COST_SENSITIVITY * N], us, ct, v[A5_N_HOME_VENDOR * N], w->G[i],
+             w->G[w->np + i], w->G[2 * w->np + i], U);
 }
 
 /* e^x for x <= 0 (0 below -708, where the result would be subnormal), within about
@@ -503,23 +521,24 @@ typedef struct {
  * i reviews, uc[i] its choice draw. Only 64-bit lanes: a narrower type in the loop
  * would make the compiler take 16 to 64 nations per iteration, more than most
  * scenarios have. Returns whether any policy changed. */
-A5_VECTOR_CLONES static int nations_step(const step_consts *c, int n, double *restrict pol, double *restrict hs,
-                        double *restrict ps, const double *restrict xn, const double *restrict rsk,
-                        const double *restrict G, const double *restrict bsens,
-                        const double *restrict ties, const double *restrict intel,
-                        const double *restrict ctrade, const double *restrict home,
-                        const double *restrict review, const double *restrict uc,
-                        double *restrict cost, double *restrict risk, int8_t *restrict rpol,
-                        float *restrict rh)
+A5_VECTOR_CLONES static int nations_step(const step_consts *c, size_t np, double *restrict pol,
+                                         double *restrict hs, double *restrict ps,
+                                         const double *restrict xn, const double *restrict rsk,
+                                         const double *restrict G, const double *restrict bsens,
+                                         const double *restrict ties, const double *restrict intel,
+                                         const double *restrict ctrade,
+                                         const double *restrict home,
+                                         const double *restrict review, const double *restrict uc,
+                                         double *restrict dcost, double *restrict drisk)
 {
     const globals gl = c->g, *g = &gl; /* a local copy: no store can alias it */
     const double renew = c->renew, L = c->L, esc = c->esc, pmax = c->pmax;
     long changed = 0;
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < np; i++) {
         const double s = pol[i], h = hs[i], P = ps[i], x = xn[i];
         const double us = ties[i] * P + intel[i] * g->theta, ct = ctrade[i] * g->R;
         double U[3], e[3];
-        utility3(g, s, h, x, rsk[i], bsens[i], us, ct, home[i], G[i], G[n + i], G[2 * n + i], U);
+        utility3(g, s, h, x, rsk[i], bsens[i], us, ct, home[i], G[i], G[np + i], G[2 * np + i], U);
         const double sum = softmax3(g->lambda, U, e);
         const double u = uc[i] * sum, e01 = e[0] + e[1];
         const double pick = u < e[0] ? 0.0 : u < e01 ? 1.0 : 2.0;
@@ -528,8 +547,8 @@ A5_VECTOR_CLONES static int nations_step(const step_consts *c, int n, double *re
         const double cap = k == 0 ? 1.0 : k == 1 ? g->kappa : 0.0;
         const double core = k == 0 ? 1.0 : 0.0, phi = k == 0 ? 0.0 : k == 1 ? g->psi : 1.0;
         const double a = x - cap, b = h - cap, H = h > x ? h : x;
-        cost[i] += bsens[i] * (g->D * (a > 0 ? a : 0) + g->zeta * (b > 0 ? b : 0));
-        risk[i] += rsk[i] * (core + g->nu * (H < cap ? H : cap));
+        dcost[i] = bsens[i] * (g->D * (a > 0 ? a : 0) + g->zeta * (b > 0 ? b : 0));
+        drisk[i] = rsk[i] * (core + g->nu * (H < cap ? H : cap));
         double hp = (1 - renew) * h + renew * (x < cap ? x : cap);
         const double phased = hp - (hp - cap) / L;
         hp = hp > cap ? phased : hp;
@@ -537,10 +556,6 @@ A5_VECTOR_CLONES static int nations_step(const step_consts *c, int n, double *re
         const double Pn = P + esc * (1 - phi);
         ps[i] = Pn < pmax ? Pn : pmax;
         pol[i] = k;
-    }
-    for (int i = 0; i < n; i++) {
-        rpol[i] = (int8_t)(int)pol[i];
-        rh[i] = (float)hs[i];
     }
     return changed != 0;
 }
@@ -550,7 +565,7 @@ static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work 
                  double *risk, int8_t *rpol, float *rh)
 {
     const int n = m->n;
-    const size_t need = step_words(m);
+    const size_t need = step_words(m), np = w->np;
     if (t == 0) /* a new replicate: its stream was just positioned by a5_model_init */
         w->wpos = w->wlen = 0;
     if (w->wlen - w->wpos < need) {
@@ -568,14 +583,21 @@ static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work 
         prepare_params(m, x, w);
     if (t == 0 || ev || w->changed)
         prepare_policies(m, x, w);
+    double *lane = w->lane;
+    double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n), *hs = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n),
+           *ps = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n);
+    memcpy(lane + L_POL * np, pol, (size_t)n * sizeof *lane);
+    memcpy(lane + L_H * np, hs, (size_t)n * sizeof *lane);
+    memcpy(lane + L_P * np, ps, (size_t)n * sizeof *lane);
     /* Who reviews (32-bit draws), and the choice draws (53 bits). */
     const uint32_t *nw = words + 2 * m->nhazards;
     const double *rho = x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n);
+    double *review = lane + L_REVIEW * np, *uc = lane + L_UC * np;
     int nrev = 0;
     for (int i = 0; i < n; i++) {
         double u = ((double)(int32_t)(nw[i] ^ 0x80000000u) + 2147483648.0) * 0x1p-32;
-        w->review[i] = u < rho[i];
-        w->uc[i] = uniform53(nw[n + 2 * i], nw[n + 2 * i + 1]);
+        review[i] = u < rho[i];
+        uc[i] = uniform53(nw[n + 2 * i], nw[n + 2 * i + 1]);
         w->reviewers[nrev] = i; /* appended without a branch: kept when i reviews */
         nrev += u < rho[i];
     }
@@ -590,15 +612,26 @@ static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work 
     c.L = x[A5_G_PHASE_OUT_STEPS];
     c.esc = x[A5_G_US_ESCALATION];
     c.pmax = x[A5_G_US_MAX_PRESSURE];
-#define NATTR(a) (x + a5_param_nslot((a), 0, n))
+#define LANE(k) (lane + (size_t)(k) * np)
     /* Every cross-nation term was computed from X(t) before the loop, so updating
      * nation i in place cannot affect nation j's decision: the update is synchronous. */
-    w->changed = nations_step(&c, n, NATTR(A5_N_POLICY), NATTR(A5_N_HIGH_RISK_SHARE),
-                              NATTR(A5_N_US_PRESSURE), w->xn, w->rsk, w->G,
-                              NATTR(A5_N_COST_SENSITIVITY), NATTR(A5_N_US_TIES), NATTR(A5_N_INTEL),
-                              NATTR(A5_N_CHINA_TRADE), NATTR(A5_N_HOME_VENDOR), w->review, w->uc,
-                              cost, risk, rpol, rh);
-#undef NATTR
+    w->changed = nations_step(&c, np, LANE(L_POL), LANE(L_H), LANE(L_P), LANE(L_XN), LANE(L_RSK),
+                              LANE(L_G0), LANE(L_B), LANE(L_TIES), LANE(L_INTEL), LANE(L_CTRADE),
+                              LANE(L_HOME), review, uc, LANE(L_DCOST), LANE(L_DRISK));
+    const double *npol = LANE(L_POL), *nh = LANE(L_H), *dc = LANE(L_DCOST), *dr = LANE(L_DRISK);
+#undef LANE
+    memcpy(pol, npol, (size_t)n * sizeof *lane);
+    memcpy(hs, nh, (size_t)n * sizeof *lane);
+    memcpy(ps, lane + L_P * np, (size_t)n * sizeof *lane);
+    /* One type per loop: each vectorises. */
+    for (int i = 0; i < n; i++) {
+        cost[i] += dc[i];
+        risk[i] += dr[i];
+    }
+    for (int i = 0; i < n; i++)
+        rpol[i] = (int8_t)(int)npol[i];
+    for (int i = 0; i < n; i++)
+        rh[i] = (float)nh[i];
 }
 
 void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
@@ -625,9 +658,8 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
     for (int t = 0; t < steps; t++) {
         size_t row = row0 + (size_t)t * n;
         step(m, x, t, rs, w, w->cost, w->risk, rec->policy + row, rec->h + row);
-        for (int i = 0; i < n; i++)
-            if (rec->policy[row + i] == A5_BAN && fb[i] < 0)
-                fb[i] = (int16_t)t;
+        for (int i = 0; i < n; i++) /* stored either way: vectorises */
+            fb[i] = rec->policy[row + i] == A5_BAN && fb[i] < 0 ? (int16_t)t : fb[i];
         if (rec->P)
             for (int i = 0; i < n; i++)
                 rec->P[row + i] = (float)ps[i];
