@@ -62,8 +62,8 @@ double a5_model_exp(double x);
  * run in order from t = 0 right after a5_model_init, with the same w.
  *
  * Random words per step, from the replicate's stream in order: two per hazard
- * event (a 53-bit uniform each, in file order), then per nation i a 32-bit review
- * draw, then per nation i two words for a 53-bit choice draw (used when i reviews).
+ * event (a 53-bit uniform each, in file order), then two per nation i for a 53-bit
+ * uniform u: i reviews when u < rho_i, and then draws its choice with u / rho_i.
  * Words are taken from the stream a few hundred at a time. */
 void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
                    double *cost, double *risk);

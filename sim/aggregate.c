@@ -161,12 +161,13 @@ void a5_agg_fold(a5_agg *a, const a5_records *rec, long nr, const unsigned char 
             for (size_t q = 0; q < nc; q++) {
                 cnt[q][pp[q]]++;
                 const float v = hh[q];
-                if (v >= 0x1p-17f)
-                    acc[q] += (uint64_t)(v * 0x1p40f);
+                if (v >= 0x1p-17f) /* signed conversions: one instruction each */
+                    acc[q] += (uint64_t)(int64_t)(v * 0x1p40f);
                 else if (v != 0)
                     xsum_add(&a->hsum[t0 + q], v);
-                size_t b = (size_t)(v * (float)B);
-                hbin *hb = a->bin + B * (t0 + q) + (b < B ? b : B - 1);
+                int32_t b = (int32_t)(v * (float)B); /* v in [0, 1] */
+                b = b < (int32_t)B ? (b > 0 ? b : 0) : (int32_t)B - 1;
+                hbin *hb = a->bin + B * (t0 + q) + b;
                 if (hb->n++ == 0)
                     hb->lo = hb->hi = v;
                 else {

@@ -158,10 +158,10 @@ static void *alloc_lines(size_t bytes)
     return aligned_alloc(64, (bytes + 63) / 64 * 64);
 }
 
-/* Random words per step: two per hazard event, three per nation. */
+/* Random words per step: two per hazard event, two per nation. */
 static size_t step_words(const a5_model *m)
 {
-    return 2 * (size_t)m->nhazards + 3 * (size_t)m->n;
+    return 2 * (size_t)m->nhazards + 2 * (size_t)m->n;
 }
 
 a5_work *a5_model_work_alloc(const a5_model *m)
@@ -560,6 +560,17 @@ A5_VECTOR_CLONES static int nations_step(const step_consts *c, size_t np, double
     return changed != 0;
 }
 
+/* Review flags and choice draws of nations 0..n-1 from two words each. */
+A5_VECTOR_CLONES static void draws(const uint32_t *restrict nw, const double *restrict rho, int n,
+                                   double *restrict review, double *restrict uc)
+{
+    for (int i = 0; i < n; i++) {
+        const double u = uniform53(nw[2 * i], nw[2 * i + 1]), c = u / rho[i];
+        review[i] = u < rho[i];
+        uc[i] = c < 0x1.fffffffffffffp-1 ? c : 0x1.fffffffffffffp-1; /* rounding could give 1 */
+    }
+}
+
 /* Step t, recording the new policies and shares into rpol and rh. */
 static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w, double *cost,
                  double *risk, int8_t *rpol, float *rh)
@@ -589,17 +600,15 @@ static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work 
     memcpy(lane + L_POL * np, pol, (size_t)n * sizeof *lane);
     memcpy(lane + L_H * np, hs, (size_t)n * sizeof *lane);
     memcpy(lane + L_P * np, ps, (size_t)n * sizeof *lane);
-    /* Who reviews (32-bit draws), and the choice draws (53 bits). */
+    /* One 53-bit uniform u per nation: it reviews when u < rho_i, and then
+     * u / rho_i, uniform on [0, 1) given that, is its choice draw. */
     const uint32_t *nw = words + 2 * m->nhazards;
-    const double *rho = x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n);
     double *review = lane + L_REVIEW * np, *uc = lane + L_UC * np;
+    draws(nw, x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n), n, review, uc);
     int nrev = 0;
     for (int i = 0; i < n; i++) {
-        double u = ((double)(int32_t)(nw[i] ^ 0x80000000u) + 2147483648.0) * 0x1p-32;
-        review[i] = u < rho[i];
-        uc[i] = uniform53(nw[n + 2 * i], nw[n + 2 * i + 1]);
         w->reviewers[nrev] = i; /* appended without a branch: kept when i reviews */
-        nrev += u < rho[i];
+        nrev += review[i] != 0;
     }
     /* Peer shares where they are used: the reviewing nations. */
     if (x[A5_G_W_PEER] != 0)
