@@ -34,9 +34,15 @@ enum {
     L_POL, L_H, L_P,                        /* state, copied from x and back each step */
     L_XN, L_RSK,                            /* natural share, risk scale */
     L_B, L_TIES, L_INTEL, L_CTRADE, L_HOME, /* attributes, copied from x */
-    L_G0, L_G1, L_G2,                       /* peer shares */
+    L_G0, L_G1, L_G2,                       /* peer shares (a5_model_prepare) */
     L_REVIEW, L_UC,                         /* review flag (0/1), choice draw */
     L_DCOST, L_DRISK,                       /* the step's C_i and S_i */
+    L_K,                                    /* the step's new policies */
+    /* The reviewing nations' inputs packed together, q-th reviewer in lane q, so
+     * utilities and softmax (most of a step's arithmetic) are computed for them
+     * alone: a quarter of the nations at the usual review rate. */
+    C_S, C_H, C_P, C_XN, C_RSK, C_B, C_TIES, C_INTEL, C_CTRADE, C_HOME, C_G0, C_G1, C_G2, C_UC,
+    C_PICK,
     L_COUNT
 };
 
@@ -174,8 +180,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->x = alloc_lines(m->s->nslots * sizeof *w->x);
     w->np = (n + 7) / 8 * 8;
     w->lane = alloc_lines(L_COUNT * w->np * sizeof *w->lane);
-    if (w->lane) { /* all finite from the start: padding lanes, and G of nations
-                    * that do not review, are read */
+    if (w->lane) { /* all finite from the start: padding lanes are computed on */
         memset(w->lane, 0, L_COUNT * w->np * sizeof *w->lane);
         w->xn = w->lane + L_XN * w->np;
         w->rsk = w->lane + L_RSK * w->np;
@@ -309,7 +314,8 @@ static void prepare_params(const a5_model *m, const double *x, a5_work *w)
 /* Peer shares G_i(k) of nation i (all 0 for one without weighted peers). One
  * pass over i's blocs; for i's own policy each bloc's sum has g_i taken off before
  * adding, exactly as the formula in the file header, so a lone member gets 0. */
-static void peer_share(const a5_model *m, const double *x, a5_work *w, int i)
+static void peer_share(const a5_model *m, const double *x, const a5_work *w, int i, double *G0,
+                       double *G1, double *G2)
 {
     const int n = m->n;
     const int s = (int)x[a5_param_nslot(A5_N_POLICY, i, n)];
@@ -335,9 +341,9 @@ static void peer_share(const a5_model *m, const double *x, a5_work *w, int i)
     v1 = v1 > 0 ? v1 : 0;
     v2 = v2 > 0 ? v2 : 0;
     const double den = v0 + v1 + v2, inv = den > 0 ? 1 / den : 0;
-    w->G[i] = v0 * inv;
-    w->G[w->np + i] = v1 * inv;
-    w->G[2 * w->np + i] = v2 * inv;
+    *G0 = v0 * inv;
+    *G1 = v1 * inv;
+    *G2 = v2 * inv;
 }
 
 /* Terms that change when policies do: retaliation R and the bloc sums. */
@@ -371,7 +377,7 @@ void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
     const int peers = x[A5_G_W_PEER] != 0;
     for (int i = 0; i < m->n; i++)
         if (peers)
-            peer_share(m, x, w, i);
+            peer_share(m, x, w, i, &w->G[i], &w->G[w->np + i], &w->G[2 * w->np + i]);
         else
             w->G[i] = w->G[w->np + i] = w->G[2 * w->np + i] = 0;
     w->changed = 0;
@@ -511,38 +517,48 @@ typedef struct {
     double renew, L, esc, pmax;
 } step_consts;
 
-/* Decisions and updates of nations 0..n-1, in one loop without branches, so the
- * compiler runs it several nations per instruction (A5_VECTOR_CLONES: the widest
- * vectors the machine has; every width gives the same bits, as each lane does the
- * same IEEE operations and nothing is contracted into FMAs). Every nation's
- * utilities are computed, reviewing or not: in vectors that is cheaper than
- * branching on the quarter that review (the peer shares G of nations that do not
- * review may be stale; their utilities are not used). review[i] is 1 when nation
- * i reviews, uc[i] its choice draw. Only 64-bit lanes: a narrower type in the loop
- * would make the compiler take 16 to 64 nations per iteration, more than most
- * scenarios have. Returns whether any policy changed. */
-A5_VECTOR_CLONES static int nations_step(const step_consts *c, size_t np, double *restrict pol,
+/* The choices of nq packed reviewing nations (inputs in lane q; PICK[q] gets the
+ * option drawn with UC[q]). Written without branches, so the compiler runs it
+ * several nations per instruction (A5_VECTOR_CLONES: the widest vectors the
+ * machine has; every width gives the same bits, as each lane does the same IEEE
+ * operations and nothing is contracted into FMAs). nq is a whole number of
+ * vectors; lanes past the reviewers hold finite leftovers whose picks are not
+ * used. Only 64-bit lanes: a narrower type in the loop would make the compiler
+ * take 16 to 64 nations per iteration, more than most steps have. */
+A5_VECTOR_CLONES static void decide_packed(const globals *gp, size_t nq, const double *restrict S,
+                                           const double *restrict Hs, const double *restrict Ps,
+                                           const double *restrict XN, const double *restrict RSK,
+                                           const double *restrict Bs, const double *restrict TIES,
+                                           const double *restrict INTEL,
+                                           const double *restrict CTRADE,
+                                           const double *restrict HOME, const double *restrict G0,
+                                           const double *restrict G1, const double *restrict G2,
+                                           const double *restrict UC, double *restrict PICK)
+{
+    const globals gl = *gp, *g = &gl; /* a local copy: no store can alias it */
+    for (size_t q = 0; q < nq; q++) {
+        const double us = TIES[q] * Ps[q] + INTEL[q] * g->theta, ct = CTRADE[q] * g->R;
+        double U[3], e[3];
+        utility3(g, S[q], Hs[q], XN[q], RSK[q], Bs[q], us, ct, HOME[q], G0[q], G1[q], G2[q], U);
+        const double sum = softmax3(g->lambda, U, e);
+        const double u = UC[q] * sum, e01 = e[0] + e[1];
+        PICK[q] = u < e[0] ? 0.0 : u < e01 ? 1.0 : 2.0;
+    }
+}
+
+/* The state update of nations 0..np-1 at their new policies K (every lane,
+ * padding included). Returns whether any policy changed. */
+A5_VECTOR_CLONES static int update_lanes(const step_consts *c, size_t np, double *restrict pol,
                                          double *restrict hs, double *restrict ps,
-                                         const double *restrict xn, const double *restrict rsk,
-                                         const double *restrict G, const double *restrict bsens,
-                                         const double *restrict ties, const double *restrict intel,
-                                         const double *restrict ctrade,
-                                         const double *restrict home,
-                                         const double *restrict review, const double *restrict uc,
+                                         const double *restrict K, const double *restrict xn,
+                                         const double *restrict rsk, const double *restrict bsens,
                                          double *restrict dcost, double *restrict drisk)
 {
-    const globals gl = c->g, *g = &gl; /* a local copy: no store can alias it */
+    const globals gl = c->g, *g = &gl;
     const double renew = c->renew, L = c->L, esc = c->esc, pmax = c->pmax;
     long changed = 0;
     for (size_t i = 0; i < np; i++) {
-        const double s = pol[i], h = hs[i], P = ps[i], x = xn[i];
-        const double us = ties[i] * P + intel[i] * g->theta, ct = ctrade[i] * g->R;
-        double U[3], e[3];
-        utility3(g, s, h, x, rsk[i], bsens[i], us, ct, home[i], G[i], G[np + i], G[2 * np + i], U);
-        const double sum = softmax3(g->lambda, U, e);
-        const double u = uc[i] * sum, e01 = e[0] + e[1];
-        const double pick = u < e[0] ? 0.0 : u < e01 ? 1.0 : 2.0;
-        const double k = review[i] != 0 ? pick : s;
+        const double s = pol[i], h = hs[i], P = ps[i], x = xn[i], k = K[i];
         changed |= k != s;
         const double cap = k == 0 ? 1.0 : k == 1 ? g->kappa : 0.0;
         const double core = k == 0 ? 1.0 : 0.0, phi = k == 0 ? 0.0 : k == 1 ? g->psi : 1.0;
@@ -610,11 +626,6 @@ static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work 
         w->reviewers[nrev] = i; /* appended without a branch: kept when i reviews */
         nrev += review[i] != 0;
     }
-    /* Peer shares where they are used: the reviewing nations. */
-    if (x[A5_G_W_PEER] != 0)
-        for (int q = 0; q < nrev; q++)
-            peer_share(m, x, w, w->reviewers[q]);
-
     step_consts c;
     globals_of(x, w, &c.g);
     c.renew = x[A5_G_RENEWAL];
@@ -622,11 +633,34 @@ static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work 
     c.esc = x[A5_G_US_ESCALATION];
     c.pmax = x[A5_G_US_MAX_PRESSURE];
 #define LANE(k) (lane + (size_t)(k) * np)
-    /* Every cross-nation term was computed from X(t) before the loop, so updating
-     * nation i in place cannot affect nation j's decision: the update is synchronous. */
-    w->changed = nations_step(&c, np, LANE(L_POL), LANE(L_H), LANE(L_P), LANE(L_XN), LANE(L_RSK),
-                              LANE(L_G0), LANE(L_B), LANE(L_TIES), LANE(L_INTEL), LANE(L_CTRADE),
-                              LANE(L_HOME), review, uc, LANE(L_DCOST), LANE(L_DRISK));
+    /* The reviewing nations' inputs, packed; their peer shares are computed here,
+     * where they are used. Lanes past nrev keep whatever they held (finite). */
+    static const int pack[][2] = {{C_S, L_POL}, {C_H, L_H},         {C_P, L_P},
+                                  {C_XN, L_XN}, {C_RSK, L_RSK},     {C_B, L_B},
+                                  {C_TIES, L_TIES}, {C_INTEL, L_INTEL}, {C_CTRADE, L_CTRADE},
+                                  {C_HOME, L_HOME}, {C_UC, L_UC}};
+    const int peers = x[A5_G_W_PEER] != 0;
+    for (int q = 0; q < nrev; q++) {
+        const int i = w->reviewers[q];
+        for (size_t a = 0; a < sizeof pack / sizeof *pack; a++)
+            LANE(pack[a][0])[q] = LANE(pack[a][1])[i];
+        if (peers)
+            peer_share(m, x, w, i, &LANE(C_G0)[q], &LANE(C_G1)[q], &LANE(C_G2)[q]);
+        else
+            LANE(C_G0)[q] = LANE(C_G1)[q] = LANE(C_G2)[q] = 0;
+    }
+    const size_t nq = ((size_t)nrev + 7) / 8 * 8;
+    decide_packed(&c.g, nq, LANE(C_S), LANE(C_H), LANE(C_P), LANE(C_XN), LANE(C_RSK), LANE(C_B),
+                  LANE(C_TIES), LANE(C_INTEL), LANE(C_CTRADE), LANE(C_HOME), LANE(C_G0),
+                  LANE(C_G1), LANE(C_G2), LANE(C_UC), LANE(C_PICK));
+    double *K = LANE(L_K);
+    memcpy(K, LANE(L_POL), np * sizeof *lane);
+    for (int q = 0; q < nrev; q++)
+        K[w->reviewers[q]] = LANE(C_PICK)[q];
+    /* Every cross-nation term was computed from X(t) before, so updating nation i
+     * in place cannot affect nation j's decision: the update is synchronous. */
+    w->changed = update_lanes(&c, np, LANE(L_POL), LANE(L_H), LANE(L_P), K, LANE(L_XN),
+                              LANE(L_RSK), LANE(L_B), LANE(L_DCOST), LANE(L_DRISK));
     const double *npol = LANE(L_POL), *nh = LANE(L_H), *dc = LANE(L_DCOST), *dr = LANE(L_DRISK);
 #undef LANE
     memcpy(pol, npol, (size_t)n * sizeof *lane);
