@@ -311,11 +311,12 @@ static void prepare_params(const a5_model *m, const double *x, a5_work *w)
                (size_t)n * sizeof *w->lane);
 }
 
-/* Peer shares G_i(k) of nation i (all 0 for one without weighted peers). One
- * pass over i's blocs; for i's own policy each bloc's sum has g_i taken off before
- * adding, exactly as the formula in the file header, so a lone member gets 0. */
-static void peer_share(const a5_model *m, const double *x, const a5_work *w, int i, double *G0,
-                       double *G1, double *G2)
+/* Peer weights of nation i by option, sum_{j != i} w_ij g_j [s_j = k], into V[k].
+ * One pass over i's blocs; for i's own policy each bloc's sum has g_i taken off
+ * before adding, exactly as the formula in the file header, so a lone member gets
+ * 0 (up to rounding, which peer_normalize clears). */
+static inline void peer_weights(const a5_model *m, const double *x, const a5_work *w, int i,
+                                double *V0, double *V1, double *V2)
 {
     const int n = m->n;
     const int s = (int)x[a5_param_nslot(A5_N_POLICY, i, n)];
@@ -336,14 +337,23 @@ static void peer_share(const a5_model *m, const double *x, const a5_work *w, int
         v1 += bt * (w->T[1] - (s == 1 ? gi : 0));
         v2 += bt * (w->T[2] - (s == 2 ? gi : 0));
     }
+    *V0 = v0;
+    *V1 = v1;
+    *V2 = v2;
+}
+
+/* Peer shares G_i(k) from the weights (all 0 when i has no weighted peers).
+ * Without branches: decide_packed runs it on vectors. */
+static inline void peer_normalize(double v0, double v1, double v2, double G[3])
+{
     /* Rounding can leave -1e-17 where the true sum is 0. */
     v0 = v0 > 0 ? v0 : 0;
     v1 = v1 > 0 ? v1 : 0;
     v2 = v2 > 0 ? v2 : 0;
-    const double den = v0 + v1 + v2, inv = den > 0 ? 1 / den : 0;
-    *G0 = v0 * inv;
-    *G1 = v1 * inv;
-    *G2 = v2 * inv;
+    const double den = v0 + v1 + v2, one = den > 0 ? den : 1, inv = 1 / one;
+    G[0] = den > 0 ? v0 * inv : 0;
+    G[1] = den > 0 ? v1 * inv : 0;
+    G[2] = den > 0 ? v2 * inv : 0;
 }
 
 /* Terms that change when policies do: retaliation R and the bloc sums. */
@@ -375,11 +385,14 @@ void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
     prepare_params(m, x, w);
     prepare_policies(m, x, w);
     const int peers = x[A5_G_W_PEER] != 0;
-    for (int i = 0; i < m->n; i++)
+    for (int i = 0; i < m->n; i++) {
+        double v[3] = {0, 0, 0}, G[3];
         if (peers)
-            peer_share(m, x, w, i, &w->G[i], &w->G[w->np + i], &w->G[2 * w->np + i]);
-        else
-            w->G[i] = w->G[w->np + i] = w->G[2 * w->np + i] = 0;
+            peer_weights(m, x, w, i, &v[0], &v[1], &v[2]);
+        peer_normalize(v[0], v[1], v[2], G);
+        for (int k = 0; k < 3; k++)
+            w->G[(size_t)k * w->np + i] = G[k];
+    }
     w->changed = 0;
 }
 
@@ -517,8 +530,8 @@ typedef struct {
     double renew, L, esc, pmax;
 } step_consts;
 
-/* The choices of nq packed reviewing nations (inputs in lane q; PICK[q] gets the
- * option drawn with UC[q]). Written without branches, so the compiler runs it
+/* The choices of nq packed reviewing nations (inputs in lane q, G0..G2 their
+ * peer weights; PICK[q] gets the option drawn with UC[q]). Written without branches, so the compiler runs it
  * several nations per instruction (A5_VECTOR_CLONES: the widest vectors the
  * machine has; every width gives the same bits, as each lane does the same IEEE
  * operations and nothing is contracted into FMAs). nq is a whole number of
@@ -538,8 +551,9 @@ A5_VECTOR_CLONES static void decide_packed(const globals *gp, size_t nq, const d
     const globals gl = *gp, *g = &gl; /* a local copy: no store can alias it */
     for (size_t q = 0; q < nq; q++) {
         const double us = TIES[q] * Ps[q] + INTEL[q] * g->theta, ct = CTRADE[q] * g->R;
-        double U[3], e[3];
-        utility3(g, S[q], Hs[q], XN[q], RSK[q], Bs[q], us, ct, HOME[q], G0[q], G1[q], G2[q], U);
+        double U[3], e[3], G[3];
+        peer_normalize(G0[q], G1[q], G2[q], G);
+        utility3(g, S[q], Hs[q], XN[q], RSK[q], Bs[q], us, ct, HOME[q], G[0], G[1], G[2], U);
         const double sum = softmax3(g->lambda, U, e);
         const double u = UC[q] * sum, e01 = e[0] + e[1];
         PICK[q] = u < e[0] ? 0.0 : u < e01 ? 1.0 : 2.0;
@@ -642,10 +656,11 @@ static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work 
     const int peers = x[A5_G_W_PEER] != 0;
     for (int q = 0; q < nrev; q++) {
         const int i = w->reviewers[q];
+#pragma GCC unroll 16
         for (size_t a = 0; a < sizeof pack / sizeof *pack; a++)
             LANE(pack[a][0])[q] = LANE(pack[a][1])[i];
         if (peers)
-            peer_share(m, x, w, i, &LANE(C_G0)[q], &LANE(C_G1)[q], &LANE(C_G2)[q]);
+            peer_weights(m, x, w, i, &LANE(C_G0)[q], &LANE(C_G1)[q], &LANE(C_G2)[q]);
         else
             LANE(C_G0)[q] = LANE(C_G1)[q] = LANE(C_G2)[q] = 0;
     }

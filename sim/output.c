@@ -492,10 +492,10 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
     CK(o->var[V_FINAL] = variable(o, "final_policy", H5T_STD_I8LE, 3, d3, c3, 1, &pfill));
     CK(flags_attr(o->var[V_FINAL], o->vlen_str));
     CK(describe(o->var[V_FINAL], o->vlen_str, "final policy", "", "policy at the end of the run"));
-    CK(o->var[V_COST] = variable(o, "cum_cost", H5T_IEEE_F32LE, 3, d3, c3, 1, &fnan));
+    CK(o->var[V_COST] = variable(o, "cum_cost", H5T_IEEE_F32LE, 3, d3, c3, 0, &fnan));
     CK(describe(o->var[V_COST], o->vlen_str, "cumulative cost", "1",
                 "sum over steps of C_i at the chosen policy, with step-t terms"));
-    CK(o->var[V_RISK] = variable(o, "cum_risk", H5T_IEEE_F32LE, 3, d3, c3, 1, &fnan));
+    CK(o->var[V_RISK] = variable(o, "cum_risk", H5T_IEEE_F32LE, 3, d3, c3, 0, &fnan));
     CK(describe(o->var[V_RISK], o->vlen_str, "cumulative risk", "1",
                 "sum over steps of S_i at the chosen policy, with step-t terms"));
 
