@@ -1,13 +1,12 @@
 /* Per-point aggregates and their checkpoint form. See a5_aggregate.h. */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #include "a5_aggregate.h"
+#include "a5_mem.h"
 
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define AGG_BUDGET (32L << 20) /* bytes of histogram per point */
 
@@ -79,9 +78,8 @@ struct a5_agg {
     int bins;
     uint32_t *count; /* cells x 3 policy counts */
     xsum *hsum;      /* cells */
-    hbin *bin;       /* cells x bins */
-    void *map;       /* the mapping that holds bin, and its size */
-    size_t maplen;
+    hbin *bin;       /* cells x bins, in huge pages where allowed */
+    a5_huge binmem;
     int clean;       /* all zero (fresh from calloc, or reset and not touched since) */
 };
 
@@ -102,22 +100,8 @@ a5_agg *a5_agg_alloc(size_t cells, long replicates)
     a->bins = bins;
     a->count = calloc(cells * 3, sizeof *a->count);
     a->hsum = calloc(cells, sizeof *a->hsum);
-    /* The bins (up to 32 MiB) are reached at random: in 2 MiB pages where the
-     * system allows (transparent huge pages), the fold's lookups miss the TLB far
-     * less and the zeroed memory is faulted in a few large pages at a time. */
-    const size_t huge = 2 << 20, bytes = cells * (size_t)bins * sizeof *a->bin;
-    const size_t whole = (bytes + huge - 1) / huge * huge; /* whole huge pages */
-    a->maplen = whole + huge; /* room to start on a huge-page boundary */
-    a->map = mmap(NULL, a->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (a->map == MAP_FAILED) {
-        a->map = NULL;
-    } else {
-        uintptr_t start = ((uintptr_t)a->map + huge - 1) / huge * huge;
-        a->bin = (hbin *)start;
-#ifdef MADV_HUGEPAGE
-        (void)madvise(a->bin, whole, MADV_HUGEPAGE); /* advice: no huge pages is fine */
-#endif
-    }
+    /* Up to 32 MiB reached at random by the fold: B1 ~5 % faster in huge pages. */
+    a->bin = a5_huge_alloc(&a->binmem, cells * (size_t)bins * sizeof *a->bin);
     if (!a->count || !a->hsum || !a->bin) {
         a5_agg_free(a);
         return NULL;
@@ -132,8 +116,7 @@ void a5_agg_free(a5_agg *a)
         return;
     free(a->count);
     free(a->hsum);
-    if (a->map)
-        munmap(a->map, a->maplen);
+    a5_huge_free(&a->binmem);
     free(a);
 }
 

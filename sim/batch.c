@@ -2,6 +2,7 @@
 #include "a5_batch.h"
 
 #include "a5_aggregate.h"
+#include "a5_mem.h"
 #include "a5_model.h"
 
 #include <errno.h>
@@ -33,12 +34,13 @@ long a5_batch_chunk_reps(const a5_scenario *s)
 typedef struct {
     a5_records rec;
     unsigned char *failed;
+    a5_huge polmem, hmem; /* the step records, which the fold reads across replicates */
 } block_buf;
 
 static void block_free(block_buf *b)
 {
-    free(b->rec.policy);
-    free(b->rec.h);
+    a5_huge_free(&b->polmem);
+    a5_huge_free(&b->hmem);
     free(b->rec.P);
     free(b->rec.first_ban);
     free(b->rec.final_policy);
@@ -52,8 +54,8 @@ static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
 {
     memset(b, 0, sizeof *b);
     size_t cells = (size_t)reps * (size_t)s->steps * (size_t)s->n, nn = (size_t)reps * (size_t)s->n;
-    b->rec.policy = malloc(cells);
-    b->rec.h = malloc(cells * sizeof(float));
+    b->rec.policy = a5_huge_alloc(&b->polmem, cells);
+    b->rec.h = a5_huge_alloc(&b->hmem, cells * sizeof(float));
     b->rec.P = s->store_full ? malloc(cells * sizeof(float)) : NULL;
     b->rec.first_ban = malloc(nn * sizeof(int16_t));
     b->rec.final_policy = malloc(nn);
