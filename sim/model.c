@@ -38,11 +38,10 @@ enum {
     L_REVIEW, L_UC,                         /* review flag (0/1), choice draw */
     L_DCOST, L_DRISK,                       /* the step's C_i and S_i */
     L_K,                                    /* the step's new policies */
-    /* The reviewing nations' inputs packed together, q-th reviewer in lane q, so
-     * utilities and softmax (most of a step's arithmetic) are computed for them
-     * alone: a quarter of the nations at the usual review rate. */
-    C_S, C_H, C_P, C_XN, C_RSK, C_B, C_TIES, C_INTEL, C_CTRADE, C_HOME, C_G0, C_G1, C_G2, C_UC,
-    C_PICK,
+    /* Per reviewing nation (q-th reviewer in lane q): utilities and softmax, most
+     * of a step's arithmetic, are computed for them alone, a quarter of the
+     * nations at the usual review rate. Peer weights, and the option drawn. */
+    C_G0, C_G1, C_G2, C_PICK,
     L_COUNT
 };
 
@@ -191,7 +190,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->risk = alloc_lines(n * sizeof *w->risk);
     w->wcap = step_words(m) + 512;
     w->words = alloc_lines(w->wcap * sizeof *w->words);
-    w->reviewers = alloc_lines(n * sizeof *w->reviewers);
+    w->reviewers = alloc_lines(w->np * sizeof *w->reviewers);
     w->spol = alloc_lines(n);
     w->sh = alloc_lines(n * sizeof *w->sh);
     w->rng = a5_rng_alloc();
@@ -530,15 +529,16 @@ typedef struct {
     double renew, L, esc, pmax;
 } step_consts;
 
-/* The choices of nq packed reviewing nations (inputs in lane q, G0..G2 their
- * peer weights; PICK[q] gets the option drawn with UC[q]). Written without branches, so the compiler runs it
+/* The choices of the nq reviewing nations idx[0 .. nq) (inputs in lane idx[q],
+ * G0..G2 their peer weights in lane q; PICK[q] gets the option drawn with UC). Written without branches, so the compiler runs it
  * several nations per instruction (A5_VECTOR_CLONES: the widest vectors the
  * machine has; every width gives the same bits, as each lane does the same IEEE
  * operations and nothing is contracted into FMAs). nq is a whole number of
  * vectors; lanes past the reviewers hold finite leftovers whose picks are not
  * used. Only 64-bit lanes: a narrower type in the loop would make the compiler
  * take 16 to 64 nations per iteration, more than most steps have. */
-A5_VECTOR_CLONES static void decide_packed(const globals *gp, size_t nq, const double *restrict S,
+A5_VECTOR_CLONES static void decide_packed(const globals *gp, size_t nq, const int *restrict idx,
+                                           const double *restrict S,
                                            const double *restrict Hs, const double *restrict Ps,
                                            const double *restrict XN, const double *restrict RSK,
                                            const double *restrict Bs, const double *restrict TIES,
@@ -550,12 +550,13 @@ A5_VECTOR_CLONES static void decide_packed(const globals *gp, size_t nq, const d
 {
     const globals gl = *gp, *g = &gl; /* a local copy: no store can alias it */
     for (size_t q = 0; q < nq; q++) {
-        const double us = TIES[q] * Ps[q] + INTEL[q] * g->theta, ct = CTRADE[q] * g->R;
+        const int i = idx[q]; /* gathered: vector gathers where the machine has them */
+        const double us = TIES[i] * Ps[i] + INTEL[i] * g->theta, ct = CTRADE[i] * g->R;
         double U[3], e[3], G[3];
         peer_normalize(G0[q], G1[q], G2[q], G);
-        utility3(g, S[q], Hs[q], XN[q], RSK[q], Bs[q], us, ct, HOME[q], G[0], G[1], G[2], U);
+        utility3(g, S[i], Hs[i], XN[i], RSK[i], Bs[i], us, ct, HOME[i], G[0], G[1], G[2], U);
         const double sum = softmax3(g->lambda, U, e);
-        const double u = UC[q] * sum, e01 = e[0] + e[1];
+        const double u = UC[i] * sum, e01 = e[0] + e[1];
         PICK[q] = u < e[0] ? 0.0 : u < e01 ? 1.0 : 2.0;
     }
 }
@@ -649,25 +650,19 @@ static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work 
 #define LANE(k) (lane + (size_t)(k) * np)
     /* The reviewing nations' inputs, packed; their peer shares are computed here,
      * where they are used. Lanes past nrev keep whatever they held (finite). */
-    static const int pack[][2] = {{C_S, L_POL}, {C_H, L_H},         {C_P, L_P},
-                                  {C_XN, L_XN}, {C_RSK, L_RSK},     {C_B, L_B},
-                                  {C_TIES, L_TIES}, {C_INTEL, L_INTEL}, {C_CTRADE, L_CTRADE},
-                                  {C_HOME, L_HOME}, {C_UC, L_UC}};
     const int peers = x[A5_G_W_PEER] != 0;
     for (int q = 0; q < nrev; q++) {
-        const int i = w->reviewers[q];
-#pragma GCC unroll 16
-        for (size_t a = 0; a < sizeof pack / sizeof *pack; a++)
-            LANE(pack[a][0])[q] = LANE(pack[a][1])[i];
         if (peers)
-            peer_weights(m, x, w, i, &LANE(C_G0)[q], &LANE(C_G1)[q], &LANE(C_G2)[q]);
+            peer_weights(m, x, w, w->reviewers[q], &LANE(C_G0)[q], &LANE(C_G1)[q], &LANE(C_G2)[q]);
         else
             LANE(C_G0)[q] = LANE(C_G1)[q] = LANE(C_G2)[q] = 0;
     }
     const size_t nq = ((size_t)nrev + 7) / 8 * 8;
-    decide_packed(&c.g, nq, LANE(C_S), LANE(C_H), LANE(C_P), LANE(C_XN), LANE(C_RSK), LANE(C_B),
-                  LANE(C_TIES), LANE(C_INTEL), LANE(C_CTRADE), LANE(C_HOME), LANE(C_G0),
-                  LANE(C_G1), LANE(C_G2), LANE(C_UC), LANE(C_PICK));
+    for (size_t q = (size_t)nrev; q < nq; q++)
+        w->reviewers[q] = 0; /* whole vectors: the extra lanes decide for nation 0, unused */
+    decide_packed(&c.g, nq, w->reviewers, LANE(L_POL), LANE(L_H), LANE(L_P), LANE(L_XN),
+                  LANE(L_RSK), LANE(L_B), LANE(L_TIES), LANE(L_INTEL), LANE(L_CTRADE), LANE(L_HOME),
+                  LANE(C_G0), LANE(C_G1), LANE(C_G2), LANE(L_UC), LANE(C_PICK));
     double *K = LANE(L_K);
     memcpy(K, LANE(L_POL), np * sizeof *lane);
     for (int q = 0; q < nrev; q++)
