@@ -55,7 +55,7 @@ struct a5_work {
     double *M;    /* nblocs x 3 bloc sums */
     double T[3]; /* sums over all nations */
     double D, R; /* price advantage, retaliation */
-    int changed; /* some policy changed in the last step: G and R are stale */
+    int changed; /* some policy changed in the last step: R and the bloc sums are stale */
     double *cost, *risk;
     /* Random words of the step, taken from a buffer the Philox stream fills a
      * few hundred words at a time (its vectorised form needs that many). */
