@@ -56,6 +56,7 @@ struct a5_work {
     double T[3]; /* sums over all nations */
     double D, R; /* price advantage, retaliation */
     int changed; /* some policy changed in the last step: R and the bloc sums are stale */
+    int stale;   /* policies, shares and pressures in x are behind those in the lanes */
     double *cost, *risk;
     /* Random words of the step, taken from a buffer the Philox stream fills a
      * few hundred words at a time (its vectorised form needs that many). */
@@ -261,20 +262,49 @@ static inline double uniform53(uint32_t a, uint32_t b)
 }
 
 /* Step t's events; each hazard draws from two words. Returns how many applied. */
-static int events(const a5_model *m, double *x, int t, const uint32_t *words)
+/* Bring x's policies, shares and pressures up to the lanes' (a step keeps them
+ * in the lanes; x is brought up to date only when it is read). */
+static void state_to_x(const a5_model *m, double *x, a5_work *w)
+{
+    if (!w->stale)
+        return;
+    const int n = m->n;
+    memcpy(x + a5_param_nslot(A5_N_POLICY, 0, n), w->lane + L_POL * w->np, (size_t)n * sizeof *x);
+    memcpy(x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n), w->lane + L_H * w->np,
+           (size_t)n * sizeof *x);
+    memcpy(x + a5_param_nslot(A5_N_US_PRESSURE, 0, n), w->lane + L_P * w->np, (size_t)n * sizeof *x);
+    w->stale = 0;
+}
+
+static void state_from_x(const a5_model *m, const double *x, a5_work *w)
+{
+    const int n = m->n;
+    memcpy(w->lane + L_POL * w->np, x + a5_param_nslot(A5_N_POLICY, 0, n), (size_t)n * sizeof *x);
+    memcpy(w->lane + L_H * w->np, x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n),
+           (size_t)n * sizeof *x);
+    memcpy(w->lane + L_P * w->np, x + a5_param_nslot(A5_N_US_PRESSURE, 0, n), (size_t)n * sizeof *x);
+    w->stale = 0;
+}
+
+/* Step t's events; each hazard draws from two words. Returns whether any applied
+ * (x is then up to date, and the lanes are not). */
+static int events(const a5_model *m, double *x, int t, const uint32_t *words, a5_work *w)
 {
     const a5_scenario *s = m->s;
-    int applied = m->at_first[t + 1] - m->at_first[t];
+    int any = m->at_first[t + 1] > m->at_first[t];
+    for (int h = 0; h < m->nhazards; h++)
+        any |= uniform53(words[2 * h], words[2 * h + 1]) < s->events[m->hazards[h]].hazard;
+    if (!any)
+        return 0;
+    state_to_x(m, x, w);
     for (int q = m->at_first[t]; q < m->at_first[t + 1]; q++)
         apply_event(&s->events[m->at_list[q]], x);
     for (int h = 0; h < m->nhazards; h++) {
         const a5_event *e = &s->events[m->hazards[h]];
-        if (uniform53(words[2 * h], words[2 * h + 1]) < e->hazard) {
+        if (uniform53(words[2 * h], words[2 * h + 1]) < e->hazard)
             apply_event(e, x);
-            applied++;
-        }
     }
-    return applied;
+    return 1;
 }
 
 /* Terms that change only when parameters do (draws, events): the price advantage
@@ -318,7 +348,7 @@ static inline void peer_weights(const a5_model *m, const double *x, const a5_wor
                                 double *V0, double *V1, double *V2)
 {
     const int n = m->n;
-    const int s = (int)x[a5_param_nslot(A5_N_POLICY, i, n)];
+    const int s = (int)w->lane[L_POL * w->np + (size_t)i];
     const double gi = x[a5_param_nslot(A5_N_INFLUENCE, i, n)], bt = x[A5_G_BASE_TIE];
     double v0 = 0, v1 = 0, v2 = 0, vs = 0;
     for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++) {
@@ -359,7 +389,7 @@ static inline void peer_normalize(double v0, double v1, double v2, double G[3])
 static void prepare_policies(const a5_model *m, const double *x, a5_work *w)
 {
     const int n = m->n;
-    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
+    const double *pol = w->lane + L_POL * w->np; /* the current policies */
     const double *g = x + a5_param_nslot(A5_N_INFLUENCE, 0, n);
     const int peers = x[A5_G_W_PEER] != 0;
     int count[3] = {0, 0, 0};
@@ -381,6 +411,7 @@ static void prepare_policies(const a5_model *m, const double *x, a5_work *w)
 
 void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
 {
+    state_from_x(m, x, w);
     prepare_params(m, x, w);
     prepare_policies(m, x, w);
     const int peers = x[A5_G_W_PEER] != 0;
@@ -602,6 +633,12 @@ A5_VECTOR_CLONES static void draws(const uint32_t *restrict nw, const double *re
     }
 }
 
+static void add_to(double *restrict a, const double *restrict b, int n)
+{
+    for (int i = 0; i < n; i++)
+        a[i] += b[i];
+}
+
 /* Step t, recording the new policies and shares into rpol and rh. */
 static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w, double *cost,
                  double *risk, int8_t *rpol, float *rh)
@@ -620,17 +657,16 @@ static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work 
     const uint32_t *words = w->words + w->wpos;
     w->wpos += need;
 
-    const int ev = events(m, x, t, words);
-    if (t == 0 || ev)
+    if (t == 0) /* x holds the state a5_model_init set up */
+        w->stale = 0;
+    const int ev = events(m, x, t, words, w);
+    if (t == 0 || ev) {
+        state_from_x(m, x, w);
         prepare_params(m, x, w);
+    }
     if (t == 0 || ev || w->changed)
         prepare_policies(m, x, w);
     double *lane = w->lane;
-    double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n), *hs = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n),
-           *ps = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n);
-    memcpy(lane + L_POL * np, pol, (size_t)n * sizeof *lane);
-    memcpy(lane + L_H * np, hs, (size_t)n * sizeof *lane);
-    memcpy(lane + L_P * np, ps, (size_t)n * sizeof *lane);
     /* One 53-bit uniform u per nation: it reviews when u < rho_i, and then
      * u / rho_i, uniform on [0, 1) given that, is its choice draw. */
     const uint32_t *nw = words + 2 * m->nhazards;
@@ -671,16 +707,12 @@ static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work 
      * in place cannot affect nation j's decision: the update is synchronous. */
     w->changed = update_lanes(&c, np, LANE(L_POL), LANE(L_H), LANE(L_P), K, LANE(L_XN),
                               LANE(L_RSK), LANE(L_B), LANE(L_DCOST), LANE(L_DRISK));
-    const double *npol = LANE(L_POL), *nh = LANE(L_H), *dc = LANE(L_DCOST), *dr = LANE(L_DRISK);
+    const double *npol = LANE(L_POL), *nh = LANE(L_H);
+    add_to(cost, LANE(L_DCOST), n);
+    add_to(risk, LANE(L_DRISK), n);
 #undef LANE
-    memcpy(pol, npol, (size_t)n * sizeof *lane);
-    memcpy(hs, nh, (size_t)n * sizeof *lane);
-    memcpy(ps, lane + L_P * np, (size_t)n * sizeof *lane);
+    w->stale = 1; /* the new state is in the lanes only */
     /* One type per loop: each vectorises. */
-    for (int i = 0; i < n; i++) {
-        cost[i] += dc[i];
-        risk[i] += dr[i];
-    }
     for (int i = 0; i < n; i++)
         rpol[i] = (int8_t)(int)npol[i];
     for (int i = 0; i < n; i++)
@@ -691,6 +723,7 @@ void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_wor
                    double *cost, double *risk)
 {
     step(m, x, t, rs, w, cost, risk, w->spol, w->sh);
+    state_to_x(m, x, w);
 }
 
 int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec, long j)
@@ -708,6 +741,7 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
     const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
     const double *hs = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n);
     const double *ps = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n);
+    const double *lane_ps = w->lane + L_P * w->np; /* the state lives there during the run */
     for (int t = 0; t < steps; t++) {
         size_t row = row0 + (size_t)t * n;
         step(m, x, t, rs, w, w->cost, w->risk, rec->policy + row, rec->h + row);
@@ -715,8 +749,9 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
             fb[i] = rec->policy[row + i] == A5_BAN && fb[i] < 0 ? (int16_t)t : fb[i];
         if (rec->P)
             for (int i = 0; i < n; i++)
-                rec->P[row + i] = (float)ps[i];
+                rec->P[row + i] = (float)lane_ps[i];
     }
+    state_to_x(m, x, w);
     /* NaN and Inf propagate into the sums and the final state, so checking those
      * catches a non-finite value anywhere in the run. */
     int bad = 0;
