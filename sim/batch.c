@@ -122,6 +122,26 @@ static int fsync_dir_of(const char *path)
     return rc;
 }
 
+/* Write all of buf, retrying short writes (a nearly full disk takes part of a
+ * write and fails the next part with ENOSPC). Returns 0, or -1 with errno set. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t k = write(fd, p, len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = ENOSPC;
+            return -1;
+        }
+        p += k;
+        len -= (size_t)k;
+    }
+    return 0;
+}
+
 static int state_save(const char *path, const a5_scenario *s, const position *pos,
                       const a5_agg *agg, char *err, size_t errlen)
 {
@@ -149,7 +169,7 @@ static int state_save(const char *path, const a5_scenario *s, const position *po
     snprintf(tmp, n, "%s.tmp", path);
     int rc = 0;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || write(fd, buf, len) != (ssize_t)len || write(fd, &sum, sizeof sum) != sizeof sum ||
+    if (fd < 0 || write_all(fd, buf, len) != 0 || write_all(fd, &sum, sizeof sum) != 0 ||
         fsync(fd) != 0) {
         snprintf(err, errlen, "cannot write checkpoint %s: %s", tmp, strerror(errno));
         rc = A5_EIO;

@@ -148,7 +148,7 @@ def _mount_tmpfs(path, size):
 def test_disk_full(work, tmp_path, checkpoint):
     _, s, _ = work
     small = tmp_path / "small"
-    _mount_tmpfs(small, "6m")
+    _mount_tmpfs(small, "12m")
     try:
         out = small / "o.h5"
         r = run("run", s, "-o", out, "--quiet", "--replicates", 4000, "--checkpoint", checkpoint,
@@ -161,6 +161,25 @@ def test_disk_full(work, tmp_path, checkpoint):
             assert left == ["o.h5.partial", "o.h5.partial.state"] and "--resume" in r.stderr
         else:                    # no checkpoint yet: nothing is left behind
             assert left == [] and "no results written" in r.stderr
+    finally:
+        subprocess.run(["umount", str(small)])
+
+
+def test_disk_full_while_checkpointing(work, tmp_path):
+    """The disk fills while the first checkpoint is written (part of the write goes
+    through, the rest fails): the error names the checkpoint and the real cause,
+    and nothing is left behind."""
+    _, s, _ = work
+    small = tmp_path / "small"
+    _mount_tmpfs(small, "6m")
+    try:
+        out = small / "o.h5"
+        r = run("run", s, "-o", out, "--quiet", "--replicates", 4000, "--checkpoint", 0,
+                check=False)
+        assert r.returncode == 1
+        assert "cannot write checkpoint" in r.stderr and "No space left on device" in r.stderr, \
+            r.stderr
+        assert sorted(x.name for x in small.iterdir()) == [] and "no results written" in r.stderr
     finally:
         subprocess.run(["umount", str(small)])
 
