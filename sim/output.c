@@ -488,7 +488,7 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
     const signed char pfill = -1;
     const short sfill = -2;
     if (o->full) {
-        CK(o->var[V_POLICY] = variable(o, "policy", H5T_STD_I8LE, 4, d4, c4, 1, &pfill));
+        CK(o->var[V_POLICY] = variable(o, "policy", H5T_STD_I8LE, 4, d4, c4, 0, &pfill));
         CK(flags_attr(o->var[V_POLICY], o->vlen_str));
         CK(describe(o->var[V_POLICY], o->vlen_str, "policy", "",
                     "policy s_i at the end of each step (0 open, 1 restrict, 2 ban)"));
