@@ -23,15 +23,6 @@ const char *a5_strerror(int code)
     }
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 void a5_diag_add(a5_diag *d, const char *file, int line, int col, const char *fmt, ...)
 {
     size_t limit = d->limit ? d->limit : 200;
@@ -55,8 +46,8 @@ void a5_diag_add(a5_diag *d, const char *file, int line, int col, const char *fm
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     a5_diag_entry *e = &d->v[d->n];
-    e->file = dup_str(file ? file : "<input>");
-    e->msg = dup_str(buf);
+    e->file = strdup(file ? file : "<input>");
+    e->msg = strdup(buf);
     e->line = line;
     e->col = col;
     if (!e->file || !e->msg) {

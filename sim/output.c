@@ -182,6 +182,19 @@ static int describe(hid_t obj, hid_t vstr, const char *long_name, const char *un
 }
 
 /* A 1-D coordinate dataset made a dimension scale. */
+/* End of making dataset ds with dataspace sp and creation list p: close those two,
+ * and ds too unless ok. Returns ds, or -1 when not ok. */
+static hid_t created(hid_t ds, hid_t sp, hid_t p, int ok)
+{
+    if (!ok && ds >= 0)
+        H5Dclose(ds);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (p >= 0)
+        H5Pclose(p);
+    return ok ? ds : -1;
+}
+
 static hid_t coord(a5_output *o, const char *name, hid_t ftype, hid_t mtype, hsize_t n,
                    const void *data)
 {
@@ -195,17 +208,9 @@ static hid_t coord(a5_output *o, const char *name, hid_t ftype, hid_t mtype, hsi
         CK(H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5Tis_variable_str(mtype) > 0 ? o->sxpl : H5P_DEFAULT,
                     data));
     CK(H5DSset_scale(ds, name));
-    H5Sclose(sp);
-    H5Pclose(p);
-    return ds;
+    return created(ds, sp, p, 1);
 fail:
-    if (ds >= 0)
-        H5Dclose(ds);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (p >= 0)
-        H5Pclose(p);
-    return -1;
+    return created(ds, sp, p, 0);
 }
 
 /* A variable over dims d[0..rank), chunked as given, with every axis attached. */
@@ -230,17 +235,9 @@ static hid_t variable(a5_output *o, const char *name, hid_t type, int rank, cons
         goto fail;
     for (int i = 0; i < rank; i++)
         CK(H5DSattach_scale(ds, o->dim[d[i]], (unsigned)i));
-    H5Sclose(sp);
-    H5Pclose(p);
-    return ds;
+    return created(ds, sp, p, 1);
 fail:
-    if (ds >= 0)
-        H5Dclose(ds);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (p >= 0)
-        H5Pclose(p);
-    return -1;
+    return created(ds, sp, p, 0);
 }
 
 static int flags_attr(hid_t ds, hid_t vstr)
@@ -298,6 +295,13 @@ static char *with_suffix(const char *path, const char *suffix)
 
 const char *a5_output_state_path(const a5_output *o) { return o->state; }
 
+/* Whether PATH.partial (an interrupted run) is there. */
+static int partial_exists(const a5_output *o)
+{
+    struct stat st;
+    return stat(o->tmp, &st) == 0;
+}
+
 /* A new handle for results file `path` (PATH.partial while written), after
  * checking PATH is not there to be overwritten. Returns 0, A5_EEXIST or A5_ENOMEM. */
 static int output_new(const char *path, const a5_scenario *s, const a5_output_meta *meta,
@@ -351,11 +355,10 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
                      a5_output **out, char *err, size_t errlen)
 {
     a5_output *o;
-    struct stat st;
     int nrc = output_new(path, s, meta, &o, err, errlen);
     if (nrc)
         return nrc;
-    if (stat(o->tmp, &st) == 0) {
+    if (partial_exists(o)) {
         if (!meta->force) {
             snprintf(err, errlen, "%s holds an interrupted run: add --resume to continue it, "
                                   "or --force to start over", o->tmp);
@@ -824,11 +827,10 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
                      a5_output **out, char *err, size_t errlen)
 {
     a5_output *o;
-    struct stat st;
     int nrc = output_new(path, s, meta, &o, err, errlen);
     if (nrc)
         return nrc;
-    if (stat(o->tmp, &st) != 0) {
+    if (!partial_exists(o)) {
         snprintf(err, errlen, "nothing to resume: %s does not exist", o->tmp);
         output_free(o);
         return A5_ERESUME;

@@ -108,37 +108,31 @@ const a5_param a5_param_run[A5_S_COUNT] = {
 const a5_param a5_param_vendor_price = {"price", A5_T_REAL, 1, 0, BIG, 1, V, "1",
                                         "unit price of the vendor's radio equipment"};
 
-const a5_param *a5_param_find_global(const char *path, int *slot)
+/* The entry of table[0 .. n) named path (its index into *index), or NULL. */
+static const a5_param *find_in(const a5_param *table, int n, const char *path, int *index)
 {
-    for (int i = 0; i < A5_G_COUNT; i++)
-        if (strcmp(a5_param_global[i].path, path) == 0) {
-            if (slot)
-                *slot = i;
-            return &a5_param_global[i];
+    for (int i = 0; i < n; i++)
+        if (strcmp(table[i].path, path) == 0) {
+            if (index)
+                *index = i;
+            return &table[i];
         }
     return NULL;
+}
+
+const a5_param *a5_param_find_global(const char *path, int *slot)
+{
+    return find_in(a5_param_global, A5_G_COUNT, path, slot);
 }
 
 const a5_param *a5_param_find_nation(const char *name, int *attr)
 {
-    for (int i = 0; i < A5_N_COUNT; i++)
-        if (strcmp(a5_param_nation[i].path, name) == 0) {
-            if (attr)
-                *attr = i;
-            return &a5_param_nation[i];
-        }
-    return NULL;
+    return find_in(a5_param_nation, A5_N_COUNT, name, attr);
 }
 
 const a5_param *a5_param_find_run(const char *path, int *which)
 {
-    for (int i = 0; i < A5_S_COUNT; i++)
-        if (strcmp(a5_param_run[i].path, path) == 0) {
-            if (which)
-                *which = i;
-            return &a5_param_run[i];
-        }
-    return NULL;
+    return find_in(a5_param_run, A5_S_COUNT, path, which);
 }
 
 static void fmt_num(char *buf, size_t len, double v)

@@ -35,15 +35,6 @@ static const char *const top_keys[] = {
     "base"};
 #define NTOP (sizeof top_keys / sizeof top_keys[0])
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static const char *kind_name(const a5_yaml_node *n)
 {
     return n->kind == A5_YAML_MAP ? "a mapping" : n->kind == A5_YAML_SEQ ? "a list" : "a value";
@@ -364,7 +355,7 @@ static int resolve(loader *L, const char *path, const a5_yaml_node *node, int mo
         t->slots = NULL;
         return -1;
     }
-    t->path = dup_str(path);
+    t->path = strdup(path);
     if (!t->path) {
         free(t->slots);
         t->slots = NULL;
@@ -441,13 +432,13 @@ static void load_run(loader *L, const a5_yaml_node *root)
     const char *t;
     double x;
     if ((v = a5_yaml_get(root, "name")) && get_text(L, v, "name", &t) == 0)
-        s->name = dup_str(t);
+        s->name = strdup(t);
     if ((v = a5_yaml_get(root, "description")) && get_text(L, v, "description", &t) == 0)
-        s->description = dup_str(t);
+        s->description = strdup(t);
     if (!s->name)
-        s->name = dup_str("unnamed");
+        s->name = strdup("unnamed");
     if (!s->description)
-        s->description = dup_str("");
+        s->description = strdup("");
     if (!s->name || !s->description)
         L->oom = 1;
     snprintf(s->start, sizeof s->start, "2019Q1");
@@ -558,7 +549,7 @@ static void load_vendors(loader *L, const a5_yaml_node *root)
             if (!name)
                 name = "?";
         }
-        s->vendor_names[i] = dup_str(name);
+        s->vendor_names[i] = strdup(name);
         if (!s->vendor_names[i])
             L->oom = 1;
         s->vendor_high_risk[i] = (unsigned char)hr;
@@ -642,7 +633,7 @@ static void load_nation_ids(loader *L, const a5_yaml_node *root)
                             continue;
                         }
                         char **nb = realloc(s->bloc_names, (size_t)(s->nblocs + 1) * sizeof *nb);
-                        if (!nb || !(nb[s->nblocs] = dup_str(bn))) {
+                        if (!nb || !(nb[s->nblocs] = strdup(bn))) {
                             if (nb)
                                 s->bloc_names = nb;
                             L->oom = 1;
@@ -677,8 +668,8 @@ static void load_nation_ids(loader *L, const a5_yaml_node *root)
             snprintf(fallback, sizeof fallback, "#%zu", i + 1);
             code = fallback;
         }
-        s->codes[i] = dup_str(code);
-        s->names[i] = dup_str(name ? name : code);
+        s->codes[i] = strdup(code);
+        s->names[i] = strdup(name ? name : code);
         if (!s->codes[i] || !s->names[i])
             L->oom = 1;
     }
@@ -1718,7 +1709,7 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
     memset(&L, 0, sizeof L);
     L.d = d;
     a5_scenario *s = calloc(1, sizeof *s);
-    char *fname = dup_str(name);
+    char *fname = strdup(name);
     if (!s || !fname) {
         free(s);
         free(fname);

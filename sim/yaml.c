@@ -5,33 +5,6 @@
 #include <string.h>
 #include <yaml.h>
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
-a5_yaml_node *a5_yaml_scalar(const char *text, int plain, const char *file, int line, int col)
-{
-    a5_yaml_node *n = calloc(1, sizeof *n);
-    if (!n)
-        return NULL;
-    n->kind = A5_YAML_SCALAR;
-    n->value = dup_str(text);
-    if (!n->value) {
-        free(n);
-        return NULL;
-    }
-    n->plain = plain;
-    n->file = file;
-    n->line = line;
-    n->col = col;
-    return n;
-}
-
 a5_yaml_node *a5_yaml_collection(a5_yaml_kind kind, const char *file, int line, int col)
 {
     a5_yaml_node *n = calloc(1, sizeof *n);
@@ -41,6 +14,20 @@ a5_yaml_node *a5_yaml_collection(a5_yaml_kind kind, const char *file, int line, 
     n->file = file;
     n->line = line;
     n->col = col;
+    return n;
+}
+
+a5_yaml_node *a5_yaml_scalar(const char *text, int plain, const char *file, int line, int col)
+{
+    a5_yaml_node *n = a5_yaml_collection(A5_YAML_SCALAR, file, line, col);
+    if (!n)
+        return NULL;
+    n->value = strdup(text);
+    if (!n->value) {
+        free(n);
+        return NULL;
+    }
+    n->plain = plain;
     return n;
 }
 

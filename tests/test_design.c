@@ -97,6 +97,16 @@ static a5_scenario *parse_at(const char *dir, const char *text, a5_diag *d)
     return s;
 }
 
+/* Write csv, then parse a scenario whose design reads it from dir. */
+static a5_scenario *parse_with_csv(const char *dir, const char *csv, const char *text, a5_diag *d)
+{
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return parse_at(dir, "nations: [{code: A}]\ndesign: {method: file, file: pts.csv}\n", d);
+}
+
 static void test_saltelli_and_file_designs(void **state)
 {
     (void)state;
@@ -116,20 +126,14 @@ static void test_saltelli_and_file_designs(void **state)
     assert_non_null(mkdtemp(dir));
     char csv[1100];
     snprintf(csv, sizeof csv, "%s/pts.csv", dir);
-    FILE *f = fopen(csv, "w");
-    fputs("us.escalation, nations.*.threat\n0.1, 0.2\n0.3,0.4\n", f);
-    fclose(f);
-    s = parse_at(dir, "nations: [{code: A}]\ndesign: {method: file, file: pts.csv}\n", &d);
+    s = parse_with_csv(dir, csv, "us.escalation, nations.*.threat\n0.1, 0.2\n0.3,0.4\n", &d);
     assert_non_null(s);
     assert_int_equal(s->npoints, 2);
     assert_true(s->points[0] == 0.1 && s->points[3] == 0.4);
     a5_scenario_free(s);
     assert_int_equal(a5_diag_count(&d), 0);
 
-    f = fopen(csv, "w");
-    fputs("us.escalaton,nations.*.threat\n0.1,7\n0.2\n", f);
-    fclose(f);
-    s = parse_at(dir, "nations: [{code: A}]\ndesign: {method: file, file: pts.csv}\n", &d);
+    s = parse_with_csv(dir, csv, "us.escalaton,nations.*.threat\n0.1,7\n0.2\n", &d);
     assert_null(s);
     assert_int_equal(d.n, 1);
     assert_int_equal(d.v[0].line, 1);
@@ -137,10 +141,7 @@ static void test_saltelli_and_file_designs(void **state)
     assert_non_null(strstr(d.v[0].msg, "did you mean 'us.escalation'"));
     a5_diag_free(&d);
 
-    f = fopen(csv, "w");
-    fputs("us.escalation,nations.*.threat\n0.1,7\n0.2\n", f);
-    fclose(f);
-    s = parse_at(dir, "nations: [{code: A}]\ndesign: {method: file, file: pts.csv}\n", &d);
+    s = parse_with_csv(dir, csv, "us.escalation,nations.*.threat\n0.1,7\n0.2\n", &d);
     assert_null(s);
     assert_int_equal(d.n, 2);
     assert_int_equal(d.v[0].line, 2); /* 7 is outside [0, 1] */

@@ -97,47 +97,61 @@ static void test_sections_and_defaults_block(void **state)
     a5_scenario_free(s);
 }
 
+/* Scenarios with one error each, in "t.yaml": where it is and what it says. */
+typedef struct {
+    const char *text;
+    int line, col;
+    const char *needle;
+} bad_case;
+
+static void expect_errors(const bad_case *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_error(c[i].text, NULL, 0, "t.yaml", c[i].line, c[i].col, c[i].needle);
+}
+
 static void test_unknown_key(void **state)
 {
     (void)state;
-    expect_error("stpes: 4\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1, 1,
-                 "unknown key 'stpes' (did you mean 'steps'?)");
-    expect_error("decision: {weights: {rsk: 1}}\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1,
-                 22, "unknown key 'rsk' in 'decision.weights' (did you mean 'risk'?)");
-    expect_error("nations: [{code: A, thret: 0.1}]\n", NULL, 0, "t.yaml", 1, 21,
-                 "unknown key 'thret' in nation 'A' (did you mean 'threat'?)");
+    static const bad_case c[] = {
+        {"stpes: 4\nnations: [{code: A}]\n", 1, 1, "unknown key 'stpes' (did you mean 'steps'?)"},
+        {"decision: {weights: {rsk: 1}}\nnations: [{code: A}]\n", 1, 22,
+         "unknown key 'rsk' in 'decision.weights' (did you mean 'risk'?)"},
+        {"nations: [{code: A, thret: 0.1}]\n", 1, 21,
+         "unknown key 'thret' in nation 'A' (did you mean 'threat'?)"},
+    };
+    expect_errors(c, sizeof c / sizeof *c);
 }
 
 static void test_wrong_type_and_range(void **state)
 {
     (void)state;
-    expect_error("steps: many\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1, 8,
-                 "'steps': expected a number, got 'many'");
-    expect_error("steps: \"4\"\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1, 8, "quoted text");
-    expect_error("nations: [{code: A, threat: 1.5}]\n", NULL, 0, "t.yaml", 1, 29,
-                 "'nations.A.threat' = 1.5 must be in [0, 1]");
-    expect_error("steps: 2.5\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1, 8, "whole number");
-    expect_error("nations: [{code: A, home_vendor: yes}]\n", NULL, 0, "t.yaml", 1, 34,
-                 "must be true or false");
-    expect_error("decision: {rationality: [1, 2]}\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1,
-                 25, "must be a number, got a list");
+    static const bad_case c[] = {
+        {"steps: many\nnations: [{code: A}]\n", 1, 8, "'steps': expected a number, got 'many'"},
+        {"steps: \"4\"\nnations: [{code: A}]\n", 1, 8, "quoted text"},
+        {"nations: [{code: A, threat: 1.5}]\n", 1, 29,
+         "'nations.A.threat' = 1.5 must be in [0, 1]"},
+        {"steps: 2.5\nnations: [{code: A}]\n", 1, 8, "whole number"},
+        {"nations: [{code: A, home_vendor: yes}]\n", 1, 34, "must be true or false"},
+        {"decision: {rationality: [1, 2]}\nnations: [{code: A}]\n", 1, 25,
+         "must be a number, got a list"},
+    };
+    expect_errors(c, sizeof c / sizeof *c);
 }
 
 static void test_nan_inf_huge(void **state)
 {
     (void)state;
-    expect_error("decision: {rationality: .nan}\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1, 25,
-                 "expected a number");
-    expect_error("decision: {rationality: .inf}\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1, 25,
-                 "expected a number");
-    expect_error("decision: {rationality: nan}\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1, 25,
-                 "expected a number");
-    expect_error("decision: {rationality: 1e999}\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1,
-                 25, "too large");
-    expect_error("replicates: 99999999999999999999\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1,
-                 13, "must be in [1, 1000000000]");
-    expect_error("steps: 40000\nnations: [{code: A}]\n", NULL, 0, "t.yaml", 1, 8,
-                 "must be in [1, 32767]");
+    static const bad_case c[] = {
+        {"decision: {rationality: .nan}\nnations: [{code: A}]\n", 1, 25, "expected a number"},
+        {"decision: {rationality: .inf}\nnations: [{code: A}]\n", 1, 25, "expected a number"},
+        {"decision: {rationality: nan}\nnations: [{code: A}]\n", 1, 25, "expected a number"},
+        {"decision: {rationality: 1e999}\nnations: [{code: A}]\n", 1, 25, "too large"},
+        {"replicates: 99999999999999999999\nnations: [{code: A}]\n", 1, 13,
+         "must be in [1, 1000000000]"},
+        {"steps: 40000\nnations: [{code: A}]\n", 1, 8, "must be in [1, 32767]"},
+    };
+    expect_errors(c, sizeof c / sizeof *c);
 }
 
 static void test_duplicates(void **state)

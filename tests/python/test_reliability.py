@@ -40,6 +40,18 @@ def wait_for(path, timeout=20):
         time.sleep(0.02)
 
 
+def checkpointing(s, out, threads):
+    """A run that saves a checkpoint after every block, once the first is on disk."""
+    p = start(s, out, "--threads", threads, "--checkpoint", 0)
+    wait_for(f"{out}.partial.state")
+    return p
+
+
+def resume_matches(s, out, ref):
+    run("run", s, "-o", out, "--quiet", "--resume")
+    same_data(ref, out)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_then_resume_equals_uninterrupted(work, sig):
     d, s, ref = work
@@ -63,34 +75,29 @@ def test_signal_then_resume_equals_uninterrupted(work, sig):
 def test_kill_loses_only_blocks_in_flight(work):
     d, s, ref = work
     out = d / "kill.h5"
-    p = start(s, out, "--threads", 2, "--checkpoint", 0)
-    wait_for(f"{out}.partial.state")
+    p = checkpointing(s, out, 2)
     time.sleep(0.2)
     p.kill()
     p.communicate()
     assert os.path.exists(f"{out}.partial.state")
-    run("run", s, "-o", out, "--quiet", "--resume")
-    same_data(ref, out)
+    resume_matches(s, out, ref)
 
 
 def test_second_signal_stops_at_once(work):
     d, s, ref = work
     out = d / "twice.h5"
-    p = start(s, out, "--threads", 1, "--checkpoint", 0)
-    wait_for(f"{out}.partial.state")
+    p = checkpointing(s, out, 1)
     p.send_signal(signal.SIGINT)
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=60)
     assert p.returncode in (-signal.SIGINT, 1)
-    run("run", s, "-o", out, "--quiet", "--resume")
-    same_data(ref, out)
+    resume_matches(s, out, ref)
 
 
 def test_partial_needs_resume_or_force(work, tmp_path):
     d, s, _ = work
     out = tmp_path / "o.h5"
-    p = start(s, out, "--threads", 1, "--checkpoint", 0)
-    wait_for(f"{out}.partial.state")
+    p = checkpointing(s, out, 1)
     p.send_signal(signal.SIGTERM)
     p.communicate(timeout=60)
     r = run("run", s, "-o", out, "--quiet", check=False)
@@ -115,8 +122,7 @@ def test_nothing_to_resume(work, tmp_path):
 def test_damaged_checkpoint_refused(work, tmp_path, damage):
     _, s, _ = work
     out = tmp_path / "d.h5"
-    p = start(s, out, "--threads", 1, "--checkpoint", 0)
-    wait_for(f"{out}.partial.state")
+    p = checkpointing(s, out, 1)
     time.sleep(0.2)
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=60)
