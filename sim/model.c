@@ -17,6 +17,7 @@ struct a5_model {
     const a5_scenario *s;
     int n, steps, nblocs;
     const int *bloc_off, *bloc_idx;
+    int *member_off, *member_idx; /* bloc b's members in nation order: member_idx[member_off[b] ..) */
     unsigned char *follow_pressure; /* P_i(0) := us.pressure after draws */
     int *at_first;                  /* events by step: at_list[at_first[t] .. at_first[t+1]) */
     int *at_list;
@@ -91,7 +92,10 @@ a5_model *a5_model_alloc(const a5_scenario *s)
     m->at_first = calloc((size_t)s->steps + 1, sizeof *m->at_first);
     m->at_list = calloc(s->nevents + 1, sizeof *m->at_list);
     m->hazards = calloc(s->nevents + 1, sizeof *m->hazards);
-    if (!m->follow_pressure || !m->at_first || !m->at_list || !m->hazards) {
+    m->member_off = calloc((size_t)s->nblocs + 1, sizeof *m->member_off);
+    m->member_idx = calloc((size_t)s->bloc_off[s->n] + 1, sizeof *m->member_idx);
+    if (!m->follow_pressure || !m->at_first || !m->at_list || !m->hazards || !m->member_off ||
+        !m->member_idx) {
         a5_model_free(m);
         return NULL;
     }
@@ -123,6 +127,17 @@ a5_model *a5_model_alloc(const a5_scenario *s)
             m->at_list[m->at_first[t] + fill[t]++] = (int)e;
         }
     free(fill);
+    /* The bloc lists turned around: each bloc's members, in nation order. */
+    for (int q = 0; q < s->bloc_off[s->n]; q++)
+        m->member_off[s->bloc_idx[q] + 1]++;
+    for (int b = 0; b < s->nblocs; b++)
+        m->member_off[b + 1] += m->member_off[b];
+    for (int i = 0; i < s->n; i++)
+        for (int q = s->bloc_off[i]; q < s->bloc_off[i + 1]; q++)
+            m->member_idx[m->member_off[s->bloc_idx[q]]++] = i;
+    for (int b = s->nblocs; b > 0; b--) /* each start was moved on to the next bloc's */
+        m->member_off[b] = m->member_off[b - 1];
+    m->member_off[0] = 0;
     return m;
 }
 
@@ -134,6 +149,8 @@ void a5_model_free(a5_model *m)
     free(m->at_first);
     free(m->at_list);
     free(m->hazards);
+    free(m->member_off);
+    free(m->member_idx);
     free(m->over_slot);
     free(m->over_value);
     free(m);
@@ -385,27 +402,50 @@ static inline void peer_normalize(double v0, double v1, double v2, double G[3])
     G[2] = den > 0 ? v2 * inv : 0;
 }
 
-/* Terms that change when policies do: retaliation R and the bloc sums. */
-static void prepare_policies(const a5_model *m, const double *x, a5_work *w)
+/* Sums of g_i by policy, one option per lane of a vector (the fourth unused). */
+typedef double sum3 __attribute__((vector_size(32)));
+typedef int64_t mask3 __attribute__((vector_size(32)));
+
+/* sum += (g in lane k, +0 in the others): adding +0 leaves a sum of non-negative
+ * terms unchanged, bit for bit, so each lane gets exactly the sum, in order, of
+ * the g with that policy. */
+static inline __attribute__((always_inline)) void add_to_lane(sum3 *sum, double g, int k)
+{
+    static const mask3 lane[3] = {{-1, 0, 0, 0}, {0, -1, 0, 0}, {0, 0, -1, 0}};
+    const sum3 gv = {g, g, g, g};
+    *sum += (sum3)((mask3)gv & lane[k]);
+}
+
+/* Terms that change when policies do: retaliation R and the bloc sums. Each sum
+ * runs over nations in nation order in a register: accumulating into M by each
+ * nation's blocs made every addition wait for the store before it. */
+A5_VECTOR_CLONES static void prepare_policies(const a5_model *m, const double *x, a5_work *w)
 {
     const int n = m->n;
     const double *pol = w->lane + L_POL * w->np; /* the current policies */
     const double *g = x + a5_param_nslot(A5_N_INFLUENCE, 0, n);
-    const int peers = x[A5_G_W_PEER] != 0;
-    int count[3] = {0, 0, 0};
-    w->T[0] = w->T[1] = w->T[2] = 0;
-    if (peers)
-        memset(w->M, 0, (size_t)m->nblocs * 3 * sizeof *w->M);
+    int restrict_n = 0, ban_n = 0;
     for (int i = 0; i < n; i++) {
-        int k = (int)pol[i];
-        count[k]++;
-        if (peers) {
-            w->T[k] += g[i];
-            for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++)
-                w->M[m->bloc_idx[q] * 3 + k] += g[i];
+        restrict_n += pol[i] == A5_RESTRICT;
+        ban_n += pol[i] == A5_BAN;
+    }
+    sum3 t = {0, 0, 0, 0};
+    if (x[A5_G_W_PEER] != 0) {
+        for (int i = 0; i < n; i++)
+            add_to_lane(&t, g[i], (int)pol[i]);
+        for (int b = 0; b < m->nblocs; b++) {
+            sum3 sb = {0, 0, 0, 0};
+            for (int q = m->member_off[b]; q < m->member_off[b + 1]; q++) {
+                const int i = m->member_idx[q];
+                add_to_lane(&sb, g[i], (int)pol[i]);
+            }
+            for (int k = 0; k < 3; k++)
+                w->M[3 * b + k] = sb[k];
         }
     }
-    double phisum = count[A5_RESTRICT] * x[A5_G_RESTRICT_COMPLIANCE] + count[A5_BAN];
+    for (int k = 0; k < 3; k++)
+        w->T[k] = t[k];
+    double phisum = restrict_n * x[A5_G_RESTRICT_COMPLIANCE] + ban_n;
     w->R = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_ESCALATION] * (phisum / n);
 }
 
@@ -640,7 +680,7 @@ static void add_to(double *restrict a, const double *restrict b, int n)
 }
 
 /* Step t, recording the new policies and shares into rpol and rh. */
-static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w, double *cost,
+A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w, double *cost,
                  double *risk, int8_t *rpol, float *rh)
 {
     const int n = m->n;
