@@ -24,7 +24,16 @@ sys.path.insert(0, str(HERE))
 from make_scenario import scenario  # noqa: E402
 
 
+def fresh(cmd):
+    """Remove the output file of cmd before it is timed: replacing a file costs
+    the run that replaces it (dropping a full-store file's 200 MB of page cache
+    took tens of ms, charged to whichever benchmark ran next)."""
+    if "-o" in cmd:
+        Path(cmd[cmd.index("-o") + 1]).unlink(missing_ok=True)
+
+
 def wall(cmd, env=None):
+    fresh(cmd)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - t0
@@ -34,6 +43,7 @@ def timed(cmd, repeat):
     """Median wall seconds and the largest peak RSS (MiB) of `repeat` runs."""
     times, rss = [], 0.0
     for _ in range(repeat):
+        fresh(cmd)
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -44,6 +54,7 @@ def timed(cmd, repeat):
 
 def peak_rss(cmd):
     """Peak RSS (MiB) of one run, measured by GNU time so earlier children don't count."""
+    fresh(cmd)
     r = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], check=True, capture_output=True, text=True)
     return int(r.stderr.strip().splitlines()[-1]) / 1024
 
@@ -83,6 +94,8 @@ def main():
     def side_by_side():
         """Wall time of two 1-thread B1 processes run at once: what the machine's
         two cores deliver together (on a shared VM, often less than 2 x one)."""
+        for k in range(2):
+            fresh(["-o", str(tmp / f"pair{k}.h5")])
         t0 = time.perf_counter()
         ps = [subprocess.Popen([*b1cmd(1)[:4], str(tmp / f"pair{k}.h5"), *b1cmd(1)[5:]],
                                stdout=subprocess.DEVNULL) for k in range(2)]
