@@ -417,8 +417,9 @@ static inline __attribute__((always_inline)) void add_to_lane(sum3 *sum, double 
 }
 
 /* Terms that change when policies do: retaliation R and the bloc sums. Each sum
- * runs over nations in nation order in a register: accumulating into M by each
- * nation's blocs made every addition wait for the store before it. */
+ * runs over nations in nation order in a register (accumulating into M by each
+ * nation's blocs, additions went through memory: this takes ~1.5 % fewer
+ * instructions and a smaller share of the profile, same bits). */
 A5_VECTOR_CLONES static void prepare_policies(const a5_model *m, const double *x, a5_work *w)
 {
     const int n = m->n;
