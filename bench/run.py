@@ -1,13 +1,15 @@
 """Run the benchmark suite B1-B6 (bench/README.md) and print a Markdown table.
 
     /usr/bin/python3 bench/run.py [--bin build/allied5g] [--repeat 5] [--quick]
+                                  [--baseline OTHER/allied5g] [--only-b1]
 
 Every figure is the median of --repeat runs of the whole process (scenario load,
 simulation, aggregates, HDF5 output, fsync). B1, B2, B3 and B6 run in rounds (B1,
 B1 full store, B1 on 2 threads, NumPy) and each ratio is the median of the ratios
 within rounds, so that a slow spell of a shared machine hits both sides of a ratio;
 the fastest round is shown beside the median. --quick uses fewer replicates (for a
-smoke test).
+smoke test). --baseline times another binary's B1 in the same rounds (interleaved
+with this one's), for a before/after comparison; --only-b1 stops after B1.
 """
 import argparse
 import os
@@ -64,6 +66,8 @@ def main():
     ap.add_argument("--bin", default=str(HERE.parent / "build" / "allied5g"))
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--baseline", help="another allied5g binary whose B1 is timed in the same rounds")
+    ap.add_argument("--only-b1", action="store_true", help="B1 (and the baseline's) only")
     a = ap.parse_args()
     R = 2000 if a.quick else 20000
     cores = os.cpu_count()
@@ -87,8 +91,8 @@ def main():
     np_reps = 500 if a.quick else 2000
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
-    def b1cmd(threads, store="summary"):
-        return [a.bin, "run", str(b1), "-o", str(tmp / "out.h5"), "--force", "--quiet",
+    def b1cmd(threads, store="summary", binary=None):
+        return [binary or a.bin, "run", str(b1), "-o", str(tmp / "out.h5"), "--force", "--quiet",
                 "--threads", str(threads), "--store", store]
 
     def side_by_side():
@@ -104,8 +108,14 @@ def main():
                 raise SystemExit("side-by-side run failed")
         return time.perf_counter() - t0
 
-    rounds = []
+    rounds, base = [], []
     for _ in range(a.repeat):
+        if a.baseline:  # interleaved: a slow spell of the machine hits both
+            base.append((wall(b1cmd(1, binary=a.baseline)), wall(b1cmd(1))))
+        if a.only_b1:
+            if not a.baseline:
+                base.append((float("nan"), wall(b1cmd(1))))
+            continue
         one, full, two = wall(b1cmd(1)), wall(b1cmd(1, "full")), wall(b1cmd(2))
         pair = side_by_side()
         out = subprocess.run([sys.executable, str(HERE / "numpy_model.py"), str(b1), "--replicates",
@@ -113,6 +123,23 @@ def main():
         rounds.append((one, full, two, float(out.split(",")[1].split()[0]), pair))
     med = statistics.median
     ns = lambda t: t * 1e9 / cells  # noqa: E731
+    if base:
+        this = med(b[1] for b in base)
+        text = f"{ns(this):.1f} ns/nation-step (fastest round {ns(min(b[1] for b in base)):.1f})"
+        if a.baseline:
+            text += (f"; baseline {ns(med(b[0] for b in base)):.1f} ns (fastest "
+                     f"{ns(min(b[0] for b in base)):.1f}); this / baseline "
+                     f"{med(b[1] / b[0] for b in base):.3f} (median of {len(base)} rounds)")
+        rows.append(("B1" + (" vs baseline" if a.baseline else ""),
+                     "30 nations x 40 steps x %d replicates, summary, 1 thread" % R, text, "<= 15 ns"))
+    if a.only_b1:
+        print("| bench | what | measured | target |\n|---|---|---|---|")
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+        return
     t1 = med(r[0] for r in rounds)
     fast = min(rounds, key=lambda r: r[0])
     rows.append(("B1", "30 nations x 40 steps x %d replicates, summary, 1 thread" % R,
