@@ -84,6 +84,28 @@ class PrimResult:
         ok = t[t.density >= min_density]
         return None if ok.empty else int(ok.coverage.idxmax())
 
+    def drop_restriction(self, name: str, i: Optional[int] = None) -> "PrimResult":
+        """Append to the trajectory a copy of box ``i`` (default: the selected one) with
+        input ``name`` unrestricted (e.g. one with a large quasi-p-value), select it and
+        return self."""
+        cols = list(self.X.columns)
+        if name not in cols:
+            raise KeyError(f"{name!r} is not an input")
+        lo, hi = (a.copy() for a in self._lims[self.selected if i is None else i])
+        j = cols.index(name)
+        lo[j], hi[j] = self._lo0[j], self._hi0[j]
+        Xv = self.X.to_numpy(dtype=float)
+        inb = _in_box(Xv, lo, hi)
+        total = self.y.sum()
+        self._lims.append((lo, hi))
+        self.box_lims.append(pd.DataFrame({"lo": lo, "hi": hi}, index=self.X.columns))
+        row = {"coverage": self.y[inb].sum() / total, "density": self.y[inb].mean(),
+               "mass": inb.mean(), "n": int(inb.sum()),
+               "res_dim": int(((lo > self._lo0) | (hi < self._hi0)).sum()), "phase": "drop"}
+        self.peeling_trajectory.loc[len(self.peeling_trajectory)] = row
+        self.selected = len(self._lims) - 1
+        return self
+
     # -- reading a box
     def restricted(self, i: Optional[int] = None) -> list:
         """The inputs box ``i`` (default: the selected one) restricts."""

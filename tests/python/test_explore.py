@@ -108,6 +108,13 @@ def test_prim_recovers_a_known_box():
     assert box.loc["a", "qp_lo"] < 1e-6 and box.loc["b", "qp_hi"] < 1e-6
     assert np.isnan(box.loc["a", "qp_hi"])                              # a: only the low side
     assert "coverage" in str(res) and "qp_lo" in str(res)
+    # dropping the useless restrictions of the last box gives back about the true box
+    res.select(-1)
+    for c in set(res.restricted()) - {"a", "b"}:
+        res.drop_restriction(c)
+    assert set(res.restricted()) == {"a", "b"} and res.peeling_trajectory.phase.iloc[-1] == "drop"
+    d = res.inspect()
+    assert d.attrs["density"] >= 0.9 and d.attrs["coverage"] >= 0.6, res
     assert res.plot_tradeoff().axes and res.plot_box().axes
 
 
@@ -237,6 +244,8 @@ def test_morris_1991_function_published_pattern(tmp_path):
     assert mi.mu_star.iloc[:10].min() > 3 * mi.mu_star.iloc[10:].max(), mi
     assert (mi.sigma.iloc[7:10] < 0.5 * mi.mu_star.iloc[7:10]).all(), mi
     assert (mi.sigma.iloc[:7] > 2 * mi.sigma.iloc[7:10].max()).all(), mi
+    # steps down count with their sign: the linear inputs' mu equals their mu*
+    assert (mi.mu.iloc[7:10] > 0.9 * mi.mu_star.iloc[7:10]).all(), mi
     with pytest.raises(ValueError, match="trajectories"):
         allied5g.morris_indices(ds.isel(point=slice(0, 21 * 3 + 1)), y[:64])
     bad = ds.assign_attrs(design_method="lhs")
