@@ -20,7 +20,6 @@ from scipy.stats import norm
 
 from .io import design_frame, design_paths
 
-# ---------------------------------------------------------------------------
 # experiments and outcomes
 
 
@@ -182,7 +181,6 @@ def outcomes(ds: xr.Dataset, spec):
     return pd.DataFrame({name: _one(ds, s) for name, s in items}, index=index)
 
 
-# ---------------------------------------------------------------------------
 # feature scoring
 
 
@@ -287,7 +285,6 @@ def feature_scores_heatmap(scores: pd.DataFrame, ax=None, cmap: str = "viridis")
     return fig
 
 
-# ---------------------------------------------------------------------------
 # Morris screening
 
 

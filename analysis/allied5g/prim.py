@@ -339,7 +339,6 @@ def prim(X, y, threshold: Optional[float] = None, threshold_type: str = "above",
     return PrimResult(X, yb.astype(bool), lims, rows)
 
 
-# ---------------------------------------------------------------------------
 # CART
 
 

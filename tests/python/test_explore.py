@@ -16,7 +16,6 @@ import xarray as xr  # noqa: E402
 import allied5g  # noqa: E402
 from conftest import BIN, SRC, run  # noqa: E402
 
-# ---------------------------------------------------------------- experiments, outcomes
 
 SCEN = """start: 2019Q1
 steps: 8
@@ -75,8 +74,6 @@ def test_experiments_and_outcomes(lhs_run):
         with pytest.raises(ValueError, match=msg):
             allied5g.outcomes(ds, bad)
 
-
-# ---------------------------------------------------------------- PRIM and CART
 
 def _box_data(n=3000, noise=0.0, seed=1):
     rng = np.random.default_rng(seed)
@@ -148,8 +145,6 @@ def test_cart_finds_the_box():
     assert "a <=" in str(c) or "a >" in str(c)
 
 
-# ---------------------------------------------------------------- feature scores
-
 def test_feature_scores_ignore_an_unused_input():
     rng = np.random.default_rng(7)
     X = pd.DataFrame(rng.uniform(size=(600, 4)), columns=["strong", "weak", "unused", "unused2"])
@@ -169,8 +164,6 @@ def test_feature_scores_ignore_an_unused_input():
     assert heat.loc["weak", "weak_only"] > 0.8 and heat.loc["strong", "big"] > 0.8, heat
     assert allied5g.feature_scores_heatmap(heat).axes
 
-
-# ---------------------------------------------------------------- Morris
 
 def _sobol_g(u, a):
     return np.prod((np.abs(4 * u - 2) + a) / (1 + a), axis=1)
@@ -276,8 +269,6 @@ def test_morris_unused_input_through_the_binary(tmp_path):
     assert mi.loc["decision.weights.risk", "mu_star"] > 0.1, mi
 
 
-# ---------------------------------------------------------------- second-order Sobol
-
 def _saltelli_second_order(n, bounds, seed=0):
     """SALib order: per base row A, AB_1..AB_k, BA_1..BA_k, B (Sobol' base sample)."""
     from scipy.stats import qmc
@@ -327,8 +318,6 @@ def test_second_order_sobol_ishigami():
     si1 = allied5g.sobol_indices(ds, y, num_resamples=50)
     assert np.allclose(si1.S1, si.S1) and "S2" not in si1.attrs
 
-
-# ---------------------------------------------------------------- the notebook
 
 @pytest.mark.skipif(shutil.which("jupyter-nbconvert") is None, reason="jupyter-nbconvert not installed")
 def test_exploration_notebook_executes(tmp_path):
