@@ -15,3 +15,11 @@ from .sensitivity import sobol_indices
 __all__ = ["POLICIES", "load", "load_live", "decode_policy", "to_dataframe", "design_frame", "design_paths", "sobol_indices",
            "policy_probabilities", "fan_chart", "ban_timeline", "cohesion", "cohesion_plot",
            "sweep_response", "sensitivity_bars", "key_findings", "write_report"]
+
+from .explore import (OUTCOMES, experiments, feature_scores, feature_scores_heatmap,  # noqa: E402
+                      morris_design, morris_indices, morris_plot, outcomes)
+from .prim import CartResult, PrimResult, cart, prim  # noqa: E402
+
+__all__ += ["experiments", "outcomes", "OUTCOMES", "prim", "PrimResult", "cart", "CartResult",
+            "feature_scores", "feature_scores_heatmap", "morris_design", "morris_indices",
+            "morris_plot"]
