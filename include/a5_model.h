@@ -52,7 +52,9 @@ void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *r
 /* Per-step terms every nation's decision shares (price advantage, retaliation,
  * natural shares, peer sums), computed into w from state x. */
 void a5_model_prepare(const a5_model *m, const double *x, a5_work *w);
-/* U_i(k) for k = open, restrict, ban from the terms a5_model_prepare left in w. */
+/* U_i(k) for k = open, restrict, ban from the terms a5_model_prepare left in w:
+ * every term of docs/model.md evaluated (the kernel leaves out those exactly 0,
+ * which gives equal values; test_model_reference checks). */
 void a5_model_utility(const a5_model *m, const double *x, const a5_work *w, int i, double U[3]);
 /* Probability of each option under softmax(lambda * U), computed stably. */
 void a5_model_choice_probs(double lambda, const double U[3], double p[3]);
