@@ -1,4 +1,4 @@
-"""The reference model (shared/MODEL.md) in NumPy, vectorised over replicates: the
+"""The reference model (docs/model.md) in NumPy, vectorised over replicates: the
 baseline a researcher could write in an afternoon, for benchmark B6.
 
 Supports what bench scenarios use: nations with blocs, defaults, vendors, events

@@ -1,9 +1,11 @@
-/* The reference model of ../shared/MODEL.md: one step, and one whole replicate.
+/* The reference model of docs/model.md: one step, and one whole replicate.
  *
  * State and parameters of a replicate live in one parameter vector x (a5_param.h);
  * the step updates x in place. a5_model_step and a5_model_run are pure functions of
  * (model, x, random stream): they do no I/O, no allocation and touch no globals;
- * scratch space comes from a per-thread a5_work allocated once. */
+ * scratch space comes from a per-thread a5_work allocated once. The equations are
+ * written once, in sim/model_terms.h (private); docs/extending.md shows how to add
+ * a term. */
 #ifndef A5_MODEL_H
 #define A5_MODEL_H
 
@@ -28,10 +30,11 @@ typedef struct {
     float *cum_cost, *cum_risk;
 } a5_records;
 
-/* Build the model for a loaded scenario (which must outlive it); NULL if out of memory. */
+/* Build the model for a loaded scenario (which must outlive it); NULL if out of
+ * memory (every allocation goes through the a5_mem.h hook; nothing leaks). */
 a5_model *a5_model_alloc(const a5_scenario *s);
 void a5_model_free(a5_model *m);
-/* Scratch space for one thread; NULL if out of memory. */
+/* Scratch space for one thread; NULL if out of memory (nothing leaks). */
 a5_work *a5_model_work_alloc(const a5_model *m);
 void a5_model_work_free(a5_work *w);
 /* The parameter vector inside w (nslots doubles) that a5_model_run works on. */
@@ -49,7 +52,9 @@ void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *r
 /* Per-step terms every nation's decision shares (price advantage, retaliation,
  * natural shares, peer sums), computed into w from state x. */
 void a5_model_prepare(const a5_model *m, const double *x, a5_work *w);
-/* U_i(k) for k = open, restrict, ban from the terms a5_model_prepare left in w. */
+/* U_i(k) for k = open, restrict, ban from the terms a5_model_prepare left in w:
+ * every term of docs/model.md evaluated (the kernel leaves out those exactly 0,
+ * which gives equal values; test_model_reference checks). */
 void a5_model_utility(const a5_model *m, const double *x, const a5_work *w, int i, double U[3]);
 /* Probability of each option under softmax(lambda * U), computed stably. */
 void a5_model_choice_probs(double lambda, const double U[3], double p[3]);
@@ -68,8 +73,9 @@ double a5_model_exp(double x);
 void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
                    double *cost, double *risk);
 
-/* Run replicate r of point p into slot j of rec. Returns 0, or 1 when any result
- * is not finite (the replicate failed; its records are not to be trusted). */
+/* Run replicate r of point p into slot j of rec. Returns 0, or A5_EFAILED
+ * (negative) when any result is not finite (the replicate failed; its records are
+ * not to be trusted). */
 int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec, long j);
 
 #endif

@@ -66,6 +66,9 @@ enum {
     A5_G_CHINA_RETALIATION,
     A5_G_CHINA_ESCALATION,
     A5_G_BASE_TIE,
+#ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
+    A5_G_W_TECH,
+#endif
     A5_G_COUNT
 };
 
@@ -80,6 +83,9 @@ enum {
     A5_N_INFLUENCE,
     A5_N_REVIEW_RATE,
     A5_N_HOME_VENDOR,
+#ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
+    A5_N_TECH,
+#endif
     A5_N_POLICY,
     A5_N_HIGH_RISK_SHARE,
     A5_N_US_PRESSURE,

@@ -61,6 +61,10 @@ const a5_param a5_param_global[A5_G_COUNT] = {
                                "retaliation added per unit of mean compliance across nations"},
     [A5_G_BASE_TIE] = {"peers.base_tie", A5_T_REAL, 0, 0, BIG, 0, V, "1",
                        "tie between any two nations on top of one per shared bloc"},
+#ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
+    [A5_G_W_TECH] = {"decision.weights.tech", A5_T_REAL, 0, -BIG, BIG, 0, V, "1",
+                     "w_tech: weight of the domestic tech industry's stake in complying"},
+#endif
 };
 
 const a5_param a5_param_nation[A5_N_COUNT] = {
@@ -82,6 +86,10 @@ const a5_param a5_param_nation[A5_N_COUNT] = {
                           "rho_i: chance per step of reconsidering policy"},
     [A5_N_HOME_VENDOR] = {"home_vendor", A5_T_BOOL, 0, 0, 1, 0, 0, "flag",
                           "a trusted vendor is domestic"},
+#ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
+    [A5_N_TECH] = {"tech", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                   "t_i: exposure of the domestic tech industry to Chinese supply chains"},
+#endif
     [A5_N_POLICY] = {"policy", A5_T_POLICY, 0, 0, 2, 0, 0, "open|restrict|ban",
                      "s_i(0): policy at step 0 (events may force it)"},
     [A5_N_HIGH_RISK_SHARE] = {"high_risk_share", A5_T_REAL, 0, 0, 1, 0, V, "share",

@@ -1,11 +1,14 @@
-/* Model: exact invariants for degenerate parameters, closed forms, and choice
- * frequencies against softmax probabilities computed here from MODEL.md. */
+/* Model: exact invariants for degenerate parameters, closed forms, choice
+ * frequencies against softmax probabilities computed here from docs/model.md, and
+ * every allocation of the model's set-up failed in turn. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "a5_error.h"
+#include "a5_mem.h"
 #include "a5_model.h"
 
 #include <math.h>
@@ -258,7 +261,7 @@ static void test_hazard_zero_and_one(void **state)
     }
 }
 
-/* U_i(k) for a lone nation (no peers) straight from MODEL.md. */
+/* U_i(k) for a lone nation (no peers) straight from docs/model.md. */
 static void reference_utility(double D, double sigma, double theta, double R, double kappa,
                               double psi, double zeta, double nu, double gamma, double omega,
                               const double w[7], double b, double m, double r, double a, double d,
@@ -383,6 +386,61 @@ static void test_replicate_is_deterministic(void **state)
     teardown(&f);
 }
 
+/* Each allocation of a5_model_alloc + a5_model_work_alloc fails in turn: the one
+ * that fails returns NULL, nothing crashes, nothing leaks (the sanitizer build's
+ * leak checker fails the test otherwise). Then a5_model_override's ENOMEM. */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    a5_scenario *s = parse("steps: 6\nnations: [{code: A, blocs: [x, y]}, {code: B, blocs: [x]}, {code: C}]\n"
+                           "events: [{at: 2, set: {nations.A.policy: ban}},\n"
+                           "         {hazard: 0.5, add: {nations.*.threat: 0.05}}]\n"
+                           "uncertain: {nations.B.us_pressure: {dist: uniform, lo: 0, hi: 1}}\n");
+    a5_mem_fail_at(0);
+    a5_model *m = a5_model_alloc(s);
+    a5_work *w = m ? a5_model_work_alloc(m) : NULL;
+    const long count = a5_mem_fail_at(0);
+    assert_non_null(m);
+    assert_non_null(w);
+    a5_model_work_free(w);
+    a5_model_free(m);
+    printf("model set-up: %ld allocations\n", count);
+    assert_true(count >= 10); /* the hook sees them: a model and its scratch need more */
+    for (long k = 1; k <= count; k++) {
+        a5_mem_fail_at(k);
+        m = a5_model_alloc(s);
+        w = m ? a5_model_work_alloc(m) : NULL;
+        const long made = a5_mem_fail_at(0);
+        if (w)
+            fail_msg("allocation %ld of %ld failed, yet the set-up succeeded", k, count);
+        assert_true(made >= k);
+        a5_model_work_free(w);
+        a5_model_free(m);
+    }
+    /* After all that, a set-up still works and runs. */
+    m = a5_model_alloc(s);
+    assert_non_null(m);
+    const size_t slot = a5_param_nslot(A5_N_MITIGATION, 0, s->n); /* no event changes it */
+    const double value = 0.4;
+    a5_mem_fail_at(1);
+    assert_int_equal(a5_model_override(m, 1, &slot, &value), A5_ENOMEM);
+    a5_mem_fail_at(2);
+    assert_int_equal(a5_model_override(m, 1, &slot, &value), A5_ENOMEM);
+    a5_mem_fail_at(0);
+    assert_int_equal(a5_model_override(m, 1, &slot, &value), 0);
+    w = a5_model_work_alloc(m);
+    assert_non_null(w);
+    int8_t pol[18], fin[3];
+    float h[18], cc[3], cr[3];
+    int16_t fb[3];
+    a5_records rec = {pol, h, NULL, fb, fin, cc, cr};
+    assert_int_equal(a5_model_run(m, 0, 3, w, &rec, 0), 0);
+    assert_true(a5_model_work_x(w)[slot] == 0.4);
+    a5_model_work_free(w);
+    a5_model_free(m);
+    a5_scenario_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_softmax_is_stable),
         cmocka_unit_test(test_exp_accuracy),
         cmocka_unit_test(test_replicate_is_deterministic),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }

@@ -1,0 +1,324 @@
+/* The reference model's equations, written once (private to sim/ and the tests).
+ *
+ * Each function below is one line of docs/model.md, over a general option k
+ * (OPEN = 0, RESTRICT = 1, BAN = 2). The fast kernel in model.c calls these same
+ * functions with a constant k, and the compiler specialises each call; the plain
+ * scalar reference step in tests/test_model_reference.c calls them with any k.
+ *
+ * Contracts that keep results bit-identical everywhere:
+ * - Every expression is evaluated in the order written (-ffp-contract=off: no FMA),
+ *   so the fast kernel, every vector width and the reference step agree bit for bit.
+ * - Inputs are finite, x_i, h_i and H_i lie in [0, 1] and weights times attributes
+ *   are finite (the parameter table bounds them), so some terms are exactly +0 at
+ *   OPEN or BAN; a5_utility may leave those out (u - (+0) == u, bit for bit). */
+#ifndef A5_MODEL_TERMS_H
+#define A5_MODEL_TERMS_H
+
+#include "a5_model.h"
+#include "a5_param.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- The inputs, listed once -------------------------------------------------
+ *
+ * Nation attributes a decision reads, X(field, attribute): each becomes a field
+ * of a5_nation_in, a lane of the kernel's scratch (copied from the parameter
+ * vector when parameters change) and a parameter of the vectorised decision loop.
+ * Globals a decision reads, X(field, slot): each becomes a field of a5_globals.
+ * Adding an input is one X(...) line here (docs/extending.md). */
+#ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example, built by test_model_ext */
+#define A5_EXT_NATION_INPUTS(X) X(tech, A5_N_TECH)
+#define A5_EXT_GLOBAL_INPUTS(X) X(wtech, A5_G_W_TECH)
+#else
+#define A5_EXT_NATION_INPUTS(X)
+#define A5_EXT_GLOBAL_INPUTS(X)
+#endif
+
+#define A5_MODEL_NATION_INPUTS(X)                                                                  \
+    X(b, A5_N_COST_SENSITIVITY) /* b_i */                                                          \
+    X(ties, A5_N_US_TIES)       /* a_i */                                                          \
+    X(intel, A5_N_INTEL)        /* d_i */                                                          \
+    X(ctrade, A5_N_CHINA_TRADE) /* c_i */                                                          \
+    X(home, A5_N_HOME_VENDOR)   /* home_i */                                                       \
+    A5_EXT_NATION_INPUTS(X)
+
+#define A5_MODEL_GLOBAL_INPUTS(X)                                                                  \
+    X(theta, A5_G_INTEL_THREAT)                                                                    \
+    X(kappa, A5_G_RESTRICT_CAP)                                                                    \
+    X(psi, A5_G_RESTRICT_COMPLIANCE)                                                               \
+    X(zeta, A5_G_REPLACE_COST)                                                                     \
+    X(nu, A5_G_RAN_WEIGHT)                                                                         \
+    X(wc, A5_G_W_COST)                                                                             \
+    X(wr, A5_G_W_RISK)                                                                             \
+    X(wu, A5_G_W_US)                                                                               \
+    X(wch, A5_G_W_CHINA)                                                                           \
+    X(wp, A5_G_W_PEER)                                                                             \
+    X(wi, A5_G_W_INERTIA)                                                                          \
+    X(wh, A5_G_W_HOME)                                                                             \
+    X(lambda, A5_G_RATIONALITY)                                                                    \
+    A5_EXT_GLOBAL_INPUTS(X)
+
+/* Everything a step's decisions share: the listed globals, plus the price
+ * advantage D and the retaliation R(t), which are derived each step. */
+typedef struct {
+    double D, R;
+#define A5_FIELD(name, slot) double name;
+    A5_MODEL_GLOBAL_INPUTS(A5_FIELD)
+#undef A5_FIELD
+} a5_globals;
+
+static inline void a5_globals_of(const double *x, double D, double R, a5_globals *g)
+{
+    g->D = D;
+    g->R = R;
+#define A5_LOAD(name, slot) g->name = x[slot];
+    A5_MODEL_GLOBAL_INPUTS(A5_LOAD)
+#undef A5_LOAD
+}
+
+/* One nation's inputs to its decision, all from X(t): policy s_i, installed share
+ * h_i, pressure P_i, natural share x_i, risk scale r_i (1 + sigma)(1 - m_i), the
+ * listed attributes and the peer shares G_i(k). */
+typedef struct {
+    double s, h, P, xn, rsk;
+#define A5_FIELD(name, attr) double name;
+    A5_MODEL_NATION_INPUTS(A5_FIELD)
+#undef A5_FIELD
+    double G[3];
+} a5_nation_in;
+
+/* ---- Policy constants (docs/model.md, "Policy constants") ------------------ */
+
+typedef struct {
+    double cap;  /* cap_k: highest high-risk share the policy allows */
+    double phi;  /* phi(k): compliance with the US */
+    double core; /* core_k: 1 when the core network is open to the vendor */
+} a5_option;
+
+/* k may be an int constant (folded) or a double lane value (selects). */
+static inline a5_option a5_option_of(double k, double kappa, double psi)
+{
+    return (a5_option){.cap = k == 0 ? 1.0 : k == 1 ? kappa : 0.0,
+                       .phi = k == 0 ? 0.0 : k == 1 ? psi : 1.0,
+                       .core = k == 0 ? 1.0 : 0.0};
+}
+
+/* ---- Terms that change only with parameters (step 2) ----------------------- */
+
+/* x_i = 1 / (1 + exp(-gamma (D - sigma - omega r_i))) */
+static inline double a5_natural_share(double gamma, double D, double sigma, double omega, double r)
+{
+    return 1.0 / (1.0 + exp(-gamma * (D - sigma - omega * r)));
+}
+
+/* r_i (1 + sigma) (1 - m_i): the factor of S_i(k) that does not depend on k. */
+static inline double a5_risk_scale(double r, double sigma, double m) { return r * (1 + sigma) * (1 - m); }
+
+/* ---- The utility's terms (step 3) ------------------------------------------ */
+
+/* C_i(k) = b_i (D max(0, x_i - cap_k) + zeta max(0, h_i - cap_k)) */
+static inline double a5_cost(const a5_globals *g, double b, double xn, double h, double cap)
+{
+    const double a = xn - cap, e = h - cap;
+    return b * (g->D * (a > 0 ? a : 0) + g->zeta * (e > 0 ? e : 0));
+}
+
+/* S_i(k) = rsk_i (core_k + nu min(H_i, cap_k)), H_i = max(h_i, x_i) */
+static inline double a5_risk(const a5_globals *g, double rsk, double xn, double h, a5_option o)
+{
+    const double H = h > xn ? h : xn;
+    return rsk * (o.core + g->nu * (H < o.cap ? H : o.cap));
+}
+
+/* A_i(k) = e_i (1 - phi(k)) with e_i = a_i P_i + d_i theta: e_i here. The
+ * utility multiplies w_us e_i first, then (1 - phi(k)): that order fixes the bits. */
+static inline double a5_us_exposure(const a5_globals *g, const a5_nation_in *v)
+{
+    return v->ties * v->P + v->intel * g->theta;
+}
+
+/* Q_i(k) = c_i R(t) phi(k): c_i R(t) here (w_china c_i R first, then phi(k)). */
+static inline double a5_china_exposure(const a5_globals *g, const a5_nation_in *v)
+{
+    return v->ctrade * g->R;
+}
+
+/* G_i(k) from the peer weights V[k] = sum_{j != i} w_ij g_j [s_j = k]; all 0 when
+ * i has no weighted peers. Branch-free (it runs on vectors). */
+static inline void a5_peer_shares(double v0, double v1, double v2, double G[3])
+{
+    /* Rounding can leave -1e-17 where the true sum is 0. */
+    v0 = v0 > 0 ? v0 : 0;
+    v1 = v1 > 0 ? v1 : 0;
+    v2 = v2 > 0 ? v2 : 0;
+    const double den = v0 + v1 + v2, one = den > 0 ? den : 1, inv = 1 / one;
+    G[0] = den > 0 ? v0 * inv : 0;
+    G[1] = den > 0 ? v1 * inv : 0;
+    G[2] = den > 0 ? v2 * inv : 0;
+}
+
+/* Peer weights V[k] of a nation with policy s and influence gi in blocs
+ * blocs[0 .. nb), from M[3 b + k] = sum over bloc b's members of g_j [s_j = k]
+ * and T[k] = the same over all nations, as in docs/model.md ("Peer term"):
+ *   V[k] = sum_{b in B_i} (M_bk - g_i [s_i = k]) + base_tie (T_k - g_i [s_i = k]).
+ * For i's own policy each bloc's sum has g_i taken off before adding, so a lone
+ * member gets 0 (up to rounding, which a5_peer_shares clears). */
+static inline void a5_peer_weights(const int *blocs, int nb, const double *M, const double T[3],
+                                   int s, double gi, double bt, double V[3])
+{
+    double v0 = 0, v1 = 0, v2 = 0, vs = 0;
+    for (int q = 0; q < nb; q++) {
+        const double *Mb = M + 3 * blocs[q];
+        v0 += Mb[0];
+        v1 += Mb[1];
+        v2 += Mb[2];
+        vs += Mb[s] - gi;
+    }
+    v0 = s == 0 ? vs : v0;
+    v1 = s == 1 ? vs : v1;
+    v2 = s == 2 ? vs : v2;
+    if (bt != 0) {
+        v0 += bt * (T[0] - (s == 0 ? gi : 0));
+        v1 += bt * (T[1] - (s == 1 ? gi : 0));
+        v2 += bt * (T[2] - (s == 2 ? gi : 0));
+    }
+    V[0] = v0;
+    V[1] = v1;
+    V[2] = v2;
+}
+
+/* U_i(k) = - w_cost C_i(k) - w_risk S_i(k) - w_us A_i(k) - w_china Q_i(k)
+ *          + w_peer G_i(k) + w_inertia [k = s_i] + w_home home_i phi(k)
+ * summed left to right from -0 (the exact empty sum: -0 + y == y for every y).
+ * With fast != 0 the terms that are exactly +0 at this k are left out:
+ * C(OPEN) (x_i, h_i <= 1 = cap), S(BAN) (cap 0, core 0), A(BAN) and the phi
+ * terms at OPEN (phi 0). Subtracting +0 changes no bits, so fast and full agree
+ * bit for bit (test_model checks); fast saves the kernel those operations,
+ * which the compiler may not drop itself (0 * y is not 0 for every double). */
+static inline double a5_utility(const a5_globals *g, const a5_nation_in *v, int k, int fast)
+{
+    const a5_option o = a5_option_of(k, g->kappa, g->psi);
+    const int keep_open = !(fast && k == A5_OPEN), keep_ban = !(fast && k == A5_BAN);
+    double u = -0.0;
+    if (keep_open)
+        u -= g->wc * a5_cost(g, v->b, v->xn, v->h, o.cap);
+    if (keep_ban)
+        u -= g->wr * a5_risk(g, v->rsk, v->xn, v->h, o);
+    if (keep_ban)
+        u -= g->wu * a5_us_exposure(g, v) * (1 - o.phi);
+    if (keep_open)
+        u -= g->wch * a5_china_exposure(g, v) * o.phi;
+    u += g->wp * v->G[k];
+    u += g->wi * (double)(v->s == k);
+    if (keep_open)
+        u += g->wh * v->home * o.phi;
+#ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md: - w_tech t_i phi(k), +0 at OPEN */
+    if (keep_open)
+        u -= g->wtech * v->tech * o.phi;
+#endif
+    return u;
+}
+
+/* ---- Choice (step 3) ------------------------------------------------------- */
+
+/* e^x for x <= 0 (0 below -708, where the result would be subnormal), within about
+ * an ulp of the true value. Written out instead of calling libm's exp so that it
+ * vectorises and gives the same bits at every vector width and on every machine:
+ * x = k ln2 + r with |r| <= ln2 / 2 (Cody-Waite: ln2 split in two so k ln2 is
+ * exact), e^r by its Taylor series to r^13 (truncation < 1e-17), then 2^k put into
+ * the exponent field. The rounding of x log2(e) to k uses the 1.5 * 2^52 shift,
+ * which leaves k in the low bits of the sum. */
+static inline double a5_exp_nonpos(double x)
+{
+    const double shift = 0x1.8p52;
+    const double t = x * 0x1.71547652b82fep0 + shift, k = t - shift;
+    const double r = (x - k * 0x1.62e42fee00000p-1) - k * 0x1.a39ef35793c76p-33;
+    /* Estrin's scheme (the loops that call this are bound by its latency: a
+     * shallower tree than Horner's), and the leading 1 added last, to a small
+     * tail, for an error within about an ulp. */
+    const double r2 = r * r, r4 = r2 * r2;
+    const double q1 = 0.5 + r * (1.0 / 6.0), q2 = 1.0 / 24.0 + r * (1.0 / 120.0),
+                 q3 = 1.0 / 720.0 + r * (1.0 / 5040.0), q4 = 1.0 / 40320.0 + r * (1.0 / 362880.0),
+                 q5 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0),
+                 q6 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+    const double A = q1 + r2 * q2, B = q3 + r2 * q4, C = q5 + r2 * q6;
+    const double p = 1.0 + (r + r2 * (A + r4 * (B + r4 * C)));
+    uint64_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    bits = (bits + 1023) << 52;
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    /* Both arms computed, then one picked: no branch, no operation the compiler
+     * would have to prove cannot trap before doing it for every vector lane. */
+    const double y = p * scale;
+    return x < -708.0 ? 0.0 : y;
+}
+
+/* Softmax weights e_k = exp(z_k - max z) with z_k = lambda U_k kept finite, so no
+ * finite input gives NaN or Inf. Returns their sum (>= 1). */
+static inline double a5_softmax3(double lambda, const double U[3], double e[3])
+{
+    double z[3];
+    for (int k = 0; k < 3; k++) {
+        z[k] = lambda * U[k];
+        z[k] = z[k] > -1e300 ? z[k] : -1e300; /* -inf and NaN */
+        z[k] = z[k] < 1e300 ? z[k] : 1e300;
+    }
+    double zmax = z[0] > z[1] ? z[0] : z[1];
+    zmax = zmax > z[2] ? zmax : z[2];
+    /* The largest gets 1; exp only for the other two (a and b, in index order).
+     * A tie for the largest gets exp(0), which is exactly 1 too. */
+    const double im = z[0] == zmax ? 0.0 : z[1] == zmax ? 1.0 : 2.0; /* 64-bit lanes */
+    const double ea = a5_exp_nonpos((im == 0 ? z[1] : z[0]) - zmax);
+    const double eb = a5_exp_nonpos((im == 2 ? z[1] : z[2]) - zmax);
+    e[0] = im == 0 ? 1.0 : ea;
+    e[1] = im == 1 ? 1.0 : im == 0 ? ea : eb;
+    e[2] = im == 2 ? 1.0 : eb;
+    return e[0] + e[1] + e[2];
+}
+
+/* The option drawn with c uniform on [0, 1): the first k with c sum < e_0 + .. + e_k. */
+static inline double a5_pick(double c, const double e[3], double sum)
+{
+    const double u = c * sum, e01 = e[0] + e[1];
+    return u < e[0] ? 0.0 : u < e01 ? 1.0 : 2.0;
+}
+
+/* A nation's decision: U_i(k) for the three options, softmax, the option drawn. */
+static inline double a5_decide(const a5_globals *g, const a5_nation_in *v, double c, int fast)
+{
+    double U[3], e[3];
+    for (int k = 0; k < 3; k++)
+        U[k] = a5_utility(g, v, k, fast);
+    const double sum = a5_softmax3(g->lambda, U, e);
+    return a5_pick(c, e, sum);
+}
+
+/* A uniform double in [0, 1) with 53 bits from two words, as a5_rng_uniform. */
+static inline double a5_uniform53(uint32_t a, uint32_t b)
+{
+    return ((double)(int32_t)(a >> 5) * 67108864.0 + (double)(int32_t)(b >> 6)) *
+           (1.0 / 9007199254740992.0);
+}
+
+/* ---- State update (steps 4 and 5), at the new policy's option o --------------- */
+
+/* h_i(t+1) = h' - max(0, h' - cap) / L, h' = (1 - phi_b) h_i + phi_b min(x_i, cap).
+ * Written as a select: h' - (h' - cap) / L where h' > cap, else h'. */
+static inline double a5_installed_base(double h, double xn, double cap, double renew, double L)
+{
+    const double hp = (1 - renew) * h + renew * (xn < cap ? xn : cap);
+    const double phased = hp - (hp - cap) / L;
+    return hp > cap ? phased : hp;
+}
+
+/* P_i(t+1) = min(P_max, P_i + escalation (1 - phi(k))) */
+static inline double a5_pressure(double P, double esc, double pmax, double phi)
+{
+    const double Pn = P + esc * (1 - phi);
+    return Pn < pmax ? Pn : pmax;
+}
+
+#endif

@@ -1,0 +1,234 @@
+/* The walkthrough of docs/extending.md, kept from rotting: a utility term
+ * - w_tech t_i phi(k) with a nation attribute `tech` and a weight
+ * `decision.weights.tech`, compiled in with A5_MODEL_EXTENSION_TEST.
+ *
+ * This file is built twice (tests/CMakeLists.txt):
+ * - test_model_ext_base, against the ordinary core library: run with --dump it
+ *   prints a digest of every record of 40 replicates of a scenario;
+ * - test_model_ext, against the core library built with the extension: it checks
+ *   that the term changes choices as the formula says, and that with w_tech = 0
+ *   (and tech != 0) its digest equals the base build's, bit for bit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "a5_model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Blocs, both kinds of events, an uncertain parameter: every path of the step. */
+static const char *const world =
+    "steps: 24\n"
+    "decision: {rationality: 3, weights: {peer: 1.2, home: 0.4}}\n"
+    "peers: {base_tie: 0.2}\n"
+    "us: {intel_threat: 0.2}\n"
+    "defaults: {review_rate: 0.4}\n"
+    "nations:\n"
+    "  - {code: A, blocs: [x, y], threat: 0.7, china_trade: 0.5}\n"
+    "  - {code: B, blocs: [x], policy: restrict, high_risk_share: 0.4}\n"
+    "  - {code: C, blocs: [y], home_vendor: true, us_ties: 0.9}\n"
+    "  - {code: D, policy: ban, mitigation: 0.3}\n"
+    "  - {code: E, blocs: [x, y], intel: 0.9, high_risk_share: 0.6}\n"
+    "  - {code: F, blocs: [z], cost_sensitivity: 0.9, influence: 2}\n"
+    "  - {code: G, blocs: [z, x], threat: 0.2}\n"
+    "  - {code: H, high_risk_share: 0.8}\n"
+    "  - {code: I, blocs: [y]}\n"
+    "events: [{at: 5, set: {nations.B.policy: open}},\n"
+    "         {hazard: 0.2, add: {nations.*.threat: 0.03}}]\n"
+    "uncertain: {decision.weights.risk: {dist: lognormal, mu: 0, sigma: 0.3}}\n";
+
+enum { REPS = 40 };
+
+static a5_scenario *parse(const char *text)
+{
+    a5_diag d = {0};
+    a5_scenario *s = NULL;
+    if (a5_scenario_parse(text, strlen(text), "t.yaml", NULL, 0, &d, &s)) {
+        a5_diag_print(&d, stderr);
+        a5_diag_free(&d);
+        return NULL;
+    }
+    a5_diag_free(&d);
+    return s;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t len)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ c[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* One line per replicate: a digest of all its records. Each build's model,
+ * with overrides (slots, values) applied. Returns a malloc'd string or NULL. */
+static char *digest(size_t nover, const size_t *slots, const double *values)
+{
+    a5_scenario *s = parse(world);
+    if (!s)
+        return NULL;
+    a5_model *m = a5_model_alloc(s);
+    a5_work *w = m ? a5_model_work_alloc(m) : NULL;
+    const size_t n = (size_t)s->n, steps = (size_t)s->steps;
+    int8_t *pol = malloc(steps * n), *fin = malloc(n);
+    float *h = malloc(steps * n * sizeof *h), *P = malloc(steps * n * sizeof *P);
+    float *cc = malloc(n * sizeof *cc), *cr = malloc(n * sizeof *cr);
+    int16_t *fb = malloc(n * sizeof *fb);
+    char *out = malloc(REPS * 32 + 1);
+    int ok = w && pol && fin && h && P && cc && cr && fb && out &&
+             (nover == 0 || a5_model_override(m, nover, slots, values) == 0);
+    if (ok) {
+        size_t len = 0;
+        for (long r = 0; r < REPS && ok; r++) {
+            a5_records rec = {pol, h, P, fb, fin, cc, cr};
+            ok = a5_model_run(m, 0, r, w, &rec, 0) == 0;
+            uint64_t d = 0xcbf29ce484222325ull;
+            d = fnv(d, pol, steps * n);
+            d = fnv(d, h, steps * n * sizeof *h);
+            d = fnv(d, P, steps * n * sizeof *P);
+            d = fnv(d, fb, n * sizeof *fb);
+            d = fnv(d, fin, n);
+            d = fnv(d, cc, n * sizeof *cc);
+            d = fnv(d, cr, n * sizeof *cr);
+            len += (size_t)snprintf(out + len, 32, "%016llx\n", (unsigned long long)d);
+        }
+    }
+    free(pol), free(fin), free(h), free(P), free(cc), free(cr), free(fb);
+    a5_model_work_free(w);
+    a5_model_free(m);
+    a5_scenario_free(s);
+    if (!ok) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+#ifdef A5_MODEL_EXTENSION_TEST
+
+/* With w_tech = 0 the extended model is the base model, bit for bit, whatever
+ * the nations' tech: compared with the base build's digest of the same runs. */
+static void test_weight_zero_is_base_model(void **state)
+{
+    (void)state;
+    FILE *p = popen(A5_EXT_BASE_BIN " --dump", "r");
+    assert_non_null(p);
+    char base[REPS * 32 + 1];
+    size_t len = fread(base, 1, sizeof base - 1, p);
+    base[len] = 0;
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(len, REPS * 17);
+
+    a5_scenario *s = parse(world);
+    assert_non_null(s);
+    const int n = s->n;
+    size_t slots[32];
+    double values[32];
+    size_t k = 0;
+    for (int i = 0; i < n; i++) { /* tech != 0 everywhere: only the weight switches it off */
+        slots[k] = a5_param_nslot(A5_N_TECH, i, n);
+        values[k++] = 0.1 + 0.1 * i;
+    }
+    slots[k] = A5_G_W_TECH;
+    values[k++] = 0;
+    a5_scenario_free(s);
+    char *ext = digest(k, slots, values);
+    assert_non_null(ext);
+    assert_string_equal(ext, base);
+    /* and the term does act: with a weight the runs differ */
+    values[k - 1] = 2;
+    char *on = digest(k, slots, values);
+    assert_non_null(on);
+    assert_true(strcmp(on, base) != 0);
+    free(ext);
+    free(on);
+}
+
+/* U(k) moves by exactly - w_tech t_i phi(k), and one-step choices follow the
+ * softmax of the new utilities: a high-tech nation keeps OPEN more often. */
+static void test_term_changes_choices(void **state)
+{
+    (void)state;
+    double popen_w[2];
+    for (int on = 0; on < 2; on++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "decision: {rationality: 2, weights: {tech: %g}}\n"
+                 "policy: {restrict_compliance: 0.6}\n"
+                 "nations: [{code: A, tech: 0.8, review_rate: 1, threat: 0.8, high_risk_share: 0.3},\n"
+                 "          {code: B, review_rate: 0}]\n",
+                 on ? 1.5 : 0.0);
+        a5_scenario *s = parse(text);
+        assert_non_null(s);
+        a5_model *m = a5_model_alloc(s);
+        a5_work *w = a5_model_work_alloc(m);
+        gsl_rng *g = a5_rng_alloc();
+        assert_non_null(w);
+        double *x = a5_model_work_x(w), U[3], Ub[3], p[3];
+        a5_model_init(m, 0, 0, x, a5_rng_state_of(g));
+        a5_model_prepare(m, x, w);
+        a5_model_utility(m, x, w, 0, U);
+        x[A5_G_W_TECH] = 0;
+        a5_model_utility(m, x, w, 0, Ub);
+        const double phi[3] = {0, 0.6, 1}, wt = on ? 1.5 : 0.0;
+        for (int k = 0; k < 3; k++)
+            assert_true(fabs((U[k] - Ub[k]) - (-wt * 0.8 * phi[k])) < 1e-12);
+        a5_model_choice_probs(2, U, p);
+        long counts[3] = {0, 0, 0}, reps = 20000;
+        double *cost = calloc(2, sizeof *cost), *risk = calloc(2, sizeof *risk);
+        for (long r = 0; r < reps; r++) {
+            a5_rng_state *rs = a5_rng_state_of(g);
+            a5_model_init(m, 0, r, x, rs);
+            a5_model_step(m, x, 0, rs, w, cost, risk);
+            counts[(int)x[a5_param_nslot(A5_N_POLICY, 0, 2)]]++;
+        }
+        for (int k = 0; k < 3; k++) {
+            double se = sqrt(p[k] * (1 - p[k]) / (double)reps), f = (double)counts[k] / (double)reps;
+            if (fabs(f - p[k]) > 4 * se + 1e-12)
+                fail_msg("w_tech %g, option %d: frequency %.4f, probability %.4f", wt, k, f, p[k]);
+        }
+        popen_w[on] = (double)counts[0] / (double)reps;
+        free(cost);
+        free(risk);
+        gsl_rng_free(g);
+        a5_model_work_free(w);
+        a5_model_free(m);
+        a5_scenario_free(s);
+    }
+    printf("share keeping OPEN: %.3f without the term, %.3f with it\n", popen_w[0], popen_w[1]);
+    assert_true(popen_w[1] > popen_w[0] + 0.1);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_weight_zero_is_base_model),
+        cmocka_unit_test(test_term_changes_choices),
+    };
+    return cmocka_run_group_tests_name("model_ext", tests, NULL, NULL);
+}
+
+#else /* the base build: the digest the extended build compares with */
+
+int main(int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[1], "--dump") != 0) {
+        fprintf(stderr, "usage: %s --dump\n", argv[0]);
+        return 2;
+    }
+    char *d = digest(0, NULL, NULL);
+    if (!d)
+        return 1;
+    fputs(d, stdout);
+    free(d);
+    return 0;
+}
+
+#endif
