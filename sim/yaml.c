@@ -1,13 +1,15 @@
 /* Bounded YAML tree from libyaml events, and its serialiser. See a5_yaml.h. */
 #include "a5_yaml.h"
 
+#include "a5_mem.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 a5_yaml_node *a5_yaml_collection(a5_yaml_kind kind, const char *file, int line, int col)
 {
-    a5_yaml_node *n = calloc(1, sizeof *n);
+    a5_yaml_node *n = a5_calloc(1, sizeof *n);
     if (!n)
         return NULL;
     n->kind = kind;
@@ -22,7 +24,7 @@ a5_yaml_node *a5_yaml_scalar(const char *text, int plain, const char *file, int 
     a5_yaml_node *n = a5_yaml_collection(A5_YAML_SCALAR, file, line, col);
     if (!n)
         return NULL;
-    n->value = strdup(text);
+    n->value = a5_strdup(text);
     if (!n->value) {
         free(n);
         return NULL;
@@ -50,12 +52,12 @@ int a5_yaml_append(a5_yaml_node *coll, a5_yaml_node *key, a5_yaml_node *item)
 {
     if (coll->n == coll->cap) {
         size_t cap = coll->cap ? 2 * coll->cap : 4;
-        a5_yaml_node **items = realloc(coll->item, cap * sizeof *items);
+        a5_yaml_node **items = a5_realloc(coll->item, cap * sizeof *items);
         if (items)
             coll->item = items;
         a5_yaml_node **keys = coll->key;
         if (items && coll->kind == A5_YAML_MAP) {
-            keys = realloc(coll->key, cap * sizeof *keys);
+            keys = a5_realloc(coll->key, cap * sizeof *keys);
             if (keys)
                 coll->key = keys;
         }
@@ -327,7 +329,7 @@ static int write_handler(void *data, unsigned char *buffer, size_t size)
         size_t cap = o->cap ? o->cap : 4096;
         while (cap < o->len + size + 1)
             cap *= 2;
-        char *p = realloc(o->buf, cap);
+        char *p = a5_realloc(o->buf, cap);
         if (!p) {
             o->oom = 1;
             return 0;
