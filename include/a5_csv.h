@@ -30,9 +30,10 @@ typedef struct {
 
 typedef struct {
     /* Called for every record, the header first (record 0), after the index column
-     * is dropped. Return 0 to go on; anything else stops reading and is returned
-     * by a5_csv_read (a negative A5_E* code, or A5_ESCENARIO after reporting). */
-    int (*record)(void *ctx, size_t record, const a5_csv_field *f, size_t n);
+     * is dropped (so n may be 0); `line` is where the record starts. Return 0 to go
+     * on; anything else stops reading and is returned by a5_csv_read (a negative
+     * A5_E* code, or A5_ESCENARIO after reporting). */
+    int (*record)(void *ctx, size_t record, int line, const a5_csv_field *f, size_t n);
     /* Called after `record` for a data record with n != width fields, to report it
      * in the caller's words; NULL: "record has N fields; the header has M". */
     void (*ragged)(void *ctx, a5_diag *d, const char *file, int line, size_t n, size_t width);

@@ -28,19 +28,19 @@ typedef struct {
 } obs_csv;
 
 /* Header code,date,policy; then one observation per row, each bad field reported. */
-static int obs_record(void *ctx, size_t record, const a5_csv_field *f, size_t nf)
+static int obs_record(void *ctx, size_t record, int line, const a5_csv_field *f, size_t nf)
 {
     obs_csv *c = ctx;
     const a5_scenario *s = c->s;
     if (record == 0) {
         if (nf != 3 || strcmp(f[0].text, "code") || strcmp(f[1].text, "date") ||
             strcmp(f[2].text, "policy"))
-            a5_diag_add(c->d, c->path, f[0].line, 1, "the header must be 'code,date,policy'");
+            a5_diag_add(c->d, c->path, line, 1, "the header must be 'code,date,policy'");
         return 0;
     }
     if (nf != 3)
         return 0; /* reported by obs_ragged */
-    a5_obs o = {-1, -1, -1, f[0].line};
+    a5_obs o = {-1, -1, -1, line};
     for (int i = 0; i < s->n; i++)
         if (strcmp(s->codes[i], f[0].text) == 0)
             o.nation = i;

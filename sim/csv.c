@@ -130,7 +130,7 @@ static void on_record(int term, void *data)
         r->drop_index = nf >= 2 && r->arena[r->fields[0].off] == 0;
         r->width = r->o->width ? r->o->width : nf - (size_t)r->drop_index;
     }
-    size_t skip = (size_t)r->drop_index < nf ? (size_t)r->drop_index : 0;
+    size_t skip = (size_t)r->drop_index;
     if (grow((void **)&r->out, &r->ocap, nf, sizeof *r->out)) {
         r->rc = A5_ENOMEM;
         return;
@@ -145,7 +145,7 @@ static void on_record(int term, void *data)
         locate(r, r->fields[i].pos, &f->line, &f->col);
     }
     size_t rec = r->records++;
-    int rc = r->o->record ? r->o->record(r->o->ctx, rec, r->out, n) : 0;
+    int rc = r->o->record ? r->o->record(r->o->ctx, rec, line, r->out, n) : 0;
     if (rc) {
         r->rc = rc;
         return;

@@ -204,7 +204,7 @@ typedef struct {
 } design_csv;
 
 /* Header: one path per column. Data rows: one value per path. */
-static int design_record(void *ctx, size_t record, const a5_csv_field *f, size_t n)
+static int design_record(void *ctx, size_t record, int line, const a5_csv_field *f, size_t n)
 {
     design_csv *c = ctx;
     a5_sc_loader *L = c->L;
@@ -225,7 +225,7 @@ static int design_record(void *ctx, size_t record, const a5_csv_field *f, size_t
     }
     size_t k = c->k;
     if (c->rows + 1 > (size_t)A5_MAX_POINTS) {
-        a5_diag_add(L->d, c->path, f[0].line, 1, "more than %ld design points", A5_MAX_POINTS);
+        a5_diag_add(L->d, c->path, line, 1, "more than %ld design points", A5_MAX_POINTS);
         return A5_ESCENARIO;
     }
     if ((c->rows + 1) * k > c->cap) {

@@ -783,10 +783,11 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
     }
     s->file = fname;
     L.s = s;
-    int rc = A5_ESCENARIO;
-    a5_yaml_node *root = a5_yaml_parse(text, len, s->file, d);
-    if (!root)
+    a5_yaml_node *root;
+    int rc = a5_yaml_load(text, len, s->file, d, &root);
+    if (rc)
         goto fail;
+    rc = A5_ESCENARIO;
     if (root->kind != A5_YAML_MAP) {
         A5_SC_ERR(&L, root, "a scenario must be a mapping of settings (key: value), got %s",
                   a5_sc_kind_name(root));

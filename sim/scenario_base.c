@@ -47,11 +47,11 @@ int a5_sc_merge_base(a5_sc_loader *L, a5_yaml_node *root, int depth, a5_yaml_nod
         }
         goto fail;
     }
-    base = a5_yaml_parse(buf, len, path, L->d); /* problems, out of memory too, reported */
+    rc = a5_yaml_load(buf, len, path, L->d, &base);
     free(buf);
-    rc = A5_ESCENARIO;
-    if (!base)
+    if (rc)
         goto fail;
+    rc = A5_ESCENARIO;
     if (base->kind != A5_YAML_MAP) {
         A5_SC_ERR(L, base, "a scenario must be a mapping of settings (key: value), got %s",
                   a5_sc_kind_name(base));

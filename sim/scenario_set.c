@@ -198,14 +198,13 @@ int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int id
             free(path);
             return A5_ENOMEM;
         }
-    } else { /* a parse error or out of memory is in the diagnostics */
-        v = a5_yaml_parse(val, strlen(val), "--set", L->d);
-        if (v)
-            relocate(v, idx, (int)plen + 1);
-    }
-    if (!v) {
-        free(path);
-        return 0;
+    } else {
+        int rc = a5_yaml_load(val, strlen(val), "--set", L->d, &v);
+        if (rc) {
+            free(path);
+            return rc == A5_ENOMEM ? rc : 0; /* a parse error is reported */
+        }
+        relocate(v, idx, (int)plen + 1);
     }
     int rc;
     char h[128];
