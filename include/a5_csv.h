@@ -50,8 +50,8 @@ typedef struct {
 /* Read CSV text `len` bytes long; `file` names it in diagnostics. Returns 0,
  * A5_ESCENARIO (problems in d), A5_ENOMEM, or what a callback returned. info may
  * be NULL. */
-int a5_csv_parse(const char *text, size_t len, const char *file, const a5_csv_opts *o,
-                 a5_diag *d, a5_csv_info *info);
+int a5_csv_parse(const char *text, size_t len, const char *file, const a5_csv_opts *o, a5_diag *d,
+                 a5_csv_info *info);
 /* The same from a file. Returns A5_EIO, with errno set and nothing reported, when
  * it cannot be opened or read: the caller words that message. */
 int a5_csv_read(const char *path, const a5_csv_opts *o, a5_diag *d, a5_csv_info *info);

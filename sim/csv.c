@@ -87,8 +87,8 @@ static void on_field(void *s, size_t len, void *data)
         return;
     /* The field's first byte: past blanks, and past blank lines before a record. */
     size_t p = r->field_start;
-    while (p < r->end && (is_blank(r->buf[p]) ||
-                          (!r->in_record && (r->buf[p] == '\n' || r->buf[p] == '\r'))))
+    while (p < r->end &&
+           (is_blank(r->buf[p]) || (!r->in_record && (r->buf[p] == '\n' || r->buf[p] == '\r'))))
         p++;
     if (grow((void **)&r->fields, &r->fcap, r->nf + 1, sizeof *r->fields) ||
         grow((void **)&r->arena, &r->acap, r->alen + len + 1, 1)) {
@@ -240,8 +240,8 @@ static int count_lines(const char *buf, size_t len)
     return n + (len && buf[len - 1] != '\n' && buf[len - 1] != '\r');
 }
 
-int a5_csv_parse(const char *text, size_t len, const char *file, const a5_csv_opts *o,
-                 a5_diag *d, a5_csv_info *info)
+int a5_csv_parse(const char *text, size_t len, const char *file, const a5_csv_opts *o, a5_diag *d,
+                 a5_csv_info *info)
 {
     reader r;
     memset(&r, 0, sizeof r);

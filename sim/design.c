@@ -92,8 +92,10 @@ static int add_varied(a5_sc_loader *L, const a5_yaml_node *k)
         return rc;
     const a5_uncertain *u = overlaps_uncertain(s, &t);
     if (u) {
-        A5_SC_ERR(L, k, "'%s' is also in 'uncertain' (as '%s'): a parameter is either drawn or "
-                        "varied, not both", k->value, u->target.path);
+        A5_SC_ERR(L, k,
+                  "'%s' is also in 'uncertain' (as '%s'): a parameter is either drawn or "
+                  "varied, not both",
+                  k->value, u->target.path);
         a5_scenario_target_free(&t);
         return A5_ESCENARIO;
     }
@@ -197,9 +199,9 @@ done:
 typedef struct {
     a5_sc_loader *L;
     const char *path;
-    size_t k;      /* paths in the header */
+    size_t k; /* paths in the header */
     size_t rows, cap;
-    double *vals;  /* rows x k */
+    double *vals; /* rows x k */
     int bad;
 } design_csv;
 
@@ -237,8 +239,12 @@ static int design_record(void *ctx, size_t record, int line, const a5_csv_field 
         c->cap = cap;
     }
     for (size_t i = 0; i < n && i < k; i++) {
-        a5_yaml_node cell = {.kind = A5_YAML_SCALAR, .file = c->path, .line = f[i].line,
-                             .col = f[i].col, .value = (char *)f[i].text, .plain = 1};
+        a5_yaml_node cell = {.kind = A5_YAML_SCALAR,
+                             .file = c->path,
+                             .line = f[i].line,
+                             .col = f[i].col,
+                             .value = (char *)f[i].text,
+                             .plain = 1};
         c->bad |= a5_sc_value(L, &cell, s->varied[i].param, s->varied[i].path,
                               &c->vals[c->rows * k + i]) != 0;
     }
@@ -246,8 +252,7 @@ static int design_record(void *ctx, size_t record, int line, const a5_csv_field 
     return 0;
 }
 
-static void design_ragged(void *ctx, a5_diag *d, const char *file, int line, size_t n,
-                          size_t width)
+static void design_ragged(void *ctx, a5_diag *d, const char *file, int line, size_t n, size_t width)
 {
     (void)ctx;
     a5_diag_add(d, file, line, 1, "row has %zu values; the header names %zu paths", n, width);
@@ -288,8 +293,8 @@ static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *f
 /* --- design: lhs, sobol, saltelli ------------------------------------------------------- */
 
 /* design.ranges: each path's [lo, hi] or {lo, hi, log} into lo, hi, lg. */
-static int design_ranges(a5_sc_loader *L, const a5_yaml_node *rg, double *lo, double *hi,
-                         int *lg, int *bad)
+static int design_ranges(a5_sc_loader *L, const a5_yaml_node *rg, double *lo, double *hi, int *lg,
+                         int *bad)
 {
     a5_scenario *s = L->s;
     for (size_t i = 0; i < rg->n; i++) {
@@ -347,13 +352,13 @@ static int design_ranges(a5_sc_loader *L, const a5_yaml_node *rg, double *lo, do
 
 /* n base points of the method's unit-cube sample (dim columns), laid out as design
  * points and scaled to the ranges. */
-static int design_points(a5_scenario *s, long n, size_t dim, const double *lo,
-                         const double *hi, const int *lg)
+static int design_points(a5_scenario *s, long n, size_t dim, const double *lo, const double *hi,
+                         const int *lg)
 {
     size_t k = s->nvaried;
     double *unit = a5_malloc((size_t)n * dim * sizeof *unit);
     s->points = a5_malloc((size_t)s->npoints * k * sizeof *s->points);
-    int rc = !unit || !s->points ? A5_ENOMEM
+    int rc = !unit || !s->points          ? A5_ENOMEM
              : s->design == A5_DESIGN_LHS ? a5_design_lhs(n, (int)k, s->seed, unit)
                                           : a5_design_sobol(n, (int)dim, unit);
     if (rc) {
@@ -368,9 +373,8 @@ static int design_points(a5_scenario *s, long n, size_t dim, const double *lo,
     for (long p = 0; p < s->npoints; p++)
         for (size_t j = 0; j < k; j++) {
             double u = s->points[(size_t)p * k + j];
-            s->points[(size_t)p * k + j] =
-                lg[j] ? exp(log(lo[j]) + (log(hi[j]) - log(lo[j])) * u)
-                      : lo[j] + (hi[j] - lo[j]) * u;
+            s->points[(size_t)p * k + j] = lg[j] ? exp(log(lo[j]) + (log(hi[j]) - log(lo[j])) * u)
+                                                 : lo[j] + (hi[j] - lo[j]) * u;
         }
     return 0;
 }
@@ -417,7 +421,8 @@ static int design_sampled(a5_sc_loader *L, const a5_yaml_node *dz, const char *m
     if (s->design != A5_DESIGN_LHS && dim > A5_DESIGN_SOBOL_MAX_DIM) {
         A5_SC_ERR(L, rg, "a %s design supports at most %d paths, got %zu", mt,
                   s->design == A5_DESIGN_SALTELLI ? A5_DESIGN_SOBOL_MAX_DIM / 2
-                                                  : A5_DESIGN_SOBOL_MAX_DIM, k);
+                                                  : A5_DESIGN_SOBOL_MAX_DIM,
+                  k);
         bad = 1;
     }
     double total = s->design == A5_DESIGN_SALTELLI ? np * (double)(k + 2) : np;
@@ -474,11 +479,13 @@ int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz)
         return design_sampled(L, dz, mt);
     const char *t;
     if (pts || rg)
-        A5_SC_ERR(L, pts ? pts : rg, "a 'file' design takes its points and paths from the file: "
-                                     "drop 'points' and 'ranges'");
+        A5_SC_ERR(L, pts ? pts : rg,
+                  "a 'file' design takes its points and paths from the file: "
+                  "drop 'points' and 'ranges'");
     else if (!fn)
-        A5_SC_ERR(L, dz, "a 'file' design needs 'file: PATH.csv' (a header of paths, one row per "
-                         "point)");
+        A5_SC_ERR(L, dz,
+                  "a 'file' design needs 'file: PATH.csv' (a header of paths, one row per "
+                  "point)");
     else if (a5_sc_text(L, fn, "design.file", &t) == 0)
         return design_file(L, fn, t);
     return 0;

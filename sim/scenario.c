@@ -14,10 +14,9 @@
 #include <string.h>
 
 static const char *const top_keys[] = {
-    "name",   "description", "start",    "steps", "replicates", "seed",      "policy",
-    "decision", "vendors",   "market",   "risk",  "us",         "china",     "peers",
-    "defaults", "nations",   "events",   "uncertain", "sweep",  "design",    "output",
-    "base"};
+    "name",    "description", "start", "steps",  "replicates", "seed",  "policy",   "decision",
+    "vendors", "market",      "risk",  "us",     "china",      "peers", "defaults", "nations",
+    "events",  "uncertain",   "sweep", "design", "output",     "base"};
 #define NTOP (sizeof top_keys / sizeof top_keys[0])
 
 /* --- sections ----------------------------------------------------------------------- */
@@ -71,7 +70,7 @@ static void load_globals(a5_sc_loader *L, const a5_yaml_node *map, const char *p
         }
         char h[96];
         A5_SC_ERR(L, k, "unknown key '%s' in '%s'%s", k->value, prefix,
-            a5_sc_hint(h, sizeof h, k->value, cands, nc));
+                  a5_sc_hint(h, sizeof h, k->value, cands, nc));
     }
 }
 
@@ -126,7 +125,7 @@ static int load_run(a5_sc_loader *L, const a5_yaml_node *root)
             else {
                 char h[96];
                 A5_SC_ERR(L, st, "'output.store' must be full or summary, got '%s'%s", t,
-                    a5_sc_hint(h, sizeof h, t, stores, 2));
+                          a5_sc_hint(h, sizeof h, t, stores, 2));
             }
         }
     }
@@ -210,8 +209,10 @@ static int load_vendors(a5_sc_loader *L, const a5_yaml_node *root)
         ntrust += !hr;
     }
     if (vs && (!nrisk || !ntrust))
-        A5_SC_ERR(L, vs, "'vendors' needs at least one high-risk vendor (high_risk: true) and one "
-                   "trusted vendor; found %d high-risk and %d trusted", nrisk, ntrust);
+        A5_SC_ERR(L, vs,
+                  "'vendors' needs at least one high-risk vendor (high_risk: true) and one "
+                  "trusted vendor; found %d high-risk and %d trusted",
+                  nrisk, ntrust);
     /* Prices go into the vector once it exists; keep them in base temporarily. */
     free(s->base);
     s->base = price;
@@ -220,8 +221,7 @@ static int load_vendors(a5_sc_loader *L, const a5_yaml_node *root)
 
 /* First pass over nations: codes, names and blocs, which fix N and the layout. */
 /* Nation i's `blocs:` list, appended to s->bloc_idx (nidx used of cap). */
-static int load_blocs(a5_sc_loader *L, const a5_yaml_node *bl, size_t i, size_t *nidx,
-                      size_t *cap)
+static int load_blocs(a5_sc_loader *L, const a5_yaml_node *bl, size_t i, size_t *nidx, size_t *cap)
 {
     a5_scenario *s = L->s;
     for (size_t b = 0; b < bl->n; b++) {
@@ -353,8 +353,10 @@ static int load_nation_attrs(a5_sc_loader *L, const a5_yaml_node *root)
             char path[96], h[96];
             const a5_param *p = a5_param_find_nation(df->key[i]->value, &a);
             if (!p) {
-                A5_SC_ERR(L, df->key[i], "unknown nation attribute '%s' in 'defaults'%s",
-                    df->key[i]->value, a5_sc_hint(h, sizeof h, df->key[i]->value, a5_sc_nation_attrs(), A5_N_COUNT));
+                A5_SC_ERR(
+                    L, df->key[i], "unknown nation attribute '%s' in 'defaults'%s",
+                    df->key[i]->value,
+                    a5_sc_hint(h, sizeof h, df->key[i]->value, a5_sc_nation_attrs(), A5_N_COUNT));
                 continue;
             }
             snprintf(path, sizeof path, "defaults.%s", p->path);
@@ -394,10 +396,10 @@ static int load_nation_attrs(a5_sc_loader *L, const a5_yaml_node *root)
     return 0;
 }
 
-const char *const a5_sc_dist_names[6] = {"fixed", "uniform", "normal", "lognormal", "beta",
-                                         "triangular"};
-static const char *const dist_params[][3] = {{"value"},        {"lo", "hi"}, {"mean", "sd"},
-                                             {"mu", "sigma"},  {"a", "b"},   {"lo", "mode", "hi"}};
+const char *const a5_sc_dist_names[6] = {"fixed",     "uniform", "normal",
+                                         "lognormal", "beta",    "triangular"};
+static const char *const dist_params[][3] = {{"value"},       {"lo", "hi"}, {"mean", "sd"},
+                                             {"mu", "sigma"}, {"a", "b"},   {"lo", "mode", "hi"}};
 static const int dist_nparams[] = {1, 2, 2, 2, 2, 3};
 
 /* The distribution of `uncertain.K` (mapping v), clipped to param's range. */
@@ -409,16 +411,20 @@ static int read_dist(a5_sc_loader *L, const a5_yaml_node *k, const a5_yaml_node 
     const char *dname = NULL;
     int kind = -1;
     if (!dn)
-        A5_SC_ERR(L, v, "'uncertain.%s' has no 'dist' (one of fixed, uniform, normal, lognormal, "
-                  "beta, triangular)", k->value);
+        A5_SC_ERR(L, v,
+                  "'uncertain.%s' has no 'dist' (one of fixed, uniform, normal, lognormal, "
+                  "beta, triangular)",
+                  k->value);
     else if (a5_sc_text(L, dn, "dist", &dname) == 0) {
         for (int j = 0; j < 6; j++)
             if (strcmp(dname, a5_sc_dist_names[j]) == 0)
                 kind = j;
         if (kind < 0) {
             char h[96];
-            A5_SC_ERR(L, dn, "unknown distribution '%s'; expected fixed, uniform, normal, lognormal, "
-                       "beta or triangular%s", dname, a5_sc_hint(h, sizeof h, dname, a5_sc_dist_names, 6));
+            A5_SC_ERR(L, dn,
+                      "unknown distribution '%s'; expected fixed, uniform, normal, lognormal, "
+                      "beta or triangular%s",
+                      dname, a5_sc_hint(h, sizeof h, dname, a5_sc_dist_names, 6));
         }
     }
     if (kind < 0)
@@ -441,7 +447,7 @@ static int read_dist(a5_sc_loader *L, const a5_yaml_node *k, const a5_yaml_node 
         snprintf(what, sizeof what, "'%s' of %s", dist_params[kind][j], k->value);
         if (!pv) {
             A5_SC_ERR(L, v, "the %s distribution of '%s' needs '%s'", dname, k->value,
-                dist_params[kind][j]);
+                      dist_params[kind][j]);
             bad = 1;
         } else
             bad |= a5_sc_number(L, pv, what, &dist->p[j]) != 0;
@@ -503,8 +509,7 @@ static int load_uncertain(a5_sc_loader *L, const a5_yaml_node *root)
             return rc;
         if (rc)
             continue;
-        if (a5_sc_expect_map(L, v, k->value) ||
-            read_dist(L, k, v, un.target.param, &un.dist)) {
+        if (a5_sc_expect_map(L, v, k->value) || read_dist(L, k, v, un.target.param, &un.dist)) {
             a5_scenario_target_free(&un.target);
             continue;
         }
@@ -520,8 +525,9 @@ static int event_when(a5_sc_loader *L, const a5_yaml_node *e, a5_event *out)
     const a5_yaml_node *at = a5_yaml_get(e, "at"), *hz = a5_yaml_get(e, "hazard");
     out->at = -1;
     if (!at == !hz) {
-        A5_SC_ERR(L, e, "an event needs exactly one of 'at' (a step or date label) and 'hazard' "
-                        "(a chance per step)");
+        A5_SC_ERR(L, e,
+                  "an event needs exactly one of 'at' (a step or date label) and 'hazard' "
+                  "(a chance per step)");
         return A5_ESCENARIO;
     }
     if (hz) {
@@ -736,8 +742,7 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
             A5_SC_ERR(L, root->key[i], "unknown key '%s'%s", k,
                       a5_sc_hint(h, sizeof h, k, top_keys, NTOP));
     }
-    if ((rc = load_run(L, root)) || (rc = load_vendors(L, root)) ||
-        (rc = load_nation_ids(L, root)))
+    if ((rc = load_run(L, root)) || (rc = load_vendors(L, root)) || (rc = load_nation_ids(L, root)))
         return rc;
     if (s->n == 0)
         return 0;
@@ -759,8 +764,10 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
         return rc;
     const a5_yaml_node *sw = a5_yaml_get(root, "sweep"), *dz = a5_yaml_get(root, "design");
     if (sw && dz) {
-        A5_SC_ERR(L, dz, "'sweep' and 'design' cannot be used together (sweep at line %d): "
-                         "choose one way to vary parameters", sw->line);
+        A5_SC_ERR(L, dz,
+                  "'sweep' and 'design' cannot be used together (sweep at line %d): "
+                  "choose one way to vary parameters",
+                  sw->line);
         return 0;
     }
     return sw ? a5_sc_sweep(L, sw) : dz ? a5_sc_design(L, dz) : 0;

@@ -17,8 +17,8 @@
 typedef struct {
     a5_diag *d;
     a5_scenario *s;
-    double ndef[A5_N_COUNT]; /* nation attribute defaults after `defaults:` */
-    int pressure_given;      /* defaults.us_pressure was set */
+    double ndef[A5_N_COUNT];        /* nation attribute defaults after `defaults:` */
+    int pressure_given;             /* defaults.us_pressure was set */
     char *files[A5_MAX_BASE_DEPTH]; /* files read for `base:`: node->file points here */
     int nfiles;
 } a5_sc_loader;
@@ -35,8 +35,7 @@ typedef struct {
 /* "a mapping", "a list" or "a value". */
 const char *a5_sc_kind_name(const a5_yaml_node *n);
 /* " (did you mean 'x'?)" into buf when a name in `names` is close to `word`, else "". */
-const char *a5_sc_hint(char *buf, size_t len, const char *word, const char *const *names,
-                       size_t n);
+const char *a5_sc_hint(char *buf, size_t len, const char *word, const char *const *names, size_t n);
 /* Parse a plain decimal number; rejects hex, nan, inf, empty and overflow, setting
  * *why. Returns 0 or A5_ESCENARIO (nothing reported). */
 int a5_sc_parse_double(const char *text, double *v, const char **why);

@@ -22,7 +22,8 @@ const char *const *a5_sc_nation_attrs(void)
     return v;
 }
 
-int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, int mode, a5_target *t)
+int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, int mode,
+                  a5_target *t)
 {
     a5_scenario *s = L->s;
     char h[128];
@@ -36,8 +37,8 @@ int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, i
         const char *dot2 = strchr(rest, '.');
         if (!dot1 || !dot2 || strchr(dot2 + 1, '.')) {
             A5_SC_ERR(L, node, "path '%s' names nothing: expected %s", path,
-                is_nations ? "nations.CODE.ATTRIBUTE or nations.*.ATTRIBUTE"
-                           : "vendors.NAME.price");
+                      is_nations ? "nations.CODE.ATTRIBUTE or nations.*.ATTRIBUTE"
+                                 : "vendors.NAME.price");
             return A5_ESCENARIO;
         }
         char who[128];
@@ -51,14 +52,14 @@ int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, i
             int v = a5_sc_find_name(s->vendor_names, s->nvendors, who);
             if (v < 0) {
                 A5_SC_ERR(L, node, "unknown vendor '%s' in path '%s'%s", who, path,
-                    a5_sc_hint(h, sizeof h, who, (const char *const *)s->vendor_names,
-                         (size_t)s->nvendors));
+                          a5_sc_hint(h, sizeof h, who, (const char *const *)s->vendor_names,
+                                     (size_t)s->nvendors));
                 return A5_ESCENARIO;
             }
             if (strcmp(attr, "price") != 0) {
                 static const char *const pr[] = {"price"};
                 A5_SC_ERR(L, node, "path '%s' names nothing: a vendor's only number is 'price'%s",
-                    path, a5_sc_hint(h, sizeof h, attr, pr, 1));
+                          path, a5_sc_hint(h, sizeof h, attr, pr, 1));
                 return A5_ESCENARIO;
             }
             t->param = &a5_param_vendor_price;
@@ -74,14 +75,16 @@ int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, i
             if (strcmp(who, "*") != 0) {
                 who_i = a5_sc_find_name(s->codes, s->n, who);
                 if (who_i < 0) {
-                    A5_SC_ERR(L, node, "unknown nation '%s' in path '%s'%s", who, path,
+                    A5_SC_ERR(
+                        L, node, "unknown nation '%s' in path '%s'%s", who, path,
                         a5_sc_hint(h, sizeof h, who, (const char *const *)s->codes, (size_t)s->n));
                     bad = 1;
                 }
             }
             if (!p) {
-                A5_SC_ERR(L, node, "path '%s' names nothing: '%s' is not a nation attribute%s", path,
-                    attr, a5_sc_hint(h, sizeof h, attr, a5_sc_nation_attrs(), A5_N_COUNT));
+                A5_SC_ERR(L, node, "path '%s' names nothing: '%s' is not a nation attribute%s",
+                          path, attr,
+                          a5_sc_hint(h, sizeof h, attr, a5_sc_nation_attrs(), A5_N_COUNT));
                 return A5_ESCENARIO;
             }
             if (bad)
@@ -99,11 +102,13 @@ int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, i
         const a5_param *p = a5_param_find_global(path, &g);
         if (!p) {
             if (a5_param_find_run(path, NULL))
-                A5_SC_ERR(L, node, "'%s' is a whole-run setting: it can be changed with --set but "
-                             "not varied", path);
+                A5_SC_ERR(L, node,
+                          "'%s' is a whole-run setting: it can be changed with --set but "
+                          "not varied",
+                          path);
             else
                 A5_SC_ERR(L, node, "path '%s' names nothing%s", path,
-                    a5_sc_hint(h, sizeof h, path, global_paths(), A5_G_COUNT));
+                          a5_sc_hint(h, sizeof h, path, global_paths(), A5_G_COUNT));
             return A5_ESCENARIO;
         }
         t->param = p;
@@ -116,7 +121,7 @@ int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, i
     int ok_policy = (mode & A5_SC_EVENT) && t->param->type == A5_T_POLICY;
     if ((mode & A5_SC_VARY) && !(t->param->flags & A5_PF_VARY) && !ok_policy) {
         A5_SC_ERR(L, node, "'%s' cannot be %s", path,
-            (mode & A5_SC_EVENT) ? "changed by an event" : "varied (it is not a number)");
+                  (mode & A5_SC_EVENT) ? "changed by an event" : "varied (it is not a number)");
         free(t->slots);
         t->slots = NULL;
         return A5_ESCENARIO;

@@ -13,8 +13,7 @@ const char *a5_sc_kind_name(const a5_yaml_node *n)
     return n->kind == A5_YAML_MAP ? "a mapping" : n->kind == A5_YAML_SEQ ? "a list" : "a value";
 }
 
-const char *a5_sc_hint(char *buf, size_t len, const char *word, const char *const *names,
-                        size_t n)
+const char *a5_sc_hint(char *buf, size_t len, const char *word, const char *const *names, size_t n)
 {
     const char *s = a5_suggest(word, names, n);
     if (s && strcmp(s, word) != 0)
@@ -61,11 +60,11 @@ int a5_sc_parse_double(const char *text, double *v, const char **why)
 
 /* Read a value for parameter p from node into *v. */
 int a5_sc_value(a5_sc_loader *L, const a5_yaml_node *node, const a5_param *p, const char *path,
-                     double *v)
+                double *v)
 {
     if (node->kind != A5_YAML_SCALAR) {
         A5_SC_ERR(L, node, "'%s' must be %s, got %s", path,
-            p->type == A5_T_POLICY ? "a policy name" : "a number", a5_sc_kind_name(node));
+                  p->type == A5_T_POLICY ? "a policy name" : "a number", a5_sc_kind_name(node));
         return A5_ESCENARIO;
     }
     const char *t = node->value;
@@ -85,8 +84,8 @@ int a5_sc_value(a5_sc_loader *L, const a5_yaml_node *node, const a5_param *p, co
         if (k < 0) {
             const char *const pol[] = {a5_policy_name(0), a5_policy_name(1), a5_policy_name(2)};
             char h[96];
-            A5_SC_ERR(L, node, "'%s': unknown policy '%s'; expected open, restrict or ban%s", path, t,
-                a5_sc_hint(h, sizeof h, t, pol, 3));
+            A5_SC_ERR(L, node, "'%s': unknown policy '%s'; expected open, restrict or ban%s", path,
+                      t, a5_sc_hint(h, sizeof h, t, pol, 3));
             return A5_ESCENARIO;
         }
         *v = k;
@@ -141,7 +140,8 @@ int a5_sc_text(a5_sc_loader *L, const a5_yaml_node *node, const char *what, cons
 int a5_sc_expect_map(a5_sc_loader *L, const a5_yaml_node *node, const char *what)
 {
     if (node->kind != A5_YAML_MAP) {
-        A5_SC_ERR(L, node, "'%s' must be a mapping (key: value), got %s", what, a5_sc_kind_name(node));
+        A5_SC_ERR(L, node, "'%s' must be a mapping (key: value), got %s", what,
+                  a5_sc_kind_name(node));
         return A5_ESCENARIO;
     }
     return 0;
@@ -158,7 +158,7 @@ int a5_sc_expect_seq(a5_sc_loader *L, const a5_yaml_node *node, const char *what
 
 /* Report keys of `map` not in `allowed`. */
 void a5_sc_check_keys(a5_sc_loader *L, const a5_yaml_node *map, const char *where,
-                       const char *const *allowed, size_t n)
+                      const char *const *allowed, size_t n)
 {
     for (size_t i = 0; i < map->n; i++) {
         const char *k = map->key[i]->value;
@@ -169,7 +169,7 @@ void a5_sc_check_keys(a5_sc_loader *L, const a5_yaml_node *map, const char *wher
         if (j == n) {
             char h[96];
             A5_SC_ERR(L, map->key[i], "unknown key '%s' in %s%s", k, where,
-                a5_sc_hint(h, sizeof h, k, allowed, n));
+                      a5_sc_hint(h, sizeof h, k, allowed, n));
         }
     }
 }

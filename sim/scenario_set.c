@@ -145,8 +145,7 @@ static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, siz
                 break;
             }
             if (v->kind != A5_YAML_SCALAR) {
-                a5_diag_add(L->d, "--set", idx, (int)plen + 2,
-                            "'%s' takes a single value", path);
+                a5_diag_add(L->d, "--set", idx, (int)plen + 2, "'%s' takes a single value", path);
                 break;
             }
         }
@@ -170,8 +169,8 @@ static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, siz
             if (f && f->kind == A5_YAML_SCALAR)
                 names[nn++] = f->value;
         }
-        a5_diag_add(L->d, "--set", idx, 9, "unknown %s '%s' in '%s'%s",
-                    nat ? "nation" : "vendor", name, path, a5_sc_hint(h, sizeof h, name, names, nn));
+        a5_diag_add(L->d, "--set", idx, 9, "unknown %s '%s' in '%s'%s", nat ? "nation" : "vendor",
+                    name, path, a5_sc_hint(h, sizeof h, name, names, nn));
     }
     a5_yaml_free(v);
     return rc;

@@ -51,8 +51,8 @@ void a5_scenario_summary(const a5_scenario *s, FILE *out)
         fprintf(out, " %s%s @ %g", s->vendor_names[v], s->vendor_high_risk[v] ? " (high-risk)" : "",
                 s->base[a5_param_vslot(v, s->n)]);
     fprintf(out, "\n");
-    static const char *const dn[] = {"none", "sweep grid", "latin hypercube", "sobol",
-                                     "saltelli", "file"};
+    static const char *const dn[] = {"none",  "sweep grid", "latin hypercube",
+                                     "sobol", "saltelli",   "file"};
     fprintf(out, "design     %ld point%s (%s)", s->npoints, s->npoints == 1 ? "" : "s",
             dn[s->design]);
     for (size_t j = 0; j < s->nvaried && j < 6; j++)

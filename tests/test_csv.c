@@ -19,7 +19,7 @@
 typedef struct {
     char out[4096];
     size_t len;
-    int stop_at; /* record index whose callback returns A5_EUSAGE (0: never) */
+    int stop_at;    /* record index whose callback returns A5_EUSAGE (0: never) */
     int index_line; /* the dropped index may start the record on an earlier line */
 } collect;
 
@@ -30,9 +30,9 @@ static int on_record(void *ctx, size_t record, int line, const a5_csv_field *f, 
     if (c->stop_at && (size_t)c->stop_at == record)
         return A5_EUSAGE;
     for (size_t i = 0; i < n; i++)
-        c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "%s%d:%d%s=%s",
-                                   i ? "|" : "", f[i].line, f[i].col, f[i].quoted ? "q" : "",
-                                   f[i].text);
+        c->len +=
+            (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "%s%d:%d%s=%s", i ? "|" : "",
+                             f[i].line, f[i].col, f[i].quoted ? "q" : "", f[i].text);
     c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "\n");
     return 0;
 }
@@ -98,18 +98,22 @@ static void test_quoted_fields(void **state)
     expect_records("\"a,1\",\"say \"\"hi\"\"\"\n\"\",x\n",
                    "1:1q=a,1|1:7q=say \"hi\"\n2:1q=|2:4=x\n");
     /* A newline inside quotes moves later fields to later lines. */
-    expect_records("a,b\n\"two\nlines\",3\n4,5\n", "1:1=a|1:3=b\n2:1q=two\nlines|3:8=3\n4:1=4|4:3=5\n");
+    expect_records("a,b\n\"two\nlines\",3\n4,5\n",
+                   "1:1=a|1:3=b\n2:1q=two\nlines|3:8=3\n4:1=4|4:3=5\n");
 }
 
 static void test_bom_and_index_columns(void **state)
 {
     (void)state;
-    expect_records("\xEF\xBB\xBF" "a,b\n1,2\n", "1:1=a|1:3=b\n2:1=1|2:3=2\n");
+    expect_records("\xEF\xBB\xBF"
+                   "a,b\n1,2\n",
+                   "1:1=a|1:3=b\n2:1=1|2:3=2\n");
     /* pandas: an empty first header cell; R: a quoted empty one and quoted names. */
     expect_records(",a,b\n0,1,2\n1,3,4\n", "1:2=a|1:4=b\n2:3=1|2:5=2\n3:3=3|3:5=4\n");
-    expect_records("\"\",\"a\",\"b\"\r\n\"1\",1,2\r\n",
-                   "1:4q=a|1:8q=b\n2:5=1|2:7=2\n");
-    expect_records("\xEF\xBB\xBF" ",a\n0,1\n", "1:2=a\n2:3=1\n");
+    expect_records("\"\",\"a\",\"b\"\r\n\"1\",1,2\r\n", "1:4q=a|1:8q=b\n2:5=1|2:7=2\n");
+    expect_records("\xEF\xBB\xBF"
+                   ",a\n0,1\n",
+                   "1:2=a\n2:3=1\n");
     /* A named first column stays; so does a lone empty header. */
     expect_records("id,a\n0,1\n", "1:1=id|1:4=a\n2:1=0|2:3=1\n");
     expect_records("\"\"\n\"\"\n", "1:1q=\n2:1q=\n");
@@ -143,7 +147,10 @@ static void test_empty_and_stop(void **state)
     assert_int_equal(parse("", 0, &c, &d, &info), 0);
     assert_int_equal(info.records, 0);
     assert_int_equal(info.lines, 0);
-    assert_int_equal(parse("\xEF\xBB\xBF" "\n\n# only\n", 11, &c, &d, &info), 0);
+    assert_int_equal(parse("\xEF\xBB\xBF"
+                           "\n\n# only\n",
+                           11, &c, &d, &info),
+                     0);
     assert_int_equal(info.records, 0);
     assert_int_equal(info.lines, 3);
     assert_int_equal(a5_diag_count(&d), 0);
@@ -207,7 +214,8 @@ static void test_observations(void **state)
     static const char *const files[] = {
         "code,date,policy\nGBR,2019Q3,ban\nDEU,2020q1,restrict\n",
         ",code,date,policy\n0,GBR,2019Q3,ban\n1,DEU,2020q1,restrict\n",
-        "\xEF\xBB\xBF" "\"\",\"code\",\"date\",\"policy\"\r\n\"1\",\"GBR\",\"2019Q3\",\"ban\"\r\n"
+        "\xEF\xBB\xBF"
+        "\"\",\"code\",\"date\",\"policy\"\r\n\"1\",\"GBR\",\"2019Q3\",\"ban\"\r\n"
         "\"2\",\"DEU\",\"2020q1\",\"restrict\"\r\n",
     };
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
