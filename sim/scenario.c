@@ -4,7 +4,16 @@
  * to the tree, then each section is checked against the parameter table. Every
  * check reports through the diagnostics list and carries on, so one run shows the
  * user all their mistakes; a later stage is skipped only when an earlier one left
- * nothing sensible to check against. */
+ * nothing sensible to check against.
+ *
+ * This file holds the stages and the sections of the run, vendors, nations,
+ * uncertain and events. The rest of the loader, sharing scenario_int.h:
+ *   scenario_read.c     values, key checks, quarter labels
+ *   scenario_path.c     dotted paths to parameter-vector slots
+ *   scenario_set.c      --set overrides on the tree
+ *   scenario_base.c     `base:` files, reading files
+ *   design.c            sweep grids and design points (lhs, sobol, saltelli, CSV file)
+ *   scenario_summary.c  `allied5g validate`'s summary and the output-size estimate */
 #include "scenario_int.h"
 
 #include <ctype.h>
