@@ -2,7 +2,9 @@
  *
  * LHS draws from its own Philox stream, (seed, 0xFFFFFFFF, 0), which no replicate
  * uses (point indices stop well below it), so the design depends on the scenario
- * seed alone. Sobol points are GSL's gsl_qrng_sobol sequence. */
+ * seed alone. Sobol points are GSL's gsl_qrng_sobol sequence. design.c also builds a
+ * scenario's points from `sweep:` and `design:` (see sim/scenario_int.h); a design
+ * file is read with a5_csv.h, so pandas' and R's CSV files load as written. */
 #ifndef A5_DESIGN_H
 #define A5_DESIGN_H
 

@@ -112,6 +112,13 @@ void a5_scenario_target_free(a5_target *t);
 /* Write the base, then point p's design values, into vector x (nslots doubles). */
 void a5_scenario_point_params(const a5_scenario *s, long p, double *x);
 
+/* Parse a quarter label "2020Q3" (or "2020q3"): four digits, Q, 1-4. Returns 0 or
+ * A5_ESCENARIO. The one parser of quarter labels (scenarios, observations). */
+int a5_quarter_parse(const char *label, int *year, int *quarter);
+/* Step of quarter `label` in s's run (may be < 0 or >= steps: the caller checks).
+ * Returns 0 or A5_ESCENARIO when the label is not a quarter. */
+int a5_scenario_label_step(const a5_scenario *s, const char *label, long *step);
+
 /* Label of step t ("2019Q3" style) into buf. */
 void a5_scenario_date(const a5_scenario *s, int t, char *buf, size_t len);
 

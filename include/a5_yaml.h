@@ -33,6 +33,9 @@ struct a5_yaml_node {
 /* Parse `len` bytes of YAML. Returns the root node, or NULL after adding one or
  * more located messages to `d` (file named `file`). Caller frees with a5_yaml_free. */
 a5_yaml_node *a5_yaml_parse(const char *text, size_t len, const char *file, a5_diag *d);
+/* The same as a return code: 0 with the root in *out, A5_ESCENARIO after adding
+ * messages to d, or A5_ENOMEM (nothing added); *out is NULL on error. */
+int a5_yaml_load(const char *text, size_t len, const char *file, a5_diag *d, a5_yaml_node **out);
 void a5_yaml_free(a5_yaml_node *node); /* accepts NULL */
 
 /* Value in a mapping for `key`, or NULL (also when `map` is not a mapping). */

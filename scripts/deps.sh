@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [--dev]   (--dev adds clang and libFuzzer for the fuzz build)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libgsl-dev libhdf5-dev hdf5-tools libyaml-dev
-      libcmocka-dev librandom123-dev
+      libcmocka-dev librandom123-dev libcsv-dev
       python3 python3-numpy python3-h5py python3-xarray python3-netcdf4 python3-h5netcdf
       python3-pandas python3-matplotlib python3-scipy python3-pytest python3-venv python3-yaml
       jupyter-nbconvert python3-ipykernel)

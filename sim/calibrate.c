@@ -1,10 +1,11 @@
 /* Calibration by simulated composite likelihood. See a5_calibrate.h. */
 #include "a5_calibrate.h"
 
+#include "a5_csv.h"
 #include "a5_design.h"
+#include "a5_mem.h"
 #include "a5_model.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_multimin.h>
@@ -18,122 +19,94 @@
 
 /* --- observations ------------------------------------------------------------------ */
 
-static char *trim(char *p)
+typedef struct {
+    const a5_scenario *s;
+    const char *path;
+    a5_diag *d;
+    a5_obs *v;
+    size_t n, cap;
+} obs_csv;
+
+/* Header code,date,policy; then one observation per row, each bad field reported. */
+static int obs_record(void *ctx, size_t record, int line, const a5_csv_field *f, size_t nf)
 {
-    while (*p == ' ' || *p == '\t')
-        p++;
-    char *e = p + strlen(p);
-    while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-        *--e = 0;
-    return p;
+    obs_csv *c = ctx;
+    const a5_scenario *s = c->s;
+    if (record == 0) {
+        if (nf != 3 || strcmp(f[0].text, "code") || strcmp(f[1].text, "date") ||
+            strcmp(f[2].text, "policy"))
+            a5_diag_add(c->d, c->path, line, 1, "the header must be 'code,date,policy'");
+        return 0;
+    }
+    if (nf != 3)
+        return 0; /* reported by obs_ragged */
+    a5_obs o = {-1, -1, -1, line};
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->codes[i], f[0].text) == 0)
+            o.nation = i;
+    if (o.nation < 0) {
+        const char *sug = a5_suggest(f[0].text, (const char *const *)s->codes, (size_t)s->n);
+        a5_diag_add(c->d, c->path, f[0].line, f[0].col, "unknown nation code '%s'%s%s%s",
+                    f[0].text, sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+    }
+    long t;
+    if (a5_scenario_label_step(s, f[1].text, &t)) {
+        a5_diag_add(c->d, c->path, f[1].line, f[1].col,
+                    "bad date '%s': expected a quarter like 2020Q3", f[1].text);
+    } else if (t < 0 || t >= s->steps) {
+        char last[16];
+        a5_scenario_date(s, s->steps - 1, last, sizeof last);
+        a5_diag_add(c->d, c->path, f[1].line, f[1].col, "date %s is outside the run (%s to %s)",
+                    f[1].text, s->start, last);
+    } else
+        o.step = (int)t;
+    o.policy = a5_policy_parse(f[2].text);
+    if (o.policy < 0)
+        a5_diag_add(c->d, c->path, f[2].line, f[2].col,
+                    "bad policy '%s': expected open, restrict or ban", f[2].text);
+    if (o.nation < 0 || o.step < 0 || o.policy < 0)
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        a5_obs *nv = a5_realloc(c->v, cap * sizeof *nv);
+        if (!nv)
+            return A5_ENOMEM;
+        c->v = nv;
+        c->cap = cap;
+    }
+    c->v[c->n++] = o;
+    return 0;
 }
 
-static int label_step(const a5_scenario *s, const char *t, long *step)
+static void obs_ragged(void *ctx, a5_diag *d, const char *file, int line, size_t n, size_t width)
 {
-    int y = 0, n = 0;
-    const char *p = t;
-    while (isdigit((unsigned char)*p) && n < 5) {
-        y = y * 10 + (*p++ - '0');
-        n++;
-    }
-    if (n != 4 || (*p != 'Q' && *p != 'q') || p[1] < '1' || p[1] > '4' || p[2])
-        return -1;
-    *step = ((long)y * 4 + (p[1] - '0')) - ((long)s->start_year * 4 + s->start_quarter);
-    return 0;
+    (void)ctx;
+    (void)width;
+    a5_diag_add(d, file, line, 1, "expected 3 fields (code,date,policy), got %zu", n);
 }
 
 int a5_calib_read_obs(const char *path, const a5_scenario *s, a5_diag *d, a5_obs **obs, size_t *n)
 {
     *obs = NULL;
     *n = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    size_t before = a5_diag_count(d);
+    obs_csv c = {.s = s, .path = path, .d = d};
+    a5_csv_opts o = {.record = obs_record, .ragged = obs_ragged, .ctx = &c, .width = 3};
+    a5_csv_info info;
+    int rc = a5_csv_read(path, &o, d, &info);
+    if (rc == A5_EIO) {
         a5_diag_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
+        free(c.v);
         return A5_EIO;
     }
-    size_t before = a5_diag_count(d), cap = 0;
-    char *line = NULL;
-    size_t lcap = 0;
-    int lineno = 0, header = 0, oom = 0;
-    a5_obs *v = NULL;
-    while (getline(&line, &lcap, f) >= 0) {
-        lineno++;
-        char *l = trim(line);
-        if (!*l || *l == '#')
-            continue;
-        char *field[3] = {NULL, NULL, NULL};
-        int col[3] = {0, 0, 0}, nf = 0;
-        char *p = l;
-        while (nf < 4) {
-            char *comma = strchr(p, ',');
-            if (comma)
-                *comma = 0;
-            if (nf < 3) {
-                field[nf] = trim(p);
-                col[nf] = (int)(field[nf] - line) + 1;
-            }
-            nf++;
-            if (!comma)
-                break;
-            p = comma + 1;
-        }
-        if (!header) {
-            header = 1;
-            if (nf != 3 || strcmp(field[0], "code") || strcmp(field[1], "date") || strcmp(field[2], "policy"))
-                a5_diag_add(d, path, lineno, 1, "the header must be 'code,date,policy'");
-            continue;
-        }
-        if (nf != 3) {
-            a5_diag_add(d, path, lineno, 1, "expected 3 fields (code,date,policy), got %d", nf);
-            continue;
-        }
-        a5_obs o = {-1, -1, -1, lineno};
-        for (int i = 0; i < s->n; i++)
-            if (strcmp(s->codes[i], field[0]) == 0)
-                o.nation = i;
-        if (o.nation < 0) {
-            const char *sug = a5_suggest(field[0], (const char *const *)s->codes, (size_t)s->n);
-            a5_diag_add(d, path, lineno, col[0], "unknown nation code '%s'%s%s%s", field[0],
-                        sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
-        }
-        long t;
-        if (label_step(s, field[1], &t)) {
-            a5_diag_add(d, path, lineno, col[1], "bad date '%s': expected a quarter like 2020Q3",
-                        field[1]);
-        } else if (t < 0 || t >= s->steps) {
-            char last[16];
-            a5_scenario_date(s, s->steps - 1, last, sizeof last);
-            a5_diag_add(d, path, lineno, col[1], "date %s is outside the run (%s to %s)", field[1],
-                        s->start, last);
-        } else
-            o.step = (int)t;
-        o.policy = a5_policy_parse(field[2]);
-        if (o.policy < 0)
-            a5_diag_add(d, path, lineno, col[2], "bad policy '%s': expected open, restrict or ban",
-                        field[2]);
-        if (o.nation < 0 || o.step < 0 || o.policy < 0)
-            continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            a5_obs *nv = realloc(v, cap * sizeof *nv);
-            if (!nv) {
-                oom = 1;
-                break;
-            }
-            v = nv;
-        }
-        v[(*n)++] = o;
+    if (!rc && a5_diag_count(d) == before && c.n == 0)
+        a5_diag_add(d, path, info.lines ? info.lines : 1, 1, "no observations");
+    if (rc || a5_diag_count(d) != before) {
+        free(c.v);
+        return rc == A5_ENOMEM ? A5_ENOMEM : A5_ESCENARIO;
     }
-    free(line);
-    fclose(f);
-    if (!oom && a5_diag_count(d) == before && *n == 0)
-        a5_diag_add(d, path, lineno ? lineno : 1, 1, "no observations");
-    if (oom || a5_diag_count(d) != before) {
-        free(v);
-        *n = 0;
-        return oom ? A5_ENOMEM : A5_ESCENARIO;
-    }
-    *obs = v;
+    *obs = c.v;
+    *n = c.n;
     return 0;
 }
 

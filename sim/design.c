@@ -1,16 +1,26 @@
-/* Latin hypercube and Sobol designs in the unit hypercube. See a5_design.h. */
+/* Experiment designs: the unit-hypercube samples (Latin hypercube, Sobol, Saltelli)
+ * and the scenario's design points built from `sweep:` and `design:` (lhs, sobol,
+ * saltelli, or a CSV file of points). See a5_design.h and scenario_int.h. */
 #include "a5_design.h"
 
+#include "a5_csv.h"
 #include "a5_error.h"
 #include "a5_rng.h"
+#include "scenario_int.h"
 
+#include <errno.h>
 #include <gsl/gsl_qrng.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* --- unit-hypercube samples --------------------------------------------------------- */
 
 int a5_design_lhs(long n, int k, uint64_t seed, double *u)
 {
     gsl_rng *r = a5_rng_alloc();
-    long *perm = malloc((size_t)n * sizeof *perm);
+    long *perm = a5_malloc((size_t)n * sizeof *perm);
     if (!r || !perm) {
         gsl_rng_free(r);
         free(perm);
@@ -57,4 +67,426 @@ void a5_design_saltelli(const double *unit, long n, int k, double *out)
                 row[(size_t)r * k + j] = r == k + 1 ? b[j] : (r >= 1 && r - 1 == j) ? b[j] : a[j];
         }
     }
+}
+
+/* --- the scenario's varied paths ------------------------------------------------------ */
+
+/* The uncertain parameter sharing a slot with t, or NULL. */
+static const a5_uncertain *overlaps_uncertain(const a5_scenario *s, const a5_target *t)
+{
+    for (size_t i = 0; i < s->nuncertain; i++)
+        for (size_t a = 0; a < s->uncertain[i].target.nslots; a++)
+            for (size_t b = 0; b < t->nslots; b++)
+                if (s->uncertain[i].target.slots[a] == t->slots[b])
+                    return &s->uncertain[i];
+    return NULL;
+}
+
+/* Resolve path k and append it to s->varied (room for it allocated by the caller). */
+static int add_varied(a5_sc_loader *L, const a5_yaml_node *k)
+{
+    a5_scenario *s = L->s;
+    a5_target t;
+    int rc = a5_sc_resolve(L, k->value, k, A5_SC_VARY, &t);
+    if (rc)
+        return rc;
+    const a5_uncertain *u = overlaps_uncertain(s, &t);
+    if (u) {
+        A5_SC_ERR(L, k,
+                  "'%s' is also in 'uncertain' (as '%s'): a parameter is either drawn or "
+                  "varied, not both",
+                  k->value, u->target.path);
+        a5_scenario_target_free(&t);
+        return A5_ESCENARIO;
+    }
+    for (size_t i = 0; i < s->nvaried; i++)
+        for (size_t a = 0; a < s->varied[i].nslots; a++)
+            for (size_t b = 0; b < t.nslots; b++)
+                if (s->varied[i].slots[a] == t.slots[b]) {
+                    A5_SC_ERR(L, k, "'%s' overlaps '%s', varied already", k->value,
+                              s->varied[i].path);
+                    a5_scenario_target_free(&t);
+                    return A5_ESCENARIO;
+                }
+    s->varied[s->nvaried++] = t;
+    return 0;
+}
+
+/* --- sweep: a full factorial grid ------------------------------------------------------ */
+
+/* Every combination of the k value lists vals[j] (nv[j] values), the first path
+ * varying slowest, into s->points. */
+static int sweep_grid(a5_scenario *s, double *const *vals, const size_t *nv, long np)
+{
+    size_t k = s->nvaried;
+    s->points = a5_malloc((size_t)np * (k ? k : 1) * sizeof *s->points);
+    if (!s->points)
+        return A5_ENOMEM;
+    for (long p = 0; p < np; p++) {
+        long rem = p;
+        for (size_t j = k; j-- > 0;) {
+            s->points[(size_t)p * k + j] = vals[j][rem % (long)nv[j]];
+            rem /= (long)nv[j];
+        }
+    }
+    s->npoints = np;
+    s->design = A5_DESIGN_GRID;
+    return 0;
+}
+
+int a5_sc_sweep(a5_sc_loader *L, const a5_yaml_node *sw)
+{
+    a5_scenario *s = L->s;
+    if (a5_sc_expect_map(L, sw, "sweep"))
+        return 0;
+    size_t k = sw->n;
+    if (!k) {
+        A5_SC_ERR(L, sw, "'sweep' is empty: give at least one path with a list of values");
+        return 0;
+    }
+    int rc = 0, bad = 0;
+    double total = 1;
+    s->varied = a5_calloc(k, sizeof *s->varied);
+    double **vals = a5_calloc(k, sizeof *vals);
+    size_t *nv = a5_calloc(k, sizeof *nv);
+    if (!s->varied || !vals || !nv) {
+        rc = A5_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < k; i++) {
+        const a5_yaml_node *key = sw->key[i], *v = sw->item[i];
+        if ((rc = add_varied(L, key))) {
+            if (A5_SC_NOMEM(rc))
+                goto done;
+            rc = 0;
+            bad = 1;
+            continue;
+        }
+        const a5_param *p = s->varied[s->nvaried - 1].param;
+        size_t j = s->nvaried - 1;
+        if (a5_sc_expect_seq(L, v, key->value) || v->n == 0) {
+            if (v->kind == A5_YAML_SEQ)
+                A5_SC_ERR(L, v, "'sweep.%s' has no values", key->value);
+            bad = 1;
+            continue;
+        }
+        if (!(vals[j] = a5_malloc(v->n * sizeof **vals))) {
+            rc = A5_ENOMEM;
+            goto done;
+        }
+        nv[j] = v->n;
+        total *= (double)v->n;
+        for (size_t q = 0; q < v->n; q++)
+            bad |= a5_sc_value(L, v->item[q], p, key->value, &vals[j][q]) != 0;
+    }
+    if (!bad && total > (double)A5_MAX_POINTS) {
+        A5_SC_ERR(L, sw, "the sweep grid has %.0f points; at most %ld are supported", total,
+                  A5_MAX_POINTS);
+        bad = 1;
+    }
+    if (!bad)
+        rc = sweep_grid(s, vals, nv, (long)total);
+done:
+    for (size_t i = 0; vals && i < k; i++)
+        free(vals[i]);
+    free(vals);
+    free(nv);
+    return rc;
+}
+
+/* --- design: file --------------------------------------------------------------------- */
+
+typedef struct {
+    a5_sc_loader *L;
+    const char *path;
+    size_t k; /* paths in the header */
+    size_t rows, cap;
+    double *vals; /* rows x k */
+    int bad;
+} design_csv;
+
+/* Header: one path per column. Data rows: one value per path. */
+static int design_record(void *ctx, size_t record, int line, const a5_csv_field *f, size_t n)
+{
+    design_csv *c = ctx;
+    a5_sc_loader *L = c->L;
+    a5_scenario *s = L->s;
+    if (record == 0) {
+        if (!(s->varied = a5_calloc(n, sizeof *s->varied)))
+            return A5_ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+            a5_yaml_node *cell = a5_yaml_scalar(f[i].text, 1, c->path, f[i].line, f[i].col);
+            int rc = cell ? add_varied(L, cell) : A5_ENOMEM;
+            a5_yaml_free(cell);
+            if (A5_SC_NOMEM(rc))
+                return rc;
+            c->bad |= rc != 0;
+        }
+        c->k = s->nvaried;
+        return c->bad ? A5_ESCENARIO : 0; /* no rows checked against a broken header */
+    }
+    size_t k = c->k;
+    if (c->rows + 1 > (size_t)A5_MAX_POINTS) {
+        a5_diag_add(L->d, c->path, line, 1, "more than %ld design points", A5_MAX_POINTS);
+        return A5_ESCENARIO;
+    }
+    if ((c->rows + 1) * k > c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64 * k;
+        double *nv = a5_realloc(c->vals, cap * sizeof *nv);
+        if (!nv)
+            return A5_ENOMEM;
+        c->vals = nv;
+        c->cap = cap;
+    }
+    for (size_t i = 0; i < n && i < k; i++) {
+        a5_yaml_node cell = {.kind = A5_YAML_SCALAR,
+                             .file = c->path,
+                             .line = f[i].line,
+                             .col = f[i].col,
+                             .value = (char *)f[i].text,
+                             .plain = 1};
+        c->bad |= a5_sc_value(L, &cell, s->varied[i].param, s->varied[i].path,
+                              &c->vals[c->rows * k + i]) != 0;
+    }
+    c->rows++;
+    return 0;
+}
+
+static void design_ragged(void *ctx, a5_diag *d, const char *file, int line, size_t n, size_t width)
+{
+    (void)ctx;
+    a5_diag_add(d, file, line, 1, "row has %zu values; the header names %zu paths", n, width);
+}
+
+/* Read a CSV design matrix (see a5_csv.h for what is accepted): a header of paths,
+ * then one row of numbers per point. Errors are located in the CSV file itself. */
+static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *fname)
+{
+    a5_scenario *s = L->s;
+    char path[4096];
+    const char *slash = strrchr(s->file, '/');
+    if (fname[0] != '/' && slash)
+        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - s->file), s->file, fname);
+    else
+        snprintf(path, sizeof path, "%s", fname);
+    design_csv c = {.L = L, .path = path};
+    a5_csv_opts o = {.record = design_record, .ragged = design_ragged, .ctx = &c};
+    a5_csv_info info;
+    int rc = a5_csv_read(path, &o, L->d, &info);
+    if (rc == A5_EIO) {
+        A5_SC_ERR(L, fnode, "cannot open design file '%s': %s", path, strerror(errno));
+        rc = A5_ESCENARIO;
+    }
+    if (!rc && !c.bad && c.rows == 0)
+        a5_diag_add(L->d, path, info.lines ? info.lines : 1, 1,
+                    "design file has no rows (a header of paths, then one row per point)");
+    if (rc || c.bad || c.rows == 0) {
+        free(c.vals);
+        return rc == A5_ENOMEM ? rc : 0;
+    }
+    s->points = c.vals;
+    s->npoints = (long)c.rows;
+    s->design_n = (long)c.rows;
+    return 0;
+}
+
+/* --- design: lhs, sobol, saltelli ------------------------------------------------------- */
+
+/* design.ranges: each path's [lo, hi] or {lo, hi, log} into lo, hi, lg. */
+static int design_ranges(a5_sc_loader *L, const a5_yaml_node *rg, double *lo, double *hi, int *lg,
+                         int *bad)
+{
+    a5_scenario *s = L->s;
+    for (size_t i = 0; i < rg->n; i++) {
+        const a5_yaml_node *key = rg->key[i], *v = rg->item[i], *lv = NULL, *hv = NULL;
+        int rc = add_varied(L, key);
+        if (A5_SC_NOMEM(rc))
+            return rc;
+        if (rc) {
+            *bad = 1;
+            continue;
+        }
+        size_t j = s->nvaried - 1;
+        const a5_param *p = s->varied[j].param;
+        if (v->kind == A5_YAML_SEQ && v->n == 2) {
+            lv = v->item[0];
+            hv = v->item[1];
+        } else if (v->kind == A5_YAML_MAP) {
+            static const char *const rk[] = {"lo", "hi", "log"};
+            a5_sc_check_keys(L, v, "a design range", rk, 3);
+            lv = a5_yaml_get(v, "lo");
+            hv = a5_yaml_get(v, "hi");
+            const a5_yaml_node *l = a5_yaml_get(v, "log");
+            static const a5_param bp = {"log", A5_T_BOOL, 0, 0, 1, 0, 0, "", ""};
+            double x = 0;
+            if (l && a5_sc_value(L, l, &bp, "log", &x))
+                *bad = 1;
+            lg[j] = x != 0;
+        }
+        if (!lv || !hv) {
+            A5_SC_ERR(L, v, "range of '%s' must be [lo, hi] or {lo: .., hi: .., log: true}",
+                      key->value);
+            *bad = 1;
+            continue;
+        }
+        if (a5_sc_value(L, lv, p, key->value, &lo[j]) ||
+            a5_sc_value(L, hv, p, key->value, &hi[j])) {
+            *bad = 1;
+            continue;
+        }
+        if (!(lo[j] <= hi[j])) {
+            A5_SC_ERR(L, v, "range of '%s' needs lo <= hi", key->value);
+            *bad = 1;
+        } else if (lg[j] && !(lo[j] > 0)) {
+            A5_SC_ERR(L, v, "a log range of '%s' needs lo > 0", key->value);
+            *bad = 1;
+        }
+        if (p->type == A5_T_INT) {
+            A5_SC_ERR(L, key, "'%s' is a whole number: use 'sweep' or a 'file' design to vary it",
+                      key->value);
+            *bad = 1;
+        }
+    }
+    return 0;
+}
+
+/* n base points of the method's unit-cube sample (dim columns), laid out as design
+ * points and scaled to the ranges. */
+static int design_points(a5_scenario *s, long n, size_t dim, const double *lo, const double *hi,
+                         const int *lg)
+{
+    size_t k = s->nvaried;
+    double *unit = a5_malloc((size_t)n * dim * sizeof *unit);
+    s->points = a5_malloc((size_t)s->npoints * k * sizeof *s->points);
+    int rc = !unit || !s->points          ? A5_ENOMEM
+             : s->design == A5_DESIGN_LHS ? a5_design_lhs(n, (int)k, s->seed, unit)
+                                          : a5_design_sobol(n, (int)dim, unit);
+    if (rc) {
+        free(unit);
+        return A5_ENOMEM;
+    }
+    if (s->design == A5_DESIGN_SALTELLI)
+        a5_design_saltelli(unit, n, (int)k, s->points);
+    else
+        memcpy(s->points, unit, (size_t)n * k * sizeof *unit);
+    free(unit);
+    for (long p = 0; p < s->npoints; p++)
+        for (size_t j = 0; j < k; j++) {
+            double u = s->points[(size_t)p * k + j];
+            s->points[(size_t)p * k + j] = lg[j] ? exp(log(lo[j]) + (log(hi[j]) - log(lo[j])) * u)
+                                                 : lo[j] + (hi[j] - lo[j]) * u;
+        }
+    return 0;
+}
+
+/* lhs, sobol or saltelli: `points` and `ranges`. */
+static int design_sampled(a5_sc_loader *L, const a5_yaml_node *dz, const char *mt)
+{
+    a5_scenario *s = L->s;
+    const a5_yaml_node *pts = a5_yaml_get(dz, "points"), *rg = a5_yaml_get(dz, "ranges"),
+                       *fn = a5_yaml_get(dz, "file");
+    int bad = 0;
+    if (fn) {
+        A5_SC_ERR(L, fn, "'file' belongs to method: file");
+        bad = 1;
+    }
+    static const a5_param pp = {"design.points", A5_T_INT, 0, 1, A5_MAX_POINTS, 0, 0, "", ""};
+    double np = 0;
+    if (!pts) {
+        A5_SC_ERR(L, dz, "'design' needs 'points' (%s)",
+                  s->design == A5_DESIGN_SALTELLI ? "the base sample size N"
+                                                  : "how many design points");
+        bad = 1;
+    } else
+        bad |= a5_sc_value(L, pts, &pp, "design.points", &np) != 0;
+    if (!rg) {
+        A5_SC_ERR(L, dz, "'design' needs 'ranges' (PATH: [lo, hi])");
+        return 0;
+    }
+    if (a5_sc_expect_map(L, rg, "design.ranges"))
+        return 0;
+    if (rg->n == 0) {
+        A5_SC_ERR(L, rg, "'design.ranges' is empty");
+        return 0;
+    }
+    size_t k = rg->n;
+    s->varied = a5_calloc(k, sizeof *s->varied);
+    double *lo = a5_calloc(k, sizeof *lo), *hi = a5_calloc(k, sizeof *hi);
+    int *lg = a5_calloc(k, sizeof *lg);
+    int rc = !s->varied || !lo || !hi || !lg ? A5_ENOMEM : design_ranges(L, rg, lo, hi, lg, &bad);
+    if (rc)
+        goto done;
+    /* Unit-cube dimension each method needs: saltelli samples A and B side by side. */
+    size_t dim = s->design == A5_DESIGN_SALTELLI ? 2 * k : k;
+    if (s->design != A5_DESIGN_LHS && dim > A5_DESIGN_SOBOL_MAX_DIM) {
+        A5_SC_ERR(L, rg, "a %s design supports at most %d paths, got %zu", mt,
+                  s->design == A5_DESIGN_SALTELLI ? A5_DESIGN_SOBOL_MAX_DIM / 2
+                                                  : A5_DESIGN_SOBOL_MAX_DIM,
+                  k);
+        bad = 1;
+    }
+    double total = s->design == A5_DESIGN_SALTELLI ? np * (double)(k + 2) : np;
+    if (!bad && total > (double)A5_MAX_POINTS) {
+        A5_SC_ERR(L, pts, "%.0f design points; at most %ld are supported", total, A5_MAX_POINTS);
+        bad = 1;
+    }
+    if (bad)
+        goto done;
+    s->design_n = (long)np;
+    s->npoints = (long)total;
+    rc = design_points(s, (long)np, dim, lo, hi, lg);
+done:
+    if (bad || rc) {
+        free(s->points);
+        s->points = NULL;
+        s->npoints = 0;
+    }
+    free(lo);
+    free(hi);
+    free(lg);
+    return rc;
+}
+
+int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz)
+{
+    a5_scenario *s = L->s;
+    if (a5_sc_expect_map(L, dz, "design"))
+        return 0;
+    static const char *const keys[] = {"method", "points", "ranges", "file"};
+    static const char *const methods[] = {"lhs", "sobol", "saltelli", "file"};
+    const a5_yaml_node *m = a5_yaml_get(dz, "method"), *pts = a5_yaml_get(dz, "points"),
+                       *rg = a5_yaml_get(dz, "ranges"), *fn = a5_yaml_get(dz, "file");
+    a5_sc_check_keys(L, dz, "'design'", keys, 4);
+    const char *mt = NULL;
+    if (!m) {
+        A5_SC_ERR(L, dz, "'design' needs a 'method' (lhs, sobol, saltelli or file)");
+        return 0;
+    }
+    if (a5_sc_text(L, m, "design.method", &mt))
+        return 0;
+    int method = -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(mt, methods[i]) == 0)
+            method = i;
+    if (method < 0) {
+        char h[96];
+        A5_SC_ERR(L, m, "unknown design method '%s'; expected lhs, sobol, saltelli or file%s", mt,
+                  a5_sc_hint(h, sizeof h, mt, methods, 4));
+        return 0;
+    }
+    s->design = (int[]){A5_DESIGN_LHS, A5_DESIGN_SOBOL, A5_DESIGN_SALTELLI, A5_DESIGN_FILE}[method];
+    if (s->design != A5_DESIGN_FILE)
+        return design_sampled(L, dz, mt);
+    const char *t;
+    if (pts || rg)
+        A5_SC_ERR(L, pts ? pts : rg,
+                  "a 'file' design takes its points and paths from the file: "
+                  "drop 'points' and 'ranges'");
+    else if (!fn)
+        A5_SC_ERR(L, dz,
+                  "a 'file' design needs 'file: PATH.csv' (a header of paths, one row per "
+                  "point)");
+    else if (a5_sc_text(L, fn, "design.file", &t) == 0)
+        return design_file(L, fn, t);
+    return 0;
 }

@@ -1,6 +1,8 @@
 /* Error messages, diagnostic lists and typo suggestions. */
 #include "a5_error.h"
 
+#include "a5_mem.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,7 @@ void a5_diag_add(a5_diag *d, const char *file, int line, int col, const char *fm
     }
     if (d->n == d->cap) {
         size_t cap = d->cap ? 2 * d->cap : 16;
-        a5_diag_entry *v = realloc(d->v, cap * sizeof *v);
+        a5_diag_entry *v = a5_realloc(d->v, cap * sizeof *v);
         if (!v) {
             d->dropped++;
             return;
@@ -46,8 +48,8 @@ void a5_diag_add(a5_diag *d, const char *file, int line, int col, const char *fm
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     a5_diag_entry *e = &d->v[d->n];
-    e->file = strdup(file ? file : "<input>");
-    e->msg = strdup(buf);
+    e->file = a5_strdup(file ? file : "<input>");
+    e->msg = a5_strdup(buf);
     e->line = line;
     e->col = col;
     if (!e->file || !e->msg) {

@@ -1,13 +1,15 @@
 /* Bounded YAML tree from libyaml events, and its serialiser. See a5_yaml.h. */
 #include "a5_yaml.h"
 
+#include "a5_mem.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 a5_yaml_node *a5_yaml_collection(a5_yaml_kind kind, const char *file, int line, int col)
 {
-    a5_yaml_node *n = calloc(1, sizeof *n);
+    a5_yaml_node *n = a5_calloc(1, sizeof *n);
     if (!n)
         return NULL;
     n->kind = kind;
@@ -22,7 +24,7 @@ a5_yaml_node *a5_yaml_scalar(const char *text, int plain, const char *file, int 
     a5_yaml_node *n = a5_yaml_collection(A5_YAML_SCALAR, file, line, col);
     if (!n)
         return NULL;
-    n->value = strdup(text);
+    n->value = a5_strdup(text);
     if (!n->value) {
         free(n);
         return NULL;
@@ -50,12 +52,12 @@ int a5_yaml_append(a5_yaml_node *coll, a5_yaml_node *key, a5_yaml_node *item)
 {
     if (coll->n == coll->cap) {
         size_t cap = coll->cap ? 2 * coll->cap : 4;
-        a5_yaml_node **items = realloc(coll->item, cap * sizeof *items);
+        a5_yaml_node **items = a5_realloc(coll->item, cap * sizeof *items);
         if (items)
             coll->item = items;
         a5_yaml_node **keys = coll->key;
         if (items && coll->kind == A5_YAML_MAP) {
-            keys = realloc(coll->key, cap * sizeof *keys);
+            keys = a5_realloc(coll->key, cap * sizeof *keys);
             if (keys)
                 coll->key = keys;
         }
@@ -143,7 +145,8 @@ typedef struct {
     size_t nodes;
 } builder;
 
-/* Attach a finished or opened node to the current parent. 0, or -1 with a message. */
+/* Attach a finished or opened node to the current parent. Returns 0, A5_ESCENARIO
+ * after reporting, or A5_ENOMEM. */
 static int attach(builder *b, a5_yaml_node *node, const char *file, a5_diag *d)
 {
     if (b->depth == 0) {
@@ -152,11 +155,7 @@ static int attach(builder *b, a5_yaml_node *node, const char *file, a5_diag *d)
     }
     a5_yaml_node *parent = b->stack[b->depth - 1];
     if (parent->kind == A5_YAML_SEQ) {
-        if (a5_yaml_append(parent, NULL, node)) {
-            a5_diag_add(d, file, node->line, node->col, "out of memory");
-            return -1;
-        }
-        return 0;
+        return a5_yaml_append(parent, NULL, node);
     }
     a5_yaml_node **pk = &b->pending_key[b->depth - 1];
     if (!*pk) {
@@ -165,7 +164,7 @@ static int attach(builder *b, a5_yaml_node *node, const char *file, a5_diag *d)
                         "a mapping key must be a plain name, not a %s",
                         node->kind == A5_YAML_MAP ? "mapping" : "sequence");
             a5_yaml_free(node);
-            return -1;
+            return A5_ESCENARIO;
         }
         long prev = a5_yaml_index(parent, node->value);
         if (prev >= 0) {
@@ -173,40 +172,43 @@ static int attach(builder *b, a5_yaml_node *node, const char *file, a5_diag *d)
                         "duplicate key '%s' (first given at line %d)", node->value,
                         parent->key[prev]->line);
             a5_yaml_free(node);
-            return -1;
+            return A5_ESCENARIO;
         }
         *pk = node;
         return 0;
     }
     a5_yaml_node *key = *pk;
     *pk = NULL;
-    if (a5_yaml_append(parent, key, node)) {
-        a5_diag_add(d, file, key->line, key->col, "out of memory");
-        return -1;
-    }
-    return 0;
+    return a5_yaml_append(parent, key, node);
 }
 
 a5_yaml_node *a5_yaml_parse(const char *text, size_t len, const char *file, a5_diag *d)
 {
+    a5_yaml_node *root;
+    if (a5_yaml_load(text, len, file, d, &root) == A5_ENOMEM)
+        a5_diag_add(d, file, 1, 1, "out of memory");
+    return root;
+}
+
+int a5_yaml_load(const char *text, size_t len, const char *file, a5_diag *d, a5_yaml_node **out)
+{
     int line, col;
+    *out = NULL;
     if (len > A5_YAML_MAX_BYTES) {
         a5_diag_add(d, file, 1, 1, "file is %zu bytes; scenario files are limited to %u MiB",
                     len, A5_YAML_MAX_BYTES >> 20);
-        return NULL;
+        return A5_ESCENARIO;
     }
     const char *nul = memchr(text, '\0', len);
     if (nul) {
         locate(text, (size_t)(nul - text), &line, &col);
         a5_diag_add(d, file, line, col, "NUL byte in file: a scenario must be UTF-8 text");
-        return NULL;
+        return A5_ESCENARIO;
     }
 
     yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
-        a5_diag_add(d, file, 1, 1, "out of memory");
-        return NULL;
-    }
+    if (!yaml_parser_initialize(&parser))
+        return A5_ENOMEM;
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     builder b;
     memset(&b, 0, sizeof b);
@@ -218,7 +220,7 @@ a5_yaml_node *a5_yaml_parse(const char *text, size_t len, const char *file, a5_d
                         (int)parser.problem_mark.column + 1, "malformed YAML: %s%s%s",
                         parser.problem ? parser.problem : "syntax error",
                         parser.context ? " " : "", parser.context ? parser.context : "");
-            failed = 1;
+            failed = A5_ESCENARIO;
             break;
         }
         line = (int)ev.start_mark.line + 1;
@@ -232,14 +234,14 @@ a5_yaml_node *a5_yaml_parse(const char *text, size_t len, const char *file, a5_d
             if (++docs > 1) {
                 a5_diag_add(d, file, line, col,
                             "a second YAML document ('---'): a scenario file holds one");
-                failed = 1;
+                failed = A5_ESCENARIO;
             }
             break;
         case YAML_ALIAS_EVENT:
             a5_diag_add(d, file, line, col,
                         "YAML alias '*%s' is not supported: write the value out in full",
                         (const char *)ev.data.alias.anchor);
-            failed = 1;
+            failed = A5_ESCENARIO;
             break;
         case YAML_SCALAR_EVENT:
             node = a5_yaml_scalar((const char *)ev.data.scalar.value,
@@ -251,7 +253,7 @@ a5_yaml_node *a5_yaml_parse(const char *text, size_t len, const char *file, a5_d
             if (b.depth >= A5_YAML_MAX_DEPTH) {
                 a5_diag_add(d, file, line, col, "nesting deeper than %d levels",
                             A5_YAML_MAX_DEPTH);
-                failed = 1;
+                failed = A5_ESCENARIO;
                 break;
             }
             node = a5_yaml_collection(ev.type == YAML_SEQUENCE_START_EVENT ? A5_YAML_SEQ
@@ -276,20 +278,17 @@ a5_yaml_node *a5_yaml_parse(const char *text, size_t len, const char *file, a5_d
             break;
         if (made) {
             if (!node) {
-                a5_diag_add(d, file, line, col, "out of memory");
-                failed = 1;
+                failed = A5_ENOMEM;
                 break;
             }
             if (++b.nodes > A5_YAML_MAX_NODES) {
                 a5_diag_add(d, file, line, col, "more than %d YAML nodes", A5_YAML_MAX_NODES);
                 a5_yaml_free(node);
-                failed = 1;
+                failed = A5_ESCENARIO;
                 break;
             }
-            if (attach(&b, node, file, d)) {
-                failed = 1;
+            if ((failed = attach(&b, node, file, d)))
                 break;
-            }
             if (opened) {
                 b.stack[b.depth] = node;
                 b.pending_key[b.depth] = NULL;
@@ -302,14 +301,15 @@ a5_yaml_node *a5_yaml_parse(const char *text, size_t len, const char *file, a5_d
         a5_yaml_free(b.pending_key[i]);
     if (failed) {
         a5_yaml_free(b.root);
-        return NULL;
+        return failed;
     }
     if (!b.root || (b.root->kind == A5_YAML_SCALAR && b.root->plain && b.root->value[0] == 0)) {
         a5_diag_add(d, file, 1, 1, "empty scenario: expected a mapping of settings");
         a5_yaml_free(b.root);
-        return NULL;
+        return A5_ESCENARIO;
     }
-    return b.root;
+    *out = b.root;
+    return 0;
 }
 
 /* --- serialiser ------------------------------------------------------------------- */
@@ -327,7 +327,7 @@ static int write_handler(void *data, unsigned char *buffer, size_t size)
         size_t cap = o->cap ? o->cap : 4096;
         while (cap < o->len + size + 1)
             cap *= 2;
-        char *p = realloc(o->buf, cap);
+        char *p = a5_realloc(o->buf, cap);
         if (!p) {
             o->oom = 1;
             return 0;

@@ -152,6 +152,56 @@ static void test_saltelli_and_file_designs(void **state)
     rmdir(dir);
 }
 
+/* Design files as pandas, R and spreadsheet programs write them (0.2.1 refused
+ * each: "path '' names nothing", "path '"us.escalation"' names nothing", a BOM
+ * glued to the first path). */
+static void test_file_design_from_other_tools(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/a5designXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char csv[1100];
+    snprintf(csv, sizeof csv, "%s/pts.csv", dir);
+    static const char *const files[] = {
+        /* pandas: df.to_csv("pts.csv") */
+        ",us.escalation,nations.*.threat\n0,0.1,0.2\n1,0.3,0.4\n",
+        /* R: write.csv(df, "pts.csv") */
+        "\"\",\"us.escalation\",\"nations.*.threat\"\n\"1\",0.1,0.2\n\"2\",0.3,0.4\n",
+        /* UTF-8 with a byte-order mark and CRLF, no final newline */
+        "\xEF\xBB\xBF" "us.escalation,nations.*.threat\r\n0.1,0.2\r\n0.3,0.4",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        a5_diag d = {0};
+        a5_scenario *s = parse_with_csv(dir, csv, files[i], &d);
+        if (!s)
+            a5_diag_print(&d, stderr);
+        assert_non_null(s);
+        assert_int_equal(s->nvaried, 2);
+        assert_string_equal(s->varied[0].path, "us.escalation");
+        assert_int_equal(s->npoints, 2);
+        assert_true(s->points[0] == 0.1 && s->points[1] == 0.2);
+        assert_true(s->points[2] == 0.3 && s->points[3] == 0.4);
+        a5_scenario_free(s);
+        a5_diag_free(&d);
+    }
+    /* The index column is dropped from every row: a row of just an index is short. */
+    a5_diag d = {0};
+    assert_null(parse_with_csv(dir, csv, ",us.escalation\n0,0.1\n1\n", &d));
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.v[0].line, 3);
+    assert_non_null(strstr(d.v[0].msg, "row has 0 values; the header names 1 paths"));
+    a5_diag_free(&d);
+    /* A quote left open is located where its field starts. */
+    assert_null(parse_with_csv(dir, csv, "us.escalation\n\"0.1\n", &d));
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.v[0].line, 2);
+    assert_int_equal(d.v[0].col, 1);
+    assert_non_null(strstr(d.v[0].msg, "not closed"));
+    a5_diag_free(&d);
+    unlink(csv);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_scenario_design_ranges),
         cmocka_unit_test(test_saltelli_layout),
         cmocka_unit_test(test_saltelli_and_file_designs),
+        cmocka_unit_test(test_file_design_from_other_tools),
     };
     return cmocka_run_group_tests_name("design", tests, NULL, NULL);
 }

@@ -5,12 +5,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "a5_mem.h"
 #include "a5_scenario.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char base_text[] =
     "steps: 8\n"
@@ -394,6 +396,168 @@ static void test_base(void **state)
     a5_diag_free(&d);
 }
 
+/* Write `text` to dir/name. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void remove_file(const char *dir, const char *name)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    unlink(path);
+}
+
+/* Design files as pandas (index column), R's write.csv (quoted names, "" index
+ * header, row names) and Excel (BOM, CRLF) write them load like the plain one;
+ * 0.2.1 refused the first two ("path '' names nothing", "path '"us.escalation"'
+ * names nothing") and the BOM ("path '\xEF\xBB\xBFus.escalation' ..."). */
+static void test_design_csv_styles(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/a5scenXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char name[1100];
+    snprintf(name, sizeof name, "%s/s.yaml", dir);
+    static const char *const styles[] = {
+        "us.escalation,nations.*.threat\n0.25,0.5\n0.75,0.125\n",
+        ",us.escalation,nations.*.threat\n0,0.25,0.5\n1,0.75,0.125\n",
+        "\"\",\"us.escalation\",\"nations.*.threat\"\n\"1\",0.25,0.5\n\"2\",0.75,0.125\n",
+        "\xEF\xBB\xBF" "us.escalation,nations.*.threat\r\n0.25,0.5\r\n0.75,0.125",
+        "\xEF\xBB\xBF" ",\"us.escalation\",nations.*.threat\r\n0,\"0.25\",0.5\r\n1,0.75,0.125\r\n",
+    };
+    const char *t = "nations: [{code: A}, {code: B}]\ndesign: {method: file, file: pts.csv}\n";
+    for (size_t i = 0; i < sizeof styles / sizeof *styles; i++) {
+        write_file(dir, "pts.csv", styles[i]);
+        a5_diag d = {0};
+        a5_scenario *s = NULL;
+        int rc = a5_scenario_parse(t, strlen(t), name, NULL, 0, &d, &s);
+        if (rc) {
+            a5_diag_print(&d, stderr);
+            fail_msg("style %zu refused", i);
+        }
+        assert_int_equal(s->design, A5_DESIGN_FILE);
+        assert_int_equal(s->nvaried, 2);
+        assert_string_equal(s->varied[0].path, "us.escalation");
+        assert_string_equal(s->varied[1].path, "nations.*.threat");
+        assert_int_equal(s->npoints, 2);
+        assert_true(s->points[0] == 0.25 && s->points[1] == 0.5);
+        assert_true(s->points[2] == 0.75 && s->points[3] == 0.125);
+        a5_scenario_free(s);
+        a5_diag_free(&d);
+    }
+    /* Only an empty header names an index column: a named first column is a path,
+     * and errors stay located in the CSV (column of the field's start). */
+    write_file(dir, "pts.csv", "id,us.escalation\n0,0.5\n");
+    a5_diag d = {0};
+    a5_scenario *s = NULL;
+    assert_int_equal(a5_scenario_parse(t, strlen(t), name, NULL, 0, &d, &s), A5_ESCENARIO);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.v[0].line, 1);
+    assert_int_equal(d.v[0].col, 1);
+    assert_non_null(strstr(d.v[0].msg, "path 'id' names nothing"));
+    a5_diag_free(&d);
+    write_file(dir, "pts.csv", ",\"nations.*.threat\"\r\n\"1\",\"7\"\r\n\"2\"\r\n");
+    assert_int_equal(a5_scenario_parse(t, strlen(t), name, NULL, 0, &d, &s), A5_ESCENARIO);
+    assert_int_equal(d.n, 2);
+    assert_int_equal(d.v[0].line, 2); /* 7 is outside [0, 1] */
+    assert_int_equal(d.v[0].col, 5);
+    assert_non_null(strstr(d.v[0].msg, "nations.*.threat"));
+    assert_int_equal(d.v[1].line, 3); /* the index alone */
+    assert_non_null(strstr(d.v[1].msg, "row has 0 values; the header names 1 paths"));
+    a5_diag_free(&d);
+    char csv[1100]; /* a NUL byte on line 3, column 1 */
+    snprintf(csv, sizeof csv, "%s/pts.csv", dir);
+    FILE *f = fopen(csv, "wb");
+    assert_non_null(f);
+    fwrite("us.escalation\n0.5\n\0\n", 1, 20, f);
+    fclose(f);
+    assert_int_equal(a5_scenario_parse(t, strlen(t), name, NULL, 0, &d, &s), A5_ESCENARIO);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.v[0].file, csv);
+    assert_int_equal(d.v[0].line, 3);
+    assert_int_equal(d.v[0].col, 1);
+    assert_non_null(strstr(d.v[0].msg, "NUL byte"));
+    a5_diag_free(&d);
+    remove_file(dir, "pts.csv");
+    rmdir(dir);
+}
+
+/* Fail each allocation of a5_scenario_parse in turn, on scenarios that use base:,
+ * --set, uncertain, events and a design (from a file, then sampled): every one
+ * returns A5_ENOMEM or a located diagnostic, never a scenario, never a crash; the
+ * sanitizer build checks that nothing leaks. */
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/a5scenXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char name[1100];
+    snprintf(name, sizeof name, "%s/s.yaml", dir);
+    write_file(dir, "base.yaml",
+               "steps: 12\nnations:\n  - {code: GBR, blocs: [five_eyes, nato]}\n"
+               "  - {code: DEU, blocs: [nato, eu], threat: 0.4}\n"
+               "vendors: [{name: Huawei, price: 0.8, high_risk: true}, {name: Nokia, price: 1}]\n");
+    write_file(dir, "pts.csv", ",us.escalation,nations.*.threat\n0,0.1,0.2\n1,0.3,0.4\n");
+    static const char *const texts[] = {
+        "base: base.yaml\nname: oom\ndecision: {weights: {risk: 2}}\n"
+        "uncertain: {us.pressure: {dist: uniform, lo: 0, hi: 1}}\n"
+        "events: [{at: 2020Q2, set: {nations.GBR.policy: ban}}, {hazard: 0.1, add: {us.escalation: 0.1}}]\n"
+        "design: {method: file, file: pts.csv}\n",
+        "base: base.yaml\nuncertain: {nations.DEU.threat: {dist: beta, a: 2, b: 3}}\n"
+        "events: [{at: 3, set: {vendors.Nokia.price: 1.2}}]\n"
+        "design: {method: saltelli, points: 4, ranges: {us.escalation: [0, 1], market.renewal: [0, 1]}}\n",
+        "base: base.yaml\nsweep: {us.escalation: [0.1, 0.2], nations.*.threat: [0.3, 0.6]}\n",
+    };
+    const char *const sets[] = {"replicates=3", "nations.*.threat=0.5", "vendors.Huawei.price=0.7",
+                                "defaults.us_pressure=0.2", "description=under pressure"};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        const char *t = texts[i];
+        int nsets = i == 2 ? 3 : 5; /* the sweep varies nations.*.threat: no override */
+        const char *const *st = i == 2 ? sets + 2 : sets;
+        a5_diag d = {0};
+        a5_scenario *s = NULL;
+        a5_mem_fail_at(0);
+        int rc = a5_scenario_parse(t, strlen(t), name, st, nsets, &d, &s);
+        long calls = a5_mem_fail_at(0);
+        if (rc) {
+            a5_diag_print(&d, stderr);
+            fail_msg("scenario %zu refused", i);
+        }
+        a5_scenario_free(s);
+        assert_true(calls > 50);
+        long nomem = 0;
+        for (long k = 1; k <= calls; k++) {
+            a5_diag dk = {0};
+            a5_scenario *sk = NULL;
+            a5_mem_fail_at(k);
+            rc = a5_scenario_parse(t, strlen(t), name, st, nsets, &dk, &sk);
+            a5_mem_fail_at(0);
+            if (rc != A5_ENOMEM && !(rc == A5_ESCENARIO && a5_diag_count(&dk) > 0))
+                fail_msg("scenario %zu, allocation %ld of %ld failed: rc %d, %zu messages", i, k,
+                         calls, rc, a5_diag_count(&dk));
+            assert_null(sk);
+            nomem += rc == A5_ENOMEM;
+            if (rc != A5_ENOMEM && getenv("A5_OOM_VERBOSE")) {
+                fprintf(stderr, "k=%ld: ", k);
+                a5_diag_print(&dk, stderr);
+            }
+            a5_diag_free(&dk);
+        }
+        assert_true(nomem > calls / 2);
+        a5_diag_free(&d);
+    }
+    remove_file(dir, "base.yaml");
+    remove_file(dir, "pts.csv");
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +579,8 @@ int main(void)
         cmocka_unit_test(test_sweep_grid),
         cmocka_unit_test(test_example_files_valid),
         cmocka_unit_test(test_base),
+        cmocka_unit_test(test_design_csv_styles),
+        cmocka_unit_test(test_out_of_memory),
     };
     return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
 }

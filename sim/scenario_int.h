@@ -1,0 +1,88 @@
+/* Scenario loading, private to the scenario files (scenario*.c, design.c).
+ *
+ * The loader state and the reading helpers every section shares. Helpers return
+ * 0, A5_ESCENARIO after adding a located message to L->d (the caller carries on
+ * with the next item, so one run shows every mistake), or A5_ENOMEM (the caller
+ * stops and returns it). Section loaders return 0 or A5_ENOMEM: their problems
+ * are in the diagnostics. */
+#ifndef A5_SCENARIO_INT_H
+#define A5_SCENARIO_INT_H
+
+#include "a5_mem.h"
+#include "a5_scenario.h"
+#include "a5_yaml.h"
+
+#include <stddef.h>
+
+typedef struct {
+    a5_diag *d;
+    a5_scenario *s;
+    double ndef[A5_N_COUNT];        /* nation attribute defaults after `defaults:` */
+    int pressure_given;             /* defaults.us_pressure was set */
+    char *files[A5_MAX_BASE_DEPTH]; /* files read for `base:`: node->file points here */
+    int nfiles;
+} a5_sc_loader;
+
+/* Report a problem located at a YAML node. */
+#define A5_SC_ERR(L, node, ...)                                                                    \
+    a5_diag_add((L)->d, (node)->file, (node)->line, (node)->col, __VA_ARGS__)
+
+/* Stop on out-of-memory, carry on after a reported problem. */
+#define A5_SC_NOMEM(rc) ((rc) == A5_ENOMEM)
+
+/* --- values (scenario_read.c) --- */
+
+/* "a mapping", "a list" or "a value". */
+const char *a5_sc_kind_name(const a5_yaml_node *n);
+/* " (did you mean 'x'?)" into buf when a name in `names` is close to `word`, else "". */
+const char *a5_sc_hint(char *buf, size_t len, const char *word, const char *const *names, size_t n);
+/* Parse a plain decimal number; rejects hex, nan, inf, empty and overflow, setting
+ * *why. Returns 0 or A5_ESCENARIO (nothing reported). */
+int a5_sc_parse_double(const char *text, double *v, const char **why);
+/* Read a value for parameter p (checked against its type and range). */
+int a5_sc_value(a5_sc_loader *L, const a5_yaml_node *node, const a5_param *p, const char *path,
+                double *v);
+/* A plain number with no parameter entry (distribution parameters, ranges). */
+int a5_sc_number(a5_sc_loader *L, const a5_yaml_node *node, const char *what, double *v);
+int a5_sc_text(a5_sc_loader *L, const a5_yaml_node *node, const char *what, const char **t);
+int a5_sc_expect_map(a5_sc_loader *L, const a5_yaml_node *node, const char *what);
+int a5_sc_expect_seq(a5_sc_loader *L, const a5_yaml_node *node, const char *what);
+/* Report keys of `map` not in `allowed`. */
+void a5_sc_check_keys(a5_sc_loader *L, const a5_yaml_node *map, const char *where,
+                      const char *const *allowed, size_t n);
+/* Index of `name` among names[0..n), or -1. */
+int a5_sc_find_name(char *const *names, int n, const char *name);
+
+/* --- paths (scenario_path.c) --- */
+
+enum { A5_SC_VARY = 1, A5_SC_EVENT = 2 };
+
+/* Every nation attribute's name, for suggestions (A5_N_COUNT of them). */
+const char *const *a5_sc_nation_attrs(void);
+/* Resolve a dotted path into t; `node` locates errors; mode is A5_SC_VARY and/or
+ * A5_SC_EVENT. On error t holds nothing to free. */
+int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, int mode,
+                  a5_target *t);
+
+/* --- distributions (scenario.c) --- */
+
+extern const char *const a5_sc_dist_names[6];
+
+/* --- design construction (design.c) --- */
+
+/* `sweep:` (a full factorial grid) and `design:` (lhs, sobol, saltelli, file) into
+ * s->varied and s->points. */
+int a5_sc_sweep(a5_sc_loader *L, const a5_yaml_node *sw);
+int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz);
+
+/* --- --set and base: (scenario_set.c, scenario_base.c) --- */
+
+/* Apply override number idx (1-based) "PATH=VALUE" to the tree. */
+int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int idx);
+/* Merge `base: FILE` chains into root (consumed). Returns 0 with the merged tree in
+ * *out, A5_ESCENARIO after reporting, or A5_ENOMEM; *out is NULL on error. */
+int a5_sc_merge_base(a5_sc_loader *L, a5_yaml_node *root, int depth, a5_yaml_node **out);
+/* Read a whole file. Returns 0, A5_EIO (message in d) or A5_ENOMEM. */
+int a5_sc_read_file(const char *path, a5_diag *d, char **out, size_t *outlen);
+
+#endif

@@ -1,0 +1,76 @@
+/* The one-screen summary of `allied5g validate`, and the output-size estimate. */
+#include "scenario_int.h"
+
+#include <stdio.h>
+
+/* Knows the results file's layout: to move to the output module. */
+double a5_scenario_output_bytes(const a5_scenario *s)
+{
+    double runs = (double)s->npoints * (double)s->replicates;
+    double per = (double)s->n * (2 + 1 + 4 + 4); /* first_ban, final, cum_cost, cum_risk */
+    if (s->store_full)
+        per += (double)s->steps * s->n * (1 + 4 + 4);
+    double agg = (double)s->npoints * s->steps * s->n * (3 + 1 + 3) * 4;
+    return runs * per + agg;
+}
+
+static void human_bytes(double b, char *buf, size_t len)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    int i = 0;
+    while (b >= 1024 && i < 5) {
+        b /= 1024;
+        i++;
+    }
+    snprintf(buf, len, "%.1f %s", b, u[i]);
+}
+
+void a5_scenario_summary(const a5_scenario *s, FILE *out)
+{
+    char last[16], size[32];
+    a5_scenario_date(s, s->steps - 1, last, sizeof last);
+    fprintf(out, "scenario   %s (%s)\n", s->name, s->file);
+    if (s->description[0])
+        fprintf(out, "             %.200s\n", s->description);
+    fprintf(out, "steps      %d quarters, %s to %s\n", s->steps, s->start, last);
+    fprintf(out, "nations    %d:", s->n);
+    for (int i = 0; i < s->n && i < 40; i++)
+        fprintf(out, " %s", s->codes[i]);
+    fprintf(out, "%s\n", s->n > 40 ? " ..." : "");
+    fprintf(out, "blocs      %d:", s->nblocs);
+    for (int b = 0; b < s->nblocs && b < 20; b++) {
+        int m = 0;
+        for (int i = 0; i < s->n; i++)
+            for (int q = s->bloc_off[i]; q < s->bloc_off[i + 1]; q++)
+                m += s->bloc_idx[q] == b;
+        fprintf(out, " %s(%d)", s->bloc_names[b], m);
+    }
+    fprintf(out, "%s\n", s->nblocs > 20 ? " ..." : "");
+    fprintf(out, "vendors    %d:", s->nvendors);
+    for (int v = 0; v < s->nvendors; v++)
+        fprintf(out, " %s%s @ %g", s->vendor_names[v], s->vendor_high_risk[v] ? " (high-risk)" : "",
+                s->base[a5_param_vslot(v, s->n)]);
+    fprintf(out, "\n");
+    static const char *const dn[] = {"none",  "sweep grid", "latin hypercube",
+                                     "sobol", "saltelli",   "file"};
+    fprintf(out, "design     %ld point%s (%s)", s->npoints, s->npoints == 1 ? "" : "s",
+            dn[s->design]);
+    for (size_t j = 0; j < s->nvaried && j < 6; j++)
+        fprintf(out, "%s%s", j ? ", " : ": ", s->varied[j].path);
+    fprintf(out, "\n");
+    fprintf(out, "replicates %ld per point, seed %llu\n", s->replicates,
+            (unsigned long long)s->seed);
+    fprintf(out, "uncertain  %zu", s->nuncertain);
+    for (size_t j = 0; j < s->nuncertain && j < 6; j++)
+        fprintf(out, "%s%s ~ %s", j ? ", " : ": ", s->uncertain[j].target.path,
+                a5_sc_dist_names[s->uncertain[j].dist.kind]);
+    fprintf(out, "%s\n", s->nuncertain > 6 ? ", ..." : "");
+    size_t nat = 0;
+    for (size_t e = 0; e < s->nevents; e++)
+        nat += s->events[e].at >= 0;
+    fprintf(out, "events     %zu scheduled, %zu hazard\n", nat, s->nevents - nat);
+    double cells = (double)s->npoints * (double)s->replicates * s->steps * s->n;
+    human_bytes(a5_scenario_output_bytes(s), size, sizeof size);
+    fprintf(out, "run size   %.3g nation-steps; output %s uncompressed (store %s)\n", cells, size,
+            s->store_full ? "full" : "summary");
+}
