@@ -180,8 +180,13 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
     a5_cli_args a;
     a5_cli_sets sets = {0};
     a5_scenario *s = NULL;
-    char *cmdline = NULL;
+    /* Joined before getopt_long permutes argv: the command exactly as typed. */
+    char *cmdline = a5_cli_join_argv(full_argc, full_argv);
     int rc = a5_cli_parse(&a5_cli_calibrate_cmd, argc, argv, &a);
+    if (!rc && !cmdline) {
+        fprintf(stderr, "allied5g: out of memory\n");
+        rc = A5_ENOMEM;
+    }
     if (rc || a.help) {
         rc = rc == A5_ENOMEM ? A5_EXIT_RUNTIME : rc ? A5_EXIT_USAGE : 0;
         goto done;
@@ -200,10 +205,7 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
                                       a.val[C_REPS], NULL)) != 0) {
         rc = rc == A5_ENOMEM ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;
     } else if ((rc = a5_cli_load(a.operand[0], &sets, &s)) == 0) {
-        if (!(cmdline = a5_cli_join_argv(full_argc, full_argv)))
-            rc = A5_EXIT_RUNTIME;
-        else
-            rc = calibrate(&a, &sets, s, cmdline);
+        rc = calibrate(&a, &sets, s, cmdline);
     }
 done:
     free(cmdline);
