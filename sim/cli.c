@@ -189,7 +189,7 @@ void a5_cli_help(const a5_cli_cmd *c, FILE *out)
         fprintf(out, "  %-30s %s", head, o->help);
         if (o->def && !strcmp(o->def, "required"))
             fprintf(out, " (required)");
-        else
+        else if (o != &help)
             fprintf(out, " (default: %s)", o->def ? o->def : o->metavar ? "none" : "off");
         fprintf(out, "%s\n", o->repeat ? "; may be repeated" : "");
     }
@@ -431,7 +431,8 @@ static void overview(FILE *out)
 {
     fprintf(out, "usage: allied5g COMMAND [options]   (allied5g COMMAND --help: its options)\n\n");
     for (int i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  allied5g %-9s %s\n", commands[i]->name, commands[i]->operands);
+        fprintf(out, "  allied5g %s%s%s\n", commands[i]->name, commands[i]->operands[0] ? " " : "",
+                commands[i]->operands);
     fprintf(out, "  allied5g --version\n");
 }
 

@@ -38,7 +38,7 @@ const a5_cli_cmd a5_cli_calibrate_cmd = {
     "Fit scenario parameters to the policies nations chose (simulated likelihood,\n"
     "Nelder-Mead), print the fit and write the scenario with the fitted values.",
     calibrate_opts, C_NOPT,
-    "allied5g calibrate scenarios/huawei_2019.yaml --observed obs.csv "
+    "allied5g calibrate scenarios/huawei_2019.yaml --observed scenarios/observed_2019_2025.csv "
     "--fit decision.weights.us=0:5 -o fitted.yaml"};
 
 static void calib_report(void *ctx, const char *line)
