@@ -10,8 +10,8 @@
  *
  * Checkpoints: at most every `commit_seconds`, and when stopping, the results file
  * is flushed and fsync'd, then the state needed to continue (where the batch is,
- * the current point's aggregates) is written to `state_path` atomically (temporary
- * file, fsync, rename, fsync of the directory). Work after the last checkpoint is
+ * the current point's aggregates) is handed to the output module, which keeps it
+ * beside the results atomically (a5_output_save_state). Work after the last checkpoint is
  * "in flight": a crash loses only that. A resumed batch produces exactly the data
  * of an uninterrupted one. */
 #ifndef A5_BATCH_H
@@ -49,8 +49,8 @@ typedef struct {
     void (*progress)(void *ctx, double done, double total);
     void *ctx;
     const volatile sig_atomic_t *stop; /* nonzero: checkpoint and stop after the block */
-    const char *state_path;            /* checkpoint file; NULL: no checkpoints */
-    int resume;                        /* continue from the checkpoint in state_path */
+    int checkpoint;                    /* save checkpoints (a5_output_save_state) */
+    int resume;                        /* continue from the output's checkpoint */
     double commit_seconds;             /* least time between checkpoints (0: every block) */
     int stop_on_failure;               /* a failed replicate stops the batch (A5_EFAILED) */
     long inject_failure;               /* test hook: this replicate fails in every point; -1 none */
@@ -75,8 +75,8 @@ long a5_batch_chunk_reps(const a5_scenario *s);
 
 /* Run the whole batch into out. Returns 0; A5_EINTERRUPT when *stop was raised (a
  * checkpoint holds the work done); A5_EFAILED when a replicate failed and
- * stop_on_failure is set; A5_ERESUME when the checkpoint does not match (message
- * in err); A5_ENOMEM, A5_EIO or A5_EHDF5. */
+ * stop_on_failure is set; A5_ERESUME when the checkpoint does not match; A5_ENOMEM,
+ * A5_EIO or A5_EHDF5. Every failure says why in err. */
 int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
                  a5_batch_stats *st, char *err, size_t errlen);
 

@@ -64,4 +64,28 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
                  size_t errlen);
 void a5_calib_result_free(a5_calib_result *r);
 
+/* Parse the index-th (1-based) `--fit PATH[=LO:HI]` argument into spec (spec->path
+ * malloc'd). Without bounds, they are the parameter's range when that is modest
+ * (a share, a rate); weights need explicit bounds. Problems are added to d as
+ * --fit:INDEX:COL. Returns 0, A5_ESCENARIO or A5_ENOMEM. */
+int a5_calib_parse_fit(const a5_scenario *s, const char *arg, int index, a5_fit_spec *spec,
+                       a5_diag *d);
+
+/* How a fit was made, for the comments at the top of FITTED.yaml. */
+typedef struct {
+    const char *command_line;
+    const char *observed; /* the observations file */
+    long replicates;      /* per evaluation */
+    int brier;            /* the objective was the Brier score */
+} a5_calib_provenance;
+
+/* Write FITTED.yaml at `path` atomically: the scenario file `scenario` with its
+ * `nsets` overrides and the fitted values set (as --set would), resolved, under
+ * comments saying how the fit was made and what it found. Returns 0; A5_ESCENARIO
+ * (the fitted scenario does not load: diagnostics in d); A5_ENOMEM; A5_EIO (err). */
+int a5_calib_write_fitted(const char *path, const char *scenario, const char *const *sets,
+                          int nsets, const a5_fit_spec *fit, size_t nfit,
+                          const a5_calib_result *res, const a5_calib_provenance *how, a5_diag *d,
+                          char *err, size_t errlen);
+
 #endif

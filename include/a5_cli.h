@@ -1,8 +1,94 @@
-/* The allied5g command line (../shared/CONTRACT.md, "Command line").
- * Exit status: 0 success, 2 usage or scenario error, 1 run-time failure. */
+/* The allied5g command line (CONTRACT: "Command line"). Not part of the core
+ * library: cli.c (dispatch, option parsing, help, validate, info, reference),
+ * cli_run.c (run) and cli_calibrate.c (calibrate) build the executable only.
+ *
+ * Options follow getopt_long: `--opt value` and `--opt=value` alike, short forms
+ * where listed, options and operands in any order, `--` ends the options. Long
+ * names must be spelled out (a near miss gets a suggestion, never a silent
+ * prefix match); a single-valued option given twice is refused. Every command
+ * takes -h/--help. Exit status: 0 success, 2 usage or scenario error, 1 run-time
+ * failure. */
 #ifndef A5_CLI_H
 #define A5_CLI_H
 
+#include "a5_scenario.h"
+
+enum { A5_EXIT_OK = 0, A5_EXIT_RUNTIME = 1, A5_EXIT_USAGE = 2 };
+
 int a5_cli_main(int argc, char **argv);
+
+/* --- shared by the cli*.c files ------------------------------------------------------ */
+
+#define A5_CLI_MAXOPT 24
+
+/* One option of a command: drives getopt_long, the checks and the help text. */
+typedef struct {
+    const char *name;    /* long name, without the dashes */
+    char short_name;     /* 0: none */
+    const char *metavar; /* NULL: a flag without a value */
+    int repeat;          /* may be given more than once (values kept in order) */
+    const char *def;     /* default, as shown by --help (NULL: "none") */
+    const char *help;
+} a5_cli_opt;
+
+typedef struct {
+    const char *name;     /* the command word */
+    const char *operands; /* e.g. "SCENARIO.yaml" */
+    int noperands;        /* how many operands it takes (exactly) */
+    const char *summary;
+    const a5_cli_opt *opts; /* nopts entries, --help not among them */
+    int nopts;
+    const char *example;
+} a5_cli_cmd;
+
+/* What the command line said, by index into the command's opts. */
+typedef struct {
+    const char *operand[2];
+    int noperands;
+    int given[A5_CLI_MAXOPT];        /* times given */
+    const char *val[A5_CLI_MAXOPT];  /* the value (single-valued options) */
+    const char **list[A5_CLI_MAXOPT]; /* every value (repeatable options), in order */
+    int help;                         /* --help was given (and printed) */
+} a5_cli_args;
+
+/* Parse argv[1..argc) (argv[0] is the command word) for command c. Returns 0 (with
+ * a->help set when help was printed: exit 0), or A5_EUSAGE after printing why. Free
+ * with a5_cli_args_free. */
+int a5_cli_parse(const a5_cli_cmd *c, int argc, char **argv, a5_cli_args *a);
+void a5_cli_args_free(a5_cli_args *a);
+
+/* Print a command's help (options, defaults, an example) to out. */
+void a5_cli_help(const a5_cli_cmd *c, FILE *out);
+
+/* v as a whole number in [lo, hi] into *out. Returns 0, or A5_EUSAGE after
+ * printing "allied5g: OPT expects a whole number in [lo, hi], got 'v'". */
+int a5_cli_whole(const char *opt, const char *v, long lo, long hi, long *out);
+
+/* The --set overrides of a command line, with --seed, --replicates and --store
+ * turned into the same form (they apply after every --set). */
+typedef struct {
+    const char **v;
+    int n;
+    char *owned[3];
+} a5_cli_sets;
+
+/* Collect sets (n of them) and the optional seed/replicates/store values (NULL:
+ * not given), checking those three. Returns 0, A5_EUSAGE (printed) or A5_ENOMEM. */
+int a5_cli_sets_make(a5_cli_sets *out, const char *const *sets, int n, const char *seed,
+                     const char *replicates, const char *store);
+void a5_cli_sets_free(a5_cli_sets *s);
+
+/* Load scenario `path` with the overrides, printing every diagnostic. A missing
+ * file gets one error with the nearest .yaml beside it. Returns 0, or the exit
+ * status (A5_EXIT_USAGE, A5_EXIT_RUNTIME). */
+int a5_cli_load(const char *path, const a5_cli_sets *sets, a5_scenario **s);
+
+/* The command line as one shell-quoted string (malloc'd; NULL if out of memory). */
+char *a5_cli_join_argv(int argc, char **argv);
+
+/* The commands in their own files. */
+extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd;
+int a5_cli_run(int argc, char **argv, int full_argc, char **full_argv);
+int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv);
 
 #endif

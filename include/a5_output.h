@@ -1,9 +1,14 @@
-/* The HDF5 results file (layout: ../shared/CONTRACT.md, "Results file").
+/* The HDF5 results file (layout: docs/results.md).
  *
- * The only module that includes hdf5.h, and the only one that touches the file.
- * It is written to a temporary file beside the target and renamed into place by
- * a5_output_finish once complete and synced; a5_output_abort removes it. Call it
- * from one thread only (HDF5's high-level library is not thread-safe). */
+ * The only module that includes hdf5.h, and the only one that touches the results
+ * and checkpoint files. A run in the making has two: PATH.partial (the results so
+ * far) and its checkpoint PATH.partial.state (what the batch needs to continue;
+ * its bytes come from the batch driver). This module creates, writes, renames
+ * and deletes both: a5_output_create starts over (removing an interrupted run's
+ * files), a5_output_finish renames PATH.partial into place once complete and
+ * synced and deletes the checkpoint, a5_output_abort keeps both (to resume) or
+ * deletes both. Call it from one thread only (HDF5's high-level library is not
+ * thread-safe). Errors: negative A5_E* codes, the reason in the caller's err. */
 #ifndef A5_OUTPUT_H
 #define A5_OUTPUT_H
 
@@ -47,37 +52,44 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
 int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                         int resume, void *comm, a5_output **out, char *err, size_t errlen);
 
-/* Where the batch keeps its checkpoint beside the results (PATH.partial.state). */
+/* The names of the file being written (PATH.partial) and of its checkpoint
+ * (PATH.partial.state), for messages. */
 const char *a5_output_state_path(const a5_output *o);
-
-/* The name of the file being written (PATH.partial). */
 const char *a5_output_partial_path(const a5_output *o);
 
-/* Make everything written so far durable: flush HDF5's buffers, then fsync. */
-int a5_output_commit(a5_output *o);
+/* Make everything written so far durable: flush HDF5's buffers, then fsync.
+ * Returns 0, A5_EHDF5 or A5_EIO (err says why). */
+int a5_output_commit(a5_output *o, char *err, size_t errlen);
 
-/* The last HDF5 or system error, as text ("" if none). */
-const char *a5_output_error(const a5_output *o);
+/* Replace the checkpoint with the len bytes at buf, atomically and durably (rank 0
+ * of a team only). Returns 0 or A5_EIO ("cannot write checkpoint ...: REASON"). */
+int a5_output_save_state(a5_output *o, const void *buf, size_t len, char *err, size_t errlen);
+
+/* Read the checkpoint left by an interrupted run into a malloc'd buffer. Returns 0,
+ * A5_ERESUME (cannot open it: err) or A5_ENOMEM. */
+int a5_output_load_state(a5_output *o, char **buf, size_t *len, char *err, size_t errlen);
 
 /* Read point p's policy shares [nation][3] and mean high-risk share [nation] at the
  * last step (from a resumed file). */
-int a5_output_read_final(a5_output *o, long p, float *share, float *mean);
+int a5_output_read_final(a5_output *o, long p, float *share, float *mean, char *err,
+                         size_t errlen);
 
 /* Write replicates r0 .. r0+nr-1 of point p from rec (slot 0 holds replicate r0). */
-int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_records *rec);
+int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_records *rec,
+                          char *err, size_t errlen);
 
 /* Write point p's aggregates: share [step][nation][3], mean [step][nation],
  * quant [step][nation][3], and how many of its replicates failed. */
 int a5_output_write_point(a5_output *o, long p, const float *share, const float *mean,
-                          const float *quant, long failed);
+                          const float *quant, long failed, char *err, size_t errlen);
 
-/* Record run statistics, sync, close and rename PATH.partial to PATH; frees o
- * either way (on failure the partial file is removed). */
+/* Record run statistics, sync, close and rename PATH.partial to PATH, and delete
+ * the checkpoint; frees o either way (on failure both files are removed). */
 int a5_output_finish(a5_output *o, double quantile_error, double failed, double seconds,
                      char *err, size_t errlen);
 
-/* Close the file; keep PATH.partial when `keep` (an interrupted run to resume),
- * else delete it. Frees o. Accepts NULL. */
+/* Close the file; keep PATH.partial and its checkpoint when `keep` (an interrupted
+ * run to resume), else delete both. Frees o. Accepts NULL. */
 void a5_output_abort(a5_output *o, int keep);
 
 /* Print what a results file holds and how it was made. */

@@ -4,18 +4,14 @@
 #include "a5_aggregate.h"
 #include "a5_mem.h"
 #include "a5_model.h"
+#include "a5_sys.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #define CHUNK_BYTES (256L << 10)
 #define STATE_MAGIC "A5CKPT01"
@@ -108,41 +104,10 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
     return h;
 }
 
-static int fsync_dir_of(const char *path)
-{
-    char *d = strdup(path);
-    if (!d)
-        return -1;
-    int fd = open(dirname(d), O_RDONLY | O_DIRECTORY);
-    free(d);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* Write all of buf, retrying short writes (a nearly full disk takes part of a
- * write and fails the next part with ENOSPC). Returns 0, or -1 with errno set. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t k = write(fd, p, len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (k == 0)
-                errno = ENOSPC;
-            return -1;
-        }
-        p += k;
-        len -= (size_t)k;
-    }
-    return 0;
-}
-
-static int state_save(const char *path, const a5_scenario *s, const position *pos,
+/* The checkpoint's bytes: magic, the resolved scenario, the batch's shape, where it
+ * is, the aggregates, then an FNV-1a checksum of all of that. The output module
+ * stores them (a5_output_save_state). */
+static int state_save(a5_output *out, const a5_scenario *s, const position *pos,
                       const a5_agg *agg, char *err, size_t errlen)
 {
     char *buf = NULL;
@@ -154,70 +119,29 @@ static int state_save(const char *path, const a5_scenario *s, const position *po
     uint64_t dims[4] = {(uint64_t)s->npoints, (uint64_t)s->replicates, s->seed, (uint64_t)s->store_full};
     int ok = fwrite(STATE_MAGIC, 8, 1, m) == 1 && fwrite(&tl, sizeof tl, 1, m) == 1 &&
              fwrite(s->text, 1, tl, m) == tl && fwrite(dims, sizeof dims, 1, m) == 1 &&
-             fwrite(pos, sizeof *pos, 1, m) == 1 && a5_agg_save(agg, m) == 0;
+             fwrite(pos, sizeof *pos, 1, m) == 1 && a5_agg_save(agg, m) == 0 && fflush(m) == 0;
+    if (ok) {
+        uint64_t sum = fnv1a((unsigned char *)buf, len);
+        ok = fwrite(&sum, sizeof sum, 1, m) == 1;
+    }
     if (fclose(m) != 0 || !ok) {
         free(buf);
         return A5_ENOMEM;
     }
-    uint64_t sum = fnv1a((unsigned char *)buf, len);
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        free(buf);
-        return A5_ENOMEM;
-    }
-    snprintf(tmp, n, "%s.tmp", path);
-    int rc = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || write_all(fd, buf, len) != 0 || write_all(fd, &sum, sizeof sum) != 0 ||
-        fsync(fd) != 0) {
-        snprintf(err, errlen, "cannot write checkpoint %s: %s", tmp, strerror(errno));
-        rc = A5_EIO;
-    }
-    if (fd >= 0 && close(fd) != 0 && !rc) {
-        snprintf(err, errlen, "cannot write checkpoint %s: %s", tmp, strerror(errno));
-        rc = A5_EIO;
-    }
-    if (!rc && rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot rename checkpoint to %s: %s", path, strerror(errno));
-        rc = A5_EIO;
-    }
-    if (rc)
-        unlink(tmp);
-    else
-        fsync_dir_of(path);
-    free(tmp);
+    int rc = a5_output_save_state(out, buf, len, err, errlen);
     free(buf);
     return rc;
 }
 
-static int state_load(const char *path, const a5_scenario *s, position *pos, a5_agg *agg,
+static int state_load(a5_output *out, const a5_scenario *s, position *pos, a5_agg *agg,
                       char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot open checkpoint %s: %s", path, strerror(errno));
-        return A5_ERESUME;
-    }
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? 2 * cap : 1 << 20;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return A5_ENOMEM;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
+    size_t len = 0;
+    const char *path = a5_output_state_path(out);
+    int lrc = a5_output_load_state(out, &buf, &len, err, errlen);
+    if (lrc)
+        return lrc;
     int rc = A5_ERESUME;
     uint64_t sum;
     if (len < 8 + sizeof sum || memcmp(buf, STATE_MAGIC, 8) != 0) {
@@ -268,13 +192,6 @@ done:
     return rc;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* --- the batch ---------------------------------------------------------------------- */
 
 static int solo_max(a5_batch_team *t, int v)
@@ -300,21 +217,39 @@ static int solo_merge(a5_batch_team *t, a5_agg *agg, int threads)
 /* Codes are negative; the team agrees on the worst (lowest) one. */
 static int agree(a5_batch_team *t, int rc) { return -t->max_int(t, -rc); }
 
-int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
-                 a5_batch_stats *st, char *err, size_t errlen)
+/* A batch in progress: what every round of it reads and updates. */
+typedef struct {
+    const a5_scenario *s;
+    a5_output *out;
+    const a5_batch_opts *o;
+    a5_batch_stats *st;
+    a5_batch_team *team;
+    int root, threads;
+    long block; /* replicates per block */
+    size_t cells;
+    a5_model *m;
+    a5_work **works; /* per thread */
+    a5_agg *agg;
+    block_buf bufs[2]; /* one being computed while the previous one is written */
+    int cur;
+    struct {
+        int have;
+        long p, r0, nr;
+    } pend; /* the block waiting to be written */
+    float *share, *mean, *quant;
+    position pos;
+    double total, done, committed, last_commit;
+    char *err;
+    size_t errlen;
+} batch;
+
+/* Replicates per block: whole chunks, enough replicates to keep every thread busy,
+ * and about 8 MiB of step records: every block's fold goes through every cell's
+ * histogram, so fewer blocks reload fewer bins (B1 ~3 % faster than with 4 MiB;
+ * 16 and 32 MiB were no faster). */
+static long block_size(const a5_scenario *s, int threads, const a5_batch_team *team)
 {
-    static const a5_batch_opts none = {.inject_failure = -1};
-    if (!o)
-        o = &none;
-    a5_batch_team solo = {0, 1, solo_max, solo_sum, solo_bcast, solo_merge};
-    a5_batch_team *team = o->team ? o->team : &solo;
-    const int root = team->rank == 0;
-    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     long chunk = a5_batch_chunk_reps(s);
-    /* A block holds whole chunks, enough replicates to keep every thread busy, and
-     * about 8 MiB of step records: every block's fold goes through every cell's
-     * histogram, so fewer blocks reload fewer bins (B1 ~3 % faster than with 4 MiB;
-     * 16 and 32 MiB were no faster). */
     long want = (8L << 20) / ((long)s->steps * s->n * 9 + 1);
     if (want < 8L * threads)
         want = 8L * threads;
@@ -332,177 +267,228 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
         block = chunk * ((1L << 22) / chunk > 0 ? (1L << 22) / chunk : 1);
     if (block > s->replicates)
         block = s->replicates;
-    team->bcast(team, &block, sizeof block); /* every rank deals the same blocks */
-    const size_t cells = (size_t)s->steps * (size_t)s->n;
+    return block;
+}
+
+/* Allocate everything, and with o->resume take over the checkpoint. Returns 0 or
+ * an A5_E* code agreed by the team. */
+static int batch_setup(batch *b)
+{
+    const a5_scenario *s = b->s;
     const long R = s->replicates;
     int rc = 0;
-    err[0] = 0;
-    a5_model *m = a5_model_alloc(s);
-    a5_work **works = calloc((size_t)threads, sizeof *works);
-    a5_agg *agg = a5_agg_alloc(cells, R);
-    /* Two blocks: one being computed while the previous one is written. */
-    block_buf bufs[2];
-    int cur = 0;
-    struct {
-        int have;
-        long p, r0, nr;
-    } pend = {0, 0, 0, 0};
-    float *share = malloc(cells * 3 * sizeof *share), *mean = malloc(cells * sizeof *mean),
-          *quant = malloc(cells * 3 * sizeof *quant);
-    int ok_buf = block_alloc(&bufs[0], block, s) == 0;
-    ok_buf = block_alloc(&bufs[1], block, s) == 0 && ok_buf;
-    position pos = {0, 0, 0, 0, 0};
-    double total = (double)s->npoints * (double)R, done = 0, committed = 0;
-    if (!m || !works || !agg || !share || !mean || !quant || !ok_buf)
+    b->block = block_size(s, b->threads, b->team);
+    b->team->bcast(b->team, &b->block, sizeof b->block); /* every rank deals the same blocks */
+    b->cells = (size_t)s->steps * (size_t)s->n;
+    b->m = a5_model_alloc(s);
+    b->works = calloc((size_t)b->threads, sizeof *b->works);
+    b->agg = a5_agg_alloc(b->cells, R);
+    b->share = malloc(b->cells * 3 * sizeof *b->share);
+    b->mean = malloc(b->cells * sizeof *b->mean);
+    b->quant = malloc(b->cells * 3 * sizeof *b->quant);
+    int ok_buf = block_alloc(&b->bufs[0], b->block, s) == 0;
+    ok_buf = block_alloc(&b->bufs[1], b->block, s) == 0 && ok_buf;
+    if (!b->m || !b->works || !b->agg || !b->share || !b->mean || !b->quant || !ok_buf)
         rc = A5_ENOMEM;
-    if ((rc = agree(team, rc)) != 0)
-        goto out;
+    if ((rc = agree(b->team, rc)) != 0)
+        return rc;
     /* Each thread allocates its own scratch (its own malloc arena and cache lines). */
-#pragma omp parallel num_threads(threads)
+    a5_work **works = b->works;
+    a5_model *m = b->m;
+#pragma omp parallel num_threads(b->threads)
     works[omp_get_thread_num()] = a5_model_work_alloc(m);
-    for (int t = 0; t < threads; t++)
+    for (int t = 0; t < b->threads; t++)
         if (!works[t])
             rc = A5_ENOMEM;
-    a5_agg_reset(agg, threads);
-    if (!rc && o->resume && root)
-        rc = state_load(o->state_path, s, &pos, agg, err, errlen);
-    if ((rc = agree(team, rc)) != 0)
-        goto out;
-    if (o->resume) {
-        team->bcast(team, &pos, sizeof pos);
-        done = committed = (double)pos.point * (double)R + (double)pos.rep;
-        if (st)
-            st->resumed = done;
-        if (pos.point > 0 && root && st && st->final_share &&
-            a5_output_read_final(out, 0, st->final_share, st->final_mean) != 0)
-            rc = A5_EHDF5;
-        if ((rc = agree(team, rc)) != 0)
-            goto out;
+    a5_agg_reset(b->agg, b->threads);
+    if (!rc && b->o->resume && b->root)
+        rc = state_load(b->out, s, &b->pos, b->agg, b->err, b->errlen);
+    if ((rc = agree(b->team, rc)) != 0 || !b->o->resume)
+        return rc;
+    b->team->bcast(b->team, &b->pos, sizeof b->pos);
+    b->done = b->committed = (double)b->pos.point * (double)R + (double)b->pos.rep;
+    if (b->st)
+        b->st->resumed = b->done;
+    if (b->pos.point > 0 && b->root && b->st && b->st->final_share)
+        rc = a5_output_read_final(b->out, 0, b->st->final_share, b->st->final_mean, b->err,
+                                  b->errlen);
+    return agree(b->team, rc);
+}
+
+/* Point p complete: rank 0 gathers the aggregates, writes the point, and everyone
+ * starts the next point from empty aggregates. */
+static int finish_point(batch *b, long p)
+{
+    const a5_scenario *s = b->s;
+    const long R = s->replicates;
+    int rc = b->team->merge(b->team, b->agg, b->threads);
+    if (rc)
+        return rc;
+    long n_ok = R - (long)b->pos.failed_point;
+    double wq = b->root ? a5_agg_finish(b->agg, n_ok, b->threads, b->share, b->mean, b->quant) : 0;
+    b->pos.worst = fmax(b->pos.worst, wq);
+    if (p == 0 && b->root && b->st && b->st->final_share) {
+        size_t lastc = (size_t)(s->steps - 1) * (size_t)s->n;
+        memcpy(b->st->final_share, b->share + 3 * lastc, (size_t)s->n * 3 * sizeof *b->share);
+        memcpy(b->st->final_mean, b->mean + lastc, (size_t)s->n * sizeof *b->mean);
     }
-    double last_commit = now();
-    for (long p = (long)pos.point; p < s->npoints && !rc; p++) {
-        const long rstart = p == (long)pos.point ? (long)pos.rep : 0;
-        const long nblocks = (R - rstart + block - 1) / block;
-        for (long q = 0; q * team->size < nblocks && !rc; q++) {
-            /* Round q: rank k runs block q * size + k of this point, if there is one. */
-            long b = q * team->size + team->rank, r0 = rstart + b * block;
-            long nr = b < nblocks ? (R - r0 < block ? R - r0 : block) : 0;
-            block_buf *buf = &bufs[cur], *prev = &bufs[1 - cur];
-            memset(buf->failed, 0, (size_t)block);
-            int wrc = 0;
-#pragma omp parallel num_threads(threads)
-            {
-                /* The main thread writes the previous block (HDF5 and MPI are called
-                 * from it alone) while the others start on this one; it joins them
-                 * when done. The thread number only picks scratch memory, never a
-                 * random stream. */
+    rc = agree(b->team, b->root ? a5_output_write_point(b->out, p, b->share, b->mean, b->quant,
+                                                        R - n_ok, b->err, b->errlen)
+                                : a5_output_write_point(b->out, p, NULL, NULL, NULL, 0, b->err,
+                                                        b->errlen));
+    if (rc)
+        return rc;
+    if (p + 1 < s->npoints)
+        a5_agg_reset(b->agg, b->threads);
+    b->pos.point = (uint64_t)p + 1;
+    b->pos.rep = 0;
+    b->pos.failed_point = 0;
+    return 0;
+}
+
+/* Flush and sync the results, then save the checkpoint. */
+static int checkpoint(batch *b)
+{
+    int rc = agree(b->team, a5_output_commit(b->out, b->err, b->errlen));
+    if (!rc)
+        rc = b->team->merge(b->team, b->agg, b->threads);
+    if (!rc && b->root)
+        rc = state_save(b->out, b->s, &b->pos, b->agg, b->err, b->errlen);
+    if ((rc = agree(b->team, rc)) != 0)
+        return rc;
+    b->committed = b->done;
+    b->last_commit = a5_sys_now();
+    return 0;
+}
+
+/* Round q of point p (replicates from rstart, nblocks blocks): rank k runs block
+ * q * size + k, if there is one, while the previous block is written. Returns 0,
+ * or the code that ends the batch (A5_EINTERRUPT, A5_EFAILED, errors). */
+static int run_round(batch *b, long p, long rstart, long nblocks, long q)
+{
+    const a5_scenario *s = b->s;
+    const a5_batch_opts *o = b->o;
+    a5_batch_team *team = b->team;
+    const long R = s->replicates, block = b->block;
+    const size_t cells = b->cells;
+    long bi = q * team->size + team->rank, r0 = rstart + bi * block;
+    long nr = bi < nblocks ? (R - r0 < block ? R - r0 : block) : 0;
+    block_buf *buf = &b->bufs[b->cur], *prev = &b->bufs[1 - b->cur];
+    memset(buf->failed, 0, (size_t)block);
+    int wrc = 0, rc;
+    a5_model *m = b->m;
+    a5_work **works = b->works;
+    a5_agg *agg = b->agg;
+#pragma omp parallel num_threads(b->threads)
+    {
+        /* The main thread writes the previous block (HDF5 and MPI are called from it
+         * alone) while the others start on this one; it joins them when done. The
+         * thread number only picks scratch memory, never a random stream. */
 #pragma omp master
-                if (pend.have)
-                    wrc = a5_output_write_block(out, pend.p, pend.r0, pend.nr, &prev->rec);
-                a5_work *w = works[omp_get_thread_num()];
+        if (b->pend.have)
+            wrc = a5_output_write_block(b->out, b->pend.p, b->pend.r0, b->pend.nr, &prev->rec,
+                                        b->err, b->errlen);
+        a5_work *w = works[omp_get_thread_num()];
+        /* Any nonzero return of a5_model_run is a failed replicate. */
 #pragma omp for schedule(dynamic, 8)
-                for (long j = 0; j < nr; j++)
-                    buf->failed[j] = (unsigned char)(a5_model_run(m, p, r0 + j, w, &buf->rec, j) != 0 ||
-                                                     r0 + j == o->inject_failure);
-                /* Cells in ranges of 64 (whole tiles of the fold's 8). */
+        for (long j = 0; j < nr; j++)
+            buf->failed[j] = (unsigned char)(a5_model_run(m, p, r0 + j, w, &buf->rec, j) != 0 ||
+                                             r0 + j == o->inject_failure);
+        /* Cells in ranges of 64 (whole tiles of the fold's 8). */
 #pragma omp for schedule(static)
-                for (size_t c = 0; c < cells; c += 64)
-                    a5_agg_fold(agg, &buf->rec, nr, buf->failed, c, c + 64 < cells ? c + 64 : cells);
-            }
-            pend.have = 0;
-            if ((rc = agree(team, wrc)) != 0)
-                break;
-            long nfail = 0;
-            for (long j = 0; j < nr; j++)
-                if (buf->failed[j]) {
-                    blank_replicate(buf, s, j);
-                    nfail++;
-                }
-            pend.have = 1;
-            pend.p = p;
-            pend.r0 = r0;
-            pend.nr = nr;
-            cur = 1 - cur;
-            /* Replicates run in this round by the whole team. */
-            long last = (q + 1) * team->size < nblocks ? (q + 1) * team->size : nblocks;
-            long upto = rstart + last * block < R ? rstart + last * block : R;
-            long round_fail = team->sum(team, nfail); /* failures in the round, all ranks */
-            pos.failed_point += (uint64_t)round_fail;
-            pos.failed_total += (double)round_fail;
-            done = (double)p * (double)R + (double)upto;
-            int fail_stop = round_fail && o->stop_on_failure;
-            int stopping = team->max_int(team, o->stop && *o->stop) || fail_stop;
-            /* Clocks differ between ranks: rank 0's decides when to checkpoint. */
-            int due = team->max_int(team, root && now() - last_commit >= o->commit_seconds);
-            if (upto == R || stopping || (due && o->state_path)) {
-                /* Points, checkpoints and stops need every block on disk. */
-                pend.have = 0;
-                if ((rc = agree(team, a5_output_write_block(out, p, r0, nr, &buf->rec))) != 0)
-                    break;
-            }
-            pos.point = (uint64_t)p;
-            pos.rep = (uint64_t)upto;
-            if (upto == R) {
-                /* Point complete: rank 0 gathers the aggregates, writes the point, and
-                 * everyone starts the next point from empty aggregates. */
-                if ((rc = team->merge(team, agg, threads)) != 0)
-                    break;
-                long n_ok = R - (long)pos.failed_point;
-                double wq = root ? a5_agg_finish(agg, n_ok, threads, share, mean, quant) : 0;
-                pos.worst = fmax(pos.worst, wq);
-                if (p == 0 && root && st && st->final_share) {
-                    size_t lastc = (size_t)(s->steps - 1) * (size_t)s->n;
-                    memcpy(st->final_share, share + 3 * lastc, (size_t)s->n * 3 * sizeof *share);
-                    memcpy(st->final_mean, mean + lastc, (size_t)s->n * sizeof *mean);
-                }
-                rc = agree(team, root ? a5_output_write_point(out, p, share, mean, quant, R - n_ok)
-                                      : a5_output_write_point(out, p, NULL, NULL, NULL, 0));
-                if (rc)
-                    break;
-                if (p + 1 < s->npoints)
-                    a5_agg_reset(agg, threads);
-                pos.point = (uint64_t)p + 1;
-                pos.rep = 0;
-                pos.failed_point = 0;
-            }
-            if (o->progress && root)
-                o->progress(o->ctx, done, total);
-            int finished = pos.point == (uint64_t)s->npoints;
-            if (o->state_path && (fail_stop || (!finished && (stopping || due)))) {
-                rc = agree(team, a5_output_commit(out));
-                if (!rc)
-                    rc = team->merge(team, agg, threads);
-                if (!rc && root)
-                    rc = state_save(o->state_path, s, &pos, agg, err, errlen);
-                if ((rc = agree(team, rc)) != 0)
-                    break;
-                committed = done;
-                last_commit = now();
-            }
-            if (fail_stop || (stopping && !finished)) {
-                rc = fail_stop ? A5_EFAILED : A5_EINTERRUPT;
-                break;
-            }
+        for (size_t c = 0; c < cells; c += 64)
+            a5_agg_fold(agg, &buf->rec, nr, buf->failed, c, c + 64 < cells ? c + 64 : cells);
+    }
+    b->pend.have = 0;
+    if ((rc = agree(team, wrc)) != 0)
+        return rc;
+    long nfail = 0;
+    for (long j = 0; j < nr; j++)
+        if (buf->failed[j]) {
+            blank_replicate(buf, s, j);
+            nfail++;
         }
+    b->pend.have = 1;
+    b->pend.p = p;
+    b->pend.r0 = r0;
+    b->pend.nr = nr;
+    b->cur = 1 - b->cur;
+    /* Replicates run in this round by the whole team. */
+    long last = (q + 1) * team->size < nblocks ? (q + 1) * team->size : nblocks;
+    long upto = rstart + last * block < R ? rstart + last * block : R;
+    long round_fail = team->sum(team, nfail); /* failures in the round, all ranks */
+    b->pos.failed_point += (uint64_t)round_fail;
+    b->pos.failed_total += (double)round_fail;
+    b->done = (double)p * (double)R + (double)upto;
+    int fail_stop = round_fail && o->stop_on_failure;
+    int stopping = team->max_int(team, o->stop && *o->stop) || fail_stop;
+    /* Clocks differ between ranks: rank 0's decides when to checkpoint. */
+    int due = team->max_int(team, b->root && a5_sys_now() - b->last_commit >= o->commit_seconds);
+    if (upto == R || stopping || (due && o->checkpoint)) {
+        /* Points, checkpoints and stops need every block on disk. */
+        b->pend.have = 0;
+        rc = agree(team, a5_output_write_block(b->out, p, r0, nr, &buf->rec, b->err, b->errlen));
+        if (rc)
+            return rc;
     }
-out:
+    b->pos.point = (uint64_t)p;
+    b->pos.rep = (uint64_t)upto;
+    if (upto == R && (rc = finish_point(b, p)) != 0)
+        return rc;
+    if (o->progress && b->root)
+        o->progress(o->ctx, b->done, b->total);
+    int finished = b->pos.point == (uint64_t)s->npoints;
+    if (o->checkpoint && (fail_stop || (!finished && (stopping || due))) &&
+        (rc = checkpoint(b)) != 0)
+        return rc;
+    if (fail_stop || (stopping && !finished))
+        return fail_stop ? A5_EFAILED : A5_EINTERRUPT;
+    return 0;
+}
+
+int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
+                 a5_batch_stats *st, char *err, size_t errlen)
+{
+    static const a5_batch_opts none = {.inject_failure = -1};
+    a5_batch_team solo = {0, 1, solo_max, solo_sum, solo_bcast, solo_merge};
+    batch b;
+    memset(&b, 0, sizeof b);
+    b.s = s;
+    b.out = out;
+    b.o = o ? o : &none;
+    b.st = st;
+    b.team = b.o->team ? b.o->team : &solo;
+    b.root = b.team->rank == 0;
+    b.threads = b.o->threads > 0 ? b.o->threads : omp_get_max_threads();
+    b.total = (double)s->npoints * (double)s->replicates;
+    b.err = err;
+    b.errlen = errlen;
+    err[0] = 0;
+    int rc = batch_setup(&b);
+    b.last_commit = a5_sys_now();
+    for (long p = (long)b.pos.point; p < s->npoints && !rc; p++) {
+        const long rstart = p == (long)b.pos.point ? (long)b.pos.rep : 0;
+        const long nblocks = (s->replicates - rstart + b.block - 1) / b.block;
+        for (long q = 0; q * b.team->size < nblocks && !rc; q++)
+            rc = run_round(&b, p, rstart, nblocks, q);
+    }
     if (st) {
-        st->quantile_error = pos.worst;
-        st->quantile_bins = agg ? a5_agg_bins(agg) : 0;
-        st->runs = done;
-        st->committed = committed;
-        st->failed = pos.failed_total;
+        st->quantile_error = b.pos.worst;
+        st->quantile_bins = b.agg ? a5_agg_bins(b.agg) : 0;
+        st->runs = b.done;
+        st->committed = b.committed;
+        st->failed = b.pos.failed_total;
     }
-    if (works)
-        for (int t = 0; t < threads; t++)
-            a5_model_work_free(works[t]);
-    free(works);
-    a5_model_free(m);
-    a5_agg_free(agg);
-    block_free(&bufs[0]);
-    block_free(&bufs[1]);
-    free(share);
-    free(mean);
-    free(quant);
+    if (b.works)
+        for (int t = 0; t < b.threads; t++)
+            a5_model_work_free(b.works[t]);
+    free(b.works);
+    a5_model_free(b.m);
+    a5_agg_free(b.agg);
+    block_free(&b.bufs[0]);
+    block_free(&b.bufs[1]);
+    free(b.share);
+    free(b.mean);
+    free(b.quant);
     return rc;
 }

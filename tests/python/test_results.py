@@ -133,3 +133,34 @@ def test_sweep_points(tmp_path):
     run("run", s, "-o", one, "--quiet", "--set", "replicates=20")
     with xr.open_dataset(one) as a, xr.open_dataset(out) as b:
         assert np.array_equal(a.policy.values, b.policy.values[:, :20])
+
+
+@pytest.mark.parametrize("engine", ["netcdf4", "h5netcdf"])
+def test_cf_time_coordinate(runs, engine):
+    """Plain xarray decodes `time` (quarter ends) and can index by it."""
+    for key in (1, "summary"):
+        with xr.open_dataset(runs[key], engine=engine) as ds:
+            assert "time" in ds.coords and ds.time.dims == ("step",)
+            assert np.issubdtype(ds.time.dtype, np.datetime64)
+            want = np.array(["2019-03-31", "2019-06-30", "2019-09-30", "2019-12-31",
+                             "2020-03-31", "2020-06-30", "2020-09-30", "2020-12-31",
+                             "2021-03-31", "2021-06-30", "2021-09-30", "2021-12-31"],
+                            dtype="datetime64[ns]")
+            assert np.array_equal(ds.time.values, want)
+            assert ds.time.attrs["standard_name"] == "time" and "long_name" in ds.time.attrs
+            assert ds.time.encoding["units"] == "days since 1970-01-01"
+            assert ds.time.encoding["calendar"] == "proleptic_gregorian"
+            assert list(ds.date.values) == [f"{2019 + t // 4}Q{t % 4 + 1}" for t in range(12)]
+            y = ds.swap_dims(step="time").sel(time="2020")
+            assert list(y.date.values) == ["2020Q1", "2020Q2", "2020Q3", "2020Q4"]
+            assert list(y.step.values) == [4, 5, 6, 7]
+            np.testing.assert_array_equal(y.policy_share.values, ds.policy_share.values[:, 4:8])
+
+
+def test_time_of_other_starts(tmp_path):
+    s = tmp_path / "s.yaml"
+    s.write_text("start: 1999Q3\nsteps: 3\nreplicates: 2\nnations: [{code: A}]\n")
+    out = tmp_path / "o.h5"
+    run("run", s, "-o", out, "--quiet")
+    with xr.open_dataset(out) as ds:
+        assert [str(t)[:10] for t in ds.time.values] == ["1999-09-30", "1999-12-31", "2000-03-31"]

@@ -1,0 +1,110 @@
+/* Calibration's inputs and outputs as files: the `--fit PATH[=LO:HI]` bounds and
+ * the FITTED.yaml scenario written after a fit. See a5_calibrate.h. */
+#include "a5_calibrate.h"
+
+#include "a5_sys.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int a5_calib_parse_fit(const a5_scenario *s, const char *arg, int index, a5_fit_spec *spec,
+                       a5_diag *d)
+{
+    const char *eq = strchr(arg, '=');
+    memset(spec, 0, sizeof *spec);
+    spec->path = strndup(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+    if (!spec->path)
+        return A5_ENOMEM;
+    a5_target t;
+    char err[256];
+    if (a5_scenario_resolve(s, spec->path, &t, err, sizeof err)) {
+        a5_diag_add(d, "--fit", index, 1, "%s", err);
+        return A5_ESCENARIO;
+    }
+    spec->lo = t.param->lo;
+    spec->hi = t.param->hi;
+    a5_scenario_target_free(&t);
+    if (eq) {
+        char *end;
+        spec->lo = strtod(eq + 1, &end);
+        if (*end != ':' || (spec->hi = strtod(end + 1, &end), *end)) {
+            a5_diag_add(d, "--fit", index, (int)(eq - arg) + 2, "bounds must be LO:HI, got '%s'",
+                        eq + 1);
+            return A5_ESCENARIO;
+        }
+    } else if (spec->hi - spec->lo > 100) {
+        a5_diag_add(d, "--fit", index, 1,
+                    "'%s' ranges over [%g, %g]: give bounds, e.g. --fit %s=0:3", spec->path,
+                    spec->lo, spec->hi, spec->path);
+        return A5_ESCENARIO;
+    }
+    return 0;
+}
+
+/* The scenario with the fitted values set, as --set would, into *out. */
+static int load_fitted(const char *scenario, const char *const *sets, int nsets,
+                       const a5_fit_spec *fit, size_t nfit, const double *value, a5_diag *d,
+                       a5_scenario **out)
+{
+    const char **all = calloc((size_t)nsets + nfit, sizeof *all);
+    char **owned = calloc(nfit + 1, sizeof *owned);
+    int rc = all && owned ? 0 : A5_ENOMEM;
+    for (int k = 0; !rc && k < nsets; k++)
+        all[k] = sets[k];
+    for (size_t j = 0; !rc && j < nfit; j++) {
+        size_t n = strlen(fit[j].path) + 40;
+        if (!(owned[j] = malloc(n)))
+            rc = A5_ENOMEM;
+        else
+            snprintf(owned[j], n, "%s=%.6g", fit[j].path, value[j]);
+        all[(size_t)nsets + j] = owned[j];
+    }
+    if (!rc)
+        rc = a5_scenario_load(scenario, all, nsets + (int)nfit, d, out);
+    for (size_t j = 0; owned && j < nfit; j++)
+        free(owned[j]);
+    free(owned);
+    free(all);
+    return rc;
+}
+
+int a5_calib_write_fitted(const char *path, const char *scenario, const char *const *sets,
+                          int nsets, const a5_fit_spec *fit, size_t nfit,
+                          const a5_calib_result *res, const a5_calib_provenance *how, a5_diag *d,
+                          char *err, size_t errlen)
+{
+    a5_scenario *fitted = NULL;
+    int rc = load_fitted(scenario, sets, nsets, fit, nfit, res->value, d, &fitted);
+    if (rc) {
+        snprintf(err, errlen, "the fitted scenario does not load");
+        return rc == A5_ENOMEM ? A5_ENOMEM : A5_ESCENARIO;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) {
+        a5_scenario_free(fitted);
+        return A5_ENOMEM;
+    }
+    fprintf(m,
+            "# Calibrated by: %s\n# Observations: %s (%zu fitted, %zu held out); %ld replicates "
+            "per evaluation, %d evaluations\n# Objective (%s, minimised): %.4f at the scenario's "
+            "values -> %.4f at the fit\n# path: start -> fitted (approximate standard error)\n",
+            how->command_line ? how->command_line : "", how->observed, res->nfit, res->nheld,
+            how->replicates, res->evaluations, how->brier ? "Brier score" : "-log-likelihood",
+            res->obj_start, res->obj_end);
+    for (size_t j = 0; j < nfit; j++)
+        fprintf(m, "#   %s: %.4g -> %.4g (se %.3g)\n", fit[j].path, res->start[j], res->value[j],
+                res->se[j]);
+    fputs(fitted->text, m);
+    int bad = ferror(m);
+    a5_scenario_free(fitted);
+    if (fclose(m) != 0 || bad) {
+        free(text);
+        return A5_ENOMEM;
+    }
+    rc = a5_sys_write_atomic(path, NULL, text, len, err, errlen);
+    free(text);
+    return rc;
+}

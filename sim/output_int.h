@@ -1,0 +1,43 @@
+/* Private to the output module (output.c, output_team.c, output_info.c): the
+ * handle and the helpers its files share. Only the output module includes hdf5.h. */
+#ifndef A5_OUTPUT_INT_H
+#define A5_OUTPUT_INT_H
+
+#include "a5_output.h"
+
+#include <hdf5.h>
+
+enum { D_POINT, D_REPLICATE, D_STEP, D_NATION, D_OPTION, D_QUANTILE, D_BLOC, D_COUNT };
+enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN, V_QUANT,
+       V_FAILED, V_COUNT };
+
+struct a5_output {
+    const a5_scenario *s;
+    char *path, *tmp, *state; /* OUT, OUT.partial, OUT.partial.state (the checkpoint) */
+    hid_t file;
+    hid_t dim[D_COUNT];
+    hid_t var[V_COUNT];
+    hid_t vlen_str; /* variable-length UTF-8 string: made once per handle */
+    int full;
+    int live;       /* SWMR writer */
+    int rank, size; /* team mode (MPI): this process among size; size 1 otherwise */
+    hid_t dxpl;     /* data transfer: collective in team mode, else H5P_DEFAULT */
+    hid_t sxpl;     /* data transfer of the name lists written at creation */
+};
+
+/* Once, before HDF5 initialises: no automatic error printing, no shutdown at exit. */
+void a5_out_h5_setup(void);
+/* A variable-length UTF-8 string type (close with H5Tclose), or -1. */
+hid_t a5_out_vstr_new(void);
+/* A new handle for results file `path`, after checking PATH is not there to be
+ * overwritten. Returns 0, A5_EEXIST or A5_ENOMEM (err says why). */
+int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *meta,
+               a5_output **out, char *err, size_t errlen);
+/* Open every variable dataset of the store in use. Returns 0 or -1. */
+int a5_out_open_vars(a5_output *o);
+/* Close every HDF5 object of the file (not the handle's own types and lists). */
+void a5_out_close_all(a5_output *o);
+/* Free the handle (after a5_out_close_all). */
+void a5_out_free(a5_output *o);
+
+#endif
