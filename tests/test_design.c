@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "a5_design.h"
+#include "a5_mem.h"
 #include "a5_scenario.h"
 
 #include <gsl/gsl_qrng.h>
@@ -441,6 +442,51 @@ static void test_saltelli_second_order_scenario(void **state)
     assert_int_equal(a5_diag_count(&d), 0);
 }
 
+/* Every allocation of a morris or second-order saltelli design failing in turn:
+ * A5_ENOMEM (or a reported problem), no scenario, nothing leaked (sanitize build). */
+static void test_new_designs_out_of_memory(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "nations: [{code: A}]\ndesign: {method: morris, trajectories: 5, levels: 4, ranges: "
+        "{us.escalation: [0, 1], decision.rationality: {lo: 0.1, hi: 10, log: true}}}\n",
+        "nations: [{code: A}]\ndesign: {method: saltelli, second_order: true, points: 8, ranges: "
+        "{us.escalation: [0, 1], us.pressure: [0, 2]}}\n",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        a5_diag d = {0};
+        a5_scenario *s = NULL;
+        a5_mem_fail_at(0);
+        assert_int_equal(a5_scenario_parse(texts[i], strlen(texts[i]), "t.yaml", NULL, 0, &d, &s),
+                         0);
+        long calls = a5_mem_fail_at(0);
+        a5_scenario_free(s);
+        assert_true(calls > 10);
+        long nomem = 0;
+        for (long k = 1; k <= calls; k++) {
+            a5_diag dk = {0};
+            a5_scenario *sk = NULL;
+            a5_mem_fail_at(k);
+            int rc = a5_scenario_parse(texts[i], strlen(texts[i]), "t.yaml", NULL, 0, &dk, &sk);
+            a5_mem_fail_at(0);
+            assert_true(rc == A5_ENOMEM || (rc == A5_ESCENARIO && a5_diag_count(&dk) > 0));
+            assert_null(sk);
+            nomem += rc == A5_ENOMEM;
+            a5_diag_free(&dk);
+        }
+        assert_true(nomem > calls / 2);
+        a5_diag_free(&d);
+    }
+    /* a5_design_morris itself. */
+    double u[3 * 3 * 2];
+    for (long k = 1; k <= 3; k++) {
+        a5_mem_fail_at(k);
+        int rc = a5_design_morris(3, 2, 4, 1, u);
+        a5_mem_fail_at(0);
+        assert_int_equal(rc, A5_ENOMEM);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_morris_scenario),
         cmocka_unit_test(test_new_design_errors),
         cmocka_unit_test(test_saltelli_second_order_scenario),
+        cmocka_unit_test(test_new_designs_out_of_memory),
     };
     return cmocka_run_group_tests_name("design", tests, NULL, NULL);
 }
