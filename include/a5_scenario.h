@@ -50,7 +50,15 @@ typedef struct {
     a5_event_op *ops;
 } a5_event;
 
-enum { A5_DESIGN_NONE, A5_DESIGN_GRID, A5_DESIGN_LHS, A5_DESIGN_SOBOL, A5_DESIGN_SALTELLI, A5_DESIGN_FILE };
+enum {
+    A5_DESIGN_NONE,
+    A5_DESIGN_GRID,
+    A5_DESIGN_LHS,
+    A5_DESIGN_SOBOL,
+    A5_DESIGN_SALTELLI,
+    A5_DESIGN_FILE,
+    A5_DESIGN_MORRIS
+};
 
 typedef struct {
     char *file;
@@ -83,7 +91,10 @@ typedef struct {
     a5_event *events;
 
     int design;    /* A5_DESIGN_* */
-    long design_n; /* lhs, sobol: points; saltelli: base sample N; file: rows */
+    long design_n; /* lhs, sobol: points; saltelli: base sample N; file: rows;
+                      morris: trajectories */
+    int second_order;  /* saltelli: 1 with second-order terms (N (2k + 2) points) */
+    int morris_levels; /* morris: grid levels p (even) */
     size_t nvaried;
     a5_target *varied; /* one per swept/designed path, in file order */
     long npoints;      /* >= 1; 1 when nothing varies */

@@ -1,6 +1,6 @@
-/* Experiment designs: the unit-hypercube samples (Latin hypercube, Sobol, Saltelli)
- * and the scenario's design points built from `sweep:` and `design:` (lhs, sobol,
- * saltelli, or a CSV file of points). See a5_design.h and scenario_int.h. */
+/* Experiment designs: the unit-hypercube samples (Latin hypercube, Sobol, Saltelli,
+ * Morris) and the scenario's design points built from `sweep:` and `design:` (lhs,
+ * sobol, saltelli, morris, or a CSV file of points). See a5_design.h and scenario_int.h. */
 #include "a5_design.h"
 
 #include "a5_csv.h"
@@ -67,6 +67,72 @@ void a5_design_saltelli(const double *unit, long n, int k, double *out)
                 row[(size_t)r * k + j] = r == k + 1 ? b[j] : (r >= 1 && r - 1 == j) ? b[j] : a[j];
         }
     }
+}
+
+void a5_design_saltelli2(const double *unit, long n, int k, double *out)
+{
+    size_t rows = 2 * (size_t)k + 2;
+    for (long i = 0; i < n; i++) {
+        const double *a = unit + (size_t)i * 2 * k, *b = a + k;
+        double *row = out + (size_t)i * rows * k;
+        for (int r = 0; r < 2 * k + 2; r++) {
+            /* r = 0: A; 1..k: AB_r; k+1..2k: BA_(r-k); 2k+1: B. */
+            const double *from = r <= k ? a : b, *col = r <= k ? b : a;
+            int swap = r == 0 || r == 2 * k + 1 ? -1 : r <= k ? r - 1 : r - k - 1;
+            for (int j = 0; j < k; j++)
+                row[(size_t)r * k + j] = j == swap ? col[j] : from[j];
+        }
+    }
+}
+
+int a5_design_morris(long r, int k, int p, uint64_t seed, double *u)
+{
+    gsl_rng *g = a5_rng_alloc();
+    int *order = a5_malloc((size_t)k * sizeof *order);
+    long *start = a5_malloc((size_t)k * sizeof *start);
+    long *other = a5_malloc((size_t)k * sizeof *other);
+    if (!g || !order || !start || !other) {
+        gsl_rng_free(g);
+        free(order);
+        free(start);
+        free(other);
+        return A5_ENOMEM;
+    }
+    a5_rng_seek(g, seed, 0xFFFFFFFFu, 1);
+    /* Levels are counted in grid steps of 1/(p-1): delta is p/2 of them, and the base
+     * x* is one of the first p/2 levels, so x* + delta <= 1 exactly. */
+    long half = p / 2;
+    for (long t = 0; t < r; t++) {
+        /* SALib draws P* (the order), then D* (directions), then x* (the base). */
+        for (int j = 0; j < k; j++)
+            order[j] = j;
+        for (int i = k - 1; i > 0; i--) { /* Fisher-Yates */
+            int m = (int)(gsl_rng_uniform(g) * (double)(i + 1));
+            int x = order[i];
+            order[i] = order[m];
+            order[m] = x;
+        }
+        for (int j = 0; j < k; j++)
+            other[j] = gsl_rng_uniform(g) < 0.5 ? -1 : 1; /* direction, for now */
+        for (int j = 0; j < k; j++) {
+            long base = (long)(gsl_rng_uniform(g) * (double)half);
+            start[j] = other[j] > 0 ? base : base + half;
+            other[j] = other[j] > 0 ? base + half : base;
+        }
+        double *row = u + (size_t)t * (size_t)(k + 1) * (size_t)k;
+        for (int j = 0; j < k; j++)
+            row[j] = (double)start[j] / (double)(p - 1);
+        for (int i = 1; i <= k; i++) {
+            memcpy(row + (size_t)i * k, row + (size_t)(i - 1) * k, (size_t)k * sizeof *row);
+            int j = order[i - 1];
+            row[(size_t)i * k + j] = (double)other[j] / (double)(p - 1);
+        }
+    }
+    gsl_rng_free(g);
+    free(order);
+    free(start);
+    free(other);
+    return 0;
 }
 
 /* --- the scenario's varied paths ------------------------------------------------------ */
@@ -290,7 +356,7 @@ static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *f
     return 0;
 }
 
-/* --- design: lhs, sobol, saltelli ------------------------------------------------------- */
+/* --- design: lhs, sobol, saltelli, morris ------------------------------------------- */
 
 /* design.ranges: each path's [lo, hi] or {lo, hi, log} into lo, hi, lg. */
 static int design_ranges(a5_sc_loader *L, const a5_yaml_node *rg, double *lo, double *hi, int *lg,
@@ -351,51 +417,124 @@ static int design_ranges(a5_sc_loader *L, const a5_yaml_node *rg, double *lo, do
 }
 
 /* n base points of the method's unit-cube sample (dim columns), laid out as design
- * points and scaled to the ranges. */
+ * points and scaled to the ranges. For morris, n trajectories. */
 static int design_points(a5_scenario *s, long n, size_t dim, const double *lo, const double *hi,
                          const int *lg)
 {
     size_t k = s->nvaried;
-    double *unit = a5_malloc((size_t)n * dim * sizeof *unit);
     s->points = a5_malloc((size_t)s->npoints * k * sizeof *s->points);
-    int rc = !unit || !s->points          ? A5_ENOMEM
+    if (!s->points)
+        return A5_ENOMEM;
+    int rc = 0;
+    if (s->design == A5_DESIGN_MORRIS)
+        rc = a5_design_morris(n, (int)k, s->morris_levels, s->seed, s->points);
+    else {
+        double *unit = a5_malloc((size_t)n * dim * sizeof *unit);
+        rc = !unit                        ? A5_ENOMEM
              : s->design == A5_DESIGN_LHS ? a5_design_lhs(n, (int)k, s->seed, unit)
                                           : a5_design_sobol(n, (int)dim, unit);
-    if (rc) {
+        if (!rc && s->design == A5_DESIGN_SALTELLI && s->second_order)
+            a5_design_saltelli2(unit, n, (int)k, s->points);
+        else if (!rc && s->design == A5_DESIGN_SALTELLI)
+            a5_design_saltelli(unit, n, (int)k, s->points);
+        else if (!rc)
+            memcpy(s->points, unit, (size_t)n * k * sizeof *unit);
         free(unit);
-        return A5_ENOMEM;
     }
-    if (s->design == A5_DESIGN_SALTELLI)
-        a5_design_saltelli(unit, n, (int)k, s->points);
-    else
-        memcpy(s->points, unit, (size_t)n * k * sizeof *unit);
-    free(unit);
+    if (rc)
+        return A5_ENOMEM;
     for (long p = 0; p < s->npoints; p++)
         for (size_t j = 0; j < k; j++) {
             double u = s->points[(size_t)p * k + j];
-            s->points[(size_t)p * k + j] = lg[j] ? exp(log(lo[j]) + (log(hi[j]) - log(lo[j])) * u)
-                                                 : lo[j] + (hi[j] - lo[j]) * u;
+            /* Morris grids end on 0 and 1: those are lo and hi exactly. */
+            if (s->design == A5_DESIGN_MORRIS && (u == 0 || u == 1))
+                s->points[(size_t)p * k + j] = u == 0 ? lo[j] : hi[j];
+            else
+                s->points[(size_t)p * k + j] =
+                    lg[j] ? exp(log(lo[j]) + (log(hi[j]) - log(lo[j])) * u)
+                          : lo[j] + (hi[j] - lo[j]) * u;
         }
     return 0;
 }
 
-/* lhs, sobol or saltelli: `points` and `ranges`. */
+/* A key that only another method takes: reported at the key. Returns 1 if present. */
+static int foreign_key(a5_sc_loader *L, const a5_yaml_node *dz, const char *key, const char *owner)
+{
+    int found = 0;
+    for (size_t i = 0; i < dz->n; i++)
+        if (strcmp(dz->key[i]->value, key) == 0) {
+            A5_SC_ERR(L, dz->key[i], "'%s' belongs to method: %s", key, owner);
+            found = 1;
+        }
+    return found;
+}
+
+/* morris: `trajectories` and `levels` (default 4) into *nr and s->morris_levels. */
+static int morris_settings(a5_sc_loader *L, const a5_yaml_node *dz, double *nr)
+{
+    a5_scenario *s = L->s;
+    const a5_yaml_node *pts = a5_yaml_get(dz, "points"), *tr = a5_yaml_get(dz, "trajectories"),
+                       *lv = a5_yaml_get(dz, "levels");
+    static const a5_param tp = {"design.trajectories", A5_T_INT, 0, 1, A5_MAX_POINTS, 0, 0, "", ""};
+    static const a5_param lp = {"design.levels", A5_T_INT, 4, 2, 1000000, 0, 0, "", ""};
+    int bad = 0;
+    if (pts) {
+        A5_SC_ERR(L, pts,
+                  "a morris design has no 'points': give 'trajectories' (R trajectories make "
+                  "R (k + 1) points for k paths)");
+        bad = 1;
+    }
+    if (!tr) {
+        A5_SC_ERR(L, dz, "'design' needs 'trajectories' (how many Morris trajectories, e.g. 20)");
+        bad = 1;
+    } else
+        bad |= a5_sc_value(L, tr, &tp, "design.trajectories", nr) != 0;
+    double p = lp.def;
+    if (lv && a5_sc_value(L, lv, &lp, "design.levels", &p))
+        bad = 1;
+    else if (lv && fmod(p, 2) != 0) {
+        A5_SC_ERR(L, lv,
+                  "'design.levels' = %s is odd: Morris levels must be even (4, 6, 8, ..) so "
+                  "that every step of p / (2 (p - 1)) stays on the grid; did you mean %.0f?",
+                  lv->value, p + 1);
+        bad = 1;
+    }
+    s->morris_levels = (int)p;
+    return bad;
+}
+
+/* lhs, sobol, saltelli or morris: `points` (morris: `trajectories`, `levels`) and
+ * `ranges`; saltelli may add `second_order`. */
 static int design_sampled(a5_sc_loader *L, const a5_yaml_node *dz, const char *mt)
 {
     a5_scenario *s = L->s;
+    int saltelli = s->design == A5_DESIGN_SALTELLI, morris = s->design == A5_DESIGN_MORRIS;
     const a5_yaml_node *pts = a5_yaml_get(dz, "points"), *rg = a5_yaml_get(dz, "ranges"),
-                       *fn = a5_yaml_get(dz, "file");
+                       *fn = a5_yaml_get(dz, "file"), *so = a5_yaml_get(dz, "second_order");
     int bad = 0;
     if (fn) {
         A5_SC_ERR(L, fn, "'file' belongs to method: file");
         bad = 1;
     }
+    if (!saltelli)
+        bad |= foreign_key(L, dz, "second_order", "saltelli");
+    if (!morris) {
+        bad |= foreign_key(L, dz, "trajectories", "morris");
+        bad |= foreign_key(L, dz, "levels", "morris");
+    }
+    if (saltelli && so) {
+        static const a5_param bp = {"design.second_order", A5_T_BOOL, 0, 0, 1, 0, 0, "", ""};
+        double x = 0;
+        bad |= a5_sc_value(L, so, &bp, "design.second_order", &x) != 0;
+        s->second_order = x != 0;
+    }
     static const a5_param pp = {"design.points", A5_T_INT, 0, 1, A5_MAX_POINTS, 0, 0, "", ""};
     double np = 0;
-    if (!pts) {
+    if (morris)
+        bad |= morris_settings(L, dz, &np);
+    else if (!pts) {
         A5_SC_ERR(L, dz, "'design' needs 'points' (%s)",
-                  s->design == A5_DESIGN_SALTELLI ? "the base sample size N"
-                                                  : "how many design points");
+                  saltelli ? "the base sample size N" : "how many design points");
         bad = 1;
     } else
         bad |= a5_sc_value(L, pts, &pp, "design.points", &np) != 0;
@@ -416,18 +555,31 @@ static int design_sampled(a5_sc_loader *L, const a5_yaml_node *dz, const char *m
     int rc = !s->varied || !lo || !hi || !lg ? A5_ENOMEM : design_ranges(L, rg, lo, hi, lg, &bad);
     if (rc)
         goto done;
+    /* A Morris input must move: its range cannot be a single value. */
+    int flat = 0;
+    for (size_t j = 0; morris && !bad && j < k; j++)
+        if (lo[j] == hi[j]) {
+            A5_SC_ERR(L, rg->item[j],
+                      "range of '%s' is a single value: a morris input must move (lo < hi)",
+                      rg->key[j]->value);
+            flat = 1;
+        }
+    bad |= flat;
     /* Unit-cube dimension each method needs: saltelli samples A and B side by side. */
-    size_t dim = s->design == A5_DESIGN_SALTELLI ? 2 * k : k;
-    if (s->design != A5_DESIGN_LHS && dim > A5_DESIGN_SOBOL_MAX_DIM) {
+    size_t dim = saltelli ? 2 * k : k;
+    if ((saltelli || s->design == A5_DESIGN_SOBOL) && dim > A5_DESIGN_SOBOL_MAX_DIM) {
         A5_SC_ERR(L, rg, "a %s design supports at most %d paths, got %zu", mt,
-                  s->design == A5_DESIGN_SALTELLI ? A5_DESIGN_SOBOL_MAX_DIM / 2
-                                                  : A5_DESIGN_SOBOL_MAX_DIM,
-                  k);
+                  saltelli ? A5_DESIGN_SOBOL_MAX_DIM / 2 : A5_DESIGN_SOBOL_MAX_DIM, k);
         bad = 1;
     }
-    double total = s->design == A5_DESIGN_SALTELLI ? np * (double)(k + 2) : np;
+    double per = !saltelli && !morris ? 1
+                 : morris             ? (double)(k + 1)
+                 : s->second_order    ? (double)(2 * k + 2)
+                                      : (double)(k + 2);
+    double total = np * per;
     if (!bad && total > (double)A5_MAX_POINTS) {
-        A5_SC_ERR(L, pts, "%.0f design points; at most %ld are supported", total, A5_MAX_POINTS);
+        A5_SC_ERR(L, morris ? a5_yaml_get(dz, "trajectories") : pts,
+                  "%.0f design points; at most %ld are supported", total, A5_MAX_POINTS);
         bad = 1;
     }
     if (bad)
@@ -452,32 +604,38 @@ int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz)
     a5_scenario *s = L->s;
     if (a5_sc_expect_map(L, dz, "design"))
         return 0;
-    static const char *const keys[] = {"method", "points", "ranges", "file"};
-    static const char *const methods[] = {"lhs", "sobol", "saltelli", "file"};
+    static const char *const keys[] = {"method",       "points", "ranges",      "file",
+                                       "trajectories", "levels", "second_order"};
+    static const char *const methods[] = {"lhs", "sobol", "saltelli", "file", "morris"};
     const a5_yaml_node *m = a5_yaml_get(dz, "method"), *pts = a5_yaml_get(dz, "points"),
                        *rg = a5_yaml_get(dz, "ranges"), *fn = a5_yaml_get(dz, "file");
-    a5_sc_check_keys(L, dz, "'design'", keys, 4);
+    a5_sc_check_keys(L, dz, "'design'", keys, 7);
     const char *mt = NULL;
     if (!m) {
-        A5_SC_ERR(L, dz, "'design' needs a 'method' (lhs, sobol, saltelli or file)");
+        A5_SC_ERR(L, dz, "'design' needs a 'method' (lhs, sobol, saltelli, morris or file)");
         return 0;
     }
     if (a5_sc_text(L, m, "design.method", &mt))
         return 0;
     int method = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (strcmp(mt, methods[i]) == 0)
             method = i;
     if (method < 0) {
         char h[96];
-        A5_SC_ERR(L, m, "unknown design method '%s'; expected lhs, sobol, saltelli or file%s", mt,
-                  a5_sc_hint(h, sizeof h, mt, methods, 4));
+        A5_SC_ERR(L, m,
+                  "unknown design method '%s'; expected lhs, sobol, saltelli, morris or file%s", mt,
+                  a5_sc_hint(h, sizeof h, mt, methods, 5));
         return 0;
     }
-    s->design = (int[]){A5_DESIGN_LHS, A5_DESIGN_SOBOL, A5_DESIGN_SALTELLI, A5_DESIGN_FILE}[method];
+    s->design = (int[]){A5_DESIGN_LHS, A5_DESIGN_SOBOL, A5_DESIGN_SALTELLI, A5_DESIGN_FILE,
+                        A5_DESIGN_MORRIS}[method];
     if (s->design != A5_DESIGN_FILE)
         return design_sampled(L, dz, mt);
     const char *t;
+    int bad = foreign_key(L, dz, "second_order", "saltelli");
+    bad |= foreign_key(L, dz, "trajectories", "morris");
+    bad |= foreign_key(L, dz, "levels", "morris");
     if (pts || rg)
         A5_SC_ERR(L, pts ? pts : rg,
                   "a 'file' design takes its points and paths from the file: "
@@ -486,7 +644,7 @@ int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz)
         A5_SC_ERR(L, dz,
                   "a 'file' design needs 'file: PATH.csv' (a header of paths, one row per "
                   "point)");
-    else if (a5_sc_text(L, fn, "design.file", &t) == 0)
+    else if (a5_sc_text(L, fn, "design.file", &t) == 0 && !bad)
         return design_file(L, fn, t);
     return 0;
 }

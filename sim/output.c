@@ -628,7 +628,7 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta)
 {
     const a5_scenario *s = o->s;
     char created[32], libs[256];
-    static const char *const dm[] = {"none", "grid", "lhs", "sobol", "saltelli", "file"};
+    static const char *const dm[] = {"none", "grid", "lhs", "sobol", "saltelli", "file", "morris"};
     unsigned maj, min, rel;
     CK(H5get_libversion(&maj, &min, &rel));
     iso_now(created, sizeof created);
@@ -671,6 +671,16 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta)
     if (s->design >= A5_DESIGN_LHS) {
         long long dn = s->design_n;
         CK(attr_num(f, "design_n", H5T_NATIVE_LLONG, &dn, 0));
+    }
+    if (s->design == A5_DESIGN_SALTELLI && s->second_order) {
+        int so = 1;
+        CK(attr_num(f, "saltelli_second_order", H5T_NATIVE_INT, &so, 0));
+    }
+    if (s->design == A5_DESIGN_MORRIS) {
+        long long mr = s->design_n;
+        int ml = s->morris_levels;
+        CK(attr_num(f, "morris_trajectories", H5T_NATIVE_LLONG, &mr, 0));
+        CK(attr_num(f, "morris_levels", H5T_NATIVE_INT, &ml, 0));
     }
     CK(attr_str(f, v, "start", s->start));
     CK(attr_str(f, v, "complete", "no"));

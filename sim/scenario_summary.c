@@ -51,10 +51,15 @@ void a5_scenario_summary(const a5_scenario *s, FILE *out)
         fprintf(out, " %s%s @ %g", s->vendor_names[v], s->vendor_high_risk[v] ? " (high-risk)" : "",
                 s->base[a5_param_vslot(v, s->n)]);
     fprintf(out, "\n");
-    static const char *const dn[] = {"none",  "sweep grid", "latin hypercube",
-                                     "sobol", "saltelli",   "file"};
-    fprintf(out, "design     %ld point%s (%s)", s->npoints, s->npoints == 1 ? "" : "s",
+    static const char *const dn[] = {"none",     "sweep grid", "latin hypercube", "sobol",
+                                     "saltelli", "file",       "morris"};
+    fprintf(out, "design     %ld point%s (%s", s->npoints, s->npoints == 1 ? "" : "s",
             dn[s->design]);
+    if (s->design == A5_DESIGN_SALTELLI && s->second_order)
+        fprintf(out, ", second order, N = %ld", s->design_n);
+    else if (s->design == A5_DESIGN_MORRIS)
+        fprintf(out, ", %ld trajectories, %d levels", s->design_n, s->morris_levels);
+    fprintf(out, ")");
     for (size_t j = 0; j < s->nvaried && j < 6; j++)
         fprintf(out, "%s%s", j ? ", " : ": ", s->varied[j].path);
     fprintf(out, "\n");

@@ -269,6 +269,122 @@ def test_morris_unused_input_through_the_binary(tmp_path):
     assert mi.loc["decision.weights.risk", "mu_star"] > 0.1, mi
 
 
+# Morris designs built by the simulator: design: {method: morris, ...}
+
+MORRIS_1991_PATHS = [
+    "decision.weights.cost", "decision.weights.risk", "decision.weights.us",
+    "decision.weights.china", "decision.weights.peer", "decision.weights.inertia",
+    "decision.weights.home", "market.renewal", "market.price_elasticity",
+    "market.operator_risk_weight", "market.replace_cost", "risk.ran_weight",
+    "risk.supply_risk", "us.pressure", "us.escalation", "us.max_pressure",
+    "us.intel_threat", "china.retaliation", "china.escalation", "peers.base_tie"]
+
+
+def _morris_run(tmp_path, name, ranges, trajectories, levels, seed, extra=""):
+    """Run a one-step, one-replicate scenario whose only job is to write a Morris
+    design; returns the loaded results file."""
+    lines = "\n".join(f"    {p}: [{lo!r}, {hi!r}]" for p, (lo, hi) in ranges.items())
+    (tmp_path / f"{name}.yaml").write_text(
+        f"steps: 1\nreplicates: 1\nseed: {seed}\nnations: [{{code: A}}]\n{extra}"
+        f"design:\n  method: morris\n  trajectories: {trajectories}\n  levels: {levels}\n"
+        f"  ranges:\n{lines}\n")
+    run("run", tmp_path / f"{name}.yaml", "-o", tmp_path / f"{name}.h5", "--quiet",
+        "--store", "summary")
+    return allied5g.load(tmp_path / f"{name}.h5")
+
+
+def test_c_morris_design_attributes_and_structure(tmp_path):
+    ranges = {"us.escalation": (0.0, 0.05), "decision.weights.risk": (-1.0, 3.0),
+              "nations.*.threat": (0.2, 0.9)}
+    ds = _morris_run(tmp_path, "m", ranges, trajectories=25, levels=6, seed=3)
+    k, r, p = 3, 25, 6
+    assert ds.attrs["design_method"] == "morris"
+    assert int(ds.attrs["morris_trajectories"]) == r and int(ds.attrs["morris_levels"]) == p
+    assert int(ds.attrs["points"]) == r * (k + 1)
+    assert "saltelli_second_order" not in ds.attrs
+    assert ds.attrs["design_paths"] == " ".join(ranges)
+    X = allied5g.experiments(ds)
+    assert list(X.columns) == list(ranges) and len(X) == r * (k + 1)
+    lo = np.array([v[0] for v in ranges.values()])
+    hi = np.array([v[1] for v in ranges.values()])
+    u = (X.to_numpy() - lo) / (hi - lo)
+    assert (u > -1e-12).all() and (u < 1 + 1e-12).all()
+    assert np.allclose(u * (p - 1), np.round(u * (p - 1)), atol=1e-9)    # on the p-level grid
+    delta = p / (2 * (p - 1))
+    for t in range(r):
+        d = np.diff(u[t * (k + 1):(t + 1) * (k + 1)], axis=0)
+        moved = np.abs(d) > 1e-9
+        assert (moved.sum(1) == 1).all() and (moved.sum(0) == 1).all()
+        assert np.allclose(np.abs(d[moved]), delta)
+    # seeded: the same scenario writes the same design, another seed another one
+    again = _morris_run(tmp_path, "m2", ranges, trajectories=25, levels=6, seed=3)
+    other = _morris_run(tmp_path, "m3", ranges, trajectories=25, levels=6, seed=4)
+    assert np.array_equal(allied5g.experiments(again).to_numpy(), X.to_numpy())
+    assert not np.array_equal(allied5g.experiments(other).to_numpy(), X.to_numpy())
+
+
+def test_c_morris_design_rejects_odd_levels(tmp_path):
+    s = tmp_path / "odd.yaml"
+    s.write_text("nations: [{code: A}]\ndesign:\n  method: morris\n  trajectories: 4\n"
+                 "  levels: 5\n  ranges: {us.escalation: [0, 1]}\n")
+    p = run("run", s, "-o", tmp_path / "odd.h5", "--quiet", check=False)
+    assert p.returncode == 2
+    assert f"{s}:5:11: error: 'design.levels' = 5 is odd" in p.stderr, p.stderr
+    assert not (tmp_path / "odd.h5").exists()
+
+
+def test_c_morris_design_morris_1991_function(tmp_path):
+    # The published pattern (Morris 1991; Campolongo et al. 2007), as
+    # test_morris_1991_function_published_pattern, with the simulator's design.
+    ds = _morris_run(tmp_path, "m20", {p: (0.0, 1.0) for p in MORRIS_1991_PATHS},
+                     trajectories=40, levels=4, seed=5)
+    X = allied5g.experiments(ds)
+    assert list(X.columns) == MORRIS_1991_PATHS and len(X) == 40 * 21
+    y = _morris_1991(X.to_numpy())
+    mi = allied5g.morris_indices(ds, y)
+    assert mi.mu_star.iloc[:10].min() > 3 * mi.mu_star.iloc[10:].max(), mi
+    assert (mi.sigma.iloc[7:10] < 0.5 * mi.mu_star.iloc[7:10]).all(), mi
+    assert (mi.sigma.iloc[:7] > 2 * mi.sigma.iloc[7:10].max()).all(), mi
+    assert (mi.mu.iloc[7:10] > 0.9 * mi.mu_star.iloc[7:10]).all(), mi
+
+
+def test_c_morris_design_ranks_sobol_g_inputs(tmp_path):
+    # Sobol G: mu* falls with a_j; ranges other than [0, 1] are scaled back.
+    a = np.array([0, 1, 4.5, 9, 99, 99])
+    ranges = dict(zip(MORRIS_1991_PATHS[:6], [(-2.0, 2.0), (0.0, 1.0), (1.0, 5.0), (0.0, 0.5),
+                                              (0.0, 1.0), (-1.0, 0.0)]))
+    ds = _morris_run(tmp_path, "g", ranges, trajectories=60, levels=4, seed=11)
+    X = allied5g.experiments(ds)
+    lo = np.array([v[0] for v in ranges.values()])
+    hi = np.array([v[1] for v in ranges.values()])
+    y = _sobol_g((X.to_numpy() - lo) / (hi - lo), a)
+    mi = allied5g.morris_indices(ds, y)
+    paths = list(ranges)
+    assert list(mi.sort_values("mu_star", ascending=False).index[:4]) == paths[:4], mi
+    assert (mi.mu_star.iloc[4:] < 0.05 * mi.mu_star.iloc[0]).all(), mi
+
+
+def test_c_morris_design_unused_input_through_the_binary(tmp_path):
+    """The simulator's own Morris design over a used and an unused input
+    (decision.weights.home: no nation has a home vendor): the unused one gets mu*
+    near zero."""
+    (tmp_path / "s.yaml").write_text(
+        "steps: 8\nreplicates: 200\nseed: 4\nnations:\n"
+        "  - {code: GBR, high_risk_share: 0.4, review_rate: 0.5}\n"
+        "  - {code: DEU, high_risk_share: 0.5, review_rate: 0.5}\n"
+        "design:\n  method: morris\n  trajectories: 10\n  levels: 4\n  ranges:\n"
+        "    decision.weights.risk: [0, 3]\n    decision.weights.home: [0, 3]\n"
+        "    us.escalation: [0, 0.1]\n")
+    run("run", tmp_path / "s.yaml", "-o", tmp_path / "m.h5", "--quiet", "--store", "summary")
+    ds = allied5g.load(tmp_path / "m.h5")
+    assert ds.attrs["design_method"] == "morris" and int(ds.attrs["points"]) == 40
+    y = allied5g.outcomes(ds, "banned_by(GBR)")
+    mi = allied5g.morris_indices(ds, y)
+    risk = mi.loc["decision.weights.risk", "mu_star"]
+    assert risk > 0.1, mi
+    assert mi.loc["decision.weights.home", "mu_star"] < 0.25 * risk, mi
+
+
 def _saltelli_second_order(n, bounds, seed=0):
     """SALib order: per base row A, AB_1..AB_k, BA_1..BA_k, B (Sobol' base sample)."""
     from scipy.stats import qmc

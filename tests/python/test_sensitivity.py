@@ -39,6 +39,45 @@ def test_ishigami_indices(tmp_path):
     assert (si.S1_conf > 0).all() and (si.ST_conf < 0.2).all()
 
 
+
+def test_ishigami_second_order_indices(tmp_path):
+    """design: {method: saltelli, second_order: true}: N (2k + 2) points in SALib's
+    order, and S2 of the Ishigami function (S13 = 0.2437, S12 = S23 = 0)."""
+    s = tmp_path / "ish2.yaml"
+    s.write_text(ISHIGAMI.replace("  points: 1024\n", "  second_order: true\n  points: 2048\n"))
+    out = tmp_path / "ish2.h5"
+    run("run", s, "-o", out, "--quiet", "--store", "summary")
+    ds = allied5g.load(out)
+    n, k = 2048, 3
+    assert ds.attrs["design_method"] == "saltelli" and ds.attrs["design_n"] == n
+    assert int(ds.attrs["saltelli_second_order"]) == 1 and int(ds.attrs["points"]) == n * (2 * k + 2)
+    x = allied5g.design_frame(ds)
+    rows = x.to_numpy().reshape(n, 2 * k + 2, k)
+    A, B = rows[:, 0], rows[:, -1]
+    for j in range(k):      # AB_j: A with column j from B; BA_j: B with column j from A
+        ab, ba = A.copy(), B.copy()
+        ab[:, j], ba[:, j] = B[:, j], A[:, j]
+        assert np.array_equal(rows[:, 1 + j], ab) and np.array_equal(rows[:, 1 + k + j], ba)
+    x1, x2, x3 = (x[c].to_numpy() for c in x.columns)
+    y = np.sin(x1) + 7 * np.sin(x2) ** 2 + 0.1 * x3 ** 4 * np.sin(x1)
+    si = allied5g.sobol_indices(ds, y, second_order=True, num_resamples=200)
+    assert np.allclose(si.S1, [0.3139, 0.4424, 0.0], atol=0.05), si
+    assert np.allclose(si.ST, [0.5576, 0.4424, 0.2437], atol=0.05), si
+    s2 = si.attrs["S2"]
+    cost, risk, us = x.columns
+    assert abs(s2.loc[cost, us] - 0.2437) < 0.05, s2
+    assert abs(s2.loc[cost, risk]) < 0.05 and abs(s2.loc[risk, us]) < 0.05, s2
+    assert 0 < si.attrs["S2_conf"].loc[cost, us] < 0.2
+    # the same base sample as the first-order design: its rows A, AB_j and B
+    first = tmp_path / "ish1.yaml"
+    first.write_text(ISHIGAMI.replace("  points: 1024\n", "  points: 2048\n"))
+    run("run", first, "-o", tmp_path / "ish1.h5", "--quiet", "--store", "summary")
+    ds1 = allied5g.load(tmp_path / "ish1.h5")
+    assert "saltelli_second_order" not in ds1.attrs
+    rows1 = allied5g.design_frame(ds1).to_numpy().reshape(n, k + 2, k)
+    assert np.array_equal(rows1[:, :k + 1], rows[:, :k + 1])
+    assert np.array_equal(rows1[:, -1], B)
+
 def test_irrelevant_parameter_has_zero_total_index(tmp_path):
     s = tmp_path / "real.yaml"
     # Streams differ between points (seed, point, replicate), so Monte Carlo noise
