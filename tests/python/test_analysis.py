@@ -91,7 +91,7 @@ def test_sweep_response_and_sensitivity_bars(tmp_path):
     lines = fig.axes[0].lines
     assert len(lines) == 2                          # one per us.intel_threat value
     assert list(lines[0].get_xdata()) == [0, 0.05, 0.1]
-    want = sw.policy_share.sel(option="ban").isel(step=-1).sel(nation="GBR").values[[0, 2, 4]]
+    want = sw.policy_share.sel(option="ban").isel(time=-1).sel(nation="GBR").values[[0, 2, 4]]
     assert np.allclose(lines[0].get_ydata(), want)
     import pandas as pd
     si = pd.DataFrame({"S1": [0.5, 0.1], "S1_conf": [0.1, 0.05], "ST": [0.6, 0.2], "ST_conf": [0.1, 0.1]},
