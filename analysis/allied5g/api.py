@@ -206,7 +206,8 @@ def run(scenario, set: Optional[Mapping[str, Any]] = None, *, replicates: Option
     running in a notebook or with stderr on a terminal.
 
     Raises :class:`ScenarioError` (with ``.messages``, every FILE:LINE:COL message) when
-    the scenario or an option is refused, :class:`RunError` when the run fails.
+    the scenario or an option is refused, ``FileExistsError`` when ``out`` exists and
+    ``force`` is false, :class:`RunError` when the run fails.
     The result is as from :func:`allied5g.load` (time axis, design coordinates).
     """
     exe = binary or find_binary()
@@ -245,6 +246,8 @@ def run(scenario, set: Optional[Mapping[str, Any]] = None, *, replicates: Option
         if rc == 2:
             msgs = [ln for ln in err.splitlines() if _LOCATED.match(ln)]
             if not msgs:
+                if "use --force" in err:
+                    raise FileExistsError(f"{target} exists; pass force=True to replace it")
                 msgs = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith(" ")]
             raise ScenarioError(msgs, err, yaml_text)
         if rc != 0:
