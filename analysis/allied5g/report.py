@@ -139,8 +139,8 @@ def write_report(path, outdir, nations=None) -> Path:
             f"ban), quarter by quarter, {when}, for {shown}: {rule}."),
         "high_risk_share.png": (
             plots.fan_chart(ds, nations),
-            f"High-risk vendor share of each nation's radio network: median (line), 5-95 % "
-            f"band across replicates and mean (dashed), for the same nations."),
+            "High-risk vendor share of each nation's radio network: median (line), 5-95 % "
+            "band across replicates and mean (dashed), for the same nations."),
         "who_bans_first.png": (
             plots.ban_timeline(ds),
             "Who bans first: for every nation, the median (dot) and quartiles (bar) of the "
