@@ -9,7 +9,7 @@
 # kernel "Python (allied5g)". A5_NO_KERNEL=1 skips registering the kernel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
+root=$(pwd -P)
 bash scripts/deps.sh
 cmake --preset release > /dev/null
 cmake --build --preset release -j "$(nproc)" > /dev/null
