@@ -191,13 +191,17 @@ def test_quickstart_notebook_executes(tmp_path, venv_python):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["done.ipynb", "jupyter", "q.ipynb"]
 
 
-def test_pip_install_offline(tmp_path):
+def test_pip_install_offline(tmp_path, venv_python):
     """The package installs into a venv offline (needs python3-venv, -setuptools,
     -wheel: a fresh Debian 12 without python3-wheel failed here) and the venv's
-    python imports it whatever python3 comes first on PATH."""
-    src = tmp_path / "analysis"
-    shutil.copytree(SRC / "analysis", src, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
-    py = make_venv(tmp_path / "venv", src)
+    python imports it whatever python3 comes first on PATH. The session's venv is
+    made that way when the checkout has no .venv; otherwise a fresh one is made here."""
+    if str(venv_python).startswith(str(SRC / ".venv")):
+        src = tmp_path / "analysis"
+        shutil.copytree(SRC / "analysis", src, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+        py = make_venv(tmp_path / "venv", src)
+    else:
+        py, src = venv_python, venv_python.parents[2] / "analysis"
     r = subprocess.run([py, "-c", "import allied5g; print(allied5g.__file__, allied5g.__version__)"],
                        capture_output=True, text=True, cwd=tmp_path, env={"PATH": os.environ["PATH"]},
                        timeout=TIMEOUT)
