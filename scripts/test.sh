@@ -4,30 +4,35 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer, the MPI build's suites (cmocka +
 # mpirun runs compared with one-process runs), and a bounded libFuzzer run of the
 # scenario loader seeded with scenarios/.
+# The sanitizer and MPI builds run their cmocka suites and a subset of pytest (see
+# tests/CMakeLists.txt); pytest runs in parallel (python3-pytest-xdist). No test
+# asserts how long anything takes: timeouts only bound hangs. About 10 minutes on 2
+# cores.
 # FUZZ_SECONDS (default 60) bounds the fuzz run; 0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --dev
 jobs=$(nproc)
+stage() { echo "== $* (at ${SECONDS}s)"; }
 
-echo "== release build and tests"
+stage "release build and tests"
 cmake --preset release > /dev/null
 cmake --build --preset release -j "$jobs"
 ctest --preset release -j "$jobs"
 
-echo "== sanitizer build and tests (ASan + UBSan)"
+stage "sanitizer build and tests (ASan + UBSan)"
 cmake --preset sanitize > /dev/null
 cmake --build --preset sanitize -j "$jobs"
 ctest --preset sanitize -j "$jobs"
 
-echo "== MPI build and tests (mpirun -n 2 and -n 3, parallel HDF5)"
+stage "MPI build and tests (mpirun -n 2 and -n 3, parallel HDF5)"
 cmake --preset mpi > /dev/null
 cmake --build --preset mpi -j "$jobs"
 ctest --preset mpi -j "$jobs"
 
 secs=${FUZZ_SECONDS:-60}
 if [ "$secs" -gt 0 ]; then
-  echo "== fuzzing the scenario loader for ${secs}s"
+  stage "fuzzing the scenario loader for ${secs}s"
   cmake --preset fuzz > /dev/null
   cmake --build --preset fuzz -j "$jobs"
   corpus=$(mktemp -d)
@@ -41,4 +46,4 @@ if [ "$secs" -gt 0 ]; then
     exit 1
   fi
 fi
-echo "all tests passed"
+echo "all tests passed (${SECONDS}s)"

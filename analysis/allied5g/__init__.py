@@ -1,25 +1,30 @@
-"""allied5g: analyse allied5g results files in notebooks.
+"""allied5g: run the simulator and analyse its results files in notebooks.
 
     import allied5g
-    ds = allied5g.load("out.h5")
-    allied5g.to_dataframe(ds, "policy_share")
-    allied5g.sobol_indices(ds, y)          # y: DataArray over "point"
+    ds = allied5g.run("scenarios/huawei_2019.yaml", replicates=1000)   # or a dict
+    ds = allied5g.load("out.h5")          # lazy; a time axis; design values as coords
+    allied5g.to_dataframe(ds, "policy", nation=["GBR", "DEU"])         # one family
+    allied5g.sobol_indices(ds, y)         # y: DataArray over "point"
 """
-from .io import (POLICIES, decode_policy, design_frame, design_paths, load, load_live,
-                 to_dataframe)
+__version__ = "0.2.1"   # the simulator's version (CMakeLists.txt project VERSION); a test checks
+
+from .api import RunError, ScenarioError, find_binary, run
+from .io import (FAMILIES, POLICIES, ResultsError, ResultsWarning, decode_policy, design_frame,
+                 design_paths, export_csv, families, load, load_live, to_dataframe)
 from .plots import (ban_timeline, cohesion, cohesion_plot, fan_chart, policy_probabilities,
                     sensitivity_bars, sweep_response)
 from .report import key_findings, write_report
 from .sensitivity import sobol_indices
 
-__all__ = ["POLICIES", "load", "load_live", "decode_policy", "to_dataframe", "design_frame", "design_paths", "sobol_indices",
-           "policy_probabilities", "fan_chart", "ban_timeline", "cohesion", "cohesion_plot",
-           "sweep_response", "sensitivity_bars", "key_findings", "write_report"]
-
-from .explore import (OUTCOMES, experiments, feature_scores, feature_scores_heatmap,  # noqa: E402
+from .explore import (OUTCOMES, experiments, feature_scores, feature_scores_heatmap,
                       morris_design, morris_indices, morris_plot, outcomes)
-from .prim import CartResult, PrimResult, cart, prim  # noqa: E402
+from .prim import CartResult, PrimResult, cart, prim
 
-__all__ += ["experiments", "outcomes", "OUTCOMES", "prim", "PrimResult", "cart", "CartResult",
-            "feature_scores", "feature_scores_heatmap", "morris_design", "morris_indices",
-            "morris_plot"]
+__all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "ResultsError",
+           "ResultsWarning", "POLICIES", "FAMILIES", "load", "load_live", "decode_policy",
+           "to_dataframe", "families", "export_csv", "design_frame", "design_paths",
+           "sobol_indices", "policy_probabilities", "fan_chart", "ban_timeline", "cohesion",
+           "cohesion_plot", "sweep_response", "sensitivity_bars", "key_findings",
+           "write_report", "experiments", "outcomes", "OUTCOMES", "prim", "PrimResult", "cart",
+           "CartResult", "feature_scores", "feature_scores_heatmap", "morris_design",
+           "morris_indices", "morris_plot"]

@@ -1,6 +1,15 @@
-"""Loading results files and turning them into tidy tables."""
+"""Loading results files and turning them into tidy tables.
+
+Results hold several *variable families*, each with its own dimensions (see
+docs/results.md). Tables are built one family at a time: putting variables of
+different dimensions in one table broadcasts them against each other (a 5,000-replicate
+file becomes billions of rows), which is why :func:`to_dataframe` refuses to mix them.
+"""
 from __future__ import annotations
 
+import os
+import warnings
+from pathlib import Path
 from typing import Iterable, Optional
 
 import numpy as np
@@ -9,6 +18,31 @@ import xarray as xr
 
 #: Policy codes in results files, in code order (0, 1, 2).
 POLICIES = ("open", "restrict", "ban")
+
+#: Variable families: variables of one family share their dimensions and make one
+#: tidy table (:func:`to_dataframe`, ``python3 -m allied5g export``).
+FAMILIES = {
+    # per replicate and step: one row per (point, replicate, step, nation)
+    "steps": ("policy", "high_risk_share", "us_pressure"),
+    # per replicate, end of run: one row per (point, replicate, nation)
+    "finals": ("final_policy", "first_ban_step", "cum_cost", "cum_risk"),
+    # over replicates: one row per (point, step, nation); option and quantile as columns
+    "aggregates": ("policy_share", "high_risk_share_mean", "high_risk_share_quantiles"),
+    # per design point: one row per point, one column per design path
+    "design": ("failed_replicates",),
+}
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+class ResultsError(ValueError):
+    """The file is not a readable allied5g results file (truncated, not HDF5, or an
+    HDF5 file written by something else). The message names the file and the cause."""
+
+
+class ResultsWarning(UserWarning):
+    """The results file is readable but incomplete (a batch still running, stopped or
+    killed): replicates not yet run hold fill values."""
 
 
 def _quarter_end(label: str) -> pd.Timestamp:
@@ -19,35 +53,103 @@ def design_paths(ds: xr.Dataset) -> list[str]:
     """The swept or designed parameter paths, in scenario order."""
     paths = ds.attrs.get("design_paths", "")
     if paths:
-        return paths.split()
+        return str(paths).split()
     return [str(v) for v in ds.variables if ds[v].attrs.get("role") == "design"]
 
 
-def load(path, engine: Optional[str] = None) -> xr.Dataset:
-    """Open a results file lazily, ready for analysis.
+def _text(values) -> np.ndarray:
+    """Strings as str, whatever the engine returned (bytes under h5py/SWMR)."""
+    return np.array([v.decode("utf-8") if isinstance(v, bytes) else str(v)
+                     for v in np.asarray(values).ravel()], dtype=object).reshape(np.shape(values))
 
-    - ``time`` (step): a real datetime coordinate, the last day of each step's quarter
-      (row t records the state at the end of quarter t);
-    - design variables (one per swept or designed path) become ``point`` coordinates;
-    - ``policy`` and ``final_policy`` keep their int8 codes (cheap, lazy) with
-      ``attrs["categories"] = POLICIES``; :func:`to_dataframe` turns them into
-      pandas categoricals.
-    Nothing is read into memory until a value is used.
-    """
-    ds = xr.open_dataset(path, engine=engine)
-    if "date" in ds:
+
+def _check_file(path) -> None:
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if p.is_dir():
+        raise ResultsError(f"{path}: is a directory, not an allied5g results file")
+    with open(p, "rb") as f:
+        head = f.read(8)
+    if head != _HDF5_SIGNATURE:
+        what = "an empty file" if not head else "not an HDF5 file"
+        raise ResultsError(f"{path}: {what}, so not an allied5g results file "
+                           "(results files are written by 'allied5g run -o OUT.h5')")
+
+
+def _prepare(ds: xr.Dataset, path, *, warn: bool = True, time_index: bool = True) -> xr.Dataset:
+    """What load and load_live share: text coordinates as str and in memory, a real
+    ``time`` index, design values as coordinates, policy categories."""
+    closer = getattr(ds, "_close", None)      # ds.close() on the result closes the file
+    missing = [v for v in ("policy_share", "nation") if v not in ds.variables]
+    if missing or "software_version" not in ds.attrs:
+        ds.close()
+        raise ResultsError(
+            f"{path}: an HDF5 file, but not an allied5g results file (it has no "
+            f"{', '.join(missing) or 'software_version attribute'})")
+    if warn and str(ds.attrs.get("complete", "yes")) != "yes":
+        warnings.warn(f"{path}: incomplete results file (attribute complete = "
+                      f"{ds.attrs.get('complete')!s}): the batch did not finish; replicates "
+                      "not yet run hold fill values (final_policy -1, floats NaN)",
+                      ResultsWarning, stacklevel=3)
+    # Small text variables: into memory as str. Lazy string variables cannot be
+    # indexed with a list (netcdf4: "strides must all be 1 for string variables").
+    for v in ("nation", "option", "bloc", "nation_name", "date"):
+        if v in ds.variables and ds[v].dtype.kind in "OSU":
+            ds = ds.assign_coords({v: (ds[v].dims, _text(ds[v].values), ds[v].attrs)})
+    if "time" in ds.variables and np.issubdtype(ds["time"].dtype, np.datetime64):
+        ds = ds.set_coords("time")                       # written by the C side (CF time)
+        ds["time"].variable.load()
+    elif "date" in ds.coords:
         labels = [str(x) for x in ds["date"].values]
         ds = ds.assign_coords(time=("step", pd.DatetimeIndex([_quarter_end(x) for x in labels])))
-        ds = ds.assign_coords(date=ds["date"])
     coords = [p for p in design_paths(ds) if p in ds.data_vars]
     if coords:
         ds = ds.set_coords(coords)
+    for v in coords + ["bloc_member"]:
+        if v in ds.variables:
+            ds[v].variable.load()
+    if time_index and "time" in ds.coords and ds["time"].dims == ("step",):
+        # time becomes the dimension (step stays, as a coordinate on it): an index on a
+        # second coordinate of step would break arithmetic between variables in the
+        # xarray of Debian 12 ("conflicting indexes").
+        ds = ds.swap_dims(step="time")
     for v in ("policy", "final_policy"):
         if v in ds:
             ds[v].attrs["categories"] = POLICIES
-    if "nation_name" in ds:
-        ds = ds.set_coords("nation_name")
+    if closer is not None:
+        ds.set_close(closer)
     return ds
+
+
+def load(path, engine: Optional[str] = None, time_index: bool = True) -> xr.Dataset:
+    """Open a results file lazily, ready for analysis.
+
+    - ``time``: the last day of each step's quarter (row t records the state at the end
+      of quarter t), read from the file's CF ``time`` variable, or built from ``date``
+      for files that have none. It is the dimension in place of ``step`` (which stays,
+      as a coordinate on ``time``): ``ds.sel(time="2020")`` selects 2020's quarters,
+      ``ds.isel(time=-1)`` the last, and ``.plot()`` puts dates on the x axis.
+      ``time_index=False`` keeps ``step`` as the dimension (``time`` a coordinate);
+    - design variables (one per swept or designed path) become ``point`` coordinates;
+    - ``nation_name``, ``date`` and the other small coordinates are read into memory as
+      ``str``; everything else stays lazy until used;
+    - ``policy`` and ``final_policy`` keep their int8 codes (cheap, lazy) with
+      ``attrs["categories"] = POLICIES``; :func:`to_dataframe` turns them into
+      pandas categoricals.
+
+    Raises :class:`ResultsError` for a file that is not an allied5g results file
+    (truncated, not HDF5, written by other software); warns with
+    :class:`ResultsWarning` when the batch that wrote it did not finish.
+    """
+    _check_file(path)
+    try:
+        ds = xr.open_dataset(path, engine=engine)
+    except (OSError, ValueError, RuntimeError) as e:
+        size = os.path.getsize(path)
+        raise ResultsError(f"{path}: damaged or truncated HDF5 file ({size} bytes; the HDF5 "
+                           f"library cannot read it: {e})") from e
+    return _prepare(ds, path, time_index=time_index)
 
 
 def decode_policy(da: xr.DataArray) -> xr.DataArray:
@@ -61,6 +163,11 @@ def decode_policy(da: xr.DataArray) -> xr.DataArray:
     return da.copy(data=names[codes])
 
 
+def _replicates_done(ds: xr.Dataset) -> list[int]:
+    done = (ds.final_policy.isel(nation=0) >= 0).sum("replicate")
+    return [int(x) for x in np.atleast_1d(done.values)]
+
+
 def load_live(path) -> xr.Dataset:
     """Open a batch that is still running with ``allied5g run --live``.
 
@@ -68,50 +175,137 @@ def load_live(path) -> xr.Dataset:
     with ``swmr=True``, wrapped for xarray by the h5netcdf backend; the netcdf4
     engine cannot read a file being written). Replicates not yet run hold fill values
     (``final_policy`` -1, floats NaN); ``attrs["replicates_done"]`` counts those
-    complete per point. Once the batch has finished, opens ``PATH`` itself.
+    complete per point. Once the batch has finished, opens ``PATH`` itself (with
+    ``replicates_done`` too). Coordinates and ``time`` are as with :func:`load`.
     Call again to see more.
     """
-    import os
-
     import h5netcdf
 
     partial = f"{path}.partial"
     if not os.path.exists(partial):
-        return load(path)
-    f = h5netcdf.File(partial, "r", swmr=True, libver="latest")
-    ds = xr.open_dataset(xr.backends.H5NetCDFStore(f))
-    done = (ds.final_policy.isel(nation=0) >= 0).sum("replicate")
-    ds.attrs["replicates_done"] = [int(x) for x in done.values]
+        ds = load(path)
+    else:
+        _check_file(partial)
+        try:
+            f = h5netcdf.File(partial, "r", swmr=True, libver="latest")
+            ds = xr.open_dataset(xr.backends.H5NetCDFStore(f))
+        except (OSError, ValueError, RuntimeError) as e:
+            raise ResultsError(f"{partial}: cannot be read while running ({e}); was the "
+                               "batch started with --live?") from e
+        ds = _prepare(ds, partial, warn=False)
+    ds.attrs["replicates_done"] = _replicates_done(ds)
     return ds
 
 
-def to_dataframe(ds: xr.Dataset, variables: Optional[Iterable[str] | str] = None,
-                 **sel) -> pd.DataFrame:
-    """A tidy table: one row per (point, replicate, step, nation[, option|quantile]).
+def families(ds: xr.Dataset) -> dict[str, list[str]]:
+    """The variable families present in ``ds``: name -> variables (see FAMILIES)."""
+    out = {}
+    for name, members in FAMILIES.items():
+        have = [v for v in members if v in ds.data_vars or v in ds.coords]
+        if name == "design":
+            have = design_paths(ds) + have
+        if have:
+            out[name] = have
+    return out
 
-    ``variables``: a name or list of names sharing dimensions (default: the
-    per-replicate step arrays present, else ``policy_share``). Keyword arguments
-    select before loading, e.g. ``to_dataframe(ds, "policy", nation="DEU", point=0)``.
-    Policy codes become an ordered pandas Categorical; ``date`` and design values are
-    carried as columns.
-    """
-    if variables is None:
-        variables = [v for v in ("policy", "high_risk_share", "us_pressure") if v in ds]
-        variables = variables or ["policy_share"]
-    elif isinstance(variables, str):
-        variables = [variables]
-    sub = ds[list(variables)]
-    if sel:
-        sub = sub.sel(**sel)
-    df = sub.to_dataframe().reset_index()
+
+def _categorical(df: pd.DataFrame) -> pd.DataFrame:
     for v in ("policy", "final_policy"):
         if v in df:
-            df[v] = pd.Categorical.from_codes(df[v].astype(int), categories=list(POLICIES),
-                                              ordered=True)
+            codes = df[v].to_numpy().astype(np.int64)
+            codes = np.where((codes >= 0) & (codes < 3), codes, -1)   # fill values -> NaN
+            df[v] = pd.Categorical.from_codes(codes, categories=list(POLICIES), ordered=True)
     if "option" in df:
         df["option"] = pd.Categorical(df["option"].astype(str), categories=list(POLICIES),
                                       ordered=True)
     return df
+
+
+def _aggregates_frame(sub: xr.Dataset) -> pd.DataFrame:
+    """policy_share (option), mean and quantiles as columns of one (point, step, nation)
+    table: share_open, share_restrict, share_ban, high_risk_share_mean, q05, q50, q95."""
+    cols = {}
+    base = None
+    if "high_risk_share_mean" in sub:
+        base = sub["high_risk_share_mean"]
+    if "policy_share" in sub:
+        for o in POLICIES:
+            cols[f"share_{o}"] = sub["policy_share"].sel(option=o, drop=True)
+        base = base if base is not None else cols["share_open"]
+    if "high_risk_share_mean" in sub:
+        cols["high_risk_share_mean"] = sub["high_risk_share_mean"]
+    if "high_risk_share_quantiles" in sub:
+        q = sub["high_risk_share_quantiles"]
+        for level in q["quantile"].values:
+            cols[f"high_risk_share_q{round(float(level) * 100):02d}"] = q.sel(quantile=level,
+                                                                             drop=True)
+    frame = sub.drop_vars(list(sub.data_vars)).drop_dims(
+        [d for d in ("option", "quantile") if d in sub.dims])
+    for name, da in cols.items():
+        frame[name] = da
+    return frame.to_dataframe().reset_index()
+
+
+def to_dataframe(ds: xr.Dataset, variables: Optional[Iterable[str] | str] = None,
+                 **sel) -> pd.DataFrame:
+    """A tidy table of ONE variable family (variables sharing their dimensions).
+
+    ``variables``: a family name (``"steps"``, ``"finals"``, ``"aggregates"``,
+    ``"design"``; see :data:`FAMILIES`), a variable name, or a list of names with the
+    same dimensions. Default: the per-replicate step arrays (``"steps"``) when stored,
+    else ``"aggregates"``. Mixing families raises ``ValueError``: a table of variables
+    with different dimensions repeats each value across the others' dimensions (on a
+    5,000-replicate file that does not fit in memory) -- make one table per family.
+
+    Keyword arguments select before loading, e.g.
+    ``to_dataframe(ds, "policy", nation=["GBR", "DEU"], point=0)`` or ``time="2020"``.
+    Policy codes become an ordered pandas Categorical (fill values NaN); ``time``,
+    ``date``, ``nation_name`` and design values are carried as columns.
+    """
+    fams = families(ds)
+    family = None
+    if variables is None:
+        family = "steps" if "steps" in fams else "aggregates"
+        variables = fams.get(family, [])
+    elif isinstance(variables, str):
+        if variables in FAMILIES:
+            family = variables
+            if family not in fams:
+                raise ValueError(f"this results file has no '{family}' variables "
+                                 f"(it has: {', '.join(fams)})")
+            variables = fams[family]
+        else:
+            variables = [variables]
+    variables = list(variables)
+    unknown = [v for v in variables if v not in ds.variables]
+    if unknown:
+        raise KeyError(f"no variable {unknown} in this results file; families: "
+                       + "; ".join(f"{k}: {', '.join(v)}" for k, v in fams.items()))
+    if family is None and set(variables) <= set(FAMILIES["aggregates"]) and len(variables) > 1:
+        family = "aggregates"
+    if family is None:
+        dims = {v: ds[v].dims for v in variables}
+        if len(set(dims.values())) > 1:
+            raise ValueError(
+                "to_dataframe takes one variable family at a time (variables with the same "
+                "dimensions): " + ", ".join(f"{v} {d}" for v, d in dims.items())
+                + ". Make one table per family: " + "; ".join(
+                    f"{k}: {', '.join(v)}" for k, v in fams.items()))
+    if family == "design":
+        frame = design_frame(ds)
+        if "failed_replicates" in ds:
+            frame["failed_replicates"] = np.asarray(ds["failed_replicates"].values)
+        if sel:
+            frame = frame.loc[np.atleast_1d(ds["point"].sel(**sel).values)]
+        return frame.reset_index()
+    sub = ds[variables]
+    sub = sub.drop_vars([c for c in sub.coords if c not in sub.dims
+                         and not set(sub[c].dims) <= set(sub.dims)])
+    if sel:
+        sub = sub.sel(**sel)
+    if family == "aggregates":
+        return _categorical(_aggregates_frame(sub))
+    return _categorical(sub.to_dataframe().reset_index())
 
 
 def design_frame(ds: xr.Dataset) -> pd.DataFrame:
@@ -119,3 +313,61 @@ def design_frame(ds: xr.Dataset) -> pd.DataFrame:
     paths = design_paths(ds)
     data = {p: np.asarray(ds[p].values) for p in paths}
     return pd.DataFrame(data, index=pd.Index(np.asarray(ds["point"].values), name="point"))
+
+
+def export_csv(path, outdir, chunk: int = 250) -> list[Path]:
+    """Write the results file ``path`` as tidy CSV files in ``outdir``, one per variable
+    family present (steps.csv, finals.csv, aggregates.csv, design.csv) plus nations.csv
+    (codes, names, blocs). Policies are written as names; ``date`` (2019Q1) and
+    ``time`` (ISO date) label each step. Large files are written a block of replicates
+    at a time. Returns the paths written."""
+    ds = load(path)
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    fams = families(ds)
+
+    def tidy(df: pd.DataFrame) -> pd.DataFrame:
+        lead = [c for c in ("point", "replicate", "step", "date", "time", "nation",
+                            "nation_name") if c in df]
+        df = df[lead + [c for c in df if c not in lead]]
+        if "time" in df:
+            df["time"] = pd.to_datetime(df["time"]).dt.strftime("%Y-%m-%d")
+        for v in ("policy", "final_policy"):
+            if v in df:
+                df[v] = df[v].astype(object).where(df[v].notna(), "")
+        return df
+
+    for name in ("steps", "finals"):
+        if name not in fams:
+            continue
+        target = out / f"{name}.csv"
+        with open(target, "w", newline="") as f:
+            first = True
+            for p in range(ds.sizes["point"]):
+                for r0 in range(0, ds.sizes["replicate"], chunk):
+                    df = to_dataframe(ds, name, point=[p],
+                                      replicate=slice(r0, r0 + chunk - 1))
+                    tidy(df).to_csv(f, index=False, header=first, float_format="%.7g")
+                    first = False
+        written.append(target)
+    if "aggregates" in fams:
+        target = out / "aggregates.csv"
+        tidy(to_dataframe(ds, "aggregates")).to_csv(target, index=False, float_format="%.7g")
+        written.append(target)
+    if "design" in fams:
+        target = out / "design.csv"
+        to_dataframe(ds, "design").to_csv(target, index=False, float_format="%.17g")
+        written.append(target)
+    nations = pd.DataFrame({"nation": [str(x) for x in ds.nation.values]})
+    if "nation_name" in ds.coords:
+        nations["nation_name"] = [str(x) for x in ds["nation_name"].values]
+    if "bloc_member" in ds:
+        m = ds["bloc_member"].values.astype(bool)
+        blocs = [str(b) for b in ds["bloc"].values]
+        nations["blocs"] = [" ".join(b for b, yes in zip(blocs, row) if yes) for row in m]
+    target = out / "nations.csv"
+    nations.to_csv(target, index=False)
+    written.append(target)
+    ds.close()
+    return written

@@ -27,6 +27,11 @@ def _x(ds: xr.Dataset):
     return ds["time"].values if "time" in ds.coords else ds["step"].values
 
 
+def _tdim(ds: xr.Dataset) -> str:
+    """The time dimension: "time" after allied5g.load, "step" in a plain open_dataset."""
+    return "time" if "time" in ds.dims else "step"
+
+
 def _grid(n: int, width: float = 3.0, height: float = 2.2):
     cols = min(4, n)
     rows = int(np.ceil(n / cols))
@@ -52,6 +57,8 @@ def policy_probabilities(ds: xr.Dataset, nations: Optional[Sequence[str]] = None
         ax.tick_params(labelsize=8)
     axes[0].legend(loc="lower left", fontsize=7, frameon=True)
     fig.suptitle("Policy probabilities over time")
+    fig.supylabel("share of replicates")
+    fig.supxlabel("end of quarter" if "time" in ds.coords else "step")
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
@@ -74,6 +81,8 @@ def fan_chart(ds: xr.Dataset, nations: Optional[Sequence[str]] = None, point: in
         ax.tick_params(labelsize=8)
     axes[0].legend(fontsize=7)
     fig.suptitle("High-risk vendor share of the radio network")
+    fig.supylabel("high-risk share (0-1)")
+    fig.supxlabel("end of quarter" if "time" in ds.coords else "step")
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
@@ -100,15 +109,17 @@ def ban_timeline(ds: xr.Dataset, point: int = 0) -> plt.Figure:
     y = np.arange(len(df))
     ax.hlines(y, df.q1, df.q3, color="#c0392b", lw=4, alpha=0.6)
     ax.scatter(df["median"], y, color="#c0392b", zorder=3, s=14)
+    nsteps = ds.sizes[_tdim(ds)]
     for yi, (_, r) in zip(y, df.iterrows()):
-        ax.text(ds.sizes["step"] - 0.5, yi, f"{100 * r.ever:.0f}%", va="center", ha="right", fontsize=7)
+        ax.text(nsteps - 0.5, yi, f"{100 * r.ever:.0f}%", va="center", ha="right", fontsize=7)
     ax.set_yticks(y, df.nation, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlim(-0.5, ds.sizes["step"] - 0.5)
+    ax.set_xlim(-0.5, nsteps - 0.5)
     if labels:
         ticks = np.arange(0, len(labels), 4)
         ax.set_xticks(ticks, [labels[t] for t in ticks], fontsize=7)
     ax.set_xlabel("first ban (median and quartiles among replicates that ban); right: share ever banning")
+    ax.set_ylabel("nation")
     ax.set_title("Who bans first")
     fig.tight_layout()
     return fig
@@ -141,6 +152,8 @@ def cohesion(ds: xr.Dataset, point: int = 0) -> pd.DataFrame:
             tot = s.sum(1)
             same = ((tot ** 2).sum(-1) - (s ** 2).sum((1, 2))) / (idx.size * (idx.size - 1))
             out[name] = same
+    if "time" in ds.coords:
+        return pd.DataFrame(out, index=pd.Index(ds["time"].values, name="time"))
     return pd.DataFrame(out, index=pd.Index(ds["step"].values, name="step"))
 
 
@@ -153,6 +166,7 @@ def cohesion_plot(ds: xr.Dataset, point: int = 0) -> plt.Figure:
         ax.plot(x, c[name].values, label=name)
     ax.set_ylim(0, 1)
     ax.set_ylabel("P(two members agree)")
+    ax.set_xlabel("end of quarter" if "time" in ds.coords else "step")
     ax.set_title("Alliance cohesion")
     ax.legend(fontsize=7, ncol=2)
     fig.autofmt_xdate()
@@ -161,32 +175,48 @@ def cohesion_plot(ds: xr.Dataset, point: int = 0) -> plt.Figure:
 
 
 def sweep_response(ds: xr.Dataset, path: str, nations: Optional[Sequence[str]] = None,
-                   option: str = "ban", step: int = -1) -> plt.Figure:
-    """Share of replicates in ``option`` at ``step`` against the swept value of
-    ``path``; one line per value of the other design paths, one panel per nation."""
+                   option: str = "ban", step: int = -1, level: float = 0.9) -> plt.Figure:
+    """Share of replicates in ``option`` at ``step`` (default: the last) against the
+    swept value of ``path``; one line per value of the other design paths, one panel
+    per nation. The band around each line is the ``level`` (90 %) interval of that
+    share across replicates (Wilson score interval for R replicates): the Monte Carlo
+    uncertainty of the estimate."""
+    from scipy.stats import norm
+
     if path not in ds.coords and path not in ds:
         raise KeyError(f"{path} is not a design path of this file")
     codes = _nations(ds, nations, limit=8)
-    others = [p for p in ds.attrs.get("design_paths", "").split() if p != path]
-    y = ds.policy_share.sel(option=option).isel(step=step)
+    others = [p for p in str(ds.attrs.get("design_paths", "")).split() if p != path]
+    y = ds.policy_share.sel(option=option).isel({_tdim(ds): step})
+    n = ds.sizes["replicate"]
+    z = float(norm.ppf(0.5 + level / 2))
     frame = pd.DataFrame({path: np.asarray(ds[path].values)})
     for p in others:
         frame[p] = np.asarray(ds[p].values)
     fig, axes = _grid(len(codes))
     for ax, code in zip(axes, codes):
-        frame["y"] = y.sel(nation=code).values
-        groups = frame.groupby(others) if others else [((), frame)]
+        frame["y"] = y.sel(nation=code).values.astype(float)
+        groups = (frame.groupby(others if len(others) > 1 else others[0]) if others
+                  else [((), frame)])
         for key, g in groups:
             g = g.sort_values(path)
             label = ", ".join(f"{p}={v:g}" for p, v in zip(others, np.atleast_1d(key))) or None
-            ax.plot(g[path], g["y"], marker="o", ms=3, label=label)
+            line, = ax.plot(g[path], g["y"], marker="o", ms=3, label=label)
+            ph = g["y"].to_numpy()
+            centre = (ph + z * z / (2 * n)) / (1 + z * z / n)
+            half = z * np.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+            ax.fill_between(g[path], centre - half, centre + half, color=line.get_color(),
+                            alpha=0.2, lw=0)
         ax.set_title(code, fontsize=10)
         ax.set_ylim(0, 1)
         ax.tick_params(labelsize=8)
     if others:
         axes[0].legend(fontsize=6)
+    when = str(ds["date"].values[step]) if "date" in ds.coords else f"step {step}"
+    fig.suptitle(f"P({option}) in {when} against {path} "
+                 f"(bands: {100 * level:.0f} % interval, {n} replicates)", fontsize=10)
     fig.supxlabel(path)
-    fig.supylabel(f"P({option})")
+    fig.supylabel(f"P({option}): share of replicates")
     fig.tight_layout()
     return fig
 
@@ -201,6 +231,7 @@ def sensitivity_bars(si: pd.DataFrame, title: str = "Sobol indices") -> plt.Figu
     ax.invert_yaxis()
     ax.axvline(0, color="k", lw=0.5)
     ax.legend(fontsize=8)
+    ax.set_xlabel("Sobol index (share of output variance)")
     ax.set_title(title)
     fig.tight_layout()
     return fig

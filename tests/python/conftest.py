@@ -1,6 +1,7 @@
-"""Shared fixtures: the allied5g binary, the source tree, and a runner."""
+"""Shared fixtures: the allied5g binary, the source tree, a runner, and the venv."""
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,16 @@ import xarray as xr
 
 SRC = Path(os.environ.get("A5_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 BIN = os.environ.get("ALLIED5G", str(SRC / "build" / "allied5g"))
+# The package under test is this checkout's, and allied5g.run uses the binary under test.
+sys.path.insert(0, str(SRC / "analysis"))
+os.environ["ALLIED5G_BIN"] = BIN
+# Generous bounds against hangs only: nothing here asserts how fast anything is.
+TIMEOUT = 600
 
 
 def run(*args, check=True, **kw):
     """Run allied5g with args; returns CompletedProcess (text mode)."""
+    kw.setdefault("timeout", TIMEOUT)
     p = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True, **kw)
     if check and p.returncode != 0:
         raise AssertionError(f"allied5g {' '.join(map(str, args))} -> {p.returncode}\n{p.stderr}")
@@ -27,6 +34,36 @@ def src():
 @pytest.fixture
 def a5():
     return run
+
+
+def make_venv(where: Path, analysis: Path = SRC / "analysis") -> Path:
+    """What scripts/quickstart.sh does: Debian's python3, --system-site-packages, the
+    analysis package installed editable, offline. Returns the venv's python."""
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(where)],
+                   check=True, capture_output=True, timeout=TIMEOUT)
+    py = where / "bin" / "python"
+    r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-index", "--no-build-isolation",
+                        "--no-deps", "-e", str(analysis)], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return py
+
+
+@pytest.fixture(scope="session")
+def venv_python(tmp_path_factory):
+    """The checkout's .venv (scripts/quickstart.sh) when it works, else a fresh one
+    made the same way around a copy of analysis/."""
+    py = SRC / ".venv" / "bin" / "python"
+    if py.exists():
+        r = subprocess.run([str(py), "-c", "import allied5g, sys; print(allied5g.__file__)"],
+                           capture_output=True, text=True, timeout=TIMEOUT, cwd="/")
+        if r.returncode == 0 and r.stdout.startswith(str(SRC / "analysis")):
+            return py
+    import shutil
+    d = tmp_path_factory.mktemp("venv")
+    shutil.copytree(SRC / "analysis", d / "analysis",
+                    ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build"))
+    return make_venv(d / "venv", d / "analysis")
 
 
 def same_data(a, b):

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import allied5g  # noqa: E402
-from conftest import BIN, SRC, run  # noqa: E402
+from conftest import BIN, SRC, TIMEOUT, make_venv, run  # noqa: E402
 
 SCEN = """start: 2019Q1
 steps: 10
@@ -91,8 +91,15 @@ def test_sweep_response_and_sensitivity_bars(tmp_path):
     lines = fig.axes[0].lines
     assert len(lines) == 2                          # one per us.intel_threat value
     assert list(lines[0].get_xdata()) == [0, 0.05, 0.1]
-    want = sw.policy_share.sel(option="ban").isel(step=-1).sel(nation="GBR").values[[0, 2, 4]]
+    want = sw.policy_share.sel(option="ban").isel(time=-1).sel(nation="GBR").values[[0, 2, 4]]
     assert np.allclose(lines[0].get_ydata(), want)
+    # a 90 % band around each line, containing it
+    bands = fig.axes[0].collections
+    assert len(bands) == 2
+    ys = bands[0].get_paths()[0].vertices[:, 1]
+    assert ys.min() <= want.min() + 1e-9 and ys.max() >= want.max() - 1e-9
+    assert ys.max() - ys.min() > want.max() - want.min()      # a band, not the line
+    assert fig.axes[0].get_ylim() == (0, 1) and "90 %" in fig._suptitle.get_text()
     import pandas as pd
     si = pd.DataFrame({"S1": [0.5, 0.1], "S1_conf": [0.1, 0.05], "ST": [0.6, 0.2], "ST_conf": [0.1, 0.1]},
                       index=["a", "b"])
@@ -103,44 +110,99 @@ def test_sweep_response_and_sensitivity_bars(tmp_path):
 def test_report(ds, tmp_path):
     path = ds.encoding["source"]
     r = subprocess.run([sys.executable, "-m", "allied5g", "report", path, "-o", tmp_path / "rep"],
-                       capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(SRC / "analysis")})
+                       capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(SRC / "analysis")},
+                       timeout=TIMEOUT)
     assert r.returncode == 0, r.stderr
     page = (tmp_path / "rep" / "index.html").read_text()
-    for part in ("Key findings", "policy_probabilities.png", "Provenance", "command_line", "USA"):
+    for part in ("Key findings", "policy_probabilities.png", "Provenance", "command_line", "USA",
+                 "Figure 1. Share of the 60 replicates", "Nations plotted: the 4 nations whose"):
         assert part in page
+    assert "<figcaption>policy_probabilities.png" not in page      # captions, not file names
+    secs = page.split("run_seconds</th><td>")[1].split("<")[0]
+    assert secs.endswith(" s") and len(secs.split(".")[1]) == 4, secs   # "0.12 s"
     for png in ("policy_probabilities.png", "high_risk_share.png", "who_bans_first.png", "cohesion.png"):
         assert (tmp_path / "rep" / png).stat().st_size > 1000
     end = allied5g.key_findings(ds)
     assert end.index[0] == "USA" and end.loc["USA", "ban"] == 1.0
+    assert end.loc["USA", "start"] == "ban" and end.loc["GBR", "start"] == "open"
+    # USA bans from the start (scenario): the initial condition, not a finding.
+    findings = page.split("<ul>")[1].split("</ul>")[0]
+    assert "USA: bans in" not in findings and "not a finding): USA" in findings
+    # "stays open": the nations with the highest open share, in that order
+    stays = [li.split(":")[0] for li in findings.split("<li>") if "stays open" in li]
+    not_ban_listed = end[~end.index.isin([li.split(":")[0] for li in findings.split("<li>")
+                                          if "bans in" in li])]
+    best = not_ban_listed[not_ban_listed.open > 0].sort_values("open", ascending=False)
+    assert stays == list(best.index[:3])
+    # median_first_ban never blank: a date or the reason there is none
+    fb = ds.first_ban_step.isel(point=0)
+    for code, why in end.median_first_ban.items():
+        share = float((fb.sel(nation=code) >= 0).mean())
+        if share == 0:
+            assert why == "never bans in any replicate"
+        elif share < 0.5:
+            assert why.startswith("bans in under half the replicates"), (code, why)
+        else:
+            assert why[:4].isdigit() and "Q" in why, (code, why)
     bad = subprocess.run([sys.executable, "-m", "allied5g", "report", tmp_path / "nope.h5", "-o", tmp_path],
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(SRC / "analysis")})
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(SRC / "analysis")},
+                         timeout=TIMEOUT)
     assert bad.returncode == 1 and "allied5g report:" in bad.stderr
 
 
+def test_figures_labelled(ds):
+    """Every figure has a title and axis labels; time runs on dates."""
+    import matplotlib.dates as mdates
+    for fig in (allied5g.policy_probabilities(ds, ["GBR", "DEU"]), allied5g.fan_chart(ds, ["GBR"])):
+        assert fig._suptitle.get_text() and fig._supylabel.get_text() and fig._supxlabel.get_text()
+        x = fig.axes[0].collections[0].get_paths()[0].vertices[:, 0]
+        assert mdates.num2date(x.max()).year == 2021     # 2019Q1 + 10 quarters: dates, not steps
+    fig = allied5g.cohesion_plot(ds)
+    ax = fig.axes[0]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    fig = allied5g.ban_timeline(ds)
+    assert fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
+
+
 @pytest.mark.skipif(shutil.which("jupyter-nbconvert") is None, reason="jupyter-nbconvert not installed")
-def test_quickstart_notebook_executes(tmp_path):
+def test_quickstart_notebook_executes(tmp_path, venv_python):
+    """The notebook runs as shipped, on its kernel "allied5g" (the venv's python, as
+    scripts/quickstart.sh registers it), with no PYTHONPATH."""
+    import json
     nb = SRC / "analysis" / "notebooks" / "quickstart.ipynb"
+    assert json.loads(nb.read_text())["metadata"]["kernelspec"]["name"] == "allied5g"
     shutil.copy(nb, tmp_path / "q.ipynb")
-    env = {**os.environ, "A5_SOURCE_DIR": str(SRC), "ALLIED5G": BIN, "A5_NOTEBOOK_REPLICATES": "60",
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    kernels = tmp_path / "jupyter" / "kernels" / "allied5g"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(venv_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (allied5g)", "language": "python"}))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update({"A5_SOURCE_DIR": str(SRC), "ALLIED5G_BIN": BIN, "A5_NOTEBOOK_REPLICATES": "60",
+                "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PATH": str(tmp_path / "jupyter")})
     r = subprocess.run(["jupyter-nbconvert", "--to", "notebook", "--execute", "q.ipynb",
                         "--output", "done.ipynb", "--ExecutePreprocessor.timeout=300"],
-                       cwd=tmp_path, capture_output=True, text=True, env=env)
+                       cwd=tmp_path, capture_output=True, text=True, env=env, timeout=TIMEOUT)
     assert r.returncode == 0, r.stderr[-2000:]
+    done = json.loads((tmp_path / "done.ipynb").read_text())
+    text = json.dumps(done)
     assert (tmp_path / "done.ipynb").stat().st_size > 50000     # figures embedded
+    assert "must be in [0, 1]" in text and "did you mean 'steps'" in text   # ScenarioError cell
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["done.ipynb", "jupyter", "q.ipynb"]
 
 
-def test_pip_install_offline(tmp_path):
-    venv = tmp_path / "venv"
-    r = subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", venv],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip("python3-venv not installed")
-    src = tmp_path / "analysis"
-    shutil.copytree(SRC / "analysis", src, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
-    r = subprocess.run([venv / "bin" / "pip", "install", "--no-index", "--no-build-isolation", "-e", src],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = subprocess.run([venv / "bin" / "python", "-c", "import allied5g; print(allied5g.__file__)"],
-                       capture_output=True, text=True, cwd=tmp_path, env={"PATH": os.environ["PATH"]})
-    assert r.returncode == 0 and str(src) in r.stdout
+def test_pip_install_offline(tmp_path, venv_python):
+    """The package installs into a venv offline (needs python3-venv, -setuptools,
+    -wheel: a fresh Debian 12 without python3-wheel failed here) and the venv's
+    python imports it whatever python3 comes first on PATH. The session's venv is
+    made that way when the checkout has no .venv; otherwise a fresh one is made here."""
+    if str(venv_python).startswith(str(SRC / ".venv")):
+        src = tmp_path / "analysis"
+        shutil.copytree(SRC / "analysis", src, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+        py = make_venv(tmp_path / "venv", src)
+    else:
+        py, src = venv_python, venv_python.parents[2] / "analysis"
+    r = subprocess.run([py, "-c", "import allied5g; print(allied5g.__file__, allied5g.__version__)"],
+                       capture_output=True, text=True, cwd=tmp_path, env={"PATH": os.environ["PATH"]},
+                       timeout=TIMEOUT)
+    assert r.returncode == 0 and str(src) in r.stdout, r.stderr

@@ -29,7 +29,7 @@ def test_same_bits_as_other_build(tmp_path, nations, peer):
     for k, b in enumerate((BIN, OTHER)):
         o = tmp_path / f"o{k}.h5"
         subprocess.run([b, "run", str(s), "-o", str(o), "--quiet", "--threads", str(k + 1)],
-                       check=True)
+                       check=True, timeout=600)
         outs.append(o)
     same_data(*outs)
 
@@ -39,6 +39,7 @@ def test_same_bits_default_scenario(tmp_path):
     for k, b in enumerate((BIN, OTHER)):
         o = tmp_path / f"d{k}.h5"
         subprocess.run([b, "run", str(SRC / "scenarios" / "huawei_2019.yaml"), "-o", str(o),
-                        "--quiet", "--replicates", "200", "--store", "full"], check=True)
+                        "--quiet", "--replicates", "200", "--store", "full"], check=True,
+                       timeout=600)
         outs.append(o)
     same_data(*outs)

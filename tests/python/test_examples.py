@@ -27,7 +27,8 @@ def test_example_runs(tmp_path, name):
         assert ds.sizes["replicate"] == int(reps)
     chk = SRC.parent / "shared" / "checks" / "results_contract.py"
     if chk.exists():
-        p = subprocess.run([sys.executable, chk, out, store], capture_output=True, text=True)
+        p = subprocess.run([sys.executable, chk, out, store], capture_output=True, text=True,
+                           timeout=600)
         assert p.returncode == 0, p.stdout
 
 

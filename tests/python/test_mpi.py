@@ -22,7 +22,7 @@ ENV = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONF
 
 def mpirun(n, *args, check=True, env=None):
     cmd = [MPIEXEC, "--oversubscribe", "-n", str(n), BIN, "run", *map(str, args)]
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env or ENV)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env or ENV, timeout=600)
     if check and p.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
     return p
@@ -68,6 +68,6 @@ def test_one_clear_error_and_no_hang(scen, tmp_path):
     _, s = scen
     p = subprocess.run([MPIEXEC, "--oversubscribe", "-n", "2", BIN, "run", str(s), "-o",
                         str(tmp_path / "no" / "dir.h5")], capture_output=True, text=True,
-                       env=ENV, timeout=60)
+                       env=ENV, timeout=300)
     assert p.returncode != 0
     assert p.stderr.count("allied5g: cannot create") == 1
