@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 from scipy.stats import norm
 
-from .io import design_frame, design_paths
+from .io import design_frame, design_paths, time_dim
 
 # experiments and outcomes
 
@@ -35,10 +35,18 @@ def experiments(ds: xr.Dataset) -> pd.DataFrame:
 _CALL = re.compile(r"^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$")
 
 
+_tdim = time_dim
+
+
+def _at(da: xr.DataArray, s: int) -> xr.DataArray:
+    """da at step index s, whichever the time axis is called."""
+    return da.isel({time_dim(da): s})
+
+
 def _step(ds: xr.Dataset, when: Optional[str]) -> int:
     """Step index of a date label like 2022Q4 (or a plain step number); None: the
     last step."""
-    n = ds.sizes["step"]
+    n = ds.sizes[_tdim(ds)]
     if when is None or when == "":
         return n - 1
     w = str(when).strip()
@@ -72,7 +80,7 @@ def _need(args: list, lo: int, hi: int, name: str, usage: str) -> None:
 def _p_ban(ds, args):
     _need(args, 1, 2, "p_ban", "(NATION[, DATE])")
     i, s = _nation(ds, args[0]), _step(ds, args[1] if len(args) > 1 else None)
-    share = ds["policy_share"].isel(nation=i, step=s).sel(option="ban")
+    share = _at(ds["policy_share"].isel(nation=i), s).sel(option="ban")
     return np.asarray(share.values, dtype=float)
 
 
@@ -94,7 +102,7 @@ def _first_ban_quantile(ds, args):
     if not 0 <= q <= 1:
         raise ValueError("first_ban_quantile: Q must be in [0, 1]")
     fb = _first_ban(ds, i)
-    fb = np.where(fb < 0, ds.sizes["step"], fb)   # never banned: censored at the horizon
+    fb = np.where(fb < 0, ds.sizes[_tdim(ds)], fb)   # never banned: censored at the horizon
     return np.quantile(fb, q, axis=1, method="inverted_cdf")
 
 
@@ -112,10 +120,10 @@ def _cohesion(ds, args):
     if m < 2:
         raise ValueError(f"bloc {args[0]!r} has fewer than two members")
     if "policy" in ds:
-        pol = np.asarray(ds["policy"].isel(step=s).values)[:, :, idx]      # point x rep x m
+        pol = np.asarray(_at(ds["policy"], s).values)[:, :, idx]      # point x rep x m
         counts = np.stack([(pol == k).sum(-1) for k in range(3)], -1).astype(float)
         return ((counts * (counts - 1)).sum(-1) / (m * (m - 1))).mean(axis=1)
-    sh = np.asarray(ds["policy_share"].isel(step=s).values, dtype=float)[:, idx, :]  # point x m x 3
+    sh = np.asarray(_at(ds["policy_share"], s).values, dtype=float)[:, idx, :]  # point x m x 3
     tot = sh.sum(1)
     return ((tot ** 2).sum(-1) - (sh ** 2).sum((1, 2))) / (m * (m - 1))
 
@@ -123,7 +131,7 @@ def _cohesion(ds, args):
 def _high_risk_share(ds, args):
     _need(args, 1, 2, "high_risk_share", "(NATION or all[, DATE])")
     s = _step(ds, args[1] if len(args) > 1 else None)
-    h = ds["high_risk_share_mean"].isel(step=s)
+    h = _at(ds["high_risk_share_mean"], s)
     if args[0] == "all":
         return np.asarray(h.mean("nation").values, dtype=float)
     return np.asarray(h.isel(nation=_nation(ds, args[0])).values, dtype=float)

@@ -45,6 +45,12 @@ class ResultsWarning(UserWarning):
     killed): replicates not yet run hold fill values."""
 
 
+
+def time_dim(ds) -> str:
+    """The time axis of ds (a Dataset or DataArray): ``time`` after :func:`load`,
+    ``step`` in a file opened with plain xarray or ``load(..., time_index=False)``."""
+    return "time" if "time" in ds.dims else "step"
+
 def _quarter_end(label: str) -> pd.Timestamp:
     return pd.Period(label.upper(), freq="Q").end_time.normalize()
 

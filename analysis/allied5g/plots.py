@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .io import POLICIES
+from .io import POLICIES, time_dim
 
 COLORS = {"open": "#4c9f70", "restrict": "#e0a030", "ban": "#c0392b"}
 
@@ -27,9 +27,7 @@ def _x(ds: xr.Dataset):
     return ds["time"].values if "time" in ds.coords else ds["step"].values
 
 
-def _tdim(ds: xr.Dataset) -> str:
-    """The time dimension: "time" after allied5g.load, "step" in a plain open_dataset."""
-    return "time" if "time" in ds.dims else "step"
+_tdim = time_dim
 
 
 def _grid(n: int, width: float = 3.0, height: float = 2.2):

@@ -12,11 +12,10 @@ import pandas as pd
 
 from . import plots
 from . import __version__
-from .io import POLICIES, design_paths, export_csv, load
+from .io import POLICIES, design_paths, export_csv, load, time_dim
 
 
-def _tdim(ds) -> str:
-    return "time" if "time" in ds.dims else "step"
+_tdim = time_dim
 
 
 #: How the report picks the nations it plots (stated in the report).

@@ -53,21 +53,21 @@ def test_experiments_and_outcomes(lhs_run):
     assert y.name == "banned_by(DEU, 2020Q2)" and (y.index == X.index).all()
     # p_ban: the policy at that date; equal to the share of per-replicate policies
     pb = allied5g.outcomes(ds, "p_ban(GBR, 3)")
-    assert np.allclose(pb, (ds.policy.sel(nation="GBR").isel(step=3) == 2).mean("replicate"))
+    assert np.allclose(pb, (ds.policy.sel(nation="GBR").isel(time=3) == 2).mean("replicate"))
     q = allied5g.outcomes(ds, "first_ban_quantile(DEU, 0.5)")
     never = np.where(fb < 0, 8, fb)
     assert np.array_equal(q.to_numpy(), [np.sort(r)[14] for r in never])   # 15th of 30
     # cohesion from per-replicate policies (full) and from shares (summary) agree in
     # sign of variation; the full one matches a direct count
-    pol = ds.policy.isel(step=-1).values                              # point x rep x nation
+    pol = ds.policy.isel(time=-1).values                              # point x rep x nation
     same = np.mean([[np.mean([r[i] == r[j] for i in range(3) for j in range(3) if i != j])
                      for r in p] for p in pol], axis=1)
     coh = allied5g.outcomes(ds, {"c": "cohesion(a)"})
     assert np.allclose(coh["c"], same)
     assert allied5g.outcomes(sm, "cohesion(a, 2020Q4)").between(0, 1).all()
     h = allied5g.outcomes(ds, ["high_risk_share(all, 2019Q4)", "high_risk_share(DEU)"])
-    assert np.allclose(h.iloc[:, 0], ds.high_risk_share_mean.isel(step=3).mean("nation"))
-    assert np.allclose(h.iloc[:, 1], ds.high_risk_share_mean.isel(step=-1).sel(nation="DEU"))
+    assert np.allclose(h.iloc[:, 0], ds.high_risk_share_mean.isel(time=3).mean("nation"))
+    assert np.allclose(h.iloc[:, 1], ds.high_risk_share_mean.isel(time=-1).sel(nation="DEU"))
     for bad, msg in [("p_ban(XXX)", "unknown nation"), ("banned_by(DEU, 2030Q1)", "not in this run"),
                      ("nonsense(DEU)", "unknown outcome"), ("cohesion(zz)", "unknown bloc"),
                      ("first_ban_quantile(DEU)", "takes")]:

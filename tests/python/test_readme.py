@@ -8,13 +8,15 @@ Each document runs in order in a fresh directory laid out like a checkout after
 `bash scripts/quickstart.sh` (build/allied5g, scenarios/, analysis/, .venv,
 results/huawei_2019.h5), plus OUT.h5, the placeholder the docs use for a results
 file:
-- ```python blocks run with .venv/bin/python, one block at a time;
+- ```python blocks run with .venv/bin/python, in order, in one interpreter per document
+  (a later block sees what an earlier one defined, as a reader's session would);
 - in ```sh blocks, `build/allied5g run|validate|info` lines run (they make the files
   the snippets read) and so does every line that calls Python (python, python3,
   .venv/bin/..., jupyter, source .venv/bin/activate);
 - inline `python3 ...`, `python ...` and `.venv/bin/...` commands in the text run too.
 A block right after a line `<!-- test: skip -->` is left out (say why next to it).
 """
+import json
 import os
 import re
 import shutil
@@ -31,6 +33,32 @@ PY_CMD = re.compile(r"^(?:\S+=\S+\s+)*(?:python3?|\S*/python3?|\S*\.venv/bin/\S+
                     r"source\s+\S*\.venv/bin/activate)(?:\s|$)")
 A5_CMD = re.compile(r"^build/allied5g\s+(?:run|validate|info)\s")
 INLINE = re.compile(r"(?<!`)`((?:python3?|\.venv/bin/[^\s`]+|/usr/bin/python3)\s[^`\n]+)`(?!`)")
+# Runs a document's items in order: Python blocks exec'd in one namespace, commands
+# with bash; prints the failures as a JSON list on its last line.
+DRIVER = r'''
+import json, subprocess, sys, traceback
+plan = json.load(open(sys.argv[1]))
+ns, failures = {"__name__": "__main__"}, []
+for line, kind, code in plan["items"]:
+    where = f"{plan['doc']}:{line}"
+    if kind == "python":
+        try:
+            exec(compile(code, where, "exec"), ns)
+        except BaseException:
+            tail = "\n".join(traceback.format_exc().strip().splitlines()[-6:])
+            failures.append(f"{where}: {code.rstrip()}\n--- error:\n{tail}")
+    else:
+        r = subprocess.run(["bash", "-c", code], capture_output=True, text=True)
+        if r.returncode != 0:
+            err = "\n".join(r.stderr.strip().splitlines()[-6:])
+            failures.append(f"{where}: exit {r.returncode}: {code}\n--- stderr:\n{err}")
+    try:
+        import matplotlib.pyplot as plt
+        plt.close("all")
+    except Exception:
+        pass
+print(json.dumps(failures))
+'''
 SHIM = "#!/bin/sh\necho \"$0: not Debian's python3 (test shim: the docs must use .venv)\" >&2\nexit 1\n"
 
 
@@ -124,20 +152,17 @@ def test_doc_snippets_run(doc, tmp_path, venv_python, default_results):
     w, env = where["cwd"], where["env"]
     # The shim really is first: python3 fails, the venv's python works.
     assert subprocess.run(["python3", "-c", "pass"], env=env, capture_output=True).returncode == 1
-    failures = []
-    for k, (line, kind, code) in enumerate(items):
-        if kind == "python":
-            f = tmp_path / f"snippet{k}.py"
-            f.write_text(code)
-            cmd = [str(w / ".venv" / "bin" / "python"), str(f)]
-        else:
-            cmd = ["bash", "-c", code]
-        try:
-            r = subprocess.run(cmd, cwd=w, env=env, capture_output=True, text=True, timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            failures.append(f"{doc}:{line}: timed out after {TIMEOUT} s:\n{code}")
-            continue
-        if r.returncode != 0:
-            failures.append(f"{doc}:{line}: exit {r.returncode}:\n{code.rstrip()}\n--- stderr:\n"
-                            + "\n".join(r.stderr.strip().splitlines()[-6:]))
+    # One interpreter per document, as a reader follows it: the Python blocks share
+    # one namespace, in order, and the commands run between them where they stand.
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"doc": doc, "items": items}))
+    try:
+        r = subprocess.run([str(w / ".venv" / "bin" / "python"), str(driver), str(plan)], cwd=w,
+                           env=env, capture_output=True, text=True,
+                           timeout=TIMEOUT * max(1, len(items)))
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{doc}: timed out")
+    failures = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else [r.stderr]
     assert not failures, "\n\n".join(failures)
