@@ -599,8 +599,9 @@ static int cmd_calibrate(int argc, char **argv, int full_argc, char **full_argv)
     for (int k = 0; k < a.nsets; k++)
         if (!strncmp(a.sets[k], "replicates=", 11))
             reps = s->replicates; /* --replicates given: use it as is */
-    a5_calib_opts co = {reps, (int)starts, 150, !strcmp(objective, "brier"), 0, a.threads,
-                        holdout, calib_report, &cc};
+    a5_calib_opts co = {.replicates = reps, .starts = (int)starts, .max_iter = 150,
+                        .brier = !strcmp(objective, "brier"), .threads = a.threads,
+                        .holdout = holdout, .report = calib_report, .ctx = &cc};
     char err[512] = "";
     int frc = a5_calib_fit(s, obs, nobs, spec, (size_t)nfits, &co, &res, err, sizeof err);
     if (frc) {
