@@ -161,6 +161,7 @@ typedef struct {
     double floor, smooth;
     int brier;
     int evaluations;
+    int failed; /* an evaluation ran out of memory */
 } calib;
 
 static int simulate(calib *c)
@@ -266,8 +267,10 @@ static int set_values(calib *c, const double *theta)
 /* The minimised objective at parameter values theta (HUGE_VAL when out of memory). */
 static double objective(calib *c, const double *theta)
 {
-    if (set_values(c, theta) || simulate(c))
+    if (set_values(c, theta) || simulate(c)) {
+        c->failed = 1;
         return HUGE_VAL;
+    }
     double ll, br, acc;
     size_t m;
     score(c, 1, &ll, &br, &acc, &m);
@@ -294,7 +297,8 @@ static double nm_f(const gsl_vector *z, void *params)
     nm_ctx *x = params;
     for (size_t j = 0; j < x->c->k; j++)
         x->theta[j] = to_theta(&x->fit[j], gsl_vector_get(z, j));
-    return objective(x->c, x->theta);
+    double f = objective(x->c, x->theta);
+    return f == HUGE_VAL ? 1e300 : f; /* the simplex needs finite values; c->failed says */
 }
 
 static void say(const a5_calib_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -359,6 +363,8 @@ static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int n
     gsl_multimin_function fn = {nm_f, k, &ctx};
     gsl_multimin_fminimizer *mz = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, k);
     gsl_vector *z = gsl_vector_alloc(k), *step = gsl_vector_alloc(k), *z1 = gsl_vector_alloc(k);
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    c->failed = 0;
     if (!theta || !mz || !z || !step || !z1)
         goto done;
     *fbest = HUGE_VAL;
@@ -368,7 +374,7 @@ static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int n
             gsl_vector_set(step, j, 1.0);
         }
         double f0 = nm_f(z, &ctx);
-        if (f0 == HUGE_VAL)
+        if (c->failed)
             goto done;
         if (q == 0 && f_first)
             *f_first = f0;
@@ -379,7 +385,7 @@ static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int n
             double zj = gsl_vector_get(z, j);
             gsl_vector_set(z1, j, zj > 0 ? zj - 1.0 : zj + 1.0);
             double f1 = nm_f(z1, &ctx);
-            if (f1 == HUGE_VAL)
+            if (c->failed)
                 goto done;
             flat = fabs(f1 - f0) <= 1e-12 * (1 + fabs(f0));
         }
@@ -397,7 +403,7 @@ static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int n
             }
         }
         double fq = mz->fval;
-        if (!isfinite(fq) || fq == HUGE_VAL)
+        if (c->failed || !isfinite(fq))
             goto done;
         st->starts++;
         st->capped += !converged;
@@ -420,6 +426,7 @@ static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int n
     }
     rc = 0;
 done:
+    gsl_set_error_handler(old);
     gsl_multimin_fminimizer_free(mz);
     gsl_vector_free(z);
     gsl_vector_free(z1);
@@ -734,6 +741,8 @@ void a5_calib_result_free(a5_calib_result *r)
 /* Blocks of replicate indices for the random-number sets: set j uses
  * [j R, (j + 1) R); bootstrap refit b uses [(BOOT + b) R, ...). */
 #define BOOT_BLOCK 1000000L
+/* Worlds of the parametric bootstrap's synthetic data sets: [(PBOOT + b) W, ...). */
+#define PBOOT_BLOCK 4000000000000L
 
 int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_fit_spec *fit,
                  size_t nfit, const a5_calib_opts *o, a5_calib_result *res, char *err,
@@ -775,7 +784,7 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
     res->seeds = nseeds;
     res->folds = pl.folds;
     res->fold_seed = o->fold_seed ? o->fold_seed : s->seed;
-    res->method = B ? "nation-bootstrap-percentile" : "none";
+    res->method = B ? "parametric-bootstrap-percentile" : "none";
 
     int rc = A5_ENOMEM;
     unsigned char *train = a5_calloc(nobs ? nobs : 1, 1), *held = a5_calloc(nobs ? nobs : 1, 1);
@@ -1023,48 +1032,68 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
             goto done;
     }
 
-    /* Intervals: nation-cluster bootstrap. Nations with training rows are drawn with
-     * replacement (as many as there are); each row weighs as often as its nation was
-     * drawn; the fit is redone from the estimate on a fresh random-number set, so the
-     * spread holds both sampling and simulation error. Percentile intervals. */
+    /* Intervals: parametric bootstrap. B synthetic data sets are drawn from the model
+     * at the estimate, at the observed cells (each repeat of a (nation, date) cell from
+     * its own simulated world; the rows of one world share its history, as the real
+     * nations share one), on streams the fit never uses; each is refitted from the
+     * estimate on a fresh random-number set, so the spread holds both sampling and
+     * simulation error, and the dependence between nations of one world. Percentile
+     * intervals of the refits. */
     for (size_t j = 0; j < nfit; j++)
         res->lo[j] = res->hi[j] = NAN;
     if (B) {
-        size_t ntr = 0;
-        int *tr = nations; /* reuse: training nations */
-        for (int i = 0; i < s->n; i++) {
-            int has = 0;
-            for (size_t q = 0; q < nobs && !has; q++)
-                has = obs[q].nation == i && c.train[q] == 1;
-            if (has)
-                tr[ntr++] = i;
-        }
-        double *mult = a5_calloc((size_t)s->n, sizeof *mult);
-        if (!mult)
+        a5_obs *syn = a5_malloc(nobs * sizeof *syn);
+        int *occ = a5_calloc(nobs, sizeof *occ);
+        if (!syn || !occ) {
+            free(syn);
+            free(occ);
             goto done;
+        }
+        memcpy(syn, obs, nobs * sizeof *syn);
+        int worlds = 1;
+        for (size_t i = 0; i < nobs; i++) {
+            for (size_t q = 0; q < i; q++)
+                occ[i] += obs[q].nation == obs[i].nation && obs[q].step == obs[i].step;
+            if (occ[i] + 1 > worlds)
+                worlds = occ[i] + 1;
+        }
         fit_stats bst = {0, 0, 0};
-        for (int b = 0; b < B; b++) {
-            uint64_t st = res->fold_seed ^ (0xb0075ULL + 0x10001ULL * (uint64_t)b);
-            memset(mult, 0, (size_t)s->n * sizeof *mult);
-            for (size_t q = 0; q < ntr; q++)
-                mult[tr[mix_below(&st, ntr)]] += 1;
-            for (size_t i = 0; i < nobs; i++)
-                wts[i] = mult[obs[i].nation];
-            c.w = wts;
+        rc = 0;
+        for (int b = 0; b < B && !rc; b++) {
+            /* Draw the data set: the estimate's values, one replicate per world. */
+            c.rep0 = (PBOOT_BLOCK + b) * (long)worlds;
+            long keepR = c.R;
+            c.R = 1;
+            for (int wd = 0; wd < worlds && !rc; wd++) {
+                c.rep0 = (PBOOT_BLOCK + b) * (long)worlds + wd;
+                if (set_values(&c, theta) || simulate(&c)) {
+                    rc = A5_ENOMEM;
+                    break;
+                }
+                for (size_t i = 0; i < nobs; i++)
+                    if (occ[i] == wd)
+                        for (int k = 0; k < 3; k++)
+                            if (c.count[i * 3 + (size_t)k])
+                                syn[i].policy = k;
+            }
+            c.R = keepR;
+            if (rc)
+                break;
+            c.obs = syn;
             c.rep0 = (BOOT_BLOCK + b) * c.R;
             double fb;
             rc = fit_run(&c, fit, theta, 1, pl.max_iter, pl.tol, o, 0, col, &fb, NULL, &bst);
-            c.w = NULL;
-            if (rc)
-                break;
+            c.obs = obs;
             for (size_t j = 0; j < nfit; j++)
                 boot[(size_t)j * (size_t)B + (size_t)b] = col[j];
         }
-        free(mult);
+        free(syn);
+        free(occ);
+        c.obs = obs;
+        c.rep0 = 0;
         if (rc)
             goto done;
         rc = A5_ENOMEM;
-        c.rep0 = 0;
         for (size_t j = 0; j < nfit; j++) {
             double *v = boot + (size_t)j * (size_t)B;
             qsort(v, (size_t)B, sizeof *v, cmp_double);
@@ -1072,8 +1101,8 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
             res->hi[j] = quantile(v, (size_t)B, (1 + level) / 2);
         }
         res->bootstrap = B;
-        say(o, "bootstrap: %d refits over %zu nations (%d of them stopped at the iteration cap)",
-            B, ntr, bst.capped);
+        say(o, "parametric bootstrap: %d refits on data simulated at the estimate (%d of them "
+               "stopped at the iteration cap)", B, bst.capped);
         if (bst.capped * 4 > B &&
             warn(res, "%d of %d bootstrap refits stopped at the iteration cap (max_iter %d): the "
                       "intervals may be too wide or too narrow; raise max_iter",
