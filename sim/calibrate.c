@@ -292,13 +292,31 @@ static double to_z(const a5_fit_spec *f, double theta)
     return log(u / (1 - u));
 }
 
+/* The simplex works on z = logit of each parameter's place in its bounds, kept to
+ * |z| <= Z_MAX (within 0.25 % of a bound): beyond it the objective is that at the
+ * edge plus a quadratic penalty, so a simplex pushed to a bound shrinks there instead
+ * of expanding for ever on a flat objective (which ran every start into the cap). */
+#define Z_MAX 6.0
+
 static double nm_f(const gsl_vector *z, void *params)
 {
     nm_ctx *x = params;
-    for (size_t j = 0; j < x->c->k; j++)
-        x->theta[j] = to_theta(&x->fit[j], gsl_vector_get(z, j));
+    double pen = 0;
+    for (size_t j = 0; j < x->c->k; j++) {
+        double zj = gsl_vector_get(z, j);
+        if (fabs(zj) > Z_MAX) {
+            pen += (fabs(zj) - Z_MAX) * (fabs(zj) - Z_MAX);
+            zj = zj > 0 ? Z_MAX : -Z_MAX;
+        }
+        x->theta[j] = to_theta(&x->fit[j], zj);
+    }
     double f = objective(x->c, x->theta);
-    return f == HUGE_VAL ? 1e300 : f; /* the simplex needs finite values; c->failed says */
+    return f == HUGE_VAL ? 1e300 : f + pen; /* the simplex needs finite values; c->failed says */
+}
+
+static double z_theta(const a5_fit_spec *f, double z)
+{
+    return to_theta(f, z > Z_MAX ? Z_MAX : z < -Z_MAX ? -Z_MAX : z);
 }
 
 static void say(const a5_calib_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -413,7 +431,7 @@ static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int n
             size_t off = 0;
             for (size_t j = 0; j < k && off < sizeof vals; j++)
                 off += (size_t)snprintf(vals + off, sizeof vals - off, "%s%s=%.4g", j ? ", " : "",
-                                        fit[j].path, to_theta(&fit[j], gsl_vector_get(mz->x, j)));
+                                        fit[j].path, z_theta(&fit[j], gsl_vector_get(mz->x, j)));
             say(o, "start %d/%d: %.4f -> %.4f in %d iterations%s%s (%s)", q + 1, nstarts, f0, fq,
                 it, converged ? "" : ", stopped at the cap", flat ? ", flat at the start" : "",
                 vals);
@@ -421,7 +439,7 @@ static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int n
         if (fq < *fbest) {
             *fbest = fq;
             for (size_t j = 0; j < k; j++)
-                best[j] = to_theta(&fit[j], gsl_vector_get(mz->x, j));
+                best[j] = z_theta(&fit[j], gsl_vector_get(mz->x, j));
         }
     }
     rc = 0;
@@ -942,8 +960,7 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
     say(o, "objective at the scenario's values: %.4f (%s, %zu observations, %ld replicates)",
         res->obj_start, c.brier ? "Brier score" : "-log-likelihood", res->nfit, c.R);
     memcpy(res->value, theta, nfit * sizeof *theta);
-    res->obj_end = fbest;
-    if (objective(&c, theta) == HUGE_VAL)
+    if ((res->obj_end = objective(&c, theta)) == HUGE_VAL)
         goto done;
     {
         double ll, br, acc;
