@@ -8,7 +8,12 @@
  * negative (or the Brier score) is minimised with GSL's Nelder-Mead simplex over
  * each parameter's bounds (a logistic map keeps every trial inside them), from
  * several starts. Standard errors come from the curvature of the objective (a
- * finite-difference Hessian) and are approximate. */
+ * finite-difference Hessian) and are approximate (too small: read them as lower
+ * bounds); honest intervals come from a parametric bootstrap (opts.bootstrap).
+ * K-fold cross-validation by nation (opts.folds) scores the model and every baseline
+ * on the same held-out rows; opts.seeds repeats everything on independent common
+ * random numbers. Diagnostics the caller must show are in result.warnings. The
+ * library never prints: progress goes to opts.report. docs/calibration.md. */
 #ifndef A5_CALIBRATE_H
 #define A5_CALIBRATE_H
 
@@ -60,8 +65,8 @@ typedef struct {
 } a5_calib_opts;
 
 /* Defaults (see docs/calibration.md for how they were chosen). */
-#define A5_CALIB_REPLICATES 500 /* when replicates <= 0 */
-#define A5_CALIB_STARTS 3
+#define A5_CALIB_REPLICATES 1000/* when replicates <= 0 */
+#define A5_CALIB_STARTS 8
 #define A5_CALIB_MAX_ITER 400
 #define A5_CALIB_TOL 1e-3
 #define A5_CALIB_SMOOTH 0.5

@@ -368,6 +368,8 @@ typedef struct {
     int starts, capped, flat;
 } fit_stats;
 
+#define STALL 40
+
 /* Minimise the objective over the training rows from each of `nstarts` starts.
  * best/fbest: the lowest point found; f_first: the objective at the first start. */
 static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int nstarts,
@@ -408,13 +410,25 @@ static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int n
             flat = fabs(f1 - f0) <= 1e-12 * (1 + fabs(f0));
         }
         gsl_multimin_fminimizer_set(mz, &fn, z, step);
-        int it = 0, converged = 0;
+        /* Converged: the simplex is smaller than tol, or the best value has not moved
+         * for STALL iterations (the simulated objective is piecewise constant: on a
+         * plateau the simplex reflects between equal values without shrinking). */
+        int it = 0, converged = 0, since = 0;
+        double last = mz->fval;
         for (; it < max_iter; it++) {
             if (gsl_multimin_fminimizer_iterate(mz)) {
                 converged = 1; /* no further progress possible */
                 break;
             }
             if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(mz), tol) == GSL_SUCCESS) {
+                converged = 1;
+                it++;
+                break;
+            }
+            if (mz->fval < last - 1e-9 * (1 + fabs(last))) {
+                last = mz->fval;
+                since = 0;
+            } else if (++since >= STALL) {
                 converged = 1;
                 it++;
                 break;
