@@ -65,7 +65,7 @@ typedef struct {
 } a5_calib_opts;
 
 /* Defaults (see docs/calibration.md for how they were chosen). */
-#define A5_CALIB_REPLICATES 1000/* when replicates <= 0 */
+#define A5_CALIB_REPLICATES 1000 /* when replicates <= 0 */
 #define A5_CALIB_STARTS 8
 #define A5_CALIB_MAX_ITER 400
 #define A5_CALIB_TOL 1e-3

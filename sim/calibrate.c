@@ -1053,15 +1053,36 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
                  fit[j].path, fit[j].lo, fit[j].hi, hi - lo))
             goto done;
     }
+    /* Bounds: an estimate within 1 % of one, or a bound where the objective is as low
+     * as at the estimate (the optimiser stopped on a plateau that reaches the edge). */
     for (size_t j = 0; j < nfit; j++) {
         double w = fit[j].hi - fit[j].lo, v = res->value[j];
-        if ((v - fit[j].lo <= 0.01 * w || fit[j].hi - v <= 0.01 * w) &&
-            warn(res, "%s = %.4g is within 1 %% of its bound %g (range [%g, %g]): the data push "
-                      "it to the edge; widen the bounds or read it as 'at %s'",
-                 fit[j].path, v, v - fit[j].lo <= 0.01 * w ? fit[j].lo : fit[j].hi, fit[j].lo,
-                 fit[j].hi, v - fit[j].lo <= 0.01 * w ? "most this" : "least this"))
-            goto done;
+        if (v - fit[j].lo <= 0.01 * w || fit[j].hi - v <= 0.01 * w) {
+            if (warn(res, "%s = %.4g is within 1 %% of its bound %g (range [%g, %g]): the data "
+                          "push it to the edge; widen the bounds or read it as 'at %s'",
+                     fit[j].path, v, v - fit[j].lo <= 0.01 * w ? fit[j].lo : fit[j].hi,
+                     fit[j].lo, fit[j].hi, v - fit[j].lo <= 0.01 * w ? "most this" : "least this"))
+                goto done;
+            continue;
+        }
+        for (int side = 0; side < 2; side++) {
+            memcpy(col, theta, nfit * sizeof *col);
+            col[j] = side ? fit[j].hi : fit[j].lo;
+            double fb = objective(&c, col);
+            if (fb == HUGE_VAL)
+                goto done;
+            if (fb <= res->obj_end + 1e-9 * (1 + fabs(res->obj_end))) {
+                if (warn(res, "%s = %.4g, but the objective is as low at its bound %g (%.4f vs "
+                              "%.4f): the data do not keep it away from the edge; read it as 'at "
+                              "%s %.4g'", fit[j].path, v, col[j], fb, res->obj_end,
+                         side ? "least" : "most", v))
+                    goto done;
+                break;
+            }
+        }
     }
+    if (objective(&c, theta) == HUGE_VAL) /* the counts at the estimate again */
+        goto done;
 
     /* Intervals: parametric bootstrap. B synthetic data sets are drawn from the model
      * at the estimate, at the observed cells (each repeat of a (nation, date) cell from
