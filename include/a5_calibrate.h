@@ -135,17 +135,17 @@ typedef struct {
     size_t nwarnings;
 } a5_calib_result;
 
+/* CSV with header code,date,observed,fold,p_open,p_restrict,p_ban; one row per
+ * scored observation. Returns 0 or A5_EIO. */
+int a5_calib_write_predictions(FILE *f, const a5_calib_result *r);
+/* CSV with header path,estimate,lo,hi,level,method. Returns 0 or A5_EIO. */
+int a5_calib_write_estimates(FILE *f, const a5_calib_result *r);
+
 /* Fit `nfit` specs to the observations. Returns 0, A5_ESCENARIO (bad spec: err),
  * or A5_ENOMEM. Free the result with a5_calib_result_free. */
 int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_fit_spec *fit,
                  size_t nfit, const a5_calib_opts *o, a5_calib_result *res, char *err,
                  size_t errlen);
 void a5_calib_result_free(a5_calib_result *r);
-
-/* CSV with header code,date,observed,fold,p_open,p_restrict,p_ban; one row per
- * scored observation. Returns 0 or A5_EIO. */
-int a5_calib_write_predictions(FILE *f, const a5_calib_result *r);
-/* CSV with header path,estimate,lo,hi,level,method. Returns 0 or A5_EIO. */
-int a5_calib_write_estimates(FILE *f, const a5_calib_result *r);
 
 #endif
