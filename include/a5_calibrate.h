@@ -8,12 +8,20 @@
  * negative (or the Brier score) is minimised with GSL's Nelder-Mead simplex over
  * each parameter's bounds (a logistic map keeps every trial inside them), from
  * several starts. Standard errors come from the curvature of the objective (a
- * finite-difference Hessian) and are approximate. */
+ * finite-difference Hessian) and are approximate (too small: read them as lower
+ * bounds); honest intervals come from a parametric bootstrap (opts.bootstrap).
+ * K-fold cross-validation by nation (opts.folds) scores the model and every baseline
+ * on the same held-out rows; opts.seeds repeats everything on independent common
+ * random numbers. Diagnostics the caller must show are in result.warnings. The
+ * library never prints: progress goes to opts.report. docs/calibration.md. */
 #ifndef A5_CALIBRATE_H
 #define A5_CALIBRATE_H
 
 #include "a5_error.h"
 #include "a5_scenario.h"
+
+#include <stdint.h>
+#include <stdio.h>
 
 typedef struct {
     int nation, step, policy;
@@ -41,7 +49,55 @@ typedef struct {
     const char *const *holdout; /* nation codes fitted without; NULL-terminated or NULL */
     void (*report)(void *ctx, const char *line);
     void *ctx;
+    /* Added for issue 17. Zero means "the default" (given in brackets). */
+    int folds;            /* K-fold cross-validation by nation (0: none; not with holdout) */
+    uint64_t fold_seed;   /* shuffles nations into folds [the scenario's seed] */
+    int seeds;            /* independent common-random-number sets to repeat everything on [1] */
+    int bootstrap;        /* nation-cluster bootstrap refits for intervals [A5_CALIB_BOOTSTRAP];
+                           * negative: none */
+    double level;         /* interval level [0.9] */
+    double tol;           /* Nelder-Mead stops when the simplex (logistic scale) is this small
+                           * [A5_CALIB_TOL] */
+    double smooth;        /* pseudo-count added to each policy's simulated count:
+                           * share = (count + a) / (R + 3a) [A5_CALIB_SMOOTH]; negative: none */
+    double base_smooth;   /* the same for the base-rate baselines' training counts [0.5] */
+    double score_floor;   /* log score uses log(max(p, floor)) for every model [1e-3] */
 } a5_calib_opts;
+
+/* Defaults (see docs/calibration.md for how they were chosen). */
+#define A5_CALIB_REPLICATES 1000 /* when replicates <= 0 */
+#define A5_CALIB_STARTS 8
+#define A5_CALIB_MAX_ITER 400
+#define A5_CALIB_TOL 1e-3
+#define A5_CALIB_SMOOTH 0.5
+#define A5_CALIB_BOOTSTRAP 0
+#define A5_CALIB_SCORE_FLOOR 1e-3
+
+/* One scored observation: held out (fold >= 1: the fold, or 1 for --holdout) or
+ * in sample (fold 0, a plain fit); p is the model's smoothed simulated share of each
+ * policy at the fit that did not see it. */
+typedef struct {
+    char code[32], date[16];
+    int nation, step, observed, fold;
+    double p[3];
+} a5_calib_pred;
+
+/* The model and every baseline, scored on the same rows. */
+enum {
+    A5_CALIB_MODEL,        /* the fitted model */
+    A5_CALIB_BASE_DATE,    /* training share of each policy at that date (else overall) */
+    A5_CALIB_BASE_OVERALL, /* training share of each policy over all dates */
+    A5_CALIB_BASE_KEEP,    /* keep the initial policy (one-hot) */
+    A5_CALIB_BASE_BLOC,    /* majority of bloc partners' training observations (one-hot) */
+    A5_CALIB_NMODELS
+};
+typedef struct {
+    const char *name;
+    size_t n;
+    double brier;    /* mean over rows of sum_k (p_k - y_k)^2, 0..2 */
+    double logscore; /* mean over rows of log max(p_observed, score_floor) */
+    double accuracy; /* share of rows whose most likely policy (first on ties) was observed */
+} a5_calib_score;
 
 typedef struct {
     size_t k;
@@ -55,7 +111,35 @@ typedef struct {
     double base_keep_loglik, base_keep_brier, base_keep_accuracy;
     double base_bloc_loglik, base_bloc_brier, base_bloc_accuracy;
     int evaluations;
+    /* Added for issue 17. */
+    char **path;              /* per fitted path (copies) */
+    int folds;                /* K (0: none) */
+    uint64_t fold_seed;
+    int *fold_of;             /* per nation of the scenario: its fold 1..K, 0 if unobserved */
+    a5_calib_pred *pred;      /* scored rows of seed 0 */
+    size_t npred;
+    int out_of_sample;        /* scores are on held-out rows (folds or holdout) */
+    a5_calib_score scores[A5_CALIB_NMODELS]; /* on the rows of pred */
+    double *lo, *hi;          /* interval per path (NaN without bootstrap) */
+    double level;
+    int bootstrap;            /* refits done (0: none) */
+    const char *method;       /* of the intervals */
+    int seeds;                /* random-number sets used (>= 1) */
+    double *seed_value;       /* [seed][path]: the estimate under each set */
+    double *seed_brier, *seed_logscore; /* [seed]: model scores on the scored rows */
+    int starts_total, starts_capped, starts_flat;
+    int max_iter;
+    double tol, smooth, score_floor;
+    long replicates;
+    char **warnings;          /* diagnostics the caller must show (stderr, FITTED.yaml header) */
+    size_t nwarnings;
 } a5_calib_result;
+
+/* CSV with header code,date,observed,fold,p_open,p_restrict,p_ban; one row per
+ * scored observation. Returns 0 or A5_EIO. */
+int a5_calib_write_predictions(FILE *f, const a5_calib_result *r);
+/* CSV with header path,estimate,lo,hi,level,method. Returns 0 or A5_EIO. */
+int a5_calib_write_estimates(FILE *f, const a5_calib_result *r);
 
 /* Fit `nfit` specs to the observations. Returns 0, A5_ESCENARIO (bad spec: err),
  * or A5_ENOMEM. Free the result with a5_calib_result_free. */

@@ -142,7 +142,8 @@ static int calibrate(const a5_cli_args *a, const a5_cli_sets *sets, const a5_sce
     int quiet = a->given[C_QUIET] > 0, brier = a->val[C_OBJECTIVE] && !strcmp(a->val[C_OBJECTIVE], "brier");
     /* --replicates given: use it as is; else at least 100. */
     long reps = a->val[C_REPS] || s->replicates >= 100 ? s->replicates : 100;
-    a5_calib_opts co = {reps, (int)starts, 150, brier, 0, threads, holdout, calib_report, &quiet};
+    a5_calib_opts co = {.replicates = reps, .starts = (int)starts, .max_iter = 150, .brier = brier,
+                        .threads = threads, .holdout = holdout, .report = calib_report, .ctx = &quiet};
     char err[512] = "";
     int frc = a5_calib_fit(s, obs, nobs, spec, (size_t)nfits, &co, &res, err, sizeof err);
     if (frc) {

@@ -1,0 +1,179 @@
+"""Reading `allied5g calibrate --predictions FILE.csv`: scores per model, a per-nation
+table and a reliability (calibration) plot.
+
+    import allied5g
+    rep = allied5g.calibration_report("pred.csv")
+    rep.scores        # model and base-rate baselines: n, brier, log_score, accuracy
+    rep.nations       # per nation: rows, fold, brier, log_score, accuracy, p_observed
+    rep.figure.savefig("reliability.png")
+
+Scores are those of docs/calibration.md: Brier = sum over the three policies of
+(p - observed)^2 per row (0 best, 2 worst), log score = log(max(p_observed, floor))
+with the same floor (default 1e-3) for every model, accuracy = share of rows whose
+most likely policy (the first on ties, in the order open, restrict, ban) was observed.
+The base-rate baselines are recomputed from the file: for a row of fold f >= 1 from
+the rows of the other folds (its training rows under K-fold), for fold 0 (a plain fit,
+in sample) from all rows; each policy's share with a pseudo-count (default 0.5) per
+policy, at the row's date, or over all dates when no training row has that date. With
+a single held-out fold (--holdout) the training rows are not in the file and the
+base rates are left out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+POLICIES = ["open", "restrict", "ban"]
+COLUMNS = ["code", "date", "observed", "fold", "p_open", "p_restrict", "p_ban"]
+PCOLS = ["p_open", "p_restrict", "p_ban"]
+
+
+class CalibrationError(ValueError):
+    """The predictions file is not what `calibrate --predictions` writes."""
+
+
+@dataclass
+class CalibrationReport:
+    predictions: pd.DataFrame
+    scores: pd.DataFrame
+    nations: pd.DataFrame
+    figure: plt.Figure
+
+
+def read_predictions(path) -> pd.DataFrame:
+    """The predictions CSV, checked: header, policies, probabilities in [0, 1] summing to 1."""
+    df = pd.read_csv(path, dtype={"code": str, "date": str, "observed": str})
+    if list(df.columns) != COLUMNS:
+        raise CalibrationError(f"{path}: header must be {','.join(COLUMNS)}, got "
+                               f"{','.join(map(str, df.columns))}")
+    bad = ~df["observed"].isin(POLICIES)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise CalibrationError(f"{path}:{i + 2}: observed must be open, restrict or ban, got "
+                               f"{df['observed'].iloc[i]!r}")
+    p = df[PCOLS].to_numpy(float)
+    if not np.all(np.isfinite(p)) or (p < 0).any() or (p > 1).any() or \
+            not np.allclose(p.sum(axis=1), 1, atol=1e-6):
+        raise CalibrationError(f"{path}: p_open, p_restrict, p_ban must be probabilities summing to 1")
+    df["fold"] = df["fold"].astype(int)
+    return df
+
+
+def _onehot(df: pd.DataFrame) -> np.ndarray:
+    y = df["observed"].map({k: i for i, k in enumerate(POLICIES)}).to_numpy()
+    return np.eye(3)[y]
+
+
+def _row_scores(p: np.ndarray, y: np.ndarray, floor: float):
+    brier = ((p - y) ** 2).sum(axis=1)
+    log = np.log(np.maximum((p * y).sum(axis=1), floor))
+    acc = (np.argmax(p, axis=1) == np.argmax(y, axis=1)).astype(float)
+    return brier, log, acc
+
+
+def base_rates(df: pd.DataFrame, smooth: float = 0.5):
+    """(by date, overall) probabilities per row from its training rows, or None when the
+    file does not hold them (a single held-out fold)."""
+    folds = sorted(df["fold"].unique())
+    if folds != [0] and len(folds) < 2:
+        return None
+    y = _onehot(df)
+    by_date = np.zeros((len(df), 3))
+    overall = np.zeros((len(df), 3))
+    for f in folds:
+        rows = (df["fold"] == f).to_numpy()
+        train = np.ones(len(df), bool) if f == 0 else ~rows
+        tot = y[train].sum(axis=0)
+        overall[rows] = (tot + smooth) / (tot.sum() + 3 * smooth)
+        for date in df.loc[rows, "date"].unique():
+            at = rows & (df["date"] == date).to_numpy()
+            cnt = y[train & (df["date"] == date).to_numpy()].sum(axis=0)
+            by_date[at] = (cnt + smooth) / (cnt.sum() + 3 * smooth) if cnt.sum() > 0 \
+                else overall[at]
+    return by_date, overall
+
+
+def score_table(df: pd.DataFrame, floor: float = 1e-3, smooth: float = 0.5) -> pd.DataFrame:
+    """Brier, log score and accuracy (means over rows) for the model and the base rates."""
+    y = _onehot(df)
+    models = {"model": df[PCOLS].to_numpy(float)}
+    br = base_rates(df, smooth)
+    if br is not None:
+        models["base rate by date"], models["base rate overall"] = br
+    out = []
+    for name, p in models.items():
+        b, lg, a = _row_scores(p, y, floor)
+        out.append({"model": name, "n": len(df), "brier": b.mean(), "log_score": lg.mean(),
+                    "accuracy": a.mean()})
+    return pd.DataFrame(out).set_index("model")
+
+
+def nation_table(df: pd.DataFrame, floor: float = 1e-3) -> pd.DataFrame:
+    """Per nation: rows, fold, the model's mean Brier, log score, accuracy, and the mean
+    probability it gave the observed policy."""
+    y = _onehot(df)
+    p = df[PCOLS].to_numpy(float)
+    b, lg, a = _row_scores(p, y, floor)
+    t = pd.DataFrame({"code": df["code"], "fold": df["fold"], "brier": b, "log_score": lg,
+                      "accuracy": a, "p_observed": (p * y).sum(axis=1)})
+    g = t.groupby("code", sort=True)
+    out = g[["brier", "log_score", "accuracy", "p_observed"]].mean()
+    out.insert(0, "fold", g["fold"].first())
+    out.insert(0, "rows", g.size())
+    return out.sort_values("brier", ascending=False)
+
+
+def reliability(df: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
+    """Per policy and probability bin (equal width on [0, 1]): rows, mean predicted
+    probability and observed frequency."""
+    y = _onehot(df)
+    p = df[PCOLS].to_numpy(float)
+    edges = np.linspace(0, 1, bins + 1)
+    out = []
+    for k, pol in enumerate(POLICIES):
+        idx = np.clip(np.digitize(p[:, k], edges[1:-1]), 0, bins - 1)
+        for b in range(bins):
+            m = idx == b
+            if m.any():
+                out.append({"policy": pol, "bin": b, "lo": edges[b], "hi": edges[b + 1],
+                            "n": int(m.sum()), "predicted": p[m, k].mean(),
+                            "observed": y[m, k].mean()})
+    return pd.DataFrame(out)
+
+
+def reliability_plot(df: pd.DataFrame, bins: int = 5) -> plt.Figure:
+    """Observed frequency against predicted probability, one line per policy; marker
+    area grows with the rows in the bin. On the diagonal: calibrated."""
+    from .plots import COLORS
+    r = reliability(df, bins)
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="calibrated")
+    for pol in POLICIES:
+        s = r[r["policy"] == pol]
+        if len(s):
+            ax.plot(s["predicted"], s["observed"], "-", color=COLORS[pol], lw=1)
+            ax.scatter(s["predicted"], s["observed"], s=20 + 15 * s["n"], color=COLORS[pol],
+                       label=f"{pol} ({int(s['n'].sum())} rows)", alpha=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed frequency")
+    oos = (df["fold"] > 0).all()
+    ax.set_title("Reliability, " + ("held-out rows" if oos else "in-sample rows"))
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def calibration_report(predictions_csv: Union[str, "pd.DataFrame"], floor: float = 1e-3,
+                       smooth: float = 0.5, bins: int = 5) -> CalibrationReport:
+    """Scores per model, the per-nation table and the reliability plot of a predictions
+    file written by `allied5g calibrate --predictions`."""
+    df = predictions_csv if isinstance(predictions_csv, pd.DataFrame) \
+        else read_predictions(predictions_csv)
+    return CalibrationReport(predictions=df, scores=score_table(df, floor, smooth),
+                             nations=nation_table(df, floor), figure=reliability_plot(df, bins))
