@@ -273,6 +273,8 @@ void a5_model_work_free(a5_work *w)
 
 double *a5_model_work_x(a5_work *w) { return w->x; }
 
+const int8_t *a5_model_intel_status(const a5_work *w) { return w->istat; }
+
 void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *rs)
 {
     const a5_scenario *s = m->s;
@@ -922,6 +924,8 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
         if (rec->P)
             for (int i = 0; i < n; i++)
                 rec->P[row + i] = (float)lane_ps[i];
+        if (rec->intel_status)
+            memcpy(rec->intel_status + row, w->istat, (size_t)n);
     }
     state_to_x(m, x, w);
     /* NaN and Inf propagate into the sums and the final state, so checking those
