@@ -76,6 +76,11 @@ double a5_model_exp(double x);
 void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
                    double *cost, double *risk);
 
+/* Whether the intelligence lever can be on in some replicate of s (its downgrade
+ * is above 0 in the base, a design point, a draw or an event): results then
+ * record intel_status. */
+int a5_model_uses_lever(const a5_scenario *s);
+
 /* The intelligence lever's status of each nation after the last step run with w
  * (0 none, 1 threatened, 2 downgraded). */
 const int8_t *a5_model_intel_status(const a5_work *w);

@@ -275,6 +275,22 @@ double *a5_model_work_x(a5_work *w) { return w->x; }
 
 const int8_t *a5_model_intel_status(const a5_work *w) { return w->istat; }
 
+int a5_model_uses_lever(const a5_scenario *s)
+{
+    const size_t slot = A5_G_LEVER_DOWNGRADE;
+    int on = s->base[slot] > 0;
+    for (size_t u = 0; u < s->nuncertain; u++)
+        on |= targets_slot(&s->uncertain[u].target, slot);
+    for (size_t e = 0; e < s->nevents; e++)
+        for (size_t o = 0; o < s->events[e].nops; o++)
+            on |= targets_slot(&s->events[e].ops[o].target, slot);
+    for (size_t v = 0; v < s->nvaried; v++)
+        if (targets_slot(&s->varied[v], slot))
+            for (long p = 0; p < s->npoints; p++)
+                on |= s->points[(size_t)p * s->nvaried + v] > 0;
+    return on;
+}
+
 void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *rs)
 {
     const a5_scenario *s = m->s;
