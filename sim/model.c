@@ -31,6 +31,7 @@ struct a5_model {
     int *at_list;
     int *hazards;
     int nhazards;
+    int strategic; /* a strategic actor can be on in some replicate (else none is ever checked) */
     size_t nover; /* a5_model_override */
     size_t *over_slot;
     double *over_value;
@@ -93,6 +94,8 @@ static int targets_slot(const a5_target *t, size_t slot)
     return 0;
 }
 
+static int slot_can_be_on(const a5_scenario *s, size_t slot);
+
 a5_model *a5_model_alloc(const a5_scenario *s)
 {
     a5_model *m = a5_calloc(1, sizeof *m);
@@ -154,6 +157,11 @@ a5_model *a5_model_alloc(const a5_scenario *s)
     for (int b = s->nblocs; b > 0; b--) /* each start was moved on to the next bloc's */
         m->member_off[b] = m->member_off[b - 1];
     m->member_off[0] = 0;
+    static const size_t strategic_slots[] = {A5_G_US_STRATEGY, A5_G_CHINA_STRATEGY,
+                                             A5_G_LEVER_DOWNGRADE, A5_G_INTEL_STANDING,
+                                             A5_G_PRICE_RESPONSE};
+    for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
+        m->strategic |= slot_can_be_on(s, strategic_slots[q]);
     return m;
 }
 
@@ -242,6 +250,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
         a5_model_work_free(w);
         return NULL;
     }
+    memset(w->istat, 0, n + 1);
     return w;
 }
 
@@ -275,10 +284,11 @@ double *a5_model_work_x(a5_work *w) { return w->x; }
 
 const int8_t *a5_model_intel_status(const a5_work *w) { return w->istat; }
 
-int a5_model_uses_lever(const a5_scenario *s)
+/* Whether global slot can be other than 0 in some replicate of s: not 0 in the
+ * base, in a design point, or drawn or changed by an event. */
+static int slot_can_be_on(const a5_scenario *s, size_t slot)
 {
-    const size_t slot = A5_G_LEVER_DOWNGRADE;
-    int on = s->base[slot] > 0;
+    int on = s->base[slot] != 0;
     for (size_t u = 0; u < s->nuncertain; u++)
         on |= targets_slot(&s->uncertain[u].target, slot);
     for (size_t e = 0; e < s->nevents; e++)
@@ -287,9 +297,11 @@ int a5_model_uses_lever(const a5_scenario *s)
     for (size_t v = 0; v < s->nvaried; v++)
         if (targets_slot(&s->varied[v], slot))
             for (long p = 0; p < s->npoints; p++)
-                on |= s->points[(size_t)p * s->nvaried + v] > 0;
+                on |= s->points[(size_t)p * s->nvaried + v] != 0;
     return on;
 }
+
+int a5_model_uses_lever(const a5_scenario *s) { return slot_can_be_on(s, A5_G_LEVER_DOWNGRADE); }
 
 void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *rs)
 {
@@ -832,19 +844,22 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
     const uint32_t *words = w->words + w->wpos;
     w->wpos += need;
 
-    if (t == 0) { /* x holds the state a5_model_init set up */
+    if (t == 0) /* x holds the state a5_model_init set up */
         w->stale = 0;
+    if (t == 0 && m->strategic) {
         w->dirty = 0;
         memset(w->istat, 0, (size_t)n);
     }
     int ev = events(m, x, t, words, w); /* x's parameters are current (only the state may not be) */
-    if (strategic_on(x)) {
-        step_strategic(m, x, t, rs, words + 2 * m->nhazards, w, cost, risk, rpol, rh);
-        return;
-    }
-    if (w->dirty) { /* the strategic step ran last: every cached term is stale */
-        ev = 1;
-        w->dirty = 0;
+    if (m->strategic) {
+        if (strategic_on(x)) {
+            step_strategic(m, x, t, rs, words + 2 * m->nhazards, w, cost, risk, rpol, rh);
+            return;
+        }
+        if (w->dirty) { /* the strategic step ran last: every cached term is stale */
+            ev = 1;
+            w->dirty = 0;
+        }
     }
     if (t == 0 || ev) {
         state_from_x(m, x, w);
