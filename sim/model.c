@@ -641,7 +641,8 @@ static void step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     const int n = m->n;
 #define NX(attr, i) x[a5_param_nslot(attr, i, n)]
     state_to_x(m, x, w);
-    const int us = (int)x[A5_G_US_STRATEGY], cn = (int)x[A5_G_CHINA_STRATEGY];
+    /* codes, rounded to the nearest (calibration tries values in between) */
+    const int us = (int)(x[A5_G_US_STRATEGY] + 0.5), cn = (int)(x[A5_G_CHINA_STRATEGY] + 0.5);
     const double psi = x[A5_G_RESTRICT_COMPLIANCE], delta = x[A5_G_LEVER_DOWNGRADE];
     /* Prices: D, and each nation's D_i under the vendor's price response. */
     double ph = HUGE_VAL, pa = HUGE_VAL;

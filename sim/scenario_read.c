@@ -93,12 +93,18 @@ int a5_sc_value(a5_sc_loader *L, const a5_yaml_node *node, const a5_param *p, co
         *v = k;
         return 0;
     }
-    if (p->type == A5_T_CHOICE) { /* a strategy name, stored as its index */
+    if (p->type == A5_T_CHOICE) { /* a strategy name, stored as its index, or the index */
         int nc, k = a5_param_choice_parse(p, t);
+        const char *why;
+        double c;
+        if (k < 0 && node->plain && a5_sc_parse_double(t, &c, &why) == 0 && c >= p->lo &&
+            c <= p->hi)
+            k = (int)floor(c + 0.5); /* a code, as calibrate writes it: the nearest */
         if (k < 0) {
             char h[96];
+            const char *const *names = a5_param_choices(p, &nc);
             A5_SC_ERR(L, node, "'%s': unknown value '%s'; expected %s%s", path, t, p->units,
-                      a5_sc_hint(h, sizeof h, t, a5_param_choices(p, &nc), (size_t)nc));
+                      a5_sc_hint(h, sizeof h, t, names, (size_t)nc));
             return A5_ESCENARIO;
         }
         *v = k;

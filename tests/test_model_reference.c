@@ -67,7 +67,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         if (s->events[e].at < 0 && uh[e] < s->events[e].hazard)
             apply_event(&s->events[e], x);
     free(uh);
-    const int us = (int)x[A5_G_US_STRATEGY], cn = (int)x[A5_G_CHINA_STRATEGY];
+    const int us = (int)lround(x[A5_G_US_STRATEGY]), cn = (int)lround(x[A5_G_CHINA_STRATEGY]);
     const double delta = x[A5_G_LEVER_DOWNGRADE], eta = x[A5_G_INTEL_STANDING];
     const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
     const int strategic = us != 0 || cn != 0 || delta > 0 || eta != 0 || price;
