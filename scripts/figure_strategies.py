@@ -4,7 +4,9 @@ Usage: /usr/bin/python3 scripts/figure_strategies.py RESULTS.h5 [FIGURE.png]
 
 RESULTS.h5 is `allied5g run scenarios/strategies_2019.yaml --set output.store=full`.
 For each design point (US strategy x China strategy x lever) it prints P(ban) at
-the last step for the UK, Germany and the median over EU members, each with a
+the last step for the UK, Germany and the median over EU members (and, over the
+33 allies, the mean number banning, the mean number not open and the mean sum
+of US pressure at the end), each of the first three with a
 90 % interval: for one nation the normal interval of a proportion
 (p +/- 1.645 sqrt(p (1 - p) / R)); for the EU median, the 5 and 95 % points of
 the median over 400 bootstrap resamples of the replicates (seeded).
@@ -21,6 +23,7 @@ CN = ["aggregate", "targeted", "deterrent"]
 def read(path):
     with h5py.File(path, "r") as f:
         final = f["policy"][:, :, -1, :]  # point, replicate, nation
+        press = f["us_pressure"][:, :, -1, :].astype(float)
         codes = [c.decode() if isinstance(c, bytes) else str(c) for c in f["nation"][()]]
         us = f["us.strategy"][()].astype(int)
         cn = f["china.strategy"][()].astype(int)
@@ -30,10 +33,10 @@ def read(path):
     if member.shape[0] != len(codes):
         member = member.T
     eu = member[:, blocs.index("eu")].astype(bool)
-    return final, codes, us, cn, lever, eu
+    return final, press, codes, us, cn, lever, eu
 
 
-def summarise(final, codes, us, cn, lever, eu, boot=400, seed=20):
+def summarise(final, press, codes, us, cn, lever, eu, boot=400, seed=20):
     rng = np.random.default_rng(seed)
     ban = final == 2
     R = ban.shape[1]
@@ -49,14 +52,20 @@ def summarise(final, codes, us, cn, lever, eu, boot=400, seed=20):
         idx = rng.integers(0, R, size=(boot, R))
         meds = np.array([np.median(e[i].mean(axis=0)) for i in idx])
         row["EU"] = (med, np.quantile(meds, 0.05), np.quantile(meds, 0.95))
+        allies = [i for i, c in enumerate(codes) if c != "USA"]
+        row["bans"] = ban[p][:, allies].sum(1).mean()
+        row["moved"] = (final[p][:, allies] != 0).sum(1).mean()
+        row["pressure"] = press[p][:, allies].sum(1).mean()
         rows.append(row)
     return rows
 
 
 def table(rows):
-    out = ["| US | China | lever | UK | Germany | EU median |", "|---|---|---|---|---|---|"]
+    out = ["| US | China | lever | UK | Germany | EU median | allies banning | allies moved |"
+           " US pressure |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cells = [f"{r[k][0]:.2f} [{r[k][1]:.2f}, {r[k][2]:.2f}]" for k in ("GBR", "DEU", "EU")]
+        cells += [f"{r['bans']:.1f}", f"{r['moved']:.1f}", f"{r['pressure']:.1f}"]
         out.append(f"| {r['us']} | {r['china']} | {'on' if r['lever'] > 0 else 'off'} | "
                    + " | ".join(cells) + " |")
     return "\n".join(out)
