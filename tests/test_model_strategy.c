@@ -362,6 +362,126 @@ static void test_threat_moves_choices_as_the_formula_says(void **state)
     assert_true(p_ban[1] > p_ban[0]);
 }
 
+
+/* One step of nation A (the others never review), R replicates: the share of each
+ * option against the softmax of hand-computed utilities, within 4 standard
+ * errors; returns the shares. */
+static void one_step_shares(const char *text, int R, double share[3])
+{
+    fixture f;
+    setup(&f, text);
+    int count[3] = {0, 0, 0};
+    for (int r = 0; r < R; r++) {
+        init(&f, r);
+        step(&f, 0);
+        count[(int)f.x[a5_param_nslot(A5_N_POLICY, 0, f.s->n)]]++;
+    }
+    for (int k = 0; k < 3; k++)
+        share[k] = (double)count[k] / R;
+    teardown(&f);
+}
+
+static void expect_shares(const double share[3], const double U[3], double lambda, int R,
+                          const char *what)
+{
+    double p[3];
+    a5_model_choice_probs(lambda, U, p);
+    for (int k = 0; k < 3; k++) {
+        const double se = sqrt(p[k] * (1 - p[k]) / R);
+        printf("%s: option %d share %.4f, formula %.4f (se %.4f)\n", what, k, share[k], p[k], se);
+        assert_true(fabs(share[k] - p[k]) < 4 * se);
+    }
+}
+
+/* China's strategies by hand. A (open, a = c = 1, d = 0, P = 0.55) decides; B and
+ * C ban. Weights: us 1, china 1, inertia 0.5, the rest 0; psi = 0.5, R_0 = 0.1,
+ * e_CN = 0.3, B_CN = 0.5. U_A(k) = -P (1 - phi(k)) - R_A(k) phi(k) + 0.5 [k = OPEN]:
+ *   aggregate: R = 0.1 + 0.3 * 2/3 for every k;
+ *   targeted:  R_A(RESTRICT) = 0.1 + 0.5 * 0.5 / 2.5, R_A(BAN) = 0.1 + 0.5 / 3;
+ *   deterrent: A is the waverer (U(OPEN) - U(BAN) = -0.05 + 0.1 >= 0 with R_0),
+ *              so R_A = 0.1 + 0.5. */
+static void test_china_strategies_by_hand(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "steps: 1\ndecision: {rationality: 4, weights: {cost: 0, risk: 0, us: 1, china: 1,"
+        " peer: 0, inertia: 0.5, home: 0}}\n"
+        "us: {pressure: 0.55}\nchina: {retaliation: 0.1, escalation: 0.3, strategy: %s,"
+        " budget: 0.5}\n"
+        "nations: [{code: A, us_ties: 1, intel: 0, china_trade: 1, review_rate: 1},"
+        " {code: B, policy: ban, review_rate: 0}, {code: C, policy: ban, review_rate: 0}]\n";
+    const double P = 0.55, R[3][2] = {{0.1 + 0.3 * (2.0 / 3), 0.1 + 0.3 * (2.0 / 3)},
+                                      {0.1 + 0.5 * 0.5 / 2.5, 0.1 + 0.5 / 3},
+                                      {0.1 + 0.5, 0.1 + 0.5}};
+    const char *names[3] = {"aggregate", "targeted", "deterrent"};
+    const int N = 40000;
+    double shares[3][3];
+    for (int c = 0; c < 3; c++) {
+        char text[1024];
+        snprintf(text, sizeof text, fmt, names[c]);
+        one_step_shares(text, N, shares[c]);
+        const double U[3] = {-P + 0.5, -P * 0.5 - R[c][0] * 0.5, -R[c][1]};
+        expect_shares(shares[c], U, 4, N, names[c]);
+    }
+    /* the three differ from each other by more than 5 standard errors of a difference */
+    assert_true(fabs(shares[0][2] - shares[1][2]) > 0.01 && fabs(shares[0][2] - shares[2][2]) > 0.05);
+}
+
+/* The demonstration effect by hand: A (open) and its bloc partners B (ban, d_B =
+ * 0.9) and C (open), influence 1 each, peer weight 1, inertia 0.5, the rest 0:
+ * G_A(BAN) = g_B' / (g_B' + g_C) with g_B' = 1 + eta 0.9, G_A(OPEN) the rest. */
+static void test_demonstration_effect_by_hand(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "steps: 1\ndecision: {rationality: 4, weights: {cost: 0, risk: 0, us: 0, china: 0,"
+        " peer: 1, inertia: 0.5, home: 0}}\npeers: {intel_standing: %s}\n"
+        "nations: [{code: A, blocs: [x], review_rate: 1},"
+        " {code: B, blocs: [x], policy: ban, intel: 0.9, review_rate: 0},"
+        " {code: C, blocs: [x], review_rate: 0}]\n";
+    const double etas[2] = {0, 2};
+    const int N = 40000;
+    double shares[2][3];
+    for (int e = 0; e < 2; e++) {
+        char text[1024], eta[16];
+        snprintf(eta, sizeof eta, "%g", etas[e]);
+        snprintf(text, sizeof text, fmt, eta);
+        one_step_shares(text, N, shares[e]);
+        const double gb = 1 + etas[e] * 0.9, U[3] = {1 / (gb + 1) + 0.5, 0, gb / (gb + 1)};
+        expect_shares(shares[e], U, 4, N, e ? "eta 2" : "eta 0");
+    }
+    assert_true(shares[1][2] > shares[0][2] + 0.05);
+}
+
+/* The vendor's price response by hand: one open nation with installed share
+ * 0.5, budget Pi = 1 and cap pi = 0.25: delta = min(0.25, 1 * 0.5 / 0.5), so
+ * D = (1 - 0.8 (1 - 0.25)) / 1 = 0.4 instead of 0.2. Only cost matters
+ * (b = 1, zeta = 0): C(k) = D max(0, x - cap_k), x = 1 / (1 + e^(-gamma D)). */
+static void test_price_response_by_hand(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "steps: 1\ndecision: {rationality: 4, weights: {cost: 1, risk: 0, us: 0, china: 0,"
+        " peer: 0, inertia: 0, home: 0}}\n"
+        "market: {replace_cost: 0, price_elasticity: 5, operator_risk_weight: 0}\n"
+        "vendors: [{name: H, price: 0.8, high_risk: true}, {name: E, price: 1}]\n"
+        "china: {price_response: 0.25, price_budget: %s}\n"
+        "nations: [{code: A, cost_sensitivity: 1, high_risk_share: 0.5, review_rate: 1}]\n";
+    const char *budgets[2] = {"0", "1"};
+    const double Ds[2] = {0.2, 0.4};
+    const int N = 40000;
+    double shares[2][3];
+    for (int b = 0; b < 2; b++) {
+        char text[1024];
+        snprintf(text, sizeof text, fmt, budgets[b]);
+        one_step_shares(text, N, shares[b]);
+        const double D = Ds[b], x = 1 / (1 + exp(-5 * D));
+        const double U[3] = {0, -D * fmax(0, x - 0.35), -D * x};
+        expect_shares(shares[b], U, 4, N, b ? "discount" : "no discount");
+    }
+    assert_true(shares[1][0] > shares[0][0] + 0.02);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +491,9 @@ int main(void)
         cmocka_unit_test(test_neutral_settings_give_the_plain_bits),
         cmocka_unit_test(test_lever_carries_out_with_probability_credibility),
         cmocka_unit_test(test_threat_moves_choices_as_the_formula_says),
+        cmocka_unit_test(test_china_strategies_by_hand),
+        cmocka_unit_test(test_demonstration_effect_by_hand),
+        cmocka_unit_test(test_price_response_by_hand),
     };
     return cmocka_run_group_tests_name("model_strategy", tests, NULL, NULL);
 }
