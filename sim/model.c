@@ -96,6 +96,11 @@ static int targets_slot(const a5_target *t, size_t slot)
 
 static int slot_can_be_on(const a5_scenario *s, size_t slot);
 
+/* The slots that switch a strategic actor on when not 0. */
+static const size_t strategic_slots[] = {A5_G_US_STRATEGY, A5_G_CHINA_STRATEGY,
+                                         A5_G_LEVER_DOWNGRADE, A5_G_INTEL_STANDING,
+                                         A5_G_PRICE_RESPONSE};
+
 a5_model *a5_model_alloc(const a5_scenario *s)
 {
     a5_model *m = a5_calloc(1, sizeof *m);
@@ -157,9 +162,6 @@ a5_model *a5_model_alloc(const a5_scenario *s)
     for (int b = s->nblocs; b > 0; b--) /* each start was moved on to the next bloc's */
         m->member_off[b] = m->member_off[b - 1];
     m->member_off[0] = 0;
-    static const size_t strategic_slots[] = {A5_G_US_STRATEGY, A5_G_CHINA_STRATEGY,
-                                             A5_G_LEVER_DOWNGRADE, A5_G_INTEL_STANDING,
-                                             A5_G_PRICE_RESPONSE};
     for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
         m->strategic |= slot_can_be_on(s, strategic_slots[q]);
     return m;
@@ -191,6 +193,9 @@ int a5_model_override(a5_model *m, size_t n, const size_t *slots, const double *
     }
     memcpy(sl, slots, n * sizeof *sl);
     memcpy(v, values, n * sizeof *v);
+    for (size_t o = 0; o < n; o++) /* calibration may switch a strategic actor on */
+        for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
+            m->strategic |= slots[o] == strategic_slots[q] && values[o] != 0;
     free(m->over_slot);
     free(m->over_value);
     m->over_slot = sl;

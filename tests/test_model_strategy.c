@@ -482,6 +482,23 @@ static void test_price_response_by_hand(void **state)
     assert_true(shares[1][0] > shares[0][0] + 0.02);
 }
 
+/* An override (what calibration tries) can switch a strategy on in a model whose
+ * scenario has none: uniform with budget 0.3 over three open nations. */
+static void test_override_switches_a_strategy_on(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, STILL "budget: 0.3}\nnations: [{code: A}, {code: B}, {code: C}]\n");
+    const size_t slot = A5_G_US_STRATEGY;
+    const double uniform = A5_US_UNIFORM;
+    assert_int_equal(a5_model_override(f.m, 1, &slot, &uniform), 0);
+    init(&f, 0);
+    step(&f, 0);
+    for (int i = 0; i < 3; i++)
+        assert_true(P_of(&f, i) == 0.2 + 0.3 / 3);
+    teardown(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_china_strategies_by_hand),
         cmocka_unit_test(test_demonstration_effect_by_hand),
         cmocka_unit_test(test_price_response_by_hand),
+        cmocka_unit_test(test_override_switches_a_strategy_on),
     };
     return cmocka_run_group_tests_name("model_strategy", tests, NULL, NULL);
 }
