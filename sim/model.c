@@ -669,13 +669,11 @@ static void step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     int nr = 0, nb = 0;
     for (int i = 0; i < n; i++) {
         const double pol = NX(A5_N_POLICY, i);
-        w->sD[i] = price ? a5_price_advantage(pa, ph,
-                                              pol != A5_BAN ? a5_discount(x[A5_G_PRICE_RESPONSE],
-                                                                          x[A5_G_PRICE_BUDGET],
-                                                                          NX(A5_N_HIGH_RISK_SHARE, i),
-                                                                          hsum)
-                                                            : 0)
-                         : D;
+        double disc = 0;
+        if (price && pol != A5_BAN)
+            disc = a5_discount(x[A5_G_PRICE_RESPONSE], x[A5_G_PRICE_BUDGET],
+                               NX(A5_N_HIGH_RISK_SHARE, i), hsum);
+        w->sD[i] = price ? a5_price_advantage(pa, ph, disc) : D;
         w->sxn[i] = a5_natural_share(gamma, w->sD[i], sigma, omega, NX(A5_N_THREAT, i));
         w->srsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
         w->geff[i] = a5_influence(NX(A5_N_INFLUENCE, i), eta, NX(A5_N_INTEL, i), pol);
@@ -750,7 +748,9 @@ static void step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
 #undef A5_LOAD_I
 #undef NATION_IN
     /* The US budget's target. */
-    const double Bt = us == A5_US_SCHEDULE ? 0 : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
+    const double Bt = us == A5_US_SCHEDULE
+                          ? 0
+                          : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
     int ne = 0, target = -1;
     double best = HUGE_VAL, bestlev = -HUGE_VAL;
     for (int i = 0; i < n; i++) {

@@ -73,7 +73,8 @@ const a5_param a5_param_global[A5_G_COUNT] = {
                                 "theta_L(0): chance a due threat to downgrade intelligence "
                                 "sharing is carried out"},
     [A5_G_LEVER_DOWNGRADE] = {"us.intel_lever.downgrade", A5_T_REAL, 0, 0, 1, 0, V, "1",
-                              "delta: share of intelligence withheld by a downgrade (0: lever off)"},
+                              "delta: share of intelligence withheld by a downgrade "
+                              "(0: lever off)"},
     [A5_G_LEVER_LEAD] = {"us.intel_lever.lead", A5_T_INT, 2, 1, 10000, 0, V, "steps",
                          "T_W: steps from a threat to the step it falls due"},
     [A5_G_LEVER_DURATION] = {"us.intel_lever.duration", A5_T_INT, 4, 1, 10000, 0, V, "steps",

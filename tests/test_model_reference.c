@@ -159,8 +159,8 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         if (cn == A5_CN_TARGETED) {
             const double Phim = (nr - (v[i].s == A5_RESTRICT)) * psi + (nb - (v[i].s == A5_BAN));
             for (int k = 0; k < 3; k++)
-                sv[i].R[k] = a5_retaliation_targeted(x[A5_G_CHINA_RETALIATION], x[A5_G_CHINA_BUDGET],
-                                                     phi_of(k, psi), Phim);
+                sv[i].R[k] = a5_retaliation_targeted(x[A5_G_CHINA_RETALIATION],
+                                                     x[A5_G_CHINA_BUDGET], phi_of(k, psi), Phim);
         }
     }
     if (cn == A5_CN_DETERRENT) { /* the waverer, in the utilities with R_i = R_0 */

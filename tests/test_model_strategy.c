@@ -354,7 +354,8 @@ static void test_threat_moves_choices_as_the_formula_says(void **state)
         double Uo[3] = {U[0] - on * lam, U[1] - on * lam * (1 - 0.5), U[2]}, pk[3];
         a5_model_choice_probs(2, Uo, pk);
         const double share = (double)bans / R, se = sqrt(pk[2] * (1 - pk[2]) / R);
-        printf("lever %s: P(ban) %.4f, formula %.4f (se %.4f)\n", on ? "on" : "off", share, pk[2], se);
+        printf("lever %s: P(ban) %.4f, formula %.4f (se %.4f)\n", on ? "on" : "off", share, pk[2],
+               se);
         assert_true(fabs(share - pk[2]) < 4 * se);
         p_ban[on] = share;
         teardown(&f);
@@ -424,7 +425,8 @@ static void test_china_strategies_by_hand(void **state)
         expect_shares(shares[c], U, 4, N, names[c]);
     }
     /* the three differ from each other by more than 5 standard errors of a difference */
-    assert_true(fabs(shares[0][2] - shares[1][2]) > 0.01 && fabs(shares[0][2] - shares[2][2]) > 0.05);
+    assert_true(fabs(shares[0][2] - shares[1][2]) > 0.01);
+    assert_true(fabs(shares[0][2] - shares[2][2]) > 0.05);
 }
 
 /* The demonstration effect by hand: A (open) and its bloc partners B (ban, d_B =

@@ -71,7 +71,8 @@ static void test_check_and_clamp(void **state)
 static void test_choices(void **state)
 {
     (void)state;
-    const a5_param *us = &a5_param_global[A5_G_US_STRATEGY], *cn = &a5_param_global[A5_G_CHINA_STRATEGY];
+    const a5_param *us = &a5_param_global[A5_G_US_STRATEGY];
+    const a5_param *cn = &a5_param_global[A5_G_CHINA_STRATEGY];
     int n;
     assert_int_equal(us->type, A5_T_CHOICE);
     assert_int_equal(a5_param_choice_parse(us, "pivotal"), A5_US_PIVOTAL);
