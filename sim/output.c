@@ -621,6 +621,19 @@ static int create_design_vars(a5_output *o)
              attr_str(ds, o->vlen_str, "role", "design") >= 0 &&
              describe(o, ds, s->varied[j].path, s->varied[j].param->units,
                       s->varied[j].param->doc) >= 0;
+        int nc; /* a strategy: its codes' names, as CF flags */
+        const char *const *names = a5_param_choices(s->varied[j].param, &nc);
+        if (ok && names) {
+            double fv[8];
+            char fm[128] = "";
+            const hsize_t nf = (hsize_t)(nc < 8 ? nc : 8);
+            for (int k = 0; k < (int)nf; k++) {
+                fv[k] = k;
+                snprintf(fm + strlen(fm), sizeof fm - strlen(fm), "%s%s", k ? " " : "", names[k]);
+            }
+            ok = attr_num(ds, "flag_values", H5T_NATIVE_DOUBLE, fv, nf) >= 0 &&
+                 attr_str(ds, o->vlen_str, "flag_meanings", fm) >= 0;
+        }
         if (ds >= 0)
             H5Dclose(ds);
     }

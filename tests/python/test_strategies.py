@@ -49,6 +49,8 @@ def test_sweep_over_strategy_names(tmp_path):
     with xr.open_dataset(tmp_path / "sw.h5") as a, xr.open_dataset(tmp_path / "one.h5") as b:
         assert list(a["us.strategy"].values) == [0, 0, 2, 2, 3, 3]
         assert list(a["china.strategy"].values) == [0, 2, 0, 2, 0, 2]
+        assert a["us.strategy"].attrs["flag_meanings"] == "schedule uniform pivotal wavering"
+        assert list(a["china.strategy"].attrs["flag_values"]) == [0, 1, 2]
         # point 3 is (pivotal, deterrent); its stream is point 3's, so compare in
         # distribution: the strategies differ from the schedule somewhere
         share = a.policy_share.values
