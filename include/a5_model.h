@@ -21,13 +21,16 @@ typedef struct a5_work a5_work;
 
 /* Per-replicate records for a block of replicates. Step arrays are
  * [replicate][step][nation] (row t holds X(t+1)); the others [replicate][nation].
- * Step arrays may be NULL except policy and h (aggregates need them). */
+ * Step arrays may be NULL except policy and h (aggregates need them).
+ * intel_status: the intelligence lever's status (0 none, 1 threatened, 2
+ * downgraded; docs/model.md, "Strategic actors"). */
 typedef struct {
     int8_t *policy;
     float *h, *P;
     int16_t *first_ban;
     int8_t *final_policy;
     float *cum_cost, *cum_risk;
+    int8_t *intel_status;
 } a5_records;
 
 /* Build the model for a loaded scenario (which must outlive it); NULL if out of
@@ -72,6 +75,15 @@ double a5_model_exp(double x);
  * Words are taken from the stream a few hundred at a time. */
 void a5_model_step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w,
                    double *cost, double *risk);
+
+/* Whether the intelligence lever can be on in some replicate of s (its downgrade
+ * is above 0 in the base, a design point, a draw or an event): results then
+ * record intel_status. */
+int a5_model_uses_lever(const a5_scenario *s);
+
+/* The intelligence lever's status of each nation after the last step run with w
+ * (0 none, 1 threatened, 2 downgraded). */
+const int8_t *a5_model_intel_status(const a5_work *w);
 
 /* Run replicate r of point p into slot j of rec. Returns 0, or A5_EFAILED
  * (negative) when any result is not finite (the replicate failed; its records are

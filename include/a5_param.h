@@ -22,7 +22,8 @@ typedef enum {
     A5_T_BOOL,   /* true / false */
     A5_T_POLICY, /* open | restrict | ban, stored as 0 / 1 / 2 */
     A5_T_STRING, /* free text */
-    A5_T_STORE   /* full | summary */
+    A5_T_STORE,  /* full | summary */
+    A5_T_CHOICE  /* one of a parameter's names (a5_param_choice), stored as its index */
 } a5_param_type;
 
 enum {
@@ -66,6 +67,20 @@ enum {
     A5_G_CHINA_RETALIATION,
     A5_G_CHINA_ESCALATION,
     A5_G_BASE_TIE,
+    /* Strategic actors (docs/model.md); the defaults switch them off. */
+    A5_G_US_STRATEGY,
+    A5_G_US_BUDGET,
+    A5_G_US_BUDGET_GROWTH,
+    A5_G_LEVER_CREDIBILITY,
+    A5_G_LEVER_DOWNGRADE,
+    A5_G_LEVER_LEAD,
+    A5_G_LEVER_DURATION,
+    A5_G_LEVER_LOSS,
+    A5_G_CHINA_STRATEGY,
+    A5_G_CHINA_BUDGET,
+    A5_G_PRICE_RESPONSE,
+    A5_G_PRICE_BUDGET,
+    A5_G_INTEL_STANDING,
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
     A5_G_W_TECH,
 #endif
@@ -138,6 +153,14 @@ double a5_param_clamp(const a5_param *p, double v);
 int a5_policy_parse(const char *s);
 /* "open", "restrict" or "ban". */
 const char *a5_policy_name(int k);
+
+/* Values of the A5_T_CHOICE parameters. */
+enum { A5_US_SCHEDULE, A5_US_UNIFORM, A5_US_PIVOTAL, A5_US_WAVERING, A5_US_COUNT };
+enum { A5_CN_AGGREGATE, A5_CN_TARGETED, A5_CN_DETERRENT, A5_CN_COUNT };
+/* The names of a choice parameter (NULL for other types); *n receives how many. */
+const char *const *a5_param_choices(const a5_param *p, int *n);
+/* Index of name among p's choices, or -1. */
+int a5_param_choice_parse(const a5_param *p, const char *name);
 
 /* Write the Markdown reference page for the table. Returns 0 or A5_EIO. */
 int a5_param_write_reference(FILE *out);

@@ -38,6 +38,7 @@ static void block_free(block_buf *b)
     a5_huge_free(&b->polmem);
     a5_huge_free(&b->hmem);
     free(b->rec.P);
+    free(b->rec.intel_status);
     free(b->rec.first_ban);
     free(b->rec.final_policy);
     free(b->rec.cum_cost);
@@ -53,12 +54,15 @@ static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
     b->rec.policy = a5_huge_alloc(&b->polmem, cells);
     b->rec.h = a5_huge_alloc(&b->hmem, cells * sizeof(float));
     b->rec.P = s->store_full ? malloc(cells * sizeof(float)) : NULL;
+    const int lever = s->store_full && a5_model_uses_lever(s);
+    b->rec.intel_status = lever ? malloc(cells) : NULL;
     b->rec.first_ban = malloc(nn * sizeof(int16_t));
     b->rec.final_policy = malloc(nn);
     b->rec.cum_cost = malloc(nn * sizeof(float));
     b->rec.cum_risk = malloc(nn * sizeof(float));
     b->failed = calloc((size_t)reps, 1);
-    if (!b->rec.policy || !b->rec.h || (s->store_full && !b->rec.P) || !b->rec.first_ban ||
+    if (!b->rec.policy || !b->rec.h || (s->store_full && !b->rec.P) ||
+        (lever && !b->rec.intel_status) || !b->rec.first_ban ||
         !b->rec.final_policy || !b->rec.cum_cost || !b->rec.cum_risk || !b->failed) {
         block_free(b);
         return A5_ENOMEM;
@@ -72,6 +76,8 @@ static void blank_replicate(block_buf *b, const a5_scenario *s, long j)
 {
     size_t cells = (size_t)s->steps * (size_t)s->n, n = (size_t)s->n;
     memset(b->rec.policy + (size_t)j * cells, -1, cells);
+    if (b->rec.intel_status)
+        memset(b->rec.intel_status + (size_t)j * cells, -1, cells);
     for (size_t c = 0; c < cells; c++) {
         b->rec.h[(size_t)j * cells + c] = NAN;
         if (b->rec.P)

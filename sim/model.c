@@ -31,6 +31,7 @@ struct a5_model {
     int *at_list;
     int *hazards;
     int nhazards;
+    int strategic; /* a strategic actor can be on in some replicate (else none is ever checked) */
     size_t nover; /* a5_model_override */
     size_t *over_slot;
     double *over_value;
@@ -77,6 +78,12 @@ struct a5_work {
     int8_t *spol;    /* records of a5_model_step, which keeps none */
     float *sh;
     gsl_rng *rng;
+    /* Strategic actors: the lever's status and due step per nation, and the
+     * strategic step's scratch (n each; U 3 n). */
+    int8_t *istat;
+    int *idue;
+    double *sxn, *srsk, *sD, *geff, *ties, *U;
+    int dirty; /* the strategic step ran: the plain step's cached terms are stale */
 };
 
 static int targets_slot(const a5_target *t, size_t slot)
@@ -86,6 +93,13 @@ static int targets_slot(const a5_target *t, size_t slot)
             return 1;
     return 0;
 }
+
+static int slot_can_be_on(const a5_scenario *s, size_t slot);
+
+/* The slots that switch a strategic actor on when not 0. */
+static const size_t strategic_slots[] = {A5_G_US_STRATEGY, A5_G_CHINA_STRATEGY,
+                                         A5_G_LEVER_DOWNGRADE, A5_G_INTEL_STANDING,
+                                         A5_G_PRICE_RESPONSE};
 
 a5_model *a5_model_alloc(const a5_scenario *s)
 {
@@ -148,6 +162,8 @@ a5_model *a5_model_alloc(const a5_scenario *s)
     for (int b = s->nblocs; b > 0; b--) /* each start was moved on to the next bloc's */
         m->member_off[b] = m->member_off[b - 1];
     m->member_off[0] = 0;
+    for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
+        m->strategic |= slot_can_be_on(s, strategic_slots[q]);
     return m;
 }
 
@@ -177,6 +193,9 @@ int a5_model_override(a5_model *m, size_t n, const size_t *slots, const double *
     }
     memcpy(sl, slots, n * sizeof *sl);
     memcpy(v, values, n * sizeof *v);
+    for (size_t o = 0; o < n; o++) /* calibration may switch a strategic actor on */
+        for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
+            m->strategic |= slots[o] == strategic_slots[q] && values[o] != 0;
     free(m->over_slot);
     free(m->over_value);
     m->over_slot = sl;
@@ -222,11 +241,21 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->spol = alloc_lines(n);
     w->sh = alloc_lines(n * sizeof *w->sh);
     w->rng = a5_rng_alloc();
+    w->istat = alloc_lines(n + 1);
+    w->idue = alloc_lines((n + 1) * sizeof *w->idue);
+    w->sxn = alloc_lines((n + 1) * sizeof *w->sxn);
+    w->srsk = alloc_lines((n + 1) * sizeof *w->srsk);
+    w->sD = alloc_lines((n + 1) * sizeof *w->sD);
+    w->geff = alloc_lines((n + 1) * sizeof *w->geff);
+    w->ties = alloc_lines((n + 1) * sizeof *w->ties);
+    w->U = alloc_lines((3 * n + 1) * sizeof *w->U);
     if (!w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
-        !w->spol || !w->sh || !w->rng) {
+        !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->sxn || !w->srsk ||
+        !w->sD || !w->geff || !w->ties || !w->U) {
         a5_model_work_free(w);
         return NULL;
     }
+    memset(w->istat, 0, n + 1);
     return w;
 }
 
@@ -243,12 +272,41 @@ void a5_model_work_free(a5_work *w)
     free(w->reviewers);
     free(w->spol);
     free(w->sh);
+    free(w->istat);
+    free(w->idue);
+    free(w->sxn);
+    free(w->srsk);
+    free(w->sD);
+    free(w->geff);
+    free(w->ties);
+    free(w->U);
     if (w->rng)
         gsl_rng_free(w->rng);
     free(w);
 }
 
 double *a5_model_work_x(a5_work *w) { return w->x; }
+
+const int8_t *a5_model_intel_status(const a5_work *w) { return w->istat; }
+
+/* Whether global slot can be other than 0 in some replicate of s: not 0 in the
+ * base, in a design point, or drawn or changed by an event. */
+static int slot_can_be_on(const a5_scenario *s, size_t slot)
+{
+    int on = s->base[slot] != 0;
+    for (size_t u = 0; u < s->nuncertain; u++)
+        on |= targets_slot(&s->uncertain[u].target, slot);
+    for (size_t e = 0; e < s->nevents; e++)
+        for (size_t o = 0; o < s->events[e].nops; o++)
+            on |= targets_slot(&s->events[e].ops[o].target, slot);
+    for (size_t v = 0; v < s->nvaried; v++)
+        if (targets_slot(&s->varied[v], slot))
+            for (long p = 0; p < s->npoints; p++)
+                on |= s->points[(size_t)p * s->nvaried + v] != 0;
+    return on;
+}
+
+int a5_model_uses_lever(const a5_scenario *s) { return slot_can_be_on(s, A5_G_LEVER_DOWNGRADE); }
 
 void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *rs)
 {
@@ -546,6 +604,234 @@ static void add_to(double *restrict a, const double *restrict b, int n)
         a[i] += b[i];
 }
 
+/* Whether any strategic actor is on (docs/model.md, "Strategic actors"). */
+static inline int strategic_on(const double *x)
+{
+    return x[A5_G_US_STRATEGY] != A5_US_SCHEDULE || x[A5_G_CHINA_STRATEGY] != A5_CN_AGGREGATE ||
+           x[A5_G_LEVER_DOWNGRADE] > 0 || x[A5_G_INTEL_STANDING] != 0 ||
+           (x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0);
+}
+
+/* Nation i's strategic inputs at step t (the R_i(k) of deterrent for the waverer
+ * wv, -1 for none; R0only: every R_i(k) = R_0, the utilities w is chosen from). */
+static void strat_in(const double *x, int n, const a5_work *w, int i, double R, int cn, int wv,
+                     int R0only, double Phim, a5_strat_in *sv)
+{
+    const double R0 = x[A5_G_CHINA_RETALIATION], B = x[A5_G_CHINA_BUDGET],
+                 psi = x[A5_G_RESTRICT_COMPLIANCE];
+    sv->D = w->sD[i];
+    a5_lever_terms(w->istat[i], x[a5_param_nslot(A5_N_INTEL, i, n)], x[A5_G_LEVER_DOWNGRADE],
+                   x[A5_G_LEVER_CREDIBILITY], &sv->intel, &sv->lam);
+    for (int k = 0; k < 3; k++) {
+        const double phik = k == 0 ? 0.0 : k == 1 ? psi : 1.0;
+        if (R0only)
+            sv->R[k] = R0;
+        else if (cn == A5_CN_TARGETED)
+            sv->R[k] = a5_retaliation_targeted(R0, B, phik, Phim);
+        else if (cn == A5_CN_DETERRENT)
+            sv->R[k] = i == wv ? R0 + B : R0;
+        else
+            sv->R[k] = R;
+    }
+}
+
+/* The rest of step t with a strategic actor on, after the events, written plainly
+ * on x (a nation at a time, every term evaluated), as docs/model.md orders it.
+ * nw: the nations' two words each. */
+static void step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,
+                           const uint32_t *nw, a5_work *w, double *cost, double *risk,
+                           int8_t *rpol, float *rh)
+{
+    const a5_scenario *s = m->s;
+    const int n = m->n;
+#define NX(attr, i) x[a5_param_nslot(attr, i, n)]
+    state_to_x(m, x, w);
+    /* codes, rounded to the nearest (calibration tries values in between) */
+    const int us = (int)(x[A5_G_US_STRATEGY] + 0.5), cn = (int)(x[A5_G_CHINA_STRATEGY] + 0.5);
+    const double psi = x[A5_G_RESTRICT_COMPLIANCE], delta = x[A5_G_LEVER_DOWNGRADE];
+    /* Prices: D, and each nation's D_i under the vendor's price response. */
+    double ph = HUGE_VAL, pa = HUGE_VAL;
+    for (int v = 0; v < s->nvendors; v++) {
+        const double price = x[a5_param_vslot(v, n)];
+        if (s->vendor_high_risk[v])
+            ph = price < ph ? price : ph;
+        else
+            pa = price < pa ? price : pa;
+    }
+    double D = (pa - ph) / pa;
+    D = D > 0 ? D : 0;
+    const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
+    double hsum = 0;
+    for (int i = 0; i < n; i++)
+        hsum += NX(A5_N_POLICY, i) != A5_BAN ? NX(A5_N_HIGH_RISK_SHARE, i) : 0;
+    const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
+                 omega = x[A5_G_OPERATOR_RISK_WEIGHT], eta = x[A5_G_INTEL_STANDING];
+    int nr = 0, nb = 0;
+    for (int i = 0; i < n; i++) {
+        const double pol = NX(A5_N_POLICY, i);
+        double disc = 0;
+        if (price && pol != A5_BAN)
+            disc = a5_discount(x[A5_G_PRICE_RESPONSE], x[A5_G_PRICE_BUDGET],
+                               NX(A5_N_HIGH_RISK_SHARE, i), hsum);
+        w->sD[i] = price ? a5_price_advantage(pa, ph, disc) : D;
+        w->sxn[i] = a5_natural_share(gamma, w->sD[i], sigma, omega, NX(A5_N_THREAT, i));
+        w->srsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
+        w->geff[i] = a5_influence(NX(A5_N_INFLUENCE, i), eta, NX(A5_N_INTEL, i), pol);
+        nr += pol == A5_RESTRICT;
+        nb += pol == A5_BAN;
+    }
+    const double R = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_ESCALATION] * ((nr * psi + nb) / n);
+    /* Peer sums with the influences g', each in nation order. */
+    const int peers = x[A5_G_W_PEER] != 0;
+    memset(w->M, 0, (size_t)m->nblocs * 3 * sizeof *w->M);
+    w->T[0] = w->T[1] = w->T[2] = 0;
+    for (int j = 0; j < n; j++) {
+        const int k = (int)NX(A5_N_POLICY, j);
+        w->T[k] += w->geff[j];
+        for (int q = m->bloc_off[j]; q < m->bloc_off[j + 1]; q++)
+            w->M[3 * m->bloc_idx[q] + k] += w->geff[j];
+    }
+    a5_globals g;
+    a5_globals_of(x, D, R, &g);
+    /* A nation's inputs, the peer shares included. */
+#define NATION_IN(i, v)                                                                            \
+    do {                                                                                           \
+        v = (a5_nation_in){.s = NX(A5_N_POLICY, i), .h = NX(A5_N_HIGH_RISK_SHARE, i),             \
+                           .P = NX(A5_N_US_PRESSURE, i), .xn = w->sxn[i], .rsk = w->srsk[i]};    \
+        A5_MODEL_NATION_INPUTS(A5_LOAD_I)                                                          \
+        double V_[3] = {0, 0, 0};                                                                  \
+        if (peers)                                                                                 \
+            a5_peer_weights(m->bloc_idx + m->bloc_off[i], m->bloc_off[i + 1] - m->bloc_off[i],    \
+                            w->M, w->T, (int)v.s, w->geff[i], x[A5_G_BASE_TIE], V_);              \
+        a5_peer_shares(V_[0], V_[1], V_[2], v.G);                                                  \
+    } while (0)
+#define A5_LOAD_I(name, attr) v.name = NX(attr, i);
+    /* deterrent: the waverer, from the utilities with R_i = R_0 for all. */
+    int wv = -1;
+    if (cn == A5_CN_DETERRENT) {
+        double best = HUGE_VAL;
+        for (int i = 0; i < n; i++) {
+            if (NX(A5_N_POLICY, i) == A5_BAN)
+                continue;
+            a5_nation_in v;
+            a5_strat_in sv;
+            NATION_IN(i, v);
+            strat_in(x, n, w, i, R, cn, -1, 1, 0, &sv);
+            const double gap = a5_utility_s(&g, &v, &sv, (int)v.s, 1) -
+                               a5_utility_s(&g, &v, &sv, A5_BAN, 1);
+            if (gap >= 0 && gap < best) {
+                best = gap;
+                wv = i;
+            }
+        }
+    }
+    /* Draws and decisions. */
+    double *review = w->lane + L_REVIEW * w->np, *uc = w->lane + L_UC * w->np;
+    double *K = w->lane + L_K * w->np;
+    draws(nw, x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n), n, review, uc);
+    for (int i = 0; i < n; i++) {
+        const double pol = NX(A5_N_POLICY, i);
+        K[i] = pol;
+        if (!review[i] && us != A5_US_WAVERING)
+            continue;
+        a5_nation_in v;
+        a5_strat_in sv;
+        NATION_IN(i, v);
+        const double Phim = (nr - (pol == A5_RESTRICT)) * psi + (nb - (pol == A5_BAN));
+        strat_in(x, n, w, i, R, cn, wv, 0, Phim, &sv);
+        double e[3];
+        for (int k = 0; k < 3; k++)
+            w->U[3 * i + k] = a5_utility_s(&g, &v, &sv, k, 1);
+        if (review[i])
+            K[i] = a5_pick(uc[i], e, a5_softmax3(g.lambda, w->U + 3 * i, e));
+    }
+#undef A5_LOAD_I
+#undef NATION_IN
+    /* The US budget's target. */
+    const double Bt = us == A5_US_SCHEDULE
+                          ? 0
+                          : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
+    int ne = 0, target = -1;
+    double best = HUGE_VAL, bestlev = -HUGE_VAL;
+    for (int i = 0; i < n; i++) {
+        if (K[i] == A5_BAN)
+            continue;
+        ne++;
+        if (us == A5_US_PIVOTAL) {
+            double tie = 0;
+            for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++) {
+                const int b = m->bloc_idx[q];
+                tie += (double)(m->member_off[b + 1] - m->member_off[b] - 1);
+            }
+            tie += x[A5_G_BASE_TIE] * (double)(n - 1);
+            const double lev = a5_bloc_leverage(w->geff[i], tie);
+            if (lev > bestlev) {
+                bestlev = lev;
+                target = i;
+            }
+        } else if (us == A5_US_WAVERING) {
+            const double gap = w->U[3 * i + (int)K[i]] - w->U[3 * i + A5_BAN];
+            if (gap >= 0 && gap < best) {
+                best = gap;
+                target = i;
+            }
+        }
+    }
+    /* Cost, risk, installed base, pressure at the new policies. */
+    const double esc = x[A5_G_US_ESCALATION], pmax = x[A5_G_US_MAX_PRESSURE];
+    for (int i = 0; i < n; i++) {
+        const a5_option o = a5_option_of(K[i], g.kappa, g.psi);
+        const double h = NX(A5_N_HIGH_RISK_SHARE, i);
+        cost[i] += a5_cost_at(w->sD[i], g.zeta, NX(A5_N_COST_SENSITIVITY, i), w->sxn[i], h, o.cap);
+        risk[i] += a5_risk(&g, w->srsk[i], w->sxn[i], h, o);
+        NX(A5_N_HIGH_RISK_SHARE, i) =
+            a5_installed_base(h, w->sxn[i], o.cap, x[A5_G_RENEWAL], x[A5_G_PHASE_OUT_STEPS]);
+        double dP = 0;
+        if (us == A5_US_SCHEDULE)
+            dP = esc * (1 - o.phi);
+        else if (us == A5_US_UNIFORM)
+            dP = K[i] != A5_BAN ? Bt / ne : 0;
+        else
+            dP = i == target ? Bt : 0;
+        NX(A5_N_US_PRESSURE, i) = a5_pressure_add(NX(A5_N_US_PRESSURE, i), dP, pmax);
+    }
+    /* The intelligence lever's transitions. */
+    if (delta > 0) {
+        const double thL = x[A5_G_LEVER_CREDIBILITY];
+        int fails = 0;
+        for (int i = 0; i < n; i++) {
+            const int st = w->istat[i];
+            int ns = st;
+            if (st == 1 && w->idue[i] == t + 1) {
+                ns = 0;
+                if (K[i] == A5_OPEN) {
+                    if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
+                        ns = 2;
+                        w->idue[i] = t + 1 + (int)x[A5_G_LEVER_DURATION];
+                    } else
+                        fails++;
+                }
+            } else if (st == 2 && w->idue[i] == t + 1)
+                ns = 0;
+            if (st == 0 && K[i] == A5_OPEN) {
+                ns = 1;
+                w->idue[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
+            }
+            w->istat[i] = (int8_t)ns;
+        }
+        const double th = thL - x[A5_G_LEVER_LOSS] * fails;
+        x[A5_G_LEVER_CREDIBILITY] = th > 0 ? th : 0;
+    }
+    for (int i = 0; i < n; i++) {
+        NX(A5_N_POLICY, i) = K[i];
+        rpol[i] = (int8_t)(int)K[i];
+        rh[i] = (float)NX(A5_N_HIGH_RISK_SHARE, i);
+    }
+#undef NX
+    state_from_x(m, x, w);
+    w->dirty = 1;
+}
+
 /* Step t, recording the new policies and shares into rpol and rh. */
 A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_state *rs, a5_work *w, double *cost,
                  double *risk, int8_t *rpol, float *rh)
@@ -566,7 +852,21 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
 
     if (t == 0) /* x holds the state a5_model_init set up */
         w->stale = 0;
-    const int ev = events(m, x, t, words, w);
+    if (t == 0 && m->strategic) {
+        w->dirty = 0;
+        memset(w->istat, 0, (size_t)n);
+    }
+    int ev = events(m, x, t, words, w); /* x's parameters are current (only the state may not be) */
+    if (m->strategic) {
+        if (strategic_on(x)) {
+            step_strategic(m, x, t, rs, words + 2 * m->nhazards, w, cost, risk, rpol, rh);
+            return;
+        }
+        if (w->dirty) { /* the strategic step ran last: every cached term is stale */
+            ev = 1;
+            w->dirty = 0;
+        }
+    }
     if (t == 0 || ev) {
         state_from_x(m, x, w);
         prepare_params(m, x, w);
@@ -661,6 +961,8 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
         if (rec->P)
             for (int i = 0; i < n; i++)
                 rec->P[row + i] = (float)lane_ps[i];
+        if (rec->intel_status)
+            memcpy(rec->intel_status + row, w->istat, (size_t)n);
     }
     state_to_x(m, x, w);
     /* NaN and Inf propagate into the sums and the final state, so checking those

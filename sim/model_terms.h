@@ -17,6 +17,7 @@
 #include "a5_model.h"
 #include "a5_param.h"
 
+#include <Random123/philox.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -89,6 +90,14 @@ typedef struct {
     double G[3];
 } a5_nation_in;
 
+/* A nation's inputs from the strategic actors (docs/model.md, "Strategic actors"):
+ * its price advantage D_i, the intelligence still at stake d~_i, the lever's term
+ * Lambda_i and the retaliation R_i(k) it expects at each option. The plain model
+ * passes none (NULL), and then the utility is exactly the one above. */
+typedef struct {
+    double D, intel, lam, R[3];
+} a5_strat_in;
+
 /* ---- Policy constants (docs/model.md, "Policy constants") ------------------ */
 
 typedef struct {
@@ -119,10 +128,14 @@ static inline double a5_risk_scale(double r, double sigma, double m) { return r 
 /* ---- The utility's terms (step 3) ------------------------------------------ */
 
 /* C_i(k) = b_i (D max(0, x_i - cap_k) + zeta max(0, h_i - cap_k)) */
-static inline double a5_cost(const a5_globals *g, double b, double xn, double h, double cap)
+static inline double a5_cost_at(double D, double zeta, double b, double xn, double h, double cap)
 {
     const double a = xn - cap, e = h - cap;
-    return b * (g->D * (a > 0 ? a : 0) + g->zeta * (e > 0 ? e : 0));
+    return b * (D * (a > 0 ? a : 0) + zeta * (e > 0 ? e : 0));
+}
+static inline double a5_cost(const a5_globals *g, double b, double xn, double h, double cap)
+{
+    return a5_cost_at(g->D, g->zeta, b, xn, h, cap);
 }
 
 /* S_i(k) = rsk_i (core_k + nu min(H_i, cap_k)), H_i = max(h_i, x_i) */
@@ -189,6 +202,14 @@ static inline void a5_peer_weights(const int *blocs, int nb, const double *M, co
     V[2] = v2;
 }
 
+/* The strategic forms of the US and China exposures (sv != NULL): e_i = a_i P_i +
+ * d~_i theta + Lambda_i, and c_i R_i(k). */
+static inline double a5_us_exposure_s(const a5_globals *g, const a5_nation_in *v,
+                                      const a5_strat_in *sv)
+{
+    return v->ties * v->P + sv->intel * g->theta + sv->lam;
+}
+
 /* U_i(k) = - w_cost C_i(k) - w_risk S_i(k) - w_us A_i(k) - w_china Q_i(k)
  *          + w_peer G_i(k) + w_inertia [k = s_i] + w_home home_i phi(k)
  * summed left to right from -0 (the exact empty sum: -0 + y == y for every y).
@@ -197,19 +218,20 @@ static inline void a5_peer_weights(const int *blocs, int nb, const double *M, co
  * terms at OPEN (phi 0). Subtracting +0 changes no bits, so fast and full agree
  * bit for bit (test_model checks); fast saves the kernel those operations,
  * which the compiler may not drop itself (0 * y is not 0 for every double). */
-static inline double a5_utility(const a5_globals *g, const a5_nation_in *v, int k, int fast)
+static inline double a5_utility_s(const a5_globals *g, const a5_nation_in *v,
+                                  const a5_strat_in *sv, int k, int fast)
 {
     const a5_option o = a5_option_of(k, g->kappa, g->psi);
     const int keep_open = !(fast && k == A5_OPEN), keep_ban = !(fast && k == A5_BAN);
     double u = -0.0;
     if (keep_open)
-        u -= g->wc * a5_cost(g, v->b, v->xn, v->h, o.cap);
+        u -= g->wc * a5_cost_at(sv ? sv->D : g->D, g->zeta, v->b, v->xn, v->h, o.cap);
     if (keep_ban)
         u -= g->wr * a5_risk(g, v->rsk, v->xn, v->h, o);
     if (keep_ban)
-        u -= g->wu * a5_us_exposure(g, v) * (1 - o.phi);
+        u -= g->wu * (sv ? a5_us_exposure_s(g, v, sv) : a5_us_exposure(g, v)) * (1 - o.phi);
     if (keep_open)
-        u -= g->wch * a5_china_exposure(g, v) * o.phi;
+        u -= g->wch * (sv ? v->ctrade * sv->R[k] : a5_china_exposure(g, v)) * o.phi;
     u += g->wp * v->G[k];
     u += g->wi * (double)(v->s == k);
     if (keep_open)
@@ -219,6 +241,12 @@ static inline double a5_utility(const a5_globals *g, const a5_nation_in *v, int 
         u -= g->wtech * v->tech * o.phi;
 #endif
     return u;
+}
+
+/* The plain model's utility (no strategic inputs). */
+static inline double a5_utility(const a5_globals *g, const a5_nation_in *v, int k, int fast)
+{
+    return a5_utility_s(g, v, NULL, k, fast);
 }
 
 /* ---- Choice (step 3) ------------------------------------------------------- */
@@ -287,13 +315,18 @@ static inline double a5_pick(double c, const double e[3], double sum)
 }
 
 /* A nation's decision: U_i(k) for the three options, softmax, the option drawn. */
-static inline double a5_decide(const a5_globals *g, const a5_nation_in *v, double c, int fast)
+static inline double a5_decide_s(const a5_globals *g, const a5_nation_in *v,
+                                 const a5_strat_in *sv, double c, int fast)
 {
     double U[3], e[3];
     for (int k = 0; k < 3; k++)
-        U[k] = a5_utility(g, v, k, fast);
+        U[k] = a5_utility_s(g, v, sv, k, fast);
     const double sum = a5_softmax3(g->lambda, U, e);
     return a5_pick(c, e, sum);
+}
+static inline double a5_decide(const a5_globals *g, const a5_nation_in *v, double c, int fast)
+{
+    return a5_decide_s(g, v, NULL, c, fast);
 }
 
 /* A uniform double in [0, 1) with 53 bits from two words, as a5_rng_uniform. */
@@ -319,6 +352,78 @@ static inline double a5_pressure(double P, double esc, double pmax, double phi)
 {
     const double Pn = P + esc * (1 - phi);
     return Pn < pmax ? Pn : pmax;
+}
+
+/* ---- Strategic actors (docs/model.md, "Strategic actors") ------------------ */
+
+/* B(t) = B_0 (1 + gamma_US)^t, by t multiplications in step order. */
+static inline double a5_us_budget(double B0, double growth, int t)
+{
+    double b = B0;
+    for (int s = 0; s < t; s++)
+        b *= 1 + growth;
+    return b;
+}
+
+/* P_i(t+1) = min(P_max, P_i + dP_i); schedule's dP_i = e_US (1 - phi(k)) gives
+ * a5_pressure's bits. */
+static inline double a5_pressure_add(double P, double dP, double pmax)
+{
+    const double Pn = P + dP;
+    return Pn < pmax ? Pn : pmax;
+}
+
+/* pi_i = g_i sum_{j != i} w_ij, with ties = sum_{b in B_i} (|b| - 1) + beta (N - 1). */
+static inline double a5_bloc_leverage(double gi, double ties) { return gi * ties; }
+
+/* g_j' = g_j (1 + eta d_j) for a nation that has moved (s_j != OPEN), else g_j. */
+static inline double a5_influence(double g, double eta, double d, double s)
+{
+    return s != A5_OPEN ? g * (1 + eta * d) : g;
+}
+
+/* delta_i = min(pi, Pi h_i / sum_j h_j) (0 when the sum is 0): the vendor's discount. */
+static inline double a5_discount(double pi, double Pi, double h, double hsum)
+{
+    if (!(hsum > 0))
+        return 0;
+    const double d = Pi * h / hsum;
+    return d < pi ? d : pi;
+}
+
+/* D_i = max(0, (p_a - p_h (1 - delta_i)) / p_a). */
+static inline double a5_price_advantage(double pa, double ph, double disc)
+{
+    const double D = (pa - ph * (1 - disc)) / pa;
+    return D > 0 ? D : 0;
+}
+
+/* targeted: R_i(k) = R_0 + B_CN phi(k) / max(1, Phi_-i + phi(k)). */
+static inline double a5_retaliation_targeted(double R0, double B, double phik, double Phim)
+{
+    const double den = Phim + phik;
+    return R0 + B * phik / (den > 1 ? den : 1);
+}
+
+/* The lever's terms of a nation with status st (0 none, 1 threatened, 2
+ * downgraded): d~_i and Lambda_i. */
+static inline void a5_lever_terms(int st, double d, double delta, double thetaL, double *dt,
+                                  double *lam)
+{
+    *dt = st == 2 ? d * (1 - delta) : d;
+    *lam = st == 1 ? thetaL * delta * d : st == 2 ? delta * d : 0.0;
+}
+
+/* The lever's uniform for nation i at step t: the 53-bit uniform of the first two
+ * words of Philox4x32-10 with the replicate's key and counter (t, 2^31 + i, r, p),
+ * outside the replicate's own stream (whose counters stay far below 2^31 in their
+ * second word). */
+static inline double a5_side_uniform(const uint32_t key[2], uint32_t r, uint32_t p, int t, int i)
+{
+    philox4x32_ctr_t c = {{(uint32_t)t, 0x80000000u + (uint32_t)i, r, p}};
+    philox4x32_key_t k = {{key[0], key[1]}};
+    philox4x32_ctr_t o = philox4x32_R(10, c, k);
+    return a5_uniform53(o.v[0], o.v[1]);
 }
 
 #endif

@@ -42,8 +42,10 @@ typedef struct {
                      * CH_POINT: (1 point, all of the rest); CH_NONE: contiguous */
     int deflate;    /* shuffle + deflate at this level; 0: none */
     double fill;    /* fill value (converted to the type) */
-    int flags;      /* CF flag_values 0 1 2 / flag_meanings "open restrict ban" */
-    int full_only;  /* per-replicate step data: left out by --store summary */
+    int flags;      /* CF flag_values 0 1 2 / flag_meanings "open restrict ban" (2: the
+                     * lever's "none threatened downgraded") */
+    int full_only;  /* per-replicate step data: left out by --store summary (2: and
+                     * when the scenario cannot switch the intelligence lever on) */
     const char *long_name, *units, *description;
 } var_spec;
 
@@ -82,7 +84,17 @@ static const var_spec var_table[V_COUNT] = {
                   "failed replicates", "1",
                   "replicates of the point that produced non-finite values; their records "
                   "are fill values and the aggregates leave them out"},
+    [V_INTEL] = {"intel_status", K_I8, 4, DIMS4, CH_REPLICATE, 0, -1, 2, 2,
+                 "intelligence lever status", "",
+                 "US intelligence lever on the nation at the end of each step (0 none, 1 "
+                 "threatened, 2 downgraded)"},
 };
+
+/* Whether variable vs is in this file. */
+static int var_on(const a5_output *o, const var_spec *vs)
+{
+    return !vs->full_only || (o->full && (vs->full_only == 1 || a5_model_uses_lever(o->s)));
+}
 
 /* The file and memory types of an element kind. */
 static hid_t file_type(int kind)
@@ -422,7 +434,7 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
 int a5_out_open_vars(a5_output *o)
 {
     for (int v = 0; v < V_COUNT; v++) {
-        if (var_table[v].full_only && !o->full)
+        if (!var_on(o, &var_table[v]))
             continue;
         if ((o->var[v] = H5Dopen2(o->file, var_table[v].name, chunk_access())) < 0)
             return -1;
@@ -555,7 +567,7 @@ static int create_vars(a5_output *o, long chunk_reps)
     static const signed char fv[3] = {0, 1, 2};
     for (int v = 0; v < V_COUNT; v++) {
         const var_spec *vs = &var_table[v];
-        if (vs->full_only && !o->full)
+        if (!var_on(o, vs))
             continue;
         hsize_t chunk[4];
         for (int i = 0; i < vs->rank; i++) {
@@ -577,7 +589,8 @@ static int create_vars(a5_output *o, long chunk_reps)
         CK(o->var[v] = ds);
         if (vs->flags) {
             CK(attr_num(ds, "flag_values", H5T_NATIVE_SCHAR, fv, 3));
-            CK(attr_str(ds, o->vlen_str, "flag_meanings", "open restrict ban"));
+            CK(attr_str(ds, o->vlen_str, "flag_meanings",
+                        vs->flags == 2 ? "none threatened downgraded" : "open restrict ban"));
         }
         CK(describe(o, ds, vs->long_name, vs->units, vs->description));
         for (int i = 0; i < vs->rank; i++)
@@ -608,6 +621,19 @@ static int create_design_vars(a5_output *o)
              attr_str(ds, o->vlen_str, "role", "design") >= 0 &&
              describe(o, ds, s->varied[j].path, s->varied[j].param->units,
                       s->varied[j].param->doc) >= 0;
+        int nc; /* a strategy: its codes' names, as CF flags */
+        const char *const *names = a5_param_choices(s->varied[j].param, &nc);
+        if (ok && names) {
+            double fv[8];
+            char fm[128] = "";
+            const hsize_t nf = (hsize_t)(nc < 8 ? nc : 8);
+            for (int k = 0; k < (int)nf; k++) {
+                fv[k] = k;
+                snprintf(fm + strlen(fm), sizeof fm - strlen(fm), "%s%s", k ? " " : "", names[k]);
+            }
+            ok = attr_num(ds, "flag_values", H5T_NATIVE_DOUBLE, fv, nf) >= 0 &&
+                 attr_str(ds, o->vlen_str, "flag_meanings", fm) >= 0;
+        }
         if (ds >= 0)
             H5Dclose(ds);
     }
@@ -795,6 +821,9 @@ int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_recor
     if (o->full && (write_slab(o, V_POLICY, s4, c4, rec->policy, err, errlen) ||
                     write_slab(o, V_H, s4, c4, rec->h, err, errlen) ||
                     write_slab(o, V_P, s4, c4, rec->P, err, errlen)))
+        return A5_EHDF5;
+    if (var_on(o, &var_table[V_INTEL]) &&
+        write_slab(o, V_INTEL, s4, c4, rec->intel_status, err, errlen))
         return A5_EHDF5;
     if (write_slab(o, V_FIRST_BAN, s3, c3, rec->first_ban, err, errlen) ||
         write_slab(o, V_FINAL, s3, c3, rec->final_policy, err, errlen) ||

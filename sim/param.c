@@ -61,6 +61,40 @@ const a5_param a5_param_global[A5_G_COUNT] = {
                                "retaliation added per unit of mean compliance across nations"},
     [A5_G_BASE_TIE] = {"peers.base_tie", A5_T_REAL, 0, 0, BIG, 0, V, "1",
                        "tie between any two nations on top of one per shared bloc"},
+    [A5_G_US_STRATEGY] = {"us.strategy", A5_T_CHOICE, A5_US_SCHEDULE, 0, A5_US_COUNT - 1, 0, V,
+                          "schedule|uniform|pivotal|wavering",
+                          "how US pressure is spread: schedule (escalation), or a budget per step "
+                          "spread uniformly, on the pivotal nation or on the waverer"},
+    [A5_G_US_BUDGET] = {"us.budget", A5_T_REAL, 0, 0, BIG, 0, V, "1/step",
+                        "B_0: US pressure budget per step (strategies other than schedule)"},
+    [A5_G_US_BUDGET_GROWTH] = {"us.budget_growth", A5_T_REAL, 0, -1, 10, 0, V, "1/step",
+                               "gamma_US: budget B(t) = B_0 (1 + gamma_US)^t"},
+    [A5_G_LEVER_CREDIBILITY] = {"us.intel_lever.credibility", A5_T_REAL, 0.5, 0, 1, 0, V, "1",
+                                "theta_L(0): chance a due threat to downgrade intelligence "
+                                "sharing is carried out"},
+    [A5_G_LEVER_DOWNGRADE] = {"us.intel_lever.downgrade", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                              "delta: share of intelligence withheld by a downgrade "
+                              "(0: lever off)"},
+    [A5_G_LEVER_LEAD] = {"us.intel_lever.lead", A5_T_INT, 2, 1, 10000, 0, V, "steps",
+                         "T_W: steps from a threat to the step it falls due"},
+    [A5_G_LEVER_DURATION] = {"us.intel_lever.duration", A5_T_INT, 4, 1, 10000, 0, V, "steps",
+                             "T_D: steps a carried-out downgrade lasts"},
+    [A5_G_LEVER_LOSS] = {"us.intel_lever.credibility_loss", A5_T_REAL, 0.1, 0, 1, 0, V, "1",
+                         "l: credibility lost with everyone per threat not carried out"},
+    [A5_G_CHINA_STRATEGY] = {"china.strategy", A5_T_CHOICE, A5_CN_AGGREGATE, 0, A5_CN_COUNT - 1,
+                             0, V, "aggregate|targeted|deterrent",
+                             "how retaliation is aimed: aggregate (escalation with mean "
+                             "compliance), targeted (a budget shared by the compliers), "
+                             "deterrent (a budget on the waverer)"},
+    [A5_G_CHINA_BUDGET] = {"china.budget", A5_T_REAL, 0, 0, BIG, 0, V, "1",
+                           "B_CN: retaliation budget of the targeted and deterrent strategies"},
+    [A5_G_PRICE_RESPONSE] = {"china.price_response", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                             "pi: largest discount on the high-risk price offered to one nation "
+                             "(0: off)"},
+    [A5_G_PRICE_BUDGET] = {"china.price_budget", A5_T_REAL, 0, 0, BIG, 0, V, "1/step",
+                           "Pi: discount budget per step, spread by installed high-risk share"},
+    [A5_G_INTEL_STANDING] = {"peers.intel_standing", A5_T_REAL, 0, 0, BIG, 0, V, "1",
+                             "eta: an early mover's influence is g_j (1 + eta d_j)"},
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
     [A5_G_W_TECH] = {"decision.weights.tech", A5_T_REAL, 0, -BIG, BIG, 0, V, "1",
                      "w_tech: weight of the domestic tech industry's stake in complying"},
@@ -180,7 +214,8 @@ double a5_param_clamp(const a5_param *p, double v)
         v = p->lo;
     if (v > p->hi)
         v = p->hi;
-    if (p->type == A5_T_INT || p->type == A5_T_POLICY || p->type == A5_T_BOOL)
+    if (p->type == A5_T_INT || p->type == A5_T_POLICY || p->type == A5_T_BOOL ||
+        p->type == A5_T_CHOICE)
         v = floor(v + 0.5);
     return v;
 }
@@ -197,6 +232,34 @@ int a5_policy_parse(const char *s)
 
 const char *a5_policy_name(int k) { return (k >= 0 && k < 3) ? policy_names[k] : "?"; }
 
+static const char *const us_strategies[A5_US_COUNT] = {"schedule", "uniform", "pivotal",
+                                                       "wavering"};
+static const char *const cn_strategies[A5_CN_COUNT] = {"aggregate", "targeted", "deterrent"};
+
+const char *const *a5_param_choices(const a5_param *p, int *n)
+{
+    if (p == &a5_param_global[A5_G_US_STRATEGY]) {
+        *n = A5_US_COUNT;
+        return us_strategies;
+    }
+    if (p == &a5_param_global[A5_G_CHINA_STRATEGY]) {
+        *n = A5_CN_COUNT;
+        return cn_strategies;
+    }
+    *n = 0;
+    return NULL;
+}
+
+int a5_param_choice_parse(const a5_param *p, const char *name)
+{
+    int n;
+    const char *const *names = a5_param_choices(p, &n);
+    for (int k = 0; k < n; k++)
+        if (strcmp(name, names[k]) == 0)
+            return k;
+    return -1;
+}
+
 static const char *type_name(const a5_param *p)
 {
     switch (p->type) {
@@ -206,6 +269,7 @@ static const char *type_name(const a5_param *p)
     case A5_T_POLICY: return "policy";
     case A5_T_STRING: return "text";
     case A5_T_STORE: return "full|summary";
+    case A5_T_CHOICE: return "name";
     }
     return "?";
 }
@@ -226,6 +290,9 @@ static void ref_row(FILE *out, const char *prefix, const a5_param *p)
         snprintf(def, sizeof def, "%s", p->def != 0 ? "true" : "false");
     } else if (p->type == A5_T_POLICY) {
         snprintf(def, sizeof def, "%s", a5_policy_name((int)p->def));
+    } else if (p->type == A5_T_CHOICE) {
+        int nc;
+        snprintf(def, sizeof def, "%s", a5_param_choices(p, &nc)[(int)p->def]);
     }
     fprintf(out, "| `%s%s` | %s | %s | %s | %s | %s | %s |\n", prefix, p->path, type_name(p), def,
             range, p->units, (p->flags & A5_PF_VARY) ? "yes" : "no", p->doc);

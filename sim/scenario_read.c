@@ -64,7 +64,9 @@ int a5_sc_value(a5_sc_loader *L, const a5_yaml_node *node, const a5_param *p, co
 {
     if (node->kind != A5_YAML_SCALAR) {
         A5_SC_ERR(L, node, "'%s' must be %s, got %s", path,
-                  p->type == A5_T_POLICY ? "a policy name" : "a number", a5_sc_kind_name(node));
+                  p->type == A5_T_POLICY   ? "a policy name"
+                  : p->type == A5_T_CHOICE ? "a name"
+                                           : "a number", a5_sc_kind_name(node));
         return A5_ESCENARIO;
     }
     const char *t = node->value;
@@ -86,6 +88,23 @@ int a5_sc_value(a5_sc_loader *L, const a5_yaml_node *node, const a5_param *p, co
             char h[96];
             A5_SC_ERR(L, node, "'%s': unknown policy '%s'; expected open, restrict or ban%s", path,
                       t, a5_sc_hint(h, sizeof h, t, pol, 3));
+            return A5_ESCENARIO;
+        }
+        *v = k;
+        return 0;
+    }
+    if (p->type == A5_T_CHOICE) { /* a strategy name, stored as its index, or the index */
+        int nc, k = a5_param_choice_parse(p, t);
+        const char *why;
+        double c;
+        if (k < 0 && node->plain && a5_sc_parse_double(t, &c, &why) == 0 && c >= p->lo &&
+            c <= p->hi)
+            k = (int)floor(c + 0.5); /* a code, as calibrate writes it: the nearest */
+        if (k < 0) {
+            char h[96];
+            const char *const *names = a5_param_choices(p, &nc);
+            A5_SC_ERR(L, node, "'%s': unknown value '%s'; expected %s%s", path, t, p->units,
+                      a5_sc_hint(h, sizeof h, t, names, (size_t)nc));
             return A5_ESCENARIO;
         }
         *v = k;

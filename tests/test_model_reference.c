@@ -38,10 +38,19 @@ static void apply_event(const a5_event *e, double *x)
     }
 }
 
+/* The intelligence lever's state of a replicate (docs/model.md, "Intelligence
+ * lever"): status 0 none, 1 threatened, 2 downgraded, and the due step. */
+typedef struct {
+    int st[64], due[64];
+} ref_lever;
+
+static double phi_of(double k, double psi) { return k == 0 ? 0.0 : k == 1 ? psi : 1.0; }
+
 /* One step t of docs/model.md on the parameter vector x of scenario s, in place;
- * adds each nation's C_i and S_i at its new policy to cost[i] and risk[i]. */
+ * adds each nation's C_i and S_i at its new policy to cost[i] and risk[i]. With
+ * a strategic actor on, the section "Strategic actors" as written there. */
 static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_rng_state *rs,
-                                    double *cost, double *risk)
+                                    double *cost, double *risk, ref_lever *lv)
 {
     const int n = s->n;
 #define NX(attr, i) x[a5_param_nslot(attr, i, n)]
@@ -58,21 +67,41 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         if (s->events[e].at < 0 && uh[e] < s->events[e].hazard)
             apply_event(&s->events[e], x);
     free(uh);
+    const int us = (int)lround(x[A5_G_US_STRATEGY]), cn = (int)lround(x[A5_G_CHINA_STRATEGY]);
+    const double delta = x[A5_G_LEVER_DOWNGRADE], eta = x[A5_G_INTEL_STANDING];
+    const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
+    const int strategic = us != 0 || cn != 0 || delta > 0 || eta != 0 || price;
 
     /* 2. Price advantage, natural shares, risk scales. */
     double ph = HUGE_VAL, pa = HUGE_VAL;
     for (int v = 0; v < s->nvendors; v++) {
-        const double price = x[a5_param_vslot(v, n)];
+        const double price_v = x[a5_param_vslot(v, n)];
         if (s->vendor_high_risk[v])
-            ph = fmin(ph, price);
+            ph = fmin(ph, price_v);
         else
-            pa = fmin(pa, price);
+            pa = fmin(pa, price_v);
     }
     const double D = fmax(0, (pa - ph) / pa), sigma = x[A5_G_SUPPLY_RISK];
+    /* D_i under the vendor's price response: its budget by installed share. */
+    double hsum = 0;
+    for (int j = 0; j < n; j++)
+        if (NX(A5_N_POLICY, j) != A5_BAN)
+            hsum += NX(A5_N_HIGH_RISK_SHARE, j);
+    double *Di = calloc((size_t)n, sizeof *Di);
+    for (int i = 0; i < n; i++) {
+        Di[i] = D;
+        if (price) {
+            double disc = 0;
+            if (NX(A5_N_POLICY, i) != A5_BAN && hsum > 0)
+                disc = fmin(x[A5_G_PRICE_RESPONSE],
+                            x[A5_G_PRICE_BUDGET] * NX(A5_N_HIGH_RISK_SHARE, i) / hsum);
+            Di[i] = a5_price_advantage(pa, ph, disc);
+        }
+    }
     double *xn = calloc((size_t)n, sizeof *xn), *rsk = calloc((size_t)n, sizeof *rsk);
     for (int i = 0; i < n; i++) {
-        xn[i] = a5_natural_share(x[A5_G_PRICE_ELASTICITY], D, sigma, x[A5_G_OPERATOR_RISK_WEIGHT],
-                                 NX(A5_N_THREAT, i));
+        xn[i] = a5_natural_share(x[A5_G_PRICE_ELASTICITY], Di[i], sigma,
+                                 x[A5_G_OPERATOR_RISK_WEIGHT], NX(A5_N_THREAT, i));
         rsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
     }
     /* R(t) = retaliation + escalation * mean phi(s_j), the mean as
@@ -82,57 +111,169 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         nr += NX(A5_N_POLICY, i) == A5_RESTRICT;
         nb += NX(A5_N_POLICY, i) == A5_BAN;
     }
-    const double R = x[A5_G_CHINA_RETALIATION] +
-                     x[A5_G_CHINA_ESCALATION] * ((nr * x[A5_G_RESTRICT_COMPLIANCE] + nb) / n);
+    const double psi = x[A5_G_RESTRICT_COMPLIANCE];
+    const double R = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_ESCALATION] * ((nr * psi + nb) / n);
+    /* Influences: g_j' = g_j (1 + eta d_j) for the nations that have moved. */
+    double *gq = calloc((size_t)n, sizeof *gq);
+    for (int j = 0; j < n; j++)
+        gq[j] = strategic ? a5_influence(NX(A5_N_INFLUENCE, j), eta, NX(A5_N_INTEL, j),
+                                         NX(A5_N_POLICY, j))
+                          : NX(A5_N_INFLUENCE, j);
     /* Peer sums: M[b][k] = sum of g_j [s_j = k] over bloc b's members, T[k] over
      * everyone, each in nation order. */
     double *M = calloc(3 * (size_t)s->nblocs + 1, sizeof *M), T[3] = {0, 0, 0};
     for (int j = 0; j < n; j++) {
         const int k = (int)NX(A5_N_POLICY, j);
-        T[k] += NX(A5_N_INFLUENCE, j);
+        T[k] += gq[j];
         for (int q = s->bloc_off[j]; q < s->bloc_off[j + 1]; q++)
-            M[3 * s->bloc_idx[q] + k] += NX(A5_N_INFLUENCE, j);
+            M[3 * s->bloc_idx[q] + k] += gq[j];
     }
 
     /* 3. Decisions, all on X(t). */
     a5_globals g;
     a5_globals_of(x, D, R, &g);
-    double *K = calloc((size_t)n, sizeof *K);
+    a5_nation_in *v = calloc((size_t)n, sizeof *v);
+    a5_strat_in *sv = calloc((size_t)n, sizeof *sv);
+    for (int i = 0; i < n; i++) {
+        v[i] = (a5_nation_in){.s = NX(A5_N_POLICY, i), .h = NX(A5_N_HIGH_RISK_SHARE, i),
+                              .P = NX(A5_N_US_PRESSURE, i), .xn = xn[i], .rsk = rsk[i]};
+#define A5_LOAD(name, attr) v[i].name = NX(attr, i);
+        A5_MODEL_NATION_INPUTS(A5_LOAD)
+#undef A5_LOAD
+        double V[3] = {0, 0, 0};
+        if (x[A5_G_W_PEER] != 0 || !strategic)
+            a5_peer_weights(s->bloc_idx + s->bloc_off[i], s->bloc_off[i + 1] - s->bloc_off[i], M,
+                            T, (int)v[i].s, gq[i], x[A5_G_BASE_TIE], V);
+        a5_peer_shares(V[0], V[1], V[2], v[i].G);
+        sv[i].D = Di[i];
+        sv[i].intel = NX(A5_N_INTEL, i);
+        sv[i].lam = 0;
+        if (lv->st[i] == 2)
+            sv[i].intel = NX(A5_N_INTEL, i) * (1 - delta);
+        if (lv->st[i] == 1)
+            sv[i].lam = x[A5_G_LEVER_CREDIBILITY] * delta * NX(A5_N_INTEL, i);
+        if (lv->st[i] == 2)
+            sv[i].lam = delta * NX(A5_N_INTEL, i);
+        for (int k = 0; k < 3; k++)
+            sv[i].R[k] = cn == A5_CN_AGGREGATE ? R : x[A5_G_CHINA_RETALIATION];
+        if (cn == A5_CN_TARGETED) {
+            const double Phim = (nr - (v[i].s == A5_RESTRICT)) * psi + (nb - (v[i].s == A5_BAN));
+            for (int k = 0; k < 3; k++)
+                sv[i].R[k] = a5_retaliation_targeted(x[A5_G_CHINA_RETALIATION],
+                                                     x[A5_G_CHINA_BUDGET], phi_of(k, psi), Phim);
+        }
+    }
+    if (cn == A5_CN_DETERRENT) { /* the waverer, in the utilities with R_i = R_0 */
+        int wv = -1;
+        double best = HUGE_VAL;
+        for (int i = 0; i < n; i++) {
+            if (v[i].s == A5_BAN)
+                continue;
+            const double gap = a5_utility_s(&g, &v[i], &sv[i], (int)v[i].s, 0) -
+                               a5_utility_s(&g, &v[i], &sv[i], A5_BAN, 0);
+            if (gap >= 0 && gap < best) {
+                best = gap;
+                wv = i;
+            }
+        }
+        if (wv >= 0)
+            for (int k = 0; k < 3; k++)
+                sv[wv].R[k] = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_BUDGET];
+    }
+    double *K = calloc((size_t)n, sizeof *K), *U = calloc(3 * (size_t)n, sizeof *U);
     for (int i = 0; i < n; i++) {
         const double u = a5_rng_uniform(rs), rho = NX(A5_N_REVIEW_RATE, i);
         K[i] = NX(A5_N_POLICY, i);
+        for (int k = 0; k < 3; k++)
+            U[3 * i + k] = strategic ? a5_utility_s(&g, &v[i], &sv[i], k, 0)
+                                     : a5_utility(&g, &v[i], k, 0);
         if (!(u < rho))
             continue;
-        a5_nation_in v = {.s = NX(A5_N_POLICY, i), .h = NX(A5_N_HIGH_RISK_SHARE, i),
-                          .P = NX(A5_N_US_PRESSURE, i), .xn = xn[i], .rsk = rsk[i]};
-#define A5_LOAD(name, attr) v.name = NX(attr, i);
-        A5_MODEL_NATION_INPUTS(A5_LOAD)
-#undef A5_LOAD
-        double V[3];
-        a5_peer_weights(s->bloc_idx + s->bloc_off[i], s->bloc_off[i + 1] - s->bloc_off[i], M, T,
-                        (int)v.s, NX(A5_N_INFLUENCE, i), x[A5_G_BASE_TIE], V);
-        a5_peer_shares(V[0], V[1], V[2], v.G);
         const double c = fmin(u / rho, 0x1.fffffffffffffp-1); /* uniform on [0, 1) */
-        K[i] = a5_decide(&g, &v, c, 0);
+        K[i] = strategic ? a5_decide_s(&g, &v[i], &sv[i], c, 0) : a5_decide(&g, &v[i], c, 0);
     }
 
-    /* 4, 5. Cost and risk at the new policy, installed base, pressure. */
+    /* The US budget's target (pivotal, wavering) among the nations not banning. */
+    double Bt = x[A5_G_US_BUDGET];
+    for (int q = 0; q < t; q++)
+        Bt *= 1 + x[A5_G_US_BUDGET_GROWTH];
+    int ne = 0, target = -1;
+    double best = 0;
+    for (int i = 0; i < n; i++) {
+        if (K[i] == A5_BAN)
+            continue;
+        ne++;
+        double key = 0;
+        int ok = 1;
+        if (us == A5_US_PIVOTAL) { /* g_i sum_{j != i} w_ij, counted pair by pair */
+            double tie = 0;
+            for (int j = 0; j < n; j++) {
+                if (j == i)
+                    continue;
+                int shared = 0;
+                for (int q = s->bloc_off[i]; q < s->bloc_off[i + 1]; q++)
+                    for (int r2 = s->bloc_off[j]; r2 < s->bloc_off[j + 1]; r2++)
+                        shared += s->bloc_idx[q] == s->bloc_idx[r2];
+                tie += shared;
+            }
+            key = -(gq[i] * (tie + x[A5_G_BASE_TIE] * (n - 1)));
+        } else if (us == A5_US_WAVERING) {
+            key = U[3 * i + (int)K[i]] - U[3 * i + A5_BAN];
+            ok = key >= 0;
+        }
+        if (ok && (target < 0 || key < best)) {
+            best = key;
+            target = i;
+        }
+    }
+
+    /* 4, 5, 6. Cost and risk at the new policy, installed base, pressure. */
     for (int i = 0; i < n; i++) {
         const a5_option o = a5_option_of(K[i], g.kappa, g.psi);
         const double h = NX(A5_N_HIGH_RISK_SHARE, i);
-        cost[i] += a5_cost(&g, NX(A5_N_COST_SENSITIVITY, i), xn[i], h, o.cap);
+        cost[i] += a5_cost_at(Di[i], g.zeta, NX(A5_N_COST_SENSITIVITY, i), xn[i], h, o.cap);
         risk[i] += a5_risk(&g, rsk[i], xn[i], h, o);
         NX(A5_N_HIGH_RISK_SHARE, i) = a5_installed_base(h, xn[i], o.cap, x[A5_G_RENEWAL],
                                                          x[A5_G_PHASE_OUT_STEPS]);
-        NX(A5_N_US_PRESSURE, i) = a5_pressure(NX(A5_N_US_PRESSURE, i), x[A5_G_US_ESCALATION],
-                                              x[A5_G_US_MAX_PRESSURE], o.phi);
-        NX(A5_N_POLICY, i) = K[i];
+        double dP = x[A5_G_US_ESCALATION] * (1 - o.phi);
+        if (us == A5_US_UNIFORM)
+            dP = K[i] != A5_BAN ? Bt / ne : 0;
+        else if (us != A5_US_SCHEDULE)
+            dP = i == target ? Bt : 0;
+        NX(A5_N_US_PRESSURE, i) = us == A5_US_SCHEDULE
+                                      ? a5_pressure(NX(A5_N_US_PRESSURE, i), x[A5_G_US_ESCALATION],
+                                                    x[A5_G_US_MAX_PRESSURE], o.phi)
+                                      : fmin(NX(A5_N_US_PRESSURE, i) + dP, x[A5_G_US_MAX_PRESSURE]);
     }
+    /* The lever's transitions, after the pressure. */
+    if (delta > 0) {
+        const double thL = x[A5_G_LEVER_CREDIBILITY];
+        int fails = 0;
+        for (int i = 0; i < n; i++) {
+            const int st = lv->st[i];
+            if (st == 1 && lv->due[i] == t + 1) {
+                lv->st[i] = 0;
+                if (K[i] == A5_OPEN) {
+                    if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
+                        lv->st[i] = 2;
+                        lv->due[i] = t + 1 + (int)x[A5_G_LEVER_DURATION];
+                    } else
+                        fails++;
+                }
+            }
+            if (st == 2 && lv->due[i] == t + 1)
+                lv->st[i] = 0;
+            if (st == 0 && K[i] == A5_OPEN) {
+                lv->st[i] = 1;
+                lv->due[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
+            }
+        }
+        x[A5_G_LEVER_CREDIBILITY] = fmax(0, thL - x[A5_G_LEVER_LOSS] * fails);
+    }
+    for (int i = 0; i < n; i++)
+        NX(A5_N_POLICY, i) = K[i];
 #undef NX
-    free(xn);
-    free(rsk);
-    free(M);
-    free(K);
+    free(Di), free(xn), free(rsk), free(gq), free(M), free(v), free(sv), free(K), free(U);
 }
 
 /* ---- random worlds ---------------------------------------------------------- */
@@ -163,10 +304,27 @@ static size_t world(char *t, size_t cap, int steps)
     OUT("market: {renewal: %.3f, price_elasticity: %.3f, operator_risk_weight: %.3f, replace_cost: %.3f}\n",
         rnd() * 0.3, 10 * rnd(), 2 * rnd(), 2 * rnd());
     OUT("risk: {supply_risk: %.3f, ran_weight: %.3f}\n", pick_zero(rnd()), rnd());
-    OUT("us: {pressure: %.3f, escalation: %.3f, max_pressure: %.3f, intel_threat: %.3f}\n", rnd(),
+    /* Half the worlds have strategic actors (docs/model.md, "Strategic actors"). */
+    static const char *const uss[] = {"schedule", "uniform", "pivotal", "wavering"};
+    static const char *const cns[] = {"aggregate", "targeted", "deterrent"};
+    const int strat = rnd() < 0.5;
+    OUT("us: {pressure: %.3f, escalation: %.3f, max_pressure: %.3f, intel_threat: %.3f", rnd(),
         0.1 * rnd(), 0.5 + rnd(), pick_zero(rnd()));
-    OUT("china: {retaliation: %.3f, escalation: %.3f}\n", rnd(), rnd());
-    OUT("peers: {base_tie: %.3f}\n", pick_zero(rnd()));
+    if (strat)
+        OUT(", strategy: %s, budget: %.3f, budget_growth: %.3f, intel_lever: {credibility: %.3f,"
+            " downgrade: %.3f, lead: %d, duration: %d, credibility_loss: %.3f}",
+            uss[(int)(rnd() * 4)], pick_zero(0.3 * rnd()), 0.1 * rnd() - 0.03, rnd(),
+            pick_zero(rnd()), 1 + (int)(rnd() * 3), 1 + (int)(rnd() * 5), 0.3 * rnd());
+    OUT("}\n");
+    OUT("china: {retaliation: %.3f, escalation: %.3f", rnd(), rnd());
+    if (strat)
+        OUT(", strategy: %s, budget: %.3f, price_response: %.3f, price_budget: %.3f",
+            cns[(int)(rnd() * 3)], 2 * rnd(), pick_zero(0.5 * rnd()), pick_zero(2 * rnd()));
+    OUT("}\n");
+    OUT("peers: {base_tie: %.3f", pick_zero(rnd()));
+    if (strat)
+        OUT(", intel_standing: %.3f", pick_zero(2 * rnd()));
+    OUT("}\n");
     OUT("vendors: [{name: H, price: %.3f, high_risk: true}, {name: E, price: %.3f}]\n", 0.5 + rnd(),
         0.5 + rnd());
     OUT("nations:\n");
@@ -193,6 +351,13 @@ static size_t world(char *t, size_t cap, int steps)
     OUT("  - {at: %d, set: {decision.weights.peer: %.3f}}\n", (int)(rnd() * steps), pick_zero(rnd()));
     OUT("  - {hazard: %.3f, add: {us.intel_threat: 0.1, nations.*.high_risk_share: 0.05}}\n", 0.2 * rnd());
     OUT("  - {hazard: %.3f, set: {nations.*.policy: restrict}}\n", 0.05 * rnd());
+    if (strat) /* switched on and off in mid-run */
+        OUT("  - {at: %d, set: {us.strategy: %s, china.strategy: %s}}\n", (int)(rnd() * steps),
+            uss[(int)(rnd() * 4)], cns[(int)(rnd() * 3)]);
+    else
+        OUT("  - {at: %d, set: {us.strategy: pivotal, peers.intel_standing: 1}}\n"
+            "  - {at: %d, set: {us.strategy: schedule, peers.intel_standing: 0}}\n",
+            (int)(rnd() * steps / 2), steps / 2 + (int)(rnd() * steps / 2));
     OUT("uncertain: {nations.*.threat: {dist: uniform, lo: 0, hi: 1}}\n");
 #undef OUT
     return k;
@@ -225,6 +390,7 @@ static void test_kernel_equals_reference_step(void **state)
         double *c1 = calloc(n, sizeof *c1), *r1 = calloc(n, sizeof *r1);
         double *c2 = calloc(n, sizeof *c2), *r2 = calloc(n, sizeof *r2);
         for (long r = 0; r < 4; r++) {
+            ref_lever lv = {{0}, {0}};
             a5_rng_state *rs1 = a5_rng_state_of(g1), *rs2 = a5_rng_state_of(g2);
             a5_model_init(m, 0, r, x1, rs1);
             a5_model_init(m, 0, r, x2, rs2);
@@ -234,7 +400,7 @@ static void test_kernel_equals_reference_step(void **state)
                 double before[64];
                 memcpy(before, x2 + a5_param_nslot(A5_N_POLICY, 0, (int)n), n * sizeof *before);
                 a5_model_step(m, x1, t, rs1, w, c1, r1);
-                a5_model_step_reference(s, x2, t, rs2, c2, r2);
+                a5_model_step_reference(s, x2, t, rs2, c2, r2, &lv);
                 if (!same_bits(x1, x2, s->nslots) || !same_bits(c1, c2, n) || !same_bits(r1, r2, n)) {
                     fprintf(stderr, "%s", text);
                     fail_msg("world %d, replicate %ld, step %d: kernel and reference differ", wi, r, t);

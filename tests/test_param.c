@@ -67,6 +67,28 @@ static void test_check_and_clamp(void **state)
     assert_string_equal(a5_policy_name(2), "ban");
 }
 
+/* Strategy names: a categorical type stored as codes, rounded when drawn. */
+static void test_choices(void **state)
+{
+    (void)state;
+    const a5_param *us = &a5_param_global[A5_G_US_STRATEGY];
+    const a5_param *cn = &a5_param_global[A5_G_CHINA_STRATEGY];
+    int n;
+    assert_int_equal(us->type, A5_T_CHOICE);
+    assert_int_equal(a5_param_choice_parse(us, "pivotal"), A5_US_PIVOTAL);
+    assert_int_equal(a5_param_choice_parse(us, "wavering"), A5_US_WAVERING);
+    assert_int_equal(a5_param_choice_parse(us, "targeted"), -1);
+    assert_int_equal(a5_param_choice_parse(cn, "deterrent"), A5_CN_DETERRENT);
+    assert_string_equal(a5_param_choices(cn, &n)[0], "aggregate");
+    assert_int_equal(n, A5_CN_COUNT);
+    assert_null(a5_param_choices(&a5_param_global[A5_G_W_US], &n));
+    assert_int_equal(n, 0);
+    assert_true(a5_param_clamp(us, 2.4) == 2 && a5_param_clamp(us, 7) == 3);
+    assert_true(us->def == A5_US_SCHEDULE && cn->def == A5_CN_AGGREGATE);
+    assert_true(a5_param_global[A5_G_LEVER_DOWNGRADE].def == 0);
+    assert_true(a5_param_global[A5_G_INTEL_STANDING].def == 0);
+}
+
 static void test_reference_lists_every_path(void **state)
 {
     (void)state;
@@ -93,6 +115,7 @@ int main(void)
         cmocka_unit_test(test_defaults_in_range),
         cmocka_unit_test(test_lookup),
         cmocka_unit_test(test_check_and_clamp),
+        cmocka_unit_test(test_choices),
         cmocka_unit_test(test_reference_lists_every_path),
     };
     return cmocka_run_group_tests_name("param", tests, NULL, NULL);
