@@ -69,8 +69,23 @@ class PrimResult:
 
     # -- choosing a box
     def select(self, i: int) -> "PrimResult":
-        """Make box ``i`` of the trajectory the selected one; returns self."""
+        """Make box ``i`` of the trajectory the selected one; returns self.
+
+        ``i`` is an integer (negative counts from the end). ``None`` (what :meth:`best`
+        returns when no box reaches the density asked for) raises ValueError naming
+        the densest box there is."""
         n = len(self._lims)
+        if i is None:
+            t = self.peeling_trajectory
+            j = int(t.density.idxmax())
+            raise ValueError(
+                f"select(None): no box given (best(min_density=...) returns None when no box "
+                f"reaches that density); the densest box is {j}, density {t.density[j]:.3f}, "
+                f"coverage {t.coverage[j]:.3f}: ask for a lower min_density or select a box "
+                f"by number")
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"select: box must be an integer, not {type(i).__name__}")
+        i = int(i)
         i = i + n if i < 0 else i
         if not 0 <= i < n:
             raise IndexError(f"box {i} is not in 0..{n - 1}")
@@ -79,7 +94,9 @@ class PrimResult:
 
     def best(self, min_density: float) -> int:
         """Index of the box with the highest coverage among those with density >=
-        ``min_density`` (None when no box reaches it)."""
+        ``min_density`` (None when no box reaches it: :meth:`select` refuses None and
+        names the densest box; ``peeling_trajectory.density.max()`` is the highest
+        density there is)."""
         t = self.peeling_trajectory
         ok = t[t.density >= min_density]
         return None if ok.empty else int(ok.coverage.idxmax())

@@ -115,6 +115,29 @@ def test_prim_recovers_a_known_box():
     assert res.plot_tradeoff().axes and res.plot_box().axes
 
 
+def test_prim_best_out_of_reach_is_refused_clearly():
+    """best() gives None when no box reaches the density asked for; select(None) then
+    says so and names the densest box, instead of failing on a comparison with None."""
+    X, y, _ = _box_data(noise=0.3, seed=5)               # noisy: no box is near-pure
+    res = allied5g.prim(X, y, alpha=0.05)
+    t = res.peeling_trajectory
+    top = t.density.max()
+    assert top < 0.99
+    assert res.best(min_density=0.99) is None
+    before = res.selected
+    with pytest.raises(ValueError, match=r"densest box is \d+, density %.3f" % top):
+        res.select(res.best(min_density=0.99))
+    assert res.selected == before                          # nothing changed
+    with pytest.raises(TypeError, match="integer"):
+        res.select(2.0)
+    with pytest.raises(IndexError):
+        res.select(len(t))
+    # a density that is reached still works, and picks the most coverage among them
+    i = res.best(min_density=top)
+    assert t.density[i] >= top and res.select(i).selected == i
+    assert res.select(np.int64(0)).selected == 0 and res.select(-1).selected == len(t) - 1
+
+
 def test_prim_threshold_and_quasi_p_of_a_useless_restriction():
     X, _, inside = _box_data(noise=0.0, seed=3)
     score = inside * 10.0 + X.e.to_numpy()                 # continuous outcome
