@@ -98,6 +98,8 @@ int a5_calib_write_fitted(const char *path, const char *scenario, const char *co
     for (size_t j = 0; j < nfit; j++)
         fprintf(m, "#   %s: %.4g -> %.4g (se %.3g)\n", fit[j].path, res->start[j], res->value[j],
                 res->se[j]);
+    for (size_t i = 0; i < res->nwarnings; i++)
+        fprintf(m, "# warning: %s\n", res->warnings[i]);
     fputs(fitted->text, m);
     int bad = ferror(m);
     a5_scenario_free(fitted);
