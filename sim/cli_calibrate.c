@@ -148,7 +148,7 @@ static void print_scores(const a5_calib_result *res, const char *holdout)
     else
         printf("in sample: %zu observations, the rows fitted (optimistic; --folds K scores held "
                "out)\n", res->scores[A5_CALIB_MODEL].n);
-    printf("  %-22s %6s %8s %10s %9s\n", "model", "n", "Brier", "log score", "accuracy");
+    printf("  %-22s %6s %8s %10s %9s\n", "predictor", "n", "Brier", "log score", "accuracy");
     for (int m = 0; m < A5_CALIB_NMODELS; m++) {
         const a5_calib_score *sc = &res->scores[m];
         if (!sc->n || !isfinite(sc->brier)) {
@@ -177,33 +177,36 @@ static void print_folds(const a5_scenario *s, const a5_calib_result *res)
 static void print_seeds(const a5_fit_spec *spec, int nfits, const a5_calib_result *res)
 {
     int S = res->seeds;
-    printf("random-number sets (%d): the whole procedure on each\n  %4s %8s", S, "set",
+    printf("random-number sets (%d): the whole procedure on each\n  %7s %8s", S, "set",
            res->out_of_sample ? "Brier" : "Brier*");
     for (int j = 0; j < nfits; j++)
-        printf(" %14.14s", spec[j].path + (strlen(spec[j].path) > 14 ? strlen(spec[j].path) - 14 : 0));
+        printf(" %*s", (int)(strlen(spec[j].path) > 10 ? strlen(spec[j].path) : 10), spec[j].path);
     printf("\n");
-    for (int q = 0; q < S; q++) {
-        printf("  %4d %8.4f", q + 1, res->seed_brier[q]);
-        for (int j = 0; j < nfits; j++)
-            printf(" %14.4g", res->seed_value[(size_t)q * (size_t)nfits + (size_t)j]);
+    for (int q = 0; q <= S; q++) { /* the sets, then their spread */
+        double lo = HUGE_VAL, hi = -HUGE_VAL;
+        for (int r = 0; r < S; r++) {
+            lo = fmin(lo, res->seed_brier[r]);
+            hi = fmax(hi, res->seed_brier[r]);
+        }
+        if (q < S)
+            printf("  %7d %8.4f", q + 1, res->seed_brier[q]);
+        else
+            printf("  %7s %8.4f", "max-min", hi - lo);
+        for (int j = 0; j < nfits; j++) {
+            const double *v = res->seed_value + (size_t)j;
+            lo = HUGE_VAL;
+            hi = -HUGE_VAL;
+            for (int r = 0; r < S; r++) {
+                lo = fmin(lo, v[(size_t)r * (size_t)nfits]);
+                hi = fmax(hi, v[(size_t)r * (size_t)nfits]);
+            }
+            printf(" %*.4g", (int)(strlen(spec[j].path) > 10 ? strlen(spec[j].path) : 10),
+                   q < S ? v[(size_t)q * (size_t)nfits] : hi - lo);
+        }
         printf("\n");
     }
-    double lo = HUGE_VAL, hi = -HUGE_VAL;
-    for (int q = 0; q < S; q++) {
-        lo = fmin(lo, res->seed_brier[q]);
-        hi = fmax(hi, res->seed_brier[q]);
-    }
-    printf("  %4s %8.4f", "max-min", hi - lo);
-    for (int j = 0; j < nfits; j++) {
-        lo = HUGE_VAL;
-        hi = -HUGE_VAL;
-        for (int q = 0; q < S; q++) {
-            lo = fmin(lo, res->seed_value[(size_t)q * (size_t)nfits + (size_t)j]);
-            hi = fmax(hi, res->seed_value[(size_t)q * (size_t)nfits + (size_t)j]);
-        }
-        printf(" %14.4g", hi - lo);
-    }
-    printf("\n%s", res->out_of_sample ? "" : "  (* in sample)\n");
+    if (!res->out_of_sample)
+        printf("  (* in sample)\n");
 }
 
 static void print_fit(const a5_scenario *s, const a5_fit_spec *spec, int nfits,
