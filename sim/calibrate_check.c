@@ -249,7 +249,8 @@ int a5c_bootstrap(calib *c, const plan *pl, const double *theta, int B, double l
             c->obs = syn;
             c->rep0 = (BOOT_BLOCK + b) * c->R;
             double fb;
-            rc = a5c_fit_run(c, fit, theta, 1, pl->max_iter, pl->tol, pl->o, 0, col, &fb, NULL, &bst);
+            rc = a5c_fit_run(c, fit, theta, 1, pl->max_iter, pl->tol, pl->o, 0, col, &fb, NULL,
+                             &bst);
             c->obs = obs;
             for (size_t j = 0; j < nfit; j++)
                 boot[(size_t)j * (size_t)B + (size_t)b] = col[j];

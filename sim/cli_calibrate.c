@@ -26,7 +26,8 @@ static const a5_cli_opt calibrate_opts[C_NOPT] = {
                     "observed policies, header code,date,policy"},
     [C_FIT] = {"fit", 0, "PATH[=LO:HI]", 1, "the parameter's range when modest",
                "a parameter to fit, within bounds (at least one)"},
-    [C_REPS] = {"replicates", 0, "N", 0, "1000", "simulated worlds per evaluation of the objective"},
+    [C_REPS] = {"replicates", 0, "N", 0, "1000",
+                "simulated worlds per evaluation of the objective"},
     [C_STARTS] = {"starts", 0, "K", 0, "8",
                   "Nelder-Mead starts: the scenario's values, then Latin-hypercube points"},
     [C_HOLDOUT] = {"holdout", 0, "CODE,...", 0, NULL, "nations left out of the fit and scored"},
@@ -268,7 +269,8 @@ static int real_opt(const char *opt, const char *v, double lo, int lo_open, doub
 {
     char *end;
     double x = strtod(v, &end);
-    if (*v && !*end && isfinite(x) && (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi)) {
+    if (*v && !*end && isfinite(x) && (lo_open ? x > lo : x >= lo) &&
+        (hi_open ? x < hi : x <= hi)) {
         *out = x;
         return 0;
     }
@@ -390,11 +392,13 @@ static int calibrate(const a5_cli_args *a, const a5_cli_sets *sets, const a5_sce
     if ((rc = prepare(a, s, &obs, &nobs, spec)) != 0)
         goto out;
     a5_calib_opts co = {.report = calib_report};
-    if ((rc = numeric_opts(a, s, &co)) != 0 || (holdout && holdout_codes(s, holdout_buf, holdout))) {
+    if ((rc = numeric_opts(a, s, &co)) != 0 ||
+        (holdout && holdout_codes(s, holdout_buf, holdout))) {
         rc = A5_EXIT_USAGE;
         goto out;
     }
-    int quiet = a->given[C_QUIET] > 0, brier = a->val[C_OBJECTIVE] && !strcmp(a->val[C_OBJECTIVE], "brier");
+    int quiet = a->given[C_QUIET] > 0;
+    int brier = a->val[C_OBJECTIVE] && !strcmp(a->val[C_OBJECTIVE], "brier");
     /* --replicates given: the scenario carries it (as --set replicates=N); else the
      * library's default. */
     co.replicates = a->val[C_REPS] ? s->replicates : 0;
