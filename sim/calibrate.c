@@ -1,5 +1,5 @@
 /* Calibration by simulated composite likelihood. See a5_calibrate.h. */
-#include "a5_calibrate.h"
+#include "calibrate_int.h"
 
 #include "a5_csv.h"
 #include "a5_design.h"
@@ -114,30 +114,8 @@ int a5_calib_read_obs(const char *path, const a5_scenario *s, a5_diag *d, a5_obs
 
 #include "a5_mem.h"
 
-typedef struct {
-    const a5_scenario *s;
-    a5_model *m;
-    const a5_obs *obs;
-    size_t nobs;
-    size_t *off, *idx; /* observations by step: idx[off[t] .. off[t+1]) */
-    int tmax;
-    long R;
-    long rep0; /* first replicate: each random-number set uses its own block of streams */
-    int threads;
-    uint32_t *count;      /* nobs x 3 */
-    unsigned char *train; /* 1: fitted, 0: scored (held out) */
-    const double *w;      /* weight of each observation in the objective (bootstrap); NULL: 1 */
-    a5_target *targets;
-    size_t k;
-    size_t *slots;
-    double *values;
-    double floor, smooth;
-    int brier;
-    int evaluations;
-    int failed; /* an evaluation ran out of memory */
-} calib;
 
-static int simulate(calib *c)
+int a5c_simulate(calib *c)
 {
     const int n = c->s->n;
     int rc = 0;
@@ -197,7 +175,7 @@ static void shares(const calib *c, size_t i, double p[3])
 
 /* Log-likelihood, Brier score and accuracy over observations with train[i] == want
  * (weighted by c->w when set). */
-static void score(const calib *c, int want, double *ll, double *brier, double *acc, size_t *n)
+void a5c_score(const calib *c, int want, double *ll, double *brier, double *acc, size_t *n)
 {
     double l = 0, b = 0, a = 0, wsum = 0;
     size_t m = 0;
@@ -226,7 +204,7 @@ static void score(const calib *c, int want, double *ll, double *brier, double *a
 }
 
 /* Fitted paths to vector slots: every slot of every target takes its value. */
-static int set_values(calib *c, const double *theta)
+int a5c_set_values(calib *c, const double *theta)
 {
     size_t q = 0;
     for (size_t j = 0; j < c->k; j++)
@@ -238,15 +216,15 @@ static int set_values(calib *c, const double *theta)
 }
 
 /* The minimised objective at parameter values theta (HUGE_VAL when out of memory). */
-static double objective(calib *c, const double *theta)
+double a5c_objective(calib *c, const double *theta)
 {
-    if (set_values(c, theta) || simulate(c)) {
+    if (a5c_set_values(c, theta) || a5c_simulate(c)) {
         c->failed = 1;
         return HUGE_VAL;
     }
     double ll, br, acc;
     size_t m;
-    score(c, 1, &ll, &br, &acc, &m);
+    a5c_score(c, 1, &ll, &br, &acc, &m);
     return c->brier ? br : -ll;
 }
 
@@ -283,7 +261,7 @@ static double nm_f(const gsl_vector *z, void *params)
         }
         x->theta[j] = to_theta(&x->fit[j], zj);
     }
-    double f = objective(x->c, x->theta);
+    double f = a5c_objective(x->c, x->theta);
     return f == HUGE_VAL ? 1e300 : f + pen; /* the simplex needs finite values; c->failed says */
 }
 
@@ -292,8 +270,7 @@ static double z_theta(const a5_fit_spec *f, double z)
     return to_theta(f, z > Z_MAX ? Z_MAX : z < -Z_MAX ? -Z_MAX : z);
 }
 
-static void say(const a5_calib_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const a5_calib_opts *o, const char *fmt, ...)
+void a5c_say(const a5_calib_opts *o, const char *fmt, ...)
 {
     if (!o->report)
         return;
@@ -306,8 +283,7 @@ static void say(const a5_calib_opts *o, const char *fmt, ...)
 }
 
 /* A diagnostic for the caller to show; A5_ENOMEM when it cannot be kept. */
-static int warn(a5_calib_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int warn(a5_calib_result *r, const char *fmt, ...)
+int a5c_warn(a5_calib_result *r, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -337,15 +313,11 @@ static size_t mix_below(uint64_t *s, size_t n) { return (size_t)(mix_next(s) % (
 
 /* --- one fit: Nelder-Mead from several starts --------------------------------------- */
 
-typedef struct {
-    int starts, capped, flat;
-} fit_stats;
-
 #define STALL 40
 
 /* Minimise the objective over the training rows from each of `nstarts` starts.
  * best/fbest: the lowest point found; f_first: the objective at the first start. */
-static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int nstarts,
+int a5c_fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int nstarts,
                    int max_iter, double tol, const a5_calib_opts *o, int verbose, double *best,
                    double *fbest, double *f_first, fit_stats *st)
 {
@@ -419,7 +391,7 @@ static int fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int n
             for (size_t j = 0; j < k && off < sizeof vals; j++)
                 off += (size_t)snprintf(vals + off, sizeof vals - off, "%s%s=%.4g", j ? ", " : "",
                                         fit[j].path, z_theta(&fit[j], gsl_vector_get(mz->x, j)));
-            say(o, "start %d/%d: %.4f -> %.4f in %d iterations%s%s (%s)", q + 1, nstarts, f0, fq,
+            a5c_say(o, "start %d/%d: %.4f -> %.4f in %d iterations%s%s (%s)", q + 1, nstarts, f0, fq,
                 it, converged ? "" : ", stopped at the cap", flat ? ", flat at the start" : "",
                 vals);
         }
@@ -437,83 +409,6 @@ done:
     gsl_vector_free(z1);
     gsl_vector_free(step);
     free(theta);
-    return rc;
-}
-
-/* Approximate standard errors from the inverse of a central-difference Hessian of
- * -log-likelihood at theta (steps of 2 % of each range: the simulated objective is
- * piecewise constant at finer scales). NaN where the curvature is not positive, with
- * the reason in why (empty when every se is finite). */
-static int standard_errors(calib *c, const a5_fit_spec *fit, const double *theta, double f0,
-                           double *se, char *why, size_t whylen)
-{
-    size_t k = c->k;
-    int rc = A5_ENOMEM;
-    gsl_matrix *H = gsl_matrix_alloc(k, k), *inv = gsl_matrix_alloc(k, k);
-    gsl_permutation *perm = gsl_permutation_alloc(k);
-    double *t = a5_malloc(k * sizeof *t), *h = a5_malloc(k * sizeof *h);
-    why[0] = 0;
-    for (size_t j = 0; j < k; j++)
-        se[j] = NAN;
-    if (!H || !inv || !perm || !t || !h)
-        goto done;
-    for (size_t j = 0; j < k; j++)
-        h[j] = 0.02 * (fit[j].hi - fit[j].lo);
-    for (size_t a = 0; a < k; a++)
-        for (size_t b = a; b < k; b++) {
-            double v;
-            memcpy(t, theta, k * sizeof *t);
-            if (a == b) {
-                t[a] = theta[a] + h[a];
-                double fp = objective(c, t);
-                t[a] = theta[a] - h[a];
-                double fm = objective(c, t);
-                if (fp == HUGE_VAL || fm == HUGE_VAL)
-                    goto done;
-                v = (fp - 2 * f0 + fm) / (h[a] * h[a]);
-            } else {
-                double f4[4];
-                const int sa[4] = {1, 1, -1, -1}, sb[4] = {1, -1, 1, -1};
-                for (int q = 0; q < 4; q++) {
-                    memcpy(t, theta, k * sizeof *t);
-                    t[a] += sa[q] * h[a];
-                    t[b] += sb[q] * h[b];
-                    if ((f4[q] = objective(c, t)) == HUGE_VAL)
-                        goto done;
-                }
-                v = (f4[0] - f4[1] - f4[2] + f4[3]) / (4 * h[a] * h[b]);
-            }
-            gsl_matrix_set(H, a, b, v);
-            gsl_matrix_set(H, b, a, v);
-        }
-    rc = 0;
-    for (size_t j = 0; j < k; j++)
-        if (!(gsl_matrix_get(H, j, j) > 0)) {
-            snprintf(why, whylen, "the Hessian of -log-likelihood is not positive definite: its "
-                     "curvature along %s is %.3g (the objective is flat or falls away there at "
-                     "steps of 2 %% of the range)", fit[j].path, gsl_matrix_get(H, j, j));
-            goto done;
-        }
-    int sign;
-    gsl_error_handler_t *old = gsl_set_error_handler_off();
-    if (gsl_linalg_LU_decomp(H, perm, &sign) == 0 && gsl_linalg_LU_invert(H, perm, inv) == 0)
-        for (size_t j = 0; j < k; j++) {
-            double v = gsl_matrix_get(inv, j, j);
-            se[j] = v > 0 && isfinite(v) ? sqrt(v) : NAN;
-        }
-    gsl_set_error_handler(old);
-    for (size_t j = 0; j < k; j++)
-        if (!isfinite(se[j])) {
-            snprintf(why, whylen, "the Hessian of -log-likelihood is not positive definite (the "
-                     "fitted parameters trade off against each other, e.g. %s)", fit[j].path);
-            break;
-        }
-done:
-    gsl_matrix_free(H);
-    gsl_matrix_free(inv);
-    gsl_permutation_free(perm);
-    free(t);
-    free(h);
     return rc;
 }
 
@@ -612,7 +507,7 @@ static const char *const model_name[A5_CALIB_NMODELS] = {
     "model", "base rate by date", "base rate overall", "keep initial policy", "bloc majority"};
 
 /* Brier, log score and accuracy of each model over rows with fold[i] >= 0. */
-static void score_models(const calib *c, const int *fold, const double *P, double floor,
+void a5c_score_models(const calib *c, const int *fold, const double *P, double floor,
                          a5_calib_score *sc)
 {
     for (int m = 0; m < A5_CALIB_NMODELS; m++) {
@@ -642,22 +537,11 @@ static void score_models(const calib *c, const int *fold, const double *P, doubl
 
 /* --- the whole procedure under one random-number set -------------------------------- */
 
-typedef struct {
-    const a5_calib_opts *o;
-    const a5_fit_spec *fit;
-    const unsigned char *held; /* per observation: in the --holdout nations */
-    const int *fold_of;        /* per nation (folds mode) */
-    int folds;
-    const double *starts;
-    int nstarts, max_iter;
-    double tol, base_smooth, score_floor;
-    fit_stats st;
-} plan;
 
 /* Fits (per fold, then the estimate), scored rows (fold[i] >= 0) and every model's
  * probabilities there. theta: the estimate; f_first: the objective at the first start
  * of the estimate's fit. The estimate's training mask is left in c->train. */
-static int run_set(calib *c, plan *pl, int verbose, double *theta, double *fbest,
+int a5c_run_set(calib *c, plan *pl, int verbose, double *theta, double *fbest,
                    double *f_first, int *fold, double *P)
 {
     int rc;
@@ -671,12 +555,12 @@ static int run_set(calib *c, plan *pl, int verbose, double *theta, double *fbest
             nscored += !c->train[i];
         }
         if (verbose)
-            say(pl->o, "fold %d/%d: fitting on %zu observations, predicting %zu", f, pl->folds,
+            a5c_say(pl->o, "fold %d/%d: fitting on %zu observations, predicting %zu", f, pl->folds,
                 c->nobs - nscored, nscored);
-        if ((rc = fit_run(c, pl->fit, pl->starts, pl->nstarts, pl->max_iter, pl->tol, pl->o,
+        if ((rc = a5c_fit_run(c, pl->fit, pl->starts, pl->nstarts, pl->max_iter, pl->tol, pl->o,
                           verbose, theta, fbest, NULL, &pl->st)) != 0)
             return rc;
-        if (objective(c, theta) == HUGE_VAL)
+        if (a5c_objective(c, theta) == HUGE_VAL)
             return A5_ENOMEM;
         if ((rc = predict(c, 0, pl->base_smooth, P)) != 0)
             return rc;
@@ -688,11 +572,11 @@ static int run_set(calib *c, plan *pl, int verbose, double *theta, double *fbest
     for (size_t i = 0; i < c->nobs; i++)
         c->train[i] = (unsigned char)!(pl->held && pl->held[i]);
     if (verbose && pl->folds)
-        say(pl->o, "fitting on all %zu observations for the estimates", c->nobs);
-    if ((rc = fit_run(c, pl->fit, pl->starts, pl->nstarts, pl->max_iter, pl->tol, pl->o, verbose,
+        a5c_say(pl->o, "fitting on all %zu observations for the estimates", c->nobs);
+    if ((rc = a5c_fit_run(c, pl->fit, pl->starts, pl->nstarts, pl->max_iter, pl->tol, pl->o, verbose,
                       theta, fbest, f_first, &pl->st)) != 0)
         return rc;
-    if (objective(c, theta) == HUGE_VAL)
+    if (a5c_objective(c, theta) == HUGE_VAL)
         return A5_ENOMEM;
     if (!pl->folds) {
         int any_held = 0;
@@ -706,48 +590,137 @@ static int run_set(calib *c, plan *pl, int verbose, double *theta, double *fbest
     return 0;
 }
 
-/* Linear-interpolated quantile of sorted v[0..n). */
-static double quantile(const double *v, size_t n, double q)
+/* Check the fit specs, index the observations by step, deal the nations into folds,
+ * place the starts (*starts_out, the caller frees). Returns 0 or an A5_E* code (err). */
+static int fit_setup(calib *c, plan *pl, const a5_fit_spec *fit, unsigned char *held,
+                     int *nations, double **starts_out, a5_calib_result *res, char *err,
+                     size_t errlen)
 {
-    double h = q * (double)(n - 1);
-    size_t lo = (size_t)floor(h);
-    if (lo + 1 >= n)
-        return v[n - 1];
-    return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
-}
+    const a5_scenario *s = c->s;
+    const a5_obs *obs = c->obs;
+    const a5_calib_opts *o = pl->o;
+    size_t nobs = c->nobs, nfit = c->k;
+    double *starts = NULL;
+    int rc = A5_ENOMEM;
+    if (nfit == 0 || nobs == 0) {
+        snprintf(err, errlen, nfit ? "no observations to fit" : "nothing to fit: give a path");
+        rc = A5_ESCENARIO;
+        goto done;
+    }
+    size_t nslot = 0;
+    for (size_t j = 0; j < nfit; j++) {
+        if (!(res->path[j] = a5_strdup(fit[j].path)))
+            goto done;
+        if ((rc = a5_scenario_resolve(s, fit[j].path, &c->targets[j], err, errlen)) != 0) {
+            size_t l = strlen(err);
+            snprintf(err + l, errlen - l, " (--fit %s)", fit[j].path);
+            goto done;
+        }
+        const a5_param *p = c->targets[j].param;
+        if (!(fit[j].lo < fit[j].hi) || fit[j].lo < p->lo || fit[j].hi > p->hi) {
+            snprintf(err, errlen, "--fit %s: bounds [%g, %g] must be increasing and within the "
+                                  "parameter's range [%g, %g]", fit[j].path, fit[j].lo, fit[j].hi,
+                     p->lo, p->hi);
+            rc = A5_ESCENARIO;
+            goto done;
+        }
+        nslot += c->targets[j].nslots;
+        res->start[j] = s->base[c->targets[j].slots[0]];
+    }
+    rc = A5_ESCENARIO;
+    if (pl->folds && o->holdout && o->holdout[0]) {
+        snprintf(err, errlen, "--folds and --holdout cannot be combined: the folds hold out "
+                              "every nation once");
+        goto done;
+    }
+    rc = A5_ENOMEM;
+    c->slots = a5_calloc(nslot + 1, sizeof *c->slots);
+    c->values = a5_calloc(nslot + 1, sizeof *c->values);
+    if (!c->slots || !c->values)
+        goto done;
+    /* Observations by step, and which nations are held out or observed. */
+    size_t nobserved = 0;
+    for (size_t i = 0; i < nobs; i++) {
+        int h = 0;
+        for (const char *const *q = o->holdout; q && *q; q++)
+            h |= strcmp(*q, s->codes[obs[i].nation]) == 0;
+        held[i] = (unsigned char)h;
+        res->nfit += !h;
+        res->nheld += (size_t)h;
+        c->off[obs[i].step + 1]++;
+        if (obs[i].step > c->tmax)
+            c->tmax = obs[i].step;
+        if (!res->fold_of[obs[i].nation]) {
+            res->fold_of[obs[i].nation] = -1; /* observed; fold below */
+            nations[nobserved++] = obs[i].nation;
+        }
+    }
+    if (res->nfit == 0) {
+        snprintf(err, errlen, "every observation is held out: nothing to fit");
+        rc = A5_ESCENARIO;
+        goto done;
+    }
+    if (pl->folds) {
+        if (pl->folds < 2 || (size_t)pl->folds > nobserved) {
+            snprintf(err, errlen, "--folds %d: needs 2 to %zu (the number of observed nations)",
+                     pl->folds, nobserved);
+            rc = A5_ESCENARIO;
+            goto done;
+        }
+        /* Seeded Fisher-Yates shuffle of the observed nations (in order of first
+         * appearance), then dealt round-robin: fold sizes differ by at most one. */
+        uint64_t st = res->fold_seed ^ 0xf01d5eedULL;
+        for (size_t q = nobserved; q > 1; q--) {
+            size_t r = mix_below(&st, q);
+            int tmp = nations[q - 1];
+            nations[q - 1] = nations[r];
+            nations[r] = tmp;
+        }
+        for (size_t q = 0; q < nobserved; q++)
+            res->fold_of[nations[q]] = (int)(q % (size_t)pl->folds) + 1;
+    }
+    for (int i = 0; i < s->n; i++)
+        if (res->fold_of[i] < 0)
+            res->fold_of[i] = 0;
+    pl->fold_of = res->fold_of;
+    pl->held = held;
+    for (int t = 0; t <= s->steps; t++)
+        c->off[t + 1] += c->off[t];
+    {
+        size_t *fill = a5_calloc((size_t)s->steps + 1, sizeof *fill);
+        if (!fill)
+            goto done;
+        for (size_t i = 0; i < nobs; i++)
+            c->idx[c->off[obs[i].step] + fill[obs[i].step]++] = i;
+        free(fill);
+    }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    /* Starts: the scenario's own values, then a Latin hypercube over the bounds. */
+    int nstarts = pl->nstarts;
+    starts = a5_calloc((size_t)nstarts * nfit, sizeof *starts);
+    *starts_out = starts;
+    if (!starts)
+        goto done;
+    for (size_t j = 0; j < nfit; j++) {
+        double v = res->start[j];
+        starts[j] = v < fit[j].lo ? fit[j].lo : v > fit[j].hi ? fit[j].hi : v;
+    }
+    if (nstarts > 1) {
+        double *u = a5_calloc((size_t)(nstarts - 1) * nfit, sizeof *u);
+        if (!u || a5_design_lhs(nstarts - 1, (int)nfit, s->seed ^ 0x5eedca1bULL, u)) {
+            free(u);
+            goto done;
+        }
+        for (int q = 1; q < nstarts; q++)
+            for (size_t j = 0; j < nfit; j++)
+                starts[(size_t)q * nfit + j] = fit[j].lo + (fit[j].hi - fit[j].lo) * u[(size_t)(q - 1) * nfit + j];
+        free(u);
+    }
+    pl->starts = starts;
+    return 0;
+done:
+    return rc;
 }
-
-void a5_calib_result_free(a5_calib_result *r)
-{
-    free(r->start);
-    free(r->value);
-    free(r->se);
-    for (size_t j = 0; r->path && j < r->k; j++)
-        free(r->path[j]);
-    free(r->path);
-    free(r->fold_of);
-    free(r->pred);
-    free(r->lo);
-    free(r->hi);
-    free(r->seed_value);
-    free(r->seed_brier);
-    free(r->seed_logscore);
-    for (size_t i = 0; i < r->nwarnings; i++)
-        free(r->warnings[i]);
-    free(r->warnings);
-    memset(r, 0, sizeof *r);
-}
-
-/* Blocks of replicate indices for the random-number sets: set j uses
- * [j R, (j + 1) R); bootstrap refit b uses [(BOOT + b) R, ...). */
-#define BOOT_BLOCK 1000000L
-/* Worlds of the parametric bootstrap's synthetic data sets: [(PBOOT + b) W, ...). */
-#define PBOOT_BLOCK 4000000000000L
 
 int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_fit_spec *fit,
                  size_t nfit, const a5_calib_opts *o, a5_calib_result *res, char *err,
@@ -793,8 +766,7 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
 
     int rc = A5_ENOMEM;
     unsigned char *train = a5_calloc(nobs ? nobs : 1, 1), *held = a5_calloc(nobs ? nobs : 1, 1);
-    int *fold = a5_calloc(nobs ? nobs : 1, sizeof *fold), *fold0 = a5_calloc(nobs ? nobs : 1, sizeof *fold0);
-    double *P = a5_calloc((nobs ? nobs : 1) * A5_CALIB_NMODELS * 3, sizeof *P);
+    int *fold0 = a5_calloc(nobs ? nobs : 1, sizeof *fold0);
     double *P0 = a5_calloc((nobs ? nobs : 1) * A5_CALIB_NMODELS * 3, sizeof *P0);
     double *wts = a5_calloc(nobs ? nobs : 1, sizeof *wts);
     c.targets = a5_calloc(nfit ? nfit : 1, sizeof *c.targets);
@@ -814,155 +786,43 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
     res->seed_brier = a5_calloc((size_t)nseeds, sizeof(double));
     res->seed_logscore = a5_calloc((size_t)nseeds, sizeof(double));
     double *theta = a5_calloc(nfit ? nfit : 1, sizeof *theta);
-    double *boot = a5_calloc((size_t)(B ? B : 1) * (nfit ? nfit : 1), sizeof *boot);
-    double *starts = NULL, *col = NULL;
+    double *starts = NULL;
     int *nations = a5_calloc((size_t)s->n, sizeof *nations);
-    if (!train || !held || !fold || !fold0 || !P || !P0 || !wts || !c.targets || !c.count ||
+    if (!train || !held || !fold0 || !P0 || !wts || !c.targets || !c.count ||
         !c.off || !c.idx || !c.m || !res->start || !res->value || !res->se || !res->lo ||
         !res->hi || !res->path || !res->fold_of || !res->seed_value || !res->seed_brier ||
-        !res->seed_logscore || !theta || !boot || !nations)
+        !res->seed_logscore || !theta || !nations)
         goto done;
     c.train = train;
-    if (nfit == 0 || nobs == 0) {
-        snprintf(err, errlen, nfit ? "no observations to fit" : "nothing to fit: give a path");
-        rc = A5_ESCENARIO;
+    if ((rc = fit_setup(&c, &pl, fit, held, nations, &starts, res, err, errlen)) != 0)
         goto done;
-    }
-    size_t nslot = 0;
-    for (size_t j = 0; j < nfit; j++) {
-        if (!(res->path[j] = a5_strdup(fit[j].path)))
-            goto done;
-        if ((rc = a5_scenario_resolve(s, fit[j].path, &c.targets[j], err, errlen)) != 0) {
-            size_t l = strlen(err);
-            snprintf(err + l, errlen - l, " (--fit %s)", fit[j].path);
-            goto done;
-        }
-        const a5_param *p = c.targets[j].param;
-        if (!(fit[j].lo < fit[j].hi) || fit[j].lo < p->lo || fit[j].hi > p->hi) {
-            snprintf(err, errlen, "--fit %s: bounds [%g, %g] must be increasing and within the "
-                                  "parameter's range [%g, %g]", fit[j].path, fit[j].lo, fit[j].hi,
-                     p->lo, p->hi);
-            rc = A5_ESCENARIO;
-            goto done;
-        }
-        nslot += c.targets[j].nslots;
-        res->start[j] = s->base[c.targets[j].slots[0]];
-    }
-    rc = A5_ESCENARIO;
-    if (pl.folds && o->holdout && o->holdout[0]) {
-        snprintf(err, errlen, "--folds and --holdout cannot be combined: the folds hold out "
-                              "every nation once");
-        goto done;
-    }
     rc = A5_ENOMEM;
-    c.slots = a5_calloc(nslot + 1, sizeof *c.slots);
-    c.values = a5_calloc(nslot + 1, sizeof *c.values);
-    if (!c.slots || !c.values)
-        goto done;
-    /* Observations by step, and which nations are held out or observed. */
-    size_t nobserved = 0;
-    for (size_t i = 0; i < nobs; i++) {
-        int h = 0;
-        for (const char *const *q = o->holdout; q && *q; q++)
-            h |= strcmp(*q, s->codes[obs[i].nation]) == 0;
-        held[i] = (unsigned char)h;
-        res->nfit += !h;
-        res->nheld += (size_t)h;
-        c.off[obs[i].step + 1]++;
-        if (obs[i].step > c.tmax)
-            c.tmax = obs[i].step;
-        if (!res->fold_of[obs[i].nation]) {
-            res->fold_of[obs[i].nation] = -1; /* observed; fold below */
-            nations[nobserved++] = obs[i].nation;
-        }
-    }
-    if (res->nfit == 0) {
-        snprintf(err, errlen, "every observation is held out: nothing to fit");
-        rc = A5_ESCENARIO;
-        goto done;
-    }
-    if (pl.folds) {
-        if (pl.folds < 2 || (size_t)pl.folds > nobserved) {
-            snprintf(err, errlen, "--folds %d: needs 2 to %zu (the number of observed nations)",
-                     pl.folds, nobserved);
-            rc = A5_ESCENARIO;
-            goto done;
-        }
-        /* Seeded Fisher-Yates shuffle of the observed nations (in order of first
-         * appearance), then dealt round-robin: fold sizes differ by at most one. */
-        uint64_t st = res->fold_seed ^ 0xf01d5eedULL;
-        for (size_t q = nobserved; q > 1; q--) {
-            size_t r = mix_below(&st, q);
-            int tmp = nations[q - 1];
-            nations[q - 1] = nations[r];
-            nations[r] = tmp;
-        }
-        for (size_t q = 0; q < nobserved; q++)
-            res->fold_of[nations[q]] = (int)(q % (size_t)pl.folds) + 1;
-    }
-    for (int i = 0; i < s->n; i++)
-        if (res->fold_of[i] < 0)
-            res->fold_of[i] = 0;
-    pl.fold_of = res->fold_of;
-    pl.held = held;
-    for (int t = 0; t <= s->steps; t++)
-        c.off[t + 1] += c.off[t];
-    {
-        size_t *fill = a5_calloc((size_t)s->steps + 1, sizeof *fill);
-        if (!fill)
-            goto done;
-        for (size_t i = 0; i < nobs; i++)
-            c.idx[c.off[obs[i].step] + fill[obs[i].step]++] = i;
-        free(fill);
-    }
-
-    /* Starts: the scenario's own values, then a Latin hypercube over the bounds. */
-    int nstarts = pl.nstarts;
-    starts = a5_calloc((size_t)nstarts * nfit, sizeof *starts);
-    if (!starts)
-        goto done;
-    for (size_t j = 0; j < nfit; j++) {
-        double v = res->start[j];
-        starts[j] = v < fit[j].lo ? fit[j].lo : v > fit[j].hi ? fit[j].hi : v;
-    }
-    if (nstarts > 1) {
-        double *u = a5_calloc((size_t)(nstarts - 1) * nfit, sizeof *u);
-        if (!u || a5_design_lhs(nstarts - 1, (int)nfit, s->seed ^ 0x5eedca1bULL, u)) {
-            free(u);
-            goto done;
-        }
-        for (int q = 1; q < nstarts; q++)
-            for (size_t j = 0; j < nfit; j++)
-                starts[(size_t)q * nfit + j] = fit[j].lo + (fit[j].hi - fit[j].lo) * u[(size_t)(q - 1) * nfit + j];
-        free(u);
-    }
-    pl.starts = starts;
 
     /* Random-number set 0: the fits, the scored rows, the estimate. */
     double fbest;
     c.rep0 = 0;
-    if ((rc = run_set(&c, &pl, 1, theta, &fbest, &res->obj_start, fold0, P0)) != 0)
+    if ((rc = a5c_run_set(&c, &pl, 1, theta, &fbest, &res->obj_start, fold0, P0)) != 0)
         goto done;
     rc = A5_ENOMEM;
-    say(o, "objective at the scenario's values: %.4f (%s, %zu observations, %ld replicates)",
+    a5c_say(o, "objective at the scenario's values: %.4f (%s, %zu observations, %ld replicates)",
         res->obj_start, c.brier ? "Brier score" : "-log-likelihood", res->nfit, c.R);
     memcpy(res->value, theta, nfit * sizeof *theta);
-    if ((res->obj_end = objective(&c, theta)) == HUGE_VAL)
+    if ((res->obj_end = a5c_objective(&c, theta)) == HUGE_VAL)
         goto done;
     {
         double ll, br, acc;
         size_t m;
-        score(&c, 1, &ll, &br, &acc, &m);
+        a5c_score(&c, 1, &ll, &br, &acc, &m);
         res->loglik = ll;
         res->brier = br;
         res->accuracy = acc;
         if (res->nheld) {
-            score(&c, 0, &res->held_loglik, &res->held_brier, &res->held_accuracy, &m);
+            a5c_score(&c, 0, &res->held_loglik, &res->held_brier, &res->held_accuracy, &m);
             baseline(&c, 0, &res->base_keep_loglik, &res->base_keep_brier, &res->base_keep_accuracy);
             baseline(&c, 1, &res->base_bloc_loglik, &res->base_bloc_brier, &res->base_bloc_accuracy);
         }
     }
-    score_models(&c, fold0, P0, pl.score_floor, res->scores);
+    a5c_score_models(&c, fold0, P0, pl.score_floor, res->scores);
     res->out_of_sample = pl.folds > 0 || res->nheld > 0;
     for (size_t i = 0; i < nobs; i++)
         res->npred += fold0[i] >= 0;
@@ -984,213 +844,11 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
     res->seed_brier[0] = res->scores[A5_CALIB_MODEL].brier;
     res->seed_logscore[0] = res->scores[A5_CALIB_MODEL].logscore;
 
-    /* Standard errors from the curvature (log-likelihood objective only). */
-    char why[512] = "";
-    if (!c.brier) {
-        if ((rc = standard_errors(&c, fit, theta, res->obj_end, res->se, why, sizeof why)) != 0)
-            goto done;
-        rc = A5_ENOMEM;
-    } else {
-        for (size_t j = 0; j < nfit; j++)
-            res->se[j] = NAN;
-        snprintf(why, sizeof why, "no standard errors with the Brier objective (it is not a "
-                 "likelihood, so its curvature is no information)");
-    }
-    if (why[0] && warn(res, "std.err not available: %s%s", why,
-                       B ? "; use the bootstrap intervals" : "; ask for bootstrap intervals"))
+    if ((rc = a5c_check_estimate(&c, fit, theta, B, res)) != 0 ||
+        (rc = a5c_bootstrap(&c, &pl, theta, B, level, res)) != 0 ||
+        (rc = a5c_seed_sets(&c, &pl, nseeds, res)) != 0)
         goto done;
-
-    /* Identification: -log-likelihood along each path's whole range, the others at the
-     * estimate (a slice of the profile). If it never moves by the 90 % likelihood-ratio
-     * cut-off (chi2_1(0.9) / 2 = 1.353), the data cannot tell the values apart. */
-    if (!(col = a5_calloc(nfit, sizeof *col)))
-        goto done;
-    for (size_t j = 0; j < nfit; j++) {
-        enum { G = 11 };
-        double lo = HUGE_VAL, hi = -HUGE_VAL;
-        memcpy(col, theta, nfit * sizeof *col);
-        for (int g = 0; g < G; g++) {
-            col[j] = fit[j].lo + (fit[j].hi - fit[j].lo) * g / (G - 1);
-            if (set_values(&c, col) || simulate(&c))
-                goto done;
-            double ll, br, acc;
-            size_t m;
-            score(&c, 1, &ll, &br, &acc, &m);
-            lo = fmin(lo, -ll);
-            hi = fmax(hi, -ll);
-        }
-        if (hi - lo < 1.353 &&
-            warn(res, "%s is not identified: over its whole range [%g, %g] (the others at the "
-                      "estimate) -log-likelihood changes by only %.3g, less than the 90 %% "
-                      "likelihood-ratio cut-off 1.35; the data cannot tell its values apart",
-                 fit[j].path, fit[j].lo, fit[j].hi, hi - lo))
-            goto done;
-    }
-    /* Bounds: an estimate within 1 % of one, or a bound where the objective is as low
-     * as at the estimate (the optimiser stopped on a plateau that reaches the edge). */
-    for (size_t j = 0; j < nfit; j++) {
-        double w = fit[j].hi - fit[j].lo, v = res->value[j];
-        if (v - fit[j].lo <= 0.01 * w || fit[j].hi - v <= 0.01 * w) {
-            if (warn(res, "%s = %.4g is within 1 %% of its bound %g (range [%g, %g]): the data "
-                          "push it to the edge; widen the bounds or read it as 'at %s'",
-                     fit[j].path, v, v - fit[j].lo <= 0.01 * w ? fit[j].lo : fit[j].hi,
-                     fit[j].lo, fit[j].hi, v - fit[j].lo <= 0.01 * w ? "most this" : "least this"))
-                goto done;
-            continue;
-        }
-        for (int side = 0; side < 2; side++) {
-            memcpy(col, theta, nfit * sizeof *col);
-            col[j] = side ? fit[j].hi : fit[j].lo;
-            double fb = objective(&c, col);
-            if (fb == HUGE_VAL)
-                goto done;
-            if (fb <= res->obj_end + 1e-9 * (1 + fabs(res->obj_end))) {
-                if (warn(res, "%s = %.4g, but the objective is as low at its bound %g (%.4f vs "
-                              "%.4f): the data do not keep it away from the edge; read it as 'at "
-                              "%s %.4g'", fit[j].path, v, col[j], fb, res->obj_end,
-                         side ? "least" : "most", v))
-                    goto done;
-                break;
-            }
-        }
-    }
-    if (objective(&c, theta) == HUGE_VAL) /* the counts at the estimate again */
-        goto done;
-
-    /* Intervals: parametric bootstrap. B synthetic data sets are drawn from the model
-     * at the estimate, at the observed cells (each repeat of a (nation, date) cell from
-     * its own simulated world; the rows of one world share its history, as the real
-     * nations share one), on streams the fit never uses; each is refitted from the
-     * estimate on a fresh random-number set, so the spread holds both sampling and
-     * simulation error, and the dependence between nations of one world. Percentile
-     * intervals of the refits. */
-    for (size_t j = 0; j < nfit; j++)
-        res->lo[j] = res->hi[j] = NAN;
-    if (B) {
-        a5_obs *syn = a5_malloc(nobs * sizeof *syn);
-        int *occ = a5_calloc(nobs, sizeof *occ);
-        if (!syn || !occ) {
-            free(syn);
-            free(occ);
-            goto done;
-        }
-        memcpy(syn, obs, nobs * sizeof *syn);
-        int worlds = 1;
-        for (size_t i = 0; i < nobs; i++) {
-            for (size_t q = 0; q < i; q++)
-                occ[i] += obs[q].nation == obs[i].nation && obs[q].step == obs[i].step;
-            if (occ[i] + 1 > worlds)
-                worlds = occ[i] + 1;
-        }
-        fit_stats bst = {0, 0, 0};
-        rc = 0;
-        for (int b = 0; b < B && !rc; b++) {
-            /* Draw the data set: the estimate's values, one replicate per world. */
-            c.rep0 = (PBOOT_BLOCK + b) * (long)worlds;
-            long keepR = c.R;
-            c.R = 1;
-            for (int wd = 0; wd < worlds && !rc; wd++) {
-                c.rep0 = (PBOOT_BLOCK + b) * (long)worlds + wd;
-                if (set_values(&c, theta) || simulate(&c)) {
-                    rc = A5_ENOMEM;
-                    break;
-                }
-                for (size_t i = 0; i < nobs; i++)
-                    if (occ[i] == wd)
-                        for (int k = 0; k < 3; k++)
-                            if (c.count[i * 3 + (size_t)k])
-                                syn[i].policy = k;
-            }
-            c.R = keepR;
-            if (rc)
-                break;
-            c.obs = syn;
-            c.rep0 = (BOOT_BLOCK + b) * c.R;
-            double fb;
-            rc = fit_run(&c, fit, theta, 1, pl.max_iter, pl.tol, o, 0, col, &fb, NULL, &bst);
-            c.obs = obs;
-            for (size_t j = 0; j < nfit; j++)
-                boot[(size_t)j * (size_t)B + (size_t)b] = col[j];
-        }
-        free(syn);
-        free(occ);
-        c.obs = obs;
-        c.rep0 = 0;
-        if (rc)
-            goto done;
-        rc = A5_ENOMEM;
-        for (size_t j = 0; j < nfit; j++) {
-            double *v = boot + (size_t)j * (size_t)B;
-            qsort(v, (size_t)B, sizeof *v, cmp_double);
-            res->lo[j] = quantile(v, (size_t)B, (1 - level) / 2);
-            res->hi[j] = quantile(v, (size_t)B, (1 + level) / 2);
-        }
-        res->bootstrap = B;
-        say(o, "parametric bootstrap: %d refits on data simulated at the estimate (%d of them "
-               "stopped at the iteration cap)", B, bst.capped);
-        if (bst.capped * 4 > B &&
-            warn(res, "%d of %d bootstrap refits stopped at the iteration cap (max_iter %d): the "
-                      "intervals may be too wide or too narrow; raise max_iter",
-                 bst.capped, B, pl.max_iter))
-            goto done;
-    }
-
-    /* Further random-number sets: everything again on other common random numbers. */
-    for (int j = 1; j < nseeds; j++) {
-        c.rep0 = (long)j * c.R;
-        say(o, "random-number set %d/%d", j + 1, nseeds);
-        double fb;
-        if ((rc = run_set(&c, &pl, 0, col, &fb, NULL, fold, P)) != 0)
-            goto done;
-        rc = A5_ENOMEM;
-        a5_calib_score sc[A5_CALIB_NMODELS];
-        score_models(&c, fold, P, pl.score_floor, sc);
-        memcpy(res->seed_value + (size_t)j * nfit, col, nfit * sizeof *col);
-        res->seed_brier[j] = sc[A5_CALIB_MODEL].brier;
-        res->seed_logscore[j] = sc[A5_CALIB_MODEL].logscore;
-    }
-    c.rep0 = 0;
-    if (nseeds > 1) {
-        for (size_t j = 0; j < nfit; j++) {
-            double lo = HUGE_VAL, hi = -HUGE_VAL;
-            for (int q = 0; q < nseeds; q++) {
-                lo = fmin(lo, res->seed_value[(size_t)q * nfit + j]);
-                hi = fmax(hi, res->seed_value[(size_t)q * nfit + j]);
-            }
-            double width = res->bootstrap ? res->hi[j] - res->lo[j]
-                           : isfinite(res->se[j]) ? 2 * 1.6449 * res->se[j] : NAN;
-            if (isfinite(width) && hi - lo > width &&
-                warn(res, "%s moves by %.4g (%.4g to %.4g) over %d random-number sets, more than "
-                          "its %s interval is wide (%.4g): the simulation noise is larger than "
-                          "the stated uncertainty; raise replicates",
-                     fit[j].path, hi - lo, lo, hi, nseeds,
-                     res->bootstrap ? "bootstrap" : "+-1.645 std.err", width))
-                goto done;
-        }
-        double lo = HUGE_VAL, hi = -HUGE_VAL;
-        for (int q = 0; q < nseeds; q++) {
-            lo = fmin(lo, res->seed_brier[q]);
-            hi = fmax(hi, res->seed_brier[q]);
-        }
-        if (hi - lo > 0.02 &&
-            warn(res, "the model's %s Brier score moves by %.4g (%.4f to %.4f) over %d "
-                      "random-number sets (more than 0.02): raise replicates",
-                 res->out_of_sample ? "held-out" : "in-sample", hi - lo, lo, hi, nseeds))
-            goto done;
-    }
-    res->starts_total = pl.st.starts;
-    res->starts_capped = pl.st.capped;
-    res->starts_flat = pl.st.flat;
-    if (pl.st.capped &&
-        warn(res, "%d of %d Nelder-Mead starts stopped at the iteration cap (max_iter %d) before "
-                  "the simplex shrank below tol %g: those fits may not have converged; raise "
-                  "max_iter", pl.st.capped, pl.st.starts, pl.max_iter, pl.tol))
-        goto done;
-    if (pl.st.flat &&
-        warn(res, "%d of %d Nelder-Mead starts began where the objective is flat (one simplex "
-                  "step along each path changed nothing): no simulated choice responds there",
-             pl.st.flat, pl.st.starts))
-        goto done;
+    rc = A5_ENOMEM;
     /* Leave the counts at the estimate (callers may inspect them through scores). */
     res->evaluations = c.evaluations;
     rc = 0;
@@ -1206,48 +864,13 @@ done:
     a5_model_free(c.m);
     free(train);
     free(held);
-    free(fold);
     free(fold0);
-    free(P);
     free(P0);
     free(wts);
     free(theta);
-    free(boot);
-    free(col);
     free(nations);
     free(starts);
     if (rc)
         a5_calib_result_free(res);
     return rc;
-}
-
-/* --- writers --------------------------------------------------------------------------- */
-
-static const char *const policy_name[3] = {"open", "restrict", "ban"};
-
-int a5_calib_write_predictions(FILE *f, const a5_calib_result *r)
-{
-    int bad = fprintf(f, "code,date,observed,fold,p_open,p_restrict,p_ban\n") < 0;
-    for (size_t i = 0; i < r->npred && !bad; i++) {
-        const a5_calib_pred *p = &r->pred[i];
-        bad = fprintf(f, "%s,%s,%s,%d,%.17g,%.17g,%.17g\n", p->code, p->date,
-                      policy_name[p->observed], p->fold, p->p[0], p->p[1], p->p[2]) < 0;
-    }
-    return bad || ferror(f) ? A5_EIO : 0;
-}
-
-int a5_calib_write_estimates(FILE *f, const a5_calib_result *r)
-{
-    int bad = fprintf(f, "path,estimate,lo,hi,level,method\n") < 0;
-    for (size_t j = 0; j < r->k && !bad; j++) {
-        /* Missing bounds are empty fields (pandas reads NaN), never "nan". */
-        char lo[32] = "", hi[32] = "";
-        if (isfinite(r->lo[j]))
-            snprintf(lo, sizeof lo, "%.17g", r->lo[j]);
-        if (isfinite(r->hi[j]))
-            snprintf(hi, sizeof hi, "%.17g", r->hi[j]);
-        bad = fprintf(f, "%s,%.17g,%s,%s,%g,%s\n", r->path[j], r->value[j], lo, hi, r->level,
-                      r->method ? r->method : "none") < 0;
-    }
-    return bad || ferror(f) ? A5_EIO : 0;
 }

@@ -4,6 +4,7 @@
 
 #include "a5_sys.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,8 @@ int a5_calib_write_fitted(const char *path, const char *scenario, const char *co
     for (size_t j = 0; j < nfit; j++)
         fprintf(m, "#   %s: %.4g -> %.4g (se %.3g)\n", fit[j].path, res->start[j], res->value[j],
                 res->se[j]);
+    for (size_t i = 0; i < res->nwarnings; i++)
+        fprintf(m, "# warning: %s\n", res->warnings[i]);
     fputs(fitted->text, m);
     int bad = ferror(m);
     a5_scenario_free(fitted);
@@ -107,4 +110,54 @@ int a5_calib_write_fitted(const char *path, const char *scenario, const char *co
     rc = a5_sys_write_atomic(path, NULL, text, len, err, errlen);
     free(text);
     return rc;
+}
+
+void a5_calib_result_free(a5_calib_result *r)
+{
+    free(r->start);
+    free(r->value);
+    free(r->se);
+    for (size_t j = 0; r->path && j < r->k; j++)
+        free(r->path[j]);
+    free(r->path);
+    free(r->fold_of);
+    free(r->pred);
+    free(r->lo);
+    free(r->hi);
+    free(r->seed_value);
+    free(r->seed_brier);
+    free(r->seed_logscore);
+    for (size_t i = 0; i < r->nwarnings; i++)
+        free(r->warnings[i]);
+    free(r->warnings);
+    memset(r, 0, sizeof *r);
+}
+
+static const char *const policy_name[3] = {"open", "restrict", "ban"};
+
+int a5_calib_write_predictions(FILE *f, const a5_calib_result *r)
+{
+    int bad = fprintf(f, "code,date,observed,fold,p_open,p_restrict,p_ban\n") < 0;
+    for (size_t i = 0; i < r->npred && !bad; i++) {
+        const a5_calib_pred *p = &r->pred[i];
+        bad = fprintf(f, "%s,%s,%s,%d,%.17g,%.17g,%.17g\n", p->code, p->date,
+                      policy_name[p->observed], p->fold, p->p[0], p->p[1], p->p[2]) < 0;
+    }
+    return bad || ferror(f) ? A5_EIO : 0;
+}
+
+int a5_calib_write_estimates(FILE *f, const a5_calib_result *r)
+{
+    int bad = fprintf(f, "path,estimate,lo,hi,level,method\n") < 0;
+    for (size_t j = 0; j < r->k && !bad; j++) {
+        /* Missing bounds are empty fields (pandas reads NaN), never "nan". */
+        char lo[32] = "", hi[32] = "";
+        if (isfinite(r->lo[j]))
+            snprintf(lo, sizeof lo, "%.17g", r->lo[j]);
+        if (isfinite(r->hi[j]))
+            snprintf(hi, sizeof hi, "%.17g", r->hi[j]);
+        bad = fprintf(f, "%s,%.17g,%s,%s,%g,%s\n", r->path[j], r->value[j], lo, hi, r->level,
+                      r->method ? r->method : "none") < 0;
+    }
+    return bad || ferror(f) ? A5_EIO : 0;
 }

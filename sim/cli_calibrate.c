@@ -6,14 +6,19 @@
 #include "a5_calibrate.h"
 #include "a5_error.h"
 #include "a5_scenario.h"
+#include "a5_sys.h"
 
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 enum { C_OUT, C_OBSERVED, C_FIT, C_REPS, C_STARTS, C_HOLDOUT, C_OBJECTIVE, C_THREADS, C_SET,
-       C_SEED, C_FORCE, C_QUIET, C_NOPT };
+       C_SEED, C_FORCE, C_QUIET, C_FOLDS, C_FOLD_SEED, C_SEEDS, C_MAX_ITER, C_TOL, C_SMOOTH,
+       C_BOOTSTRAP, C_LEVEL, C_PREDICTIONS, C_ESTIMATES, C_NOPT };
 
 static const a5_cli_opt calibrate_opts[C_NOPT] = {
     [C_OUT] = {"output", 'o', "FITTED.yaml", 0, "required", "fitted scenario to write"},
@@ -21,25 +26,56 @@ static const a5_cli_opt calibrate_opts[C_NOPT] = {
                     "observed policies, header code,date,policy"},
     [C_FIT] = {"fit", 0, "PATH[=LO:HI]", 1, "the parameter's range when modest",
                "a parameter to fit, within bounds (at least one)"},
-    [C_REPS] = {"replicates", 0, "N", 0, "the scenario's, at least 100",
-                "replicates per evaluation of the objective"},
-    [C_STARTS] = {"starts", 0, "K", 0, "3", "Nelder-Mead starts"},
+    [C_REPS] = {"replicates", 0, "N", 0, "1000",
+                "simulated worlds per evaluation of the objective"},
+    [C_STARTS] = {"starts", 0, "K", 0, "8",
+                  "Nelder-Mead starts: the scenario's values, then Latin-hypercube points"},
     [C_HOLDOUT] = {"holdout", 0, "CODE,...", 0, NULL, "nations left out of the fit and scored"},
     [C_OBJECTIVE] = {"objective", 0, "loglik|brier", 0, "loglik", "what the fit minimises"},
     [C_THREADS] = {"threads", 0, "N", 0, "all cores", "worker threads"},
     [C_SET] = {"set", 0, "PATH=VALUE", 1, NULL, "override one scenario value, as in the file"},
-    [C_SEED] = {"seed", 0, "N", 0, "the scenario's seed", "master seed"},
-    [C_FORCE] = {"force", 0, NULL, 0, NULL, "replace FITTED.yaml"},
-    [C_QUIET] = {"quiet", 'q', NULL, 0, NULL, "no progress lines"},
+    [C_SEED] = {"seed", 0, "N", 0, "the scenario's seed",
+                "master seed (the random streams of every simulated world)"},
+    [C_FORCE] = {"force", 0, NULL, 0, NULL, "replace FITTED.yaml and the --predictions and "
+                                            "--estimates files"},
+    [C_QUIET] = {"quiet", 'q', NULL, 0, NULL, "no progress lines (warnings are still printed)"},
+    [C_FOLDS] = {"folds", 0, "K", 0, NULL,
+                 "K-fold cross-validation by nation: fit on K-1 folds, score the held-out one"},
+    [C_FOLD_SEED] = {"fold-seed", 0, "S", 0, "the scenario's seed",
+                     "the shuffle that deals nations into folds"},
+    [C_SEEDS] = {"seeds", 0, "N", 0, "1",
+                 "repeat everything on N independent random-number sets and report the spread"},
+    [C_MAX_ITER] = {"max-iter", 0, "N", 0, "400", "Nelder-Mead iterations per start"},
+    [C_TOL] = {"tol", 0, "T", 0, "0.001",
+               "stop a start when the simplex (logistic scale) is this small"},
+    [C_SMOOTH] = {"smooth", 0, "A", 0, "0.5",
+                  "pseudo-count per policy in simulated shares: (count + A) / (R + 3A)"},
+    [C_BOOTSTRAP] = {"bootstrap", 0, "B", 0, "100 with --estimates, else 0",
+                     "parametric-bootstrap refits for the intervals (0: none)"},
+    [C_LEVEL] = {"level", 0, "L", 0, "0.9", "interval level, between 0 and 1"},
+    [C_PREDICTIONS] = {"predictions", 0, "FILE.csv", 0, NULL,
+                       "write code,date,observed,fold,p_open,p_restrict,p_ban per scored row"},
+    [C_ESTIMATES] = {"estimates", 0, "FILE.csv", 0, NULL,
+                     "write path,estimate,lo,hi,level,method per fitted path"},
 };
 
 const a5_cli_cmd a5_cli_calibrate_cmd = {
     "calibrate", "SCENARIO.yaml", 1,
     "Fit scenario parameters to the policies nations chose (simulated likelihood,\n"
-    "Nelder-Mead), print the fit and write the scenario with the fitted values.",
+    "Nelder-Mead), score the fit against baselines (held out with --folds or\n"
+    "--holdout), print the fit and write the scenario with the fitted values.\n"
+    "  allied5g calibrate SCENARIO.yaml --observed OBS.csv --fit PATH[=LO:HI]... -o FITTED.yaml\n"
+    "      [--folds K] [--fold-seed S] [--holdout CODE,...] [--seeds N] [--seed N]\n"
+    "      [--bootstrap B] [--level L] [--replicates R] [--starts K] [--max-iter N]\n"
+    "      [--tol T] [--smooth A] [--objective loglik|brier] [--predictions FILE.csv]\n"
+    "      [--estimates FILE.csv] [--threads N] [--set PATH=VALUE]... [--force] [--quiet]\n"
+    "Warnings (iteration cap, estimates at a bound, flat or unidentified parameters,\n"
+    "seed spread) go to stderr even with --quiet, and into FITTED.yaml's header.\n"
+    "docs/calibration.md explains the defaults, the intervals and the baselines.",
     calibrate_opts, C_NOPT,
-    "allied5g calibrate scenarios/huawei_2019.yaml --observed scenarios/observed_2019_2025.csv "
-    "--fit decision.weights.us=0:5 -o fitted.yaml"};
+    "allied5g calibrate scenarios/huawei_2019.yaml --observed scenarios/observed_sourced.csv "
+    "--fit decision.weights.us=0:3 --folds 5 --estimates est.csv --predictions pred.csv "
+    "-o fitted.yaml"};
 
 static void calib_report(void *ctx, const char *line)
 {
@@ -66,28 +102,237 @@ static int holdout_codes(const a5_scenario *s, char *buf, const char **list)
     return 0;
 }
 
-static void print_fit(const a5_fit_spec *spec, int nfits, const a5_calib_result *res, long reps,
-                      int brier, const char *out)
+/* "n/a (reason)" for a missing std.err: the reason from the library's warning. */
+static const char *se_missing(const a5_calib_result *res)
 {
-    printf("fitted %d parameter%s to %zu observations (%ld replicates per evaluation, %d evaluations)\n",
-           nfits, nfits == 1 ? "" : "s", res->nfit, reps, res->evaluations);
-    printf("  %-32s %10s %10s %10s\n", "path", "start", "fitted", "std.err");
+    static const char key[] = "std.err not available: ";
+    for (size_t i = 0; i < res->nwarnings; i++)
+        if (!strncmp(res->warnings[i], key, sizeof key - 1))
+            return res->warnings[i] + sizeof key - 1;
+    return "the curvature gave none";
+}
+
+static void print_estimates(const a5_fit_spec *spec, int nfits, const a5_calib_result *res)
+{
+    int any_na = 0;
+    printf("  %-32s %10s %10s %10s  %s\n", "path", "start", "fitted", "std.err",
+           res->bootstrap ? "interval" : "");
+    for (int j = 0; j < nfits; j++) {
+        char se[32] = "n/a", iv[96] = "";
+        if (isfinite(res->se[j]))
+            snprintf(se, sizeof se, "%.3g", res->se[j]);
+        else
+            any_na = 1;
+        if (isfinite(res->lo[j]) && isfinite(res->hi[j]))
+            snprintf(iv, sizeof iv, "[%.4g, %.4g]", res->lo[j], res->hi[j]);
+        printf("  %-32s %10.4g %10.4g %10s  %s\n", spec[j].path, res->start[j], res->value[j], se,
+               iv);
+    }
+    if (any_na)
+        printf("  std.err n/a (%s)\n", se_missing(res));
+    if (res->bootstrap)
+        printf("  intervals: %g %% %s, %d refits (std.err from the curvature is a lower bound)\n",
+               100 * res->level, res->method, res->bootstrap);
+    else
+        printf("  intervals: n/a (no bootstrap: give --bootstrap B or --estimates); std.err from "
+               "the curvature is a lower bound\n");
+}
+
+static void print_scores(const a5_calib_result *res, const char *holdout)
+{
+    if (res->folds)
+        printf("held out: %d folds by nation, %zu observations, each predicted by a fit that did "
+               "not see its nation\n", res->folds, res->scores[A5_CALIB_MODEL].n);
+    else if (res->out_of_sample)
+        printf("held out: %zu observations of --holdout %s\n", res->scores[A5_CALIB_MODEL].n,
+               holdout);
+    else
+        printf("in sample: %zu observations, the rows fitted (optimistic; --folds K scores held "
+               "out)\n", res->scores[A5_CALIB_MODEL].n);
+    printf("  %-22s %6s %8s %10s %9s\n", "predictor", "n", "Brier", "log score", "accuracy");
+    for (int m = 0; m < A5_CALIB_NMODELS; m++) {
+        const a5_calib_score *sc = &res->scores[m];
+        if (!sc->n || !isfinite(sc->brier)) {
+            printf("  %-22s %6zu n/a (no rows to score)\n", sc->name ? sc->name : "?", sc->n);
+            continue;
+        }
+        printf("  %-22s %6zu %8.4f %10.4f %9.3f\n", sc->name, sc->n, sc->brier, sc->logscore,
+               sc->accuracy);
+    }
+    printf("  (Brier 0 best, 2 worst; log score = mean log max(p, %g); base rates are the "
+           "training rows' shares)\n", res->score_floor);
+}
+
+static void print_folds(const a5_scenario *s, const a5_calib_result *res)
+{
+    printf("folds (fold seed %llu):\n", (unsigned long long)res->fold_seed);
+    for (int f = 1; f <= res->folds; f++) {
+        printf("  fold %d:", f);
+        for (int i = 0; i < s->n; i++)
+            if (res->fold_of[i] == f)
+                printf(" %s", s->codes[i]);
+        printf("\n");
+    }
+}
+
+static void print_seeds(const a5_fit_spec *spec, int nfits, const a5_calib_result *res)
+{
+    int S = res->seeds;
+    printf("random-number sets (%d): the whole procedure on each\n  %7s %8s", S, "set",
+           res->out_of_sample ? "Brier" : "Brier*");
     for (int j = 0; j < nfits; j++)
-        printf("  %-32s %10.4g %10.4g %10.3g\n", spec[j].path, res->start[j], res->value[j],
-               res->se[j]);
+        printf(" %*s", (int)(strlen(spec[j].path) > 10 ? strlen(spec[j].path) : 10), spec[j].path);
+    printf("\n");
+    for (int q = 0; q <= S; q++) { /* the sets, then their spread */
+        double lo = HUGE_VAL, hi = -HUGE_VAL;
+        for (int r = 0; r < S; r++) {
+            lo = fmin(lo, res->seed_brier[r]);
+            hi = fmax(hi, res->seed_brier[r]);
+        }
+        if (q < S)
+            printf("  %7d %8.4f", q + 1, res->seed_brier[q]);
+        else
+            printf("  %7s %8.4f", "max-min", hi - lo);
+        for (int j = 0; j < nfits; j++) {
+            const double *v = res->seed_value + (size_t)j;
+            lo = HUGE_VAL;
+            hi = -HUGE_VAL;
+            for (int r = 0; r < S; r++) {
+                lo = fmin(lo, v[(size_t)r * (size_t)nfits]);
+                hi = fmax(hi, v[(size_t)r * (size_t)nfits]);
+            }
+            printf(" %*.4g", (int)(strlen(spec[j].path) > 10 ? strlen(spec[j].path) : 10),
+                   q < S ? v[(size_t)q * (size_t)nfits] : hi - lo);
+        }
+        printf("\n");
+    }
+    if (!res->out_of_sample)
+        printf("  (* in sample)\n");
+}
+
+static void print_fit(const a5_scenario *s, const a5_fit_spec *spec, int nfits,
+                      const a5_calib_result *res, int brier, const char *holdout)
+{
+    printf("fitted %d parameter%s to %zu observations (%ld replicates per evaluation, %d "
+           "evaluations; %d starts, max-iter %d, tol %g, smoothing %g)\n",
+           nfits, nfits == 1 ? "" : "s", res->nfit, res->replicates, res->evaluations,
+           res->starts_total, res->max_iter, res->tol, res->smooth);
+    print_estimates(spec, nfits, res);
     printf("objective (%s): %.4f at the scenario's values -> %.4f\n",
            brier ? "Brier score" : "-log-likelihood", res->obj_start, res->obj_end);
     printf("fitted observations: log-likelihood %.3f, Brier %.4f, accuracy %.3f\n", res->loglik,
            res->brier, res->accuracy);
-    if (res->nheld)
-        printf("held out (%zu observations):     log-likelihood  Brier  accuracy\n"
-               "  model at the fit              %14.3f %6.4f %9.3f\n"
-               "  baseline: keep initial policy %14.3f %6.4f %9.3f\n"
-               "  baseline: bloc majority       %14.3f %6.4f %9.3f\n",
-               res->nheld, res->held_loglik, res->held_brier, res->held_accuracy,
-               res->base_keep_loglik, res->base_keep_brier, res->base_keep_accuracy,
-               res->base_bloc_loglik, res->base_bloc_brier, res->base_bloc_accuracy);
-    printf("wrote %s\n", out);
+    print_scores(res, holdout);
+    if (res->folds)
+        print_folds(s, res);
+    if (res->seeds > 1)
+        print_seeds(spec, nfits, res);
+    printf("Nelder-Mead starts: %d of %d stopped at the iteration cap (max-iter %d), %d of %d "
+           "began on a flat objective\n", res->starts_capped, res->starts_total, res->max_iter,
+           res->starts_flat, res->starts_total);
+    if (res->nwarnings)
+        printf("%zu warning%s (on stderr and in the fitted scenario's header)\n", res->nwarnings,
+               res->nwarnings == 1 ? "" : "s");
+}
+
+/* Write one of the CSV outputs atomically with writer w. Returns 0 or the exit status. */
+static int write_csv(const char *path, int (*w)(FILE *, const a5_calib_result *),
+                     const a5_calib_result *res)
+{
+    char *text = NULL, err[512] = "";
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) {
+        fprintf(stderr, "allied5g: out of memory\n");
+        return A5_EXIT_RUNTIME;
+    }
+    int bad = w(m, res);
+    if (fclose(m) != 0 || bad) {
+        free(text);
+        fprintf(stderr, "allied5g: out of memory\n");
+        return A5_EXIT_RUNTIME;
+    }
+    int rc = a5_sys_write_atomic(path, NULL, text, len, err, sizeof err);
+    free(text);
+    if (rc) {
+        fprintf(stderr, "allied5g: cannot write %s: %s\n", path, err[0] ? err : a5_strerror(rc));
+        return A5_EXIT_RUNTIME;
+    }
+    printf("wrote %s\n", path);
+    return 0;
+}
+
+/* A real number option in [lo, hi] (open at an end when lo_open/hi_open). Returns 0,
+ * or A5_EUSAGE after printing why. */
+static int real_opt(const char *opt, const char *v, double lo, int lo_open, double hi, int hi_open,
+                    double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*v && !*end && isfinite(x) && (lo_open ? x > lo : x >= lo) &&
+        (hi_open ? x < hi : x <= hi)) {
+        *out = x;
+        return 0;
+    }
+    fprintf(stderr, "allied5g: %s expects a number in %c%g, %g%c, got '%s'\n", opt,
+            lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']', v);
+    return A5_EUSAGE;
+}
+
+/* The numeric options into co. Returns 0 or A5_EUSAGE (printed). */
+static int numeric_opts(const a5_cli_args *a, const a5_scenario *s, a5_calib_opts *co)
+{
+    long x;
+    double r;
+    const char *v;
+    if ((v = a->val[C_STARTS]) && a5_cli_whole("--starts", v, 1, 100, &x) == 0)
+        co->starts = (int)x;
+    else if (v)
+        return A5_EUSAGE;
+    if ((v = a->val[C_THREADS]) && a5_cli_whole("--threads", v, 1, 1024, &x) == 0)
+        co->threads = (int)x;
+    else if (v)
+        return A5_EUSAGE;
+    if ((v = a->val[C_FOLDS]) && a5_cli_whole("--folds", v, 2, s->n, &x) == 0)
+        co->folds = (int)x;
+    else if (v)
+        return A5_EUSAGE;
+    if ((v = a->val[C_FOLD_SEED]) && a5_cli_whole("--fold-seed", v, 1, LONG_MAX, &x) == 0)
+        co->fold_seed = (uint64_t)x;
+    else if (v)
+        return A5_EUSAGE;
+    if ((v = a->val[C_SEEDS]) && a5_cli_whole("--seeds", v, 1, 100, &x) == 0)
+        co->seeds = (int)x;
+    else if (v)
+        return A5_EUSAGE;
+    if ((v = a->val[C_MAX_ITER]) && a5_cli_whole("--max-iter", v, 1, 1000000, &x) == 0)
+        co->max_iter = (int)x;
+    else if (v)
+        return A5_EUSAGE;
+    co->bootstrap = a->val[C_ESTIMATES] ? 100 : -1;
+    if ((v = a->val[C_BOOTSTRAP]) && a5_cli_whole("--bootstrap", v, 0, 100000, &x) == 0)
+        co->bootstrap = x ? (int)x : -1;
+    else if (v)
+        return A5_EUSAGE;
+    if ((v = a->val[C_TOL]) && real_opt("--tol", v, 0, 1, 10, 0, &r) == 0)
+        co->tol = r;
+    else if (v)
+        return A5_EUSAGE;
+    if ((v = a->val[C_SMOOTH]) && real_opt("--smooth", v, 0, 0, 1000, 0, &r) == 0)
+        co->smooth = r > 0 ? r : -1;
+    else if (v)
+        return A5_EUSAGE;
+    co->level = 0.9;
+    if ((v = a->val[C_LEVEL]) && real_opt("--level", v, 0, 1, 1, 1, &r) == 0)
+        co->level = r;
+    else if (v)
+        return A5_EUSAGE;
+    if (co->folds && a->val[C_HOLDOUT]) {
+        fprintf(stderr, "allied5g: --folds and --holdout cannot be combined: the folds hold out "
+                        "every nation once\n");
+        return A5_EUSAGE;
+    }
+    return 0;
 }
 
 /* Exit status of an A5_E* code from the calibrate module. */
@@ -111,6 +356,25 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
     return rc ? exit_of(rc) : 0;
 }
 
+/* The files the command writes: none may exist without --force, no two the same. */
+static int check_outputs(const a5_cli_args *a)
+{
+    const char *out[3] = {a->val[C_OUT], a->val[C_PREDICTIONS], a->val[C_ESTIMATES]};
+    struct stat st;
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; out[i] && j < i; j++)
+            if (out[j] && !strcmp(out[i], out[j])) {
+                fprintf(stderr, "allied5g: %s is named for two outputs\n", out[i]);
+                return A5_EXIT_USAGE;
+            }
+        if (out[i] && !a->given[C_FORCE] && stat(out[i], &st) == 0) {
+            fprintf(stderr, "allied5g: %s exists; use --force to replace it\n", out[i]);
+            return A5_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
 static int calibrate(const a5_cli_args *a, const a5_cli_sets *sets, const a5_scenario *s,
                      const char *cmdline)
 {
@@ -122,28 +386,25 @@ static int calibrate(const a5_cli_args *a, const a5_cli_sets *sets, const a5_sce
     const char **holdout = holdout_buf ? calloc(strlen(holdout_buf) + 2, sizeof *holdout) : NULL;
     a5_calib_result res;
     memset(&res, 0, sizeof res);
-    long starts = 3;
     int rc = A5_EXIT_RUNTIME;
     if (!spec || (a->val[C_HOLDOUT] && !holdout))
         goto out;
     if ((rc = prepare(a, s, &obs, &nobs, spec)) != 0)
         goto out;
-    rc = A5_EXIT_USAGE;
-    if ((a->val[C_STARTS] && a5_cli_whole("--starts", a->val[C_STARTS], 1, 100, &starts)) ||
-        (holdout && holdout_codes(s, holdout_buf, holdout)))
+    a5_calib_opts co = {.report = calib_report};
+    if ((rc = numeric_opts(a, s, &co)) != 0 ||
+        (holdout && holdout_codes(s, holdout_buf, holdout))) {
+        rc = A5_EXIT_USAGE;
         goto out;
-    int threads = 0;
-    long x;
-    if (a->val[C_THREADS]) {
-        if (a5_cli_whole("--threads", a->val[C_THREADS], 1, 1024, &x))
-            goto out;
-        threads = (int)x;
     }
-    int quiet = a->given[C_QUIET] > 0, brier = a->val[C_OBJECTIVE] && !strcmp(a->val[C_OBJECTIVE], "brier");
-    /* --replicates given: use it as is; else at least 100. */
-    long reps = a->val[C_REPS] || s->replicates >= 100 ? s->replicates : 100;
-    a5_calib_opts co = {.replicates = reps, .starts = (int)starts, .max_iter = 150, .brier = brier,
-                        .threads = threads, .holdout = holdout, .report = calib_report, .ctx = &quiet};
+    int quiet = a->given[C_QUIET] > 0;
+    int brier = a->val[C_OBJECTIVE] && !strcmp(a->val[C_OBJECTIVE], "brier");
+    /* --replicates given: the scenario carries it (as --set replicates=N); else the
+     * library's default. */
+    co.replicates = a->val[C_REPS] ? s->replicates : 0;
+    co.brier = brier;
+    co.holdout = holdout;
+    co.ctx = &quiet;
     char err[512] = "";
     int frc = a5_calib_fit(s, obs, nobs, spec, (size_t)nfits, &co, &res, err, sizeof err);
     if (frc) {
@@ -151,6 +412,9 @@ static int calibrate(const a5_cli_args *a, const a5_cli_sets *sets, const a5_sce
         rc = exit_of(frc);
         goto out;
     }
+    for (size_t i = 0; i < res.nwarnings; i++)
+        fprintf(stderr, "calibrate: warning: %s\n", res.warnings[i]);
+    long reps = res.replicates;
     a5_calib_provenance how = {cmdline, a->val[C_OBSERVED], reps, brier};
     a5_diag d = {0};
     int wrc = a5_calib_write_fitted(a->val[C_OUT], a->operand[0], sets->v, sets->n, spec,
@@ -163,8 +427,13 @@ static int calibrate(const a5_cli_args *a, const a5_cli_sets *sets, const a5_sce
         rc = A5_EXIT_RUNTIME;
         goto out;
     }
-    print_fit(spec, nfits, &res, reps, brier, a->val[C_OUT]);
+    print_fit(s, spec, nfits, &res, brier, a->val[C_HOLDOUT]);
+    printf("wrote %s\n", a->val[C_OUT]);
     rc = 0;
+    if (a->val[C_PREDICTIONS])
+        rc = write_csv(a->val[C_PREDICTIONS], a5_calib_write_predictions, &res);
+    if (!rc && a->val[C_ESTIMATES])
+        rc = write_csv(a->val[C_ESTIMATES], a5_calib_write_estimates, &res);
 out:
     a5_calib_result_free(&res);
     for (int j = 0; spec && j < nfits; j++)
@@ -194,14 +463,13 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
     }
     rc = A5_EXIT_USAGE;
     const char *objective = a.val[C_OBJECTIVE];
-    struct stat st;
     if (!a.val[C_OUT] || !a.val[C_OBSERVED] || !a.given[C_FIT]) {
         fprintf(stderr, "allied5g calibrate: needs -o FITTED.yaml, --observed OBS.csv and at "
                         "least one --fit PATH\n");
     } else if (objective && strcmp(objective, "loglik") && strcmp(objective, "brier")) {
         fprintf(stderr, "allied5g: --objective expects loglik or brier, got '%s'\n", objective);
-    } else if (!a.given[C_FORCE] && stat(a.val[C_OUT], &st) == 0) {
-        fprintf(stderr, "allied5g: %s exists; use --force to replace it\n", a.val[C_OUT]);
+    } else if (check_outputs(&a) != 0) {
+        rc = A5_EXIT_USAGE;
     } else if ((rc = a5_cli_sets_make(&sets, a.list[C_SET], a.given[C_SET], a.val[C_SEED],
                                       a.val[C_REPS], NULL)) != 0) {
         rc = rc == A5_ENOMEM ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;

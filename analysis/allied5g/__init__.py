@@ -9,6 +9,7 @@
 __version__ = "0.2.1"   # the simulator's version (CMakeLists.txt project VERSION); a test checks
 
 from .api import RunError, ScenarioError, find_binary, run
+from .calibration import calibration_report
 from .io import (FAMILIES, POLICIES, ResultsError, ResultsWarning, decode_policy, design_frame,
                  design_paths, export_csv, families, load, load_live, to_dataframe)
 from .plots import (ban_timeline, cohesion, cohesion_plot, fan_chart, policy_probabilities,
@@ -27,4 +28,4 @@ __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "Re
            "cohesion_plot", "sweep_response", "sensitivity_bars", "key_findings",
            "write_report", "experiments", "outcomes", "OUTCOMES", "prim", "PrimResult", "cart",
            "CartResult", "feature_scores", "feature_scores_heatmap", "morris_design",
-           "morris_indices", "morris_plot"]
+           "morris_indices", "morris_plot", "calibration_report"]

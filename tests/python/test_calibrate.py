@@ -1,5 +1,8 @@
 """Calibration: parameter recovery, the objective goes down, FITTED.yaml runs as is,
-hold-out metrics against baselines, and located errors for bad observation rows."""
+hold-out metrics against baselines, located errors for bad observation rows, and the
+issue-17 flags as a user would try them: --folds, --predictions, --estimates, --seeds,
+--max-iter, warnings on stderr and in FITTED.yaml, --help, refused values."""
+import csv
 import sys
 
 import pytest
@@ -45,7 +48,7 @@ def test_parameter_recovery(setup, true_us):
     obs = observe(d, s, true_us)
     out = d / f"fit{true_us}.yaml"
     r = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:5", "-o", out,
-            "--force", "--set", "decision.weights.us=0.5" if true_us > 1.5 else "decision.weights.us=3.5")
+            "--force", "--replicates", 400, "--starts", 3, "--set", "decision.weights.us=0.5" if true_us > 1.5 else "decision.weights.us=3.5")
     fitted = yaml.safe_load(out.read_text())
     got = fitted["decision"]["weights"]["us"]
     # Stated tolerance: within 0.5 of the truth (10 simulated worlds x 30 nations x 4 dates).
@@ -68,8 +71,12 @@ def test_holdout_and_brier(setup):
             "decision.weights.risk=0:5", "-o", d / "h.yaml", "--force", "--holdout", "N0,N1,N2",
             "--objective", "brier", "--starts", 2, "--replicates", 200)
     out = r.stdout
-    assert "held out (48 observations)" in out
-    assert "baseline: keep initial policy" in out and "baseline: bloc majority" in out
+    assert "held out: 48 observations of --holdout N0,N1,N2" in out
+    for name in ("base rate by date", "base rate overall", "keep initial policy",
+                 "bloc majority"):
+        assert f"  {name} " in out, name
+    # The Brier objective has no curvature-based std.err: n/a with the reason, never nan.
+    assert "nan" not in out.lower() and "std.err n/a (" in out
     assert "objective (Brier score)" in out
 
 
@@ -103,3 +110,186 @@ def test_bad_fit_specs(setup, tmp_path):
         r = run("calibrate", s, "--observed", obs, "--fit", spec, "-o", tmp_path / "f.yaml",
                 check=False)
         assert r.returncode == 2 and msg in r.stderr, (spec, r.stderr)
+
+
+# --- issue 17: the flags as a user would try them -------------------------------------
+
+FAST = ("--replicates", 60, "--starts", 2)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A 12-nation, 8-quarter world observed once (one row per nation and date) at
+    2019Q4 and 2020Q4."""
+    d = tmp_path_factory.mktemp("calsmall")
+    s = d / "s.yaml"
+    s.write_text(scenario(nations=12, steps=8, replicates=50, store="full"))
+    truth = d / "truth.h5"
+    run("run", s, "-o", truth, "--quiet", "--force", "--set", "replicates=1", "--set",
+        "decision.weights.us=2")
+    rows = ["code,date,policy"]
+    with xr.open_dataset(truth) as ds:
+        for t in (3, 7):
+            for i, c in enumerate(ds.nation.values):
+                rows.append(f"{c},{ds.date.values[t]},{POL[int(ds.policy.values[0, 0, t, i])]}")
+    obs = d / "obs.csv"
+    obs.write_text("\n".join(rows) + "\n")
+    return d, s, obs
+
+
+def calib(small, *extra, check=True):
+    d, s, obs = small
+    if "--max-iter" not in extra:
+        extra = ("--max-iter", 60, *extra)
+    return run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:4", *FAST,
+               *extra, check=check)
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_folds_predictions_and_estimates(small, tmp_path):
+    pred, est, out = tmp_path / "pred.csv", tmp_path / "est.csv", tmp_path / "f.yaml"
+    r = calib(small, "--folds", 3, "--fold-seed", 7, "--predictions", pred, "--estimates", est,
+              "--bootstrap", 8, "-o", out)
+    rows = read_csv(pred)
+    assert rows[0] == ["code", "date", "observed", "fold", "p_open", "p_restrict", "p_ban"]
+    body = rows[1:]
+    assert len(body) == 24  # every observation scored once
+    assert {int(x[3]) for x in body} == {1, 2, 3}
+    for date in ("2019Q4", "2020Q4"):
+        codes = [x[0] for x in body if x[1] == date]
+        assert sorted(codes) == sorted(f"N{i}" for i in range(12)), date  # each exactly once
+    fold_of = {}
+    for x in body:
+        assert fold_of.setdefault(x[0], x[3]) == x[3]  # one fold per nation
+        p = [float(v) for v in x[4:]]
+        assert all(0 < v < 1 for v in p) and abs(sum(p) - 1) < 1e-9
+        assert x[2] in POL
+    # The split printed is the split in the file, and the fold seed is reported.
+    out_lines = r.stdout.splitlines()
+    assert "folds (fold seed 7):" in r.stdout
+    for f in (1, 2, 3):
+        line = [x for x in out_lines if x.startswith(f"  fold {f}:")][0]
+        assert sorted(line.split(":")[1].split()) == sorted(c for c, g in fold_of.items()
+                                                            if g == str(f))
+    assert "held out: 3 folds by nation, 24 observations" in r.stdout
+    for name in ("model", "base rate by date", "base rate overall", "keep initial policy",
+                 "bloc majority"):
+        assert any(x.startswith(f"  {name} ") and "24" in x for x in out_lines), name
+    e = read_csv(est)
+    assert e[0] == ["path", "estimate", "lo", "hi", "level", "method"]
+    path, v, lo, hi, level, method = e[1]
+    assert path == "decision.weights.us" and level == "0.9"
+    assert method == "parametric-bootstrap-percentile"
+    assert float(lo) <= float(v) <= float(hi)
+    assert "intervals: 90 % parametric-bootstrap-percentile, 8 refits" in r.stdout
+    # Another fold seed deals the nations differently (the split is seeded).
+    pred2 = tmp_path / "pred2.csv"
+    calib(small, "--folds", 3, "--fold-seed", 8, "--predictions", pred2, "-o", out, "--force")
+    assert {(x[0], x[3]) for x in read_csv(pred2)[1:]} != {(x[0], x[3]) for x in body}
+
+
+def test_plain_fit_predictions_are_in_sample(small, tmp_path):
+    pred = tmp_path / "p.csv"
+    r = calib(small, "--predictions", pred, "-o", tmp_path / "f.yaml")
+    body = read_csv(pred)[1:]
+    assert len(body) == 24 and {x[3] for x in body} == {"0"}
+    assert "in sample: 24 observations" in r.stdout
+    assert "intervals: n/a (no bootstrap" in r.stdout
+
+
+def test_estimates_without_bootstrap_default_to_100(small, tmp_path):
+    est = tmp_path / "e.csv"
+    calib(small, "--estimates", est, "--bootstrap", 0, "-o", tmp_path / "f.yaml")
+    row = read_csv(est)[1]
+    assert row[2] == "" and row[3] == "" and row[5] == "none"  # no bounds, never "nan"
+
+
+def test_seeds_report_the_spread(small, tmp_path):
+    r = calib(small, "--seeds", 2, "--folds", 2, "-o", tmp_path / "f.yaml")
+    out = r.stdout
+    assert "random-number sets (2)" in out
+    lines = out.splitlines()
+    i = [n for n, x in enumerate(lines) if x.startswith("random-number sets (2)")][0]
+    sets = [x.split() for x in lines[i + 2:i + 4]]
+    assert [s[0] for s in sets] == ["1", "2"]
+    spread = lines[i + 4].split()
+    assert spread[0] == "max-min"
+    assert abs(float(spread[1]) - abs(float(sets[0][1]) - float(sets[1][1]))) < 1e-4
+    assert abs(float(spread[2]) - abs(float(sets[0][2]) - float(sets[1][2]))) < 1e-3
+
+
+def test_warnings_on_stderr_and_in_fitted_yaml(small, tmp_path):
+    out = tmp_path / "f.yaml"
+    # Two iterations per start cannot converge: the cap warning must show, even --quiet.
+    r = calib(small, "--max-iter", 2, "--quiet", "-o", out)
+    warns = [x for x in r.stderr.splitlines() if x.startswith("calibrate: warning: ")]
+    assert any("stopped at the iteration cap (max_iter 2)" in w for w in warns), r.stderr
+    assert "Nelder-Mead starts: 2 of 2 stopped at the iteration cap (max-iter 2)" in r.stdout
+    head = [x for x in out.read_text().splitlines() if x.startswith("# warning: ")]
+    assert [h[len("# warning: "):] for h in head] == [w[len("calibrate: warning: "):]
+                                                     for w in warns]
+    run("validate", out)
+    # Without a cap to hit, fewer warnings (the cap one is gone).
+    r2 = calib(small, "--quiet", "-o", out, "--force")
+    assert "iteration cap" not in r2.stderr
+
+
+def test_help_lists_every_option_with_defaults():
+    r = run("calibrate", "--help")
+    assert r.returncode == 0
+    for opt in ("--folds", "--fold-seed", "--seeds", "--seed", "--max-iter", "--tol", "--smooth",
+                "--bootstrap", "--level", "--predictions", "--estimates", "--replicates",
+                "--starts", "--holdout", "--force"):
+        assert f"{opt}=" in r.stdout or f"{opt} " in r.stdout, opt
+    for default in ("(default: 1000)", "(default: 8)", "(default: 400)", "(default: 0.001)",
+                    "(default: 0.5)", "(default: 0.9)", "(default: 100 with --estimates, else 0)"):
+        assert default in r.stdout, default
+    assert "example:" in r.stdout and "--folds" in r.stdout.split("example:")[1]
+
+
+@pytest.mark.parametrize("args, msg", [
+    (("--folds", 1), "--folds expects a whole number in [2, 12], got '1'"),
+    (("--folds", 13), "--folds expects a whole number in [2, 12], got '13'"),
+    (("--level", 1.5), "--level expects a number in (0, 1), got '1.5'"),
+    (("--level", 0), "--level expects a number in (0, 1), got '0'"),
+    (("--tol", -1), "--tol expects a number in (0, 10], got '-1'"),
+    (("--seeds", 0), "--seeds expects a whole number"),
+    (("--max-iter", "x"), "--max-iter expects a whole number"),
+    (("--bootstrap", -3), "--bootstrap expects a whole number"),
+    (("--folds", 2, "--holdout", "N0"), "--folds and --holdout cannot be combined"),
+])
+def test_bad_values_are_refused(small, tmp_path, args, msg):
+    out, pred = tmp_path / "f.yaml", tmp_path / "p.csv"
+    r = calib(small, *args, "-o", out, "--predictions", pred, check=False)
+    assert r.returncode == 2 and msg in r.stderr, r.stderr
+    assert not out.exists() and not pred.exists()
+
+
+def test_more_folds_than_observed_nations(small, tmp_path):
+    d, s, obs = small
+    few = tmp_path / "few.csv"
+    few.write_text("".join(x + "\n" for x in obs.read_text().splitlines()
+                           if x.split(",")[0] in ("code", "N0", "N1", "N2")))
+    out = tmp_path / "f.yaml"
+    r = run("calibrate", s, "--observed", few, "--fit", "decision.weights.us=0:4", *FAST,
+            "--folds", 4, "-o", out, check=False)
+    assert r.returncode == 2 and "--folds 4: needs 2 to 3" in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def test_outputs_are_not_overwritten_without_force(small, tmp_path):
+    out, pred, est = tmp_path / "f.yaml", tmp_path / "p.csv", tmp_path / "e.csv"
+    pred.write_text("keep me\n")
+    r = calib(small, "-o", out, "--predictions", pred, check=False)
+    assert r.returncode == 2 and f"{pred} exists; use --force" in r.stderr
+    assert pred.read_text() == "keep me\n" and not out.exists()
+    r = calib(small, "-o", out, "--predictions", out, check=False)
+    assert r.returncode == 2 and "named for two outputs" in r.stderr
+    calib(small, "-o", out, "--predictions", pred, "--estimates", est, "--bootstrap", 2,
+          "--force")
+    assert read_csv(pred)[0][0] == "code" and read_csv(est)[0][0] == "path"
+    assert not list(tmp_path.glob("*.tmp"))

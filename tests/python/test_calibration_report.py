@@ -115,3 +115,43 @@ def test_in_sample_file(tmp_path):
 def test_bad_files(tmp_path, head, rows, msg):
     with pytest.raises(CalibrationError, match=msg):
         calibration_report(write(tmp_path, rows, head=head))
+
+
+def test_exported_at_package_level():
+    import allied5g
+    assert allied5g.calibration_report is calibration_report
+    assert "calibration_report" in allied5g.__all__
+
+
+def test_report_on_a_real_calibrate_run(tmp_path):
+    """End to end: `calibrate --folds 2 --predictions` then calibration_report: the model's
+    and the base rates' scores recomputed from the file match the table the CLI printed."""
+    import sys
+    from conftest import SRC, run
+    sys.path.insert(0, str(SRC / "bench"))
+    from make_scenario import scenario
+    s = tmp_path / "s.yaml"
+    s.write_text(scenario(nations=10, steps=8, replicates=20, store="full"))
+    obs = tmp_path / "obs.csv"
+    rows = ["code,date,policy"] + [f"N{i},{d},{'ban' if (i + k) % 3 == 0 else 'open'}"
+                                   for k, d in enumerate(("2019Q4", "2020Q4"))
+                                   for i in range(10)]
+    obs.write_text("\n".join(rows) + "\n")
+    pred = tmp_path / "pred.csv"
+    r = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:4", "--folds", 2,
+            "--replicates", 40, "--starts", 1, "--max-iter", 30, "--predictions", pred, "-o",
+            tmp_path / "f.yaml")
+    rep = calibration_report(pred)
+    printed = {}
+    for line in r.stdout.splitlines():
+        for name in ("model", "base rate by date", "base rate overall"):
+            parts = line[len(name) + 2:].split()
+            if line.startswith(f"  {name} ") and len(parts) == 4 and parts[0] == "20":
+                printed[name] = [float(x) for x in parts[1:]]
+    assert set(printed) == {"model", "base rate by date", "base rate overall"}, r.stdout
+    for name, (brier, logs, acc) in printed.items():
+        got = rep.scores.loc[name]
+        assert got["n"] == 20
+        assert got["brier"] == pytest.approx(brier, abs=1e-4), name
+        assert got["log_score"] == pytest.approx(logs, abs=1e-4), name
+        assert got["accuracy"] == pytest.approx(acc, abs=1e-3), name

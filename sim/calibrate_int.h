@@ -1,0 +1,82 @@
+/* Calibration internals shared by calibrate.c (the fit) and calibrate_check.c (what
+ * is checked after it: standard errors, identification, bounds, bootstrap
+ * intervals, further random-number sets). Not installed. See a5_calibrate.h. */
+#ifndef A5_CALIBRATE_INT_H
+#define A5_CALIBRATE_INT_H
+
+#include "a5_calibrate.h"
+#include "a5_model.h"
+
+#include <stdint.h>
+
+typedef struct {
+    const a5_scenario *s;
+    a5_model *m;
+    const a5_obs *obs;
+    size_t nobs;
+    size_t *off, *idx; /* observations by step: idx[off[t] .. off[t+1]) */
+    int tmax;
+    long R;
+    long rep0; /* first replicate: each random-number set uses its own block of streams */
+    int threads;
+    uint32_t *count;      /* nobs x 3 */
+    unsigned char *train; /* 1: fitted, 0: scored (held out) */
+    const double *w;      /* weight of each observation in the objective (bootstrap); NULL: 1 */
+    a5_target *targets;
+    size_t k;
+    size_t *slots;
+    double *values;
+    double floor, smooth;
+    int brier;
+    int evaluations;
+    int failed; /* an evaluation ran out of memory */
+} calib;
+
+typedef struct {
+    int starts, capped, flat;
+} fit_stats;
+
+typedef struct {
+    const a5_calib_opts *o;
+    const a5_fit_spec *fit;
+    const unsigned char *held; /* per observation: in the --holdout nations */
+    const int *fold_of;        /* per nation (folds mode) */
+    int folds;
+    const double *starts;
+    int nstarts, max_iter;
+    double tol, base_smooth, score_floor;
+    fit_stats st;
+} plan;
+
+/* Blocks of replicate indices for the random-number sets: set j uses
+ * [j R, (j + 1) R); bootstrap refit b uses [(BOOT + b) R, ...). */
+#define BOOT_BLOCK 1000000L
+/* Worlds of the parametric bootstrap's synthetic data sets: [(PBOOT + b) W, ...). */
+#define PBOOT_BLOCK 4000000000000L
+
+int a5c_simulate(calib *c);
+int a5c_set_values(calib *c, const double *theta);
+double a5c_objective(calib *c, const double *theta);
+void a5c_score(const calib *c, int want, double *ll, double *brier, double *acc, size_t *n);
+int a5c_fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int nstarts,
+                int max_iter, double tol, const a5_calib_opts *o, int verbose, double *best,
+                double *fbest, double *f_first, fit_stats *st);
+int a5c_run_set(calib *c, plan *pl, int verbose, double *theta, double *fbest, double *f_first,
+                int *fold, double *P);
+void a5c_score_models(const calib *c, const int *fold, const double *P, double floor,
+                      a5_calib_score *sc);
+void a5c_say(const a5_calib_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A diagnostic for the caller to show; A5_ENOMEM when it cannot be kept. */
+int a5c_warn(a5_calib_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* calibrate_check.c, in this order after the fit at theta (c's counts left at theta): */
+/* std.err from the curvature; warnings for unidentified paths and estimates at a bound. */
+int a5c_check_estimate(calib *c, const a5_fit_spec *fit, const double *theta, int B,
+                       a5_calib_result *res);
+/* B parametric-bootstrap refits: res->lo, res->hi (NaN when B is 0). */
+int a5c_bootstrap(calib *c, const plan *pl, const double *theta, int B, double level,
+                  a5_calib_result *res);
+/* Random-number sets 1..nseeds-1; their spread and the starts' warnings. */
+int a5c_seed_sets(calib *c, plan *pl, int nseeds, a5_calib_result *res);
+
+#endif
