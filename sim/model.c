@@ -14,77 +14,12 @@
 #include "a5_error.h"
 #include "a5_mem.h"
 #include "a5_vector.h"
-#include "model_terms.h"
+#include "model_int.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct a5_model {
-    const a5_scenario *s;
-    int n, steps, nblocs;
-    const int *bloc_off, *bloc_idx;
-    int *member_off, *member_idx; /* bloc b's members in nation order: member_idx[member_off[b] ..) */
-    unsigned char *follow_pressure; /* P_i(0) := us.pressure after draws */
-    int *at_first;                  /* events by step: at_list[at_first[t] .. at_first[t+1]) */
-    int *at_list;
-    int *hazards;
-    int nhazards;
-    int strategic; /* a strategic actor can be on in some replicate (else none is ever checked) */
-    size_t nover; /* a5_model_override */
-    size_t *over_slot;
-    double *over_value;
-};
-
-/* Per-nation arrays of the step loop, each np = n rounded up to 8 doubles long
- * (one 64-byte vector), so the vectorised loop runs whole vectors only; the
- * lanes past n hold zeros and their results are never used. */
-enum {
-    L_POL, L_H, L_P, /* state, copied from x and back each step */
-    L_XN, L_RSK,     /* natural share, risk scale */
-#define A5_LANE(name, attr) L_IN_##name, /* attributes, copied from x */
-    A5_MODEL_NATION_INPUTS(A5_LANE)
-#undef A5_LANE
-    L_G0, L_G1, L_G2, /* peer shares (a5_model_prepare) */
-    L_REVIEW, L_UC,                         /* review flag (0/1), choice draw */
-    L_DCOST, L_DRISK,                       /* the step's C_i and S_i */
-    L_K,                                    /* the step's new policies */
-    /* Per reviewing nation (q-th reviewer in lane q): utilities and softmax, most
-     * of a step's arithmetic, are computed for them alone, a quarter of the
-     * nations at the usual review rate. Peer weights, and the option drawn. */
-    C_G0, C_G1, C_G2, C_PICK,
-    L_COUNT
-};
-
-struct a5_work {
-    double *x;    /* parameter vector of the replicate being run */
-    size_t np;    /* lane length */
-    double *lane; /* L_COUNT arrays of np */
-    double *xn;   /* natural high-risk share of new builds (lane L_XN) */
-    double *rsk;  /* r_i (1 + sigma) (1 - m_i) (lane L_RSK) */
-    double *G;    /* peer shares: G[k * np + i] = G_i(k) (lanes L_G0..L_G2) */
-    double *M;    /* nblocs x 3 bloc sums */
-    double T[3]; /* sums over all nations */
-    double D, R; /* price advantage, retaliation */
-    int changed; /* some policy changed in the last step: R and the bloc sums are stale */
-    int stale;   /* policies, shares and pressures in x are behind those in the lanes */
-    double *cost, *risk;
-    /* Random words of the step, taken from a buffer the Philox stream fills a
-     * few hundred words at a time (its vectorised form needs that many). */
-    uint32_t *words;
-    size_t wcap, wpos, wlen;
-    int *reviewers; /* the nations that review this step */
-    int8_t *spol;    /* records of a5_model_step, which keeps none */
-    float *sh;
-    gsl_rng *rng;
-    /* Strategic actors: the lever's status and due step per nation, and the
-     * strategic step's scratch (n each; U 3 n). */
-    int8_t *istat;
-    int *idue;
-    double *sxn, *srsk, *sD, *geff, *ties, *U;
-    int dirty; /* the strategic step ran: the plain step's cached terms are stale */
-};
 
 static int targets_slot(const a5_target *t, size_t slot)
 {
@@ -612,222 +547,17 @@ static inline int strategic_on(const double *x)
            (x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0);
 }
 
-/* Nation i's strategic inputs at step t (the R_i(k) of deterrent for the waverer
- * wv, -1 for none; R0only: every R_i(k) = R_0, the utilities w is chosen from). */
-static void strat_in(const double *x, int n, const a5_work *w, int i, double R, int cn, int wv,
-                     int R0only, double Phim, a5_strat_in *sv)
-{
-    const double R0 = x[A5_G_CHINA_RETALIATION], B = x[A5_G_CHINA_BUDGET],
-                 psi = x[A5_G_RESTRICT_COMPLIANCE];
-    sv->D = w->sD[i];
-    a5_lever_terms(w->istat[i], x[a5_param_nslot(A5_N_INTEL, i, n)], x[A5_G_LEVER_DOWNGRADE],
-                   x[A5_G_LEVER_CREDIBILITY], &sv->intel, &sv->lam);
-    for (int k = 0; k < 3; k++) {
-        const double phik = k == 0 ? 0.0 : k == 1 ? psi : 1.0;
-        if (R0only)
-            sv->R[k] = R0;
-        else if (cn == A5_CN_TARGETED)
-            sv->R[k] = a5_retaliation_targeted(R0, B, phik, Phim);
-        else if (cn == A5_CN_DETERRENT)
-            sv->R[k] = i == wv ? R0 + B : R0;
-        else
-            sv->R[k] = R;
-    }
-}
-
-/* The rest of step t with a strategic actor on, after the events, written plainly
- * on x (a nation at a time, every term evaluated), as docs/model.md orders it.
- * nw: the nations' two words each. */
+/* Step t with a strategic actor on, after the events, written plainly on x (a
+ * nation at a time, every term evaluated) in model_strategy.c. nw: the nations'
+ * two words each. */
 static void step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,
                            const uint32_t *nw, a5_work *w, double *cost, double *risk,
                            int8_t *rpol, float *rh)
 {
-    const a5_scenario *s = m->s;
-    const int n = m->n;
-#define NX(attr, i) x[a5_param_nslot(attr, i, n)]
     state_to_x(m, x, w);
-    /* codes, rounded to the nearest (calibration tries values in between) */
-    const int us = (int)(x[A5_G_US_STRATEGY] + 0.5), cn = (int)(x[A5_G_CHINA_STRATEGY] + 0.5);
-    const double psi = x[A5_G_RESTRICT_COMPLIANCE], delta = x[A5_G_LEVER_DOWNGRADE];
-    /* Prices: D, and each nation's D_i under the vendor's price response. */
-    double ph = HUGE_VAL, pa = HUGE_VAL;
-    for (int v = 0; v < s->nvendors; v++) {
-        const double price = x[a5_param_vslot(v, n)];
-        if (s->vendor_high_risk[v])
-            ph = price < ph ? price : ph;
-        else
-            pa = price < pa ? price : pa;
-    }
-    double D = (pa - ph) / pa;
-    D = D > 0 ? D : 0;
-    const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
-    double hsum = 0;
-    for (int i = 0; i < n; i++)
-        hsum += NX(A5_N_POLICY, i) != A5_BAN ? NX(A5_N_HIGH_RISK_SHARE, i) : 0;
-    const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
-                 omega = x[A5_G_OPERATOR_RISK_WEIGHT], eta = x[A5_G_INTEL_STANDING];
-    int nr = 0, nb = 0;
-    for (int i = 0; i < n; i++) {
-        const double pol = NX(A5_N_POLICY, i);
-        double disc = 0;
-        if (price && pol != A5_BAN)
-            disc = a5_discount(x[A5_G_PRICE_RESPONSE], x[A5_G_PRICE_BUDGET],
-                               NX(A5_N_HIGH_RISK_SHARE, i), hsum);
-        w->sD[i] = price ? a5_price_advantage(pa, ph, disc) : D;
-        w->sxn[i] = a5_natural_share(gamma, w->sD[i], sigma, omega, NX(A5_N_THREAT, i));
-        w->srsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
-        w->geff[i] = a5_influence(NX(A5_N_INFLUENCE, i), eta, NX(A5_N_INTEL, i), pol);
-        nr += pol == A5_RESTRICT;
-        nb += pol == A5_BAN;
-    }
-    const double R = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_ESCALATION] * ((nr * psi + nb) / n);
-    /* Peer sums with the influences g', each in nation order. */
-    const int peers = x[A5_G_W_PEER] != 0;
-    memset(w->M, 0, (size_t)m->nblocs * 3 * sizeof *w->M);
-    w->T[0] = w->T[1] = w->T[2] = 0;
-    for (int j = 0; j < n; j++) {
-        const int k = (int)NX(A5_N_POLICY, j);
-        w->T[k] += w->geff[j];
-        for (int q = m->bloc_off[j]; q < m->bloc_off[j + 1]; q++)
-            w->M[3 * m->bloc_idx[q] + k] += w->geff[j];
-    }
-    a5_globals g;
-    a5_globals_of(x, D, R, &g);
-    /* A nation's inputs, the peer shares included. */
-#define NATION_IN(i, v)                                                                            \
-    do {                                                                                           \
-        v = (a5_nation_in){.s = NX(A5_N_POLICY, i), .h = NX(A5_N_HIGH_RISK_SHARE, i),             \
-                           .P = NX(A5_N_US_PRESSURE, i), .xn = w->sxn[i], .rsk = w->srsk[i]};    \
-        A5_MODEL_NATION_INPUTS(A5_LOAD_I)                                                          \
-        double V_[3] = {0, 0, 0};                                                                  \
-        if (peers)                                                                                 \
-            a5_peer_weights(m->bloc_idx + m->bloc_off[i], m->bloc_off[i + 1] - m->bloc_off[i],    \
-                            w->M, w->T, (int)v.s, w->geff[i], x[A5_G_BASE_TIE], V_);              \
-        a5_peer_shares(V_[0], V_[1], V_[2], v.G);                                                  \
-    } while (0)
-#define A5_LOAD_I(name, attr) v.name = NX(attr, i);
-    /* deterrent: the waverer, from the utilities with R_i = R_0 for all. */
-    int wv = -1;
-    if (cn == A5_CN_DETERRENT) {
-        double best = HUGE_VAL;
-        for (int i = 0; i < n; i++) {
-            if (NX(A5_N_POLICY, i) == A5_BAN)
-                continue;
-            a5_nation_in v;
-            a5_strat_in sv;
-            NATION_IN(i, v);
-            strat_in(x, n, w, i, R, cn, -1, 1, 0, &sv);
-            const double gap = a5_utility_s(&g, &v, &sv, (int)v.s, 1) -
-                               a5_utility_s(&g, &v, &sv, A5_BAN, 1);
-            if (gap >= 0 && gap < best) {
-                best = gap;
-                wv = i;
-            }
-        }
-    }
-    /* Draws and decisions. */
-    double *review = w->lane + L_REVIEW * w->np, *uc = w->lane + L_UC * w->np;
-    double *K = w->lane + L_K * w->np;
-    draws(nw, x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n), n, review, uc);
-    for (int i = 0; i < n; i++) {
-        const double pol = NX(A5_N_POLICY, i);
-        K[i] = pol;
-        if (!review[i] && us != A5_US_WAVERING)
-            continue;
-        a5_nation_in v;
-        a5_strat_in sv;
-        NATION_IN(i, v);
-        const double Phim = (nr - (pol == A5_RESTRICT)) * psi + (nb - (pol == A5_BAN));
-        strat_in(x, n, w, i, R, cn, wv, 0, Phim, &sv);
-        double e[3];
-        for (int k = 0; k < 3; k++)
-            w->U[3 * i + k] = a5_utility_s(&g, &v, &sv, k, 1);
-        if (review[i])
-            K[i] = a5_pick(uc[i], e, a5_softmax3(g.lambda, w->U + 3 * i, e));
-    }
-#undef A5_LOAD_I
-#undef NATION_IN
-    /* The US budget's target. */
-    const double Bt = us == A5_US_SCHEDULE
-                          ? 0
-                          : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
-    int ne = 0, target = -1;
-    double best = HUGE_VAL, bestlev = -HUGE_VAL;
-    for (int i = 0; i < n; i++) {
-        if (K[i] == A5_BAN)
-            continue;
-        ne++;
-        if (us == A5_US_PIVOTAL) {
-            double tie = 0;
-            for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++) {
-                const int b = m->bloc_idx[q];
-                tie += (double)(m->member_off[b + 1] - m->member_off[b] - 1);
-            }
-            tie += x[A5_G_BASE_TIE] * (double)(n - 1);
-            const double lev = a5_bloc_leverage(w->geff[i], tie);
-            if (lev > bestlev) {
-                bestlev = lev;
-                target = i;
-            }
-        } else if (us == A5_US_WAVERING) {
-            const double gap = w->U[3 * i + (int)K[i]] - w->U[3 * i + A5_BAN];
-            if (gap >= 0 && gap < best) {
-                best = gap;
-                target = i;
-            }
-        }
-    }
-    /* Cost, risk, installed base, pressure at the new policies. */
-    const double esc = x[A5_G_US_ESCALATION], pmax = x[A5_G_US_MAX_PRESSURE];
-    for (int i = 0; i < n; i++) {
-        const a5_option o = a5_option_of(K[i], g.kappa, g.psi);
-        const double h = NX(A5_N_HIGH_RISK_SHARE, i);
-        cost[i] += a5_cost_at(w->sD[i], g.zeta, NX(A5_N_COST_SENSITIVITY, i), w->sxn[i], h, o.cap);
-        risk[i] += a5_risk(&g, w->srsk[i], w->sxn[i], h, o);
-        NX(A5_N_HIGH_RISK_SHARE, i) =
-            a5_installed_base(h, w->sxn[i], o.cap, x[A5_G_RENEWAL], x[A5_G_PHASE_OUT_STEPS]);
-        double dP = 0;
-        if (us == A5_US_SCHEDULE)
-            dP = esc * (1 - o.phi);
-        else if (us == A5_US_UNIFORM)
-            dP = K[i] != A5_BAN ? Bt / ne : 0;
-        else
-            dP = i == target ? Bt : 0;
-        NX(A5_N_US_PRESSURE, i) = a5_pressure_add(NX(A5_N_US_PRESSURE, i), dP, pmax);
-    }
-    /* The intelligence lever's transitions. */
-    if (delta > 0) {
-        const double thL = x[A5_G_LEVER_CREDIBILITY];
-        int fails = 0;
-        for (int i = 0; i < n; i++) {
-            const int st = w->istat[i];
-            int ns = st;
-            if (st == 1 && w->idue[i] == t + 1) {
-                ns = 0;
-                if (K[i] == A5_OPEN) {
-                    if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
-                        ns = 2;
-                        w->idue[i] = t + 1 + (int)x[A5_G_LEVER_DURATION];
-                    } else
-                        fails++;
-                }
-            } else if (st == 2 && w->idue[i] == t + 1)
-                ns = 0;
-            if (st == 0 && K[i] == A5_OPEN) {
-                ns = 1;
-                w->idue[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
-            }
-            w->istat[i] = (int8_t)ns;
-        }
-        const double th = thL - x[A5_G_LEVER_LOSS] * fails;
-        x[A5_G_LEVER_CREDIBILITY] = th > 0 ? th : 0;
-    }
-    for (int i = 0; i < n; i++) {
-        NX(A5_N_POLICY, i) = K[i];
-        rpol[i] = (int8_t)(int)K[i];
-        rh[i] = (float)NX(A5_N_HIGH_RISK_SHARE, i);
-    }
-#undef NX
+    draws(nw, x + a5_param_nslot(A5_N_REVIEW_RATE, 0, m->n), m->n, w->lane + L_REVIEW * w->np,
+          w->lane + L_UC * w->np);
+    a5_mod_step_strategic(m, x, t, rs, w, cost, risk, rpol, rh);
     state_from_x(m, x, w);
     w->dirty = 1;
 }

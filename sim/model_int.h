@@ -1,0 +1,83 @@
+/* Private to the model (model.c, the fast kernel; model_strategy.c, the
+ * strategic actors' step): the handles and what their files share. */
+#ifndef A5_MODEL_INT_H
+#define A5_MODEL_INT_H
+
+#include "a5_model.h"
+#include "model_terms.h"
+
+#include <stdint.h>
+
+struct a5_model {
+    const a5_scenario *s;
+    int n, steps, nblocs;
+    const int *bloc_off, *bloc_idx;
+    int *member_off, *member_idx; /* bloc b's members in nation order: member_idx[member_off[b] ..) */
+    unsigned char *follow_pressure; /* P_i(0) := us.pressure after draws */
+    int *at_first;                  /* events by step: at_list[at_first[t] .. at_first[t+1]) */
+    int *at_list;
+    int *hazards;
+    int nhazards;
+    int strategic; /* a strategic actor can be on in some replicate (else none is ever checked) */
+    size_t nover; /* a5_model_override */
+    size_t *over_slot;
+    double *over_value;
+};
+
+/* Per-nation arrays of the step loop, each np = n rounded up to 8 doubles long
+ * (one 64-byte vector), so the vectorised loop runs whole vectors only; the
+ * lanes past n hold zeros and their results are never used. */
+enum {
+    L_POL, L_H, L_P, /* state, copied from x and back each step */
+    L_XN, L_RSK,     /* natural share, risk scale */
+#define A5_LANE(name, attr) L_IN_##name, /* attributes, copied from x */
+    A5_MODEL_NATION_INPUTS(A5_LANE)
+#undef A5_LANE
+    L_G0, L_G1, L_G2, /* peer shares (a5_model_prepare) */
+    L_REVIEW, L_UC,                         /* review flag (0/1), choice draw */
+    L_DCOST, L_DRISK,                       /* the step's C_i and S_i */
+    L_K,                                    /* the step's new policies */
+    /* Per reviewing nation (q-th reviewer in lane q): utilities and softmax, most
+     * of a step's arithmetic, are computed for them alone, a quarter of the
+     * nations at the usual review rate. Peer weights, and the option drawn. */
+    C_G0, C_G1, C_G2, C_PICK,
+    L_COUNT
+};
+
+struct a5_work {
+    double *x;    /* parameter vector of the replicate being run */
+    size_t np;    /* lane length */
+    double *lane; /* L_COUNT arrays of np */
+    double *xn;   /* natural high-risk share of new builds (lane L_XN) */
+    double *rsk;  /* r_i (1 + sigma) (1 - m_i) (lane L_RSK) */
+    double *G;    /* peer shares: G[k * np + i] = G_i(k) (lanes L_G0..L_G2) */
+    double *M;    /* nblocs x 3 bloc sums */
+    double T[3]; /* sums over all nations */
+    double D, R; /* price advantage, retaliation */
+    int changed; /* some policy changed in the last step: R and the bloc sums are stale */
+    int stale;   /* policies, shares and pressures in x are behind those in the lanes */
+    double *cost, *risk;
+    /* Random words of the step, taken from a buffer the Philox stream fills a
+     * few hundred words at a time (its vectorised form needs that many). */
+    uint32_t *words;
+    size_t wcap, wpos, wlen;
+    int *reviewers; /* the nations that review this step */
+    int8_t *spol;    /* records of a5_model_step, which keeps none */
+    float *sh;
+    gsl_rng *rng;
+    /* Strategic actors: the lever's status and due step per nation, and the
+     * strategic step's scratch (n each; U 3 n). */
+    int8_t *istat;
+    int *idue;
+    double *sxn, *srsk, *sD, *geff, *ties, *U;
+    int dirty; /* the strategic step ran: the plain step's cached terms are stale */
+};
+
+/* The rest of step t with a strategic actor on (docs/model.md, "Strategic
+ * actors"), after the events, on x with its state current (state_to_x): nations'
+ * review flags and choice draws in lanes L_REVIEW and L_UC. Records the new
+ * policies and shares into rpol and rh; the caller brings the lanes up to x. */
+void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,
+                           a5_work *w, double *cost, double *risk, int8_t *rpol, float *rh);
+
+#endif

@@ -1,0 +1,336 @@
+/* The kernel's strategic step (docs/model.md, "Strategic actors"): the rest of a
+ * step with a strategic actor on, after the events, written plainly on x (a
+ * nation at a time, every term evaluated), as docs/model.md orders it. The
+ * equations are in model_terms.h; model.c runs this step when a strategic
+ * setting is on, the vectorised step otherwise. */
+#include "model_int.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Nation i's attribute attr in x (needs x and n in scope). */
+#define NX(attr, i) x[a5_param_nslot(attr, i, n)]
+
+/* What the parts of one strategic step share. */
+typedef struct {
+    const a5_model *m;
+    double *x;
+    a5_work *w;
+    int n;
+    int us, cn;  /* strategy codes, rounded to the nearest (calibration tries values in between) */
+    int peers;   /* the peer term is on */
+    int nr, nb;  /* nations restricting, banning at X(t) */
+    double D, R; /* price advantage without the price response, retaliation R(t) */
+    a5_globals g;
+} strat_step;
+
+/* Nation i's inputs, the peer shares (with the influences g') included. */
+static void nation_in(const strat_step *ss, int i, a5_nation_in *v)
+{
+    const a5_model *m = ss->m;
+    const a5_work *w = ss->w;
+    const double *x = ss->x;
+    const int n = ss->n;
+    *v = (a5_nation_in){.s = NX(A5_N_POLICY, i), .h = NX(A5_N_HIGH_RISK_SHARE, i),
+                        .P = NX(A5_N_US_PRESSURE, i), .xn = w->sxn[i], .rsk = w->srsk[i]};
+#define A5_LOAD_I(name, attr) v->name = NX(attr, i);
+    A5_MODEL_NATION_INPUTS(A5_LOAD_I)
+#undef A5_LOAD_I
+    double V[3] = {0, 0, 0};
+    if (ss->peers)
+        a5_peer_weights(m->bloc_idx + m->bloc_off[i], m->bloc_off[i + 1] - m->bloc_off[i], w->M,
+                        w->T, (int)v->s, w->geff[i], x[A5_G_BASE_TIE], V);
+    a5_peer_shares(V[0], V[1], V[2], v->G);
+}
+
+/* --- US strategy ---------------------------------------------------------- */
+
+/* The nation the budget of a targeted strategy goes to (pivotal: the largest
+ * bloc leverage; wavering: the smallest gap U_i(K_i) - U_i(BAN) >= 0), -1 for
+ * none; ne: the nations not banning at the new policies K. */
+static int us_target(const strat_step *ss, const double *K, int *ne)
+{
+    const a5_model *m = ss->m;
+    const a5_work *w = ss->w;
+    const int n = ss->n;
+    int target = -1;
+    double best = HUGE_VAL, bestlev = -HUGE_VAL;
+    *ne = 0;
+    for (int i = 0; i < n; i++) {
+        if (K[i] == A5_BAN)
+            continue;
+        (*ne)++;
+        if (ss->us == A5_US_PIVOTAL) {
+            double tie = 0;
+            for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++) {
+                const int b = m->bloc_idx[q];
+                tie += (double)(m->member_off[b + 1] - m->member_off[b] - 1);
+            }
+            tie += ss->x[A5_G_BASE_TIE] * (double)(n - 1);
+            const double lev = a5_bloc_leverage(w->geff[i], tie);
+            if (lev > bestlev) {
+                bestlev = lev;
+                target = i;
+            }
+        } else if (ss->us == A5_US_WAVERING) {
+            const double gap = w->U[3 * i + (int)K[i]] - w->U[3 * i + A5_BAN];
+            if (gap >= 0 && gap < best) {
+                best = gap;
+                target = i;
+            }
+        }
+    }
+    return target;
+}
+
+/* Cost, risk and installed base at the new policies K, and the pressure of step
+ * 6 with the US strategy's Delta P_i. */
+static void update_state(const strat_step *ss, const double *K, int t, double *cost,
+                         double *risk)
+{
+    double *x = ss->x;
+    const a5_work *w = ss->w;
+    const a5_globals *g = &ss->g;
+    const int n = ss->n, us = ss->us;
+    const double Bt = us == A5_US_SCHEDULE
+                          ? 0
+                          : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
+    int ne;
+    const int target = us_target(ss, K, &ne);
+    const double esc = x[A5_G_US_ESCALATION], pmax = x[A5_G_US_MAX_PRESSURE];
+    for (int i = 0; i < n; i++) {
+        const a5_option o = a5_option_of(K[i], g->kappa, g->psi);
+        const double h = NX(A5_N_HIGH_RISK_SHARE, i);
+        cost[i] += a5_cost_at(w->sD[i], g->zeta, NX(A5_N_COST_SENSITIVITY, i), w->sxn[i], h, o.cap);
+        risk[i] += a5_risk(g, w->srsk[i], w->sxn[i], h, o);
+        NX(A5_N_HIGH_RISK_SHARE, i) =
+            a5_installed_base(h, w->sxn[i], o.cap, x[A5_G_RENEWAL], x[A5_G_PHASE_OUT_STEPS]);
+        double dP = 0;
+        if (us == A5_US_SCHEDULE)
+            dP = esc * (1 - o.phi);
+        else if (us == A5_US_UNIFORM)
+            dP = K[i] != A5_BAN ? Bt / ne : 0;
+        else
+            dP = i == target ? Bt : 0;
+        NX(A5_N_US_PRESSURE, i) = a5_pressure_add(NX(A5_N_US_PRESSURE, i), dP, pmax);
+    }
+}
+
+/* --- Intelligence lever --------------------------------------------------- */
+
+/* The lever's transitions after step 6, in nation order, and theta_L(t+1). */
+static void lever_transitions(const strat_step *ss, const double *K, int t,
+                              const a5_rng_state *rs)
+{
+    double *x = ss->x;
+    a5_work *w = ss->w;
+    const double thL = x[A5_G_LEVER_CREDIBILITY];
+    int fails = 0;
+    for (int i = 0; i < ss->n; i++) {
+        const int st = w->istat[i];
+        int ns = st;
+        if (st == 1 && w->idue[i] == t + 1) {
+            ns = 0;
+            if (K[i] == A5_OPEN) {
+                if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
+                    ns = 2;
+                    w->idue[i] = t + 1 + (int)x[A5_G_LEVER_DURATION];
+                } else
+                    fails++;
+            }
+        } else if (st == 2 && w->idue[i] == t + 1)
+            ns = 0;
+        if (st == 0 && K[i] == A5_OPEN) {
+            ns = 1;
+            w->idue[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
+        }
+        w->istat[i] = (int8_t)ns;
+    }
+    const double th = thL - x[A5_G_LEVER_LOSS] * fails;
+    x[A5_G_LEVER_CREDIBILITY] = th > 0 ? th : 0;
+}
+
+/* --- China's strategy ----------------------------------------------------- */
+
+/* Nation i's strategic inputs (the R_i(k) of deterrent for the waverer wv, -1 for
+ * none; R0only: every R_i(k) = R_0, the utilities w is chosen from). */
+static void strat_in(const strat_step *ss, int i, int wv, int R0only, double Phim,
+                     a5_strat_in *sv)
+{
+    const double *x = ss->x;
+    const a5_work *w = ss->w;
+    const int n = ss->n;
+    const double R0 = x[A5_G_CHINA_RETALIATION], B = x[A5_G_CHINA_BUDGET],
+                 psi = x[A5_G_RESTRICT_COMPLIANCE];
+    sv->D = w->sD[i];
+    a5_lever_terms(w->istat[i], NX(A5_N_INTEL, i), x[A5_G_LEVER_DOWNGRADE],
+                   x[A5_G_LEVER_CREDIBILITY], &sv->intel, &sv->lam);
+    for (int k = 0; k < 3; k++) {
+        const double phik = k == 0 ? 0.0 : k == 1 ? psi : 1.0;
+        if (R0only)
+            sv->R[k] = R0;
+        else if (ss->cn == A5_CN_TARGETED)
+            sv->R[k] = a5_retaliation_targeted(R0, B, phik, Phim);
+        else if (ss->cn == A5_CN_DETERRENT)
+            sv->R[k] = i == wv ? R0 + B : R0;
+        else
+            sv->R[k] = ss->R;
+    }
+}
+
+/* deterrent: the waverer, from the utilities with R_i = R_0 for all; -1 for none. */
+static int waverer(const strat_step *ss)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    int wv = -1;
+    double best = HUGE_VAL;
+    for (int i = 0; i < n; i++) {
+        if (NX(A5_N_POLICY, i) == A5_BAN)
+            continue;
+        a5_nation_in v;
+        a5_strat_in sv;
+        nation_in(ss, i, &v);
+        strat_in(ss, i, -1, 1, 0, &sv);
+        const double gap = a5_utility_s(&ss->g, &v, &sv, (int)v.s, 1) -
+                           a5_utility_s(&ss->g, &v, &sv, A5_BAN, 1);
+        if (gap >= 0 && gap < best) {
+            best = gap;
+            wv = i;
+        }
+    }
+    return wv;
+}
+
+/* The new policies K of the reviewing nations (every nation's utilities into
+ * w->U when wavering is on), from the review flags and choice draws. */
+static void decide(const strat_step *ss, int wv, const double *review, const double *uc,
+                   double *K)
+{
+    const double *x = ss->x;
+    a5_work *w = ss->w;
+    const int n = ss->n;
+    const double psi = x[A5_G_RESTRICT_COMPLIANCE];
+    for (int i = 0; i < n; i++) {
+        const double pol = NX(A5_N_POLICY, i);
+        K[i] = pol;
+        if (!review[i] && ss->us != A5_US_WAVERING)
+            continue;
+        a5_nation_in v;
+        a5_strat_in sv;
+        nation_in(ss, i, &v);
+        const double Phim =
+            (ss->nr - (pol == A5_RESTRICT)) * psi + (ss->nb - (pol == A5_BAN));
+        strat_in(ss, i, wv, 0, Phim, &sv);
+        double e[3];
+        for (int k = 0; k < 3; k++)
+            w->U[3 * i + k] = a5_utility_s(&ss->g, &v, &sv, k, 1);
+        if (review[i])
+            K[i] = a5_pick(uc[i], e, a5_softmax3(ss->g.lambda, w->U + 3 * i, e));
+    }
+}
+
+/* --- Vendor price response ------------------------------------------------ */
+
+/* Each nation's price advantage D_i into w->sD (D itself when the price response
+ * is off); returns D. */
+static double price_advantages(const strat_step *ss)
+{
+    const a5_scenario *s = ss->m->s;
+    const double *x = ss->x;
+    a5_work *w = ss->w;
+    const int n = ss->n;
+    double ph = HUGE_VAL, pa = HUGE_VAL;
+    for (int v = 0; v < s->nvendors; v++) {
+        const double price = x[a5_param_vslot(v, n)];
+        if (s->vendor_high_risk[v])
+            ph = price < ph ? price : ph;
+        else
+            pa = price < pa ? price : pa;
+    }
+    double D = (pa - ph) / pa;
+    D = D > 0 ? D : 0;
+    const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
+    double hsum = 0;
+    for (int i = 0; i < n; i++)
+        hsum += NX(A5_N_POLICY, i) != A5_BAN ? NX(A5_N_HIGH_RISK_SHARE, i) : 0;
+    for (int i = 0; i < n; i++) {
+        double disc = 0;
+        if (price && NX(A5_N_POLICY, i) != A5_BAN)
+            disc = a5_discount(x[A5_G_PRICE_RESPONSE], x[A5_G_PRICE_BUDGET],
+                               NX(A5_N_HIGH_RISK_SHARE, i), hsum);
+        w->sD[i] = price ? a5_price_advantage(pa, ph, disc) : D;
+    }
+    return D;
+}
+
+/* --- Demonstration effect ------------------------------------------------- */
+
+/* The influences g' into w->geff and the peer sums with them, in nation order. */
+static void influences(const strat_step *ss)
+{
+    const a5_model *m = ss->m;
+    const double *x = ss->x;
+    a5_work *w = ss->w;
+    const int n = ss->n;
+    const double eta = x[A5_G_INTEL_STANDING];
+    for (int i = 0; i < n; i++)
+        w->geff[i] = a5_influence(NX(A5_N_INFLUENCE, i), eta, NX(A5_N_INTEL, i),
+                                  NX(A5_N_POLICY, i));
+    memset(w->M, 0, (size_t)m->nblocs * 3 * sizeof *w->M);
+    w->T[0] = w->T[1] = w->T[2] = 0;
+    for (int j = 0; j < n; j++) {
+        const int k = (int)NX(A5_N_POLICY, j);
+        w->T[k] += w->geff[j];
+        for (int q = m->bloc_off[j]; q < m->bloc_off[j + 1]; q++)
+            w->M[3 * m->bloc_idx[q] + k] += w->geff[j];
+    }
+}
+
+/* --- Order within a step (strategies on) ---------------------------------- */
+
+/* Derived quantities: D_i, natural shares, risk scales, g', R(t) and the
+ * globals of the step's decisions. */
+static void derive(strat_step *ss)
+{
+    const double *x = ss->x;
+    a5_work *w = ss->w;
+    const int n = ss->n;
+    const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
+                 omega = x[A5_G_OPERATOR_RISK_WEIGHT], psi = x[A5_G_RESTRICT_COMPLIANCE];
+    ss->D = price_advantages(ss);
+    ss->nr = ss->nb = 0;
+    for (int i = 0; i < n; i++) {
+        const double pol = NX(A5_N_POLICY, i);
+        w->sxn[i] = a5_natural_share(gamma, w->sD[i], sigma, omega, NX(A5_N_THREAT, i));
+        w->srsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
+        ss->nr += pol == A5_RESTRICT;
+        ss->nb += pol == A5_BAN;
+    }
+    ss->R = x[A5_G_CHINA_RETALIATION] +
+            x[A5_G_CHINA_ESCALATION] * ((ss->nr * psi + ss->nb) / n);
+    ss->peers = x[A5_G_W_PEER] != 0;
+    influences(ss);
+    a5_globals_of(x, ss->D, ss->R, &ss->g);
+}
+
+void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,
+                           a5_work *w, double *cost, double *risk, int8_t *rpol, float *rh)
+{
+    const int n = m->n;
+    strat_step ss = {.m = m, .x = x, .w = w, .n = n};
+    ss.us = (int)(x[A5_G_US_STRATEGY] + 0.5);
+    ss.cn = (int)(x[A5_G_CHINA_STRATEGY] + 0.5);
+    derive(&ss);
+    const int wv = ss.cn == A5_CN_DETERRENT ? waverer(&ss) : -1;
+    double *K = w->lane + L_K * w->np;
+    decide(&ss, wv, w->lane + L_REVIEW * w->np, w->lane + L_UC * w->np, K);
+    update_state(&ss, K, t, cost, risk);
+    if (x[A5_G_LEVER_DOWNGRADE] > 0)
+        lever_transitions(&ss, K, t, rs);
+    for (int i = 0; i < n; i++) {
+        NX(A5_N_POLICY, i) = K[i];
+        rpol[i] = (int8_t)(int)K[i];
+        rh[i] = (float)NX(A5_N_HIGH_RISK_SHARE, i);
+    }
+}
