@@ -22,7 +22,8 @@ enum {
     A5_EEXIST = -7,    /* output exists and --force was not given */
     A5_EINTERRUPT = -8, /* stopped by a signal */
     A5_ERESUME = -9,    /* a checkpoint does not match the scenario or is damaged */
-    A5_EFAILED = -10    /* a replicate produced non-finite values */
+    A5_EFAILED = -10,   /* a replicate produced non-finite values */
+    A5_EBUSY = -11      /* another process is writing the same output */
 };
 
 /* Message for an A5_E* code; never NULL. */

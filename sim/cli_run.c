@@ -238,7 +238,8 @@ static int run_loaded(const a5_scenario *s, const run_args *r, a5_batch_team *te
     int orc = fs && fm ? open_output(r, s, &meta, team, &out, err, sizeof err) : A5_ENOMEM;
     if (orc) {
         fprintf(stderr, "allied5g: %s\n", err[0] ? err : a5_strerror(orc));
-        rc = orc == A5_EEXIST || orc == A5_ERESUME ? A5_EXIT_USAGE : A5_EXIT_RUNTIME;
+        rc = orc == A5_EEXIST || orc == A5_ERESUME || orc == A5_EBUSY ? A5_EXIT_USAGE
+                                                                       : A5_EXIT_RUNTIME;
         goto done;
     }
     warn_space(s, r->out);

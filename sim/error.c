@@ -21,6 +21,7 @@ const char *a5_strerror(int code)
     case A5_EINTERRUPT: return "interrupted";
     case A5_ERESUME: return "cannot resume from the checkpoint";
     case A5_EFAILED: return "a replicate produced non-finite values";
+    case A5_EBUSY: return "another process is writing the same output";
     default: return "unknown error";
     }
 }
@@ -90,7 +91,10 @@ void a5_diag_print(a5_diag *d, FILE *out)
     }
     for (size_t i = 0; i < d->n; i++) {
         const a5_diag_entry *e = &d->v[i];
-        fprintf(out, "%s:%d:%d: error: %s\n", e->file, e->line, e->col, e->msg);
+        if (e->line > 0)
+            fprintf(out, "%s:%d:%d: error: %s\n", e->file, e->line, e->col, e->msg);
+        else /* a whole file (cannot open it): no position to give */
+            fprintf(out, "%s: error: %s\n", e->file, e->msg);
     }
     if (d->dropped)
         fprintf(out, "(%zu more errors not shown)\n", d->dropped);

@@ -364,9 +364,11 @@ void a5_out_free(a5_output *o)
         H5Tclose(o->vlen_str);
     if (o->dxpl > 0)
         H5Pclose(o->dxpl);
+    a5_sys_unlock(o->lockfd, o->lock);
     free(o->path);
     free(o->tmp);
     free(o->state);
+    free(o->lock);
     free(o);
 }
 
@@ -383,13 +385,50 @@ static char *with_suffix(const char *path, const char *suffix)
 static int exists(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0;
+    return lstat(path, &st) == 0;
+}
+
+/* What may be written at `path` (the results or the partial file): nothing there,
+ * or a regular file that is none of the run's inputs (compared by device and
+ * inode, so another name of the scenario counts too). A symbolic link that leads
+ * nowhere is refused as well: it would be replaced silently. Returns 0 or
+ * A5_EEXIST (err says why). */
+static int check_target(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s is a symbolic link to a missing file; remove it or choose "
+                              "another output", path);
+        return A5_EEXIST;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is %s, not a regular file; choose another output", path,
+                 a5_sys_kind((unsigned)st.st_mode));
+        return A5_EEXIST;
+    }
+    if (a5_sys_is_input(path)) {
+        snprintf(err, errlen, "%s is an input of this run (the scenario, a base or a design "
+                              "file); choose another output", path);
+        return A5_EEXIST;
+    }
+    return 0;
 }
 
 int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                a5_output **out, char *err, size_t errlen)
 {
     *out = NULL;
+    char *partial = with_suffix(path, ".partial");
+    if (!partial)
+        return A5_ENOMEM;
+    int crc = check_target(path, err, errlen);
+    if (!crc)
+        crc = check_target(partial, err, errlen);
+    free(partial);
+    if (crc)
+        return crc;
     if (!meta->force && exists(path)) {
         snprintf(err, errlen, "%s exists; use --force to replace it", path);
         return A5_EEXIST;
@@ -398,6 +437,7 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
     a5_output *o = calloc(1, sizeof *o);
     if (!o)
         return A5_ENOMEM;
+    o->lockfd = -1;
     o->s = s;
     o->full = s->store_full;
     o->dxpl = H5P_DEFAULT;
@@ -410,12 +450,30 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
     o->path = strdup(path);
     o->tmp = with_suffix(path, ".partial");
     o->state = with_suffix(path, ".partial.state");
+    o->lock = with_suffix(path, ".partial.lock");
     if (o->sxpl < 0 || H5Pset_buffer(o->sxpl, 64 << 10, NULL, NULL) < 0 || o->vlen_str < 0 ||
-        !o->path || !o->tmp || !o->state) {
+        !o->path || !o->tmp || !o->state || !o->lock) {
         a5_out_free(o);
         return A5_ENOMEM;
     }
     *out = o;
+    return 0;
+}
+
+int a5_out_lock(a5_output *o, char *err, size_t errlen)
+{
+    long holder = 0;
+    int fd = a5_sys_lock(o->lock, &holder);
+    if (fd == A5_EBUSY) {
+        snprintf(err, errlen, "%s is being written by process %ld (lock %s); wait for it to "
+                              "finish, or stop it", o->path, holder, o->lock);
+        return A5_EBUSY;
+    }
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create lock file %s: %s", o->lock, strerror(errno));
+        return A5_EIO;
+    }
+    o->lockfd = fd;
     return 0;
 }
 
@@ -715,6 +773,10 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
     int rc = a5_out_new(path, s, meta, &o, err, errlen);
     if (rc)
         return rc;
+    if ((rc = a5_out_lock(o, err, errlen)) != 0) {
+        a5_out_free(o);
+        return rc;
+    }
     if (exists(o->tmp) && !meta->force) {
         snprintf(err, errlen, "%s holds an interrupted run: add --resume to continue it, "
                               "or --force to start over", o->tmp);

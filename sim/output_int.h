@@ -14,6 +14,9 @@ enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN
 struct a5_output {
     const a5_scenario *s;
     char *path, *tmp, *state; /* OUT, OUT.partial, OUT.partial.state (the checkpoint) */
+    char *lock;               /* OUT.partial.lock: held for the whole run (a5_out_lock) */
+    int lockfd;               /* its descriptor, or -1 */
+    int broken;               /* a write failed: the file on disk is left as it is */
     hid_t file;
     hid_t dim[D_COUNT];
     hid_t var[V_COUNT];
@@ -33,11 +36,14 @@ hid_t a5_out_vstr_new(void);
  * overwritten. Returns 0, A5_EEXIST or A5_ENOMEM (err says why). */
 int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                a5_output **out, char *err, size_t errlen);
+/* Take the exclusive lock on PATH.partial.lock for this handle's life. Returns 0;
+ * A5_EBUSY ("PATH is being written by process PID") or A5_EIO (err says why). */
+int a5_out_lock(a5_output *o, char *err, size_t errlen);
 /* Open every variable dataset of the store in use. Returns 0 or -1. */
 int a5_out_open_vars(a5_output *o);
 /* Close every HDF5 object of the file (not the handle's own types and lists). */
 void a5_out_close_all(a5_output *o);
-/* Free the handle (after a5_out_close_all). */
+/* Free the handle (after a5_out_close_all), releasing its lock. */
 void a5_out_free(a5_output *o);
 
 #endif

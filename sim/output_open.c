@@ -53,6 +53,10 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
     int nrc = a5_out_new(path, s, meta, &o, err, errlen);
     if (nrc)
         return nrc;
+    if ((nrc = a5_out_lock(o, err, errlen)) != 0) {
+        a5_out_free(o);
+        return nrc;
+    }
     struct stat st;
     if (stat(o->tmp, &st) != 0) {
         snprintf(err, errlen, "nothing to resume: %s does not exist", o->tmp);
@@ -120,11 +124,14 @@ int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_
     }
     /* Rank 0 creates the file (or checks the one to resume) with the serial driver:
      * variable-length strings cannot be written through MPI-IO. */
+    int lockfd = -1; /* rank 0 keeps the lock for the team */
     if (rank == 0) {
         a5_output *o0 = NULL;
         rc = resume ? a5_output_reopen(path, s, meta, &o0, err, errlen)
                     : a5_output_create(path, s, meta, &o0, err, errlen);
         if (!rc) {
+            lockfd = o0->lockfd;
+            o0->lockfd = -1;
             a5_out_close_all(o0);
             a5_out_free(o0);
         }
@@ -140,7 +147,11 @@ int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_
     if (ok) {
         o->rank = rank;
         o->size = size;
+        o->lockfd = lockfd;
+        lockfd = -1;
     }
+    if (lockfd >= 0)
+        close(lockfd);
     hid_t fapl = ok ? H5Pcreate(H5P_FILE_ACCESS) : -1;
     ok = ok && fapl >= 0 && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0;
     if (ok)
