@@ -15,6 +15,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,6 +220,10 @@ static hid_t dcpl_new(int rank, const hsize_t *chunk, int deflate)
             CK(H5Pset_shuffle(p));
             CK(H5Pset_deflate(p, (unsigned)deflate));
         }
+        /* A checksum of every stored chunk (last, over the bytes on disk): damage to
+         * the file is found when the chunk is read (a5_output_verify), not passed on
+         * as results. It changes the file's bytes, never the values. */
+        CK(H5Pset_fletcher32(p));
     }
     return p;
 fail:
@@ -293,6 +300,41 @@ static hid_t coord(a5_output *o, const char *name, hid_t ftype, hid_t mtype, hsi
     CK(H5DSset_scale(ds, name));
     return created(ds, sp, p, 1);
 fail:
+    return created(ds, sp, p, 0);
+}
+
+/* A 1-D coordinate 0, 1, ..., n-1 (64-bit when wide), written in slices so that
+ * memory stays small whatever n (a billion replicates is 4 GB of indices). */
+static hid_t coord_iota(a5_output *o, const char *name, hsize_t n, int wide)
+{
+    hid_t ft = wide ? H5T_STD_I64LE : H5T_STD_I32LE, mt = wide ? H5T_NATIVE_LLONG : H5T_NATIVE_INT;
+    hid_t sp = H5Screate_simple(1, &n, NULL), p = dcpl_new(1, NULL, 0), ds = -1, ms = -1;
+    const hsize_t slice = 1 << 16;
+    long long *v = malloc(slice * sizeof *v);
+    if (sp < 0 || p < 0 || !v)
+        goto fail;
+    CK(ds = H5Dcreate2(o->file, name, ft, sp, H5P_DEFAULT, p, H5P_DEFAULT));
+    for (hsize_t i = 0; i < n; i += slice) {
+        hsize_t k = n - i < slice ? n - i : slice;
+        for (hsize_t j = 0; j < k; j++) {
+            if (wide)
+                v[j] = (long long)(i + j);
+            else
+                ((int *)v)[j] = (int)(i + j);
+        }
+        CK(ms = H5Screate_simple(1, &k, NULL));
+        CK(H5Sselect_hyperslab(sp, H5S_SELECT_SET, &i, NULL, &k, NULL));
+        CK(H5Dwrite(ds, mt, ms, sp, H5P_DEFAULT, v));
+        H5Sclose(ms);
+        ms = -1;
+    }
+    CK(H5DSset_scale(ds, name));
+    free(v);
+    return created(ds, sp, p, 1);
+fail:
+    if (ms >= 0)
+        H5Sclose(ms);
+    free(v);
     return created(ds, sp, p, 0);
 }
 
@@ -558,16 +600,11 @@ static int create_coords(a5_output *o)
 {
     const a5_scenario *s = o->s;
     const hsize_t P = (hsize_t)s->npoints, R = (hsize_t)s->replicates, T = (hsize_t)s->steps;
-    long long *pv = malloc(P * sizeof *pv);
-    int *rv = malloc(R * sizeof *rv), *sv = malloc(T * sizeof *sv), *days = malloc(T * sizeof *days);
+    int *sv = malloc(T * sizeof *sv), *days = malloc(T * sizeof *days);
     const char **dates = malloc(T * sizeof *dates);
     char *dbuf = malloc(T * 16);
-    int ok = pv && rv && sv && days && dates && dbuf;
+    int ok = sv && days && dates && dbuf;
     if (ok) {
-        for (hsize_t i = 0; i < P; i++)
-            pv[i] = (long long)i;
-        for (hsize_t i = 0; i < R; i++)
-            rv[i] = (int)i;
         for (int t = 0; t < s->steps; t++) {
             sv[t] = t;
             days[t] = quarter_end_day(s, t);
@@ -577,8 +614,8 @@ static int create_coords(a5_output *o)
         static const char *const opts[3] = {"open", "restrict", "ban"};
         static const double qs[3] = {0.05, 0.5, 0.95};
         hid_t v = o->vlen_str;
-        o->dim[D_POINT] = coord(o, "point", H5T_STD_I64LE, H5T_NATIVE_LLONG, P, pv);
-        o->dim[D_REPLICATE] = coord(o, "replicate", H5T_STD_I32LE, H5T_NATIVE_INT, R, rv);
+        o->dim[D_POINT] = coord_iota(o, "point", P, 1);
+        o->dim[D_REPLICATE] = coord_iota(o, "replicate", R, 0);
         o->dim[D_STEP] = coord(o, "step", H5T_STD_I32LE, H5T_NATIVE_INT, T, sv);
         o->dim[D_NATION] = coord(o, "nation", v, v, (hsize_t)s->n, s->codes);
         o->dim[D_OPTION] = coord(o, "option", v, v, 3, opts);
@@ -598,8 +635,6 @@ static int create_coords(a5_output *o)
              describe(o, o->dim[D_QUANTILE], "quantile", "1",
                       "probability level of high_risk_share_quantiles") == 0;
     }
-    free(pv);
-    free(rv);
     free(sv);
     free(days);
     free(dates);
@@ -766,6 +801,31 @@ static int create_file(a5_output *o, int live, char *err, size_t errlen)
     return 0;
 }
 
+/* Start o's file afresh (o holds the lock): remove an interrupted run's files,
+ * then create PATH.partial with everything but the results. */
+int a5_out_start(a5_output *o, const a5_output_meta *meta, char *err, size_t errlen)
+{
+    int rc;
+    if (a5_sys_remove(o->tmp) || a5_sys_remove(o->state)) {
+        snprintf(err, errlen, "cannot remove the interrupted run %s: %s", o->tmp, strerror(errno));
+        return A5_EIO;
+    }
+    if ((rc = create_file(o, meta->live, err, errlen)) != 0) {
+        unlink(o->tmp);
+        return rc;
+    }
+    if (create_coords(o) || create_vars(o, meta->chunk_reps) || create_design_vars(o) ||
+        write_provenance(o, meta) ||
+        /* Every object and attribute of the run exists now, as SWMR requires. */
+        (o->live && H5Fstart_swmr_write(o->file) < 0)) {
+        capture_error(o, "HDF5 error while creating", err, errlen);
+        a5_out_close_all(o);
+        unlink(o->tmp);
+        return A5_EHDF5;
+    }
+    return 0;
+}
+
 int a5_output_create(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                      a5_output **out, char *err, size_t errlen)
 {
@@ -783,32 +843,38 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
         a5_out_free(o);
         return A5_EEXIST;
     }
-    /* Starting over: a previous run's partial file and checkpoint go. */
-    if (a5_sys_remove(o->tmp) || a5_sys_remove(o->state)) {
-        snprintf(err, errlen, "cannot remove the interrupted run %s: %s", o->tmp, strerror(errno));
-        a5_out_free(o);
-        return A5_EIO;
-    }
-    if ((rc = create_file(o, meta->live, err, errlen)) != 0) {
-        unlink(o->tmp);
+    if ((rc = a5_out_start(o, meta, err, errlen)) != 0) {
         a5_out_free(o);
         return rc;
-    }
-    if (create_coords(o) || create_vars(o, meta->chunk_reps) || create_design_vars(o) ||
-        write_provenance(o, meta) ||
-        /* Every object and attribute of the run exists now, as SWMR requires. */
-        (o->live && H5Fstart_swmr_write(o->file) < 0)) {
-        capture_error(o, "HDF5 error while creating", err, errlen);
-        a5_out_close_all(o);
-        unlink(o->tmp);
-        a5_out_free(o);
-        return A5_EHDF5;
     }
     *out = o;
     return 0;
 }
 
+int a5_output_restarted(const a5_output *o) { return o->restarted; }
+
 /* --- writing ----------------------------------------------------------------------- */
+
+/* Test hook: A5_TEST_FULL_AT=k makes the disk "full" from the k-th write of the
+ * results file on (write_slab and commit count; 1 is the first): the file may not
+ * grow past its size then (RLIMIT_FSIZE; SIGXFSZ ignored, so a write fails with
+ * EFBIG as one fails with ENOSPC on a full disk). */
+static void test_full_hook(a5_output *o)
+{
+    static long k = -1, n = 0;
+    if (k < 0) {
+        const char *e = getenv("A5_TEST_FULL_AT");
+        k = e ? atol(e) : 0;
+    }
+    if (k <= 0 || ++n != k)
+        return;
+    struct stat st;
+    if (stat(o->tmp, &st) == 0) {
+        struct rlimit rl = {(rlim_t)st.st_size, (rlim_t)st.st_size};
+        signal(SIGXFSZ, SIG_IGN);
+        (void)setrlimit(RLIMIT_FSIZE, &rl);
+    }
+}
 
 /* Write a hyperslab of variable v; on failure say why in err. */
 static int write_slab(a5_output *o, int v, const hsize_t *start, const hsize_t *count,
@@ -822,6 +888,7 @@ static int write_slab(a5_output *o, int v, const hsize_t *start, const hsize_t *
     for (int i = 0; i < rank; i++)
         empty |= count[i] == 0;
     hsize_t one[4] = {1, 1, 1, 1};
+    test_full_hook(o);
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, empty ? one : count, NULL);
     int rc = A5_EHDF5;
     int sel = empty ? (H5Sselect_none(fs) >= 0 && H5Sselect_none(ms) >= 0)
@@ -829,8 +896,10 @@ static int write_slab(a5_output *o, int v, const hsize_t *start, const hsize_t *
     if (fs >= 0 && ms >= 0 && sel &&
         H5Dwrite(ds, mem_type(var_table[v].kind), ms, fs, o->dxpl, buf) >= 0)
         rc = 0;
-    else
+    else {
         capture_error(o, "cannot write", err, errlen);
+        o->broken = 1;
+    }
     if (fs >= 0)
         H5Sclose(fs);
     if (ms >= 0)
@@ -897,17 +966,125 @@ int a5_output_read_final(a5_output *o, long p, float *share, float *mean, char *
     return rc;
 }
 
+/* Before HDF5 writes its metadata (a flush), make sure the file system has room
+ * for all of it: allocate the file up to HDF5's end of allocation plus a margin.
+ * A full disk then fails here, before anything of the last checkpoint's state is
+ * overwritten, instead of half-way through the metadata (which left chunk indices
+ * pointing past the end of the file). Returns 0 or -1 with errno set. */
+static int reserve_space(a5_output *o)
+{
+    hsize_t size = 0;
+    if (o->size > 1 || H5Fget_filesize(o->file, &size) < 0)
+        return 0; /* a team's file (MPI-IO) or no size: nothing to do */
+    int fd = open(o->tmp, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int e = posix_fallocate(fd, 0, (off_t)size + (64 << 10));
+    close(fd);
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
 int a5_output_commit(a5_output *o, char *err, size_t errlen)
 {
+    test_full_hook(o);
+    if (reserve_space(o) != 0) {
+        snprintf(err, errlen, "cannot write %.200s: %s", o->tmp, strerror(errno));
+        o->broken = 1;
+        return A5_EIO;
+    }
     if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
         capture_error(o, "cannot flush", err, errlen);
+        o->broken = 1;
         return A5_EHDF5;
     }
     if (o->rank == 0 && a5_sys_fsync_path(o->tmp) != 0) {
         snprintf(err, errlen, "cannot sync %s: %s", o->tmp, strerror(errno));
+        o->broken = 1;
         return A5_EIO;
     }
     return 0;
+}
+
+/* Read variable v back, [point p, replicates r0 .. r1) (CH_POINT variables: the
+ * whole point), chunk by chunk, checking every chunk's checksum. Returns 0, or -1
+ * with what is damaged in err. */
+static int verify_range(a5_output *o, int v, long p, long r0, long r1, long chunk_reps,
+                        void *buf, char *err, size_t errlen)
+{
+    const var_spec *vs = &var_table[v];
+    hsize_t dims[4], start[4] = {0}, count[4];
+    hid_t fs = H5Dget_space(o->var[v]);
+    if (fs < 0 || H5Sget_simple_extent_dims(fs, dims, NULL) != vs->rank) {
+        if (fs >= 0)
+            H5Sclose(fs);
+        snprintf(err, errlen, "%.200s is damaged: cannot read %s", o->tmp, vs->name);
+        return -1;
+    }
+    int rc = 0;
+    long step = vs->chunk == CH_REPLICATE ? chunk_reps : 1;
+    if (vs->chunk != CH_REPLICATE)
+        r0 = 0, r1 = 1;
+    for (long r = r0; r < r1 && !rc; r += step) {
+        for (int i = 0; i < vs->rank; i++)
+            start[i] = 0, count[i] = dims[i];
+        start[0] = (hsize_t)p;
+        count[0] = 1;
+        if (vs->chunk == CH_REPLICATE) {
+            start[1] = (hsize_t)r;
+            count[1] = (hsize_t)(r + step < r1 ? step : r1 - r);
+        }
+        hid_t ms = H5Screate_simple(vs->rank, count, NULL);
+        if (ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(o->var[v], mem_type(vs->kind), ms, fs, H5P_DEFAULT, buf) < 0) {
+            if (vs->chunk == CH_REPLICATE)
+                snprintf(err, errlen, "%.200s is damaged at %s, point %ld, replicates %ld-%ld "
+                                      "(checksum or structure); start over with --force",
+                         o->tmp, vs->name, p, r, r + (long)count[1] - 1);
+            else
+                snprintf(err, errlen, "%.200s is damaged at %s, point %ld (checksum or "
+                                      "structure); start over with --force", o->tmp, vs->name, p);
+            rc = -1;
+        }
+        if (ms >= 0)
+            H5Sclose(ms);
+    }
+    H5Sclose(fs);
+    return rc;
+}
+
+int a5_output_verify(a5_output *o, long point, long rep, char *err, size_t errlen)
+{
+    const a5_scenario *s = o->s;
+    long chunk_reps = 1;
+    hid_t dcpl = H5Dget_create_plist(o->var[V_FIRST_BAN]);
+    hsize_t ch[3];
+    if (dcpl >= 0 && H5Pget_chunk(dcpl, 3, ch) == 3)
+        chunk_reps = (long)ch[1];
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    size_t cells = (size_t)s->steps * (size_t)s->n * 3 * sizeof(double);
+    size_t per = (size_t)chunk_reps * (size_t)s->steps * (size_t)s->n * sizeof(double);
+    void *buf = malloc(per > cells ? per : cells);
+    if (!buf)
+        return A5_ENOMEM;
+    int rc = 0;
+    for (int v = 0; v < V_COUNT && !rc; v++) {
+        if (var_table[v].chunk == CH_NONE || !o->var[v])
+            continue;
+        for (long p = 0; p <= point && p < s->npoints && !rc; p++) {
+            long r1 = p < point ? s->replicates : rep;
+            if (var_table[v].chunk == CH_POINT && p == point)
+                break;
+            if (r1 > 0 && verify_range(o, v, p, 0, r1, chunk_reps, buf, err, errlen))
+                rc = A5_ERESUME;
+        }
+    }
+    free(buf);
+    return rc;
 }
 
 /* --- the checkpoint ---------------------------------------------------------------- */
@@ -961,6 +1138,11 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
         }
     }
     /* "complete" flips to yes only now: replace the attribute. */
+    if (reserve_space(o) != 0) {
+        snprintf(err, errlen, "cannot finish %.200s: %s", o->tmp, strerror(errno));
+        rc = A5_EIO;
+        goto fail;
+    }
     if (H5Adelete(o->file, "complete") < 0 || attr_str(o->file, o->vlen_str, "complete", "yes") < 0 ||
         attr_num(o->var[V_QUANT], "max_abs_error", H5T_NATIVE_DOUBLE, &quantile_error, 0) < 0 ||
         attr_num(o->file, "failed_replicates", H5T_NATIVE_LLONG, &nf, 0) < 0 ||
@@ -977,7 +1159,9 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
     a5_out_free(o);
     return 0;
 fail:
-    a5_output_abort(o, 0);
+    /* With a checkpoint the run can still be resumed (from it): keep both files. */
+    o->broken = 1;
+    a5_output_abort(o, exists(o->state));
     return rc;
 }
 
@@ -985,7 +1169,11 @@ void a5_output_abort(a5_output *o, int keep)
 {
     if (!o)
         return;
-    a5_out_close_all(o);
+    /* After a failed write HDF5's cache holds a state that never reached the disk
+     * whole: closing would write it over the last checkpoint's. Leave the file as
+     * a crash would (HDF5 does nothing at exit: a5_out_h5_setup). */
+    if (!o->broken)
+        a5_out_close_all(o);
     if (!keep && o->rank == 0) {
         unlink(o->tmp);
         unlink(o->state);

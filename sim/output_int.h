@@ -17,6 +17,7 @@ struct a5_output {
     char *lock;               /* OUT.partial.lock: held for the whole run (a5_out_lock) */
     int lockfd;               /* its descriptor, or -1 */
     int broken;               /* a write failed: the file on disk is left as it is */
+    int restarted;            /* a resume with no checkpoint to resume from: started over */
     hid_t file;
     hid_t dim[D_COUNT];
     hid_t var[V_COUNT];
@@ -39,6 +40,9 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
 /* Take the exclusive lock on PATH.partial.lock for this handle's life. Returns 0;
  * A5_EBUSY ("PATH is being written by process PID") or A5_EIO (err says why). */
 int a5_out_lock(a5_output *o, char *err, size_t errlen);
+/* Start o's PATH.partial afresh (o holds the lock): remove an interrupted run's
+ * files, create the file. Returns 0, A5_EIO or A5_EHDF5 (err says why). */
+int a5_out_start(a5_output *o, const a5_output_meta *meta, char *err, size_t errlen);
 /* Open every variable dataset of the store in use. Returns 0 or -1. */
 int a5_out_open_vars(a5_output *o);
 /* Close every HDF5 object of the file (not the handle's own types and lists). */

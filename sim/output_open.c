@@ -63,6 +63,17 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
         a5_out_free(o);
         return A5_ERESUME;
     }
+    if (stat(o->state, &st) != 0) {
+        /* Stopped before its first checkpoint: nothing was saved, so a resume is a
+         * fresh start (a5_output_restarted says so). */
+        if ((nrc = a5_out_start(o, meta, err, errlen)) != 0) {
+            a5_out_free(o);
+            return nrc;
+        }
+        o->restarted = 1;
+        *out = o;
+        return 0;
+    }
     o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
     if (o->file < 0 && clear_in_use_flag(o->tmp) == 0)
         o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);

@@ -178,3 +178,208 @@ def test_base_cycle_named(tmp_path):
     (tmp_path / "self.yaml").write_text("base: self.yaml\n")
     r = run("validate", tmp_path / "self.yaml", check=False)
     assert r.returncode == 2 and "form a cycle" in r.stderr
+
+
+# --- full disks, damaged files, stops and resumes -------------------------------------
+
+FAULT_REPS = 2500
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory):
+    d = tmp_path_factory.mktemp("faults")
+    s = d / "s.yaml"
+    s.write_text(scenario(nations=30, steps=40, replicates=FAULT_REPS, store="full"))
+    ref = d / "ref.h5"
+    run("run", s, "-o", ref, "--quiet")
+    return d, s, ref
+
+
+def _after_failure(d, s, ref, out, r):
+    """A run that failed writing: it says why, and what it leaves is either nothing
+    or a partial file that resumes (on a disk with room) to exactly the reference."""
+    from conftest import same_data
+    assert r.returncode == 1, r.stderr
+    left = sorted(x.name for x in d.iterdir() if x.name.startswith(out.name))
+    assert out.name not in left, r.stderr
+    if not left:
+        assert "no results written" in r.stderr, r.stderr
+        return False
+    assert left == [f"{out.name}.partial", f"{out.name}.partial.state"], (left, r.stderr)
+    assert "--resume" in r.stderr, r.stderr
+    again = run("run", s, "-o", out, "--quiet", "--resume", check=False)
+    assert again.returncode == 0, (r.stderr, again.stderr)
+    same_data(ref, out)
+    out.unlink()
+    return True
+
+
+def test_disk_full_at_every_write(faults):
+    """A5_TEST_FULL_AT=k: the disk is full from the k-th write of the results file on
+    (every block's variables, every point's aggregates, every flush). Every k must
+    fail cleanly and leave nothing or a resumable partial; the loop ends when k is
+    past the run's last write."""
+    d, s, ref = faults
+    kept = 0
+    for k in range(1, 400):
+        out = d / f"full{k}.h5"
+        env = {**os.environ, "A5_TEST_FULL_AT": str(k)}
+        r = subprocess.run([BIN, "run", s, "-o", out, "--quiet", "--threads", "1",
+                            "--checkpoint", "0"], env=env, capture_output=True, text=True,
+                           timeout=300)
+        if r.returncode == 0:
+            break
+        kept += _after_failure(d, s, ref, out, r)
+    else:
+        pytest.fail("the run never got past the injected full disk")
+    assert k > 10 and kept > 3, (k, kept)
+
+
+def _limit_file_size(n):
+    import resource
+
+    def f():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))
+    return f
+
+
+def test_disk_fills_at_many_moments(faults):
+    """The disk fills (no file may grow past N bytes) at 24 sizes between the empty
+    file and the full one, each with checkpoints after every block."""
+    d, s, ref = faults
+    total = os.path.getsize(ref)
+    kept = 0
+    for i in range(1, 25):
+        n = int(total * 1.6 * i / 24)
+        out = d / f"fill{i}.h5"
+        r = subprocess.run([BIN, "run", s, "-o", out, "--quiet", "--threads", "1",
+                            "--checkpoint", "0"], capture_output=True, text=True, timeout=300,
+                           preexec_fn=_limit_file_size(n))
+        if r.returncode == 0:
+            from conftest import same_data
+            same_data(ref, out)
+            out.unlink()
+            continue
+        kept += _after_failure(d, s, ref, out, r)
+    assert kept > 3
+
+
+def _interrupted(d, s, name):
+    out = d / name
+    p = subprocess.Popen([BIN, "run", s, "-o", out, "--quiet", "--threads", "1",
+                          "--checkpoint", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    _wait_for(f"{out}.partial.state", p)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 1, err
+    return out
+
+
+def test_flipped_bytes_in_partial(faults):
+    """Bytes flipped anywhere in an interrupted run's partial file: the resume either
+    refuses (damaged) or gives exactly the reference, never other data."""
+    from conftest import same_data
+    d, s, ref = faults
+    out = _interrupted(d, s, "flip.h5")
+    partial = f"{out}.partial"
+    pristine = open(partial, "rb").read()
+    state = open(f"{out}.partial.state", "rb").read()
+    refused = 0
+    size = len(pristine)
+    for i in range(12):
+        at = size // 3 + (i * (size * 2 // 3)) // 12
+        damaged = bytearray(pristine)
+        for j in range(8):
+            damaged[at + j] ^= 0x5A
+        open(partial, "wb").write(damaged)
+        open(f"{out}.partial.state", "wb").write(state)
+        r = run("run", s, "-o", out, "--quiet", "--resume", check=False)
+        if r.returncode == 0:
+            same_data(ref, out)
+            out.unlink()
+        else:
+            assert r.returncode == 2 and "damaged" in r.stderr, r.stderr
+            refused += 1
+    assert refused >= 6, refused
+
+
+def test_on_failure_stop_holds_for_resume(faults):
+    d, s, _ = faults
+    out = d / "stop.h5"
+    env = {**os.environ, "A5_INJECT_FAILURE": "7"}
+    r = subprocess.run([BIN, "run", s, "-o", out, "--quiet", "--replicates", "50",
+                        "--on-failure", "stop"], env=env, capture_output=True, text=True)
+    assert r.returncode == 1 and "--on-failure stop" in r.stderr
+    # The resume it suggests stops too, without a hook: the failure is recorded.
+    r = run("run", s, "-o", out, "--quiet", "--replicates", 50, "--resume", check=False)
+    assert r.returncode == 1 and "--on-failure stop" in r.stderr, r.stderr
+    assert "--on-failure continue" in r.stderr and not out.exists()
+    r = run("run", s, "-o", out, "--quiet", "--replicates", 50, "--resume",
+            "--on-failure", "continue", check=False)
+    assert r.returncode == 0, r.stderr
+    import xarray as xr
+    with xr.open_dataset(out) as f:
+        assert f.attrs["failed_replicates"] == 1
+
+
+def test_killed_before_first_checkpoint(tiny, tmp_path):
+    """A partial file without a checkpoint (killed before the first one): --resume
+    starts from the beginning and says so."""
+    out = tmp_path / "o.h5"
+    run("run", tiny, "-o", out, "--quiet")
+    ref = tmp_path / "ref.h5"
+    out.rename(ref)
+    # What a kill before the first checkpoint leaves: a partial file, no state.
+    run("run", tiny, "-o", out, "--quiet")
+    out.rename(f"{out}.partial")
+    r = run("run", tiny, "-o", out, "--resume", "--quiet", check=False)
+    assert r.returncode == 0, r.stderr
+    assert "no checkpoint" in r.stderr and "starting from the beginning" in r.stderr
+    from conftest import same_data
+    same_data(ref, out)
+
+
+def test_second_signal_before_first_checkpoint(tmp_path):
+    s = _bigger(tmp_path, reps=400000)
+    out = tmp_path / "o.h5"
+    p = subprocess.Popen([BIN, "run", s, "-o", out, "--quiet", "--threads", "1",
+                          "--checkpoint", "3600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    _wait_for(f"{out}.partial", p)
+    p.send_signal(signal.SIGINT)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=120)
+    left = listing(tmp_path)
+    if f"{out.name}.partial.state" not in left:   # no checkpoint was made: nothing is left
+        assert left == ["big.yaml"], left
+    else:                                           # the first signal's checkpoint won the race
+        assert p.returncode == 1
+
+
+def test_output_larger_than_free_space(tiny, tmp_path):
+    for extra in (["--replicates", "1000000000"], ["--set", "steps=32767", "--replicates", "10000000"]):
+        r = run("run", tiny, "-o", tmp_path / "o.h5", *extra, check=False, timeout=60)
+        assert r.returncode == 2, r.stderr
+        assert "may need up to" in r.stderr and "MiB are free" in r.stderr
+        assert "--ignore-space" in r.stderr
+        assert listing(tmp_path) == ["s.yaml"]
+
+
+def test_memory_bounded_by_block(tiny, tmp_path):
+    """A billion replicates of a tiny scenario run in a few hundred MiB: nothing is
+    sized by the replicate count (the run is stopped after its first checkpoint)."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+    out = tmp_path / "o.h5"
+    p = subprocess.Popen([BIN, "run", tiny, "-o", out, "--quiet", "--threads", "1",
+                          "--replicates", "1000000000", "--ignore-space", "--checkpoint", "0",
+                          "--store", "summary"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, preexec_fn=cap)
+    _wait_for(f"{out}.partial.state", p, timeout=300)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=300)
+    assert p.returncode == 1 and "interrupted" in err, err
