@@ -53,6 +53,13 @@ size_t a5_diag_count(const a5_diag *d);
 void a5_diag_print(a5_diag *d, FILE *out);
 void a5_diag_free(a5_diag *d);
 
+/* Text from a file or the command line made safe to print on one line: control
+ * bytes (and the C1 controls, DEL, bytes that are not UTF-8) become \xNN, newline
+ * and tab \n and \t, a backslash \\; text longer than `keep` bytes keeps its
+ * start and end around "[...N bytes...]". Writes at most outlen bytes (NUL
+ * included) and returns out. */
+char *a5_escape(const char *in, size_t keep, char *out, size_t outlen);
+
 /* The name among `names` (n of them, NULL entries skipped) closest to `word` by edit
  * distance, or NULL when none is close enough to be a plausible typo. */
 const char *a5_suggest(const char *word, const char *const *names, size_t n);

@@ -59,7 +59,8 @@ static int holdout_codes(const a5_scenario *s, char *buf, const char **list)
         for (int i = 0; i < s->n; i++)
             found |= !strcmp(s->codes[i], list[q]);
         if (!found) {
-            fprintf(stderr, "--holdout:1:1: error: unknown nation code '%s'\n", list[q]);
+            fprintf(stderr, "--holdout:1:1: error: unknown nation code '%s'\n",
+                    a5_escape(list[q], 200, (char[1024]){0}, 1024));
             return A5_EUSAGE;
         }
     }
@@ -102,8 +103,16 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
 {
     a5_diag d = {0};
     int rc = a5_calib_read_obs(a->val[C_OBSERVED], s, &d, obs, nobs);
-    for (int j = 0; !rc && j < a->given[C_FIT]; j++)
+    for (int j = 0; !rc && j < a->given[C_FIT]; j++) {
         rc = a5_calib_parse_fit(s, a->list[C_FIT][j], j + 1, &spec[j], &d);
+        /* One parameter, one set of bounds: a second --fit of it is a mistake. */
+        for (int i = 0; !rc && i < j; i++)
+            if (!strcmp(spec[i].path, spec[j].path)) {
+                a5_diag_add(&d, "--fit", j + 1, 1, "'%s' is fitted twice (also --fit number %d); "
+                            "give each parameter once", spec[j].path, i + 1);
+                rc = A5_ESCENARIO;
+            }
+    }
     a5_diag_print(&d, stderr);
     a5_diag_free(&d);
     if (rc == A5_EIO)
@@ -198,7 +207,8 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
         fprintf(stderr, "allied5g calibrate: needs -o FITTED.yaml, --observed OBS.csv and at "
                         "least one --fit PATH\n");
     } else if (objective && strcmp(objective, "loglik") && strcmp(objective, "brier")) {
-        fprintf(stderr, "allied5g: --objective expects loglik or brier, got '%s'\n", objective);
+        fprintf(stderr, "allied5g: --objective expects loglik or brier, got '%s'\n",
+                a5_escape(objective, 200, (char[1024]){0}, 1024));
     } else if (!a.given[C_FORCE] && stat(a.val[C_OUT], &st) == 0) {
         fprintf(stderr, "allied5g: %s exists; use --force to replace it\n", a.val[C_OUT]);
     } else if ((rc = a5_cli_sets_make(&sets, a.list[C_SET], a.given[C_SET], a.val[C_SEED],

@@ -163,7 +163,8 @@ static int run_args_get(const a5_cli_args *a, run_args *r)
     }
     const char *f = a->val[O_ONFAIL];
     if (f && strcmp(f, "continue") && strcmp(f, "stop")) {
-        fprintf(stderr, "allied5g: --on-failure expects continue or stop, got '%s'\n", f);
+        fprintf(stderr, "allied5g: --on-failure expects continue or stop, got '%s'\n",
+                a5_escape(f, 200, (char[1024]){0}, 1024));
         return A5_EUSAGE;
     }
     r->stop_on_failure = !f ? -1 : !strcmp(f, "stop");

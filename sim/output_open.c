@@ -2,6 +2,8 @@
  * builds) every rank of a team opening the file for collective writes. */
 #include "output_int.h"
 
+#include "a5_error.h"
+
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,29 @@ static void read_str_attr(const a5_output *o, hid_t obj, const char *name, char 
         H5Aclose(a);
 }
 
+/* "resolved scenario line N: was 'A', now 'B'" for the first line where the
+ * resolved scenarios a (the file's) and b (this run's) differ, into buf. */
+static void first_difference(const char *a, const char *b, char *buf, size_t len)
+{
+    int line = 1;
+    const char *la = a, *lb = b;
+    for (; *a && *a == *b; a++, b++)
+        if (*a == '\n') {
+            line++;
+            la = a + 1;
+            lb = b + 1;
+        }
+    char wa[256], wb[256], ea[300], eb[300];
+    size_t na = strcspn(la, "\n"), nb = strcspn(lb, "\n");
+    snprintf(wa, sizeof wa, "%.*s", (int)(na < 255 ? na : 255), la);
+    snprintf(wb, sizeof wb, "%.*s", (int)(nb < 255 ? nb : 255), lb);
+    a5_escape(wa, 120, ea, sizeof ea);
+    a5_escape(wb, 120, eb, sizeof eb);
+    snprintf(buf, len, "resolved scenario line %d: was %s%s%s, now %s%s%s", line,
+             *la ? "'" : "", *la ? ea : "nothing (it ended)", *la ? "'" : "", *lb ? "'" : "",
+             *lb ? eb : "nothing (it ends)", *lb ? "'" : "");
+}
+
 int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                      a5_output **out, char *err, size_t errlen)
 {
@@ -86,13 +111,19 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
     char *text = NULL, *lv = NULL;
     read_str_attr(o, o->file, "scenario", &text);
     int ok = text != NULL, same = ok && strcmp(text, s->text) == 0;
+    char diff[700] = "";
+    if (ok && !same)
+        first_difference(text, s->text, diff, sizeof diff);
     if (text)
         H5free_memory(text);
     ok = ok && (!same || a5_out_open_vars(o) == 0);
     if (!ok || !same) {
-        snprintf(err, errlen, ok ? "%s was written for another scenario or other --set options"
-                                 : "%s is damaged or incomplete; start over with --force",
-                 o->tmp);
+        if (ok)
+            snprintf(err, errlen, "%s was written for another scenario or other --set options "
+                                  "(%s); run with the same ones, or start over with --force",
+                     o->tmp, diff);
+        else
+            snprintf(err, errlen, "%s is damaged or incomplete; start over with --force", o->tmp);
         a5_out_close_all(o);
         a5_out_free(o);
         return A5_ERESUME;

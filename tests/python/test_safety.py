@@ -383,3 +383,165 @@ def test_memory_bounded_by_block(tiny, tmp_path):
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=300)
     assert p.returncode == 1 and "interrupted" in err, err
+
+
+def test_resume_with_another_scenario_shows_the_line(faults, tmp_path):
+    d, s, _ = faults
+    out = _interrupted(d, s, "other.h5")
+    r = run("run", s, "-o", out, "--quiet", "--resume", "--set", "us.escalation=0.05",
+            check=False)
+    assert r.returncode == 2, r.stderr
+    assert "resolved scenario line" in r.stderr and "now 'us:'" in r.stderr, r.stderr
+    r = run("run", s, "-o", out, "--quiet", "--resume", "--set", "decision.rationality=3",
+            check=False)
+    assert r.returncode == 2 and "rationality: 3" in r.stderr and "was '" in r.stderr, r.stderr
+    assert os.path.exists(f"{out}.partial")
+
+
+# --- settings that would do nothing ----------------------------------------------------
+
+
+@pytest.mark.parametrize("op", ["set", "add"])
+def test_event_on_us_pressure_refused(tmp_path, op):
+    s = tmp_path / "s.yaml"
+    s.write_text(TINY + f"events:\n  - {{at: 2, {op}: {{us.pressure: 1.0}}}}\n")
+    r = run("validate", s, check=False)
+    assert r.returncode == 2, r.stdout
+    assert r.stderr.startswith(f"{s}:5:") and "nations.*.us_pressure" in r.stderr, r.stderr
+    # What it points to works: the nations' pressure changes the run.
+    s.write_text(TINY + f"events:\n  - {{at: 2, {op}: {{nations.*.us_pressure: 1.0}}}}\n")
+    a, b = tmp_path / "a.h5", tmp_path / "b.h5"
+    run("run", s, "-o", a, "--quiet")
+    s.write_text(TINY)
+    run("run", s, "-o", b, "--quiet")
+    import xarray as xr
+    with xr.open_dataset(a) as x, xr.open_dataset(b) as y:
+        assert not (x.us_pressure.values == y.us_pressure.values).all()
+
+
+# --- calibrate -------------------------------------------------------------------------
+
+CAL = ("start: 2019Q1\nsteps: 8\nreplicates: 100\n"
+       "nations: [{code: AUS}, {code: NZL}]\n")
+
+
+def _cal(tmp_path, obs_bytes, *extra):
+    s = tmp_path / "s.yaml"
+    s.write_text(CAL)
+    obs = tmp_path / "obs.csv"
+    obs.write_bytes(obs_bytes)
+    return run("calibrate", s, "--observed", obs, "-o", tmp_path / "fit.yaml", "--starts", 1,
+               "--threads", 1, *extra, check=False, timeout=600), obs
+
+
+GOOD_OBS = b"code,date,policy\nAUS,2019Q4,ban\nNZL,2019Q4,open\nAUS,2020Q4,ban\n"
+
+
+def test_calibrate_same_fit_twice(tmp_path):
+    r, _ = _cal(tmp_path, GOOD_OBS, "--fit", "decision.weights.us=0:2",
+                "--fit", "decision.weights.us=1:5")
+    assert r.returncode == 2 and "--fit:2:1: error:" in r.stderr and "fitted twice" in r.stderr
+    assert not (tmp_path / "fit.yaml").exists()
+
+
+def test_calibrate_contradictory_observations(tmp_path):
+    r, obs = _cal(tmp_path, GOOD_OBS + b"AUS,2019Q4,open\n", "--fit", "decision.weights.us=0:2")
+    assert r.returncode == 2, r.stderr
+    assert f"{obs}:5:1: error: AUS 2019Q4 is 'open' here but 'ban' on line 2" in r.stderr
+    # The same observation twice is not a contradiction.
+    r, _ = _cal(tmp_path, GOOD_OBS + b"AUS,2019Q4,ban\n", "--fit", "decision.weights.us=0:2")
+    assert r.returncode == 0, r.stderr
+
+
+def test_calibrate_nul_byte(tmp_path):
+    r, obs = _cal(tmp_path, b"code,date,policy\nAUS,2019Q4,ban\0open\n",
+                  "--fit", "decision.weights.us=0:2")
+    assert r.returncode == 2 and f"{obs}:2:15: error: a NUL byte" in r.stderr, r.stderr
+
+
+def test_fitted_yaml_header_survives_newlines(tmp_path):
+    """Every argument may hold a newline (or an escape): FITTED.yaml is still one
+    comment header and the scenario, and loads as the fitted scenario."""
+    import yaml
+    s = tmp_path / "s.yaml"
+    s.write_text(CAL)
+    odd = tmp_path / "obs\nsteps: 99\n\x1b[2J.csv"
+    odd.write_bytes(GOOD_OBS)
+    out = tmp_path / "fit\nx.yaml"
+    r = run("calibrate", s, "--observed", odd, "-o", out, "--starts", 1, "--threads", 1,
+            "--fit", "decision.weights.us=0:2", "--set", "name=a\nb", check=False, timeout=600)
+    if r.returncode == 2 and "name" in r.stderr:     # a newline in a name is refused: fine
+        r = run("calibrate", s, "--observed", odd, "-o", out, "--starts", 1, "--threads", 1,
+                "--fit", "decision.weights.us=0:2", check=False, timeout=600)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    header = [x for x in text.splitlines() if x.startswith("#")]
+    assert "\\nsteps: 99\\n" in text and "\x1b" not in text
+    doc = yaml.safe_load(text)
+    assert doc["steps"] == 8
+    assert run("validate", out, check=False).returncode == 0
+    assert header[0].startswith("# Calibrated by:")
+
+
+# --- what is echoed --------------------------------------------------------------------
+
+
+def test_control_bytes_escaped_and_long_values_cut(tmp_path):
+    s = tmp_path / "s.yaml"
+    s.write_text(TINY + '"bad\\e[2Jkey\\e]0;title\\a": 1\n? ' + "k" * 100000 + "\n: 1\n")
+    r = run("validate", s, check=False)
+    assert r.returncode == 2
+    assert "\x1b" not in r.stderr and "\x07" not in r.stderr
+    assert "bad\\x1B[2Jkey" in r.stderr, r.stderr
+    assert len(r.stderr) < 3000 and "bytes...]" in r.stderr
+    long = "x" * 100000
+    for args in (["run", s, "-o", tmp_path / "o.h5", "--threads", long],
+                 ["run", s, "-o", tmp_path / "o.h5", "--store", "\x1b[31m" + long],
+                 [long], ["run", s, "-o", tmp_path / "o.h5", "--" + long]):
+        r = run(*args, check=False)
+        assert r.returncode == 2 and len(r.stderr) < 3000 and "\x1b" not in r.stderr
+
+
+def test_repeated_single_valued_option(tiny, tmp_path):
+    r = run("run", tiny, "-o", tmp_path / "a.h5", "-o", tmp_path / "b.h5", check=False)
+    assert r.returncode == 2 and "given twice" in r.stderr
+    assert listing(tmp_path) == ["s.yaml"]
+
+
+# --- info ------------------------------------------------------------------------------
+
+
+def test_info_refuses_what_is_not_a_results_file(tiny, tmp_path):
+    import h5py
+    import numpy as np
+    good = tmp_path / "good.h5"
+    run("run", tiny, "-o", good, "--quiet")
+    assert run("info", good).returncode == 0
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["x"] = np.arange(10)
+    text = tmp_path / "text.h5"
+    text.write_text("hello\n")
+    trunc = tmp_path / "trunc.h5"
+    trunc.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    cases = {foreign: "not an allied5g results file", text: "not an allied5g results file",
+             trunc: "is damaged", tmp_path / "missing.h5": "No such file"}
+    for path, what in cases.items():
+        r = run("info", path, check=False)
+        assert r.returncode == 2 and what in r.stderr, (path, r.stderr)
+
+
+def test_info_finds_flipped_bytes(tmp_path):
+    import h5py
+    s = _bigger(tmp_path, reps=3000)
+    out = tmp_path / "o.h5"
+    run("run", s, "-o", out, "--quiet")
+    with h5py.File(out, "r") as f:
+        info = f["high_risk_share"].id.get_chunk_info(3)
+    with open(out, "r+b") as f:
+        f.seek(info.byte_offset + info.size // 2)
+        b = f.read(4)
+        f.seek(info.byte_offset + info.size // 2)
+        f.write(bytes(x ^ 0xFF for x in b))
+    r = run("info", out, check=False)
+    assert r.returncode == 2 and "damaged at high_risk_share" in r.stderr, r.stderr
