@@ -2,6 +2,7 @@
 non-regular file, one writer per output, no input that blocks or floods memory,
 one clear error per unreadable file."""
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -545,3 +546,39 @@ def test_info_finds_flipped_bytes(tmp_path):
         f.write(bytes(x ^ 0xFF for x in b))
     r = run("info", out, check=False)
     assert r.returncode == 2 and "damaged at high_risk_share" in r.stderr, r.stderr
+
+
+def test_tmpfs_fills_at_many_moments(faults, tmp_path):
+    """A real full disk: a small tmpfs, at 16 sizes, threads as by default. Every
+    run fails cleanly and what it keeps resumes (on a disk with room) exactly."""
+    d, s, ref = faults
+    total = os.path.getsize(ref)
+    kept = 0
+    for i in range(16):
+        mnt = tmp_path / f"m{i}"
+        mnt.mkdir()
+        size = (total * (4 + 3 * i) // 48) // 4096 * 4096 + 4096
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)],
+                           capture_output=True)
+        if r.returncode != 0:
+            pytest.skip("cannot mount a tmpfs here (needs root)")
+        try:
+            out = mnt / "o.h5"
+            r = run("run", s, "-o", out, "--quiet", "--checkpoint", 0, "--ignore-space",
+                    check=False, timeout=300)
+            assert r.returncode == 1 and "No space left on device" in r.stderr, r.stderr
+            left = listing(mnt)
+            if left:
+                assert left == ["o.h5.partial", "o.h5.partial.state"], (left, r.stderr)
+                roomy = d / f"tmpfs{i}.h5"
+                for suffix in (".partial", ".partial.state"):
+                    shutil.move(f"{out}{suffix}", f"{roomy}{suffix}")
+                again = run("run", s, "-o", roomy, "--quiet", "--resume", check=False)
+                assert again.returncode == 0, (size, r.stderr, again.stderr)
+                from conftest import same_data
+                same_data(ref, roomy)
+                roomy.unlink()
+                kept += 1
+        finally:
+            subprocess.run(["umount", str(mnt)])
+    assert kept > 3, kept
