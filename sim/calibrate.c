@@ -125,19 +125,6 @@ int a5_calib_read_obs(const char *path, const a5_scenario *s, a5_diag *d, a5_obs
     }
     if (!rc && a5_diag_count(d) == before && c.n == 0)
         a5_diag_add(d, path, info.lines ? info.lines : 1, 1, "no observations");
-    /* One nation, one quarter, one policy: a second observation that disagrees. */
-    for (size_t j = 0; !rc && j < c.n; j++)
-        for (size_t i = 0; i < j; i++)
-            if (c.v[i].nation == c.v[j].nation && c.v[i].step == c.v[j].step &&
-                c.v[i].policy != c.v[j].policy) {
-                static const char *const pw[] = {"open", "restrict", "ban"};
-                char q[16];
-                a5_scenario_date(s, c.v[j].step, q, sizeof q);
-                a5_diag_add(d, path, c.v[j].line, 1, "%s %s is '%s' here but '%s' on line %d: "
-                            "one policy per nation and quarter", s->codes[c.v[j].nation], q,
-                            pw[c.v[j].policy], pw[c.v[i].policy], c.v[i].line);
-                break;
-            }
     if (rc || a5_diag_count(d) != before) {
         free(c.v);
         return rc == A5_ENOMEM ? A5_ENOMEM : A5_ESCENARIO;

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 enum { C_OUT, C_OBSERVED, C_FIT, C_REPS, C_STARTS, C_HOLDOUT, C_OBJECTIVE, C_THREADS, C_SET,
-       C_SEED, C_FORCE, C_QUIET, C_NOPT };
+       C_SEED, C_FORCE, C_QUIET, C_REPEATED, C_NOPT };
 
 static const a5_cli_opt calibrate_opts[C_NOPT] = {
     [C_OUT] = {"output", 'o', "FITTED.yaml", 0, "required", "fitted scenario to write"},
@@ -31,7 +31,31 @@ static const a5_cli_opt calibrate_opts[C_NOPT] = {
     [C_SEED] = {"seed", 0, "N", 0, "the scenario's seed", "master seed"},
     [C_FORCE] = {"force", 0, NULL, 0, NULL, "replace FITTED.yaml"},
     [C_QUIET] = {"quiet", 'q', NULL, 0, NULL, "no progress lines"},
+    [C_REPEATED] = {"repeated-observations", 0, NULL, 0, NULL,
+                    "rows of one nation and quarter are independent observations (e.g. "
+                    "simulated worlds) and may disagree"},
 };
+
+/* Observations are decisions: one nation, one quarter, one policy. A second row
+ * that disagrees is a mistake in the data, unless the rows are repeated
+ * observations (--repeated-observations). Reports each at its line. */
+static void contradictions(const char *path, const a5_scenario *s, const a5_obs *o, size_t n,
+                           a5_diag *d)
+{
+    static const char *const pw[] = {"open", "restrict", "ban"};
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < j; i++)
+            if (o[i].nation == o[j].nation && o[i].step == o[j].step &&
+                o[i].policy != o[j].policy) {
+                char q[16];
+                a5_scenario_date(s, o[j].step, q, sizeof q);
+                a5_diag_add(d, path, o[j].line, 1, "%s %s is '%s' here but '%s' on line %d: one "
+                            "policy per nation and quarter (repeated observations, such as "
+                            "simulated worlds: --repeated-observations)", s->codes[o[j].nation],
+                            q, pw[o[j].policy], pw[o[i].policy], o[i].line);
+                break;
+            }
+}
 
 const a5_cli_cmd a5_cli_calibrate_cmd = {
     "calibrate", "SCENARIO.yaml", 1,
@@ -103,6 +127,11 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
 {
     a5_diag d = {0};
     int rc = a5_calib_read_obs(a->val[C_OBSERVED], s, &d, obs, nobs);
+    if (!rc && !a->given[C_REPEATED]) {
+        contradictions(a->val[C_OBSERVED], s, *obs, *nobs, &d);
+        if (a5_diag_count(&d))
+            rc = A5_ESCENARIO;
+    }
     for (int j = 0; !rc && j < a->given[C_FIT]; j++) {
         rc = a5_calib_parse_fit(s, a->list[C_FIT][j], j + 1, &spec[j], &d);
         /* One parameter, one set of bounds: a second --fit of it is a mistake. */

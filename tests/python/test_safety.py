@@ -449,6 +449,11 @@ def test_calibrate_contradictory_observations(tmp_path):
     r, obs = _cal(tmp_path, GOOD_OBS + b"AUS,2019Q4,open\n", "--fit", "decision.weights.us=0:2")
     assert r.returncode == 2, r.stderr
     assert f"{obs}:5:1: error: AUS 2019Q4 is 'open' here but 'ban' on line 2" in r.stderr
+    assert "--repeated-observations" in r.stderr
+    # Repeated observations (simulated worlds) may disagree when said so.
+    r, _ = _cal(tmp_path, GOOD_OBS + b"AUS,2019Q4,open\n", "--fit", "decision.weights.us=0:2",
+                "--repeated-observations")
+    assert r.returncode == 0, r.stderr
     # The same observation twice is not a contradiction.
     r, _ = _cal(tmp_path, GOOD_OBS + b"AUS,2019Q4,ban\n", "--fit", "decision.weights.us=0:2")
     assert r.returncode == 0, r.stderr
