@@ -431,7 +431,8 @@ def _cal(tmp_path, obs_bytes, *extra):
     s.write_text(CAL)
     obs = tmp_path / "obs.csv"
     obs.write_bytes(obs_bytes)
-    return run("calibrate", s, "--observed", obs, "-o", tmp_path / "fit.yaml", "--starts", 1,
+    return run("calibrate", s, "--observed", obs, "-o", tmp_path / "fit.yaml", "--force",
+               "--starts", 1,
                "--threads", 1, *extra, check=False, timeout=600), obs
 
 
