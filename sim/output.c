@@ -308,8 +308,8 @@ fail:
 static hid_t coord_iota(a5_output *o, const char *name, hsize_t n, int wide)
 {
     hid_t ft = wide ? H5T_STD_I64LE : H5T_STD_I32LE, mt = wide ? H5T_NATIVE_LLONG : H5T_NATIVE_INT;
-    hid_t sp = H5Screate_simple(1, &n, NULL), p = dcpl_new(1, NULL, 0), ds = -1, ms = -1;
     const hsize_t slice = 1 << 16;
+    hid_t sp = H5Screate_simple(1, &n, NULL), p = dcpl_new(1, NULL, 0), ds = -1, ms = -1;
     long long *v = malloc(slice * sizeof *v);
     if (sp < 0 || p < 0 || !v)
         goto fail;

@@ -369,15 +369,16 @@ def test_output_larger_than_free_space(tiny, tmp_path):
 
 
 def test_memory_bounded_by_block(tiny, tmp_path):
-    """A billion replicates of a tiny scenario run in a few hundred MiB: nothing is
-    sized by the replicate count (the run is stopped after its first checkpoint)."""
+    """300 million replicates of a tiny scenario run within 1 GiB of address space:
+    nothing is sized by the replicate count (the run is stopped after its first
+    checkpoint)."""
     import resource
 
     def cap():
-        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
     out = tmp_path / "o.h5"
     p = subprocess.Popen([BIN, "run", tiny, "-o", out, "--quiet", "--threads", "1",
-                          "--replicates", "1000000000", "--ignore-space", "--checkpoint", "0",
+                          "--replicates", "300000000", "--ignore-space", "--checkpoint", "0",
                           "--store", "summary"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, preexec_fn=cap)
     _wait_for(f"{out}.partial.state", p, timeout=300)
@@ -588,3 +589,21 @@ def test_tmpfs_fills_at_many_moments(faults, tmp_path):
         finally:
             subprocess.run(["umount", str(mnt)])
     assert kept > 3, kept
+
+
+def test_signal_while_creating_the_output(tiny, tmp_path):
+    """The handlers are in place before the output exists: a signal while a large
+    file is being created stops the run cleanly, with nothing left to resume."""
+    out = tmp_path / "o.h5"
+    p = subprocess.Popen([BIN, "run", tiny, "-o", out, "--quiet", "--threads", "1",
+                          "--replicates", "300000000", "--ignore-space", "--store", "summary"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(f"{out}.partial", p)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=300)
+    assert p.returncode == 1, err
+    left = listing(tmp_path)
+    if "interrupted before the first block" in err:
+        assert left == ["s.yaml"], left
+    else:   # the file was complete before the signal: the first block's checkpoint
+        assert left == ["o.h5.partial", "o.h5.partial.state", "s.yaml"], (left, err)
