@@ -12,6 +12,7 @@
 #include "a5_scenario.h"
 #include "a5_sys.h"
 
+#include <fcntl.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,12 +77,35 @@ static void progress(void *ctx, double done, double total)
 static volatile sig_atomic_t stop_signal = 0;
 static char sig_partial[4096], sig_state[4096], sig_lock[4096];
 
+/* Whether the output's lock file names this process (so the partial file is ours
+ * to remove). Async-signal-safe. */
+static int own_lock(void)
+{
+    char buf[32], want[32];
+    int fd = open(sig_lock, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    /* getpid in decimal, by hand (no printf in a handler). */
+    long pid = (long)getpid();
+    int n = 0;
+    char rev[32];
+    do {
+        rev[n++] = (char)('0' + pid % 10);
+        pid /= 10;
+    } while (pid > 0 && n < 30);
+    for (int i = 0; i < n; i++)
+        want[i] = rev[n - 1 - i];
+    return k > n && memcmp(buf, want, (size_t)n) == 0 && buf[n] == '\n';
+}
+
 static void on_signal(int sig)
 {
     static const char msg[] = "\nallied5g: stopping after the current block "
                               "(signal again to stop at once)\n";
     if (stop_signal) {
-        if (sig_partial[0] && access(sig_state, F_OK) != 0) {
+        if (sig_partial[0] && access(sig_state, F_OK) != 0 && own_lock()) {
             unlink(sig_partial);
             unlink(sig_lock);
         }
