@@ -15,9 +15,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,6 +117,14 @@ static void to_kind(int kind, double v, void *buf)
     case K_F32: *(float *)buf = (float)v; break;
     default: *(double *)buf = v; break;
     }
+}
+
+void a5_out_var_layout(int v, const char **name, int *rank, hid_t *mtype, int *chunk)
+{
+    *name = var_table[v].name;
+    *rank = var_table[v].rank;
+    *mtype = mem_type(var_table[v].kind);
+    *chunk = var_table[v].chunk;
 }
 
 /* --- errors and HDF5 set-up ---------------------------------------------------------- */
@@ -303,41 +308,6 @@ fail:
     return created(ds, sp, p, 0);
 }
 
-/* A 1-D coordinate 0, 1, ..., n-1 (64-bit when wide), written in slices so that
- * memory stays small whatever n (a billion replicates is 4 GB of indices). */
-static hid_t coord_iota(a5_output *o, const char *name, hsize_t n, int wide)
-{
-    hid_t ft = wide ? H5T_STD_I64LE : H5T_STD_I32LE, mt = wide ? H5T_NATIVE_LLONG : H5T_NATIVE_INT;
-    const hsize_t slice = 1 << 16;
-    hid_t sp = H5Screate_simple(1, &n, NULL), p = dcpl_new(1, NULL, 0), ds = -1, ms = -1;
-    long long *v = malloc(slice * sizeof *v);
-    if (sp < 0 || p < 0 || !v)
-        goto fail;
-    CK(ds = H5Dcreate2(o->file, name, ft, sp, H5P_DEFAULT, p, H5P_DEFAULT));
-    for (hsize_t i = 0; i < n; i += slice) {
-        hsize_t k = n - i < slice ? n - i : slice;
-        for (hsize_t j = 0; j < k; j++) {
-            if (wide)
-                v[j] = (long long)(i + j);
-            else
-                ((int *)v)[j] = (int)(i + j);
-        }
-        CK(ms = H5Screate_simple(1, &k, NULL));
-        CK(H5Sselect_hyperslab(sp, H5S_SELECT_SET, &i, NULL, &k, NULL));
-        CK(H5Dwrite(ds, mt, ms, sp, H5P_DEFAULT, v));
-        H5Sclose(ms);
-        ms = -1;
-    }
-    CK(H5DSset_scale(ds, name));
-    free(v);
-    return created(ds, sp, p, 1);
-fail:
-    if (ms >= 0)
-        H5Sclose(ms);
-    free(v);
-    return created(ds, sp, p, 0);
-}
-
 /* A variable over dims d[0..rank), chunked as given (NULL: contiguous), with every
  * axis attached; fill (NULL: none) is one element of memory type mtype. */
 static hid_t variable(a5_output *o, const char *name, hid_t type, int rank, const int *d,
@@ -430,34 +400,6 @@ static int exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
-/* What may be written at `path` (the results or the partial file): nothing there,
- * or a regular file that is none of the run's inputs (compared by device and
- * inode, so another name of the scenario counts too). A symbolic link that leads
- * nowhere is refused as well: it would be replaced silently. Returns 0 or
- * A5_EEXIST (err says why). */
-static int check_target(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return 0;
-    if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
-        snprintf(err, errlen, "%s is a symbolic link to a missing file; remove it or choose "
-                              "another output", path);
-        return A5_EEXIST;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s is %s, not a regular file; choose another output", path,
-                 a5_sys_kind((unsigned)st.st_mode));
-        return A5_EEXIST;
-    }
-    if (a5_sys_is_input(path)) {
-        snprintf(err, errlen, "%s is an input of this run (the scenario, a base or a design "
-                              "file); choose another output", path);
-        return A5_EEXIST;
-    }
-    return 0;
-}
-
 int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                a5_output **out, char *err, size_t errlen)
 {
@@ -465,9 +407,9 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
     char *partial = with_suffix(path, ".partial");
     if (!partial)
         return A5_ENOMEM;
-    int crc = check_target(path, err, errlen);
+    int crc = a5_out_check_target(path, err, errlen);
     if (!crc)
-        crc = check_target(partial, err, errlen);
+        crc = a5_out_check_target(partial, err, errlen);
     free(partial);
     if (crc)
         return crc;
@@ -499,23 +441,6 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
         return A5_ENOMEM;
     }
     *out = o;
-    return 0;
-}
-
-int a5_out_lock(a5_output *o, char *err, size_t errlen)
-{
-    long holder = 0;
-    int fd = a5_sys_lock(o->lock, &holder);
-    if (fd == A5_EBUSY) {
-        snprintf(err, errlen, "%s is being written by process %ld (lock %s); wait for it to "
-                              "finish, or stop it", o->path, holder, o->lock);
-        return A5_EBUSY;
-    }
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create lock file %s: %s", o->lock, strerror(errno));
-        return A5_EIO;
-    }
-    o->lockfd = fd;
     return 0;
 }
 
@@ -614,8 +539,8 @@ static int create_coords(a5_output *o)
         static const char *const opts[3] = {"open", "restrict", "ban"};
         static const double qs[3] = {0.05, 0.5, 0.95};
         hid_t v = o->vlen_str;
-        o->dim[D_POINT] = coord_iota(o, "point", P, 1);
-        o->dim[D_REPLICATE] = coord_iota(o, "replicate", R, 0);
+        o->dim[D_POINT] = a5_out_coord_iota(o, "point", P, 1);
+        o->dim[D_REPLICATE] = a5_out_coord_iota(o, "replicate", R, 0);
         o->dim[D_STEP] = coord(o, "step", H5T_STD_I32LE, H5T_NATIVE_INT, T, sv);
         o->dim[D_NATION] = coord(o, "nation", v, v, (hsize_t)s->n, s->codes);
         o->dim[D_OPTION] = coord(o, "option", v, v, 3, opts);
@@ -853,28 +778,18 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
 
 int a5_output_restarted(const a5_output *o) { return o->restarted; }
 
-/* --- writing ----------------------------------------------------------------------- */
-
-/* Test hook: A5_TEST_FULL_AT=k makes the disk "full" from the k-th write of the
- * results file on (write_slab and commit count; 1 is the first): the file may not
- * grow past its size then (RLIMIT_FSIZE; SIGXFSZ ignored, so a write fails with
- * EFBIG as one fails with ENOSPC on a full disk). */
-static void test_full_hook(a5_output *o)
+/* For the other output files: dataset creation properties and HDF5's reason. */
+hid_t a5_out_dcpl(int rank, const hsize_t *chunk, int deflate)
 {
-    static long k = -1, n = 0;
-    if (k < 0) {
-        const char *e = getenv("A5_TEST_FULL_AT");
-        k = e ? atol(e) : 0;
-    }
-    if (k <= 0 || ++n != k)
-        return;
-    struct stat st;
-    if (stat(o->tmp, &st) == 0) {
-        struct rlimit rl = {(rlim_t)st.st_size, (rlim_t)st.st_size};
-        signal(SIGXFSZ, SIG_IGN);
-        (void)setrlimit(RLIMIT_FSIZE, &rl);
-    }
+    return dcpl_new(rank, chunk, deflate);
 }
+
+void a5_out_capture(const a5_output *o, const char *what, char *err, size_t errlen)
+{
+    capture_error(o, what, err, errlen);
+}
+
+/* --- writing ----------------------------------------------------------------------- */
 
 /* Write a hyperslab of variable v; on failure say why in err. */
 static int write_slab(a5_output *o, int v, const hsize_t *start, const hsize_t *count,
@@ -888,7 +803,7 @@ static int write_slab(a5_output *o, int v, const hsize_t *start, const hsize_t *
     for (int i = 0; i < rank; i++)
         empty |= count[i] == 0;
     hsize_t one[4] = {1, 1, 1, 1};
-    test_full_hook(o);
+    a5_out_test_full_hook(o);
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, empty ? one : count, NULL);
     int rc = A5_EHDF5;
     int sel = empty ? (H5Sselect_none(fs) >= 0 && H5Sselect_none(ms) >= 0)
@@ -966,144 +881,6 @@ int a5_output_read_final(a5_output *o, long p, float *share, float *mean, char *
     return rc;
 }
 
-/* Before HDF5 writes its metadata (a flush), make sure the file system has room
- * for all of it: allocate the file up to HDF5's end of allocation plus a margin.
- * A full disk then fails here, before anything of the last checkpoint's state is
- * overwritten, instead of half-way through the metadata (which left chunk indices
- * pointing past the end of the file). Returns 0 or -1 with errno set. */
-static int reserve_space(a5_output *o)
-{
-    hsize_t size = 0;
-    if (o->size > 1 || H5Fget_filesize(o->file, &size) < 0)
-        return 0; /* a team's file (MPI-IO) or no size: nothing to do */
-    int fd = open(o->tmp, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int e = posix_fallocate(fd, 0, (off_t)size + (64 << 10));
-    close(fd);
-    if (e) {
-        errno = e;
-        return -1;
-    }
-    return 0;
-}
-
-int a5_output_commit(a5_output *o, char *err, size_t errlen)
-{
-    test_full_hook(o);
-    if (reserve_space(o) != 0) {
-        snprintf(err, errlen, "cannot write %.200s: %s", o->tmp, strerror(errno));
-        o->broken = 1;
-        return A5_EIO;
-    }
-    if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
-        capture_error(o, "cannot flush", err, errlen);
-        o->broken = 1;
-        return A5_EHDF5;
-    }
-    if (o->rank == 0 && a5_sys_fsync_path(o->tmp) != 0) {
-        snprintf(err, errlen, "cannot sync %s: %s", o->tmp, strerror(errno));
-        o->broken = 1;
-        return A5_EIO;
-    }
-    return 0;
-}
-
-/* Read variable v back, [point p, replicates r0 .. r1) (CH_POINT variables: the
- * whole point), chunk by chunk, checking every chunk's checksum. Returns 0, or -1
- * with what is damaged in err. */
-static int verify_range(a5_output *o, int v, long p, long r0, long r1, long chunk_reps,
-                        void *buf, char *err, size_t errlen)
-{
-    const var_spec *vs = &var_table[v];
-    hsize_t dims[4], start[4] = {0}, count[4];
-    hid_t fs = H5Dget_space(o->var[v]);
-    if (fs < 0 || H5Sget_simple_extent_dims(fs, dims, NULL) != vs->rank) {
-        if (fs >= 0)
-            H5Sclose(fs);
-        snprintf(err, errlen, "%.200s is damaged: cannot read %s", o->tmp, vs->name);
-        return -1;
-    }
-    int rc = 0;
-    long step = vs->chunk == CH_REPLICATE ? chunk_reps : 1;
-    if (vs->chunk != CH_REPLICATE)
-        r0 = 0, r1 = 1;
-    for (long r = r0; r < r1 && !rc; r += step) {
-        for (int i = 0; i < vs->rank; i++)
-            start[i] = 0, count[i] = dims[i];
-        start[0] = (hsize_t)p;
-        count[0] = 1;
-        if (vs->chunk == CH_REPLICATE) {
-            start[1] = (hsize_t)r;
-            count[1] = (hsize_t)(r + step < r1 ? step : r1 - r);
-        }
-        hid_t ms = H5Screate_simple(vs->rank, count, NULL);
-        if (ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-            H5Dread(o->var[v], mem_type(vs->kind), ms, fs, H5P_DEFAULT, buf) < 0) {
-            if (vs->chunk == CH_REPLICATE)
-                snprintf(err, errlen, "%.200s is damaged at %s, point %ld, replicates %ld-%ld "
-                                      "(checksum or structure); start over with --force",
-                         o->tmp, vs->name, p, r, r + (long)count[1] - 1);
-            else
-                snprintf(err, errlen, "%.200s is damaged at %s, point %ld (checksum or "
-                                      "structure); start over with --force", o->tmp, vs->name, p);
-            rc = -1;
-        }
-        if (ms >= 0)
-            H5Sclose(ms);
-    }
-    H5Sclose(fs);
-    return rc;
-}
-
-int a5_output_verify(a5_output *o, long point, long rep, char *err, size_t errlen)
-{
-    const a5_scenario *s = o->s;
-    long chunk_reps = 1;
-    hid_t dcpl = H5Dget_create_plist(o->var[V_FIRST_BAN]);
-    hsize_t ch[3];
-    if (dcpl >= 0 && H5Pget_chunk(dcpl, 3, ch) == 3)
-        chunk_reps = (long)ch[1];
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
-    size_t cells = (size_t)s->steps * (size_t)s->n * 3 * sizeof(double);
-    size_t per = (size_t)chunk_reps * (size_t)s->steps * (size_t)s->n * sizeof(double);
-    void *buf = malloc(per > cells ? per : cells);
-    if (!buf)
-        return A5_ENOMEM;
-    int rc = 0;
-    for (int v = 0; v < V_COUNT && !rc; v++) {
-        if (var_table[v].chunk == CH_NONE || !o->var[v])
-            continue;
-        for (long p = 0; p <= point && p < s->npoints && !rc; p++) {
-            long r1 = p < point ? s->replicates : rep;
-            if (var_table[v].chunk == CH_POINT && p == point)
-                break;
-            if (r1 > 0 && verify_range(o, v, p, 0, r1, chunk_reps, buf, err, errlen))
-                rc = A5_ERESUME;
-        }
-    }
-    free(buf);
-    return rc;
-}
-
-/* --- the checkpoint ---------------------------------------------------------------- */
-
-int a5_output_save_state(a5_output *o, const void *buf, size_t len, char *err, size_t errlen)
-{
-    return a5_sys_write_atomic(o->state, "checkpoint", buf, len, err, errlen);
-}
-
-int a5_output_load_state(a5_output *o, char **buf, size_t *len, char *err, size_t errlen)
-{
-    int rc = a5_sys_read_all(o->state, buf, len);
-    if (rc == A5_EIO) {
-        snprintf(err, errlen, "cannot open checkpoint %s: %s", o->state, strerror(errno));
-        return A5_ERESUME;
-    }
-    return rc;
-}
-
 /* --- finishing ----------------------------------------------------------------------- */
 
 int a5_output_finish(a5_output *o, double quantile_error, double failed, double seconds,
@@ -1138,7 +915,7 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
         }
     }
     /* "complete" flips to yes only now: replace the attribute. */
-    if (reserve_space(o) != 0) {
+    if (a5_out_reserve(o) != 0) {
         snprintf(err, errlen, "cannot finish %.200s: %s", o->tmp, strerror(errno));
         rc = A5_EIO;
         goto fail;
