@@ -52,7 +52,9 @@ typedef struct {
     int checkpoint;                    /* save checkpoints (a5_output_save_state) */
     int resume;                        /* continue from the output's checkpoint */
     double commit_seconds;             /* least time between checkpoints (0: every block) */
-    int stop_on_failure;               /* a failed replicate stops the batch (A5_EFAILED) */
+    int stop_on_failure;               /* 1: a failed replicate stops the batch (A5_EFAILED);
+                                        * 0: it does not; -1: as the checkpoint says when
+                                        * resuming (recorded there), else 0 */
     long inject_failure;               /* test hook: this replicate fails in every point; -1 none */
     a5_batch_team *team;               /* processes sharing the batch; NULL: this one alone */
 } a5_batch_opts;
@@ -75,7 +77,8 @@ long a5_batch_chunk_reps(const a5_scenario *s);
 
 /* Run the whole batch into out. Returns 0; A5_EINTERRUPT when *stop was raised (a
  * checkpoint holds the work done); A5_EFAILED when a replicate failed and
- * stop_on_failure is set; A5_ERESUME when the checkpoint does not match; A5_ENOMEM,
+ * stop_on_failure is in force (a resume of a run stopped that way stops again
+ * at once, unless stop_on_failure is 0); A5_ERESUME when the checkpoint does not match; A5_ENOMEM,
  * A5_EIO or A5_EHDF5. Every failure says why in err. */
 int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
                  a5_batch_stats *st, char *err, size_t errlen);

@@ -22,7 +22,8 @@ enum {
     A5_EEXIST = -7,    /* output exists and --force was not given */
     A5_EINTERRUPT = -8, /* stopped by a signal */
     A5_ERESUME = -9,    /* a checkpoint does not match the scenario or is damaged */
-    A5_EFAILED = -10    /* a replicate produced non-finite values */
+    A5_EFAILED = -10,   /* a replicate produced non-finite values */
+    A5_EBUSY = -11      /* another process is writing the same output */
 };
 
 /* Message for an A5_E* code; never NULL. */
@@ -51,6 +52,13 @@ size_t a5_diag_count(const a5_diag *d);
 /* Print every entry as "FILE:LINE:COL: error: MSG", ordered by file position. */
 void a5_diag_print(a5_diag *d, FILE *out);
 void a5_diag_free(a5_diag *d);
+
+/* Text from a file or the command line made safe to print on one line: control
+ * bytes (and the C1 controls, DEL, bytes that are not UTF-8) become \xNN, newline
+ * and tab \n and \t, a backslash \\; text longer than `keep` bytes keeps its
+ * start and end around "[...N bytes...]". Writes at most outlen bytes (NUL
+ * included) and returns out. */
+char *a5_escape(const char *in, size_t keep, char *out, size_t outlen);
 
 /* The name among `names` (n of them, NULL entries skipped) closest to `word` by edit
  * distance, or NULL when none is close enough to be a plausible typo. */

@@ -27,7 +27,13 @@ typedef struct {
     int live;        /* single-writer/multiple-reader mode: readable while running */
 } a5_output_meta;
 
-/* Create PATH.partial, the results file in the making for scenario s, with every
+/* Every function that opens PATH.partial first takes an exclusive lock on
+ * PATH.partial.lock (flock), held until the handle is finished or aborted: a
+ * second writer gets A5_EBUSY ("PATH is being written by process PID"). PATH and
+ * PATH.partial must be missing or regular files, and none of the run's inputs
+ * (a5_sys_note_input): else A5_EEXIST.
+ *
+ * Create PATH.partial, the results file in the making for scenario s, with every
  * dimension, coordinate, variable and provenance attribute. Returns 0; A5_EEXIST
  * when PATH exists and meta->force is 0, or PATH.partial exists (an interrupted
  * run: resume it, or force to start over); A5_EIO or A5_EHDF5 (err says why). */
@@ -40,9 +46,14 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
 
 /* Reopen PATH.partial left by an interrupted run of the same scenario. Returns 0,
  * A5_ERESUME (missing, unreadable or another scenario; err says which), A5_EEXIST
- * when PATH exists and meta->force is 0. */
+ * when PATH exists and meta->force is 0. A PATH.partial without a checkpoint (the
+ * run stopped before its first) holds nothing to resume: it is created afresh and
+ * a5_output_restarted says so. */
 int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                      a5_output **out, char *err, size_t errlen);
+
+/* 1 if a5_output_reopen started over (no checkpoint): run from the beginning. */
+int a5_output_restarted(const a5_output *o);
 
 /* MPI builds: every rank of the communicator *comm (an MPI_Comm) opens the same
  * PATH.partial for collective writes. Rank 0 first creates it (or, with resume,
@@ -69,6 +80,12 @@ int a5_output_save_state(a5_output *o, const void *buf, size_t len, char *err, s
  * A5_ERESUME (cannot open it: err) or A5_ENOMEM. */
 int a5_output_load_state(a5_output *o, char **buf, size_t *len, char *err, size_t errlen);
 
+/* Read back everything a resumed file holds before (point, rep): every chunk of
+ * every chunked variable, each checked against its Fletcher-32 checksum. Returns
+ * 0, A5_ERESUME ("PATH.partial is damaged at VAR, point P, replicates ...") or
+ * A5_ENOMEM. */
+int a5_output_verify(a5_output *o, long point, long rep, char *err, size_t errlen);
+
 /* Read point p's policy shares [nation][3] and mean high-risk share [nation] at the
  * last step (from a resumed file). */
 int a5_output_read_final(a5_output *o, long p, float *share, float *mean, char *err,
@@ -84,12 +101,16 @@ int a5_output_write_point(a5_output *o, long p, const float *share, const float 
                           const float *quant, long failed, char *err, size_t errlen);
 
 /* Record run statistics, sync, close and rename PATH.partial to PATH, and delete
- * the checkpoint; frees o either way (on failure both files are removed). */
+ * the checkpoint; frees o either way (on failure both files are kept when there is
+ * a checkpoint to resume from, else removed). */
 int a5_output_finish(a5_output *o, double quantile_error, double failed, double seconds,
                      char *err, size_t errlen);
 
 /* Close the file; keep PATH.partial and its checkpoint when `keep` (an interrupted
- * run to resume), else delete both. Frees o. Accepts NULL. */
+ * run to resume), else delete both. After a failed write the file is not closed
+ * but left as a crash would leave it: what the last checkpoint made durable stays
+ * as it was (writes since go to new space; flushes first reserve room for all
+ * they write). Frees o. Accepts NULL. */
 void a5_output_abort(a5_output *o, int keep);
 
 /* Print what a results file holds and how it was made. */

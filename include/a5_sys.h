@@ -31,6 +31,37 @@ int a5_sys_fsync_path(const char *path);
  * before the NUL). Returns 0; A5_EIO with errno set; A5_ENOMEM. */
 int a5_sys_read_all(const char *path, char **buf, size_t *len);
 
+/* Read the regular file at path, at most `max` bytes, into a malloc'd buffer (as
+ * a5_sys_read_all). Anything else (a FIFO, a device such as /dev/zero, a
+ * directory) is refused before a byte is read, as is a file larger than max.
+ * Returns 0; A5_EIO (errno set: the open's error, or EINVAL for a file that is not
+ * regular, EFBIG for one over max); A5_ENOMEM. The file is noted as an input of
+ * this process (a5_sys_note_input). */
+int a5_sys_read_regular(const char *path, size_t max, char **buf, size_t *len);
+
+/* Remember that the file at path is one of this process's inputs (a scenario, a
+ * base, a design or observations file), so that no output replaces it. */
+void a5_sys_note_input(const char *path);
+
+/* 1 if path names (after symbolic links) a file noted by a5_sys_note_input. */
+int a5_sys_is_input(const char *path);
+
+/* "a FIFO", "a directory", "a character device" ... for the file type in st_mode. */
+const char *a5_sys_kind(unsigned mode);
+
+/* Take an exclusive lock for the process on the lock file at path (created if
+ * need be, our process id written in it), without waiting. Returns the lock's
+ * descriptor (>= 0); A5_EBUSY with *holder the process id found in the file when
+ * another process holds it; A5_EIO (errno set). */
+int a5_sys_lock(const char *path, long *holder);
+
+/* Release a lock from a5_sys_lock: remove its file, then close it. Accepts fd < 0. */
+void a5_sys_unlock(int fd, const char *path);
+
+/* Bytes free to an unprivileged user on the file system that would hold path
+ * (its directory), or -1 when unknown. */
+double a5_sys_free_bytes(const char *path);
+
 /* Remove path if it is there. Returns 0, or A5_EIO (errno set) when it is there
  * and cannot be removed. */
 int a5_sys_remove(const char *path);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define CHUNK_BYTES (256L << 10)
-#define STATE_MAGIC "A5CKPT01"
+#define STATE_MAGIC "A5CKPT02"
 
 long a5_batch_chunk_reps(const a5_scenario *s)
 {
@@ -98,6 +98,7 @@ typedef struct {
     double worst;          /* quantile error bound so far */
     double failed_total;   /* failed replicates so far */
     uint64_t failed_point; /* failed replicates of the current point */
+    uint64_t stop_on_failure; /* the run's --on-failure: 1 stop, 0 continue */
 } position;
 
 static uint64_t fnv1a(const unsigned char *p, size_t n)
@@ -244,6 +245,7 @@ typedef struct {
     } pend; /* the block waiting to be written */
     float *share, *mean, *quant;
     position pos;
+    int stop_on_failure; /* in force: the option, or the resumed run's */
     double total, done, committed, last_commit;
     char *err;
     size_t errlen;
@@ -307,11 +309,19 @@ static int batch_setup(batch *b)
         if (!works[t])
             rc = A5_ENOMEM;
     a5_agg_reset(b->agg, b->threads);
+    b->pos.stop_on_failure = b->o->stop_on_failure > 0;
     if (!rc && b->o->resume && b->root)
         rc = state_load(b->out, s, &b->pos, b->agg, b->err, b->errlen);
+    /* Everything the checkpoint vouches for must read back whole. */
+    if (!rc && b->o->resume && b->root)
+        rc = a5_output_verify(b->out, (long)b->pos.point, (long)b->pos.rep, b->err, b->errlen);
     if ((rc = agree(b->team, rc)) != 0 || !b->o->resume)
         return rc;
     b->team->bcast(b->team, &b->pos, sizeof b->pos);
+    /* The run's --on-failure holds for its resumes, unless given again. */
+    if (b->o->stop_on_failure >= 0)
+        b->pos.stop_on_failure = (uint64_t)b->o->stop_on_failure;
+    b->stop_on_failure = (int)b->pos.stop_on_failure;
     b->done = b->committed = (double)b->pos.point * (double)R + (double)b->pos.rep;
     if (b->st)
         b->st->resumed = b->done;
@@ -426,7 +436,7 @@ static int run_round(batch *b, long p, long rstart, long nblocks, long q)
     b->pos.failed_point += (uint64_t)round_fail;
     b->pos.failed_total += (double)round_fail;
     b->done = (double)p * (double)R + (double)upto;
-    int fail_stop = round_fail && o->stop_on_failure;
+    int fail_stop = round_fail && b->stop_on_failure;
     int stopping = team->max_int(team, o->stop && *o->stop) || fail_stop;
     /* Clocks differ between ranks: rank 0's decides when to checkpoint. */
     int due = team->max_int(team, b->root && a5_sys_now() - b->last_commit >= o->commit_seconds);
@@ -470,7 +480,15 @@ int a5_batch_run(const a5_scenario *s, a5_output *out, const a5_batch_opts *o,
     b.err = err;
     b.errlen = errlen;
     err[0] = 0;
+    b.stop_on_failure = b.o->stop_on_failure > 0;
     int rc = batch_setup(&b);
+    if (!rc && b.o->resume && b.stop_on_failure && b.pos.failed_total > 0) {
+        /* The interrupted run stopped at a failed replicate: so does its resume. */
+        snprintf(err, errlen, "%.0f replicate%s failed before the interruption and the run "
+                              "is set to --on-failure stop", b.pos.failed_total,
+                 b.pos.failed_total == 1 ? "" : "s");
+        rc = A5_EFAILED;
+    }
     b.last_commit = a5_sys_now();
     for (long p = (long)b.pos.point; p < s->npoints && !rc; p++) {
         const long rstart = p == (long)b.pos.point ? (long)b.pos.rep : 0;

@@ -1,10 +1,12 @@
 /* Calibration by simulated composite likelihood. See a5_calibrate.h. */
 #include "calibrate_int.h"
 
+
 #include "a5_csv.h"
 #include "a5_design.h"
 #include "a5_mem.h"
 #include "a5_model.h"
+#include "a5_sys.h"
 
 #include <errno.h>
 #include <gsl/gsl_linalg.h>
@@ -90,6 +92,28 @@ int a5_calib_read_obs(const char *path, const a5_scenario *s, a5_diag *d, a5_obs
     *obs = NULL;
     *n = 0;
     size_t before = a5_diag_count(d);
+    /* A NUL byte would end a field early ("ban\\0x" read as "ban"): refuse it. */
+    char *raw = NULL;
+    size_t rawlen = 0;
+    int rrc = a5_sys_read_regular(path, 1u << 30, &raw, &rawlen);
+    if (rrc == A5_ENOMEM)
+        return A5_ENOMEM;
+    if (rrc == A5_EIO) {
+        a5_diag_add(d, path, 0, 0, "cannot open: %s", errno == EINVAL ? "not a regular file"
+                                                                      : strerror(errno));
+        return A5_EIO;
+    }
+    const char *nul = memchr(raw, 0, rawlen);
+    if (nul) {
+        int line = 1, col = 1;
+        for (const char *q = raw; q < nul; q++, col++)
+            if (*q == '\n')
+                line++, col = 0;
+        a5_diag_add(d, path, line, col, "a NUL byte is not allowed in an observations file");
+        free(raw);
+        return A5_ESCENARIO;
+    }
+    free(raw);
     obs_csv c = {.s = s, .path = path, .d = d};
     a5_csv_opts o = {.record = obs_record, .ragged = obs_ragged, .ctx = &c, .width = 3};
     a5_csv_info info;

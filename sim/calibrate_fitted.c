@@ -88,18 +88,37 @@ int a5_calib_write_fitted(const char *path, const char *scenario, const char *co
         a5_scenario_free(fitted);
         return A5_ENOMEM;
     }
+    /* The header is YAML comments, one line each: a newline (or any control byte)
+     * in an argument must not end one and start YAML of its own. */
+    const char *cl = how->command_line ? how->command_line : "";
+    size_t cn = 4 * strlen(cl) + 64, on = 4 * strlen(how->observed) + 64;
+    char *cle = malloc(cn), *obe = malloc(on);
+    if (!cle || !obe) {
+        free(cle);
+        free(obe);
+        fclose(m);
+        free(text);
+        a5_scenario_free(fitted);
+        return A5_ENOMEM;
+    }
+    a5_escape(cl, cn, cle, cn);
+    a5_escape(how->observed, on, obe, on);
     fprintf(m,
             "# Calibrated by: %s\n# Observations: %s (%zu fitted, %zu held out); %ld replicates "
             "per evaluation, %d evaluations\n# Objective (%s, minimised): %.4f at the scenario's "
             "values -> %.4f at the fit\n# path: start -> fitted (approximate standard error)\n",
-            how->command_line ? how->command_line : "", how->observed, res->nfit, res->nheld,
+            cle, obe, res->nfit, res->nheld,
             how->replicates, res->evaluations, how->brier ? "Brier score" : "-log-likelihood",
             res->obj_start, res->obj_end);
     for (size_t j = 0; j < nfit; j++)
         fprintf(m, "#   %s: %.4g -> %.4g (se %.3g)\n", fit[j].path, res->start[j], res->value[j],
                 res->se[j]);
-    for (size_t i = 0; i < res->nwarnings; i++)
-        fprintf(m, "# warning: %s\n", res->warnings[i]);
+    for (size_t i = 0; i < res->nwarnings; i++) {
+        char we[1024];
+        fprintf(m, "# warning: %s\n", a5_escape(res->warnings[i], 512, we, sizeof we));
+    }
+    free(cle);
+    free(obe);
     fputs(fitted->text, m);
     int bad = ferror(m);
     a5_scenario_free(fitted);

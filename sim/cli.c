@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -24,6 +25,9 @@
 #include "a5_gitrev.h" /* generated at build time: A5_GIT_REVISION */
 
 /* --- options -------------------------------------------------------------------------- */
+
+/* A value from the command line as printed in messages: escaped, long ones cut. */
+#define SHOW(v) a5_escape((v), 200, (char[1024]){0}, 1024)
 
 static void usage_hint(const a5_cli_cmd *c)
 {
@@ -70,9 +74,9 @@ static int prescan(const a5_cli_cmd *c, int argc, char **argv)
         const char *near = a5_suggest(word, names, (size_t)c->nopts + 1);
         if (near)
             fprintf(stderr, "allied5g %s: unknown option '--%s' (did you mean --%s?)\n", c->name,
-                    word, near);
+                    SHOW(word), near);
         else
-            fprintf(stderr, "allied5g %s: unknown option '--%s'\n", c->name, word);
+            fprintf(stderr, "allied5g %s: unknown option '--%s'\n", c->name, SHOW(word));
         usage_hint(c);
         return A5_EUSAGE;
     }
@@ -89,7 +93,7 @@ static int take(const a5_cli_cmd *c, a5_cli_args *a, int k, const char *v, int a
         a->list[k][a->given[k]] = v;
     } else if (a->given[k] && o->metavar) {
         fprintf(stderr, "allied5g %s: --%s given twice ('%s' and '%s'); give it once\n", c->name,
-                o->name, a->val[k], v);
+                o->name, SHOW(a->val[k]), SHOW(v));
         return A5_EUSAGE;
     }
     a->given[k]++;
@@ -146,13 +150,13 @@ int a5_cli_parse(const a5_cli_cmd *c, int argc, char **argv, a5_cli_args *a)
             fprintf(stderr, "allied5g %s: --%s takes no value\n", c->name, c->opts[optopt - 256].name);
         else
             fprintf(stderr, "allied5g %s: unknown option '%s'\n", c->name,
-                    optopt ? (char[]){'-', (char)optopt, 0} : what);
+                    optopt ? (char[]){'-', (char)optopt, 0} : SHOW(what));
         usage_hint(c);
         rc = A5_EUSAGE;
     }
     for (int i = optind; !rc && i < argc; i++) {
         if (a->noperands >= c->noperands) {
-            fprintf(stderr, "allied5g %s: unexpected argument '%s'\n", c->name, argv[i]);
+            fprintf(stderr, "allied5g %s: unexpected argument '%s'\n", c->name, SHOW(argv[i]));
             usage_hint(c);
             rc = A5_EUSAGE;
         } else
@@ -203,7 +207,7 @@ int a5_cli_whole(const char *opt, const char *v, long lo, long hi, long *out)
     long x = strtol(v, &end, 10);
     if (errno || end == v || *end || x < lo || x > hi) {
         fprintf(stderr, "allied5g: %s expects a whole number in [%ld, %ld], got '%s'\n", opt, lo,
-                hi, v);
+                hi, SHOW(v));
         return A5_EUSAGE;
     }
     *out = x;
@@ -222,7 +226,7 @@ int a5_cli_sets_make(a5_cli_sets *out, const char *const *sets, int n, const cha
     if (replicates && a5_cli_whole("--replicates", replicates, 1, 1000000000L, &x))
         return A5_EUSAGE;
     if (store && strcmp(store, "full") && strcmp(store, "summary")) {
-        fprintf(stderr, "allied5g: --store expects full or summary, got '%s'\n", store);
+        fprintf(stderr, "allied5g: --store expects full or summary, got '%s'\n", SHOW(store));
         return A5_EUSAGE;
     }
     if (!(out->v = calloc((size_t)n + 3, sizeof *out->v)))
@@ -293,18 +297,18 @@ static int nearest_yaml(const char *path, char *buf, size_t len)
 
 int a5_cli_load(const char *path, const a5_cli_sets *sets, a5_scenario **s)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    /* stat, not open: opening a FIFO would wait for a writer (the loader refuses it). */
+    struct stat st;
+    if (stat(path, &st) != 0) {
         int e = errno;
         char near[4096];
         if (e == ENOENT && nearest_yaml(path, near, sizeof near) == 0)
-            fprintf(stderr, "%s: error: cannot open: %s (did you mean '%s'?)\n", path, strerror(e),
+            fprintf(stderr, "%s: error: cannot open: %s (did you mean '%s'?)\n", SHOW(path), strerror(e),
                     near);
         else
-            fprintf(stderr, "%s: error: cannot open: %s\n", path, strerror(e));
+            fprintf(stderr, "%s: error: cannot open: %s\n", SHOW(path), strerror(e));
         return A5_EXIT_USAGE;
     }
-    fclose(f);
     a5_diag d = {0};
     int rc = a5_scenario_load(path, sets->v, sets->n, &d, s);
     a5_diag_print(&d, stderr);
@@ -398,10 +402,12 @@ static int cmd_info(int argc, char **argv)
     a5_cli_args a;
     int rc = a5_cli_parse(&info_cmd, argc, argv, &a);
     if (!rc && !a.help) {
-        char err[512];
-        if (a5_output_info(a.operand[0], stdout, err, sizeof err)) {
-            fprintf(stderr, "allied5g: %s\n", err);
-            rc = A5_EXIT_RUNTIME;
+        char err[1024];
+        int irc = a5_output_info(a.operand[0], stdout, err, sizeof err);
+        if (irc) {
+            /* A file that is not a results file, or a damaged one, is bad input. */
+            fprintf(stderr, "allied5g: %s\n", irc == A5_ENOMEM ? a5_strerror(irc) : err);
+            rc = irc == A5_ENOMEM ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;
         }
     } else if (rc)
         rc = A5_EXIT_USAGE;
@@ -484,9 +490,9 @@ int a5_cli_main(int argc, char **argv)
     names[NCOMMANDS] = "--version";
     const char *near = a5_suggest(cmd, names, NCOMMANDS + 1);
     if (near)
-        fprintf(stderr, "allied5g: unknown command '%s' (did you mean '%s'?)\n", cmd, near);
+        fprintf(stderr, "allied5g: unknown command '%s' (did you mean '%s'?)\n", SHOW(cmd), near);
     else
-        fprintf(stderr, "allied5g: unknown command '%s'\n", cmd);
+        fprintf(stderr, "allied5g: unknown command '%s'\n", SHOW(cmd));
     overview(stderr);
     return A5_EXIT_USAGE;
 }

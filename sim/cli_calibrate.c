@@ -18,7 +18,8 @@
 
 enum { C_OUT, C_OBSERVED, C_FIT, C_REPS, C_STARTS, C_HOLDOUT, C_OBJECTIVE, C_THREADS, C_SET,
        C_SEED, C_FORCE, C_QUIET, C_FOLDS, C_FOLD_SEED, C_SEEDS, C_MAX_ITER, C_TOL, C_SMOOTH,
-       C_BOOTSTRAP, C_LEVEL, C_PREDICTIONS, C_ESTIMATES, C_NOPT };
+       C_BOOTSTRAP, C_LEVEL, C_PREDICTIONS, C_ESTIMATES,
+       C_REPEATED, C_NOPT };
 
 static const a5_cli_opt calibrate_opts[C_NOPT] = {
     [C_OUT] = {"output", 'o', "FITTED.yaml", 0, "required", "fitted scenario to write"},
@@ -57,7 +58,31 @@ static const a5_cli_opt calibrate_opts[C_NOPT] = {
                        "write code,date,observed,fold,p_open,p_restrict,p_ban per scored row"},
     [C_ESTIMATES] = {"estimates", 0, "FILE.csv", 0, NULL,
                      "write path,estimate,lo,hi,level,method per fitted path"},
+    [C_REPEATED] = {"repeated-observations", 0, NULL, 0, NULL,
+                    "rows of one nation and quarter are independent observations (e.g. "
+                    "simulated worlds) and may disagree"},
 };
+
+/* Observations are decisions: one nation, one quarter, one policy. A second row
+ * that disagrees is a mistake in the data, unless the rows are repeated
+ * observations (--repeated-observations). Reports each at its line. */
+static void contradictions(const char *path, const a5_scenario *s, const a5_obs *o, size_t n,
+                           a5_diag *d)
+{
+    static const char *const pw[] = {"open", "restrict", "ban"};
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < j; i++)
+            if (o[i].nation == o[j].nation && o[i].step == o[j].step &&
+                o[i].policy != o[j].policy) {
+                char q[16];
+                a5_scenario_date(s, o[j].step, q, sizeof q);
+                a5_diag_add(d, path, o[j].line, 1, "%s %s is '%s' here but '%s' on line %d: one "
+                            "policy per nation and quarter (repeated observations, such as "
+                            "simulated worlds: --repeated-observations)", s->codes[o[j].nation],
+                            q, pw[o[j].policy], pw[o[i].policy], o[i].line);
+                break;
+            }
+}
 
 const a5_cli_cmd a5_cli_calibrate_cmd = {
     "calibrate", "SCENARIO.yaml", 1,
@@ -95,7 +120,8 @@ static int holdout_codes(const a5_scenario *s, char *buf, const char **list)
         for (int i = 0; i < s->n; i++)
             found |= !strcmp(s->codes[i], list[q]);
         if (!found) {
-            fprintf(stderr, "--holdout:1:1: error: unknown nation code '%s'\n", list[q]);
+            fprintf(stderr, "--holdout:1:1: error: unknown nation code '%s'\n",
+                    a5_escape(list[q], 200, (char[1024]){0}, 1024));
             return A5_EUSAGE;
         }
     }
@@ -347,8 +373,21 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
 {
     a5_diag d = {0};
     int rc = a5_calib_read_obs(a->val[C_OBSERVED], s, &d, obs, nobs);
-    for (int j = 0; !rc && j < a->given[C_FIT]; j++)
+    if (!rc && !a->given[C_REPEATED]) {
+        contradictions(a->val[C_OBSERVED], s, *obs, *nobs, &d);
+        if (a5_diag_count(&d))
+            rc = A5_ESCENARIO;
+    }
+    for (int j = 0; !rc && j < a->given[C_FIT]; j++) {
         rc = a5_calib_parse_fit(s, a->list[C_FIT][j], j + 1, &spec[j], &d);
+        /* One parameter, one set of bounds: a second --fit of it is a mistake. */
+        for (int i = 0; !rc && i < j; i++)
+            if (!strcmp(spec[i].path, spec[j].path)) {
+                a5_diag_add(&d, "--fit", j + 1, 1, "'%s' is fitted twice (also --fit number %d); "
+                            "give each parameter once", spec[j].path, i + 1);
+                rc = A5_ESCENARIO;
+            }
+    }
     a5_diag_print(&d, stderr);
     a5_diag_free(&d);
     if (rc == A5_EIO)
@@ -467,7 +506,8 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
         fprintf(stderr, "allied5g calibrate: needs -o FITTED.yaml, --observed OBS.csv and at "
                         "least one --fit PATH\n");
     } else if (objective && strcmp(objective, "loglik") && strcmp(objective, "brier")) {
-        fprintf(stderr, "allied5g: --objective expects loglik or brier, got '%s'\n", objective);
+        fprintf(stderr, "allied5g: --objective expects loglik or brier, got '%s'\n",
+                a5_escape(objective, 200, (char[1024]){0}, 1024));
     } else if (check_outputs(&a) != 0) {
         rc = A5_EXIT_USAGE;
     } else if ((rc = a5_cli_sets_make(&sets, a.list[C_SET], a.given[C_SET], a.val[C_SEED],

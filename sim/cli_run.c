@@ -12,17 +12,16 @@
 #include "a5_scenario.h"
 #include "a5_sys.h"
 
-#include <libgen.h>
+#include <fcntl.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 enum { O_OUT, O_SEED, O_REPS, O_THREADS, O_SET, O_STORE, O_FORCE, O_QUIET, O_RESUME,
-       O_CHECKPOINT, O_ONFAIL, O_LIVE, O_NOPT };
+       O_CHECKPOINT, O_ONFAIL, O_LIVE, O_SPACE, O_NOPT };
 
 static const a5_cli_opt run_opts[O_NOPT] = {
     [O_OUT] = {"output", 'o', "OUT.h5", 0, "required", "results file to write"},
@@ -37,10 +36,12 @@ static const a5_cli_opt run_opts[O_NOPT] = {
     [O_RESUME] = {"resume", 0, NULL, 0, NULL, "continue the interrupted run in OUT.h5.partial"},
     [O_CHECKPOINT] = {"checkpoint", 0, "SECONDS", 0, "2",
                       "least time between checkpoints (0: after every block)"},
-    [O_ONFAIL] = {"on-failure", 0, "continue|stop", 0, "continue",
+    [O_ONFAIL] = {"on-failure", 0, "continue|stop", 0, "continue; with --resume, the run's",
                   "what a replicate with non-finite values does"},
     [O_LIVE] = {"live", 0, NULL, 0, NULL,
                 "write in HDF5 SWMR mode: readable while running (allied5g.load_live)"},
+    [O_SPACE] = {"ignore-space", 0, NULL, 0, NULL,
+                 "run even if the results may need more than the free disk space"},
 };
 
 const a5_cli_cmd a5_cli_run_cmd = {
@@ -70,49 +71,92 @@ static void progress(void *ctx, double done, double total)
     fflush(stderr);
 }
 
-/* First SIGINT/SIGTERM: finish the current block, checkpoint, stop. The handler is
- * then reset, so a second signal stops at once (the last checkpoint survives). */
+/* First SIGINT/SIGTERM: finish the current block, checkpoint, stop. A second
+ * signal stops at once: the last checkpoint survives; before the first one there
+ * is nothing to resume, so the partial file and its lock go too. */
 static volatile sig_atomic_t stop_signal = 0;
+static char sig_partial[4096], sig_state[4096], sig_lock[4096];
+
+/* Whether the output's lock file names this process (so the partial file is ours
+ * to remove). Async-signal-safe. */
+static int own_lock(void)
+{
+    char buf[32], want[32];
+    int fd = open(sig_lock, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    /* getpid in decimal, by hand (no printf in a handler). */
+    long pid = (long)getpid();
+    int n = 0;
+    char rev[32];
+    do {
+        rev[n++] = (char)('0' + pid % 10);
+        pid /= 10;
+    } while (pid > 0 && n < 30);
+    for (int i = 0; i < n; i++)
+        want[i] = rev[n - 1 - i];
+    return k > n && memcmp(buf, want, (size_t)n) == 0 && buf[n] == '\n';
+}
 
 static void on_signal(int sig)
 {
     static const char msg[] = "\nallied5g: stopping after the current block "
                               "(signal again to stop at once)\n";
+    if (stop_signal) {
+        if (sig_partial[0] && access(sig_state, F_OK) != 0 && own_lock()) {
+            unlink(sig_partial);
+            unlink(sig_lock);
+        }
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     stop_signal = sig;
     ssize_t w = write(2, msg, sizeof msg - 1);
     (void)w;
 }
 
-static void install_handlers(void)
+/* Before the output file exists: a signal while it is being created counts. */
+static void install_handlers(const char *out)
 {
+    if (strlen(out) + 16 < sizeof sig_partial) {
+        snprintf(sig_partial, sizeof sig_partial, "%s.partial", out);
+        snprintf(sig_state, sizeof sig_state, "%s.partial.state", out);
+        snprintf(sig_lock, sizeof sig_lock, "%s.partial.lock", out);
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    sa.sa_flags = (int)SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* A warning, not an error: compression usually makes the file smaller. */
-static void warn_space(const a5_scenario *s, const char *out)
+/* Refuse a run whose results may not fit: the estimate (an upper bound before
+ * compression) against the free space beside OUT. Returns 0 or A5_EUSAGE
+ * (printed). */
+static int check_space(const a5_scenario *s, const char *out, int ignore)
 {
-    char *dir = strdup(out);
-    struct statvfs fsb;
-    double need = a5_scenario_output_bytes(s);
-    if (dir && statvfs(dirname(dir), &fsb) == 0) {
-        double avail = (double)fsb.f_bavail * (double)fsb.f_frsize;
-        if (need > avail)
-            fprintf(stderr, "allied5g: warning: the results may need up to %.0f MiB; "
-                            "%.0f MiB are free beside %s\n", need / 1048576, avail / 1048576, out);
+    double need = a5_scenario_output_bytes(s), avail = a5_sys_free_bytes(out);
+    if (avail < 0 || need <= avail)
+        return 0;
+    if (ignore) {
+        fprintf(stderr, "allied5g: warning: the results may need up to %.0f MiB; %.0f MiB are "
+                        "free beside %s (--ignore-space)\n", need / 1048576, avail / 1048576, out);
+        return 0;
     }
-    free(dir);
+    fprintf(stderr, "allied5g: the results may need up to %.0f MiB, but only %.0f MiB are free "
+                    "beside %s; free space, choose fewer replicates or steps, --store summary, "
+                    "or run anyway with --ignore-space\n", need / 1048576, avail / 1048576, out);
+    return A5_EUSAGE;
 }
 
 /* The run's settings, from the command line. */
 typedef struct {
     const char *out;
-    int threads, force, quiet, resume, stop_on_failure, live;
+    int threads, force, quiet, resume, stop_on_failure, live, ignore_space;
     double checkpoint;
 } run_args;
 
@@ -124,6 +168,7 @@ static int run_args_get(const a5_cli_args *a, run_args *r)
     r->quiet = a->given[O_QUIET] > 0;
     r->resume = a->given[O_RESUME] > 0;
     r->live = a->given[O_LIVE] > 0;
+    r->ignore_space = a->given[O_SPACE] > 0;
     r->checkpoint = 2;
     long x;
     if (!r->out) {
@@ -142,10 +187,11 @@ static int run_args_get(const a5_cli_args *a, run_args *r)
     }
     const char *f = a->val[O_ONFAIL];
     if (f && strcmp(f, "continue") && strcmp(f, "stop")) {
-        fprintf(stderr, "allied5g: --on-failure expects continue or stop, got '%s'\n", f);
+        fprintf(stderr, "allied5g: --on-failure expects continue or stop, got '%s'\n",
+                a5_escape(f, 200, (char[1024]){0}, 1024));
         return A5_EUSAGE;
     }
-    r->stop_on_failure = f && !strcmp(f, "stop");
+    r->stop_on_failure = !f ? -1 : !strcmp(f, "stop");
     return 0;
 }
 
@@ -185,6 +231,15 @@ static int batch_failed(a5_output *out, int brc, const char *err, const a5_batch
         fprintf(stderr, "allied5g: cannot resume: %s\n", err);
         a5_output_abort(out, 1);
         return A5_EXIT_USAGE;
+    }
+    if (brc == A5_EFAILED && st->resumed > 0 && st->runs == st->resumed) {
+        /* Stopped again at once: the failure was before the interruption. */
+        fprintf(stderr, "allied5g: %s\n", err);
+        fprintf(stderr, "allied5g: %.0f of %.0f runs are saved in %s; to keep the failed "
+                        "replicates as fill values and go on, resume with --on-failure continue; "
+                        "or start over with --force\n", st->committed, total, partial);
+        a5_output_abort(out, 1);
+        return A5_EXIT_RUNTIME;
     }
     if (brc == A5_EINTERRUPT || brc == A5_EFAILED) {
         if (brc == A5_EFAILED)
@@ -235,18 +290,36 @@ static int run_loaded(const a5_scenario *s, const run_args *r, a5_batch_team *te
     a5_output *out = NULL;
     float *fs = malloc((size_t)s->n * 3 * sizeof *fs), *fm = malloc((size_t)s->n * sizeof *fm);
     int rc = A5_EXIT_RUNTIME;
-    int orc = fs && fm ? open_output(r, s, &meta, team, &out, err, sizeof err) : A5_ENOMEM;
-    if (orc) {
-        fprintf(stderr, "allied5g: %s\n", err[0] ? err : a5_strerror(orc));
-        rc = orc == A5_EEXIST || orc == A5_ERESUME ? A5_EXIT_USAGE : A5_EXIT_RUNTIME;
+    int orc = fs && fm ? 0 : A5_ENOMEM;
+    if (!orc && !r->resume && (!team || team->rank == 0) &&
+        check_space(s, r->out, r->ignore_space)) {
+        rc = A5_EXIT_USAGE;
         goto done;
     }
-    warn_space(s, r->out);
-    install_handlers();
+    install_handlers(r->out);
+    if (!orc)
+        orc = open_output(r, s, &meta, team, &out, err, sizeof err);
+    if (!orc && stop_signal) {
+        fprintf(stderr, "allied5g: interrupted before the first block; nothing written\n");
+        a5_output_abort(out, 0);
+        goto done;
+    }
+    int resume = r->resume;
+    if (!orc && resume && a5_output_restarted(out)) {
+        fprintf(stderr, "allied5g: %s has no checkpoint (the run stopped before its first): "
+                        "starting from the beginning\n", a5_output_partial_path(out));
+        resume = 0;
+    }
+    if (orc) {
+        fprintf(stderr, "allied5g: %s\n", err[0] ? err : a5_strerror(orc));
+        rc = orc == A5_EEXIST || orc == A5_ERESUME || orc == A5_EBUSY ? A5_EXIT_USAGE
+                                                                       : A5_EXIT_RUNTIME;
+        goto done;
+    }
     const char *inject = getenv("A5_INJECT_FAILURE"); /* test hook: fail this replicate */
     progress_state ps = {a5_sys_now(), 0, !r->quiet && isatty(2)};
     a5_batch_opts bo = {.threads = threads, .progress = progress, .ctx = &ps,
-                        .stop = &stop_signal, .checkpoint = 1, .resume = r->resume,
+                        .stop = &stop_signal, .checkpoint = 1, .resume = resume,
                         .commit_seconds = r->checkpoint, .stop_on_failure = r->stop_on_failure,
                         .inject_failure = inject ? atol(inject) : -1, .team = team};
     a5_batch_stats st = {0};
@@ -261,7 +334,14 @@ static int run_loaded(const a5_scenario *s, const run_args *r, a5_batch_team *te
         goto done;
     }
     if (a5_output_finish(out, st.quantile_error, st.failed, secs, err, sizeof err)) {
-        fprintf(stderr, "allied5g: %s; no results written\n", err);
+        char state[4200];
+        snprintf(state, sizeof state, "%s.partial.state", r->out);
+        if (access(state, F_OK) == 0)
+            fprintf(stderr, "allied5g: %s; %.0f runs are saved (last checkpoint); fix the "
+                            "cause, then continue with:\n  %s%s\n", err, st.committed, cmdline,
+                    r->resume ? "" : " --resume");
+        else
+            fprintf(stderr, "allied5g: %s; no results written\n", err);
         goto done;
     }
     if (st.failed > 0)

@@ -8,6 +8,8 @@
  * sees them, only where no field is open. */
 #include "a5_csv.h"
 
+#include "a5_sys.h"
+
 #include "a5_mem.h"
 
 #include <csv.h>
@@ -284,6 +286,7 @@ int a5_csv_read(const char *path, const a5_csv_opts *o, a5_diag *d, a5_csv_info 
     FILE *f = fopen(path, "rb");
     if (!f)
         return A5_EIO;
+    a5_sys_note_input(path); /* no output may replace it */
     size_t cap = 1 << 16, len = 0;
     char *buf = a5_malloc(cap);
     int rc = 0;

@@ -21,8 +21,74 @@ const char *a5_strerror(int code)
     case A5_EINTERRUPT: return "interrupted";
     case A5_ERESUME: return "cannot resume from the checkpoint";
     case A5_EFAILED: return "a replicate produced non-finite values";
+    case A5_EBUSY: return "another process is writing the same output";
     default: return "unknown error";
     }
+}
+
+/* Length of the UTF-8 sequence at p (at most n bytes) if it is a valid one of a
+ * printable character (not a C1 control), else 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t k = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+    if (p[0] >= 0xF5 || k == 0 || k > n)
+        return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if (k == 2 && p[0] == 0xC2 && p[1] < 0xA0)
+        return 0; /* U+0080 .. U+009F: C1 controls */
+    return k;
+}
+
+/* Escape in[0..n) into out (room for cap bytes, NUL included); returns the length. */
+static size_t escape_span(const char *in, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)in;
+    for (size_t i = 0; i < n && o + 5 < cap;) {
+        size_t k = p[i] >= 0x80 ? utf8_len(p + i, n - i) : 0;
+        if (k) {
+            memcpy(out + o, p + i, k);
+            o += k;
+            i += k;
+            continue;
+        }
+        unsigned c = p[i++];
+        if (c == '\n' || c == '\t' || c == '\\')
+            o += (size_t)snprintf(out + o, cap - o, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : '\\');
+        else if (c < 0x20 || c >= 0x7F)
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02X", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = 0;
+    return o;
+}
+
+char *a5_escape(const char *in, size_t keep, char *out, size_t outlen)
+{
+    size_t n = strlen(in);
+    if (outlen == 0)
+        return out;
+    if (n <= keep || keep < 16) {
+        escape_span(in, n, out, outlen);
+        return out;
+    }
+    /* Start and end (the end often says what was expected), the middle cut; cuts
+     * land on character boundaries. */
+    size_t head = keep * 3 / 4, tail = keep - head;
+    while (head > 0 && ((unsigned char)in[head] & 0xC0) == 0x80)
+        head--;
+    size_t from = n - tail;
+    while (from < n && ((unsigned char)in[from] & 0xC0) == 0x80)
+        from++;
+    size_t o = escape_span(in, head, out, outlen);
+    if (o + 1 < outlen)
+        o += (size_t)snprintf(out + o, outlen - o, "[...%zu bytes...]", from - head);
+    if (o + 1 < outlen)
+        escape_span(in + from, n - from, out + o, outlen - o);
+    return out;
 }
 
 void a5_diag_add(a5_diag *d, const char *file, int line, int col, const char *fmt, ...)
@@ -42,13 +108,15 @@ void a5_diag_add(a5_diag *d, const char *file, int line, int col, const char *fm
         d->v = v;
         d->cap = cap;
     }
-    char buf[1024];
+    char raw[4096], buf[1024], fbuf[600];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* Messages echo the user's text: never a terminal escape, never 100 KB of it. */
+    a5_escape(raw, 400, buf, sizeof buf);
     a5_diag_entry *e = &d->v[d->n];
-    e->file = a5_strdup(file ? file : "<input>");
+    e->file = a5_strdup(a5_escape(file ? file : "<input>", 240, fbuf, sizeof fbuf));
     e->msg = a5_strdup(buf);
     e->line = line;
     e->col = col;
@@ -90,7 +158,10 @@ void a5_diag_print(a5_diag *d, FILE *out)
     }
     for (size_t i = 0; i < d->n; i++) {
         const a5_diag_entry *e = &d->v[i];
-        fprintf(out, "%s:%d:%d: error: %s\n", e->file, e->line, e->col, e->msg);
+        if (e->line > 0)
+            fprintf(out, "%s:%d:%d: error: %s\n", e->file, e->line, e->col, e->msg);
+        else /* a whole file (cannot open it): no position to give */
+            fprintf(out, "%s: error: %s\n", e->file, e->msg);
     }
     if (d->dropped)
         fprintf(out, "(%zu more errors not shown)\n", d->dropped);

@@ -131,6 +131,14 @@ static void to_kind(int kind, double v, void *buf)
     }
 }
 
+void a5_out_var_layout(int v, const char **name, int *rank, hid_t *mtype, int *chunk)
+{
+    *name = var_table[v].name;
+    *rank = var_table[v].rank;
+    *mtype = mem_type(var_table[v].kind);
+    *chunk = var_table[v].chunk;
+}
+
 /* --- errors and HDF5 set-up ---------------------------------------------------------- */
 
 typedef struct {
@@ -229,6 +237,10 @@ static hid_t dcpl_new(int rank, const hsize_t *chunk, int deflate)
             CK(H5Pset_shuffle(p));
             CK(H5Pset_deflate(p, (unsigned)deflate));
         }
+        /* A checksum of every stored chunk (last, over the bytes on disk): damage to
+         * the file is found when the chunk is read (a5_output_verify), not passed on
+         * as results. It changes the file's bytes, never the values. */
+        CK(H5Pset_fletcher32(p));
     }
     return p;
 fail:
@@ -376,9 +388,11 @@ void a5_out_free(a5_output *o)
         H5Tclose(o->vlen_str);
     if (o->dxpl > 0)
         H5Pclose(o->dxpl);
+    a5_sys_unlock(o->lockfd, o->lock);
     free(o->path);
     free(o->tmp);
     free(o->state);
+    free(o->lock);
     free(o);
 }
 
@@ -395,13 +409,22 @@ static char *with_suffix(const char *path, const char *suffix)
 static int exists(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0;
+    return lstat(path, &st) == 0;
 }
 
 int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                a5_output **out, char *err, size_t errlen)
 {
     *out = NULL;
+    char *partial = with_suffix(path, ".partial");
+    if (!partial)
+        return A5_ENOMEM;
+    int crc = a5_out_check_target(path, err, errlen);
+    if (!crc)
+        crc = a5_out_check_target(partial, err, errlen);
+    free(partial);
+    if (crc)
+        return crc;
     if (!meta->force && exists(path)) {
         snprintf(err, errlen, "%s exists; use --force to replace it", path);
         return A5_EEXIST;
@@ -410,6 +433,7 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
     a5_output *o = calloc(1, sizeof *o);
     if (!o)
         return A5_ENOMEM;
+    o->lockfd = -1;
     o->s = s;
     o->full = s->store_full;
     o->dxpl = H5P_DEFAULT;
@@ -422,8 +446,9 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
     o->path = strdup(path);
     o->tmp = with_suffix(path, ".partial");
     o->state = with_suffix(path, ".partial.state");
+    o->lock = with_suffix(path, ".partial.lock");
     if (o->sxpl < 0 || H5Pset_buffer(o->sxpl, 64 << 10, NULL, NULL) < 0 || o->vlen_str < 0 ||
-        !o->path || !o->tmp || !o->state) {
+        !o->path || !o->tmp || !o->state || !o->lock) {
         a5_out_free(o);
         return A5_ENOMEM;
     }
@@ -512,16 +537,11 @@ static int create_coords(a5_output *o)
 {
     const a5_scenario *s = o->s;
     const hsize_t P = (hsize_t)s->npoints, R = (hsize_t)s->replicates, T = (hsize_t)s->steps;
-    long long *pv = malloc(P * sizeof *pv);
-    int *rv = malloc(R * sizeof *rv), *sv = malloc(T * sizeof *sv), *days = malloc(T * sizeof *days);
+    int *sv = malloc(T * sizeof *sv), *days = malloc(T * sizeof *days);
     const char **dates = malloc(T * sizeof *dates);
     char *dbuf = malloc(T * 16);
-    int ok = pv && rv && sv && days && dates && dbuf;
+    int ok = sv && days && dates && dbuf;
     if (ok) {
-        for (hsize_t i = 0; i < P; i++)
-            pv[i] = (long long)i;
-        for (hsize_t i = 0; i < R; i++)
-            rv[i] = (int)i;
         for (int t = 0; t < s->steps; t++) {
             sv[t] = t;
             days[t] = quarter_end_day(s, t);
@@ -531,8 +551,8 @@ static int create_coords(a5_output *o)
         static const char *const opts[3] = {"open", "restrict", "ban"};
         static const double qs[3] = {0.05, 0.5, 0.95};
         hid_t v = o->vlen_str;
-        o->dim[D_POINT] = coord(o, "point", H5T_STD_I64LE, H5T_NATIVE_LLONG, P, pv);
-        o->dim[D_REPLICATE] = coord(o, "replicate", H5T_STD_I32LE, H5T_NATIVE_INT, R, rv);
+        o->dim[D_POINT] = a5_out_coord_iota(o, "point", P, 1);
+        o->dim[D_REPLICATE] = a5_out_coord_iota(o, "replicate", R, 0);
         o->dim[D_STEP] = coord(o, "step", H5T_STD_I32LE, H5T_NATIVE_INT, T, sv);
         o->dim[D_NATION] = coord(o, "nation", v, v, (hsize_t)s->n, s->codes);
         o->dim[D_OPTION] = coord(o, "option", v, v, 3, opts);
@@ -552,8 +572,6 @@ static int create_coords(a5_output *o)
              describe(o, o->dim[D_QUANTILE], "quantile", "1",
                       "probability level of high_risk_share_quantiles") == 0;
     }
-    free(pv);
-    free(rv);
     free(sv);
     free(days);
     free(dates);
@@ -744,28 +762,17 @@ static int create_file(a5_output *o, int live, char *err, size_t errlen)
     return 0;
 }
 
-int a5_output_create(const char *path, const a5_scenario *s, const a5_output_meta *meta,
-                     a5_output **out, char *err, size_t errlen)
+/* Start o's file afresh (o holds the lock): remove an interrupted run's files,
+ * then create PATH.partial with everything but the results. */
+int a5_out_start(a5_output *o, const a5_output_meta *meta, char *err, size_t errlen)
 {
-    a5_output *o;
-    int rc = a5_out_new(path, s, meta, &o, err, errlen);
-    if (rc)
-        return rc;
-    if (exists(o->tmp) && !meta->force) {
-        snprintf(err, errlen, "%s holds an interrupted run: add --resume to continue it, "
-                              "or --force to start over", o->tmp);
-        a5_out_free(o);
-        return A5_EEXIST;
-    }
-    /* Starting over: a previous run's partial file and checkpoint go. */
+    int rc;
     if (a5_sys_remove(o->tmp) || a5_sys_remove(o->state)) {
         snprintf(err, errlen, "cannot remove the interrupted run %s: %s", o->tmp, strerror(errno));
-        a5_out_free(o);
         return A5_EIO;
     }
     if ((rc = create_file(o, meta->live, err, errlen)) != 0) {
         unlink(o->tmp);
-        a5_out_free(o);
         return rc;
     }
     if (create_coords(o) || create_vars(o, meta->chunk_reps) || create_design_vars(o) ||
@@ -775,11 +782,47 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
         capture_error(o, "HDF5 error while creating", err, errlen);
         a5_out_close_all(o);
         unlink(o->tmp);
-        a5_out_free(o);
         return A5_EHDF5;
+    }
+    return 0;
+}
+
+int a5_output_create(const char *path, const a5_scenario *s, const a5_output_meta *meta,
+                     a5_output **out, char *err, size_t errlen)
+{
+    a5_output *o;
+    int rc = a5_out_new(path, s, meta, &o, err, errlen);
+    if (rc)
+        return rc;
+    if ((rc = a5_out_lock(o, err, errlen)) != 0) {
+        a5_out_free(o);
+        return rc;
+    }
+    if (exists(o->tmp) && !meta->force) {
+        snprintf(err, errlen, "%s holds an interrupted run: add --resume to continue it, "
+                              "or --force to start over", o->tmp);
+        a5_out_free(o);
+        return A5_EEXIST;
+    }
+    if ((rc = a5_out_start(o, meta, err, errlen)) != 0) {
+        a5_out_free(o);
+        return rc;
     }
     *out = o;
     return 0;
+}
+
+int a5_output_restarted(const a5_output *o) { return o->restarted; }
+
+/* For the other output files: dataset creation properties and HDF5's reason. */
+hid_t a5_out_dcpl(int rank, const hsize_t *chunk, int deflate)
+{
+    return dcpl_new(rank, chunk, deflate);
+}
+
+void a5_out_capture(const a5_output *o, const char *what, char *err, size_t errlen)
+{
+    capture_error(o, what, err, errlen);
 }
 
 /* --- writing ----------------------------------------------------------------------- */
@@ -796,6 +839,7 @@ static int write_slab(a5_output *o, int v, const hsize_t *start, const hsize_t *
     for (int i = 0; i < rank; i++)
         empty |= count[i] == 0;
     hsize_t one[4] = {1, 1, 1, 1};
+    a5_out_test_full_hook(o);
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, empty ? one : count, NULL);
     int rc = A5_EHDF5;
     int sel = empty ? (H5Sselect_none(fs) >= 0 && H5Sselect_none(ms) >= 0)
@@ -803,8 +847,10 @@ static int write_slab(a5_output *o, int v, const hsize_t *start, const hsize_t *
     if (fs >= 0 && ms >= 0 && sel &&
         H5Dwrite(ds, mem_type(var_table[v].kind), ms, fs, o->dxpl, buf) >= 0)
         rc = 0;
-    else
+    else {
         capture_error(o, "cannot write", err, errlen);
+        o->broken = 1;
+    }
     if (fs >= 0)
         H5Sclose(fs);
     if (ms >= 0)
@@ -874,36 +920,6 @@ int a5_output_read_final(a5_output *o, long p, float *share, float *mean, char *
     return rc;
 }
 
-int a5_output_commit(a5_output *o, char *err, size_t errlen)
-{
-    if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
-        capture_error(o, "cannot flush", err, errlen);
-        return A5_EHDF5;
-    }
-    if (o->rank == 0 && a5_sys_fsync_path(o->tmp) != 0) {
-        snprintf(err, errlen, "cannot sync %s: %s", o->tmp, strerror(errno));
-        return A5_EIO;
-    }
-    return 0;
-}
-
-/* --- the checkpoint ---------------------------------------------------------------- */
-
-int a5_output_save_state(a5_output *o, const void *buf, size_t len, char *err, size_t errlen)
-{
-    return a5_sys_write_atomic(o->state, "checkpoint", buf, len, err, errlen);
-}
-
-int a5_output_load_state(a5_output *o, char **buf, size_t *len, char *err, size_t errlen)
-{
-    int rc = a5_sys_read_all(o->state, buf, len);
-    if (rc == A5_EIO) {
-        snprintf(err, errlen, "cannot open checkpoint %s: %s", o->state, strerror(errno));
-        return A5_ERESUME;
-    }
-    return rc;
-}
-
 /* --- finishing ----------------------------------------------------------------------- */
 
 int a5_output_finish(a5_output *o, double quantile_error, double failed, double seconds,
@@ -938,6 +954,11 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
         }
     }
     /* "complete" flips to yes only now: replace the attribute. */
+    if (a5_out_reserve(o) != 0) {
+        snprintf(err, errlen, "cannot finish %.200s: %s", o->tmp, strerror(errno));
+        rc = A5_EIO;
+        goto fail;
+    }
     if (H5Adelete(o->file, "complete") < 0 || attr_str(o->file, o->vlen_str, "complete", "yes") < 0 ||
         attr_num(o->var[V_QUANT], "max_abs_error", H5T_NATIVE_DOUBLE, &quantile_error, 0) < 0 ||
         attr_num(o->file, "failed_replicates", H5T_NATIVE_LLONG, &nf, 0) < 0 ||
@@ -954,7 +975,9 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
     a5_out_free(o);
     return 0;
 fail:
-    a5_output_abort(o, 0);
+    /* With a checkpoint the run can still be resumed (from it): keep both files. */
+    o->broken = 1;
+    a5_output_abort(o, exists(o->state));
     return rc;
 }
 
@@ -962,7 +985,11 @@ void a5_output_abort(a5_output *o, int keep)
 {
     if (!o)
         return;
-    a5_out_close_all(o);
+    /* After a failed write HDF5's cache holds a state that never reached the disk
+     * whole: closing would write it over the last checkpoint's. Leave the file as
+     * a crash would (HDF5 does nothing at exit: a5_out_h5_setup). */
+    if (!o->broken)
+        a5_out_close_all(o);
     if (!keep && o->rank == 0) {
         unlink(o->tmp);
         unlink(o->state);

@@ -14,6 +14,10 @@ enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN
 struct a5_output {
     const a5_scenario *s;
     char *path, *tmp, *state; /* OUT, OUT.partial, OUT.partial.state (the checkpoint) */
+    char *lock;               /* OUT.partial.lock: held for the whole run (a5_out_lock) */
+    int lockfd;               /* its descriptor, or -1 */
+    int broken;               /* a write failed: the file on disk is left as it is */
+    int restarted;            /* a resume with no checkpoint to resume from: started over */
     hid_t file;
     hid_t dim[D_COUNT];
     hid_t var[V_COUNT];
@@ -33,11 +37,34 @@ hid_t a5_out_vstr_new(void);
  * overwritten. Returns 0, A5_EEXIST or A5_ENOMEM (err says why). */
 int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                a5_output **out, char *err, size_t errlen);
+/* How variable v (V_*) is stored: name, rank, memory type, chunking (A5_OUT_CH_*). */
+enum { A5_OUT_CH_NONE, A5_OUT_CH_REPLICATE, A5_OUT_CH_POINT };
+void a5_out_var_layout(int v, const char **name, int *rank, hid_t *mtype, int *chunk);
+/* Whether results may be written at path: missing, or a regular file that is none
+ * of the run's inputs (and no symbolic link to nothing). Returns 0 or A5_EEXIST. */
+int a5_out_check_target(const char *path, char *err, size_t errlen);
+/* Before a flush: make sure the file system has room for all HDF5 will write.
+ * Returns 0 or -1 (errno set). */
+int a5_out_reserve(a5_output *o);
+/* The A5_TEST_FULL_AT test hook; call before each write or flush. */
+void a5_out_test_full_hook(a5_output *o);
+/* Dataset creation properties as every variable has them (chunk NULL: contiguous). */
+hid_t a5_out_dcpl(int rank, const hsize_t *chunk, int deflate);
+/* "WHAT PATH.partial: CAUSE" into err, the cause from HDF5's error stack. */
+void a5_out_capture(const a5_output *o, const char *what, char *err, size_t errlen);
+/* The coordinate 0 .. n-1 (64-bit when wide) of a dimension, written in slices. */
+hid_t a5_out_coord_iota(a5_output *o, const char *name, hsize_t n, int wide);
+/* Take the exclusive lock on PATH.partial.lock for this handle's life. Returns 0;
+ * A5_EBUSY ("PATH is being written by process PID") or A5_EIO (err says why). */
+int a5_out_lock(a5_output *o, char *err, size_t errlen);
+/* Start o's PATH.partial afresh (o holds the lock): remove an interrupted run's
+ * files, create the file. Returns 0, A5_EIO or A5_EHDF5 (err says why). */
+int a5_out_start(a5_output *o, const a5_output_meta *meta, char *err, size_t errlen);
 /* Open every variable dataset of the store in use. Returns 0 or -1. */
 int a5_out_open_vars(a5_output *o);
 /* Close every HDF5 object of the file (not the handle's own types and lists). */
 void a5_out_close_all(a5_output *o);
-/* Free the handle (after a5_out_close_all). */
+/* Free the handle (after a5_out_close_all), releasing its lock. */
 void a5_out_free(a5_output *o);
 
 #endif

@@ -1,11 +1,24 @@
-/* Reopening a results file in the making: resuming an interrupted run, and (MPI
- * builds) every rank of a team opening the file for collective writes. */
+/* Reopening a results file in the making, and what keeps it safe: what may be
+ * written where (a5_out_check_target), one writer at a time (a5_out_lock), room
+ * reserved before every flush (a5_out_reserve), reading back what a checkpoint
+ * vouches for (a5_output_verify); resuming an interrupted run; and (MPI builds)
+ * every rank of a team opening the file for collective writes. */
 #include "output_int.h"
 
+#include "a5_error.h"
+
+#include "a5_sys.h"
+
+#include <hdf5_hl.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +27,266 @@
 #endif
 
 extern char **environ;
+
+/* --- safety ------------------------------------------------------------------------ */
+
+/* What may be written at `path` (the results or the partial file): nothing there,
+ * or a regular file that is none of the run's inputs (compared by device and
+ * inode, so another name of the scenario counts too). A symbolic link that leads
+ * nowhere is refused as well: it would be replaced silently. Returns 0 or
+ * A5_EEXIST (err says why). */
+int a5_out_check_target(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s is a symbolic link to a missing file; remove it or choose "
+                              "another output", path);
+        return A5_EEXIST;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is %s, not a regular file; choose another output", path,
+                 a5_sys_kind((unsigned)st.st_mode));
+        return A5_EEXIST;
+    }
+    if (a5_sys_is_input(path)) {
+        snprintf(err, errlen, "%s is an input of this run (the scenario, a base or a design "
+                              "file); choose another output", path);
+        return A5_EEXIST;
+    }
+    return 0;
+}
+
+int a5_out_lock(a5_output *o, char *err, size_t errlen)
+{
+    long holder = 0;
+    int fd = a5_sys_lock(o->lock, &holder);
+    if (fd == A5_EBUSY) {
+        snprintf(err, errlen, "%s is being written by process %ld (lock %s); wait for it to "
+                              "finish, or stop it", o->path, holder, o->lock);
+        return A5_EBUSY;
+    }
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create lock file %s: %s", o->lock, strerror(errno));
+        return A5_EIO;
+    }
+    o->lockfd = fd;
+    return 0;
+}
+
+/* Test hook: A5_TEST_FULL_AT=k makes the disk "full" from the k-th write of the
+ * results file on (write_slab and commit count; 1 is the first): the file may not
+ * grow past its size then (RLIMIT_FSIZE; SIGXFSZ ignored, so a write fails with
+ * EFBIG as one fails with ENOSPC on a full disk). */
+void a5_out_test_full_hook(a5_output *o)
+{
+    static long k = -1, n = 0;
+    if (k < 0) {
+        const char *e = getenv("A5_TEST_FULL_AT");
+        k = e ? atol(e) : 0;
+    }
+    if (k <= 0 || ++n != k)
+        return;
+    struct stat st;
+    if (stat(o->tmp, &st) == 0) {
+        struct rlimit rl = {(rlim_t)st.st_size, (rlim_t)st.st_size};
+        signal(SIGXFSZ, SIG_IGN);
+        (void)setrlimit(RLIMIT_FSIZE, &rl);
+    }
+}
+
+/* Before HDF5 writes its metadata (a flush), make sure the file system has room
+ * for all of it: allocate the file up to HDF5's end of allocation plus a margin.
+ * A full disk then fails here, before anything of the last checkpoint's state is
+ * overwritten, instead of half-way through the metadata (which left chunk indices
+ * pointing past the end of the file). Returns 0 or -1 with errno set. */
+int a5_out_reserve(a5_output *o)
+{
+    hsize_t size = 0;
+    if (o->size > 1 || H5Fget_filesize(o->file, &size) < 0)
+        return 0; /* a team's file (MPI-IO) or no size: nothing to do */
+    int fd = open(o->tmp, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int e = posix_fallocate(fd, 0, (off_t)size + (64 << 10));
+    close(fd);
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+/* Read variable v back, [point p, replicates r0 .. r1) (A5_OUT_CH_POINT variables: the
+ * whole point), chunk by chunk, checking every chunk's checksum. Returns 0, or -1
+ * with what is damaged in err. */
+static int verify_range(a5_output *o, int v, long p, long r0, long r1, long chunk_reps,
+                        void *buf, char *err, size_t errlen)
+{
+    const char *vname;
+    int rank, chunk;
+    hid_t mt;
+    a5_out_var_layout(v, &vname, &rank, &mt, &chunk);
+    hsize_t dims[4], start[4] = {0}, count[4];
+    hid_t fs = H5Dget_space(o->var[v]);
+    if (fs < 0 || H5Sget_simple_extent_dims(fs, dims, NULL) != rank) {
+        if (fs >= 0)
+            H5Sclose(fs);
+        snprintf(err, errlen, "%.200s is damaged: cannot read %s", o->tmp, vname);
+        return -1;
+    }
+    int rc = 0;
+    long step = chunk == A5_OUT_CH_REPLICATE ? chunk_reps : 1;
+    if (chunk != A5_OUT_CH_REPLICATE)
+        r0 = 0, r1 = 1;
+    for (long r = r0; r < r1 && !rc; r += step) {
+        for (int i = 0; i < rank; i++)
+            start[i] = 0, count[i] = dims[i];
+        start[0] = (hsize_t)p;
+        count[0] = 1;
+        if (chunk == A5_OUT_CH_REPLICATE) {
+            start[1] = (hsize_t)r;
+            count[1] = (hsize_t)(r + step < r1 ? step : r1 - r);
+        }
+        hid_t ms = H5Screate_simple(rank, count, NULL);
+        if (ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(o->var[v], mt, ms, fs, H5P_DEFAULT, buf) < 0) {
+            if (chunk == A5_OUT_CH_REPLICATE)
+                snprintf(err, errlen, "%.200s is damaged at %s, point %ld, replicates %ld-%ld "
+                                      "(checksum or structure); start over with --force",
+                         o->tmp, vname, p, r, r + (long)count[1] - 1);
+            else
+                snprintf(err, errlen, "%.200s is damaged at %s, point %ld (checksum or "
+                                      "structure); start over with --force", o->tmp, vname, p);
+            rc = -1;
+        }
+        if (ms >= 0)
+            H5Sclose(ms);
+    }
+    H5Sclose(fs);
+    return rc;
+}
+
+int a5_output_verify(a5_output *o, long point, long rep, char *err, size_t errlen)
+{
+    const a5_scenario *s = o->s;
+    long chunk_reps = 1;
+    hid_t dcpl = H5Dget_create_plist(o->var[V_FIRST_BAN]);
+    hsize_t ch[3];
+    if (dcpl >= 0 && H5Pget_chunk(dcpl, 3, ch) == 3)
+        chunk_reps = (long)ch[1];
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    size_t cells = (size_t)s->steps * (size_t)s->n * 3 * sizeof(double);
+    size_t per = (size_t)chunk_reps * (size_t)s->steps * (size_t)s->n * sizeof(double);
+    void *buf = malloc(per > cells ? per : cells);
+    if (!buf)
+        return A5_ENOMEM;
+    int rc = 0;
+    for (int v = 0; v < V_COUNT && !rc; v++) {
+        const char *vname;
+        int rank, chunk;
+        hid_t mt;
+        a5_out_var_layout(v, &vname, &rank, &mt, &chunk);
+        if (chunk == A5_OUT_CH_NONE || !o->var[v])
+            continue;
+        for (long p = 0; p <= point && p < s->npoints && !rc; p++) {
+            long r1 = p < point ? s->replicates : rep;
+            if (chunk == A5_OUT_CH_POINT && p == point)
+                break;
+            if (r1 > 0 && verify_range(o, v, p, 0, r1, chunk_reps, buf, err, errlen))
+                rc = A5_ERESUME;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+
+/* A 1-D coordinate 0, 1, ..., n-1 (64-bit when wide), written in slices so that
+ * memory stays small whatever n (a billion replicates is 4 GB of indices). */
+hid_t a5_out_coord_iota(a5_output *o, const char *name, hsize_t n, int wide)
+{
+    hid_t ft = wide ? H5T_STD_I64LE : H5T_STD_I32LE, mt = wide ? H5T_NATIVE_LLONG : H5T_NATIVE_INT;
+    const hsize_t slice = 1 << 16;
+    hid_t sp = H5Screate_simple(1, &n, NULL), p = a5_out_dcpl(1, NULL, 0), ds = -1, ms = -1;
+    long long *v = malloc(slice * sizeof *v);
+    if (sp < 0 || p < 0 || !v)
+        goto fail;
+    if ((ds = H5Dcreate2(o->file, name, ft, sp, H5P_DEFAULT, p, H5P_DEFAULT)) < 0)
+        goto fail;
+    for (hsize_t i = 0; i < n; i += slice) {
+        hsize_t k = n - i < slice ? n - i : slice;
+        for (hsize_t j = 0; j < k; j++) {
+            if (wide)
+                v[j] = (long long)(i + j);
+            else
+                ((int *)v)[j] = (int)(i + j);
+        }
+        if ((ms = H5Screate_simple(1, &k, NULL)) < 0 ||
+            H5Sselect_hyperslab(sp, H5S_SELECT_SET, &i, NULL, &k, NULL) < 0 ||
+            H5Dwrite(ds, mt, ms, sp, H5P_DEFAULT, v) < 0)
+            goto fail;
+        H5Sclose(ms);
+        ms = -1;
+    }
+    if (H5DSset_scale(ds, name) < 0)
+        goto fail;
+    free(v);
+    H5Sclose(sp);
+    H5Pclose(p);
+    return ds;
+fail:
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (ds >= 0)
+        H5Dclose(ds);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (p >= 0)
+        H5Pclose(p);
+    free(v);
+    return -1;
+}
+
+int a5_output_commit(a5_output *o, char *err, size_t errlen)
+{
+    a5_out_test_full_hook(o);
+    if (a5_out_reserve(o) != 0) {
+        snprintf(err, errlen, "cannot write %.200s: %s", o->tmp, strerror(errno));
+        o->broken = 1;
+        return A5_EIO;
+    }
+    if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
+        a5_out_capture(o, "cannot flush", err, errlen);
+        o->broken = 1;
+        return A5_EHDF5;
+    }
+    if (o->rank == 0 && a5_sys_fsync_path(o->tmp) != 0) {
+        snprintf(err, errlen, "cannot sync %s: %s", o->tmp, strerror(errno));
+        o->broken = 1;
+        return A5_EIO;
+    }
+    return 0;
+}
+
+/* --- the checkpoint ---------------------------------------------------------------- */
+
+int a5_output_save_state(a5_output *o, const void *buf, size_t len, char *err, size_t errlen)
+{
+    return a5_sys_write_atomic(o->state, "checkpoint", buf, len, err, errlen);
+}
+
+int a5_output_load_state(a5_output *o, char **buf, size_t *len, char *err, size_t errlen)
+{
+    int rc = a5_sys_read_all(o->state, buf, len);
+    if (rc == A5_EIO) {
+        snprintf(err, errlen, "cannot open checkpoint %s: %s", o->state, strerror(errno));
+        return A5_ERESUME;
+    }
+    return rc;
+}
 
 /* --- resuming ---------------------------------------------------------------------- */
 
@@ -46,6 +319,29 @@ static void read_str_attr(const a5_output *o, hid_t obj, const char *name, char 
         H5Aclose(a);
 }
 
+/* "resolved scenario line N: was 'A', now 'B'" for the first line where the
+ * resolved scenarios a (the file's) and b (this run's) differ, into buf. */
+static void first_difference(const char *a, const char *b, char *buf, size_t len)
+{
+    int line = 1;
+    const char *la = a, *lb = b;
+    for (; *a && *a == *b; a++, b++)
+        if (*a == '\n') {
+            line++;
+            la = a + 1;
+            lb = b + 1;
+        }
+    char wa[256], wb[256], ea[300], eb[300];
+    size_t na = strcspn(la, "\n"), nb = strcspn(lb, "\n");
+    snprintf(wa, sizeof wa, "%.*s", (int)(na < 255 ? na : 255), la);
+    snprintf(wb, sizeof wb, "%.*s", (int)(nb < 255 ? nb : 255), lb);
+    a5_escape(wa, 120, ea, sizeof ea);
+    a5_escape(wb, 120, eb, sizeof eb);
+    snprintf(buf, len, "resolved scenario line %d: was %s%s%s, now %s%s%s", line,
+             *la ? "'" : "", *la ? ea : "nothing (it ended)", *la ? "'" : "", *lb ? "'" : "",
+             *lb ? eb : "nothing (it ends)", *lb ? "'" : "");
+}
+
 int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                      a5_output **out, char *err, size_t errlen)
 {
@@ -53,11 +349,26 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
     int nrc = a5_out_new(path, s, meta, &o, err, errlen);
     if (nrc)
         return nrc;
+    if ((nrc = a5_out_lock(o, err, errlen)) != 0) {
+        a5_out_free(o);
+        return nrc;
+    }
     struct stat st;
     if (stat(o->tmp, &st) != 0) {
         snprintf(err, errlen, "nothing to resume: %s does not exist", o->tmp);
         a5_out_free(o);
         return A5_ERESUME;
+    }
+    if (stat(o->state, &st) != 0) {
+        /* Stopped before its first checkpoint: nothing was saved, so a resume is a
+         * fresh start (a5_output_restarted says so). */
+        if ((nrc = a5_out_start(o, meta, err, errlen)) != 0) {
+            a5_out_free(o);
+            return nrc;
+        }
+        o->restarted = 1;
+        *out = o;
+        return 0;
     }
     o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
     if (o->file < 0 && clear_in_use_flag(o->tmp) == 0)
@@ -71,13 +382,19 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
     char *text = NULL, *lv = NULL;
     read_str_attr(o, o->file, "scenario", &text);
     int ok = text != NULL, same = ok && strcmp(text, s->text) == 0;
+    char diff[700] = "";
+    if (ok && !same)
+        first_difference(text, s->text, diff, sizeof diff);
     if (text)
         H5free_memory(text);
     ok = ok && (!same || a5_out_open_vars(o) == 0);
     if (!ok || !same) {
-        snprintf(err, errlen, ok ? "%s was written for another scenario or other --set options"
-                                 : "%s is damaged or incomplete; start over with --force",
-                 o->tmp);
+        if (ok)
+            snprintf(err, errlen, "%s was written for another scenario or other --set options "
+                                  "(%s); run with the same ones, or start over with --force",
+                     o->tmp, diff);
+        else
+            snprintf(err, errlen, "%s is damaged or incomplete; start over with --force", o->tmp);
         a5_out_close_all(o);
         a5_out_free(o);
         return A5_ERESUME;
@@ -120,11 +437,14 @@ int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_
     }
     /* Rank 0 creates the file (or checks the one to resume) with the serial driver:
      * variable-length strings cannot be written through MPI-IO. */
+    int lockfd = -1; /* rank 0 keeps the lock for the team */
     if (rank == 0) {
         a5_output *o0 = NULL;
         rc = resume ? a5_output_reopen(path, s, meta, &o0, err, errlen)
                     : a5_output_create(path, s, meta, &o0, err, errlen);
         if (!rc) {
+            lockfd = o0->lockfd;
+            o0->lockfd = -1;
             a5_out_close_all(o0);
             a5_out_free(o0);
         }
@@ -140,7 +460,11 @@ int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_
     if (ok) {
         o->rank = rank;
         o->size = size;
+        o->lockfd = lockfd;
+        lockfd = -1;
     }
+    if (lockfd >= 0)
+        close(lockfd);
     hid_t fapl = ok ? H5Pcreate(H5P_FILE_ACCESS) : -1;
     ok = ok && fapl >= 0 && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0;
     if (ok)

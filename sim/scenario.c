@@ -605,6 +605,17 @@ static int event_ops(a5_sc_loader *L, const a5_yaml_node *e, a5_event *out)
                 bad = 1;
                 continue;
             }
+            if (op.target.param == &a5_param_global[A5_G_US_PRESSURE]) {
+                /* Read once, into each nation's P_i(0), before any event: an event
+                 * setting it would change nothing. */
+                A5_SC_ERR(L, k, "an event cannot change 'us.pressure': it is only the initial "
+                                "pressure P_i(0), copied into each nation before events apply; "
+                                "change the nations' pressure instead: nations.*.us_pressure "
+                                "(or nations.CODE.us_pressure)");
+                a5_scenario_target_free(&op.target);
+                bad = 1;
+                continue;
+            }
             int vbad;
             if (o == 0)
                 vbad = a5_sc_value(L, v, op.target.param, k->value, &op.value);

@@ -1,10 +1,45 @@
 /* `base:` files: a scenario that starts from another's settings. See scenario_int.h. */
 #include "scenario_int.h"
 
+#include "a5_sys.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+static int read_quiet(const char *path, char **out, size_t *outlen, char *why, size_t whylen);
+
+/* 1 if a and b name the same file. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat x, y;
+    return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* `base:` at node b leads back to a file already in the chain (the scenario, then
+ * L->files): report the whole cycle. Returns 1 if it does. */
+static int base_cycle(a5_sc_loader *L, const a5_yaml_node *b, const char *path)
+{
+    int at = -1; /* -1: not in the chain; 0: the scenario; k: L->files[k - 1] */
+    if (same_file(path, L->s->file))
+        at = 0;
+    for (int i = 0; at < 0 && i < L->nfiles; i++)
+        if (same_file(path, L->files[i]))
+            at = i + 1;
+    if (at < 0)
+        return 0;
+    char chain[600] = "";
+    size_t off = 0;
+    for (int i = at; i <= L->nfiles && off < sizeof chain; i++)
+        off += (size_t)snprintf(chain + off, sizeof chain - off, "%.120s -> ",
+                                i == 0 ? L->s->file : L->files[i - 1]);
+    if (off < sizeof chain)
+        snprintf(chain + off, sizeof chain - off, "%.120s", path);
+    A5_SC_ERR(L, b, "'base' files form a cycle: %s", chain);
+    return 1;
+}
 
 /* `base: FILE` (relative to the file naming it): start from FILE's settings and
  * replace each top-level section this file gives. */
@@ -21,11 +56,6 @@ int a5_sc_merge_base(a5_sc_loader *L, a5_yaml_node *root, int depth, a5_yaml_nod
     }
     if ((rc = a5_sc_text(L, b, "base", &t)))
         goto fail;
-    if (depth >= A5_MAX_BASE_DEPTH || L->nfiles >= A5_MAX_BASE_DEPTH) {
-        A5_SC_ERR(L, b, "'base' files nest deeper than %d", A5_MAX_BASE_DEPTH);
-        rc = A5_ESCENARIO;
-        goto fail;
-    }
     const char *slash = strrchr(b->file, '/');
     size_t n = strlen(t) + strlen(b->file) + 2;
     char *path = a5_malloc(n);
@@ -37,12 +67,23 @@ int a5_sc_merge_base(a5_sc_loader *L, a5_yaml_node *root, int depth, a5_yaml_nod
         snprintf(path, n, "%.*s/%s", (int)(slash - b->file), b->file, t);
     else
         snprintf(path, n, "%s", t);
+    if (base_cycle(L, b, path)) {
+        free(path);
+        rc = A5_ESCENARIO;
+        goto fail;
+    }
+    if (depth >= A5_MAX_BASE_DEPTH || L->nfiles >= A5_MAX_BASE_DEPTH) {
+        A5_SC_ERR(L, b, "'base' files nest deeper than %d", A5_MAX_BASE_DEPTH);
+        free(path);
+        rc = A5_ESCENARIO;
+        goto fail;
+    }
     L->files[L->nfiles++] = path;
-    char *buf;
+    char *buf, why[160];
     size_t len;
-    if ((rc = a5_sc_read_file(path, L->d, &buf, &len))) {
+    if ((rc = read_quiet(path, &buf, &len, why, sizeof why))) {
         if (rc != A5_ENOMEM) {
-            A5_SC_ERR(L, b, "cannot read base scenario '%s'", path);
+            A5_SC_ERR(L, b, "cannot read base scenario '%s': %s", path, why);
             rc = A5_ESCENARIO;
         }
         goto fail;
@@ -86,43 +127,30 @@ fail:
     return rc;
 }
 
-/* Read a whole file (at most a little over the YAML size limit, which parsing then
- * reports). */
+/* Read a scenario file into *out: a regular file of at most the YAML size limit,
+ * refused before reading anything otherwise (a FIFO would block, /dev/zero never
+ * ends). Returns 0, A5_ENOMEM, or A5_EIO with the reason in why. */
+static int read_quiet(const char *path, char **out, size_t *outlen, char *why, size_t whylen)
+{
+    int rc = a5_sys_read_regular(path, A5_YAML_MAX_BYTES, out, outlen);
+    if (rc == A5_EIO) {
+        struct stat st;
+        if (errno == EINVAL && stat(path, &st) == 0)
+            snprintf(why, whylen, "it is %s, not a regular file", a5_sys_kind((unsigned)st.st_mode));
+        else if (errno == EFBIG)
+            snprintf(why, whylen, "it is larger than %u MiB (scenario files are limited to %u MiB)",
+                     A5_YAML_MAX_BYTES >> 20, A5_YAML_MAX_BYTES >> 20);
+        else
+            snprintf(why, whylen, "%s", strerror(errno));
+    }
+    return rc;
+}
+
 int a5_sc_read_file(const char *path, a5_diag *d, char **out, size_t *outlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        a5_diag_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
-        return A5_EIO;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = a5_malloc(cap);
-    int rc = 0;
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap || cap > A5_YAML_MAX_BYTES)
-            break;
-        char *nb = a5_realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    if (!buf)
-        rc = A5_ENOMEM;
-    else if (ferror(f)) {
-        a5_diag_add(d, path, 0, 0, "cannot read: %s", strerror(errno));
-        rc = A5_EIO;
-    }
-    fclose(f);
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    *out = buf;
-    *outlen = len;
-    return 0;
+    char why[160];
+    int rc = read_quiet(path, out, outlen, why, sizeof why);
+    if (rc == A5_EIO)
+        a5_diag_add(d, path, 0, 0, "cannot read: %s", why);
+    return rc;
 }

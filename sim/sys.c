@@ -2,6 +2,7 @@
 #include "a5_sys.h"
 
 #include "a5_error.h"
+#include "a5_mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -157,4 +161,174 @@ int a5_sys_remove(const char *path)
     if (unlink(path) == 0 || errno == ENOENT)
         return 0;
     return A5_EIO;
+}
+
+/* --- inputs ------------------------------------------------------------------------- */
+
+/* The files this process has read as inputs (device and inode), so that no output
+ * replaces one. A run reads a handful (a scenario, up to 4 bases, a design file). */
+static struct {
+    dev_t dev;
+    ino_t ino;
+} inputs[64];
+static int ninputs;
+
+void a5_sys_note_input(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || ninputs == (int)(sizeof inputs / sizeof *inputs))
+        return;
+    for (int i = 0; i < ninputs; i++)
+        if (inputs[i].dev == st.st_dev && inputs[i].ino == st.st_ino)
+            return;
+    inputs[ninputs].dev = st.st_dev;
+    inputs[ninputs].ino = st.st_ino;
+    ninputs++;
+}
+
+int a5_sys_is_input(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    for (int i = 0; i < ninputs; i++)
+        if (inputs[i].dev == st.st_dev && inputs[i].ino == st.st_ino)
+            return 1;
+    return 0;
+}
+
+const char *a5_sys_kind(unsigned mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFREG: return "a regular file";
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFSOCK: return "a socket";
+    case S_IFLNK: return "a symbolic link";
+    default: return "not a regular file";
+    }
+}
+
+int a5_sys_read_regular(const char *path, size_t max, char **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return A5_EIO;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0)
+        rc = A5_EIO;
+    else if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        rc = A5_EIO;
+    } else if ((unsigned long long)st.st_size > (unsigned long long)max) {
+        errno = EFBIG;
+        rc = A5_EIO;
+    }
+    size_t cap = rc ? 0 : (size_t)st.st_size + 1, n = 0;
+    char *b = rc ? NULL : a5_malloc(cap);
+    if (!rc && !b)
+        rc = A5_ENOMEM;
+    /* Read what is there now, up to max: a file that grows meanwhile is cut at max
+     * + 1 bytes, which the caller's own limit then reports. */
+    while (!rc) {
+        if (n + 1 == cap) {
+            if (cap > max + 1)
+                break;
+            char *nb = a5_realloc(b, cap * 2);
+            if (!nb) {
+                rc = A5_ENOMEM;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        ssize_t k = read(fd, b + n, cap - n - 1);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            rc = A5_EIO;
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    int e = errno;
+    close(fd);
+    errno = e;
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    b[n] = 0;
+    *buf = b;
+    *len = n;
+    a5_sys_note_input(path);
+    return 0;
+}
+
+/* --- locks and space ---------------------------------------------------------------- */
+
+int a5_sys_lock(const char *path, long *holder)
+{
+    *holder = 0;
+    for (int tries = 0; tries < 100; tries++) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+            return A5_EIO;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            if (e == EWOULDBLOCK) {
+                char pid[32] = "";
+                ssize_t k = pread(fd, pid, sizeof pid - 1, 0);
+                if (k > 0)
+                    pid[k] = 0;
+                *holder = atol(pid);
+            }
+            close(fd);
+            errno = e;
+            return e == EWOULDBLOCK ? A5_EBUSY : A5_EIO;
+        }
+        /* The holder before us removes the file as it lets go: make sure the lock
+         * is on the file that is still there, or try again. */
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino) {
+            char pid[32];
+            int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+            if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+                int e = errno;
+                close(fd);
+                errno = e;
+                return A5_EIO;
+            }
+            return fd;
+        }
+        close(fd);
+    }
+    errno = EAGAIN;
+    return A5_EIO;
+}
+
+void a5_sys_unlock(int fd, const char *path)
+{
+    if (fd < 0)
+        return;
+    (void)unlink(path);
+    close(fd);
+}
+
+double a5_sys_free_bytes(const char *path)
+{
+    char *d = strdup(path);
+    struct statvfs fs;
+    double free_b = -1;
+    if (d && statvfs(dirname(d), &fs) == 0)
+        free_b = (double)fs.f_bavail * (double)fs.f_frsize;
+    free(d);
+    return free_b;
 }

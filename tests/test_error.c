@@ -56,9 +56,44 @@ static void test_diag_limit_counts_dropped(void **state)
 static void test_strerror(void **state)
 {
     (void)state;
-    for (int c = 0; c >= -10; c--)
+    for (int c = 0; c >= -11; c--)
         assert_true(strcmp(a5_strerror(c), "unknown error") != 0);
     assert_string_equal(a5_strerror(-99), "unknown error");
+}
+
+static void test_escape(void **state)
+{
+    (void)state;
+    char out[256];
+    /* Control bytes, DEL, C1 controls and broken UTF-8 are escaped; UTF-8 text is kept. */
+    assert_string_equal(a5_escape("a\x1b[2Jb\n\t\\\x7f", 100, out, sizeof out),
+                        "a\\x1B[2Jb\\n\\t\\\\\\x7F");
+    assert_string_equal(a5_escape("caf\xc3\xa9 \xc2\x9b \xff", 100, out, sizeof out),
+                        "caf\xc3\xa9 \\xC2\\x9B \\xFF");
+    /* Long text keeps its start and end. */
+    char big[5000];
+    memset(big, 'k', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    big[sizeof big - 2] = 'Z';
+    a5_escape(big, 100, out, sizeof out);
+    assert_true(strlen(out) < 140);
+    assert_non_null(strstr(out, "[...4899 bytes...]"));
+    assert_int_equal(out[strlen(out) - 1], 'Z');
+    /* The output buffer is never overrun. */
+    char small[8];
+    a5_escape("\x01\x02\x03\x04", 100, small, sizeof small);
+    assert_true(strlen(small) < sizeof small);
+    /* Diagnostics escape what they echo and print a whole-file problem without 0:0. */
+    a5_diag d = {0};
+    a5_diag_add(&d, "f\x1b", 0, 0, "bad '%s'", "\x1b]0;x\x07");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    a5_diag_print(&d, m);
+    fclose(m);
+    assert_string_equal(buf, "f\\x1B: error: bad '\\x1B]0;x\\x07'\n");
+    free(buf);
+    a5_diag_free(&d);
 }
 
 int main(void)
@@ -68,6 +103,7 @@ int main(void)
         cmocka_unit_test(test_diag_sorted_and_formatted),
         cmocka_unit_test(test_diag_limit_counts_dropped),
         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_escape),
     };
     return cmocka_run_group_tests_name("error", tests, NULL, NULL);
 }

@@ -47,8 +47,9 @@ def test_parameter_recovery(setup, true_us):
     d, s = setup
     obs = observe(d, s, true_us)
     out = d / f"fit{true_us}.yaml"
-    r = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:5", "-o", out,
-            "--force", "--replicates", 400, "--starts", 3, "--set", "decision.weights.us=0.5" if true_us > 1.5 else "decision.weights.us=3.5")
+    r = run("calibrate", s, "--observed", obs, "--repeated-observations", "--fit",
+            "decision.weights.us=0:5", "-o", out, "--force", "--replicates", 400, "--starts", 3,
+            "--set", "decision.weights.us=0.5" if true_us > 1.5 else "decision.weights.us=3.5")
     fitted = yaml.safe_load(out.read_text())
     got = fitted["decision"]["weights"]["us"]
     # Stated tolerance: within 0.5 of the truth (10 simulated worlds x 30 nations x 4 dates).
@@ -67,7 +68,7 @@ def test_parameter_recovery(setup, true_us):
 def test_holdout_and_brier(setup):
     d, s = setup
     obs = observe(d, s, 1.5, worlds=4, seed=5)
-    r = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:5", "--fit",
+    r = run("calibrate", s, "--observed", obs, "--repeated-observations", "--fit", "decision.weights.us=0:5", "--fit",
             "decision.weights.risk=0:5", "-o", d / "h.yaml", "--force", "--holdout", "N0,N1,N2",
             "--objective", "brier", "--starts", 2, "--replicates", 200)
     out = r.stdout
@@ -85,7 +86,7 @@ def test_bad_observations_are_located(setup, tmp_path):
     obs = tmp_path / "bad.csv"
     obs.write_text("code,date,policy\nN0,2019Q2,ban\nNX,2019Q2,ban\nN1,2019Q5,ban\n"
                    "N2,2030Q1,open\nN3,2019Q3,banned\n")
-    r = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:5", "-o",
+    r = run("calibrate", s, "--observed", obs, "--repeated-observations", "--fit", "decision.weights.us=0:5", "-o",
             tmp_path / "f.yaml", check=False)
     assert r.returncode == 2
     err = r.stderr
@@ -95,7 +96,7 @@ def test_bad_observations_are_located(setup, tmp_path):
     assert f"{obs}:6:11: error: bad policy 'banned'" in err
     assert not (tmp_path / "f.yaml").exists()
     obs.write_text("nation,when,what\nN0,2019Q2,ban\n")
-    r = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:5", "-o",
+    r = run("calibrate", s, "--observed", obs, "--repeated-observations", "--fit", "decision.weights.us=0:5", "-o",
             tmp_path / "f.yaml", check=False)
     assert r.returncode == 2 and ":1:1: error: the header must be 'code,date,policy'" in r.stderr
 
@@ -107,7 +108,7 @@ def test_bad_fit_specs(setup, tmp_path):
                       ("decision.weights.us", "give bounds"),
                       ("decision.weights.us=3:1", "must be increasing"),
                       ("decision.weights.us=0;3", "bounds must be LO:HI")):
-        r = run("calibrate", s, "--observed", obs, "--fit", spec, "-o", tmp_path / "f.yaml",
+        r = run("calibrate", s, "--observed", obs, "--repeated-observations", "--fit", spec, "-o", tmp_path / "f.yaml",
                 check=False)
         assert r.returncode == 2 and msg in r.stderr, (spec, r.stderr)
 

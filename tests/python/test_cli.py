@@ -90,7 +90,7 @@ def test_info(tmp_path):
     p = run("info", out)
     for word in ("seed", "created", "command_line", "policy_share", "complete          yes"):
         assert word in p.stdout
-    assert run("info", s, check=False).returncode == 1
+    assert run("info", s, check=False).returncode == 2  # not a results file: bad input
 
 
 def _run_on_tty(args):

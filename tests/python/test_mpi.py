@@ -60,7 +60,10 @@ def test_stop_and_resume_on_other_rank_counts(scen):
     p = mpirun(2, s, "-o", out, "--quiet", "--on-failure", "stop", check=False, env=env)
     assert p.returncode != 0 and "--resume" in p.stderr
     assert os.path.exists(f"{out}.partial.state")
-    mpirun(3, s, "-o", out, "--quiet", "--resume", env=env)
+    # The stop policy holds for the resume (issue 16): going on takes --on-failure continue.
+    p = mpirun(3, s, "-o", out, "--quiet", "--resume", check=False, env=env)
+    assert p.returncode != 0 and "--on-failure continue" in p.stderr
+    mpirun(3, s, "-o", out, "--quiet", "--resume", "--on-failure", "continue", env=env)
     same_data(ref, out)
 
 

@@ -158,6 +158,7 @@ def test_disk_full(work, tmp_path, checkpoint):
     try:
         out = small / "o.h5"
         r = run("run", s, "-o", out, "--quiet", "--replicates", 4000, "--checkpoint", checkpoint,
+                "--ignore-space",
                 check=False)
         assert r.returncode == 1
         assert str(out) in r.stderr and "No space left on device" in r.stderr, r.stderr
@@ -185,7 +186,7 @@ def test_disk_full_while_checkpointing(work, tmp_path):
         _mount_tmpfs(small, f"{size}m")
         try:
             out = small / "o.h5"
-            r = run("run", s, "-o", out, "--quiet", "--replicates", 4000, "--checkpoint", 0,
+            r = run("run", s, "-o", out, "--quiet", "--replicates", 4000, "--checkpoint", 0, "--ignore-space",
                     check=False)
             assert r.returncode == 1 and "No space left on device" in r.stderr, r.stderr
             left = sorted(x.name for x in small.iterdir())
