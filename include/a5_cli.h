@@ -1,6 +1,7 @@
 /* The allied5g command line (CONTRACT: "Command line"). Not part of the core
  * library: cli.c (dispatch, option parsing, help, validate, info, reference),
- * cli_run.c (run) and cli_calibrate.c (calibrate) build the executable only.
+ * cli_run.c (run), cli_calibrate.c (calibrate) and cli_export.c (export) build the
+ * executable only.
  *
  * Options follow getopt_long: `--opt value` and `--opt=value` alike, short forms
  * where listed, options and operands in any order, `--` ends the options. Long
@@ -87,8 +88,10 @@ int a5_cli_load(const char *path, const a5_cli_sets *sets, a5_scenario **s);
 char *a5_cli_join_argv(int argc, char **argv);
 
 /* The commands in their own files. */
-extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd;
+extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd, a5_cli_export_cmd;
 int a5_cli_run(int argc, char **argv, int full_argc, char **full_argv);
 int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv);
+/* export: runs the analysis package's CSV exporter (cli_export.c); returns only on failure. */
+int a5_cli_export(int argc, char **argv);
 
 #endif

@@ -321,6 +321,10 @@ def design_frame(ds: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(data, index=pd.Index(np.asarray(ds["point"].values), name="point"))
 
 
+# The files export_csv may write, by family.
+EXPORT_FILES = ("steps.csv", "finals.csv", "aggregates.csv", "design.csv", "nations.csv")
+
+
 def export_csv(path, outdir, chunk: int = 250) -> list[Path]:
     """Write the results file ``path`` as tidy CSV files in ``outdir``, one per variable
     family present (steps.csv, finals.csv, aggregates.csv, design.csv) plus nations.csv

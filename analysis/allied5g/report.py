@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import plots
 from . import __version__
-from .io import POLICIES, design_paths, export_csv, load, time_dim
+from .io import EXPORT_FILES, POLICIES, ResultsError, design_paths, export_csv, load, time_dim
 
 
 _tdim = time_dim
@@ -207,9 +207,15 @@ def main(argv=None) -> int:
                         "design.csv (per design point) and nations.csv.")
     ep.add_argument("results")
     ep.add_argument("--csv", required=True, metavar="DIR", help="directory for the CSV files")
+    ep.add_argument("--force", action="store_true", help="replace CSV files DIR already has")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "export":
+            there = [n for n in EXPORT_FILES if (Path(args.csv) / n).exists()]
+            if there and not args.force:
+                print(f"allied5g export: {args.csv} already has {', '.join(there)}; use --force "
+                      "to replace them", file=sys.stderr)
+                return 2
             for p in export_csv(args.results, args.csv):
                 print(p)
             return 0
@@ -217,6 +223,9 @@ def main(argv=None) -> int:
 
         plt.switch_backend("Agg")  # files only: no display needed
         index = write_report(args.results, args.outdir, args.nations)
+    except ResultsError as e:  # not a (complete) results file: bad input
+        print(f"allied5g {args.cmd}: {e}", file=sys.stderr)
+        return 2
     except (OSError, KeyError, ValueError) as e:
         print(f"allied5g {args.cmd}: {e}", file=sys.stderr)
         return 1
