@@ -827,6 +827,11 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
             goto fail;
     if ((rc = load_sections(&L, root)))
         goto fail;
+    for (int i = 0; i < nsets && a5_sc_pressure_unused(s); i++) {
+        const char *set = sets[i] + strspn(sets[i], " \t");
+        if (!strncmp(set, "us.pressure", 11) && strchr(" \t=", set[11]))
+            a5_diag_add(d, "--set", i + 1, 1, A5_SC_PRESSURE_UNUSED);
+    }
     rc = A5_ESCENARIO;
     if (s->npoints == 0 && s->nvaried == 0)
         s->npoints = 1;

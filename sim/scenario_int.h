@@ -61,6 +61,15 @@ enum { A5_SC_VARY = 1, A5_SC_EVENT = 2 };
 const char *const *a5_sc_nation_attrs(void);
 /* Resolve a dotted path into t; `node` locates errors; mode is A5_SC_VARY and/or
  * A5_SC_EVENT. On error t holds nothing to free. */
+/* 1 when no nation follows us.pressure (every nation gives its own us_pressure), so
+ * that varying or setting us.pressure would change nothing. */
+int a5_sc_pressure_unused(const a5_scenario *s);
+/* The message for that case (one text for every place that refuses it). */
+#define A5_SC_PRESSURE_UNUSED                                                                \
+    "'us.pressure' would change nothing here: it is the starting pressure of nations that "  \
+    "do not give their own us_pressure, and every nation gives its own; vary or set "       \
+    "nations.*.us_pressure (or nations.CODE.us_pressure) instead"
+
 int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, int mode,
                   a5_target *t);
 

@@ -22,6 +22,16 @@ const char *const *a5_sc_nation_attrs(void)
     return v;
 }
 
+int a5_sc_pressure_unused(const a5_scenario *s)
+{
+    if (!s->pressure_default || s->n == 0)
+        return 0;
+    for (int i = 0; i < s->n; i++)
+        if (s->pressure_default[i])
+            return 0;
+    return 1;
+}
+
 int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, int mode,
                   a5_target *t)
 {
@@ -117,6 +127,13 @@ int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, i
         if (!t->slots)
             return A5_ENOMEM;
         t->slots[0] = (size_t)g;
+    }
+    if ((mode & A5_SC_VARY) && !(mode & A5_SC_EVENT) &&
+        t->param == &a5_param_global[A5_G_US_PRESSURE] && a5_sc_pressure_unused(s)) {
+        A5_SC_ERR(L, node, A5_SC_PRESSURE_UNUSED);
+        free(t->slots);
+        t->slots = NULL;
+        return A5_ESCENARIO;
     }
     int ok_policy = (mode & A5_SC_EVENT) && t->param->type == A5_T_POLICY;
     if ((mode & A5_SC_VARY) && !(t->param->flags & A5_PF_VARY) && !ok_policy) {

@@ -421,6 +421,40 @@ def test_event_on_us_pressure_refused(tmp_path, op):
         assert not (x.us_pressure.values == y.us_pressure.values).all()
 
 
+OWN = ("start: 2019Q1\nsteps: 6\nreplicates: 20\n"
+       "nations: [{code: AAA, us_pressure: 0.3}, {code: BBB, us_pressure: 0.4}]\n")
+
+
+@pytest.mark.parametrize("how", ["sweep", "uncertain", "design", "set", "fit"])
+def test_us_pressure_that_nobody_follows_refused(tmp_path, how):
+    """us.pressure is only the starting pressure of nations without their own: when
+    every nation gives its own, varying or setting it would change nothing."""
+    s = tmp_path / "s.yaml"
+    extra = {"sweep": "sweep: {us.pressure: [0.1, 0.9]}\n",
+             "uncertain": "uncertain: {us.pressure: {dist: uniform, lo: 0, hi: 1}}\n",
+             "design": "design: {method: lhs, points: 4, ranges: {us.pressure: [0, 1]}}\n"}
+    s.write_text(OWN + extra.get(how, ""))
+    if how == "set":
+        r = run("validate", s, "--set", "us.pressure=0.9", check=False)
+        where = "--set:1:1:"
+    elif how == "fit":
+        obs = tmp_path / "o.csv"
+        obs.write_text("code,date,policy\nAAA,2019Q4,open\n")
+        r = run("calibrate", s, "--observed", obs, "--fit", "us.pressure=0:1", "-o",
+                tmp_path / "f.yaml", "--replicates", 10, "--starts", 1, check=False)
+        where = "us.pressure"
+    else:
+        r = run("validate", s, check=False)
+        where = f"{s}:5:"
+    assert r.returncode == 2, r.stdout
+    assert where in r.stderr and "nations.*.us_pressure" in r.stderr, r.stderr
+    assert not (tmp_path / "f.yaml").exists()
+    # One nation that follows it is enough: then it changes the run and is accepted.
+    s.write_text(OWN.replace(", us_pressure: 0.4", "") + extra.get(how, ""))
+    if how in ("sweep", "uncertain", "design"):
+        assert run("validate", s).returncode == 0
+
+
 # --- calibrate -------------------------------------------------------------------------
 
 CAL = ("start: 2019Q1\nsteps: 8\nreplicates: 100\n"
