@@ -86,6 +86,11 @@ int a5_cli_load(const char *path, const a5_cli_sets *sets, a5_scenario **s);
 
 /* The command line as one shell-quoted string (malloc'd; NULL if out of memory). */
 char *a5_cli_join_argv(int argc, char **argv);
+/* a5_cli_parse for a command that records how it was run: first joins the whole
+ * command line (before getopt_long permutes argv) into *cmdline (free it). Returns as
+ * a5_cli_parse, or A5_ENOMEM after printing it. */
+int a5_cli_parse_recorded(const a5_cli_cmd *c, int argc, char **argv, int full_argc,
+                          char **full_argv, a5_cli_args *a, char **cmdline);
 
 /* The commands in their own files. */
 extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd, a5_cli_export_cmd;

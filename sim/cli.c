@@ -351,6 +351,18 @@ char *a5_cli_join_argv(int argc, char **argv)
     return s;
 }
 
+int a5_cli_parse_recorded(const a5_cli_cmd *c, int argc, char **argv, int full_argc,
+                          char **full_argv, a5_cli_args *a, char **cmdline)
+{
+    *cmdline = a5_cli_join_argv(full_argc, full_argv);
+    int rc = a5_cli_parse(c, argc, argv, a);
+    if (!rc && !*cmdline) {
+        fprintf(stderr, "allied5g: out of memory\n");
+        rc = A5_ENOMEM;
+    }
+    return rc;
+}
+
 /* --- validate, info, reference ---------------------------------------------------------- */
 
 enum { V_SET, V_SEED, V_REPS, V_STORE, V_NOPT };

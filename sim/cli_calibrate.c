@@ -489,13 +489,8 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
     a5_cli_args a;
     a5_cli_sets sets = {0};
     a5_scenario *s = NULL;
-    /* Joined before getopt_long permutes argv: the command exactly as typed. */
-    char *cmdline = a5_cli_join_argv(full_argc, full_argv);
-    int rc = a5_cli_parse(&a5_cli_calibrate_cmd, argc, argv, &a);
-    if (!rc && !cmdline) {
-        fprintf(stderr, "allied5g: out of memory\n");
-        rc = A5_ENOMEM;
-    }
+    char *cmdline;
+    int rc = a5_cli_parse_recorded(&a5_cli_calibrate_cmd, argc, argv, full_argc, full_argv, &a, &cmdline);
     if (rc || a.help) {
         rc = rc == A5_ENOMEM ? A5_EXIT_RUNTIME : rc ? A5_EXIT_USAGE : 0;
         goto done;

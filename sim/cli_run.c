@@ -363,13 +363,8 @@ static int run_main(int argc, char **argv, int full_argc, char **full_argv, a5_b
     a5_cli_sets sets = {0};
     run_args r;
     a5_scenario *s = NULL;
-    /* Joined before getopt_long permutes argv: the command exactly as typed. */
-    char *cmdline = a5_cli_join_argv(full_argc, full_argv);
-    int rc = a5_cli_parse(&a5_cli_run_cmd, argc, argv, &a);
-    if (!rc && !cmdline) {
-        fprintf(stderr, "allied5g: out of memory\n");
-        rc = A5_ENOMEM;
-    }
+    char *cmdline;
+    int rc = a5_cli_parse_recorded(&a5_cli_run_cmd, argc, argv, full_argc, full_argv, &a, &cmdline);
     if (!rc && !a.help && !(rc = run_args_get(&a, &r)))
         rc = a5_cli_sets_make(&sets, a.list[O_SET], a.given[O_SET], a.val[O_SEED], a.val[O_REPS],
                               a.val[O_STORE]);
