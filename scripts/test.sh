@@ -8,7 +8,7 @@
 # tests/CMakeLists.txt); pytest runs in parallel (python3-pytest-xdist). No test
 # asserts how long anything takes: timeouts only bound hangs. About 10 minutes on 2
 # cores.
-# FUZZ_SECONDS (default 60) bounds the fuzz run; 0 skips it.
+# FUZZ_SECONDS (default 30) bounds the fuzz run; 0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --dev
@@ -30,7 +30,7 @@ cmake --preset mpi > /dev/null
 cmake --build --preset mpi -j "$jobs"
 ctest --preset mpi -j "$jobs"
 
-secs=${FUZZ_SECONDS:-60}
+secs=${FUZZ_SECONDS:-30}
 if [ "$secs" -gt 0 ]; then
   stage "fuzzing the scenario loader for ${secs}s"
   cmake --preset fuzz > /dev/null
