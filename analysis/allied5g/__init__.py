@@ -6,7 +6,7 @@
     allied5g.to_dataframe(ds, "policy", nation=["GBR", "DEU"])         # one family
     allied5g.sobol_indices(ds, y)         # y: DataArray over "point"
 """
-__version__ = "0.2.1"   # the simulator's version (CMakeLists.txt project VERSION); a test checks
+__version__ = "0.3.0"   # the simulator's version (CMakeLists.txt project VERSION); a test checks
 
 from .api import RunError, ScenarioError, find_binary, run
 from .calibration import calibration_report
