@@ -39,11 +39,20 @@ static inline uint32_t a5_rng_u32(a5_rng_state *s)
     return s->out[s->pos++];
 }
 
-/* Uniform double in [0, 1) with 53 random bits (two 32-bit words). */
+/* Uniform double in [0, 1) with 53 random bits from two 32-bit words: 27 bits of a,
+ * 26 of b. (The shifted words fit in int32_t; converting from a signed type lets the
+ * compiler vectorise the loops that call this.) */
+static inline double a5_rng_uniform53(uint32_t a, uint32_t b)
+{
+    return ((double)(int32_t)(a >> 5) * 67108864.0 + (double)(int32_t)(b >> 6)) *
+           (1.0 / 9007199254740992.0);
+}
+
+/* Uniform double in [0, 1) from the next two words of the stream. */
 static inline double a5_rng_uniform(a5_rng_state *s)
 {
-    uint32_t a = a5_rng_u32(s) >> 5, b = a5_rng_u32(s) >> 6;
-    return ((double)a * 67108864.0 + (double)b) * (1.0 / 9007199254740992.0);
+    uint32_t a = a5_rng_u32(s);
+    return a5_rng_uniform53(a, a5_rng_u32(s));
 }
 
 static inline a5_rng_state *a5_rng_state_of(gsl_rng *r) { return (a5_rng_state *)r->state; }

@@ -329,12 +329,8 @@ static inline double a5_decide(const a5_globals *g, const a5_nation_in *v, doubl
     return a5_decide_s(g, v, NULL, c, fast);
 }
 
-/* A uniform double in [0, 1) with 53 bits from two words, as a5_rng_uniform. */
-static inline double a5_uniform53(uint32_t a, uint32_t b)
-{
-    return ((double)(int32_t)(a >> 5) * 67108864.0 + (double)(int32_t)(b >> 6)) *
-           (1.0 / 9007199254740992.0);
-}
+/* A uniform double in [0, 1) with 53 bits from two words (a5_rng.h). */
+#define a5_uniform53 a5_rng_uniform53
 
 /* ---- State update (steps 4 and 5), at the new policy's option o --------------- */
 
