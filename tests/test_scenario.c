@@ -507,7 +507,7 @@ static void test_out_of_memory(void **state)
     write_file(dir, "pts.csv", ",us.escalation,nations.*.threat\n0,0.1,0.2\n1,0.3,0.4\n");
     static const char *const texts[] = {
         "base: base.yaml\nname: oom\ndecision: {weights: {risk: 2}}\n"
-        "uncertain: {us.pressure: {dist: uniform, lo: 0, hi: 1}}\n"
+        "uncertain: {us.intel_threat: {dist: uniform, lo: 0, hi: 1}}\n"
         "events: [{at: 2020Q2, set: {nations.GBR.policy: ban}}, {hazard: 0.1, add: {us.escalation: 0.1}}]\n"
         "design: {method: file, file: pts.csv}\n",
         "base: base.yaml\nuncertain: {nations.DEU.threat: {dist: beta, a: 2, b: 3}}\n"
