@@ -247,7 +247,7 @@ def test_results_errors(results, tmp_path):
         allied5g.load(good).close()
     r = subprocess.run([sys.executable, "-m", "allied5g", "report", tmp_path / "text.h5", "-o",
                         tmp_path / "rep"], capture_output=True, text=True, env=ENV, timeout=TIMEOUT)
-    assert r.returncode == 1 and "not an HDF5 file" in r.stderr
+    assert r.returncode == 2 and "not an HDF5 file" in r.stderr   # bad input: exit 2
 
 
 def test_export_csv(results, tmp_path):
