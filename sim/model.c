@@ -305,7 +305,7 @@ static int events(const a5_model *m, double *x, int t, const uint32_t *words, a5
     const a5_scenario *s = m->s;
     int any = m->at_first[t + 1] > m->at_first[t];
     for (int h = 0; h < m->nhazards; h++)
-        any |= a5_uniform53(words[2 * h], words[2 * h + 1]) < s->events[m->hazards[h]].hazard;
+        any |= a5_rng_uniform53(words[2 * h], words[2 * h + 1]) < s->events[m->hazards[h]].hazard;
     if (!any)
         return 0;
     state_to_x(m, x, w);
@@ -313,7 +313,7 @@ static int events(const a5_model *m, double *x, int t, const uint32_t *words, a5
         apply_event(&s->events[m->at_list[q]], x);
     for (int h = 0; h < m->nhazards; h++) {
         const a5_event *e = &s->events[m->hazards[h]];
-        if (a5_uniform53(words[2 * h], words[2 * h + 1]) < e->hazard)
+        if (a5_rng_uniform53(words[2 * h], words[2 * h + 1]) < e->hazard)
             apply_event(e, x);
     }
     return 1;
@@ -527,7 +527,7 @@ A5_VECTOR_CLONES static void draws(const uint32_t *restrict nw, const double *re
                                    double *restrict review, double *restrict uc)
 {
     for (int i = 0; i < n; i++) {
-        const double u = a5_uniform53(nw[2 * i], nw[2 * i + 1]), c = u / rho[i];
+        const double u = a5_rng_uniform53(nw[2 * i], nw[2 * i + 1]), c = u / rho[i];
         review[i] = u < rho[i];
         uc[i] = c < 0x1.fffffffffffffp-1 ? c : 0x1.fffffffffffffp-1; /* rounding could give 1 */
     }

@@ -329,8 +329,6 @@ static inline double a5_decide(const a5_globals *g, const a5_nation_in *v, doubl
     return a5_decide_s(g, v, NULL, c, fast);
 }
 
-/* A uniform double in [0, 1) with 53 bits from two words (a5_rng.h). */
-#define a5_uniform53 a5_rng_uniform53
 
 /* ---- State update (steps 4 and 5), at the new policy's option o --------------- */
 
@@ -419,7 +417,7 @@ static inline double a5_side_uniform(const uint32_t key[2], uint32_t r, uint32_t
     philox4x32_ctr_t c = {{(uint32_t)t, 0x80000000u + (uint32_t)i, r, p}};
     philox4x32_key_t k = {{key[0], key[1]}};
     philox4x32_ctr_t o = philox4x32_R(10, c, k);
-    return a5_uniform53(o.v[0], o.v[1]);
+    return a5_rng_uniform53(o.v[0], o.v[1]);
 }
 
 #endif

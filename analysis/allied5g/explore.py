@@ -35,9 +35,6 @@ def experiments(ds: xr.Dataset) -> pd.DataFrame:
 _CALL = re.compile(r"^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$")
 
 
-_tdim = time_dim
-
-
 def _at(da: xr.DataArray, s: int) -> xr.DataArray:
     """da at step index s, whichever the time axis is called."""
     return da.isel({time_dim(da): s})
@@ -46,7 +43,7 @@ def _at(da: xr.DataArray, s: int) -> xr.DataArray:
 def _step(ds: xr.Dataset, when: Optional[str]) -> int:
     """Step index of a date label like 2022Q4 (or a plain step number); None: the
     last step."""
-    n = ds.sizes[_tdim(ds)]
+    n = ds.sizes[time_dim(ds)]
     if when is None or when == "":
         return n - 1
     w = str(when).strip()
@@ -102,7 +99,7 @@ def _first_ban_quantile(ds, args):
     if not 0 <= q <= 1:
         raise ValueError("first_ban_quantile: Q must be in [0, 1]")
     fb = _first_ban(ds, i)
-    fb = np.where(fb < 0, ds.sizes[_tdim(ds)], fb)   # never banned: censored at the horizon
+    fb = np.where(fb < 0, ds.sizes[time_dim(ds)], fb)   # never banned: censored at the horizon
     return np.quantile(fb, q, axis=1, method="inverted_cdf")
 
 

@@ -27,9 +27,6 @@ def _x(ds: xr.Dataset):
     return ds["time"].values if "time" in ds.coords else ds["step"].values
 
 
-_tdim = time_dim
-
-
 def _grid(n: int, width: float = 3.0, height: float = 2.2):
     cols = min(4, n)
     rows = int(np.ceil(n / cols))
@@ -107,7 +104,7 @@ def ban_timeline(ds: xr.Dataset, point: int = 0) -> plt.Figure:
     y = np.arange(len(df))
     ax.hlines(y, df.q1, df.q3, color="#c0392b", lw=4, alpha=0.6)
     ax.scatter(df["median"], y, color="#c0392b", zorder=3, s=14)
-    nsteps = ds.sizes[_tdim(ds)]
+    nsteps = ds.sizes[time_dim(ds)]
     for yi, (_, r) in zip(y, df.iterrows()):
         ax.text(nsteps - 0.5, yi, f"{100 * r.ever:.0f}%", va="center", ha="right", fontsize=7)
     ax.set_yticks(y, df.nation, fontsize=7)
@@ -185,7 +182,7 @@ def sweep_response(ds: xr.Dataset, path: str, nations: Optional[Sequence[str]] =
         raise KeyError(f"{path} is not a design path of this file")
     codes = _nations(ds, nations, limit=8)
     others = [p for p in str(ds.attrs.get("design_paths", "")).split() if p != path]
-    y = ds.policy_share.sel(option=option).isel({_tdim(ds): step})
+    y = ds.policy_share.sel(option=option).isel({time_dim(ds): step})
     n = ds.sizes["replicate"]
     z = float(norm.ppf(0.5 + level / 2))
     frame = pd.DataFrame({path: np.asarray(ds[path].values)})

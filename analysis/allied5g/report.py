@@ -15,9 +15,6 @@ from . import __version__
 from .io import EXPORT_FILES, POLICIES, ResultsError, design_paths, export_csv, load, time_dim
 
 
-_tdim = time_dim
-
-
 #: How the report picks the nations it plots (stated in the report).
 NATION_RULE = ("the {n} nations whose end-of-run policy is most uncertain: highest entropy "
                "of the shares of replicates in open, restrict and ban at the last step")
@@ -43,7 +40,7 @@ def key_findings(ds, point: int = 0) -> pd.DataFrame:
     step), ``median_first_ban`` (median date of the first ban among replicates, given
     when at least half the replicates ban; otherwise the reason it is not).
     """
-    t = _tdim(ds)
+    t = time_dim(ds)
     last = ds.policy_share.isel(point=point).isel({t: -1})
     first = ds.policy_share.isel(point=point).isel({t: 0})
     df = pd.DataFrame({p: last.sel(option=p).values.astype(float) for p in POLICIES},
@@ -120,7 +117,7 @@ def write_report(path, outdir, nations=None) -> Path:
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     codes = [str(x) for x in ds.nation.values]
-    t = _tdim(ds)
+    t = time_dim(ds)
     if nations is None:
         last = ds.policy_share.isel(point=0).isel({t: -1}).values.astype(float)
         entropy = -(last * np.log(np.clip(last, 1e-12, 1))).sum(-1)
