@@ -81,6 +81,12 @@ enum {
     A5_G_PRICE_RESPONSE,
     A5_G_PRICE_BUDGET,
     A5_G_INTEL_STANDING,
+    /* Timing and reversal cost (docs/model.md, "Timing" and "Reversal cost"); the
+     * defaults switch them off. */
+    A5_G_WINDOW_BOOST,
+    A5_G_ATTENTION_WEIGHT,
+    A5_G_ATTENTION_DECAY,
+    A5_G_REVERSAL_COST,
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
     A5_G_W_TECH,
 #endif

@@ -100,6 +100,14 @@ typedef struct {
     long npoints;      /* >= 1; 1 when nothing varies */
     double *points;    /* npoints x nvaried values, row-major */
 
+    /* Timing (docs/model.md, "Timing"): the windows of windows.file and the
+     * attention events. */
+    unsigned char *window; /* steps x n, row t: 1 where nation i is in a window; NULL: none */
+    size_t nwindows;       /* rows of windows.file */
+    size_t nattention;
+    int *att_step;         /* attention event e at step att_step[e] with salience att_salience[e] */
+    double *att_salience;
+
     char *text; /* the resolved scenario (after --set) as YAML */
 } a5_scenario;
 

@@ -330,11 +330,7 @@ static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *f
 {
     a5_scenario *s = L->s;
     char path[4096];
-    const char *slash = strrchr(s->file, '/');
-    if (fname[0] != '/' && slash)
-        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - s->file), s->file, fname);
-    else
-        snprintf(path, sizeof path, "%s", fname);
+    a5_sc_rel_path(s->file, fname, path, sizeof path);
     design_csv c = {.L = L, .path = path};
     a5_csv_opts o = {.record = design_record, .ragged = design_ragged, .ctx = &c};
     a5_csv_info info;

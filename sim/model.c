@@ -99,6 +99,7 @@ a5_model *a5_model_alloc(const a5_scenario *s)
     m->member_off[0] = 0;
     for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
         m->strategic |= slot_can_be_on(s, strategic_slots[q]);
+    m->reversal = slot_can_be_on(s, A5_G_REVERSAL_COST);
     return m;
 }
 
@@ -131,6 +132,8 @@ int a5_model_override(a5_model *m, size_t n, const size_t *slots, const double *
     for (size_t o = 0; o < n; o++) /* calibration may switch a strategic actor on */
         for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
             m->strategic |= slots[o] == strategic_slots[q] && values[o] != 0;
+    for (size_t o = 0; o < n; o++)
+        m->reversal |= slots[o] == A5_G_REVERSAL_COST && values[o] != 0;
     free(m->over_slot);
     free(m->over_value);
     m->over_slot = sl;
@@ -434,6 +437,7 @@ static void nation_in(const a5_model *m, const double *x, const a5_work *w, int 
     v->P = x[a5_param_nslot(A5_N_US_PRESSURE, i, n)];
     v->xn = w->xn[i];
     v->rsk = w->rsk[i];
+    v->rm = w->lane[L_RM * w->np + (size_t)i];
 #define A5_LOAD(name, attr) v->name = x[a5_param_nslot(attr, i, n)];
     A5_MODEL_NATION_INPUTS(A5_LOAD)
 #undef A5_LOAD
@@ -479,7 +483,7 @@ typedef struct {
 A5_VECTOR_CLONES static void decide_packed(const a5_globals *gp, size_t nq, const int *restrict idx,
                                            const double *restrict S, const double *restrict Hs,
                                            const double *restrict Ps, const double *restrict XN,
-                                           const double *restrict RSK,
+                                           const double *restrict RSK, const double *restrict RM,
                                            A5_MODEL_NATION_INPUTS(A5_PARAM) const double *restrict G0,
                                            const double *restrict G1, const double *restrict G2,
                                            const double *restrict UC, double *restrict PICK)
@@ -488,7 +492,7 @@ A5_VECTOR_CLONES static void decide_packed(const a5_globals *gp, size_t nq, cons
     const a5_globals g = *gp; /* a local copy: no store can alias it */
     for (size_t q = 0; q < nq; q++) {
         const int i = idx[q]; /* gathered: vector gathers where the machine has them */
-        a5_nation_in v = {.s = S[i], .h = Hs[i], .P = Ps[i], .xn = XN[i], .rsk = RSK[i]};
+        a5_nation_in v = {.s = S[i], .h = Hs[i], .P = Ps[i], .xn = XN[i], .rsk = RSK[i], .rm = RM[i]};
 #define A5_LOAD(name, attr) v.name = in_##name[i];
         A5_MODEL_NATION_INPUTS(A5_LOAD)
 #undef A5_LOAD
@@ -539,6 +543,40 @@ static void add_to(double *restrict a, const double *restrict b, int n)
         a[i] += b[i];
 }
 
+/* The review rates of step t: rho_i, raised by the windows and the attention
+ * (docs/model.md, "Timing"); x's own when neither is on (the same bits). */
+static const double *review_rates(const a5_model *m, const double *x, int t, a5_work *w)
+{
+    const a5_scenario *s = m->s;
+    const int n = m->n;
+    const double *rho = x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n);
+    if (!s->window && !s->nattention)
+        return rho;
+    const double bw = s->window ? x[A5_G_WINDOW_BOOST] : 0;
+    const double a = a5_attention(s->att_step, s->att_salience, s->nattention,
+                                  x[A5_G_ATTENTION_WEIGHT], x[A5_G_ATTENTION_DECAY], t);
+    if (bw == 0 && a == 0)
+        return rho;
+    const unsigned char *win = s->window ? s->window + (size_t)t * (size_t)n : NULL;
+    double *r = w->lane + L_RHO * w->np;
+    for (int i = 0; i < n; i++)
+        r[i] = a5_review_rate(rho[i], win && win[i] ? bw : 0, a);
+    return r;
+}
+
+void a5_mod_removed_shares(a5_work *w, int n, const double *pol, const double *h, int t)
+{
+    double *mark = w->lane + L_MARK * w->np, *mpol = w->lane + L_MPOL * w->np,
+           *rm = w->lane + L_RM * w->np;
+    for (int i = 0; i < n; i++) {
+        if (t == 0 || pol[i] != mpol[i]) {
+            mark[i] = h[i];
+            mpol[i] = pol[i];
+        }
+        rm[i] = a5_removed(mark[i], h[i]);
+    }
+}
+
 /* Whether any strategic actor is on (docs/model.md, "Strategic actors"). */
 static inline int strategic_on(const double *x)
 {
@@ -555,8 +593,10 @@ static void step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
                            int8_t *rpol, float *rh)
 {
     state_to_x(m, x, w);
-    draws(nw, x + a5_param_nslot(A5_N_REVIEW_RATE, 0, m->n), m->n, w->lane + L_REVIEW * w->np,
-          w->lane + L_UC * w->np);
+    if (m->reversal)
+        a5_mod_removed_shares(w, m->n, x + a5_param_nslot(A5_N_POLICY, 0, m->n),
+                              x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, m->n), t);
+    draws(nw, review_rates(m, x, t, w), m->n, w->lane + L_REVIEW * w->np, w->lane + L_UC * w->np);
     a5_mod_step_strategic(m, x, t, rs, w, cost, risk, rpol, rh);
     state_from_x(m, x, w);
     w->dirty = 1;
@@ -608,7 +648,9 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
      * u / rho_i, uniform on [0, 1) given that, is its choice draw. */
     const uint32_t *nw = words + 2 * m->nhazards;
     double *review = lane + L_REVIEW * np, *uc = lane + L_UC * np;
-    draws(nw, x + a5_param_nslot(A5_N_REVIEW_RATE, 0, n), n, review, uc);
+    if (m->reversal)
+        a5_mod_removed_shares(w, n, lane + L_POL * np, lane + L_H * np, t);
+    draws(nw, review_rates(m, x, t, w), n, review, uc);
     int nrev = 0;
     for (int i = 0; i < n; i++) {
         w->reviewers[nrev] = i; /* appended without a branch: kept when i reviews */
@@ -637,7 +679,7 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
         w->reviewers[q] = 0; /* whole vectors: the extra lanes decide for nation 0, unused */
 #define A5_ARG(name, attr) LANE(L_IN_##name),
     decide_packed(&c.g, nq, w->reviewers, LANE(L_POL), LANE(L_H), LANE(L_P), LANE(L_XN),
-                  LANE(L_RSK), A5_MODEL_NATION_INPUTS(A5_ARG) LANE(C_G0), LANE(C_G1), LANE(C_G2),
+                  LANE(L_RSK), LANE(L_RM), A5_MODEL_NATION_INPUTS(A5_ARG) LANE(C_G0), LANE(C_G1), LANE(C_G2),
                   LANE(L_UC), LANE(C_PICK));
 #undef A5_ARG
     double *K = LANE(L_K);

@@ -19,6 +19,7 @@ struct a5_model {
     int *hazards;
     int nhazards;
     int strategic; /* a strategic actor can be on in some replicate (else none is ever checked) */
+    int reversal;  /* the reversal cost can be on (else V_i stays 0) */
     size_t nover; /* a5_model_override */
     size_t *over_slot;
     double *over_value;
@@ -37,6 +38,8 @@ enum {
     L_REVIEW, L_UC,                         /* review flag (0/1), choice draw */
     L_DCOST, L_DRISK,                       /* the step's C_i and S_i */
     L_K,                                    /* the step's new policies */
+    L_RM, L_MARK, L_MPOL, /* reversal cost: V_i, h^0_i and the policy h^0_i was taken at */
+    L_RHO,                /* review rates raised by windows and attention */
     /* Per reviewing nation (q-th reviewer in lane q): utilities and softmax, most
      * of a step's arithmetic, are computed for them alone, a quarter of the
      * nations at the usual review rate. Peer weights, and the option drawn. */
@@ -77,6 +80,10 @@ struct a5_work {
  * actors"), after the events, on x with its state current (state_to_x): nations'
  * review flags and choice draws in lanes L_REVIEW and L_UC. Records the new
  * policies and shares into rpol and rh; the caller brings the lanes up to x. */
+/* The removed shares V_i at the start of step t (lane L_RM) from the policies and
+ * shares pol, h (docs/model.md, "Reversal cost"). */
+void a5_mod_removed_shares(a5_work *w, int n, const double *pol, const double *h, int t);
+
 void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,
                            a5_work *w, double *cost, double *risk, int8_t *rpol, float *rh);
 

@@ -32,7 +32,8 @@ static void nation_in(const strat_step *ss, int i, a5_nation_in *v)
     const double *x = ss->x;
     const int n = ss->n;
     *v = (a5_nation_in){.s = NX(A5_N_POLICY, i), .h = NX(A5_N_HIGH_RISK_SHARE, i),
-                        .P = NX(A5_N_US_PRESSURE, i), .xn = w->sxn[i], .rsk = w->srsk[i]};
+                        .P = NX(A5_N_US_PRESSURE, i), .xn = w->sxn[i], .rsk = w->srsk[i],
+                        .rm = w->lane[L_RM * w->np + (size_t)i]};
 #define A5_LOAD_I(name, attr) v->name = NX(attr, i);
     A5_MODEL_NATION_INPUTS(A5_LOAD_I)
 #undef A5_LOAD_I

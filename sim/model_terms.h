@@ -59,6 +59,7 @@
     X(wi, A5_G_W_INERTIA)                                                                          \
     X(wh, A5_G_W_HOME)                                                                             \
     X(lambda, A5_G_RATIONALITY)                                                                    \
+    X(wrev, A5_G_REVERSAL_COST)                                                                    \
     A5_EXT_GLOBAL_INPUTS(X)
 
 /* Everything a step's decisions share: the listed globals, plus the price
@@ -81,9 +82,10 @@ static inline void a5_globals_of(const double *x, double D, double R, a5_globals
 
 /* One nation's inputs to its decision, all from X(t): policy s_i, installed share
  * h_i, pressure P_i, natural share x_i, risk scale r_i (1 + sigma)(1 - m_i), the
- * listed attributes and the peer shares G_i(k). */
+ * share removed since the policy took force V_i (a5_removed; 0 unless the reversal
+ * cost is on), the listed attributes and the peer shares G_i(k). */
 typedef struct {
-    double s, h, P, xn, rsk;
+    double s, h, P, xn, rsk, rm;
 #define A5_FIELD(name, attr) double name;
     A5_MODEL_NATION_INPUTS(A5_FIELD)
 #undef A5_FIELD
@@ -210,8 +212,47 @@ static inline double a5_us_exposure_s(const a5_globals *g, const a5_nation_in *v
     return v->ties * v->P + sv->intel * g->theta + sv->lam;
 }
 
+/* ---- Timing and reversal cost (docs/model.md, "Timing", "Reversal cost") --- */
+
+/* a(t) = min(1, w_A sum_{e: t_e <= t} S_e delta_A^(t - t_e)), each power by
+ * multiplications in step order, the sum in event order. */
+static inline double a5_attention(const int *at, const double *sal, size_t ne, double wA,
+                                  double dA, int t)
+{
+    double sum = 0;
+    for (size_t e = 0; e < ne; e++) {
+        if (at[e] > t)
+            continue;
+        double v = sal[e];
+        for (int q = at[e]; q < t; q++)
+            v *= dA;
+        sum += v;
+    }
+    const double a = wA * sum;
+    return a < 1 ? a : 1;
+}
+
+/* rho_i(t) = 1 - (1 - rho_i)(1 - bw)(1 - a(t)) with bw = beta_W W_i(t); exactly
+ * rho_i when neither raises it. */
+static inline double a5_review_rate(double rho, double bw, double a)
+{
+    return bw == 0 && a == 0 ? rho : 1 - (1 - rho) * (1 - bw) * (1 - a);
+}
+
+/* V_i = max(0, h^0_i - h_i): the high-risk share removed since the current policy
+ * took force (h^0_i: the share at the start of its first step in force). */
+static inline double a5_removed(double mark, double h)
+{
+    const double r = mark - h;
+    return r > 0 ? r : 0;
+}
+
+/* The reversal term V_i [k < s_i]: charged to an option laxer than the policy. */
+static inline double a5_reversal(double rm, double s, int k) { return rm * (double)(k < s); }
+
 /* U_i(k) = - w_cost C_i(k) - w_risk S_i(k) - w_us A_i(k) - w_china Q_i(k)
  *          + w_peer G_i(k) + w_inertia [k = s_i] + w_home home_i phi(k)
+ *          - w_rev V_i [k < s_i]
  * summed left to right from -0 (the exact empty sum: -0 + y == y for every y).
  * With fast != 0 the terms that are exactly +0 at this k are left out:
  * C(OPEN) (x_i, h_i <= 1 = cap), S(BAN) (cap 0, core 0), A(BAN) and the phi
@@ -236,6 +277,8 @@ static inline double a5_utility_s(const a5_globals *g, const a5_nation_in *v,
     u += g->wi * (double)(v->s == k);
     if (keep_open)
         u += g->wh * v->home * o.phi;
+    if (keep_ban) /* +0 at BAN, the strictest: no option is laxer than it */
+        u -= g->wrev * a5_reversal(v->rm, v->s, k);
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md: - w_tech t_i phi(k), +0 at OPEN */
     if (keep_open)
         u -= g->wtech * v->tech * o.phi;

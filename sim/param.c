@@ -95,6 +95,17 @@ const a5_param a5_param_global[A5_G_COUNT] = {
                            "Pi: discount budget per step, spread by installed high-risk share"},
     [A5_G_INTEL_STANDING] = {"peers.intel_standing", A5_T_REAL, 0, 0, BIG, 0, V, "1",
                              "eta: an early mover's influence is g_j (1 + eta d_j)"},
+    [A5_G_WINDOW_BOOST] = {"windows.hazard_boost", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                           "beta_W: a nation in one of its windows (windows.file) reviews with "
+                           "1 - (1 - rho_i)(1 - beta_W) (0: off)"},
+    [A5_G_ATTENTION_WEIGHT] = {"attention.weight", A5_T_REAL, 0, 0, BIG, 0, V, "1",
+                               "w_A: attention a(t) = min(1, w_A sum_e S_e delta_A^(t - t_e)) "
+                               "raises every review hazard (0: off)"},
+    [A5_G_ATTENTION_DECAY] = {"attention.decay", A5_T_REAL, 0.5, 0, 1, 0, V, "1/step",
+                              "delta_A: share of an attention event's salience left one step on"},
+    [A5_G_REVERSAL_COST] = {"policy.reversal_cost", A5_T_REAL, 0, 0, BIG, 0, V, "1",
+                            "w_rev: cost of a laxer policy per unit of high-risk share removed "
+                            "since the current policy took force (0: off)"},
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
     [A5_G_W_TECH] = {"decision.weights.tech", A5_T_REAL, 0, -BIG, BIG, 0, V, "1",
                      "w_tech: weight of the domestic tech industry's stake in complying"},

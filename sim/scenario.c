@@ -25,7 +25,7 @@
 static const char *const top_keys[] = {
     "name",    "description", "start", "steps",  "replicates", "seed",  "policy",   "decision",
     "vendors", "market",      "risk",  "us",     "china",      "peers", "defaults", "nations",
-    "events",  "uncertain",   "sweep", "design", "output",     "base"};
+    "events",  "uncertain",   "sweep", "design", "output",     "base",  "windows",  "attention"};
 #define NTOP (sizeof top_keys / sizeof top_keys[0])
 
 /* --- sections ----------------------------------------------------------------------- */
@@ -43,6 +43,8 @@ static void load_globals(a5_sc_loader *L, const a5_yaml_node *map, const char *p
         snprintf(path, sizeof path, "%s.%s", prefix, k->value);
         int slot;
         const a5_param *p = a5_param_find_global(path, &slot);
+        if (a5_sc_timing_key(path))
+            continue; /* windows.file, attention.events: a5_sc_timing */
         if (p) {
             double x;
             if (a5_sc_value(L, v, p, path, &x) == 0)
@@ -530,7 +532,6 @@ static int load_uncertain(a5_sc_loader *L, const a5_yaml_node *root)
 /* An event's `at:` (a step index or a quarter label) or `hazard:` into out. */
 static int event_when(a5_sc_loader *L, const a5_yaml_node *e, a5_event *out)
 {
-    a5_scenario *s = L->s;
     const a5_yaml_node *at = a5_yaml_get(e, "at"), *hz = a5_yaml_get(e, "hazard");
     out->at = -1;
     if (!at == !hz) {
@@ -543,6 +544,12 @@ static int event_when(a5_sc_loader *L, const a5_yaml_node *e, a5_event *out)
         static const a5_param hp = {"hazard", A5_T_REAL, 0, 0, 1, 0, 0, "", ""};
         return a5_sc_value(L, hz, &hp, "hazard", &out->hazard);
     }
+    return a5_sc_event_at(L, at, &out->at);
+}
+
+int a5_sc_event_at(a5_sc_loader *L, const a5_yaml_node *at, int *step)
+{
+    a5_scenario *s = L->s;
     double x;
     long t;
     const char *why;
@@ -554,7 +561,7 @@ static int event_when(a5_sc_loader *L, const a5_yaml_node *e, a5_event *out)
                       last);
             return A5_ESCENARIO;
         }
-        out->at = (int)t;
+        *step = (int)t;
     } else if (at->kind == A5_YAML_SCALAR && at->plain &&
                a5_sc_parse_double(at->value, &x, &why) == 0 && x == floor(x)) {
         if (x < 0 || x >= s->steps) {
@@ -562,7 +569,7 @@ static int event_when(a5_sc_loader *L, const a5_yaml_node *e, a5_event *out)
                       s->steps - 1);
             return A5_ESCENARIO;
         }
-        out->at = (int)x;
+        *step = (int)x;
     } else {
         A5_SC_ERR(L, at, "'at' must be a step index or a quarter label like 2020Q2, got '%s'",
                   at->kind == A5_YAML_SCALAR ? at->value : a5_sc_kind_name(at));
@@ -710,6 +717,9 @@ void a5_scenario_free(a5_scenario *s)
         a5_scenario_target_free(&s->varied[i]);
     free(s->varied);
     free(s->points);
+    free(s->window);
+    free(s->att_step);
+    free(s->att_salience);
     free(s->text);
     free(s);
 }
@@ -780,7 +790,7 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
             load_globals(L, sec, top_keys[i]);
     }
     if ((rc = load_nation_attrs(L, root)) || (rc = load_uncertain(L, root)) ||
-        (rc = load_events(L, root)))
+        (rc = load_events(L, root)) || (rc = a5_sc_timing(L, root)))
         return rc;
     const a5_yaml_node *sw = a5_yaml_get(root, "sweep"), *dz = a5_yaml_get(root, "design");
     if (sw && dz) {

@@ -11,6 +11,15 @@
 
 static int read_quiet(const char *path, char **out, size_t *outlen, char *why, size_t whylen);
 
+void a5_sc_rel_path(const char *from, const char *fname, char *buf, size_t len)
+{
+    const char *slash = strrchr(from, '/');
+    if (fname[0] != '/' && slash)
+        snprintf(buf, len, "%.*s/%s", (int)(slash - from), from, fname);
+    else
+        snprintf(buf, len, "%s", fname);
+}
+
 /* 1 if a and b name the same file. */
 static int same_file(const char *a, const char *b)
 {

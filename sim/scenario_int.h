@@ -73,6 +73,18 @@ int a5_sc_pressure_unused(const a5_scenario *s);
 int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, int mode,
                   a5_target *t);
 
+/* --- timing (scenario_timing.c) --- */
+
+/* `windows: {file: ..}` and `attention: {events: ..}` into s->window and s->att_*
+ * (their numeric settings are parameters, read by load_globals). */
+int a5_sc_timing(a5_sc_loader *L, const a5_yaml_node *root);
+/* Keys of parameter sections that are not parameters (read by a5_sc_timing). */
+int a5_sc_timing_key(const char *path);
+/* An event's `at:` (a step or a quarter label inside the run) into *step. */
+int a5_sc_event_at(a5_sc_loader *L, const a5_yaml_node *at, int *step);
+/* fname relative to the file `from` (unless absolute) into buf. */
+void a5_sc_rel_path(const char *from, const char *fname, char *buf, size_t len);
+
 /* --- distributions (scenario.c) --- */
 
 extern const char *const a5_sc_dist_names[6];
