@@ -247,12 +247,16 @@ static inline double a5_removed(double mark, double h)
     return r > 0 ? r : 0;
 }
 
-/* The reversal term V_i [k < s_i]: charged to an option laxer than the policy. */
-static inline double a5_reversal(double rm, double s, int k) { return rm * (double)(k < s); }
+/* The reversal term zeta b_i V_i [k < s_i], charged to an option laxer than the
+ * policy: what removing that equipment cost, written off. */
+static inline double a5_reversal(double zeta, double b, double rm, double s, int k)
+{
+    return zeta * b * rm * (double)(k < s);
+}
 
 /* U_i(k) = - w_cost C_i(k) - w_risk S_i(k) - w_us A_i(k) - w_china Q_i(k)
  *          + w_peer G_i(k) + w_inertia [k = s_i] + w_home home_i phi(k)
- *          - w_rev V_i [k < s_i]
+ *          - w_rev zeta b_i V_i [k < s_i]
  * summed left to right from -0 (the exact empty sum: -0 + y == y for every y).
  * With fast != 0 the terms that are exactly +0 at this k are left out:
  * C(OPEN) (x_i, h_i <= 1 = cap), S(BAN) (cap 0, core 0), A(BAN) and the phi
@@ -278,7 +282,7 @@ static inline double a5_utility_s(const a5_globals *g, const a5_nation_in *v,
     if (keep_open)
         u += g->wh * v->home * o.phi;
     if (keep_ban) /* +0 at BAN, the strictest: no option is laxer than it */
-        u -= g->wrev * a5_reversal(v->rm, v->s, k);
+        u -= g->wrev * a5_reversal(g->zeta, v->b, v->rm, v->s, k);
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md: - w_tech t_i phi(k), +0 at OPEN */
     if (keep_open)
         u -= g->wtech * v->tech * o.phi;

@@ -104,8 +104,8 @@ const a5_param a5_param_global[A5_G_COUNT] = {
     [A5_G_ATTENTION_DECAY] = {"attention.decay", A5_T_REAL, 0.5, 0, 1, 0, V, "1/step",
                               "delta_A: share of an attention event's salience left one step on"},
     [A5_G_REVERSAL_COST] = {"policy.reversal_cost", A5_T_REAL, 0, 0, BIG, 0, V, "1",
-                            "w_rev: cost of a laxer policy per unit of high-risk share removed "
-                            "since the current policy took force (0: off)"},
+                            "w_rev: a laxer policy costs w_rev zeta b_i V_i, V_i the high-risk "
+                            "share removed since the current policy took force (0: off)"},
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
     [A5_G_W_TECH] = {"decision.weights.tech", A5_T_REAL, 0, -BIG, BIG, 0, V, "1",
                      "w_tech: weight of the domestic tech industry's stake in complying"},
