@@ -42,6 +42,7 @@ static void apply_event(const a5_event *e, double *x)
  * lever"): status 0 none, 1 threatened, 2 downgraded, and the due step. */
 typedef struct {
     int st[64], due[64];
+    double mark[64], mpol[64]; /* reversal cost: h^0_i and the policy it was taken at */
 } ref_lever;
 
 static double phi_of(double k, double psi) { return k == 0 ? 0.0 : k == 1 ? psi : 1.0; }
@@ -67,6 +68,19 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         if (s->events[e].at < 0 && uh[e] < s->events[e].hazard)
             apply_event(&s->events[e], x);
     free(uh);
+    /* Reversal cost: V_i, the share removed since the policy took force (its h at
+     * the start of its first step in force, after that step's events). */
+    double *rm = calloc((size_t)n, sizeof *rm);
+    for (int i = 0; i < n; i++) {
+        if (t == 0 || NX(A5_N_POLICY, i) != lv->mpol[i]) {
+            lv->mark[i] = NX(A5_N_HIGH_RISK_SHARE, i);
+            lv->mpol[i] = NX(A5_N_POLICY, i);
+        }
+        rm[i] = a5_removed(lv->mark[i], NX(A5_N_HIGH_RISK_SHARE, i));
+    }
+    /* Timing: a(t) and the windows raise the review rates. */
+    const double att = a5_attention(s->att_step, s->att_salience, s->nattention,
+                                    x[A5_G_ATTENTION_WEIGHT], x[A5_G_ATTENTION_DECAY], t);
     const int us = (int)lround(x[A5_G_US_STRATEGY]), cn = (int)lround(x[A5_G_CHINA_STRATEGY]);
     const double delta = x[A5_G_LEVER_DOWNGRADE], eta = x[A5_G_INTEL_STANDING];
     const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
@@ -136,7 +150,8 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     a5_strat_in *sv = calloc((size_t)n, sizeof *sv);
     for (int i = 0; i < n; i++) {
         v[i] = (a5_nation_in){.s = NX(A5_N_POLICY, i), .h = NX(A5_N_HIGH_RISK_SHARE, i),
-                              .P = NX(A5_N_US_PRESSURE, i), .xn = xn[i], .rsk = rsk[i]};
+                              .P = NX(A5_N_US_PRESSURE, i), .xn = xn[i], .rsk = rsk[i],
+                              .rm = rm[i]};
 #define A5_LOAD(name, attr) v[i].name = NX(attr, i);
         A5_MODEL_NATION_INPUTS(A5_LOAD)
 #undef A5_LOAD
@@ -182,7 +197,10 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     }
     double *K = calloc((size_t)n, sizeof *K), *U = calloc(3 * (size_t)n, sizeof *U);
     for (int i = 0; i < n; i++) {
-        const double u = a5_rng_uniform(rs), rho = NX(A5_N_REVIEW_RATE, i);
+        const int win = s->window && s->window[(size_t)t * (size_t)n + (size_t)i];
+        const double u = a5_rng_uniform(rs),
+                     rho = a5_review_rate(NX(A5_N_REVIEW_RATE, i),
+                                          win ? x[A5_G_WINDOW_BOOST] : 0, att);
         K[i] = NX(A5_N_POLICY, i);
         for (int k = 0; k < 3; k++)
             U[3 * i + k] = strategic ? a5_utility_s(&g, &v[i], &sv[i], k, 0)
@@ -273,7 +291,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     for (int i = 0; i < n; i++)
         NX(A5_N_POLICY, i) = K[i];
 #undef NX
-    free(Di), free(xn), free(rsk), free(gq), free(M), free(v), free(sv), free(K), free(U);
+    free(Di), free(xn), free(rsk), free(gq), free(M), free(v), free(sv), free(K), free(U), free(rm);
 }
 
 /* ---- random worlds ---------------------------------------------------------- */
@@ -287,6 +305,9 @@ static double rnd(void) /* xorshift64: the worlds are fixed by the seed above */
     return (double)(rng_state >> 11) * 0x1p-53;
 }
 static double pick_zero(double v) { return rnd() < 0.2 ? 0 : v; } /* exercise the zero paths */
+
+/* The windows file of the worlds with timing (written once by the test). */
+static char winfile[64] = "";
 
 static size_t world(char *t, size_t cap, int steps)
 {
@@ -358,6 +379,17 @@ static size_t world(char *t, size_t cap, int steps)
         OUT("  - {at: %d, set: {us.strategy: pivotal, peers.intel_standing: 1}}\n"
             "  - {at: %d, set: {us.strategy: schedule, peers.intel_standing: 0}}\n",
             (int)(rnd() * steps / 2), steps / 2 + (int)(rnd() * steps / 2));
+    if (rnd() < 0.5) { /* timing and reversal cost (docs/model.md, "Timing"), toggled */
+        const int t1 = (int)(rnd() * steps / 2), t2 = steps / 2 + (int)(rnd() * steps / 2);
+        OUT("  - {at: %d, set: {policy.reversal_cost: %.3f, windows.hazard_boost: %.3f}}\n", t1,
+            1 + 5 * rnd(), rnd());
+        OUT("  - {at: %d, set: {policy.reversal_cost: %.3f, attention.weight: %.3f}}\n", t2,
+            pick_zero(5 * rnd()), pick_zero(rnd()));
+        OUT("windows: {file: %s, hazard_boost: %.3f}\n", winfile, pick_zero(rnd()));
+        OUT("attention: {events: [{at: %d, salience: %.3f}, {at: %d, salience: %.3f}],"
+            " decay: %.3f, weight: %.3f}\n",
+            (int)(rnd() * steps), 2 * rnd(), (int)(rnd() * steps), rnd(), rnd(), pick_zero(rnd()));
+    }
     OUT("uncertain: {nations.*.threat: {dist: uniform, lo: 0, hi: 1}}\n");
 #undef OUT
     return k;
@@ -369,6 +401,19 @@ static int same_bits(const double *a, const double *b, size_t n) { return memcmp
 static void test_kernel_equals_reference_step(void **state)
 {
     (void)state;
+    /* Windows for the worlds with timing: nation N0 and everyone, over parts of
+     * the 30 quarters from 2019Q1. */
+    snprintf(winfile, sizeof winfile, "/tmp/a5_windows_XXXXXX");
+    int fd = mkstemp(winfile);
+    assert_true(fd >= 0);
+    FILE *wf = fdopen(fd, "w");
+    assert_non_null(wf);
+    fprintf(wf, "code,start,end,known,kind,source\n"
+                "N0,2019-04-01,2019-09-30,2018-06-01,auction,https://example.org/a\n"
+                "*,2020-01-15,2020-02-15,2019-01-29,deadline,https://example.org/b\n"
+                "N0,2021-03-01,2022-06-30,2020-01-01,election,https://example.org/c\n"
+                "N0,2023-01-01,2023-01-01,2023-01-01,review,https://example.org/d\n");
+    fclose(wf);
     static char text[16384];
     long worlds = 0, steps_checked = 0, reviews = 0;
     for (int wi = 0; wi < 150; wi++) {
@@ -390,7 +435,7 @@ static void test_kernel_equals_reference_step(void **state)
         double *c1 = calloc(n, sizeof *c1), *r1 = calloc(n, sizeof *r1);
         double *c2 = calloc(n, sizeof *c2), *r2 = calloc(n, sizeof *r2);
         for (long r = 0; r < 4; r++) {
-            ref_lever lv = {{0}, {0}};
+            ref_lever lv = {{0}, {0}, {0}, {0}};
             a5_rng_state *rs1 = a5_rng_state_of(g1), *rs2 = a5_rng_state_of(g2);
             a5_model_init(m, 0, r, x1, rs1);
             a5_model_init(m, 0, r, x2, rs2);
@@ -418,6 +463,7 @@ static void test_kernel_equals_reference_step(void **state)
         a5_model_free(m);
         a5_scenario_free(s);
     }
+    remove(winfile);
     printf("%ld worlds, %ld steps equal bit for bit; %ld policy changes\n", worlds, steps_checked, reviews);
     assert_true(reviews > 1000); /* the worlds do decide things */
 }
@@ -434,9 +480,10 @@ static void test_fast_utility_equals_full(void **state)
         a5_globals g = {.D = R01(), .R = 2 * rnd(), .theta = R01(), .kappa = R01(), .psi = R01(),
                         .zeta = 3 * rnd(), .nu = 2 * R01(), .wc = 4 * rnd() - 1,
                         .wr = 4 * rnd() - 1, .wu = 4 * rnd() - 1, .wch = 4 * rnd() - 1,
-                        .wp = 3 * R01(), .wi = 2 * rnd() - 0.5, .wh = R01(), .lambda = 10 * rnd()};
+                        .wp = 3 * R01(), .wi = 2 * rnd() - 0.5, .wh = R01(), .lambda = 10 * rnd(),
+                        .wrev = 3 * R01()};
         a5_nation_in v = {.s = (double)(int)(rnd() * 3), .h = R01(), .P = 2 * R01(), .xn = R01(),
-                          .rsk = R01()};
+                          .rsk = R01(), .rm = R01()};
 #define A5_RANDOM(name, attr) v.name = R01();
         A5_MODEL_NATION_INPUTS(A5_RANDOM)
 #undef A5_RANDOM
