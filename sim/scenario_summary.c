@@ -74,6 +74,15 @@ void a5_scenario_summary(const a5_scenario *s, FILE *out)
     for (size_t e = 0; e < s->nevents; e++)
         nat += s->events[e].at >= 0;
     fprintf(out, "events     %zu scheduled, %zu hazard\n", nat, s->nevents - nat);
+    if (s->window || s->nattention) { /* docs/model.md, "Timing" */
+        size_t cells_in = 0;
+        for (size_t c = 0; s->window && c < (size_t)s->steps * (size_t)s->n; c++)
+            cells_in += s->window[c];
+        fprintf(out, "timing     %zu windows (%zu nation-steps, hazard_boost %g), %zu attention "
+                     "events (weight %g, decay %g)\n",
+                s->nwindows, cells_in, s->base[A5_G_WINDOW_BOOST], s->nattention,
+                s->base[A5_G_ATTENTION_WEIGHT], s->base[A5_G_ATTENTION_DECAY]);
+    }
     double cells = (double)s->npoints * (double)s->replicates * s->steps * s->n;
     human_bytes(a5_scenario_output_bytes(s), size, sizeof size);
     fprintf(out, "run size   %.3g nation-steps; output %s uncompressed (store %s)\n", cells, size,

@@ -154,10 +154,8 @@ static int win_record(void *ctx, size_t record, int line, const a5_csv_field *f,
 static int load_windows(a5_sc_loader *L, const a5_yaml_node *wn)
 {
     a5_scenario *s = L->s;
-    static const char *const keys[] = {"file", "hazard_boost"};
-    if (a5_sc_expect_map(L, wn, "windows"))
+    if (a5_sc_expect_map(L, wn, "windows")) /* its other keys: load_globals */
         return 0;
-    a5_sc_check_keys(L, wn, "windows", keys, 2);
     const a5_yaml_node *fn = a5_yaml_get(wn, "file");
     if (!fn) {
         A5_SC_ERR(L, wn, "'windows' needs 'file' (a CSV of windows: code,start,end,known,kind,source)");
@@ -192,10 +190,9 @@ static int load_windows(a5_sc_loader *L, const a5_yaml_node *wn)
 static int load_attention(a5_sc_loader *L, const a5_yaml_node *an)
 {
     a5_scenario *s = L->s;
-    static const char *const keys[] = {"events", "decay", "weight"}, *const ekeys[] = {"at", "salience"};
-    if (a5_sc_expect_map(L, an, "attention"))
+    static const char *const ekeys[] = {"at", "salience"};
+    if (a5_sc_expect_map(L, an, "attention")) /* its other keys: load_globals */
         return 0;
-    a5_sc_check_keys(L, an, "attention", keys, 3);
     const a5_yaml_node *ev = a5_yaml_get(an, "events");
     if (!ev) {
         if (s->base[A5_G_ATTENTION_WEIGHT] != 0)
