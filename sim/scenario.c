@@ -800,7 +800,10 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
                   sw->line);
         return 0;
     }
-    return sw ? a5_sc_sweep(L, sw) : dz ? a5_sc_design(L, dz) : 0;
+    if ((rc = sw ? a5_sc_sweep(L, sw) : dz ? a5_sc_design(L, dz) : 0))
+        return rc;
+    a5_sc_timing_check(L);
+    return 0;
 }
 
 int a5_scenario_parse(const char *text, size_t len, const char *name, const char *const *sets,

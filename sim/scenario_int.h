@@ -78,6 +78,8 @@ int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, i
 /* `windows: {file: ..}` and `attention: {events: ..}` into s->window and s->att_*
  * (their numeric settings are parameters, read by load_globals). */
 int a5_sc_timing(a5_sc_loader *L, const a5_yaml_node *root);
+/* Refuse varying a timing parameter that has nothing to act on (after sweep/design). */
+void a5_sc_timing_check(a5_sc_loader *L);
 /* Keys of parameter sections that are not parameters (read by a5_sc_timing). */
 int a5_sc_timing_key(const char *path);
 /* An event's `at:` (a step or a quarter label inside the run) into *step. */

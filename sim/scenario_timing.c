@@ -227,6 +227,41 @@ static int load_attention(a5_sc_loader *L, const a5_yaml_node *an)
     return 0;
 }
 
+/* Whether uncertain:, events: or a sweep/design varies global slot g. */
+static int slot_varied(const a5_scenario *s, int g)
+{
+    int on = 0;
+    for (size_t u = 0; u < s->nuncertain; u++)
+        for (size_t q = 0; q < s->uncertain[u].target.nslots; q++)
+            on |= s->uncertain[u].target.slots[q] == (size_t)g;
+    for (size_t e = 0; e < s->nevents; e++)
+        for (size_t o = 0; o < s->events[e].nops; o++)
+            for (size_t q = 0; q < s->events[e].ops[o].target.nslots; q++)
+                on |= s->events[e].ops[o].target.slots[q] == (size_t)g;
+    for (size_t v = 0; v < s->nvaried; v++)
+        for (size_t q = 0; q < s->varied[v].nslots; q++)
+            on |= s->varied[v].slots[q] == (size_t)g;
+    return on;
+}
+
+void a5_sc_timing_check(a5_sc_loader *L)
+{
+    const a5_scenario *s = L->s;
+    static const struct {
+        int slot;
+        const char *need;
+    } uses[] = {{A5_G_WINDOW_BOOST, "windows.file"},
+                {A5_G_ATTENTION_WEIGHT, "attention.events"},
+                {A5_G_ATTENTION_DECAY, "attention.events"}};
+    for (size_t k = 0; k < sizeof uses / sizeof *uses; k++) {
+        const int missing = uses[k].slot == A5_G_WINDOW_BOOST ? !s->window : !s->nattention;
+        if (missing && slot_varied(s, uses[k].slot))
+            a5_diag_add(L->d, s->file, 1, 1,
+                        "'%s' is varied but would change nothing: it needs '%s'",
+                        a5_param_global[uses[k].slot].path, uses[k].need);
+    }
+}
+
 int a5_sc_timing(a5_sc_loader *L, const a5_yaml_node *root)
 {
     const a5_yaml_node *wn = a5_yaml_get(root, "windows"), *an = a5_yaml_get(root, "attention");

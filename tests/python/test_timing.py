@@ -217,3 +217,19 @@ def test_new_parameters_can_be_fitted(tmp_path, path):
             f"{path}=0:0.9", "-o", tmp_path / "fit.yaml", "--replicates=50", "--starts=1",
             "--max-iter=5", "--threads=2", "-q")
     assert path in p.stdout
+
+
+def test_varying_a_term_with_nothing_to_act_on_is_refused(tmp_path):
+    m = SRC / "scenarios" / "minimal.yaml"
+    y = tmp_path / "v.yaml"
+    y.write_text(f"base: {m}\nsweep: {{windows.hazard_boost: [0, 0.5]}}\n"
+                 "uncertain: {attention.decay: {dist: uniform, lo: 0, hi: 1}}\n")
+    p = run("validate", y, check=False)
+    assert p.returncode == 2
+    assert "'windows.hazard_boost' is varied but would change nothing: it needs 'windows.file'" in p.stderr
+    assert "'attention.decay' is varied but would change nothing: it needs 'attention.events'" in p.stderr
+    # With what they act on, the same settings are accepted.
+    y.write_text(f"base: {SRC / 'scenarios' / 'huawei_2019_timing.yaml'}\n"
+                 "sweep: {windows.hazard_boost: [0, 0.5]}\n"
+                 "uncertain: {attention.decay: {dist: uniform, lo: 0, hi: 1}}\n")
+    run("validate", y)
