@@ -480,14 +480,16 @@ typedef struct {
  * used. Only 64-bit lanes: a narrower type in the loop would make the compiler
  * take 16 to 64 nations per iteration, more than most steps have. */
 #define A5_PARAM(name, attr) const double *restrict in_##name,
-A5_VECTOR_CLONES static void decide_packed(const a5_globals *gp, size_t nq, const int *restrict idx,
-                                           const double *restrict S, const double *restrict Hs,
-                                           const double *restrict Ps, const double *restrict XN,
-                                           const double *restrict RSK, const double *restrict RM,
-                                           A5_MODEL_NATION_INPUTS(A5_PARAM) const double *restrict G0,
-                                           const double *restrict G1, const double *restrict G2,
-                                           const double *restrict UC, double *restrict PICK)
-#undef A5_PARAM
+#define A5_DECIDE_PARAMS                                                                           \
+    const a5_globals *gp, size_t nq, const int *restrict idx, const double *restrict S,            \
+        const double *restrict Hs, const double *restrict Ps, const double *restrict XN,           \
+        const double *restrict RSK, const double *restrict RM,                                     \
+        A5_MODEL_NATION_INPUTS(A5_PARAM) const double *restrict G0, const double *restrict G1,     \
+        const double *restrict G2, const double *restrict UC, double *restrict PICK
+#define A5_ARG(name, attr) in_##name,
+#define A5_DECIDE_ARGS                                                                             \
+    gp, nq, idx, S, Hs, Ps, XN, RSK, RM, A5_MODEL_NATION_INPUTS(A5_ARG) G0, G1, G2, UC, PICK
+static inline __attribute__((always_inline)) void decide_packed_at(int fast, A5_DECIDE_PARAMS)
 {
     const a5_globals g = *gp; /* a local copy: no store can alias it */
     for (size_t q = 0; q < nq; q++) {
@@ -497,9 +499,22 @@ A5_VECTOR_CLONES static void decide_packed(const a5_globals *gp, size_t nq, cons
         A5_MODEL_NATION_INPUTS(A5_LOAD)
 #undef A5_LOAD
         a5_peer_shares(G0[q], G1[q], G2[q], v.G);
-        PICK[q] = a5_decide(&g, &v, UC[i], 1);
+        PICK[q] = a5_decide(&g, &v, UC[i], fast);
     }
 }
+/* Without the reversal term (w_rev = 0, where it is exactly +0), and with it. */
+A5_VECTOR_CLONES static void decide_packed(A5_DECIDE_PARAMS)
+{
+    decide_packed_at(A5_U_FAST | A5_U_NO_REVERSAL, A5_DECIDE_ARGS);
+}
+A5_VECTOR_CLONES static void decide_packed_rev(A5_DECIDE_PARAMS)
+{
+    decide_packed_at(A5_U_FAST, A5_DECIDE_ARGS);
+}
+#undef A5_ARG
+#undef A5_DECIDE_ARGS
+#undef A5_DECIDE_PARAMS
+#undef A5_PARAM
 
 /* The state update of nations 0..np-1 at their new policies K (every lane,
  * padding included): the step's C_i and S_i at the new policy, then h_i and P_i.
@@ -678,7 +693,7 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
     for (size_t q = (size_t)nrev; q < nq; q++)
         w->reviewers[q] = 0; /* whole vectors: the extra lanes decide for nation 0, unused */
 #define A5_ARG(name, attr) LANE(L_IN_##name),
-    decide_packed(&c.g, nq, w->reviewers, LANE(L_POL), LANE(L_H), LANE(L_P), LANE(L_XN),
+    (c.g.wrev != 0 ? decide_packed_rev : decide_packed)(&c.g, nq, w->reviewers, LANE(L_POL), LANE(L_H), LANE(L_P), LANE(L_XN),
                   LANE(L_RSK), LANE(L_RM), A5_MODEL_NATION_INPUTS(A5_ARG) LANE(C_G0), LANE(C_G1), LANE(C_G2),
                   LANE(L_UC), LANE(C_PICK));
 #undef A5_ARG

@@ -493,6 +493,10 @@ static void test_fast_utility_equals_full(void **state)
             const double fast = a5_utility(&g, &v, k, 1), full = a5_utility(&g, &v, k, 0);
             if (!(fast == full)) /* +0 and -0 are one value: the choice sees them alike */
                 fail_msg("trial %d, option %d: %a != %a", trial, k, fast, full);
+            /* With w_rev = 0 the plain kernel leaves the reversal term out too. */
+            const double norev = a5_utility(&g, &v, k, A5_U_FAST | A5_U_NO_REVERSAL);
+            if (g.wrev == 0 && !(norev == full))
+                fail_msg("trial %d, option %d, w_rev 0: %a != %a", trial, k, norev, full);
             checked++;
         }
         double e1[3], e2[3], U1[3], U2[3];
