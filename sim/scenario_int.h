@@ -80,6 +80,9 @@ int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, i
 int a5_sc_timing(a5_sc_loader *L, const a5_yaml_node *root);
 /* Refuse varying a timing parameter that has nothing to act on (after sweep/design). */
 void a5_sc_timing_check(a5_sc_loader *L);
+/* What timing parameter `slot` needs and s lacks ("windows.file", ...), or NULL. */
+const char *a5_sc_timing_needs(const a5_scenario *s, size_t slot);
+#define A5_SC_TIMING_UNUSED "'%s' is varied but would change nothing: it needs '%s'"
 /* Keys of parameter sections that are not parameters (read by a5_sc_timing). */
 int a5_sc_timing_key(const char *path);
 /* An event's `at:` (a step or a quarter label inside the run) into *step. */

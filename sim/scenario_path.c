@@ -169,6 +169,12 @@ int a5_scenario_resolve(const a5_scenario *s, const char *path, a5_target *t, ch
         snprintf(err, errlen, "%s", rc == A5_ENOMEM || !d.n ? "out of memory" : d.v[0].msg);
     }
     a5_diag_free(&d);
+    const char *need = rc ? NULL : a5_sc_timing_needs(s, t->nslots == 1 ? t->slots[0] : A5_G_COUNT);
+    if (need) { /* calibrate --fit: a parameter that would change nothing */
+        snprintf(err, errlen, A5_SC_TIMING_UNUSED, path, need);
+        a5_scenario_target_free(t);
+        rc = A5_ESCENARIO;
+    }
     return rc;
 }
 

@@ -244,21 +244,24 @@ static int slot_varied(const a5_scenario *s, int g)
     return on;
 }
 
+const char *a5_sc_timing_needs(const a5_scenario *s, size_t slot)
+{
+    if (slot == A5_G_WINDOW_BOOST && !s->window)
+        return "windows.file";
+    if ((slot == A5_G_ATTENTION_WEIGHT || slot == A5_G_ATTENTION_DECAY) && !s->nattention)
+        return "attention.events";
+    return NULL;
+}
+
 void a5_sc_timing_check(a5_sc_loader *L)
 {
     const a5_scenario *s = L->s;
-    static const struct {
-        int slot;
-        const char *need;
-    } uses[] = {{A5_G_WINDOW_BOOST, "windows.file"},
-                {A5_G_ATTENTION_WEIGHT, "attention.events"},
-                {A5_G_ATTENTION_DECAY, "attention.events"}};
-    for (size_t k = 0; k < sizeof uses / sizeof *uses; k++) {
-        const int missing = uses[k].slot == A5_G_WINDOW_BOOST ? !s->window : !s->nattention;
-        if (missing && slot_varied(s, uses[k].slot))
-            a5_diag_add(L->d, s->file, 1, 1,
-                        "'%s' is varied but would change nothing: it needs '%s'",
-                        a5_param_global[uses[k].slot].path, uses[k].need);
+    static const int slots[] = {A5_G_WINDOW_BOOST, A5_G_ATTENTION_WEIGHT, A5_G_ATTENTION_DECAY};
+    for (size_t k = 0; k < sizeof slots / sizeof *slots; k++) {
+        const char *need = a5_sc_timing_needs(s, (size_t)slots[k]);
+        if (need && slot_varied(s, slots[k]))
+            a5_diag_add(L->d, s->file, 1, 1, A5_SC_TIMING_UNUSED, a5_param_global[slots[k]].path,
+                        need);
     }
 }
 

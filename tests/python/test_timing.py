@@ -228,6 +228,10 @@ def test_varying_a_term_with_nothing_to_act_on_is_refused(tmp_path):
     assert p.returncode == 2
     assert "'windows.hazard_boost' is varied but would change nothing: it needs 'windows.file'" in p.stderr
     assert "'attention.decay' is varied but would change nothing: it needs 'attention.events'" in p.stderr
+    p = run("calibrate", SRC / "scenarios" / "huawei_2019.yaml", "--observed", SRC / "scenarios" / "observed_sourced.csv", "--fit",
+            "attention.weight=0:1", "-o", tmp_path / "fit.yaml", check=False)
+    assert p.returncode == 2 and "it needs 'attention.events'" in p.stderr, p.stderr
+    assert not (tmp_path / "fit.yaml").exists()
     # With what they act on, the same settings are accepted.
     y.write_text(f"base: {SRC / 'scenarios' / 'huawei_2019_timing.yaml'}\n"
                  "sweep: {windows.hazard_boost: [0, 0.5]}\n"
