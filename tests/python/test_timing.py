@@ -3,17 +3,19 @@
 give the same bits, each term does what its equation says, the reversal cost cuts
 reversals, and the placebo test of the windows."""
 import random
+import sys
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import SRC, run
+from conftest import BIN, SRC, run
 
 SRC = SRC.resolve()  # base: paths are written into scenarios in tmp directories
 
-POL = {"open": 0, "restrict": 1, "ban": 2}
-HEADER = "code,start,end,known,kind,source\n"
+sys.path.insert(0, str(SRC / "scripts"))
+from windows_placebo import (HEADER, POL, loglik, observed, scenario_with, shares,  # noqa: E402
+                             shifted, windows_rows)
 
 
 def load(path):
@@ -22,38 +24,6 @@ def load(path):
     with h5py.File(path, "r") as f:
         f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
     return out
-
-
-def windows_rows():
-    lines = [l for l in (SRC / "scenarios" / "windows_2019.csv").read_text().splitlines()
-             if l and not l.startswith("#")]
-    assert lines[0] + "\n" == HEADER
-    return [l.split(",") for l in lines[1:]]
-
-
-def shift(date, q):
-    """A date moved by q quarters (3 q months; the day clipped to 28)."""
-    y, m, d = map(int, date.split("-"))
-    mi = y * 12 + m - 1 + 3 * q
-    return f"{mi // 12:04d}-{mi % 12 + 1:02d}-{min(d, 28):02d}"
-
-
-def shifted(rows, rng):
-    """The same windows, each moved as a whole (start, end and known date) by a random
-    nonzero number of quarters in [-8, 8]."""
-    out = []
-    for c, s, e, k, kind, src in rows:
-        q = rng.choice([d for d in range(-8, 9) if d != 0])
-        out.append([c, shift(s, q), shift(e, q), shift(k, q), kind, src])
-    return out
-
-
-def scenario_with(d, name, rows, boost, base="huawei_2019.yaml", extra=""):
-    (d / f"{name}.csv").write_text(HEADER + "".join(",".join(r) + "\n" for r in rows))
-    y = d / f"{name}.yaml"
-    y.write_text(f"base: {SRC / 'scenarios' / base}\n"
-                 f"windows: {{file: {name}.csv, hazard_boost: {boost}}}\n{extra}")
-    return y
 
 
 def test_windows_file_errors_are_located(tmp_path):
@@ -162,34 +132,19 @@ def test_reversal_cost_cuts_reversals(tmp_path):
     assert (aus5 < 2).any(axis=1).mean() < (aus0 < 2).any(axis=1).mean()
 
 
-def loglik(path, obs, R):
-    """Log-likelihood of the observed rows under the simulated shares, smoothed as
-    calibrate does ((count + 0.5) / (R + 1.5))."""
-    ds = load(path)
-    codes, dates = [c.decode() for c in ds["nation"]], [c.decode() for c in ds["date"]]
-    sh = (ds["policy_share"][0] * R + 0.5) / (R + 1.5)
-    return sum(np.log(sh[dates.index(dt), codes.index(c), POL[p]]) for c, dt, p in obs)
-
-
 def test_windows_placebo(tmp_path):
     """The placebo test of issue 23: the same windows shifted at random (seeded).
 
     On the observed data (observed_sourced.csv) the real windows do NOT score better
-    than shifted ones (docs/model.md, "Timing", gives the numbers), so that is not
-    asserted. What is asserted: shifting changes the score (the windows act), and in a
-    synthetic world generated with the real windows, the true windows fit its
-    policies better than every shifted set."""
-    rows, R = windows_rows(), 1000
-    obs = [l.split(",") for l in (SRC / "scenarios" / "observed_sourced.csv").read_text().splitlines()
-           if l and not l.startswith("#")][1:]
+    than shifted ones (docs/model.md, "Timing", gives the numbers; reproduce them with
+    scripts/windows_placebo.py), so that is not asserted. What is asserted: shifting
+    changes the score (the windows act), and in a synthetic world generated with the
+    real windows, the true windows fit its policies better than every shifted set."""
+    rows, R, obs = windows_rows(), 1000, observed()
     rng = random.Random(20190326)
     sets = [rows] + [shifted(rows, rng) for _ in range(8)]
-    ll = []
-    for k, ws in enumerate(sets):
-        y = scenario_with(tmp_path, f"obs{k}", ws, 0.25)
-        run("run", y, "-o", tmp_path / f"obs{k}.h5", f"--replicates={R}", "--store=summary", "-q",
-            "--threads=2")
-        ll.append(loglik(tmp_path / f"obs{k}.h5", obs, R))
+    ll = [loglik(*shares(BIN, scenario_with(tmp_path, f"obs{k}", ws, 0.25), tmp_path / f"obs{k}.h5", R),
+                 obs) for k, ws in enumerate(sets)]
     print("observed data, boost 0.25: real windows %.2f, shifted %s" % (ll[0], np.round(ll[1:], 2)))
     assert len(set(np.round(ll, 6))) == len(ll)  # every shift changes the score
     # A synthetic world: 50 replicates with the real windows (boost 0.8), another seed.
@@ -198,10 +153,7 @@ def test_windows_placebo(tmp_path):
     truth = load(tmp_path / "truth.h5")["policy"][0].astype(int)  # world x step x nation
     scores = []
     for k, ws in enumerate(sets):
-        y = scenario_with(tmp_path, f"syn{k}", ws, 0.8)
-        run("run", y, "-o", tmp_path / f"syn{k}.h5", f"--replicates={R}", "--store=summary", "-q",
-            "--threads=2")
-        sh = (load(tmp_path / f"syn{k}.h5")["policy_share"][0] * R + 0.5) / (R + 1.5)
+        sh, _, _ = shares(BIN, scenario_with(tmp_path, f"syn{k}", ws, 0.8), tmp_path / f"syn{k}.h5", R)
         scores.append(sum(np.log(np.take_along_axis(sh, w[..., None], axis=2)).sum() for w in truth))
     print("synthetic world: true windows %.1f, shifted %s" % (scores[0], np.round(scores[1:], 1)))
     assert scores[0] > max(scores[1:])
