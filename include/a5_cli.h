@@ -1,6 +1,7 @@
 /* The allied5g command line (CONTRACT: "Command line"). Not part of the core
  * library: cli.c (dispatch, option parsing, help, validate, info, reference),
- * cli_run.c (run), cli_calibrate.c (calibrate) and cli_export.c (export) build the
+ * cli_run.c (run), cli_calibrate.c (calibrate), cli_forecast.c (forecast) and
+ * cli_export.c (export) build the
  * executable only.
  *
  * Options follow getopt_long: `--opt value` and `--opt=value` alike, short forms
@@ -93,9 +94,12 @@ int a5_cli_parse_recorded(const a5_cli_cmd *c, int argc, char **argv, int full_a
                           char **full_argv, a5_cli_args *a, char **cmdline);
 
 /* The commands in their own files. */
-extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd, a5_cli_export_cmd;
+extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd, a5_cli_export_cmd,
+    a5_cli_forecast_cmd;
 int a5_cli_run(int argc, char **argv, int full_argc, char **full_argv);
 int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv);
+/* forecast: rolling-origin forecasts from the observed state (cli_forecast.c). */
+int a5_cli_forecast(int argc, char **argv, int full_argc, char **full_argv);
 /* export: runs the analysis package's CSV exporter (cli_export.c); returns only on failure. */
 int a5_cli_export(int argc, char **argv);
 
