@@ -382,6 +382,10 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
         return A5_EXIT_USAGE;
     c.horizon = a->val[F_HORIZON] ? (int)x : 4;
     int orc = a5_calib_read_obs(a->val[F_OBSERVED], s, &d, (a5_obs **)&c.obs, &c.nobs);
+    if (!orc) {
+        a5_cli_obs_contradictions(a->val[F_OBSERVED], s, c.obs, c.nobs, &d);
+        orc = a5_diag_count(&d) ? A5_ESCENARIO : 0;
+    }
     c.nfit = a->given[F_FIT];
     c.spec = calloc((size_t)c.nfit + 1, sizeof *c.spec);
     for (int j = 0; !orc && c.spec && j < c.nfit; j++)
