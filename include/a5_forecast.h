@@ -79,6 +79,11 @@ typedef struct {
     double p[A5_FC_NPRED][3];
 } a5_fc_row;
 
+/* The observed policy of nation i at step t (the last such row), -1 when none. */
+int a5_fc_observed(const a5_obs *obs, size_t nobs, int i, int t);
+/* Whether step t of s ends a year (a Q4 quarter). */
+int a5_fc_year_end(const a5_scenario *s, int t);
+
 /* The two baselines for a nation at policy `at_origin` at step origin, y years
  * ahead, from the known states up to origin: the scenario's initial policies (at
  * step -1) and the observations at steps <= origin, paired at lag 4 steps. */

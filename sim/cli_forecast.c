@@ -74,19 +74,29 @@ static int origins(const a5_cli_args *a, const a5_scenario *s, const a5_obs *obs
                     j + 1, a5_escape(v, 100, (char[512]){0}, 512), s->start, last);
             return -1;
         }
+        int seen = 0, dup = 0;
+        for (size_t q = 0; q < nobs; q++)
+            seen |= obs[q].step == t;
+        for (int i = 0; i < k; i++)
+            dup |= org[i] == t;
+        if (!seen || dup) {
+            fprintf(stderr, "--origin:%d:1: error: %s\n", j + 1,
+                    dup ? "this origin is given twice"
+                        : "no observation at this quarter: a forecast starts from an observed "
+                          "state");
+            return -1;
+        }
         org[k++] = (int)t;
     }
     if (k)
         return k;
     for (int t = 0; t < s->steps; t++) {
-        char d[16];
-        a5_scenario_date(s, t, d, sizeof d);
         int here = 0, after = 0;
         for (size_t q = 0; q < nobs; q++) {
             here |= obs[q].step == t;
             after |= obs[q].step > t && obs[q].step <= t + horizon;
         }
-        if (here && after && d[5] == '4')
+        if (here && after && a5_fc_year_end(s, t))
             org[k++] = t;
     }
     if (!k)
@@ -128,9 +138,7 @@ static int refit(run_ctx *c, int t, size_t *nover, size_t **slots, double **valu
     for (size_t q = 0; !rc && q < c->nobs; q++)
         if (c->obs[q].step <= t)
             sub[m++] = c->obs[q];
-    long starts = 8;
-    if (!rc && c->a->val[F_STARTS] && a5_cli_whole("--starts", c->a->val[F_STARTS], 1, 100, &starts))
-        rc = A5_EUSAGE;
+    long starts = c->a->val[F_STARTS] ? atol(c->a->val[F_STARTS]) : A5_CALIB_STARTS; /* checked */
     a5_calib_opts co = {.replicates = c->reps, .starts = (int)starts, .bootstrap = -1,
                         .report = fit_report, .ctx = &c->quiet};
     if (!rc)
@@ -162,19 +170,9 @@ static int refit(run_ctx *c, int t, size_t *nover, size_t **slots, double **valu
     a5_calib_result_free(&res);
     free(keep);
     free(sub);
-    if (rc && rc != A5_EUSAGE)
+    if (rc)
         fprintf(stderr, "allied5g forecast: fit: %s\n", err[0] ? err : a5_strerror(rc));
     return rc ? (rc == A5_ENOMEM ? A5_EXIT_RUNTIME : A5_EXIT_USAGE) : 0;
-}
-
-/* The observed policy of nation i at step t (the last row), -1 when none. */
-static int observed(const run_ctx *c, int i, int t)
-{
-    int y = -1;
-    for (size_t q = 0; q < c->nobs; q++)
-        if (c->obs[q].nation == i && c->obs[q].step == t)
-            y = c->obs[q].policy;
-    return y;
 }
 
 /* The rows of one forecast: every nation observed at the origin, at every year end
@@ -184,15 +182,10 @@ static int add_rows(run_ctx *c, const a5_fc_result *r)
     const a5_scenario *s = c->s;
     for (int j = 0; j < r->horizon; j++) {
         const int t = r->origin + 1 + j;
-        char d[16];
-        a5_scenario_date(s, t, d, sizeof d);
         int q4 = 0;
-        for (int jj = 0; jj < r->horizon; jj++) {
-            char dd[16];
-            a5_scenario_date(s, r->origin + 1 + jj, dd, sizeof dd);
-            q4 |= dd[5] == '4';
-        }
-        if (q4 ? d[5] != '4' : j != r->horizon - 1)
+        for (int jj = 0; jj < r->horizon; jj++)
+            q4 |= a5_fc_year_end(s, r->origin + 1 + jj);
+        if (q4 ? !a5_fc_year_end(s, t) : j != r->horizon - 1)
             continue;
         for (int i = 0; i < s->n; i++) {
             if (r->at_origin[i] < 0)
@@ -207,7 +200,7 @@ static int add_rows(run_ctx *c, const a5_fc_result *r)
             }
             a5_fc_row *row = &c->rows[c->nrows++];
             *row = (a5_fc_row){.origin = r->origin, .nation = i, .step = t,
-                               .observed = observed(c, i, t), .at_origin = r->at_origin[i]};
+                               .observed = a5_fc_observed(c->obs, c->nobs, i, t), .at_origin = r->at_origin[i]};
             const size_t off = ((size_t)j * (size_t)s->n + (size_t)i) * 3;
             memcpy(row->p[A5_FC_MODEL], r->p + off, sizeof row->p[0]);
             memcpy(row->p[A5_FC_FREE], r->p_free + off, sizeof row->p[0]);
@@ -381,6 +374,12 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
         (a->val[F_THREADS] && a5_cli_whole("--threads", a->val[F_THREADS], 1, 1024, &threads)))
         return A5_EXIT_USAGE;
     c.horizon = a->val[F_HORIZON] ? (int)x : 4;
+    if (a->val[F_STARTS] && (a5_cli_whole("--starts", a->val[F_STARTS], 1, 100, &x) ||
+                             !a->given[F_FIT])) {
+        if (!a->given[F_FIT])
+            fprintf(stderr, "allied5g forecast: --starts is for --fit (nothing is fitted)\n");
+        return A5_EXIT_USAGE;
+    }
     int orc = a5_calib_read_obs(a->val[F_OBSERVED], s, &d, (a5_obs **)&c.obs, &c.nobs);
     if (!orc) {
         a5_cli_obs_contradictions(a->val[F_OBSERVED], s, c.obs, c.nobs, &d);
@@ -456,6 +455,9 @@ int a5_cli_forecast(int argc, char **argv, int full_argc, char **full_argv)
     struct stat st;
     if (!a.val[F_OBSERVED]) {
         fprintf(stderr, "allied5g forecast: needs --observed OBS.csv\n");
+    } else if (a.given[F_FORCE] && !a.val[F_PREDICTIONS]) {
+        fprintf(stderr, "allied5g forecast: --force replaces the --predictions file; there is "
+                        "none\n");
     } else if (a.val[F_PREDICTIONS] && !a.given[F_FORCE] && stat(a.val[F_PREDICTIONS], &st) == 0) {
         fprintf(stderr, "allied5g: %s exists; use --force to replace it\n", a.val[F_PREDICTIONS]);
     } else if ((rc = a5_cli_sets_make(&sets, a.list[F_SET], a.given[F_SET], a.val[F_SEED],

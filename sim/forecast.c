@@ -347,17 +347,27 @@ int a5_fc_run(const a5_scenario *s, const a5_obs *obs, size_t nobs, int origin,
 
 /* --- baselines and scores ------------------------------------------------------------- */
 
-/* Nation i's known policy at step t: the observation there (the last row), the
- * scenario's initial policy at t = -1, else -1. */
-static int known_policy(const a5_scenario *s, const a5_obs *obs, size_t nobs, int i, int t)
+int a5_fc_observed(const a5_obs *obs, size_t nobs, int i, int t)
 {
-    if (t == -1)
-        return (int)s->base[a5_param_nslot(A5_N_POLICY, i, s->n)];
     int y = -1;
     for (size_t q = 0; q < nobs; q++)
         if (obs[q].nation == i && obs[q].step == t)
             y = obs[q].policy;
     return y;
+}
+
+int a5_fc_year_end(const a5_scenario *s, int t)
+{
+    return ((s->start_quarter - 1 + t) % 4 + 4) % 4 == 3;
+}
+
+/* Nation i's known policy at step t: the observation there, the scenario's initial
+ * policy at t = -1, else -1. */
+static int known_policy(const a5_scenario *s, const a5_obs *obs, size_t nobs, int i, int t)
+{
+    if (t == -1)
+        return (int)s->base[a5_param_nslot(A5_N_POLICY, i, s->n)];
+    return a5_fc_observed(obs, nobs, i, t);
 }
 
 void a5_fc_baselines(const a5_scenario *s, const a5_obs *obs, size_t nobs, int origin,

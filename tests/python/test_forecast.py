@@ -88,6 +88,11 @@ def test_refusals(obs, tmp_path):
         (["--origin", "2030Q4"], "not a quarter of the run"),
         (["--origin", "2025Q4", "--horizon", "8"], "--set steps=36"),
         (["--horizon", "0"], "--horizon"),
+        (["--origin", "2020Q2"], "--origin:1:1: error: no observation"),
+        (["--origin", "2020Q4", "--origin", "2020Q4"], "--origin:2:1: error: this origin is given twice"),
+        (["--starts", "2"], "--starts is for --fit"),
+        (["--force"], "there is none"),
+        (["--fit", "decision.weights.us"], "--fit:1:"),
     ]:
         p = run("forecast", SCN, "--observed", o, "--replicates", "10", *args, check=False)
         assert p.returncode == 2, (args, p.stderr)
