@@ -41,7 +41,7 @@ static const a5_cli_opt forecast_opts[F_NOPT] = {
     [F_FIT] = {"fit", 0, "PATH[=LO:HI]", 1, NULL,
                "refit this parameter at each origin on the rows up to it (as calibrate; slow)"},
     [F_STARTS] = {"starts", 0, "K", 0, "8", "Nelder-Mead starts of each --fit"},
-    [F_QUIET] = {"quiet", 'q', NULL, 0, NULL, "no progress lines"},
+    [F_QUIET] = {"quiet", 'q', NULL, 0, NULL, "no progress lines of --fit"},
 };
 
 const a5_cli_cmd a5_cli_forecast_cmd = {
@@ -112,6 +112,9 @@ typedef struct {
     size_t nobs;
     a5_fit_spec *spec;
     int nfit, horizon, quiet;
+    char *fitlog;
+    size_t fitlen;
+    FILE *fits; /* "fit at ORIGIN on N rows: PATH = VALUE" lines for the header (NULL: none) */
     long reps;
     a5_fc_row *rows;
     size_t nrows, cap;
@@ -157,12 +160,17 @@ static int refit(run_ctx *c, int t, size_t *nover, size_t **slots, double **valu
             (*slots)[*nover] = tg[j].slots[q];
             (*values)[(*nover)++] = a5_param_clamp(tg[j].param, res.value[j]);
         }
-    if (!rc && !c->quiet) {
+    if (!rc) {
         char d[16];
         a5_scenario_date(c->s, t, d, sizeof d);
-        for (int j = 0; j < c->nfit; j++)
-            fprintf(stderr, "forecast: fit at %s on %zu rows: %s = %.4g\n", d, m, c->spec[j].path,
-                    res.value[j]);
+        for (int j = 0; j < c->nfit; j++) {
+            if (!c->quiet)
+                fprintf(stderr, "forecast: fit at %s on %zu rows: %s = %.4g\n", d, m,
+                        c->spec[j].path, res.value[j]);
+            if (c->fits)
+                fprintf(c->fits, "\nfit at %s on %zu rows: %s = %.17g", d, m, c->spec[j].path,
+                        res.value[j]);
+        }
     }
     for (int j = 0; tg && j < c->nfit; j++)
         a5_scenario_target_free(&tg[j]);
@@ -296,6 +304,8 @@ static char *provenance(const run_ctx *c, const char *cmdline)
             c->nobs, (unsigned long long)(obs ? a5_sys_fnv1a(obs, olen) : 0));
     fprintf(f, "replicates %ld, horizon %d steps, p_* = (count + 0.5) / (R + 1.5) of the "
             "assimilated replicates (docs/forecast.md)", c->reps, c->horizon);
+    if (c->fits && fflush(c->fits) == 0 && c->fitlog)
+        fputs(c->fitlog, f);
     free(obs);
     if (fclose(f)) {
         free(out);
@@ -391,6 +401,7 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
         orc = a5_calib_parse_fit(s, a->list[F_FIT][j], j + 1, &c.spec[j], &d);
     a5_diag_print(&d, stderr);
     a5_diag_free(&d);
+    c.fits = c.nfit ? open_memstream(&c.fitlog, &c.fitlen) : NULL;
     org = malloc(((size_t)s->steps + (size_t)a->given[F_ORIGIN] + 1) * sizeof *org);
     if (!org || !c.spec || orc == A5_ENOMEM)
         rc = A5_EXIT_RUNTIME;
@@ -436,6 +447,9 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
     free(org);
     free(c.rows);
     free((void *)c.obs);
+    if (c.fits)
+        fclose(c.fits);
+    free(c.fitlog);
     return rc;
 }
 
