@@ -102,8 +102,9 @@ typedef struct {
 void a5_fc_score_rows(const a5_fc_row *rows, size_t n, int k, int subset, double floor,
                       a5_fc_score *sc);
 /* Within (origin, step) AUC of ranking movers above stayers by 1 - p(policy at
- * origin); NaN with no pair. *pairs gets the number of pairs. */
-double a5_fc_auc(const a5_fc_row *rows, size_t n, int k, size_t *pairs);
+ * origin); NaN with no pair. *pairs gets the number of pairs; *se (unless NULL)
+ * DeLong's standard error (NaN with fewer than 2 movers or stayers). */
+double a5_fc_auc(const a5_fc_row *rows, size_t n, int k, size_t *pairs, double *se);
 
 /* CSV: origin,code,date,observed,policy_at_origin,p_open,p_restrict,p_ban (the
  * model's), after the lines of `header` (each written as "# LINE"). Returns 0 or

@@ -273,8 +273,9 @@ static void print_pooled(const run_ctx *c)
     printf("  mover AUC within forecast date (ranking by 1 - P(policy at origin)):\n");
     for (int k = 0; k < A5_FC_NPRED; k++) {
         size_t pairs;
-        double auc = a5_fc_auc(c->rows, c->nrows, k, &pairs);
-        printf("  %-22s %8.3f  (%zu mover-stayer pairs)\n", a5_fc_pred_name[k], auc, pairs);
+        double se, auc = a5_fc_auc(c->rows, c->nrows, k, &pairs, &se);
+        printf("  %-22s %8.3f  (std.err %.3f; %zu mover-stayer pairs)\n", a5_fc_pred_name[k], auc,
+               se, pairs);
     }
 }
 

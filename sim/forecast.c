@@ -448,27 +448,61 @@ void a5_fc_score_rows(const a5_fc_row *rows, size_t n, int k, int subset, double
     sc->se_diff = m > 1 ? sqrt(fmax(var, 0) / (double)m) : NAN;
 }
 
-double a5_fc_auc(const a5_fc_row *rows, size_t n, int k, size_t *pairs)
+/* Whether rows a (a mover) and b (a stayer of the same forecast) are a pair, and the
+ * concordance of predictor k on it (1, 0.5 on ties, 0); -1 when not a pair. */
+static double concordance(const a5_fc_row *ra, const a5_fc_row *rb, int k)
+{
+    if (ra->observed < 0 || ra->observed == ra->at_origin || rb->observed < 0 ||
+        rb->observed != rb->at_origin || rb->origin != ra->origin || rb->step != ra->step)
+        return -1;
+    const double sa = 1 - ra->p[k][ra->at_origin], sb = 1 - rb->p[k][rb->at_origin];
+    return sa > sb ? 1.0 : sa == sb ? 0.5 : 0.0;
+}
+
+/* DeLong's std.err from each mover's and each stayer's mean concordance. */
+static double auc_se(const a5_fc_row *rows, size_t n, int k, double auc)
+{
+    double s[2] = {0, 0};
+    size_t m[2] = {0, 0};
+    for (size_t a = 0; a < n; a++)
+        for (int side = 0; side < 2; side++) {
+            double sum = 0;
+            size_t cnt = 0;
+            for (size_t b = 0; b < n; b++) {
+                double c = side ? concordance(&rows[b], &rows[a], k)
+                                : concordance(&rows[a], &rows[b], k);
+                if (c >= 0) {
+                    sum += c;
+                    cnt++;
+                }
+            }
+            if (cnt) {
+                s[side] += (sum / (double)cnt - auc) * (sum / (double)cnt - auc);
+                m[side]++;
+            }
+        }
+    if (m[0] < 2 || m[1] < 2)
+        return NAN;
+    return sqrt(s[0] / (double)(m[0] - 1) / (double)m[0] + s[1] / (double)(m[1] - 1) / (double)m[1]);
+}
+
+double a5_fc_auc(const a5_fc_row *rows, size_t n, int k, size_t *pairs, double *se)
 {
     double conc = 0;
     size_t np = 0;
-    for (size_t a = 0; a < n; a++) {
-        const a5_fc_row *ra = &rows[a];
-        if (ra->observed < 0 || ra->observed == ra->at_origin)
-            continue; /* a mover */
-        double sa = 1 - ra->p[k][ra->at_origin];
+    for (size_t a = 0; a < n; a++)
         for (size_t b = 0; b < n; b++) {
-            const a5_fc_row *rb = &rows[b];
-            if (rb->observed < 0 || rb->observed != rb->at_origin || rb->origin != ra->origin ||
-                rb->step != ra->step)
-                continue; /* a stayer of the same forecast date */
-            double sb = 1 - rb->p[k][rb->at_origin];
-            conc += sa > sb ? 1.0 : sa == sb ? 0.5 : 0.0;
-            np++;
+            double c = concordance(&rows[a], &rows[b], k);
+            if (c >= 0) {
+                conc += c;
+                np++;
+            }
         }
-    }
     *pairs = np;
-    return np ? conc / (double)np : NAN;
+    const double auc = np ? conc / (double)np : NAN;
+    if (se)
+        *se = np ? auc_se(rows, n, k, auc) : NAN;
+    return auc;
 }
 
 int a5_fc_write_predictions(FILE *f, const a5_scenario *s, const a5_fc_row *rows, size_t n,

@@ -234,8 +234,19 @@ static void test_baselines(void **state)
     a5_fc_score_rows(rows, 2, A5_FC_FREE, 0, 1e-3, &sc);
     assert_true(fabs(sc.brier - 1.0) < 1e-15 && fabs(sc.logscore - log(1e-3) / 2) < 1e-12);
     size_t pairs;
-    assert_true(a5_fc_auc(rows, 2, A5_FC_MODEL, &pairs) == 1.0 && pairs == 1);
-    assert_true(a5_fc_auc(rows, 2, A5_FC_FREE, &pairs) == 0.5);
+    assert_true(a5_fc_auc(rows, 2, A5_FC_MODEL, &pairs, NULL) == 1.0 && pairs == 1);
+    assert_true(a5_fc_auc(rows, 2, A5_FC_FREE, &pairs, NULL) == 0.5);
+    /* DeLong's std.err by hand: movers at 0.9 and 0.2, stayers at 0.5 and 0.1 (scores
+     * 1 - p(open)): AUC 3/4; mover means 1 and 1/2, stayer means 1/2 and 1. */
+    a5_fc_row four[4];
+    const double score[4] = {0.9, 0.2, 0.5, 0.1};
+    for (int q = 0; q < 4; q++) {
+        four[q] = (a5_fc_row){.origin = 7, .step = 11, .observed = q < 2 ? 2 : 0, .at_origin = 0};
+        four[q].p[A5_FC_MODEL][0] = 1 - score[q];
+    }
+    double se;
+    assert_true(fabs(a5_fc_auc(four, 4, A5_FC_MODEL, &pairs, &se) - 0.75) < 1e-12 && pairs == 4);
+    assert_true(fabs(se - sqrt(0.125)) < 1e-12);
     a5_diag_free(&d);
     a5_scenario_free(s);
 }
