@@ -34,6 +34,8 @@ typedef struct {
     int threads;       /* <= 0: OpenMP's default */
     int horizon;       /* steps forecast after the origin, >= 1 */
     double smooth;     /* pseudo-count per policy in shares [A5_CALIB_SMOOTH]; < 0: none */
+    int every;         /* replace the state at every observed step up to the origin, not
+                        * only at the origin */
     size_t nover;      /* values set in every replicate (a fit), as a5_model_override */
     const size_t *over_slot;
     const double *over_value;
@@ -46,9 +48,9 @@ typedef struct {
     double *p;       /* [horizon][n][3]: smoothed shares at step origin + 1 + j, assimilated */
     double *p_free;  /* the same for the free run */
     double *h_assim; /* [n]: mean high-risk share at the origin after the replacement */
-    double *h_free;  /* [n]: the same before it */
+    double *h_free;  /* [n]: the same before it (after the earlier ones with every) */
     double *h_sd;    /* [n]: its standard deviation over replicates after the replacement */
-    long cells;      /* (replicate, observed nation) pairs at the origin */
+    long cells;      /* (replicate, observed nation) pairs at the origin (only there) */
     long replaced;   /* of those, where the replicate's policy was replaced */
     long unsupported; /* of those, where no replicate agreed (own unobserved state kept) */
 } a5_fc_result;

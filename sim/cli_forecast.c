@@ -22,7 +22,7 @@
 #include "a5_gitrev.h" /* generated at build time: A5_GIT_REVISION */
 
 enum { F_OBSERVED, F_ORIGIN, F_HORIZON, F_REPS, F_SEED, F_THREADS, F_SET, F_PREDICTIONS,
-       F_FORCE, F_FIT, F_STARTS, F_QUIET, F_NOPT };
+       F_FORCE, F_FIT, F_STARTS, F_QUIET, F_ASSIM, F_NOPT };
 
 static const a5_cli_opt forecast_opts[F_NOPT] = {
     [F_OBSERVED] = {"observed", 0, "OBS.csv", 0, "required",
@@ -41,6 +41,8 @@ static const a5_cli_opt forecast_opts[F_NOPT] = {
     [F_FIT] = {"fit", 0, "PATH[=LO:HI]", 1, NULL,
                "refit this parameter at each origin on the rows up to it (as calibrate; slow)"},
     [F_STARTS] = {"starts", 0, "K", 0, "8", "Nelder-Mead starts of each --fit"},
+    [F_ASSIM] = {"assimilate", 0, "origin|every", 0, "origin",
+                 "replace the state at the origin only, or at every observed quarter up to it"},
     [F_QUIET] = {"quiet", 'q', NULL, 0, NULL, "no progress lines of --fit"},
 };
 
@@ -51,8 +53,9 @@ const a5_cli_cmd a5_cli_forecast_cmd = {
     "forecasts against the rows after it, beside a smoothed no-change and a\n"
     "transition-rate baseline fitted on the rows up to it.\n"
     "  allied5g forecast SCENARIO.yaml --observed OBS.csv [--origin DATE]... [--horizon H]\n"
-    "      [--replicates N] [--seed N] [--fit PATH[=LO:HI]]... [--starts K]\n"
-    "      [--predictions FILE.csv] [--force] [--threads N] [--set PATH=VALUE]... [--quiet]\n"
+    "      [--replicates N] [--seed N] [--assimilate origin|every] [--fit PATH[=LO:HI]]...\n"
+    "      [--starts K] [--predictions FILE.csv] [--force] [--threads N]\n"
+    "      [--set PATH=VALUE]... [--quiet]\n"
     "docs/forecast.md explains the method, its limits and the scores.",
     forecast_opts, F_NOPT,
     "allied5g forecast scenarios/huawei_2019.yaml --observed scenarios/observed_sourced.csv "
@@ -111,7 +114,7 @@ typedef struct {
     const a5_obs *obs;
     size_t nobs;
     a5_fit_spec *spec;
-    int nfit, horizon, quiet;
+    int nfit, horizon, quiet, every;
     char *fitlog;
     size_t fitlen;
     FILE *fits; /* "fit at ORIGIN on N rows: PATH = VALUE" lines for the header (NULL: none) */
@@ -303,8 +306,9 @@ static char *provenance(const run_ctx *c, const char *cmdline)
             (unsigned long long)a5_sys_fnv1a(c->s->text, strlen(c->s->text)));
     fprintf(f, "observations: %s, %zu rows, file FNV-1a-64 %016llx\n", c->a->val[F_OBSERVED],
             c->nobs, (unsigned long long)(obs ? a5_sys_fnv1a(obs, olen) : 0));
-    fprintf(f, "replicates %ld, horizon %d steps, p_* = (count + 0.5) / (R + 1.5) of the "
-            "assimilated replicates (docs/forecast.md)", c->reps, c->horizon);
+    fprintf(f, "replicates %ld, horizon %d steps, state replaced at %s, p_* = (count + 0.5) / "
+            "(R + 1.5) of the assimilated replicates (docs/forecast.md)", c->reps, c->horizon,
+            c->every ? "every observed quarter up to the origin" : "the origin");
     if (c->fits && fflush(c->fits) == 0 && c->fitlog)
         fputs(c->fitlog, f);
     free(obs);
@@ -349,6 +353,7 @@ static int run_origins(run_ctx *c, const int *org, int norg, long threads)
         double *values = NULL;
         int rc = c->nfit ? refit(c, org[q], &nover, &slots, &values) : 0;
         a5_fc_opts fo = {.replicates = c->reps, .threads = (int)threads, .horizon = c->horizon,
+                         .every = c->every,
                          .nover = nover, .over_slot = slots, .over_value = values};
         a5_fc_result r;
         char err[512] = "";
@@ -385,6 +390,13 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
         (a->val[F_THREADS] && a5_cli_whole("--threads", a->val[F_THREADS], 1, 1024, &threads)))
         return A5_EXIT_USAGE;
     c.horizon = a->val[F_HORIZON] ? (int)x : 4;
+    const char *as = a->val[F_ASSIM];
+    if (as && strcmp(as, "origin") && strcmp(as, "every")) {
+        fprintf(stderr, "allied5g: --assimilate expects origin or every, got '%s'\n",
+                a5_escape(as, 100, (char[512]){0}, 512));
+        return A5_EXIT_USAGE;
+    }
+    c.every = as && !strcmp(as, "every");
     if (a->val[F_STARTS] && (a5_cli_whole("--starts", a->val[F_STARTS], 1, 100, &x) ||
                              !a->given[F_FIT])) {
         if (!a->given[F_FIT])
@@ -428,6 +440,8 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
         printf("forecast: %s with %s (%zu rows), %ld replicates, horizon %d steps, %d origin%s%s\n",
                a->operand[0], a->val[F_OBSERVED], c.nobs, c.reps, c.horizon, norg,
                norg == 1 ? "" : "s", c.nfit ? ", refitted at each origin" : ", scenario's values");
+        if (c.every)
+            printf("state replaced at every observed quarter up to each origin\n");
         rc = run_origins(&c, org, norg, threads);
     }
     if (norg > 0 && !rc) {

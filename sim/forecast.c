@@ -46,12 +46,12 @@ void a5_fc_result_free(a5_fc_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* The uniform that picks replicate r's donor for nation i: Philox4x32-10 with the
- * replicate's key at counter (origin, 0xC0000000 + i, r, p), outside the step
+/* The uniform that picks replicate r's donor for nation i at step t: Philox4x32-10
+ * with the replicate's key at counter (t, 0xC0000000 + i, r, p), outside the step
  * stream (second word below 2^31) and the lever's draws (2^31 + i). */
-static double donor_uniform(const a5_rng_state *rs, int origin, int i)
+static double donor_uniform(const a5_rng_state *rs, int t, int i)
 {
-    philox4x32_ctr_t c = {{(uint32_t)origin, 0xC0000000u + (uint32_t)i, rs->ctr[2], rs->ctr[3]}};
+    philox4x32_ctr_t c = {{(uint32_t)t, 0xC0000000u + (uint32_t)i, rs->ctr[2], rs->ctr[3]}};
     philox4x32_key_t k = {{rs->key[0], rs->key[1]}};
     philox4x32_ctr_t out = philox4x32_R(10, c, k);
     return a5_rng_uniform53(out.v[0], out.v[1]);
@@ -99,9 +99,9 @@ static void steps(const fc *f, a5_work *w, gsl_rng *g, int t0, int t1, double *c
     }
 }
 
-/* Every replicate from its start to the origin (kept in f->w), and the free run
- * to origin + horizon in scratch works. Returns 0 or A5_ENOMEM. */
-static int run_prefix(fc *f)
+/* Every replicate from its start to step t1 <= origin (kept in f->w), and the free
+ * run to origin + horizon in scratch works. Returns 0 or A5_ENOMEM. */
+static int run_prefix(fc *f, int t1)
 {
     const size_t cells = (size_t)f->horizon * (size_t)f->n * 3;
     int rc = 0;
@@ -123,7 +123,7 @@ static int run_prefix(fc *f)
             }
             a5_model_init(f->m, 0, f->rep0 + r, a5_model_work_x(f->w[r]),
                           a5_rng_state_of(f->g[r]));
-            steps(f, f->w[r], f->g[r], 0, f->origin, cost, risk, local);
+            steps(f, f->w[r], f->g[r], 0, t1, cost, risk, local);
             a5_model_init(f->m, 0, f->rep0 + r, a5_model_work_x(tw), a5_rng_state_of(tg));
             steps(f, tw, tg, 0, f->origin + f->horizon, cost, risk, local);
         }
@@ -146,8 +146,8 @@ static int run_prefix(fc *f)
     return rc;
 }
 
-/* The replicates on from the assimilated origin to origin + horizon. */
-static int run_on(fc *f)
+/* The replicates on from step t0 to t1 (counting the steps after the origin). */
+static int run_span(fc *f, int t0, int t1)
 {
     const size_t cells = (size_t)f->horizon * (size_t)f->n * 3;
     int rc = 0;
@@ -160,8 +160,7 @@ static int run_on(fc *f)
 #pragma omp for schedule(dynamic, 8)
         for (long r = 0; r < f->R; r++)
             if (ok)
-                steps(f, f->w[r], f->g[r], f->origin + 1, f->origin + f->horizon, cost, risk,
-                      local);
+                steps(f, f->w[r], f->g[r], t0, t1, cost, risk, local);
 #pragma omp critical
         {
             if (!ok)
@@ -177,7 +176,7 @@ static int run_on(fc *f)
     return rc;
 }
 
-/* The observed policy of each nation at the origin into y (-1: none). Returns 0,
+/* The observed policy of each nation at step `origin` into y (-1: none). Returns 0,
  * or A5_ESCENARIO when two rows disagree. */
 static int observed_at(const a5_scenario *s, const a5_obs *obs, size_t nobs, int origin, int *y,
                        char *err, size_t errlen)
@@ -220,10 +219,10 @@ static void share_stats(const fc *f, double *mean, double *sd)
     }
 }
 
-/* State replacement at the origin (see a5_forecast.h). Every replicate's nation i
- * is read before any is written: a donor agrees on i, so its nation i is never
- * changed. Returns 0 or A5_ENOMEM. */
-static int assimilate(fc *f, const int *y, a5_fc_result *res)
+/* State replacement at step t (see a5_forecast.h), counted into res. Every
+ * replicate's nation i is read before any is written: a donor agrees on i, so its
+ * nation i is never changed. Returns 0 or A5_ENOMEM. */
+static int assimilate(fc *f, const int *y, int t, a5_fc_result *res)
 {
     const int n = f->n;
     long *agree = a5_malloc((size_t)f->R * sizeof *agree);
@@ -249,7 +248,7 @@ static int assimilate(fc *f, const int *y, a5_fc_result *res)
                 res->unsupported++;
                 continue;
             }
-            double u = donor_uniform(a5_rng_state_of(f->g[r]), f->origin, i);
+            double u = donor_uniform(a5_rng_state_of(f->g[r]), t, i);
             long j = agree[(long)(u * (double)na)];
             const double *xd = a5_model_work_x(f->w[j]);
             x[sh + (size_t)i] = xd[sh + (size_t)i];
@@ -261,6 +260,34 @@ static int assimilate(fc *f, const int *y, a5_fc_result *res)
     for (long r = 0; r < f->R; r++)
         a5_model_prepare(f->m, a5_model_work_x(f->w[r]), f->w[r]);
     return 0;
+}
+
+/* The replicates to the origin, replaced at every observed step before it (every)
+ * or only there. res counts the replacements at the origin. */
+static int assimilate_to_origin(fc *f, const a5_scenario *s, const a5_obs *obs, size_t nobs,
+                                int every, a5_fc_result *res, char *err, size_t errlen)
+{
+    int *y = a5_malloc((size_t)f->n * sizeof *y), last = -1, rc = y ? 0 : A5_ENOMEM;
+    for (int t = every ? 0 : f->origin; !rc && t <= f->origin; t++) {
+        int seen = t == f->origin;
+        for (size_t q = 0; q < nobs && !seen; q++)
+            seen = obs[q].step == t;
+        if (!seen)
+            continue;
+        rc = last < 0 ? run_prefix(f, t) : run_span(f, last + 1, t);
+        last = t;
+        a5_fc_result earlier = {0}; /* counts of the earlier steps: not reported */
+        if (!rc && t < f->origin) {
+            rc = observed_at(s, obs, nobs, t, y, err, errlen);
+            if (!rc)
+                rc = assimilate(f, y, t, &earlier);
+        } else if (!rc) {
+            share_stats(f, res->h_free, NULL);
+            rc = assimilate(f, res->at_origin, t, res);
+        }
+    }
+    free(y);
+    return rc;
 }
 
 static void to_shares(const uint32_t *c, size_t cells, long R, double a, double *p)
@@ -317,14 +344,10 @@ int a5_fc_run(const a5_scenario *s, const a5_obs *obs, size_t nobs, int origin,
     if (!rc)
         rc = observed_at(s, obs, nobs, origin, res->at_origin, err, errlen);
     if (!rc)
-        rc = run_prefix(&f);
-    if (!rc) {
-        share_stats(&f, res->h_free, NULL);
-        rc = assimilate(&f, res->at_origin, res);
-    }
+        rc = assimilate_to_origin(&f, s, obs, nobs, o->every, res, err, errlen);
     if (!rc) {
         share_stats(&f, res->h_assim, res->h_sd);
-        rc = run_on(&f);
+        rc = run_span(&f, origin + 1, origin + o->horizon);
     }
     if (!rc) {
         const size_t cells = (size_t)f.horizon * (size_t)f.n * 3;

@@ -98,28 +98,36 @@ static void test_no_replacement_same_bits(void **state)
     a5_scenario_free(s);
 }
 
-/* Same seed, same bits, for 1 and 3 threads; and the replacement really happens. */
+/* Same seed, same bits, for 1 and 3 threads; and the replacement really happens.
+ * Replacing at every observed year end (every) leaves fewer to replace at the
+ * origin. */
 static void test_threads_same_bits(void **state)
 {
     (void)state;
     a5_scenario *s = huawei();
     size_t nobs;
     a5_obs *obs = truth(s, 900001, 15, 15, 15, NULL, NULL, &nobs);
-    a5_fc_result r[2];
-    for (int q = 0; q < 2; q++) {
-        a5_fc_opts o = {.replicates = 97, .threads = q ? 3 : 1, .horizon = 8};
-        char err[256];
-        assert_int_equal(a5_fc_run(s, obs, nobs, 15, &o, &r[q], err, sizeof err), 0);
+    long replaced_at_origin = 0;
+    for (int every = 0; every < 2; every++) {
+        a5_fc_result r[2];
+        for (int q = 0; q < 2; q++) {
+            a5_fc_opts o = {.replicates = 97, .threads = q ? 3 : 1, .horizon = 8, .every = every};
+            char err[256];
+            assert_int_equal(a5_fc_run(s, obs, nobs, 15, &o, &r[q], err, sizeof err), 0);
+        }
+        const size_t cells = 8 * (size_t)s->n * 3;
+        assert_memory_equal(r[0].p, r[1].p, cells * sizeof *r[0].p);
+        assert_memory_equal(r[0].p_free, r[1].p_free, cells * sizeof *r[0].p);
+        assert_memory_equal(r[0].h_assim, r[1].h_assim, (size_t)s->n * sizeof *r[0].h_assim);
+        assert_int_equal(r[0].replaced, r[1].replaced);
+        assert_true(r[0].replaced > 0);
+        assert_int_equal(r[0].cells, 97L * s->n);
+        if (every)
+            assert_true(r[0].replaced < replaced_at_origin);
+        replaced_at_origin = r[0].replaced;
+        for (int q = 0; q < 2; q++)
+            a5_fc_result_free(&r[q]);
     }
-    const size_t cells = 8 * (size_t)s->n * 3;
-    assert_memory_equal(r[0].p, r[1].p, cells * sizeof *r[0].p);
-    assert_memory_equal(r[0].p_free, r[1].p_free, cells * sizeof *r[0].p);
-    assert_memory_equal(r[0].h_assim, r[1].h_assim, (size_t)s->n * sizeof *r[0].h_assim);
-    assert_int_equal(r[0].replaced, r[1].replaced);
-    assert_true(r[0].replaced > 0);
-    assert_int_equal(r[0].cells, 97L * s->n);
-    for (int q = 0; q < 2; q++)
-        a5_fc_result_free(&r[q]);
     free(obs);
     a5_scenario_free(s);
 }

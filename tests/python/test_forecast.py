@@ -54,6 +54,14 @@ def test_rolling_origin_table_and_rows(obs):
     assert rows(out) == rows(out3)
 
 
+def test_assimilate_every(obs):
+    d, o = obs
+    p = run("forecast", SCN, "--observed", o, "--replicates", "60", "--assimilate", "every",
+            "--predictions", d / "every.csv")
+    assert "state replaced at every observed quarter" in p.stdout
+    assert any("every observed quarter" in l for l in open(d / "every.csv") if l.startswith("#"))
+
+
 def test_refit_per_origin(obs):
     d, o = obs
     p = run("forecast", SCN, "--observed", o, "--replicates", "40", "--origin", "2020Q4",
@@ -92,6 +100,7 @@ def test_refusals(obs, tmp_path):
         (["--origin", "2020Q4", "--origin", "2020Q4"], "--origin:2:1: error: this origin is given twice"),
         (["--starts", "2"], "--starts is for --fit"),
         (["--force"], "there is none"),
+        (["--assimilate", "all"], "--assimilate expects origin or every"),
         (["--fit", "decision.weights.us"], "--fit:1:"),
     ]:
         p = run("forecast", SCN, "--observed", o, "--replicates", "10", *args, check=False)
