@@ -1,6 +1,7 @@
 /* The allied5g command line (CONTRACT: "Command line"). Not part of the core
  * library: cli.c (dispatch, option parsing, help, validate, info, reference),
- * cli_run.c (run), cli_calibrate.c (calibrate) and cli_export.c (export) build the
+ * cli_run.c (run), cli_calibrate.c (calibrate), cli_forecast.c (forecast) and
+ * cli_export.c (export) build the
  * executable only.
  *
  * Options follow getopt_long: `--opt value` and `--opt=value` alike, short forms
@@ -12,6 +13,7 @@
 #ifndef A5_CLI_H
 #define A5_CLI_H
 
+#include "a5_calibrate.h"
 #include "a5_scenario.h"
 
 enum { A5_EXIT_OK = 0, A5_EXIT_RUNTIME = 1, A5_EXIT_USAGE = 2 };
@@ -93,9 +95,16 @@ int a5_cli_parse_recorded(const a5_cli_cmd *c, int argc, char **argv, int full_a
                           char **full_argv, a5_cli_args *a, char **cmdline);
 
 /* The commands in their own files. */
-extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd, a5_cli_export_cmd;
+extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd, a5_cli_export_cmd,
+    a5_cli_forecast_cmd;
 int a5_cli_run(int argc, char **argv, int full_argc, char **full_argv);
 int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv);
+/* Rows of one nation and quarter that disagree, each added to d at its line
+ * (cli_calibrate.c; calibrate unless --repeated-observations, and forecast). */
+void a5_cli_obs_contradictions(const char *path, const a5_scenario *s, const a5_obs *o,
+                               size_t n, a5_diag *d);
+/* forecast: rolling-origin forecasts from the observed state (cli_forecast.c). */
+int a5_cli_forecast(int argc, char **argv, int full_argc, char **full_argv);
 /* export: runs the analysis package's CSV exporter (cli_export.c); returns only on failure. */
 int a5_cli_export(int argc, char **argv);
 

@@ -85,6 +85,13 @@ int a5_model_uses_lever(const a5_scenario *s);
  * (0 none, 1 threatened, 2 downgraded). */
 const int8_t *a5_model_intel_status(const a5_work *w);
 
+/* Data assimilation (sim/forecast.c, docs/forecast.md). Between steps a replicate's
+ * state is x (policies, shares, pressures, parameters) plus, per nation, the
+ * intelligence lever's status and due step kept in w: this copies nation i's lever
+ * state from src to dst. After changing x's state between steps, call
+ * a5_model_prepare(m, x, w) so the next step starts from x. */
+void a5_model_copy_lever(a5_work *dst, const a5_work *src, int i);
+
 /* Run replicate r of point p into slot j of rec. Returns 0, or A5_EFAILED
  * (negative) when any result is not finite (the replicate failed; its records are
  * not to be trusted). */

@@ -45,6 +45,9 @@ typedef struct {
 
 typedef struct {
     int at;        /* step the event applies at, or -1 for a hazard event */
+    int known;     /* step from which the event is known (`known:`, default at; a forecast
+                    * from origin t keeps it only if known <= t; docs/forecast.md); may be
+                    * < 0 (known before the start); INT_MIN for hazard events (always) */
     double hazard; /* chance per step (hazard events) */
     size_t nops;
     a5_event_op *ops;

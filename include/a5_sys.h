@@ -8,6 +8,7 @@
 #define A5_SYS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Seconds on a monotonic clock (for durations and rates, never dates). */
 double a5_sys_now(void);
@@ -65,5 +66,8 @@ double a5_sys_free_bytes(const char *path);
 /* Remove path if it is there. Returns 0, or A5_EIO (errno set) when it is there
  * and cannot be removed. */
 int a5_sys_remove(const char *path);
+
+/* FNV-1a, 64 bits, of the n bytes at p (checksums, identities of inputs). */
+uint64_t a5_sys_fnv1a(const void *p, size_t n);
 
 #endif

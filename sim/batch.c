@@ -101,15 +101,7 @@ typedef struct {
     uint64_t stop_on_failure; /* the run's --on-failure: 1 stop, 0 continue */
 } position;
 
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
+static uint64_t fnv1a(const unsigned char *p, size_t n) { return a5_sys_fnv1a(p, n); }
 
 /* The checkpoint's bytes: magic, the resolved scenario, the batch's shape, where it
  * is, the aggregates, then an FNV-1a checksum of all of that. The output module

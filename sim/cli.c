@@ -442,7 +442,8 @@ static int cmd_reference(int argc, char **argv)
 /* --- dispatch ------------------------------------------------------------------------- */
 
 static const a5_cli_cmd *const commands[] = {&a5_cli_run_cmd, &validate_cmd, &info_cmd,
-                                             &a5_cli_calibrate_cmd, &a5_cli_export_cmd, &reference_cmd};
+                                             &a5_cli_calibrate_cmd, &a5_cli_forecast_cmd,
+                                             &a5_cli_export_cmd, &reference_cmd};
 enum { NCOMMANDS = sizeof commands / sizeof *commands };
 
 static void overview(FILE *out)
@@ -486,6 +487,8 @@ int a5_cli_main(int argc, char **argv)
         return cmd_info(argc - 1, argv + 1);
     if (!strcmp(cmd, "calibrate"))
         return a5_cli_calibrate(argc - 1, argv + 1, argc, argv);
+    if (!strcmp(cmd, "forecast"))
+        return a5_cli_forecast(argc - 1, argv + 1, argc, argv);
     if (!strcmp(cmd, "export"))
         return a5_cli_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "reference"))

@@ -66,8 +66,8 @@ static const a5_cli_opt calibrate_opts[C_NOPT] = {
 /* Observations are decisions: one nation, one quarter, one policy. A second row
  * that disagrees is a mistake in the data, unless the rows are repeated
  * observations (--repeated-observations). Reports each at its line. */
-static void contradictions(const char *path, const a5_scenario *s, const a5_obs *o, size_t n,
-                           a5_diag *d)
+void a5_cli_obs_contradictions(const char *path, const a5_scenario *s, const a5_obs *o,
+                               size_t n, a5_diag *d)
 {
     static const char *const pw[] = {"open", "restrict", "ban"};
     for (size_t j = 0; j < n; j++)
@@ -374,7 +374,7 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
     a5_diag d = {0};
     int rc = a5_calib_read_obs(a->val[C_OBSERVED], s, &d, obs, nobs);
     if (!rc && !a->given[C_REPEATED]) {
-        contradictions(a->val[C_OBSERVED], s, *obs, *nobs, &d);
+        a5_cli_obs_contradictions(a->val[C_OBSERVED], s, *obs, *nobs, &d);
         if (a5_diag_count(&d))
             rc = A5_ESCENARIO;
     }

@@ -227,6 +227,12 @@ double *a5_model_work_x(a5_work *w) { return w->x; }
 
 const int8_t *a5_model_intel_status(const a5_work *w) { return w->istat; }
 
+void a5_model_copy_lever(a5_work *dst, const a5_work *src, int i)
+{
+    dst->istat[i] = src->istat[i];
+    dst->idue[i] = src->idue[i];
+}
+
 /* Whether global slot can be other than 0 in some replicate of s: not 0 in the
  * base, in a design point, or drawn or changed by an event. */
 static int slot_can_be_on(const a5_scenario *s, size_t slot)

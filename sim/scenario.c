@@ -18,6 +18,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,6 +530,37 @@ static int load_uncertain(a5_sc_loader *L, const a5_yaml_node *root)
     return 0;
 }
 
+/* A scheduled event's `known:` (the quarter it became known; default its `at`) into
+ * out->known. Only forecasts read it (docs/forecast.md): a run is the same without. */
+static int event_known(a5_sc_loader *L, const a5_yaml_node *e, a5_event *out)
+{
+    a5_scenario *s = L->s;
+    const a5_yaml_node *kn = a5_yaml_get(e, "known");
+    out->known = out->at;
+    if (!kn)
+        return 0;
+    long t;
+    if (kn->kind != A5_YAML_SCALAR || a5_scenario_label_step(s, kn->value, &t) != 0) {
+        A5_SC_ERR(L, kn, "'known' must be a quarter label like 2020Q1 (when the event became "
+                         "known), got '%s'",
+                  kn->kind == A5_YAML_SCALAR ? kn->value : a5_sc_kind_name(kn));
+        return A5_ESCENARIO;
+    }
+    if (t >= s->steps) {
+        char last[16];
+        a5_scenario_date(s, s->steps - 1, last, sizeof last);
+        A5_SC_ERR(L, kn, "'known' %s is after the run's end (%s)", kn->value, last);
+        return A5_ESCENARIO;
+    }
+    if (t < -100000) {
+        A5_SC_ERR(L, kn, "'known' %s is too long before the run's start (%s)", kn->value,
+                  s->start);
+        return A5_ESCENARIO;
+    }
+    out->known = (int)t;
+    return 0;
+}
+
 /* An event's `at:` (a step index or a quarter label) or `hazard:` into out. */
 static int event_when(a5_sc_loader *L, const a5_yaml_node *e, a5_event *out)
 {
@@ -541,6 +573,12 @@ static int event_when(a5_sc_loader *L, const a5_yaml_node *e, a5_event *out)
         return A5_ESCENARIO;
     }
     if (hz) {
+        out->known = INT_MIN;
+        if (a5_yaml_get(e, "known")) {
+            A5_SC_ERR(L, a5_yaml_get(e, "known"), "'known' is for scheduled events ('at'): a "
+                                                   "hazard event has no date and is always known");
+            return A5_ESCENARIO;
+        }
         static const a5_param hp = {"hazard", A5_T_REAL, 0, 0, 1, 0, 0, "", ""};
         return a5_sc_value(L, hz, &hp, "hazard", &out->hazard);
     }
@@ -575,7 +613,7 @@ int a5_sc_event_at(a5_sc_loader *L, const a5_yaml_node *at, int *step)
                   at->kind == A5_YAML_SCALAR ? at->value : a5_sc_kind_name(at));
         return A5_ESCENARIO;
     }
-    return 0;
+    return event_known(L, e, out);
 }
 
 /* An event's `set:` and `add:` operations into out->ops (allocated even when
@@ -659,8 +697,8 @@ static int load_events(a5_sc_loader *L, const a5_yaml_node *root)
         const a5_yaml_node *e = ev->item[i];
         if (a5_sc_expect_map(L, e, "events entry"))
             continue;
-        static const char *const keys[] = {"at", "hazard", "set", "add", "note"};
-        a5_sc_check_keys(L, e, "an event", keys, 5);
+        static const char *const keys[] = {"at", "hazard", "known", "set", "add", "note"};
+        a5_sc_check_keys(L, e, "an event", keys, 6);
         a5_event out;
         memset(&out, 0, sizeof out);
         int bad = event_when(L, e, &out) != 0;

@@ -332,3 +332,14 @@ double a5_sys_free_bytes(const char *path)
     free(d);
     return free_b;
 }
+
+uint64_t a5_sys_fnv1a(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

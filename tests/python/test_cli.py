@@ -134,6 +134,8 @@ COMMANDS = {
     "info": ["--help"],
     "calibrate": ["--output", "--observed", "--fit", "--replicates", "--starts", "--holdout",
                   "--objective", "--threads", "--set", "--seed", "--force", "--quiet", "--help"],
+    "forecast": ["--observed", "--origin", "--horizon", "--replicates", "--seed", "--threads",
+                 "--set", "--predictions", "--force", "--fit", "--starts", "--quiet", "--help"],
     "reference": ["--help"],
 }
 
