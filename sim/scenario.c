@@ -582,7 +582,8 @@ static int event_when(a5_sc_loader *L, const a5_yaml_node *e, a5_event *out)
         static const a5_param hp = {"hazard", A5_T_REAL, 0, 0, 1, 0, 0, "", ""};
         return a5_sc_value(L, hz, &hp, "hazard", &out->hazard);
     }
-    return a5_sc_event_at(L, at, &out->at);
+    int rc = a5_sc_event_at(L, at, &out->at);
+    return rc ? rc : event_known(L, e, out);
 }
 
 int a5_sc_event_at(a5_sc_loader *L, const a5_yaml_node *at, int *step)
@@ -613,7 +614,7 @@ int a5_sc_event_at(a5_sc_loader *L, const a5_yaml_node *at, int *step)
                   at->kind == A5_YAML_SCALAR ? at->value : a5_sc_kind_name(at));
         return A5_ESCENARIO;
     }
-    return event_known(L, e, out);
+    return 0;
 }
 
 /* An event's `set:` and `add:` operations into out->ops (allocated even when
