@@ -115,6 +115,7 @@ enum {
     A5_S_STEPS,
     A5_S_REPLICATES,
     A5_S_SEED,
+    A5_S_SEED_COMMON,
     A5_S_STORE,
     A5_S_COUNT
 };

@@ -68,6 +68,7 @@ typedef struct {
     int steps;
     long replicates;
     uint64_t seed;
+    int common; /* seed.common: common random numbers, stream (seed, 0, replicate) */
     int store_full; /* 1: full, 0: summary */
 
     int n; /* nations */

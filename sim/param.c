@@ -142,7 +142,12 @@ const a5_param a5_param_run[A5_S_COUNT] = {
     [A5_S_REPLICATES] = {"replicates", A5_T_INT, 100, 1, 1e9, 0, A5_PF_STRUCT, "1",
                          "Monte Carlo replicates per design point"},
     [A5_S_SEED] = {"seed", A5_T_INT, 1, 0, 9007199254740991.0, 0, A5_PF_STRUCT, "1",
-                   "base of every random stream (stream = (seed, point, replicate))"},
+                   "base of every random stream (stream = (seed, point, replicate)); "
+                   "also `seed: {value: N, common: BOOL}`"},
+    [A5_S_SEED_COMMON] = {"seed.common", A5_T_BOOL, 0, 0, 1, 0, A5_PF_STRUCT, "-",
+                          "common random numbers: every design point's replicate r uses "
+                          "stream (seed, 0, r), so differences between points are paired "
+                          "(`run --crn`)"},
     [A5_S_STORE] = {"output.store", A5_T_STORE, 0, 0, 0, 0, A5_PF_STRUCT, "full|summary",
                     "full keeps per-replicate step arrays; summary drops them"},
 };

@@ -118,8 +118,16 @@ static int load_run(a5_sc_loader *L, const a5_yaml_node *root)
     if ((v = a5_yaml_get(root, "replicates")) &&
         a5_sc_value(L, v, &a5_param_run[A5_S_REPLICATES], "replicates", &x) == 0)
         s->replicates = (long)x;
-    if ((v = a5_yaml_get(root, "seed")) &&
-        a5_sc_value(L, v, &a5_param_run[A5_S_SEED], "seed", &x) == 0)
+    if ((v = a5_yaml_get(root, "seed")) && v->kind == A5_YAML_MAP) {
+        /* seed: {value: N, common: BOOL} */
+        static const char *const ok[] = {"value", "common"};
+        a5_sc_check_keys(L, v, "'seed'", ok, 2);
+        const a5_yaml_node *sv = a5_yaml_get(v, "value"), *cv = a5_yaml_get(v, "common");
+        if (sv && a5_sc_value(L, sv, &a5_param_run[A5_S_SEED], "seed.value", &x) == 0)
+            s->seed = (uint64_t)x;
+        if (cv && a5_sc_value(L, cv, &a5_param_run[A5_S_SEED_COMMON], "seed.common", &x) == 0)
+            s->common = x != 0;
+    } else if (v && a5_sc_value(L, v, &a5_param_run[A5_S_SEED], "seed", &x) == 0)
         s->seed = (uint64_t)x;
     if ((v = a5_yaml_get(root, "output")) && a5_sc_expect_map(L, v, "output") == 0) {
         static const char *const ok[] = {"store"};
