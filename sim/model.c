@@ -588,6 +588,8 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
         memset(w->istat, 0, (size_t)n);
     }
     int ev = events(m, x, t, words, w); /* x's parameters are current (only the state may not be) */
+    if (m->strategic && !(x[A5_G_LEVER_DOWNGRADE] > 0))
+        memset(w->istat, 0, (size_t)n); /* the lever off: no threat or downgrade stands */
     if (m->strategic) {
         if (strategic_on(x)) {
             step_strategic(m, x, t, rs, words + 2 * m->nhazards, w, cost, risk, rpol, rh);

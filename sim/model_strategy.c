@@ -45,9 +45,18 @@ static void nation_in(const strat_step *ss, int i, a5_nation_in *v)
 
 /* --- US strategy ---------------------------------------------------------- */
 
+/* Whether nation i is in E(t): not banning at the new policies K and below the
+ * pressure ceiling, so pressure on it can still move it. */
+static int pressable(const strat_step *ss, const double *K, int i)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    return K[i] != A5_BAN && NX(A5_N_US_PRESSURE, i) < x[A5_G_US_MAX_PRESSURE];
+}
+
 /* The nation the budget of a targeted strategy goes to (pivotal: the largest
  * bloc leverage; wavering: the smallest gap U_i(K_i) - U_i(BAN) >= 0), -1 for
- * none; ne: the nations not banning at the new policies K. */
+ * none; ne: the nations in E(t) (pressable). */
 static int us_target(const strat_step *ss, const double *K, int *ne)
 {
     const a5_model *m = ss->m;
@@ -57,7 +66,7 @@ static int us_target(const strat_step *ss, const double *K, int *ne)
     double best = HUGE_VAL, bestlev = -HUGE_VAL;
     *ne = 0;
     for (int i = 0; i < n; i++) {
-        if (K[i] == A5_BAN)
+        if (!pressable(ss, K, i))
             continue;
         (*ne)++;
         if (ss->us == A5_US_PIVOTAL) {
@@ -109,7 +118,7 @@ static void update_state(const strat_step *ss, const double *K, int t, double *c
         if (us == A5_US_SCHEDULE)
             dP = esc * (1 - o.phi);
         else if (us == A5_US_UNIFORM)
-            dP = K[i] != A5_BAN ? Bt / ne : 0;
+            dP = pressable(ss, K, i) ? Bt / ne : 0; /* P_i not yet moved */
         else
             dP = i == target ? Bt : 0;
         NX(A5_N_US_PRESSURE, i) = a5_pressure_add(NX(A5_N_US_PRESSURE, i), dP, pmax);
@@ -129,7 +138,7 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
     for (int i = 0; i < ss->n; i++) {
         const int st = w->istat[i];
         int ns = st;
-        if (st == 1 && w->idue[i] == t + 1) {
+        if (st == 1 && w->idue[i] <= t + 1) {
             ns = 0;
             if (K[i] == A5_OPEN) {
                 if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
@@ -138,8 +147,8 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
                 } else
                     fails++;
             }
-        } else if (st == 2 && w->idue[i] == t + 1)
-            ns = 0;
+        } else if (st == 2 && (w->idue[i] <= t + 1 || K[i] != A5_OPEN))
+            ns = 0; /* over, or ended by complying */
         if (st == 0 && K[i] == A5_OPEN) {
             ns = 1;
             w->idue[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
