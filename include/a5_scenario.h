@@ -102,6 +102,7 @@ typedef struct {
     double *points;    /* npoints x nvaried values, row-major */
 
     char *text; /* the resolved scenario (after --set) as YAML */
+    a5_diag warnings; /* settings with no effect (scenario_inert.c): the run goes on */
 } a5_scenario;
 
 /* Load `path`, applying `nsets` overrides "PATH=VALUE" in order. On success stores

@@ -685,6 +685,7 @@ void a5_scenario_free(a5_scenario *s)
 {
     if (!s)
         return;
+    a5_diag_free(&s->warnings);
     free(s->file);
     free(s->name);
     free(s->description);
@@ -845,6 +846,7 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
         s->npoints = 1;
     if (a5_diag_count(d) != before)
         goto fail;
+    a5_sc_inert(&L, root);
     if ((double)s->npoints * (double)s->replicates > 1e12) {
         a5_diag_add(d, s->file, 1, 1, "%ld points x %ld replicates exceeds the limit of 1e12 runs",
                     s->npoints, s->replicates);
