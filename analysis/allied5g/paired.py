@@ -22,7 +22,7 @@ import xarray as xr
 from scipy.stats import norm
 
 from .explore import _CALL, _at, _nation, _need, _step
-from .io import ResultsWarning, design_frame, design_paths
+from .io import ResultsWarning, design_frame, design_paths, time_dim
 
 
 def _need_var(ds, name, what):
@@ -34,9 +34,12 @@ def _need_var(ds, name, what):
 
 def _policy_at(ds, args, lo, hi, usage, name):
     _need(args, lo, hi, name, usage)
-    _need_var(ds, "policy", name)
     s = _step(ds, args[-1] if len(args) == hi else None)
-    pol = np.asarray(_at(ds["policy"], s).values).astype(float)   # point x rep x nation
+    if "policy" not in ds and "final_policy" in ds and s == ds.sizes[time_dim(ds)] - 1:
+        pol = np.asarray(ds["final_policy"].values).astype(float)  # the last step: kept in summary
+    else:
+        _need_var(ds, "policy", name)
+        pol = np.asarray(_at(ds["policy"], s).values).astype(float)   # point x rep x nation
     pol[pol < 0] = np.nan                                           # failed replicates
     return pol
 
@@ -77,13 +80,14 @@ def _per_nation(ds, var, args, name, usage, dated):
 
 #: Per-replicate outcomes :func:`compare` knows, by name.
 PAIRED_OUTCOMES = {
-    "ban": (_ban, "1 where NATION's policy is ban at DATE (needs policy: store full)"),
-    "not_open": (_not_open, "1 where NATION's policy is not open at DATE (store full)"),
+    "ban": (_ban, "1 where NATION's policy is ban at DATE (store full, or the last step)"),
+    "not_open": (_not_open, "1 where NATION's policy is not open at DATE (store full, or "
+                 "the last step)"),
     "banned_by": (_banned_by, "1 where NATION has banned at or before DATE (first_ban_step)"),
     "n_ban": (lambda ds, a: _count(ds, a, "n_ban", lambda p: p == 2),
               "number of nations banning at DATE (store full)"),
     "n_moved": (lambda ds, a: _count(ds, a, "n_moved", lambda p: p > 0),
-                "number of nations not open at DATE (store full)"),
+                "number of nations not open at DATE (store full, or the last step)"),
     "us_pressure": (lambda ds, a: _per_nation(ds, "us_pressure", a, "us_pressure",
                                               "(NATION or all[, DATE])", True),
                     "US pressure on NATION (all: summed over nations) at DATE (store full)"),

@@ -126,7 +126,12 @@ def test_compare_without_crn_warns_and_uses_unpaired_se(tmp_path):
     with pytest.warns(allied5g.ResultsWarning, match="not run on common random numbers"):
         c = allied5g.compare(ds, 0, 2, "banned_by(B)")
     assert not c["paired"] and np.isnan(c["se_paired"]) and c["se"] == c["se_unpaired"] > 0
-    with pytest.raises(ValueError, match="store=full"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            allied5g.compare(ds, 0, 2, "n_ban()")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="store=full"):
+            allied5g.compare(ds, 0, 2, "n_ban(2)")
+        # the last step is in final_policy, kept in summary files
+        last = allied5g.compare(ds, 0, 2, "n_ban()")
+    fp = ds.final_policy.values
+    y = (fp == 2).sum(-1)
+    assert last["estimate"] == pytest.approx(y[2].mean() - y[0].mean())
