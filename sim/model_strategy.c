@@ -20,6 +20,8 @@ typedef struct {
     int us, cn;  /* strategy codes, rounded to the nearest (calibration tries values in between) */
     int peers;   /* the peer term is on */
     int nr, nb;  /* nations restricting, banning at X(t) */
+    int named;   /* nations named as China's targets (china_target); 0: every nation is one */
+    int nrT, nbT; /* China's targets restricting, banning at X(t) */
     double D, R; /* price advantage without the price response, retaliation R(t) */
     a5_globals g;
 } strat_step;
@@ -161,6 +163,14 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
 
 /* --- China's strategy ----------------------------------------------------- */
 
+/* Whether nation i is one of China's targets (every nation when none is named). */
+static int cn_target(const strat_step *ss, int i)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    return !ss->named || NX(A5_N_CHINA_TARGET, i) != 0;
+}
+
 /* Nation i's strategic inputs (the R_i(k) of deterrent for the waverer wv, -1 for
  * none; R0only: every R_i(k) = R_0, the utilities w is chosen from). */
 static void strat_in(const strat_step *ss, int i, int wv, int R0only, double Phim,
@@ -179,7 +189,7 @@ static void strat_in(const strat_step *ss, int i, int wv, int R0only, double Phi
         if (R0only)
             sv->R[k] = R0;
         else if (ss->cn == A5_CN_TARGETED)
-            sv->R[k] = a5_retaliation_targeted(R0, B, phik, Phim);
+            sv->R[k] = cn_target(ss, i) ? a5_retaliation_targeted(R0, B, phik, Phim) : R0;
         else if (ss->cn == A5_CN_DETERRENT)
             sv->R[k] = i == wv ? R0 + B : R0;
         else
@@ -195,7 +205,7 @@ static int waverer(const strat_step *ss)
     int wv = -1;
     double best = HUGE_VAL;
     for (int i = 0; i < n; i++) {
-        if (NX(A5_N_POLICY, i) == A5_BAN)
+        if (NX(A5_N_POLICY, i) == A5_BAN || !cn_target(ss, i))
             continue;
         a5_nation_in v;
         a5_strat_in sv;
@@ -228,8 +238,9 @@ static void decide(const strat_step *ss, int wv, const double *review, const dou
         a5_nation_in v;
         a5_strat_in sv;
         nation_in(ss, i, &v);
-        const double Phim =
-            (ss->nr - (pol == A5_RESTRICT)) * psi + (ss->nb - (pol == A5_BAN));
+        const int own = cn_target(ss, i); /* Phi_-i over China's targets */
+        const double Phim = (ss->nrT - (own && pol == A5_RESTRICT)) * psi +
+                            (ss->nbT - (own && pol == A5_BAN));
         strat_in(ss, i, wv, 0, Phim, &sv);
         double e[3];
         for (int k = 0; k < 3; k++)
@@ -308,9 +319,13 @@ static void derive(strat_step *ss)
     const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
                  omega = x[A5_G_OPERATOR_RISK_WEIGHT], psi = x[A5_G_RESTRICT_COMPLIANCE];
     ss->D = price_advantages(ss);
-    ss->nr = ss->nb = 0;
+    ss->nr = ss->nb = ss->named = ss->nrT = ss->nbT = 0;
+    for (int i = 0; i < n; i++)
+        ss->named += NX(A5_N_CHINA_TARGET, i) != 0;
     for (int i = 0; i < n; i++) {
         const double pol = NX(A5_N_POLICY, i);
+        ss->nrT += pol == A5_RESTRICT && cn_target(ss, i);
+        ss->nbT += pol == A5_BAN && cn_target(ss, i);
         w->sxn[i] = a5_natural_share(gamma, w->sD[i], sigma, omega, NX(A5_N_THREAT, i));
         w->srsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
         ss->nr += pol == A5_RESTRICT;

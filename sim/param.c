@@ -120,6 +120,9 @@ const a5_param a5_param_nation[A5_N_COUNT] = {
                           "rho_i: chance per step of reconsidering policy"},
     [A5_N_HOME_VENDOR] = {"home_vendor", A5_T_BOOL, 0, 0, 1, 0, 0, "flag",
                           "a trusted vendor is domestic"},
+    [A5_N_CHINA_TARGET] = {"china_target", A5_T_BOOL, 0, 0, 1, 0, V, "flag",
+                           "named target of China's targeted and deterrent strategies (also "
+                           "`china.targets: [CODE, ...]`); none named: every nation is one"},
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
     [A5_N_TECH] = {"tech", A5_T_REAL, 0, 0, 1, 0, V, "1",
                    "t_i: exposure of the domestic tech industry to Chinese supply chains"},
@@ -326,7 +329,8 @@ int a5_param_write_reference(FILE *out)
             "Each nation is a mapping in `nations:` with a unique `code` (the path key), an\n"
             "optional `name`, `blocs` (list of names) and the attributes below. Paths:\n"
             "`nations.CODE.ATTR`, or `nations.*.ATTR` for every nation. `defaults:` may\n"
-            "give any attribute for nations that omit it.\n\n%s",
+            "give any attribute for nations that omit it. `china.targets: [CODE, ...]` (also\n"
+            "with `--set`) sets `china_target` for the nations listed.\n\n%s",
             head);
     for (int i = 0; i < A5_N_COUNT; i++)
         ref_row(out, "nations.CODE.", &a5_param_nation[i]);
@@ -382,6 +386,7 @@ int a5_param_write_reference(FILE *out)
             "  (`china.budget`) is 0 everywhere: no pressure (retaliation beyond the base);\n"
             "- `us.intel_lever.credibility`, `.lead`, `.duration`, `.credibility_loss` while\n"
             "  `us.intel_lever.downgrade` is 0 everywhere;\n"
+            "- `china.targets` while `china.strategy` is `aggregate` everywhere;\n"
             "- `china.price_budget` while `china.price_response` is 0 everywhere, and the\n"
             "  other way round.\n\n"
             "## Deriving scenarios\n\n"

@@ -43,6 +43,8 @@ static void load_globals(a5_sc_loader *L, const a5_yaml_node *map, const char *p
         snprintf(path, sizeof path, "%s.%s", prefix, k->value);
         int slot;
         const a5_param *p = a5_param_find_global(path, &slot);
+        if (strcmp(path, "china.targets") == 0)
+            continue; /* nations' china_target, once the nations are known (china_targets) */
         if (p) {
             double x;
             if (a5_sc_value(L, v, p, path, &x) == 0)
@@ -756,6 +758,27 @@ static int layout_vector(a5_sc_loader *L)
 
 /* Every section of the (merged, overridden) tree into L->s. Returns 0 or
  * A5_ENOMEM; problems are in the diagnostics. */
+/* china.targets: [CODE, ...] names China's targets: china_target = 1 for each. */
+static void china_targets(a5_sc_loader *L, const a5_yaml_node *root)
+{
+    a5_scenario *s = L->s;
+    const a5_yaml_node *t = a5_yaml_get(a5_yaml_get(root, "china"), "targets");
+    if (!t || a5_sc_expect_seq(L, t, "china.targets"))
+        return;
+    for (size_t k = 0; k < t->n; k++) {
+        const char *code;
+        if (a5_sc_text(L, t->item[k], "china.targets entry", &code))
+            continue;
+        const int i = a5_sc_find_name(s->codes, s->n, code);
+        char h[96];
+        if (i < 0)
+            A5_SC_ERR(L, t->item[k], "unknown nation '%s' in 'china.targets'%s", code,
+                      a5_sc_hint(h, sizeof h, code, (const char *const *)s->codes, (size_t)s->n));
+        else
+            s->base[a5_param_nslot(A5_N_CHINA_TARGET, i, s->n)] = 1;
+    }
+}
+
 static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
 {
     a5_scenario *s = L->s;
@@ -788,8 +811,10 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
         if (sec && is_param_section(top_keys[i]))
             load_globals(L, sec, top_keys[i]);
     }
-    if ((rc = load_nation_attrs(L, root)) || (rc = load_uncertain(L, root)) ||
-        (rc = load_events(L, root)))
+    if ((rc = load_nation_attrs(L, root)))
+        return rc;
+    china_targets(L, root);
+    if ((rc = load_uncertain(L, root)) || (rc = load_events(L, root)))
         return rc;
     const a5_yaml_node *sw = a5_yaml_get(root, "sweep"), *dz = a5_yaml_get(root, "design");
     if (sw && dz) {

@@ -121,6 +121,10 @@ void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     static const char *const cnb[] = {"china.budget", NULL};
     rule(s, root, cnb, cn_budget,
          "has no effect: china.strategy is aggregate everywhere (targeted and deterrent spend the budget)");
+    static const char *const cnt[] = {"china.targets", NULL};
+    rule(s, root, cnt, cn_budget,
+         "has no effect: china.strategy is aggregate everywhere (targeted and deterrent "
+         "aim at the targets)");
     static const char *const cne[] = {"china.escalation", NULL};
     rule(s, root, cne, cn_aggr, "has no effect: china.strategy is never aggregate (only aggregate escalates)");
     static const char *const lever[] = {"us.intel_lever.credibility", "us.intel_lever.lead",

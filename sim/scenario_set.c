@@ -101,7 +101,7 @@ static int seed_form(a5_yaml_node *root, char **path)
 /* Is `path` something --set may create when absent? */
 static int settable(const char *path)
 {
-    if (strcmp(path, "seed.value") == 0)
+    if (strcmp(path, "seed.value") == 0 || strcmp(path, "china.targets") == 0)
         return 1;
     if (a5_param_find_global(path, NULL) || a5_param_find_run(path, NULL))
         return 1;

@@ -131,6 +131,13 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
             M[3 * s->bloc_idx[q] + k] += gq[j];
     }
 
+    /* China's targets T: the nations named (china_target), or every nation. */
+    int named = 0, *inT = calloc((size_t)n, sizeof *inT);
+    for (int i = 0; i < n; i++)
+        named += NX(A5_N_CHINA_TARGET, i) != 0;
+    for (int i = 0; i < n; i++)
+        inT[i] = !named || NX(A5_N_CHINA_TARGET, i) != 0;
+
     /* 3. Decisions, all on X(t). */
     a5_globals g;
     a5_globals_of(x, D, R, &g);
@@ -158,8 +165,13 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
             sv[i].lam = delta * NX(A5_N_INTEL, i);
         for (int k = 0; k < 3; k++)
             sv[i].R[k] = cn == A5_CN_AGGREGATE ? R : x[A5_G_CHINA_RETALIATION];
-        if (cn == A5_CN_TARGETED) {
-            const double Phim = (nr - (v[i].s == A5_RESTRICT)) * psi + (nb - (v[i].s == A5_BAN));
+        if (cn == A5_CN_TARGETED && inT[i]) { /* Phi_-i over China's targets T */
+            int nrT = 0, nbT = 0; /* counted as docs/model.md computes Phi_-i */
+            for (int j = 0; j < n; j++) {
+                nrT += j != i && inT[j] && NX(A5_N_POLICY, j) == A5_RESTRICT;
+                nbT += j != i && inT[j] && NX(A5_N_POLICY, j) == A5_BAN;
+            }
+            const double Phim = nrT * psi + nbT;
             for (int k = 0; k < 3; k++)
                 sv[i].R[k] = a5_retaliation_targeted(x[A5_G_CHINA_RETALIATION],
                                                      x[A5_G_CHINA_BUDGET], phi_of(k, psi), Phim);
@@ -169,7 +181,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         int wv = -1;
         double best = HUGE_VAL;
         for (int i = 0; i < n; i++) {
-            if (v[i].s == A5_BAN)
+            if (v[i].s == A5_BAN || !inT[i])
                 continue;
             const double gap = a5_utility_s(&g, &v[i], &sv[i], (int)v[i].s, 0) -
                                a5_utility_s(&g, &v[i], &sv[i], A5_BAN, 0);
@@ -279,7 +291,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     for (int i = 0; i < n; i++)
         NX(A5_N_POLICY, i) = K[i];
 #undef NX
-    free(Di), free(xn), free(rsk), free(gq), free(M), free(v), free(sv), free(K), free(U), free(inE);
+    free(Di), free(xn), free(rsk), free(gq), free(M), free(v), free(sv), free(K), free(U), free(inE), free(inT);
 }
 
 /* ---- random worlds ---------------------------------------------------------- */
@@ -343,6 +355,8 @@ static size_t world(char *t, size_t cap, int steps)
             pol[(int)(rnd() * 3)], pick_zero(rnd()));
         if (rnd() < 0.3)
             OUT(", us_pressure: %.3f", rnd());
+        if (rnd() < 0.2)
+            OUT(", china_target: true");
         OUT(", blocs: [");
         for (int b = 0, first = 1; b < 4; b++)
             if (rnd() < 0.4) {

@@ -495,6 +495,43 @@ static void test_china_strategies_by_hand(void **state)
     assert_true(fabs(shares[0][2] - shares[2][2]) > 0.05);
 }
 
+/* Named targets by hand (china.targets), in the world above with targeted and
+ * deterrent: with [A, B] Phi_-A counts B only, so R_A(RESTRICT) = 0.1 + 0.5 / 1.5
+ * and R_A(BAN) = 0.1 + 0.5 / 2; with [B] A is no target: R_A = R_0 = 0.1 for
+ * every k under both (deterrent's waverer is chosen among the targets, and B
+ * bans). Also from nations' china_target. */
+static void test_named_chinese_targets_by_hand(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "steps: 1\ndecision: {rationality: 4, weights: {cost: 0, risk: 0, us: 1, china: 1,"
+        " peer: 0, inertia: 0.5, home: 0}}\n"
+        "us: {pressure: 0.55}\nchina: {retaliation: 0.1, strategy: %s, budget: 0.5%s}\n"
+        "nations: [{code: A, us_ties: 1, intel: 0, china_trade: 1, review_rate: 1},"
+        " {code: B, policy: ban, review_rate: 0%s}, {code: C, policy: ban, review_rate: 0}]\n";
+    const struct {
+        const char *strategy, *targets, *flag;
+        double R1, R2;
+    } cases[] = {
+        {"targeted", ", targets: [A, B]", "", 0.1 + 0.5 / 1.5, 0.1 + 0.5 / 2},
+        {"targeted", ", targets: [B]", "", 0.1, 0.1},
+        {"targeted", "", ", china_target: true", 0.1, 0.1},
+        {"deterrent", ", targets: [B]", "", 0.1, 0.1},
+        {"deterrent", ", targets: [A]", "", 0.1 + 0.5, 0.1 + 0.5},
+    };
+    const int N = 40000;
+    const double P = 0.55;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char text[1024], what[96];
+        snprintf(text, sizeof text, fmt, cases[c].strategy, cases[c].targets, cases[c].flag);
+        double shares[3];
+        one_step_shares(text, N, shares);
+        const double U[3] = {-P + 0.5, -P * 0.5 - cases[c].R1 * 0.5, -cases[c].R2};
+        snprintf(what, sizeof what, "%s%s%s", cases[c].strategy, cases[c].targets, cases[c].flag);
+        expect_shares(shares, U, 4, N, what);
+    }
+}
+
 /* The demonstration effect by hand: A (open) and its bloc partners B (ban, d_B =
  * 0.9) and C (open), influence 1 each, peer weight 1, inertia 0.5, the rest 0:
  * G_A(BAN) = g_B' / (g_B' + g_C) with g_B' = 1 + eta 0.9, G_A(OPEN) the rest. */
@@ -577,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_lever_carries_out_with_probability_credibility),
         cmocka_unit_test(test_lever_off_ends_pending_threats),
         cmocka_unit_test(test_targets_at_the_cap_are_skipped),
+        cmocka_unit_test(test_named_chinese_targets_by_hand),
         cmocka_unit_test(test_threat_moves_choices_as_the_formula_says),
         cmocka_unit_test(test_china_strategies_by_hand),
         cmocka_unit_test(test_demonstration_effect_by_hand),
