@@ -10,21 +10,12 @@ import xarray as xr
 
 import allied5g
 from conftest import run, same_data
+from test_strategies import WORLD as STRAT_WORLD
 
-WORLD = """name: crn
-steps: 12
-replicates: 300
-seed: 5
-us: {escalation: 0.02}
-peers: {base_tie: 0.1}
-nations:
-  - {code: A, blocs: [x, y], influence: 2}
-  - {code: B, blocs: [x], high_risk_share: 0.4}
-  - {code: C, blocs: [y], intel: 0.9}
-  - {code: D, policy: restrict}
-events:
-  - {hazard: 0.05, add: {nations.*.threat: 0.1}}
-"""
+# test_strategies' four-nation world, with more replicates, pressure and a hazard
+WORLD = (STRAT_WORLD.replace("replicates: 60\nseed: 9", "replicates: 300\nseed: 5")
+         .replace("peers:", "us: {escalation: 0.02}\npeers:")
+         + "events:\n  - {hazard: 0.05, add: {nations.*.threat: 0.1}}\n")
 SWEEP = WORLD + "sweep: {us.escalation: [0.02, 0.02, 0.05]}\n"
 
 
