@@ -2,6 +2,7 @@
 every design point's replicate r on one stream, recorded in the file, bit-identical
 for any thread count, and paired differences whose standard error is that of the
 paired differences."""
+import os
 import warnings
 
 import numpy as np
@@ -126,3 +127,24 @@ def test_compare_without_crn_warns_and_uses_unpaired_se(tmp_path):
     fp = ds.final_policy.values
     y = (fp == 2).sum(-1)
     assert last["estimate"] == pytest.approx(y[2].mean() - y[0].mean())
+
+
+def test_crn_resume_needs_crn_and_equals_uninterrupted(tmp_path):
+    import signal
+
+    from test_reliability import start, wait_for
+    big = write(tmp_path, "big.yaml", SWEEP.replace("replicates: 300", "replicates: 40000"))
+    run("run", big, "-o", tmp_path / "ref.h5", "-q", "--crn")
+    out = tmp_path / "out.h5"
+    p = start(big, out, "--crn", "--threads", 1, "--checkpoint", 0)
+    wait_for(f"{out}.partial.state")
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    if p.returncode == 0:     # finished before the signal: nothing to resume
+        pytest.skip("the run finished before it could be interrupted")
+    assert p.returncode == 1 and "--crn" in err and "--resume" in err, err
+    # without --crn the resolved scenario differs: refused, nothing lost
+    r = run("run", big, "-o", out, "-q", "--resume", check=False)
+    assert r.returncode == 2 and "seed" in r.stderr and os.path.exists(f"{out}.partial")
+    run("run", big, "-o", out, "-q", "--resume", "--crn", "--threads", 2)
+    same_data(tmp_path / "ref.h5", out)
