@@ -49,7 +49,8 @@ double *a5_model_work_x(a5_work *w);
 int a5_model_override(a5_model *m, size_t n, const size_t *slots, const double *values);
 
 /* Fill x with design point p's parameters and replicate r's uncertain draws, taken
- * from stream (seed, p, r) which is left positioned for the steps. */
+ * from stream (seed, p, r) (or (seed, 0, r) under seed.common) which is left
+ * positioned for the steps. */
 void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *rs);
 
 /* Per-step terms every nation's decision shares (price advantage, retaliation,

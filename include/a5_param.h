@@ -104,6 +104,7 @@ enum {
     A5_N_INFLUENCE,
     A5_N_REVIEW_RATE,
     A5_N_HOME_VENDOR,
+    A5_N_CHINA_TARGET,
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
     A5_N_TECH,
 #endif
@@ -121,6 +122,7 @@ enum {
     A5_S_STEPS,
     A5_S_REPLICATES,
     A5_S_SEED,
+    A5_S_SEED_COMMON,
     A5_S_STORE,
     A5_S_COUNT
 };

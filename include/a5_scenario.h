@@ -71,6 +71,7 @@ typedef struct {
     int steps;
     long replicates;
     uint64_t seed;
+    int common; /* seed.common: common random numbers, stream (seed, 0, replicate) */
     int store_full; /* 1: full, 0: summary */
 
     int n; /* nations */
@@ -112,6 +113,7 @@ typedef struct {
     double *att_salience;
 
     char *text; /* the resolved scenario (after --set) as YAML */
+    a5_diag warnings; /* settings with no effect (scenario_inert.c): the run goes on */
 } a5_scenario;
 
 /* Load `path`, applying `nsets` overrides "PATH=VALUE" in order. On success stores

@@ -312,6 +312,10 @@ int a5_cli_load(const char *path, const a5_cli_sets *sets, a5_scenario **s)
     a5_diag d = {0};
     int rc = a5_scenario_load(path, sets->v, sets->n, &d, s);
     a5_diag_print(&d, stderr);
+    for (size_t i = 0; !rc && i < (*s)->warnings.n; i++) {
+        const a5_diag_entry *e = &(*s)->warnings.v[i];
+        fprintf(stderr, "%s:%d:%d: warning: %s\n", e->file, e->line, e->col, e->msg);
+    }
     if (rc && a5_diag_count(&d))
         fprintf(stderr, "allied5g: %zu error%s in %s; nothing was run\n", a5_diag_count(&d),
                 a5_diag_count(&d) == 1 ? "" : "s", path);
@@ -401,7 +405,12 @@ static int cmd_validate(int argc, char **argv)
         rc = rc == A5_ENOMEM ? A5_EXIT_RUNTIME : rc ? A5_EXIT_USAGE : 0;
     } else if ((rc = a5_cli_load(a.operand[0], &sets, &s)) == 0) {
         a5_scenario_summary(s, stdout);
-        printf("ok: %s is valid\n", a.operand[0]);
+        const size_t nw = s->warnings.n;
+        if (nw)
+            printf("ok: %s is valid, with %zu warning%s: setting%s with no effect (above, on "
+                   "stderr)\n", a.operand[0], nw, nw == 1 ? "" : "s", nw == 1 ? "" : "s");
+        else
+            printf("ok: %s is valid\n", a.operand[0]);
     }
     a5_scenario_free(s);
     a5_cli_sets_free(&sets);

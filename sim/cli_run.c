@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 enum { O_OUT, O_SEED, O_REPS, O_THREADS, O_SET, O_STORE, O_FORCE, O_QUIET, O_RESUME,
-       O_CHECKPOINT, O_ONFAIL, O_LIVE, O_SPACE, O_NOPT };
+       O_CHECKPOINT, O_ONFAIL, O_LIVE, O_SPACE, O_CRN, O_NOPT };
 
 static const a5_cli_opt run_opts[O_NOPT] = {
     [O_OUT] = {"output", 'o', "OUT.h5", 0, "required", "results file to write"},
@@ -42,6 +42,9 @@ static const a5_cli_opt run_opts[O_NOPT] = {
                 "write in HDF5 SWMR mode: readable while running (allied5g.load_live)"},
     [O_SPACE] = {"ignore-space", 0, NULL, 0, NULL,
                  "run even if the results may need more than the free disk space"},
+    [O_CRN] = {"crn", 0, NULL, 0, NULL,
+               "common random numbers: every design point's replicate r draws the same "
+               "stream, so differences between points are paired (as --set seed.common=true)"},
 };
 
 const a5_cli_cmd a5_cli_run_cmd = {
@@ -365,9 +368,19 @@ static int run_main(int argc, char **argv, int full_argc, char **full_argv, a5_b
     a5_scenario *s = NULL;
     char *cmdline;
     int rc = a5_cli_parse_recorded(&a5_cli_run_cmd, argc, argv, full_argc, full_argv, &a, &cmdline);
+    /* --crn is the last --set: seed.common=true. */
+    const char **setv = rc ? NULL : calloc((size_t)a.given[O_SET] + 1, sizeof *setv);
+    if (!rc && !setv)
+        rc = A5_ENOMEM;
+    if (!rc && !a.help) {
+        for (int k = 0; k < a.given[O_SET]; k++)
+            setv[k] = a.list[O_SET][k];
+        if (a.given[O_CRN])
+            setv[a.given[O_SET]] = "seed.common=true";
+    }
     if (!rc && !a.help && !(rc = run_args_get(&a, &r)))
-        rc = a5_cli_sets_make(&sets, a.list[O_SET], a.given[O_SET], a.val[O_SEED], a.val[O_REPS],
-                              a.val[O_STORE]);
+        rc = a5_cli_sets_make(&sets, (const char *const *)setv, a.given[O_SET] + (a.given[O_CRN] > 0), a.val[O_SEED],
+                              a.val[O_REPS], a.val[O_STORE]);
     if (rc || a.help) {
         rc = rc == A5_ENOMEM ? A5_EXIT_RUNTIME : rc ? A5_EXIT_USAGE : 0;
         goto done;
@@ -384,6 +397,7 @@ done:
     free(cmdline);
     a5_scenario_free(s);
     a5_cli_sets_free(&sets);
+    free(setv);
     a5_cli_args_free(&a);
     return rc;
 }

@@ -258,7 +258,8 @@ void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *r
     a5_scenario_point_params(s, p, x);
     /* rs belongs to a gsl_rng: seek through a throwaway wrapper of the same state. */
     gsl_rng g = {a5_rng_philox, rs};
-    a5_rng_seek(&g, s->seed, (uint32_t)p, (uint32_t)r);
+    /* seed.common: every point's replicate r shares stream (seed, 0, r). */
+    a5_rng_seek(&g, s->seed, s->common ? 0u : (uint32_t)p, (uint32_t)r);
     for (size_t u = 0; u < s->nuncertain; u++) {
         const a5_uncertain *un = &s->uncertain[u];
         for (size_t q = 0; q < un->target.nslots; q++)
@@ -648,6 +649,8 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
         memset(w->istat, 0, (size_t)n);
     }
     int ev = events(m, x, t, words, w); /* x's parameters are current (only the state may not be) */
+    if (m->strategic && !(x[A5_G_LEVER_DOWNGRADE] > 0))
+        memset(w->istat, 0, (size_t)n); /* the lever off: no threat or downgrade stands */
     if (m->strategic) {
         if (strategic_on(x)) {
             step_strategic(m, x, t, rs, words + 2 * m->nhazards, w, cost, risk, rpol, rh);

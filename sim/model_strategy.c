@@ -20,6 +20,8 @@ typedef struct {
     int us, cn;  /* strategy codes, rounded to the nearest (calibration tries values in between) */
     int peers;   /* the peer term is on */
     int nr, nb;  /* nations restricting, banning at X(t) */
+    int named;   /* nations named as China's targets (china_target); 0: every nation is one */
+    int nrT, nbT; /* China's targets restricting, banning at X(t) */
     double D, R; /* price advantage without the price response, retaliation R(t) */
     a5_globals g;
 } strat_step;
@@ -46,9 +48,18 @@ static void nation_in(const strat_step *ss, int i, a5_nation_in *v)
 
 /* --- US strategy ---------------------------------------------------------- */
 
+/* Whether nation i is in E(t): not banning at the new policies K and below the
+ * pressure ceiling, so pressure on it can still move it. */
+static int pressable(const strat_step *ss, const double *K, int i)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    return K[i] != A5_BAN && NX(A5_N_US_PRESSURE, i) < x[A5_G_US_MAX_PRESSURE];
+}
+
 /* The nation the budget of a targeted strategy goes to (pivotal: the largest
  * bloc leverage; wavering: the smallest gap U_i(K_i) - U_i(BAN) >= 0), -1 for
- * none; ne: the nations not banning at the new policies K. */
+ * none; ne: the nations in E(t) (pressable). */
 static int us_target(const strat_step *ss, const double *K, int *ne)
 {
     const a5_model *m = ss->m;
@@ -58,7 +69,7 @@ static int us_target(const strat_step *ss, const double *K, int *ne)
     double best = HUGE_VAL, bestlev = -HUGE_VAL;
     *ne = 0;
     for (int i = 0; i < n; i++) {
-        if (K[i] == A5_BAN)
+        if (!pressable(ss, K, i))
             continue;
         (*ne)++;
         if (ss->us == A5_US_PIVOTAL) {
@@ -110,7 +121,7 @@ static void update_state(const strat_step *ss, const double *K, int t, double *c
         if (us == A5_US_SCHEDULE)
             dP = esc * (1 - o.phi);
         else if (us == A5_US_UNIFORM)
-            dP = K[i] != A5_BAN ? Bt / ne : 0;
+            dP = pressable(ss, K, i) ? Bt / ne : 0; /* P_i not yet moved */
         else
             dP = i == target ? Bt : 0;
         NX(A5_N_US_PRESSURE, i) = a5_pressure_add(NX(A5_N_US_PRESSURE, i), dP, pmax);
@@ -130,7 +141,7 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
     for (int i = 0; i < ss->n; i++) {
         const int st = w->istat[i];
         int ns = st;
-        if (st == 1 && w->idue[i] == t + 1) {
+        if (st == 1 && w->idue[i] <= t + 1) {
             ns = 0;
             if (K[i] == A5_OPEN) {
                 if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
@@ -139,8 +150,8 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
                 } else
                     fails++;
             }
-        } else if (st == 2 && w->idue[i] == t + 1)
-            ns = 0;
+        } else if (st == 2 && (w->idue[i] <= t + 1 || K[i] != A5_OPEN))
+            ns = 0; /* over, or ended by complying */
         if (st == 0 && K[i] == A5_OPEN) {
             ns = 1;
             w->idue[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
@@ -152,6 +163,14 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
 }
 
 /* --- China's strategy ----------------------------------------------------- */
+
+/* Whether nation i is one of China's targets (every nation when none is named). */
+static int cn_target(const strat_step *ss, int i)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    return !ss->named || NX(A5_N_CHINA_TARGET, i) != 0;
+}
 
 /* Nation i's strategic inputs (the R_i(k) of deterrent for the waverer wv, -1 for
  * none; R0only: every R_i(k) = R_0, the utilities w is chosen from). */
@@ -171,7 +190,7 @@ static void strat_in(const strat_step *ss, int i, int wv, int R0only, double Phi
         if (R0only)
             sv->R[k] = R0;
         else if (ss->cn == A5_CN_TARGETED)
-            sv->R[k] = a5_retaliation_targeted(R0, B, phik, Phim);
+            sv->R[k] = cn_target(ss, i) ? a5_retaliation_targeted(R0, B, phik, Phim) : R0;
         else if (ss->cn == A5_CN_DETERRENT)
             sv->R[k] = i == wv ? R0 + B : R0;
         else
@@ -187,7 +206,7 @@ static int waverer(const strat_step *ss)
     int wv = -1;
     double best = HUGE_VAL;
     for (int i = 0; i < n; i++) {
-        if (NX(A5_N_POLICY, i) == A5_BAN)
+        if (NX(A5_N_POLICY, i) == A5_BAN || !cn_target(ss, i))
             continue;
         a5_nation_in v;
         a5_strat_in sv;
@@ -220,8 +239,9 @@ static void decide(const strat_step *ss, int wv, const double *review, const dou
         a5_nation_in v;
         a5_strat_in sv;
         nation_in(ss, i, &v);
-        const double Phim =
-            (ss->nr - (pol == A5_RESTRICT)) * psi + (ss->nb - (pol == A5_BAN));
+        const int own = cn_target(ss, i); /* Phi_-i over China's targets */
+        const double Phim = (ss->nrT - (own && pol == A5_RESTRICT)) * psi +
+                            (ss->nbT - (own && pol == A5_BAN));
         strat_in(ss, i, wv, 0, Phim, &sv);
         double e[3];
         for (int k = 0; k < 3; k++)
@@ -300,9 +320,13 @@ static void derive(strat_step *ss)
     const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
                  omega = x[A5_G_OPERATOR_RISK_WEIGHT], psi = x[A5_G_RESTRICT_COMPLIANCE];
     ss->D = price_advantages(ss);
-    ss->nr = ss->nb = 0;
+    ss->nr = ss->nb = ss->named = ss->nrT = ss->nbT = 0;
+    for (int i = 0; i < n; i++)
+        ss->named += NX(A5_N_CHINA_TARGET, i) != 0;
     for (int i = 0; i < n; i++) {
         const double pol = NX(A5_N_POLICY, i);
+        ss->nrT += pol == A5_RESTRICT && cn_target(ss, i);
+        ss->nbT += pol == A5_BAN && cn_target(ss, i);
         w->sxn[i] = a5_natural_share(gamma, w->sD[i], sigma, omega, NX(A5_N_THREAT, i));
         w->srsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
         ss->nr += pol == A5_RESTRICT;

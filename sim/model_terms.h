@@ -205,11 +205,12 @@ static inline void a5_peer_weights(const int *blocs, int nb, const double *M, co
 }
 
 /* The strategic forms of the US and China exposures (sv != NULL): e_i = a_i P_i +
- * d~_i theta + Lambda_i, and c_i R_i(k). */
+ * d~_i theta, and c_i R_i(k). The lever's Lambda_i is a term of its own, at OPEN
+ * only (any other policy satisfies a threat and ends a downgrade). */
 static inline double a5_us_exposure_s(const a5_globals *g, const a5_nation_in *v,
                                       const a5_strat_in *sv)
 {
-    return v->ties * v->P + sv->intel * g->theta + sv->lam;
+    return v->ties * v->P + sv->intel * g->theta;
 }
 
 /* ---- Timing and reversal cost (docs/model.md, "Timing", "Reversal cost") --- */
@@ -282,6 +283,8 @@ static inline double a5_utility_s(const a5_globals *g, const a5_nation_in *v,
         u -= g->wr * a5_risk(g, v->rsk, v->xn, v->h, o);
     if (keep_ban)
         u -= g->wu * (sv ? a5_us_exposure_s(g, v, sv) : a5_us_exposure(g, v)) * (1 - o.phi);
+    if (sv && k == A5_OPEN) /* - w_us Lambda_i [k = OPEN]; Lambda_i = +0 without the lever */
+        u -= g->wu * sv->lam;
     if (keep_open)
         u -= g->wch * (sv ? v->ctrade * sv->R[k] : a5_china_exposure(g, v)) * o.phi;
     u += g->wp * v->G[k];
@@ -446,11 +449,13 @@ static inline double a5_price_advantage(double pa, double ph, double disc)
     return D > 0 ? D : 0;
 }
 
-/* targeted: R_i(k) = R_0 + B_CN phi(k) / max(1, Phi_-i + phi(k)). */
+/* targeted: R_i(k) = R_0 + B_CN / max(1, Phi_-i + phi(k)); the China term multiplies
+ * by phi(k) once, so a complier's expected retaliation is c_i (R_0 + B_CN phi(k) /
+ * max(1, Phi_-i + phi(k))): its share of the budget. */
 static inline double a5_retaliation_targeted(double R0, double B, double phik, double Phim)
 {
     const double den = Phim + phik;
-    return R0 + B * phik / (den > 1 ? den : 1);
+    return R0 + B / (den > 1 ? den : 1);
 }
 
 /* The lever's terms of a nation with status st (0 none, 1 threatened, 2

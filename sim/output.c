@@ -566,7 +566,7 @@ static int create_coords(a5_output *o)
                       "row t records the state X(t+1) at the end of step t") == 0 &&
              describe(o, o->dim[D_POINT], "design point", "", "index of the design point") == 0 &&
              describe(o, o->dim[D_REPLICATE], "replicate", "",
-                      "Monte Carlo replicate; its stream is (seed, point, replicate)") == 0 &&
+                      "Monte Carlo replicate; stream (seed, point or 0 if CRN, replicate)") == 0 &&
              describe(o, o->dim[D_NATION], "nation code", "", "nation code") == 0 &&
              describe(o, o->dim[D_OPTION], "policy option", "", "open, restrict, ban") == 0 &&
              describe(o, o->dim[D_QUANTILE], "quantile", "1",
@@ -679,10 +679,11 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta)
     snprintf(libs, sizeof libs, "hdf5 %u.%u.%u; gsl %s; libyaml %s", maj, min, rel, GSL_VERSION,
              yaml_get_version_string());
     long long seed = (long long)s->seed, np = (long long)s->npoints, nr = (long long)s->replicates;
-    int th = meta->threads;
+    int th = meta->threads, crn = s->common;
     hid_t f = o->file, v = o->vlen_str;
     CK(attr_str(f, v, "scenario", s->text));
     CK(attr_num(f, "seed", H5T_NATIVE_LLONG, &seed, 0));
+    CK(attr_num(f, "common_random_numbers", H5T_NATIVE_INT, &crn, 0));
     CK(attr_str(f, v, "software_version", A5_VERSION));
     CK(attr_str(f, v, "git_revision", A5_GIT_REVISION));
     CK(attr_str(f, v, "created", created));

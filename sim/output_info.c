@@ -183,6 +183,7 @@ int a5_output_info(const char *path, FILE *out, char *err, size_t errlen)
     }
     static const char *const keys[] = {"scenario_name", "scenario_file", "model", "software_version",
                                        "git_revision", "created", "command_line", "seed",
+                                       "common_random_numbers",
                                        "points", "replicates", "store", "design_method",
                                        "threads", "run_seconds", "libraries", "complete"};
     char buf[4096], esc[1024];

@@ -131,6 +131,9 @@ const a5_param a5_param_nation[A5_N_COUNT] = {
                           "rho_i: chance per step of reconsidering policy"},
     [A5_N_HOME_VENDOR] = {"home_vendor", A5_T_BOOL, 0, 0, 1, 0, 0, "flag",
                           "a trusted vendor is domestic"},
+    [A5_N_CHINA_TARGET] = {"china_target", A5_T_BOOL, 0, 0, 1, 0, V, "flag",
+                           "named target of China's targeted and deterrent strategies (also "
+                           "`china.targets: [CODE, ...]`); none named: every nation is one"},
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
     [A5_N_TECH] = {"tech", A5_T_REAL, 0, 0, 1, 0, V, "1",
                    "t_i: exposure of the domestic tech industry to Chinese supply chains"},
@@ -153,7 +156,12 @@ const a5_param a5_param_run[A5_S_COUNT] = {
     [A5_S_REPLICATES] = {"replicates", A5_T_INT, 100, 1, 1e9, 0, A5_PF_STRUCT, "1",
                          "Monte Carlo replicates per design point"},
     [A5_S_SEED] = {"seed", A5_T_INT, 1, 0, 9007199254740991.0, 0, A5_PF_STRUCT, "1",
-                   "base of every random stream (stream = (seed, point, replicate))"},
+                   "base of every random stream (stream = (seed, point, replicate)); "
+                   "also `seed: {value: N, common: BOOL}`"},
+    [A5_S_SEED_COMMON] = {"seed.common", A5_T_BOOL, 0, 0, 1, 0, A5_PF_STRUCT, "-",
+                          "common random numbers: every design point's replicate r uses "
+                          "stream (seed, 0, r), so differences between points are paired "
+                          "(`run --crn`)"},
     [A5_S_STORE] = {"output.store", A5_T_STORE, 0, 0, 0, 0, A5_PF_STRUCT, "full|summary",
                     "full keeps per-replicate step arrays; summary drops them"},
 };
@@ -332,7 +340,8 @@ int a5_param_write_reference(FILE *out)
             "Each nation is a mapping in `nations:` with a unique `code` (the path key), an\n"
             "optional `name`, `blocs` (list of names) and the attributes below. Paths:\n"
             "`nations.CODE.ATTR`, or `nations.*.ATTR` for every nation. `defaults:` may\n"
-            "give any attribute for nations that omit it.\n\n%s",
+            "give any attribute for nations that omit it. `china.targets: [CODE, ...]` (also\n"
+            "with `--set`) sets `china_target` for the nations listed.\n\n%s",
             head);
     for (int i = 0; i < A5_N_COUNT; i++)
         ref_row(out, "nations.CODE.", &a5_param_nation[i]);
@@ -376,7 +385,8 @@ int a5_param_write_reference(FILE *out)
             "- `design: {method: file, file: points.csv}`: a CSV whose header names the paths\n"
             "  and whose rows are the points (relative to the scenario file).\n\n"
             "A path may be in only one of `uncertain`, `sweep` and `design`. `--set PATH=VALUE`\n"
-            "fixes PATH: it also removes PATH from `uncertain`, `sweep` and `design`.\n\n"
+            "fixes PATH: it also removes PATH from `uncertain`, `sweep` and `design`.\n\n");
+    fprintf(out,
             "## Timing\n\n"
             "`windows: {file: FILE.csv, hazard_boost: X}`: a CSV (relative to the file naming\n"
             "it) with header `code,start,end,known,kind,source`, one row per window public in\n"
@@ -385,6 +395,24 @@ int a5_param_write_reference(FILE *out)
             "consultation or review; a source URL. `attention: {events: [{at: WHEN, salience:\n"
             "S}, ...], decay: D, weight: W}`: salient global events. Both raise the review\n"
             "hazard only (docs/model.md, \"Timing\").\n\n"
+            "## Settings with no effect\n\n"
+            "A strategic setting that the resolved scenario (base values, every design point,\n"
+            "draws and events) never lets act is accepted with a located warning\n"
+            "(`FILE:LINE:COL: warning: ...`, `--set:N:COL` for an option; `validate` ends with\n"
+            "`is valid, with N warnings`), wherever it was given (its section, `sweep`,\n"
+            "`design`, `uncertain`, an event):\n\n"
+            "- `us.budget`, `us.budget_growth` while `us.strategy` is `schedule` everywhere;\n"
+            "  `us.budget_growth` while `us.budget` is 0 everywhere;\n"
+            "- `us.escalation` while `us.strategy` is never `schedule`;\n"
+            "- `china.budget` while `china.strategy` is `aggregate` everywhere;\n"
+            "  `china.escalation` while it is never `aggregate`;\n"
+            "- `us.strategy` (`china.strategy`) set to a budget strategy while `us.budget`\n"
+            "  (`china.budget`) is 0 everywhere: no pressure (retaliation beyond the base);\n"
+            "- `us.intel_lever.credibility`, `.lead`, `.duration`, `.credibility_loss` while\n"
+            "  `us.intel_lever.downgrade` is 0 everywhere;\n"
+            "- `china.targets` while `china.strategy` is `aggregate` everywhere;\n"
+            "- `china.price_budget` while `china.price_response` is 0 everywhere, and the\n"
+            "  other way round.\n\n"
             "## Deriving scenarios\n\n"
             "`base: FILE` (relative to the file naming it) starts from FILE's settings; each\n"
             "top-level section given beside `base` replaces the base's whole section. Bases\n"

@@ -46,6 +46,8 @@ static void load_globals(a5_sc_loader *L, const a5_yaml_node *map, const char *p
         const a5_param *p = a5_param_find_global(path, &slot);
         if (a5_sc_timing_key(path))
             continue; /* windows.file, attention.events: a5_sc_timing */
+        if (strcmp(path, "china.targets") == 0)
+            continue; /* nations' china_target, once the nations are known (china_targets) */
         if (p) {
             double x;
             if (a5_sc_value(L, v, p, path, &x) == 0)
@@ -121,8 +123,16 @@ static int load_run(a5_sc_loader *L, const a5_yaml_node *root)
     if ((v = a5_yaml_get(root, "replicates")) &&
         a5_sc_value(L, v, &a5_param_run[A5_S_REPLICATES], "replicates", &x) == 0)
         s->replicates = (long)x;
-    if ((v = a5_yaml_get(root, "seed")) &&
-        a5_sc_value(L, v, &a5_param_run[A5_S_SEED], "seed", &x) == 0)
+    if ((v = a5_yaml_get(root, "seed")) && v->kind == A5_YAML_MAP) {
+        /* seed: {value: N, common: BOOL} */
+        static const char *const ok[] = {"value", "common"};
+        a5_sc_check_keys(L, v, "'seed'", ok, 2);
+        const a5_yaml_node *sv = a5_yaml_get(v, "value"), *cv = a5_yaml_get(v, "common");
+        if (sv && a5_sc_value(L, sv, &a5_param_run[A5_S_SEED], "seed.value", &x) == 0)
+            s->seed = (uint64_t)x;
+        if (cv && a5_sc_value(L, cv, &a5_param_run[A5_S_SEED_COMMON], "seed.common", &x) == 0)
+            s->common = x != 0;
+    } else if (v && a5_sc_value(L, v, &a5_param_run[A5_S_SEED], "seed", &x) == 0)
         s->seed = (uint64_t)x;
     if ((v = a5_yaml_get(root, "output")) && a5_sc_expect_map(L, v, "output") == 0) {
         static const char *const ok[] = {"store"};
@@ -723,6 +733,7 @@ void a5_scenario_free(a5_scenario *s)
 {
     if (!s)
         return;
+    a5_diag_free(&s->warnings);
     free(s->file);
     free(s->name);
     free(s->description);
@@ -796,6 +807,27 @@ static int layout_vector(a5_sc_loader *L)
 
 /* Every section of the (merged, overridden) tree into L->s. Returns 0 or
  * A5_ENOMEM; problems are in the diagnostics. */
+/* china.targets: [CODE, ...] names China's targets: china_target = 1 for each. */
+static void china_targets(a5_sc_loader *L, const a5_yaml_node *root)
+{
+    a5_scenario *s = L->s;
+    const a5_yaml_node *t = a5_yaml_get(a5_yaml_get(root, "china"), "targets");
+    if (!t || a5_sc_expect_seq(L, t, "china.targets"))
+        return;
+    for (size_t k = 0; k < t->n; k++) {
+        const char *code;
+        if (a5_sc_text(L, t->item[k], "china.targets entry", &code))
+            continue;
+        const int i = a5_sc_find_name(s->codes, s->n, code);
+        char h[96];
+        if (i < 0)
+            A5_SC_ERR(L, t->item[k], "unknown nation '%s' in 'china.targets'%s", code,
+                      a5_sc_hint(h, sizeof h, code, (const char *const *)s->codes, (size_t)s->n));
+        else
+            s->base[a5_param_nslot(A5_N_CHINA_TARGET, i, s->n)] = 1;
+    }
+}
+
 static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
 {
     a5_scenario *s = L->s;
@@ -828,8 +860,10 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
         if (sec && is_param_section(top_keys[i]))
             load_globals(L, sec, top_keys[i]);
     }
-    if ((rc = load_nation_attrs(L, root)) || (rc = load_uncertain(L, root)) ||
-        (rc = load_events(L, root)) || (rc = a5_sc_timing(L, root)))
+    if ((rc = load_nation_attrs(L, root)))
+        return rc;
+    china_targets(L, root);
+    if ((rc = load_uncertain(L, root)) || (rc = load_events(L, root)) || (rc = a5_sc_timing(L, root)))
         return rc;
     const a5_yaml_node *sw = a5_yaml_get(root, "sweep"), *dz = a5_yaml_get(root, "design");
     if (sw && dz) {
@@ -889,6 +923,7 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
         s->npoints = 1;
     if (a5_diag_count(d) != before)
         goto fail;
+    a5_sc_inert(&L, root);
     if ((double)s->npoints * (double)s->replicates > 1e12) {
         a5_diag_add(d, s->file, 1, 1, "%ld points x %ld replicates exceeds the limit of 1e12 runs",
                     s->npoints, s->replicates);

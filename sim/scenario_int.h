@@ -53,6 +53,12 @@ void a5_sc_check_keys(a5_sc_loader *L, const a5_yaml_node *map, const char *wher
 /* Index of `name` among names[0..n), or -1. */
 int a5_sc_find_name(char *const *names, int n, const char *name);
 
+/* --- settings with no effect (scenario_inert.c) --- */
+
+/* Warn, into L->s->warnings at the place each was given, about strategic settings
+ * that the resolved scenario never lets act. */
+void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root);
+
 /* --- paths (scenario_path.c) --- */
 
 enum { A5_SC_VARY = 1, A5_SC_EVENT = 2 };

@@ -76,9 +76,33 @@ static int put_path(a5_yaml_node *map, const char *path, a5_yaml_node *v)
     return put_path(sub, dot + 1, v);
 }
 
+/* `seed` is a number or {value: N, common: BOOL}: --set seed.KEY on a number first
+ * makes it {value: N}, and --set seed=N on a mapping sets seed.value. */
+static int seed_form(a5_yaml_node *root, char **path)
+{
+    const long i = a5_yaml_index(root, "seed");
+    a5_yaml_node *sd = i >= 0 ? root->item[i] : NULL;
+    if (sd && sd->kind == A5_YAML_MAP && strcmp(*path, "seed") == 0) {
+        char *np = a5_strdup("seed.value");
+        if (!np)
+            return A5_ENOMEM;
+        free(*path);
+        *path = np;
+    } else if (sd && sd->kind == A5_YAML_SCALAR && strncmp(*path, "seed.", 5) == 0) {
+        a5_yaml_node *m = a5_yaml_collection(A5_YAML_MAP, sd->file, sd->line, sd->col);
+        if (!m)
+            return A5_ENOMEM;
+        root->item[i] = m;
+        return a5_yaml_put(m, "value", sd);
+    }
+    return 0;
+}
+
 /* Is `path` something --set may create when absent? */
 static int settable(const char *path)
 {
+    if (strcmp(path, "seed.value") == 0 || strcmp(path, "china.targets") == 0)
+        return 1;
     if (a5_param_find_global(path, NULL) || a5_param_find_run(path, NULL))
         return 1;
     if (strncmp(path, "defaults.", 9) == 0 && a5_param_find_nation(path + 9, NULL))
@@ -191,6 +215,10 @@ int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int id
     path[plen] = 0;
     const char *val = eq + 1;
     a5_yaml_node *v;
+    if (seed_form(root, &path)) {
+        free(path);
+        return A5_ENOMEM;
+    }
     if (*val == 0) {
         v = a5_yaml_scalar("", 1, "--set", idx, (int)plen + 2);
         if (!v) {

@@ -63,8 +63,9 @@ void a5_scenario_summary(const a5_scenario *s, FILE *out)
     for (size_t j = 0; j < s->nvaried && j < 6; j++)
         fprintf(out, "%s%s", j ? ", " : ": ", s->varied[j].path);
     fprintf(out, "\n");
-    fprintf(out, "replicates %ld per point, seed %llu\n", s->replicates,
-            (unsigned long long)s->seed);
+    fprintf(out, "replicates %ld per point, seed %llu%s\n", s->replicates,
+            (unsigned long long)s->seed,
+            s->common ? ", common random numbers (every point's replicate r on one stream)" : "");
     fprintf(out, "uncertain  %zu", s->nuncertain);
     for (size_t j = 0; j < s->nuncertain && j < 6; j++)
         fprintf(out, "%s%s ~ %s", j ? ", " : ": ", s->uncertain[j].target.path,

@@ -85,6 +85,8 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     const double delta = x[A5_G_LEVER_DOWNGRADE], eta = x[A5_G_INTEL_STANDING];
     const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
     const int strategic = us != 0 || cn != 0 || delta > 0 || eta != 0 || price;
+    if (!(delta > 0)) /* the lever off: no threat or downgrade stands */
+        memset(lv->st, 0, sizeof lv->st); /* (mark, mpol: the reversal cost's, kept) */
 
     /* 2. Price advantage, natural shares, risk scales. */
     double ph = HUGE_VAL, pa = HUGE_VAL;
@@ -143,6 +145,13 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
             M[3 * s->bloc_idx[q] + k] += gq[j];
     }
 
+    /* China's targets T: the nations named (china_target), or every nation. */
+    int named = 0, *inT = calloc((size_t)n, sizeof *inT);
+    for (int i = 0; i < n; i++)
+        named += NX(A5_N_CHINA_TARGET, i) != 0;
+    for (int i = 0; i < n; i++)
+        inT[i] = !named || NX(A5_N_CHINA_TARGET, i) != 0;
+
     /* 3. Decisions, all on X(t). */
     a5_globals g;
     a5_globals_of(x, D, R, &g);
@@ -171,8 +180,13 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
             sv[i].lam = delta * NX(A5_N_INTEL, i);
         for (int k = 0; k < 3; k++)
             sv[i].R[k] = cn == A5_CN_AGGREGATE ? R : x[A5_G_CHINA_RETALIATION];
-        if (cn == A5_CN_TARGETED) {
-            const double Phim = (nr - (v[i].s == A5_RESTRICT)) * psi + (nb - (v[i].s == A5_BAN));
+        if (cn == A5_CN_TARGETED && inT[i]) { /* Phi_-i over China's targets T */
+            int nrT = 0, nbT = 0; /* counted as docs/model.md computes Phi_-i */
+            for (int j = 0; j < n; j++) {
+                nrT += j != i && inT[j] && NX(A5_N_POLICY, j) == A5_RESTRICT;
+                nbT += j != i && inT[j] && NX(A5_N_POLICY, j) == A5_BAN;
+            }
+            const double Phim = nrT * psi + nbT;
             for (int k = 0; k < 3; k++)
                 sv[i].R[k] = a5_retaliation_targeted(x[A5_G_CHINA_RETALIATION],
                                                      x[A5_G_CHINA_BUDGET], phi_of(k, psi), Phim);
@@ -182,7 +196,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         int wv = -1;
         double best = HUGE_VAL;
         for (int i = 0; i < n; i++) {
-            if (v[i].s == A5_BAN)
+            if (v[i].s == A5_BAN || !inT[i])
                 continue;
             const double gap = a5_utility_s(&g, &v[i], &sv[i], (int)v[i].s, 0) -
                                a5_utility_s(&g, &v[i], &sv[i], A5_BAN, 0);
@@ -217,8 +231,12 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         Bt *= 1 + x[A5_G_US_BUDGET_GROWTH];
     int ne = 0, target = -1;
     double best = 0;
+    /* E(t): not banning, and below the ceiling at P_i(t). */
+    int *inE = calloc((size_t)n, sizeof *inE);
+    for (int i = 0; i < n; i++)
+        inE[i] = K[i] != A5_BAN && NX(A5_N_US_PRESSURE, i) < x[A5_G_US_MAX_PRESSURE];
     for (int i = 0; i < n; i++) {
-        if (K[i] == A5_BAN)
+        if (!inE[i])
             continue;
         ne++;
         double key = 0;
@@ -255,7 +273,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
                                                          x[A5_G_PHASE_OUT_STEPS]);
         double dP = x[A5_G_US_ESCALATION] * (1 - o.phi);
         if (us == A5_US_UNIFORM)
-            dP = K[i] != A5_BAN ? Bt / ne : 0;
+            dP = inE[i] ? Bt / ne : 0;
         else if (us != A5_US_SCHEDULE)
             dP = i == target ? Bt : 0;
         NX(A5_N_US_PRESSURE, i) = us == A5_US_SCHEDULE
@@ -269,7 +287,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         int fails = 0;
         for (int i = 0; i < n; i++) {
             const int st = lv->st[i];
-            if (st == 1 && lv->due[i] == t + 1) {
+            if (st == 1 && lv->due[i] <= t + 1) {
                 lv->st[i] = 0;
                 if (K[i] == A5_OPEN) {
                     if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
@@ -279,7 +297,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
                         fails++;
                 }
             }
-            if (st == 2 && lv->due[i] == t + 1)
+            if (st == 2 && (lv->due[i] <= t + 1 || K[i] != A5_OPEN))
                 lv->st[i] = 0;
             if (st == 0 && K[i] == A5_OPEN) {
                 lv->st[i] = 1;
@@ -291,7 +309,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     for (int i = 0; i < n; i++)
         NX(A5_N_POLICY, i) = K[i];
 #undef NX
-    free(Di), free(xn), free(rsk), free(gq), free(M), free(v), free(sv), free(K), free(U), free(rm);
+    free(Di), free(xn), free(rsk), free(gq), free(M), free(v), free(sv), free(K), free(U), free(rm), free(inE), free(inT);
 }
 
 /* ---- random worlds ---------------------------------------------------------- */
@@ -358,6 +376,8 @@ static size_t world(char *t, size_t cap, int steps)
             pol[(int)(rnd() * 3)], pick_zero(rnd()));
         if (rnd() < 0.3)
             OUT(", us_pressure: %.3f", rnd());
+        if (rnd() < 0.2)
+            OUT(", china_target: true");
         OUT(", blocs: [");
         for (int b = 0, first = 1; b < 4; b++)
             if (rnd() < 0.4) {
@@ -372,9 +392,13 @@ static size_t world(char *t, size_t cap, int steps)
     OUT("  - {at: %d, set: {decision.weights.peer: %.3f}}\n", (int)(rnd() * steps), pick_zero(rnd()));
     OUT("  - {hazard: %.3f, add: {us.intel_threat: 0.1, nations.*.high_risk_share: 0.05}}\n", 0.2 * rnd());
     OUT("  - {hazard: %.3f, set: {nations.*.policy: restrict}}\n", 0.05 * rnd());
-    if (strat) /* switched on and off in mid-run */
+    if (strat) { /* switched on and off in mid-run, the lever too (threats pending) */
         OUT("  - {at: %d, set: {us.strategy: %s, china.strategy: %s}}\n", (int)(rnd() * steps),
             uss[(int)(rnd() * 4)], cns[(int)(rnd() * 3)]);
+        OUT("  - {at: %d, set: {us.intel_lever.downgrade: 0}}\n"
+            "  - {at: %d, set: {us.intel_lever.downgrade: %.3f}}\n",
+            1 + (int)(rnd() * steps / 2), steps / 2 + (int)(rnd() * steps / 2), rnd());
+    }
     else
         OUT("  - {at: %d, set: {us.strategy: pivotal, peers.intel_standing: 1}}\n"
             "  - {at: %d, set: {us.strategy: schedule, peers.intel_standing: 0}}\n",

@@ -313,6 +313,71 @@ static void test_lever_carries_out_with_probability_credibility(void **state)
     teardown(&f);
 }
 
+/* Issue 24.2: a nation at the pressure ceiling is not a target while another can
+ * still move: pivotal's budget goes past A (the largest leverage, at the cap) to
+ * B, and uniform's is shared by B and C only. */
+static void test_targets_at_the_cap_are_skipped(void **state)
+{
+    (void)state;
+    const char *fmt = "steps: 2\ndefaults: {review_rate: 0}\n"
+                      "us: {strategy: %s, budget: 0.1, max_pressure: 0.8}\n"
+                      "nations: [{code: A, blocs: [x], influence: 2, us_pressure: 0.8},"
+                      " {code: B, blocs: [x], influence: 1.5, us_pressure: 0.2},"
+                      " {code: C, blocs: [x], us_pressure: 0.2}, {code: D, policy: ban}]\n";
+    const char *names[2] = {"pivotal", "uniform"};
+    const double want[2][3] = {{0.8, 0.2 + 0.1, 0.2}, {0.8, 0.2 + 0.05, 0.2 + 0.05}};
+    for (int c = 0; c < 2; c++) {
+        char text[1024];
+        snprintf(text, sizeof text, fmt, names[c]);
+        fixture f;
+        setup(&f, text);
+        init(&f, 0);
+        step(&f, 0);
+        for (int i = 0; i < 3; i++)
+            assert_true(fabs(f.x[a5_param_nslot(A5_N_US_PRESSURE, i, 4)] - want[c][i]) < 1e-15);
+        teardown(&f);
+    }
+}
+
+/* Issue 24.3: an event that switches the lever off while threats are pending
+ * ends them (they used to stay "threatened" to the end, since their due step went
+ * by unchecked, and weighed on the nation once the lever came back); a downgrade
+ * ends as soon as the nation complies. */
+static void test_lever_off_ends_pending_threats(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, "steps: 12\ndefaults: {review_rate: 0}\n"
+              "us: {intel_lever: {credibility: 1, downgrade: 0.5, lead: 2, duration: 6}}\n"
+              "events: [{at: 1, set: {us.intel_lever.downgrade: 0}},"
+              " {at: 5, set: {us.intel_lever.downgrade: 0.5}},"
+              " {at: 9, set: {nations.A.policy: restrict}}]\n"
+              "nations: [{code: A}, {code: B}]\n");
+    for (int r = 0; r < 20; r++) {
+        init(&f, r);
+        const int8_t *st = a5_model_intel_status(f.w);
+        step(&f, 0);
+        assert_int_equal(st[0], 1); /* threatened, due at the end of step 2 */
+        for (int t = 1; t < 5; t++) { /* the lever off over the due step */
+            step(&f, t);
+            assert_int_equal(st[0], 0);
+            assert_int_equal(st[1], 0);
+        }
+        step(&f, 5); /* back on: a fresh threat, due at the end of step 7 */
+        assert_int_equal(st[0], 1);
+        step(&f, 6);
+        assert_int_equal(st[0], 1);
+        step(&f, 7); /* credibility 1: carried out, for 6 steps */
+        assert_int_equal(st[0], 2);
+        step(&f, 8);
+        assert_int_equal(st[0], 2);
+        step(&f, 9); /* A restricts: its downgrade ends, B's goes on */
+        assert_int_equal(st[0], 0);
+        assert_int_equal(st[1], 2);
+    }
+    teardown(&f);
+}
+
 /* A threatened nation weighs the expected loss theta_L delta d_i in its US term:
  * one reviewing nation, one step after the threat, chooses BAN with the softmax
  * probability of utilities whose US term has that much more, within 4 standard
@@ -350,8 +415,9 @@ static void test_threat_moves_choices_as_the_formula_says(void **state)
             step(&f, 1);
             bans += f.x[a5_param_nslot(A5_N_POLICY, 0, 1)] == A5_BAN;
         }
-        /* expected: U_i(k) - w_us Lambda (1 - phi(k)) when on (w_us = 1) */
-        double Uo[3] = {U[0] - on * lam, U[1] - on * lam * (1 - 0.5), U[2]}, pk[3];
+        /* expected: U_i(k) - w_us Lambda [k = OPEN] when on (w_us = 1): restricting
+         * satisfies the threat, as the transition says */
+        double Uo[3] = {U[0] - on * lam, U[1], U[2]}, pk[3];
         a5_model_choice_probs(2, Uo, pk);
         const double share = (double)bans / R, se = sqrt(pk[2] * (1 - pk[2]) / R);
         printf("lever %s: P(ban) %.4f, formula %.4f (se %.4f)\n", on ? "on" : "off", share, pk[2],
@@ -398,7 +464,7 @@ static void expect_shares(const double share[3], const double U[3], double lambd
  * C ban. Weights: us 1, china 1, inertia 0.5, the rest 0; psi = 0.5, R_0 = 0.1,
  * e_CN = 0.3, B_CN = 0.5. U_A(k) = -P (1 - phi(k)) - R_A(k) phi(k) + 0.5 [k = OPEN]:
  *   aggregate: R = 0.1 + 0.3 * 2/3 for every k;
- *   targeted:  R_A(RESTRICT) = 0.1 + 0.5 * 0.5 / 2.5, R_A(BAN) = 0.1 + 0.5 / 3;
+ *   targeted:  R_A(RESTRICT) = 0.1 + 0.5 / 2.5 (phi(k) enters once, in Q), R_A(BAN) = 0.1 + 0.5 / 3;
  *   deterrent: A is the waverer (U(OPEN) - U(BAN) = -0.05 + 0.1 >= 0 with R_0),
  *              so R_A = 0.1 + 0.5. */
 static void test_china_strategies_by_hand(void **state)
@@ -412,7 +478,7 @@ static void test_china_strategies_by_hand(void **state)
         "nations: [{code: A, us_ties: 1, intel: 0, china_trade: 1, review_rate: 1},"
         " {code: B, policy: ban, review_rate: 0}, {code: C, policy: ban, review_rate: 0}]\n";
     const double P = 0.55, R[3][2] = {{0.1 + 0.3 * (2.0 / 3), 0.1 + 0.3 * (2.0 / 3)},
-                                      {0.1 + 0.5 * 0.5 / 2.5, 0.1 + 0.5 / 3},
+                                      {0.1 + 0.5 / 2.5, 0.1 + 0.5 / 3},
                                       {0.1 + 0.5, 0.1 + 0.5}};
     const char *names[3] = {"aggregate", "targeted", "deterrent"};
     const int N = 40000;
@@ -427,6 +493,43 @@ static void test_china_strategies_by_hand(void **state)
     /* the three differ from each other by more than 5 standard errors of a difference */
     assert_true(fabs(shares[0][2] - shares[1][2]) > 0.01);
     assert_true(fabs(shares[0][2] - shares[2][2]) > 0.05);
+}
+
+/* Named targets by hand (china.targets), in the world above with targeted and
+ * deterrent: with [A, B] Phi_-A counts B only, so R_A(RESTRICT) = 0.1 + 0.5 / 1.5
+ * and R_A(BAN) = 0.1 + 0.5 / 2; with [B] A is no target: R_A = R_0 = 0.1 for
+ * every k under both (deterrent's waverer is chosen among the targets, and B
+ * bans). Also from nations' china_target. */
+static void test_named_chinese_targets_by_hand(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "steps: 1\ndecision: {rationality: 4, weights: {cost: 0, risk: 0, us: 1, china: 1,"
+        " peer: 0, inertia: 0.5, home: 0}}\n"
+        "us: {pressure: 0.55}\nchina: {retaliation: 0.1, strategy: %s, budget: 0.5%s}\n"
+        "nations: [{code: A, us_ties: 1, intel: 0, china_trade: 1, review_rate: 1},"
+        " {code: B, policy: ban, review_rate: 0%s}, {code: C, policy: ban, review_rate: 0}]\n";
+    const struct {
+        const char *strategy, *targets, *flag;
+        double R1, R2;
+    } cases[] = {
+        {"targeted", ", targets: [A, B]", "", 0.1 + 0.5 / 1.5, 0.1 + 0.5 / 2},
+        {"targeted", ", targets: [B]", "", 0.1, 0.1},
+        {"targeted", "", ", china_target: true", 0.1, 0.1},
+        {"deterrent", ", targets: [B]", "", 0.1, 0.1},
+        {"deterrent", ", targets: [A]", "", 0.1 + 0.5, 0.1 + 0.5},
+    };
+    const int N = 40000;
+    const double P = 0.55;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char text[1024], what[96];
+        snprintf(text, sizeof text, fmt, cases[c].strategy, cases[c].targets, cases[c].flag);
+        double shares[3];
+        one_step_shares(text, N, shares);
+        const double U[3] = {-P + 0.5, -P * 0.5 - cases[c].R1 * 0.5, -cases[c].R2};
+        snprintf(what, sizeof what, "%s%s%s", cases[c].strategy, cases[c].targets, cases[c].flag);
+        expect_shares(shares, U, 4, N, what);
+    }
 }
 
 /* The demonstration effect by hand: A (open) and its bloc partners B (ban, d_B =
@@ -509,6 +612,9 @@ int main(void)
         cmocka_unit_test(test_wavering_picks_the_smallest_gap),
         cmocka_unit_test(test_neutral_settings_give_the_plain_bits),
         cmocka_unit_test(test_lever_carries_out_with_probability_credibility),
+        cmocka_unit_test(test_lever_off_ends_pending_threats),
+        cmocka_unit_test(test_targets_at_the_cap_are_skipped),
+        cmocka_unit_test(test_named_chinese_targets_by_hand),
         cmocka_unit_test(test_threat_moves_choices_as_the_formula_says),
         cmocka_unit_test(test_china_strategies_by_hand),
         cmocka_unit_test(test_demonstration_effect_by_hand),

@@ -20,6 +20,7 @@ from .sensitivity import sobol_indices
 from .explore import (OUTCOMES, experiments, feature_scores, feature_scores_heatmap,
                       morris_design, morris_indices, morris_plot, outcomes)
 from .prim import CartResult, PrimResult, cart, prim
+from .paired import PAIRED_OUTCOMES, compare, is_crn, replicate_outcome
 
 __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "ResultsError",
            "ResultsWarning", "POLICIES", "FAMILIES", "load", "load_live", "decode_policy",
@@ -28,4 +29,5 @@ __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "Re
            "cohesion_plot", "sweep_response", "sensitivity_bars", "key_findings",
            "write_report", "experiments", "outcomes", "OUTCOMES", "prim", "PrimResult", "cart",
            "CartResult", "feature_scores", "feature_scores_heatmap", "morris_design",
-           "morris_indices", "morris_plot", "calibration_report"]
+           "morris_indices", "morris_plot", "calibration_report", "compare", "is_crn",
+           "replicate_outcome", "PAIRED_OUTCOMES"]

@@ -129,7 +129,7 @@ def test_reference_doc_is_current(src):
 
 COMMANDS = {
     "run": ["--output", "--seed", "--replicates", "--threads", "--set", "--store", "--force",
-            "--quiet", "--resume", "--checkpoint", "--on-failure", "--live", "--help"],
+            "--quiet", "--resume", "--checkpoint", "--on-failure", "--live", "--crn", "--help"],
     "validate": ["--set", "--seed", "--replicates", "--store", "--help"],
     "info": ["--help"],
     "calibrate": ["--output", "--observed", "--fit", "--replicates", "--starts", "--holdout",

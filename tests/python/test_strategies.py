@@ -2,6 +2,7 @@
 line: strategy names as ordinary parameters (sweep, --set, events, uncertain and
 designs on the numeric ones, calibrate), off by default, the intel_status record."""
 import numpy as np
+import pytest
 import xarray as xr
 
 from conftest import run, same_data
@@ -144,3 +145,57 @@ def test_interrupted_lever_run_resumes_to_the_same_bits(tmp_path):
     same_data(ref, out)
     with xr.open_dataset(out) as ds:
         assert (ds.intel_status.values == 2).any()
+
+
+# --- named Chinese targets (issue 24.2) ---------------------------------------------
+
+TARGETED = WORLD.replace("seed: 9", "seed: {value: 9, common: true}") + (
+    "china: {strategy: targeted, budget: 2, retaliation: 0.2}\n")
+
+
+def test_named_targets_from_yaml_set_and_nation_attribute_agree(tmp_path):
+    a = write(tmp_path, "a.yaml", TARGETED.replace("budget: 2,", "budget: 2, targets: [B, C],"))
+    b = write(tmp_path, "b.yaml", TARGETED)
+    c = write(tmp_path, "c.yaml", TARGETED.replace("{code: B, blocs: [x], high_risk_share: 0.4}",
+                                                   "{code: B, blocs: [x], high_risk_share: 0.4, china_target: true}")
+              .replace("{code: C, blocs: [y], intel: 0.9}", "{code: C, blocs: [y], intel: 0.9, china_target: true}"))
+    run("run", a, "-o", tmp_path / "a.h5", "-q")
+    run("run", b, "-o", tmp_path / "b.h5", "-q", "--set", "china.targets=[B, C]")
+    run("run", c, "-o", tmp_path / "c.h5", "-q")
+    run("run", b, "-o", tmp_path / "none.h5", "-q")
+    same_data(tmp_path / "a.h5", tmp_path / "b.h5")
+    same_data(tmp_path / "a.h5", tmp_path / "c.h5")
+    with xr.open_dataset(tmp_path / "a.h5") as x, xr.open_dataset(tmp_path / "none.h5") as y:
+        assert not np.array_equal(x.policy.values, y.policy.values)
+
+
+def test_named_targets_by_design_and_python(tmp_path):
+    import allied5g
+    sw = write(tmp_path, "sw.yaml", TARGETED + "sweep: {nations.A.china_target: [false, true]}\n")
+    run("run", sw, "-o", tmp_path / "sw.h5", "-q")
+    one = write(tmp_path, "one.yaml", TARGETED)
+    run("run", one, "-o", tmp_path / "one.h5", "-q", "--set", "china.targets=[A]")
+    with xr.open_dataset(tmp_path / "sw.h5") as x, xr.open_dataset(tmp_path / "one.h5") as y:
+        assert np.array_equal(x.policy.values[1], y.policy.values[0])   # CRN: same stream
+        assert not np.array_equal(x.policy.values[0], x.policy.values[1])
+    ds = allied5g.run(str(one), set={"china.targets": ["A"]})
+    with xr.open_dataset(tmp_path / "one.h5") as y:
+        assert np.array_equal(ds.policy.values, y.policy.values)
+
+
+@pytest.mark.parametrize("value,where,msg", [
+    ("[B, Q]", "s.yaml:11:53:", "unknown nation 'Q' in 'china.targets'"),
+    ("B", "s.yaml:11:49:", "'china.targets' must be a list"),
+    ("[B, [C]]", "s.yaml:11:53:", "china.targets entry"),
+])
+def test_bad_named_targets_are_located(tmp_path, value, where, msg):
+    s = write(tmp_path, "s.yaml", TARGETED.replace("budget: 2,", f"budget: 2, targets: {value},"))
+    p = run("run", s, "-o", tmp_path / "x.h5", check=False)
+    assert p.returncode == 2 and where in p.stderr and msg in p.stderr, p.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_named_targets_under_aggregate_warn(tmp_path):
+    s = write(tmp_path, "s.yaml", WORLD + "china: {targets: [B]}\n")
+    p = run("validate", s)
+    assert "s.yaml:11:9: warning: 'china.targets' has no effect" in p.stderr

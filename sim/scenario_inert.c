@@ -1,0 +1,151 @@
+/* Settings inert in context (issue 25.8; docs/scenario-reference.md, "Settings
+ * with no effect"): a strategic setting that the resolved scenario never lets act
+ * (the chosen strategy ignores it, the lever is off everywhere, the price response
+ * has no budget, a strategy has no budget) is warned about where it was given.
+ * Decided on the resolved scenario: the base values, every design point, and any
+ * draw or event that may change the governing setting. See scenario_int.h. */
+#include "scenario_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The key node of dotted `path` in the nested mappings of `map`, or NULL. */
+static const a5_yaml_node *in_sections(const a5_yaml_node *map, const char *path)
+{
+    char part[128];
+    size_t l = strcspn(path, ".");
+    if (!map || map->kind != A5_YAML_MAP || l >= sizeof part)
+        return NULL;
+    memcpy(part, path, l);
+    part[l] = 0;
+    const long i = a5_yaml_index(map, part);
+    if (i < 0)
+        return NULL;
+    return path[l] ? in_sections(map->item[i], path + l + 1) : map->key[i];
+}
+
+/* The key node of `path` among a mapping's whole-path keys (sweep, uncertain). */
+static const a5_yaml_node *as_key(const a5_yaml_node *map, const char *path)
+{
+    const long i = map && map->kind == A5_YAML_MAP ? a5_yaml_index(map, path) : -1;
+    return i >= 0 ? map->key[i] : NULL;
+}
+
+/* Where `path` was given: in its section (us: {intel_lever: {lead: 3}}, --set
+ * included), as a key of sweep, design ranges or uncertain, or in an event's set
+ * or add; NULL when nowhere (its default). */
+static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
+{
+    const a5_yaml_node *n = in_sections(root, path);
+    if (!n)
+        n = as_key(a5_yaml_get(root, "sweep"), path);
+    if (!n)
+        n = as_key(a5_yaml_get(a5_yaml_get(root, "design"), "ranges"), path);
+    if (!n)
+        n = as_key(a5_yaml_get(root, "uncertain"), path);
+    const a5_yaml_node *ev = a5_yaml_get(root, "events");
+    for (size_t e = 0; !n && ev && ev->kind == A5_YAML_SEQ && e < ev->n; e++) {
+        n = as_key(a5_yaml_get(ev->item[e], "set"), path);
+        if (!n)
+            n = as_key(a5_yaml_get(ev->item[e], "add"), path);
+    }
+    return n;
+}
+
+static int covers(const a5_target *t, size_t slot)
+{
+    for (size_t q = 0; q < t->nslots; q++)
+        if (t->slots[q] == slot)
+            return 1;
+    return 0;
+}
+
+/* What a governing setting must be for a governed one to act. */
+typedef enum { NONZERO, ZERO } cond;
+
+static int fits(double v, cond c) { return c == NONZERO ? v != 0 : v == 0; }
+
+/* Whether global `slot` may meet c in some replicate of s: its base value, a
+ * design point's, an event that sets it; a draw, or an event that adds, may give
+ * anything. */
+static int can(const a5_scenario *s, size_t slot, cond c)
+{
+    if (fits(s->base[slot], c))
+        return 1;
+    for (size_t u = 0; u < s->nuncertain; u++)
+        if (covers(&s->uncertain[u].target, slot))
+            return 1;
+    for (size_t e = 0; e < s->nevents; e++)
+        for (size_t o = 0; o < s->events[e].nops; o++) {
+            const a5_event_op *op = &s->events[e].ops[o];
+            if (covers(&op->target, slot) && (op->op == A5_OP_ADD || fits(op->value, c)))
+                return 1;
+        }
+    for (size_t v = 0; v < s->nvaried; v++)
+        if (covers(&s->varied[v], slot))
+            for (long p = 0; p < s->npoints; p++)
+                if (fits(s->points[(size_t)p * s->nvaried + v], c))
+                    return 1;
+    return 0;
+}
+
+static void warn(a5_scenario *s, const a5_yaml_node *at, const char *path, const char *why)
+{
+    a5_diag_add(&s->warnings, at->file, at->line, at->col, "'%s' %s", path, why);
+}
+
+/* Warn at every given path of `paths` (NULL-terminated) unless `matters`. */
+static void rule(a5_scenario *s, const a5_yaml_node *root, const char *const *paths, int matters,
+                 const char *why)
+{
+    for (int k = 0; !matters && paths[k]; k++) {
+        const a5_yaml_node *at = given(root, paths[k]);
+        if (at)
+            warn(s, at, paths[k], why);
+    }
+}
+
+void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
+{
+    a5_scenario *s = L->s;
+    const int us_budget = can(s, A5_G_US_STRATEGY, NONZERO), us_sched = can(s, A5_G_US_STRATEGY, ZERO);
+    const int cn_budget = can(s, A5_G_CHINA_STRATEGY, NONZERO),
+              cn_aggr = can(s, A5_G_CHINA_STRATEGY, ZERO);
+    static const char *const usb[] = {"us.budget", "us.budget_growth", NULL};
+    rule(s, root, usb, us_budget,
+         "has no effect: us.strategy is schedule everywhere (uniform, pivotal and wavering spend the budget)");
+    static const char *const use[] = {"us.escalation", NULL};
+    rule(s, root, use, us_sched, "has no effect: us.strategy is never schedule (only schedule escalates)");
+    static const char *const usg[] = {"us.budget_growth", NULL};
+    rule(s, root, usg, !us_budget || can(s, A5_G_US_BUDGET, NONZERO), "has no effect: us.budget is 0 everywhere");
+    static const char *const cnb[] = {"china.budget", NULL};
+    rule(s, root, cnb, cn_budget,
+         "has no effect: china.strategy is aggregate everywhere (targeted and deterrent spend the budget)");
+    static const char *const cnt[] = {"china.targets", NULL};
+    rule(s, root, cnt, cn_budget,
+         "has no effect: china.strategy is aggregate everywhere (targeted and deterrent "
+         "aim at the targets)");
+    static const char *const cne[] = {"china.escalation", NULL};
+    rule(s, root, cne, cn_aggr, "has no effect: china.strategy is never aggregate (only aggregate escalates)");
+    static const char *const lever[] = {"us.intel_lever.credibility", "us.intel_lever.lead",
+                                        "us.intel_lever.duration",
+                                        "us.intel_lever.credibility_loss", NULL};
+    rule(s, root, lever, can(s, A5_G_LEVER_DOWNGRADE, NONZERO),
+         "has no effect: us.intel_lever.downgrade is 0 everywhere (the lever is off)");
+    static const char *const pb[] = {"china.price_budget", NULL};
+    rule(s, root, pb, can(s, A5_G_PRICE_RESPONSE, NONZERO),
+         "has no effect: china.price_response is 0 everywhere (no discount is offered)");
+    static const char *const pr[] = {"china.price_response", NULL};
+    rule(s, root, pr, can(s, A5_G_PRICE_BUDGET, NONZERO),
+         "has no effect: china.price_budget is 0 everywhere (no discount is offered)");
+    /* A strategy with no budget: no pressure (retaliation beyond the base) at all. */
+    static const char *const uss[] = {"us.strategy", NULL};
+    rule(s, root, uss, !us_budget || can(s, A5_G_US_BUDGET, NONZERO),
+         "is a budget strategy but us.budget is 0 everywhere: it adds no pressure (the same "
+         "as schedule with us.escalation 0); give us.budget");
+    static const char *const cns[] = {"china.strategy", NULL};
+    rule(s, root, cns, !cn_budget || can(s, A5_G_CHINA_BUDGET, NONZERO),
+         "is a budget strategy but china.budget is 0 everywhere: it retaliates with "
+         "china.retaliation alone (the same as aggregate with china.escalation 0); give "
+         "china.budget");
+}

@@ -1,0 +1,111 @@
+"""Settings inert in context (issue 25.8, issue 24.2): a strategic setting that the
+resolved scenario never lets act is warned about at FILE:LINE:COL, the run goes on,
+and `validate` says the scenario only warns. A setting whose governor can switch
+on somewhere (a design point, a draw, an event) is not warned about."""
+import pytest
+
+from conftest import run
+
+WORLD = """name: inert
+steps: 4
+replicates: 5
+nations:
+  - {code: A}
+  - {code: B, policy: restrict}
+"""
+
+
+def write(tmp_path, text):
+    p = tmp_path / "s.yaml"
+    p.write_text(WORLD + text)
+    return p
+
+
+# (extra YAML, [(line, col, path, words)]) : line numbers count WORLD's 6 lines
+CASES = {
+    "us.budget under schedule": (
+        "us: {budget: 0.3, budget_growth: 0.1}\n",
+        [(7, 6, "us.budget", "us.strategy is schedule everywhere"),
+         (7, 19, "us.budget_growth", "us.strategy is schedule everywhere")]),
+    "us.escalation under a budget strategy": (
+        "us: {strategy: uniform, budget: 0.2, escalation: 0.05}\n",
+        [(7, 38, "us.escalation", "never schedule")]),
+    "a US strategy with budget 0": (
+        "us: {strategy: pivotal, budget_growth: 0.5}\n",
+        [(7, 6, "us.strategy", "us.budget is 0 everywhere: it adds no pressure"),
+         (7, 25, "us.budget_growth", "us.budget is 0 everywhere")]),
+    "china.budget under aggregate": (
+        "china: {budget: 2}\n",
+        [(7, 9, "china.budget", "aggregate everywhere")]),
+    "china.escalation under targeted": (
+        "china: {strategy: targeted, budget: 2, escalation: 0.5}\n",
+        [(7, 40, "china.escalation", "never aggregate")]),
+    "a Chinese strategy with budget 0": (
+        "china: {strategy: deterrent}\n",
+        [(7, 9, "china.strategy", "china.budget is 0 everywhere")]),
+    "lever settings with downgrade 0": (
+        "us:\n  intel_lever: {credibility: 0.9, lead: 1, duration: 2, credibility_loss: 0.2}\n",
+        [(8, 17, "us.intel_lever.credibility", "downgrade is 0 everywhere"),
+         (8, 35, "us.intel_lever.lead", "downgrade is 0 everywhere"),
+         (8, 44, "us.intel_lever.duration", "downgrade is 0 everywhere"),
+         (8, 57, "us.intel_lever.credibility_loss", "downgrade is 0 everywhere")]),
+    "price budget without a response": (
+        "china: {price_budget: 1}\n",
+        [(7, 9, "china.price_budget", "price_response is 0 everywhere")]),
+    "price response without a budget": (
+        "china: {price_response: 0.2}\n",
+        [(7, 9, "china.price_response", "price_budget is 0 everywhere")]),
+    "swept lever setting with the lever off": (
+        "sweep: {us.intel_lever.lead: [1, 2]}\n",
+        [(7, 9, "us.intel_lever.lead", "downgrade is 0 everywhere")]),
+    "event on an inert setting": (
+        "events: [{at: 1, set: {china.price_budget: 1}}]\n",
+        [(7, 24, "china.price_budget", "price_response is 0 everywhere")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_inert_setting_is_warned_where_given(tmp_path, case):
+    extra, want = CASES[case]
+    s = write(tmp_path, extra)
+    p = run("run", s, "-o", tmp_path / "x.h5", "-q")
+    assert p.returncode == 0 and (tmp_path / "x.h5").exists()
+    lines = [ln for ln in p.stderr.splitlines() if ": warning: " in ln]
+    assert len(lines) == len(want), p.stderr
+    for line, col, path, words in want:
+        hit = [ln for ln in lines if ln.startswith(f"{s}:{line}:{col}: warning: '{path}' ")]
+        assert hit and words in hit[0], (p.stderr, line, col, path)
+    v = run("validate", s)
+    assert f"is valid, with {len(want)} warning" in v.stdout
+    assert v.stderr.count(": warning: ") == len(want)
+
+
+def test_set_option_is_located_on_the_command_line(tmp_path):
+    s = write(tmp_path, "")
+    p = run("validate", s, "--set", "steps=3", "--set", "us.budget=0.2")
+    assert "--set:2:11: warning: 'us.budget' has no effect" in p.stderr
+
+
+@pytest.mark.parametrize("extra", [
+    # the governor switches on in some design point, by a draw or by an event
+    "us: {budget: 0.3}\nsweep: {us.strategy: [schedule, wavering]}\n",
+    "us: {budget: 0.3, escalation: 0.02}\nevents: [{at: 2, set: {us.strategy: uniform}}]\n",
+    "us:\n  intel_lever: {lead: 1}\nuncertain: {us.intel_lever.downgrade: {dist: uniform, lo: 0, hi: 1}}\n",
+    "us:\n  intel_lever: {lead: 1}\nevents: [{at: 2, set: {us.intel_lever.downgrade: 0.5}}]\n",
+    "china: {price_budget: 1}\nsweep: {china.price_response: [0, 0.2]}\n",
+    "china: {strategy: targeted, budget: 1}\n",
+    "china: {strategy: aggregate, escalation: 0.5}\n",
+    # the defaults themselves, not given: nothing to warn about
+    "",
+])
+def test_settings_that_can_act_are_not_warned(tmp_path, extra):
+    s = write(tmp_path, extra)
+    p = run("validate", s)
+    assert ": warning: " not in p.stderr, p.stderr
+    assert p.stdout.rstrip().endswith("is valid")
+
+
+def test_shipped_scenarios_do_not_warn(src):
+    for name in ("huawei_2019", "minimal", "strategies_2019", "us_escalation_sweep"):
+        p = run("validate", src / "scenarios" / f"{name}.yaml")
+        assert ": warning: " not in p.stderr, (name, p.stderr)
