@@ -77,6 +77,7 @@ int a5_cli_python(const char *cmd, const char *const *args)
         setenv("PYTHONPATH", pp, 1);
         free(pp);
     }
+    setenv("ALLIED5G_PROG", a5_cli_self(), 1); /* usage lines name the command as typed */
     const char *argv[A5_CLI_MAXOPT * 2 + 8];
     int k = 0;
     argv[k++] = py;

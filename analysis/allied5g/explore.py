@@ -19,6 +19,7 @@ import xarray as xr
 from scipy.stats import norm
 
 from .io import design_frame, design_paths, time_dim
+from .plots import CYCLE, MIN_FONT
 from .uncertainty import mean_interval, replicates_done, share_interval
 
 # experiments and outcomes
@@ -401,7 +402,7 @@ def feature_scores_heatmap(scores: pd.DataFrame, ax=None, cmap: str = "viridis")
     for i in range(v.shape[0]):
         for j in range(v.shape[1]):
             ax.text(j, i, f"{v[i, j]:.2f}", ha="center", va="center",
-                    color="white" if v[i, j] < 0.6 * np.nanmax(v) else "black", fontsize=8)
+                    color="white" if v[i, j] < 0.6 * np.nanmax(v) else "black", fontsize=MIN_FONT)
     fig.colorbar(im, ax=ax, label="extra-trees importance")
     ax.set_title("feature scores")
     fig.tight_layout()
@@ -540,10 +541,14 @@ def morris_plot(mi: pd.DataFrame, ax=None):
         fig, ax = plt.subplots(figsize=(5, 4))
     else:
         fig = ax.figure
-    ax.errorbar(mi["mu_star"], mi["sigma"], xerr=mi["mu_star_conf"], fmt="o", capsize=3)
+    ax.errorbar(mi["mu_star"], mi["sigma"], xerr=mi["mu_star_conf"], fmt="o", capsize=3,
+                color=CYCLE[0])
     for name, row in mi.iterrows():
-        ax.annotate(str(name), (row["mu_star"], row["sigma"]), fontsize=8,
+        ax.annotate(str(name), (row["mu_star"], row["sigma"]), fontsize=MIN_FONT,
                     xytext=(3, 3), textcoords="offset points")
+    ax.set_xlim(left=0)          # the origin in view: mu* and sigma are never negative
+    ax.set_ylim(bottom=0)
+    ax.tick_params(labelsize=MIN_FONT)
     ax.set_xlabel("mu* (mean |elementary effect|)")
     ax.set_ylabel("sigma")
     ax.set_title("Morris screening")
