@@ -404,6 +404,8 @@ def feature_scores_heatmap(scores: pd.DataFrame, ax=None, cmap: str = "viridis")
             ax.text(j, i, f"{v[i, j]:.2f}", ha="center", va="center",
                     color="white" if v[i, j] < 0.6 * np.nanmax(v) else "black", fontsize=MIN_FONT)
     fig.colorbar(im, ax=ax, label="extra-trees importance")
+    ax.set_xlabel("outcome")
+    ax.set_ylabel("input")
     ax.set_title("feature scores")
     fig.tight_layout()
     return fig

@@ -77,7 +77,7 @@ def _xlabel(ds) -> str:
 def _grid(n: int, width: float = 3.2, height: float = 2.4):
     cols = min(4, n)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6),
+    fig, axes = plt.subplots(rows, cols, figsize=(max(width * cols, 6.5), height * rows + 0.6),
                              sharex=True, sharey=True, squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
@@ -377,7 +377,7 @@ def sweep_response(ds: xr.Dataset, path: str, nations: Optional[Sequence[str]] =
     when = str(ds["date"].values[step]) if "date" in ds.coords else f"step {step}"
     left = f"\nleft out (same at every point): {', '.join(stuck)}" if stuck else ""
     _finish_grid(fig, axes, len(codes_), handles, labs, min(3, max(len(labs), 1)),
-                 f"P({option}) in {when} against {path} (bands: {100 * level:.0f} % intervals, "
+                 f"P({option}) in {when} against {path}\n(bands: {100 * level:.0f} % intervals, "
                  f"{int(n.min())} replicates a point){left}", dates=False)
     return fig
 
