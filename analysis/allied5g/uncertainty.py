@@ -48,6 +48,8 @@ def share_interval(p, n, level: float = 0.9, method: str = "wilson"):
             centre = (p + z * z / (2 * n)) / (1 + z * z / n)
             half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
             lo, hi = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+        # the interval holds p (at p = 0 or 1 rounding could leave it a hair outside)
+        lo, hi = np.fmin(lo, p), np.fmax(hi, p)
     return se, lo, hi
 
 

@@ -144,3 +144,11 @@ def test_unfinished_replicates_are_left_out():
     ds["final_policy"] = (ds.final_policy.dims, fp)
     y = allied5g.outcomes(ds, "banned_by(DEU)", se=True).iloc[0]
     assert y.iloc[0] == pytest.approx(2 / 4) and y.iloc[1] == pytest.approx(math.sqrt(0.25 / 4))
+
+
+@pytest.mark.parametrize("n", [1, 7, 40, 60, 1000, 4321])
+def test_interval_holds_the_share(n):
+    p = np.array([0.0, 1.0, 1 / n, 1 - 1 / n])
+    for method in ("wilson", "normal"):
+        _, lo, hi = share_interval(p, n, method=method)
+        assert (lo <= p).all() and (p <= hi).all() and (lo >= 0).all() and (hi <= 1).all()
