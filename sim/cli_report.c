@@ -71,8 +71,10 @@ int a5_cli_python(const char *cmd, const char *const *args)
         const char *old = getenv("PYTHONPATH");
         size_t n = strlen(dir) + (old ? strlen(old) : 0) + 2;
         char *pp = malloc(n);
-        if (!pp)
+        if (!pp) {
+            fprintf(stderr, "allied5g %s: out of memory\n", cmd);
             return A5_EXIT_RUNTIME;
+        }
         snprintf(pp, n, "%s%s%s", dir, old && *old ? ":" : "", old ? old : "");
         setenv("PYTHONPATH", pp, 1);
         free(pp);
@@ -91,7 +93,8 @@ int a5_cli_python(const char *cmd, const char *const *args)
     execv(py, (char *const *)argv);
     char e[512];
     fprintf(stderr, "allied5g %s: cannot run %s: %s (set ALLIED5G_PYTHON, or run bash "
-                    "scripts/quickstart.sh)\n", cmd, a5_escape(py, 200, e, sizeof e), strerror(errno));
+                    "%s/scripts/quickstart.sh)\n", cmd, a5_escape(py, 200, e, sizeof e), strerror(errno),
+            A5_SOURCE_DIR);
     return A5_EXIT_RUNTIME;
 }
 
