@@ -82,8 +82,8 @@ def figure(rows, path):
     y = np.arange(len(labels))
     for ax, key, title in zip(axes, ("GBR", "DEU", "EU"),
                               ("United Kingdom", "Germany", "EU median")):
-        for lev, off, colour, name in ((0.0, -0.15, "tab:blue", "lever off"),
-                                       (0.5, 0.15, "tab:red", "intelligence lever on")):
+        for lev, off, colour, name in ((0.0, -0.15, "#0072B2", "lever off"),   # Okabe-Ito
+                                       (0.5, 0.15, "#D55E00", "intelligence lever on")):
             sel = [r for r in rows if (r["lever"] > 0) == (lev > 0)]
             order = {(r["us"], r["china"]): r for r in sel}
             v = np.array([order[(u, c)][key] for u in US for c in CN])

@@ -113,3 +113,56 @@ def test_sensitivity_numbers(tmp_path):
         assert lo - conf[w] - 0.005 <= st[w] <= hi + conf[w] + 0.005, (w, st[w])
     for w in ("china", "home"):
         ok(tiny, w, 0.005)
+
+
+def test_strategies_numbers(tmp_path):
+    """README's paragraph on the strategic actors, from scenarios/strategies_2019.yaml."""
+    out = tmp_path / "st.h5"
+    run("run", SRC / "scenarios" / "strategies_2019.yaml", "-o", out, "--quiet", "--store", "summary")
+    ds = allied5g.load(out)
+    X = allied5g.experiments(ds)
+    names = {"us.strategy": ["schedule", "uniform", "pivotal", "wavering"],
+             "china.strategy": ["aggregate", "targeted", "deterrent"]}
+    key = [(names["us.strategy"][int(u)], names["china.strategy"][int(c)], lev > 0)
+           for u, c, lev in X[["us.strategy", "china.strategy", "us.intel_lever.downgrade"]].values]
+    allies = [str(c) for c in ds.nation.values if str(c) != "USA"]
+    fp = np.asarray(ds.final_policy.sel(nation=allies).values)         # point x rep x ally
+    banning = (fp == 2).sum(-1).astype(float)                            # per replicate
+    n = banning.shape[1]
+    mean = dict(zip(key, banning.mean(1)))
+    se = dict(zip(key, banning.std(1, ddof=1) / np.sqrt(n)))
+    uk = dict(zip(key, ds.policy_share.isel(time=-1).sel(nation="GBR", option="ban").values))
+    settings = [(c, lev) for c in names["china.strategy"] for lev in (False, True)]
+
+    def diff_range(pairs):
+        d = [mean[a] - mean[b] for a, b in pairs]
+        s = max(np.hypot(se[a], se[b]) for a, b in pairs)
+        return min(d), max(d), s
+
+    lo, hi, s = diff_range([((u, c, lev), ("schedule", c, lev))
+                            for u in ("uniform", "wavering") for c, lev in settings])
+    qlo, qhi = quoted(r"slightly more allies banning than today's escalation "
+                      r"\((\d\.\d) to (\d\.\d) more")
+    (qse,) = quoted(r"each difference has a standard error of about (\d\.\d+)\)")
+    assert abs(qlo - lo) <= 2 * s + 0.05 and abs(qhi - hi) <= 2 * s + 0.05, (lo, hi)
+    assert abs(qse - s) <= 0.03 and lo > 0
+    a, b = quoted(r"of (\d+) to (\d+) on average")          # those three strategies
+    three = [m for k, m in mean.items() if k[0] != "pivotal"]
+    assert a <= min(three) + 2 * s and max(three) <= b + 2 * s
+    # pivotal: the fewest allies banning under every China and lever setting
+    for c, lev in settings:
+        assert min(names["us.strategy"], key=lambda u: mean[(u, c, lev)]) == "pivotal", (c, lev)
+    # the lever and the UK
+    d = [uk[(u, c, True)] - uk[(u, c, False)] for u in names["us.strategy"]
+         for c in names["china.strategy"]]
+    qlo, qhi = quoted(r"its P\(ban\) changes by (-?\d\.\d\d) to \+(\d\.\d\d)")
+    sd = float(np.sqrt(2) * share_interval(0.45, n)[0])
+    (qsd,) = quoted(r"a difference has a standard error of about (0\.\d+)\)")
+    assert abs(qsd - sd) <= 0.002
+    assert abs(qlo - min(d)) <= 2 * sd + 0.005 and abs(qhi - max(d)) <= 2 * sd + 0.005, d
+    # targeted against general (aggregate) retaliation
+    lo, hi, s = diff_range([((u, "targeted", lev), (u, "aggregate", lev))
+                            for u in names["us.strategy"] for lev in (False, True)])
+    qlo, qhi = quoted(r"allies banning differ by (-?\d\.\d) to \+(\d\.\d)\)")
+    assert abs(qlo - lo) <= 2 * s + 0.05 and abs(qhi - hi) <= 2 * s + 0.05, (lo, hi)
+    assert "deters no more than general retaliation" in TEXT and hi > 0
