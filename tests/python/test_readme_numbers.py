@@ -166,3 +166,19 @@ def test_strategies_numbers(tmp_path):
     qlo, qhi = quoted(r"allies banning differ by (-?\d\.\d) to \+(\d\.\d)\)")
     assert abs(qlo - lo) <= 2 * s + 0.05 and abs(qhi - hi) <= 2 * s + 0.05, (lo, hi)
     assert "deters no more than general retaliation" in TEXT and hi > 0
+
+
+def test_scenarios_readme_narrative(default):
+    """scenarios/README.md says the same of the default scenario."""
+    _, share, n = default
+    text = " ".join((SRC / "scenarios" / "README.md").read_text().split())
+    assert ("the Baltic states, Sweden, Finland, Denmark, Norway, Canada and Australia "
+            "mostly ban") in text
+    for c in ("EST", "LVA", "LTU", "SWE", "FIN", "DNK", "NOR", "CAN", "AUS"):
+        assert share["ban"][c] > 0.5, c
+    assert ("Germany, Hungary, Austria, Turkey and southern Europe mostly stay open or "
+            "restrict") in text
+    for c in ("DEU", "HUN", "AUT", "TUR", "ITA", "ESP", "PRT", "GRC"):
+        assert share["open"][c] + share["restrict"][c] > 0.5, c
+    m = re.search(r"The UK bans in about (\d+) % of runs by 2025", text)
+    assert m and abs(int(m.group(1)) / 100 - share["ban"]["GBR"]) <= 0.05
