@@ -64,8 +64,10 @@ fi
 
 # allied5g on PATH: PREFIX/bin/allied5g, with its analysis package beside it
 a5=build/allied5g
-prefix=${A5_PREFIX:-$HOME/.local}
-if [ "$prefix" != none ]; then
+prefix=${A5_PREFIX:-${HOME:+$HOME/.local}}
+if [ -z "$prefix" ]; then
+  echo "quickstart: HOME is not set, so allied5g is not installed (A5_PREFIX=DIR installs it there)" >&2
+elif [ "$prefix" != none ]; then
   cmake --install build --prefix "$prefix" > /dev/null
   if [ "$(command -v allied5g || true)" = "$prefix/bin/allied5g" ]; then
     a5=allied5g
