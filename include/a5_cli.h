@@ -96,7 +96,7 @@ int a5_cli_parse_recorded(const a5_cli_cmd *c, int argc, char **argv, int full_a
 
 /* The commands in their own files. */
 extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd, a5_cli_export_cmd,
-    a5_cli_forecast_cmd;
+    a5_cli_forecast_cmd, a5_cli_report_cmd;
 int a5_cli_run(int argc, char **argv, int full_argc, char **full_argv);
 int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv);
 /* Rows of one nation and quarter that disagree, each added to d at its line
@@ -107,5 +107,15 @@ void a5_cli_obs_contradictions(const char *path, const a5_scenario *s, const a5_
 int a5_cli_forecast(int argc, char **argv, int full_argc, char **full_argv);
 /* export: runs the analysis package's CSV exporter (cli_export.c); returns only on failure. */
 int a5_cli_export(int argc, char **argv);
+/* report: runs the analysis package's report writer (cli_report.c); returns only on failure. */
+int a5_cli_report(int argc, char **argv);
+/* Run `PYTHON -m allied5g cmd args...` (args NULL-terminated) with the project's Python
+ * and analysis package (cli_report.c says which). Returns only on failure, after
+ * printing why: A5_EXIT_RUNTIME. */
+int a5_cli_python(const char *cmd, const char *const *args);
+
+/* The program as the user typed it, for messages that name a command to type next:
+ * argv[0] when it names a path (build/allied5g), else "allied5g" (found on PATH). */
+const char *a5_cli_self(void);
 
 #endif

@@ -103,8 +103,8 @@ def figure(ds, outs, path):
     labels = [f"{u} / {c}" for u in US for c in CN]
     y = np.arange(len(labels))
     for ax, key in zip(axes, keys):
-        for lev, off, colour, name in ((0.0, -0.15, "tab:blue", "lever off"),
-                                       (0.5, 0.15, "tab:red", "intelligence lever on")):
+        for lev, off, colour, name in ((0.0, -0.15, "#0072B2", "lever off"),  # Okabe-Ito
+                                       (0.5, 0.15, "#D55E00", "intelligence lever on")):
             est, lo, hi = [], [], []
             for u in US:
                 for c in CN:

@@ -452,7 +452,7 @@ static int cmd_reference(int argc, char **argv)
 
 static const a5_cli_cmd *const commands[] = {&a5_cli_run_cmd, &validate_cmd, &info_cmd,
                                              &a5_cli_calibrate_cmd, &a5_cli_forecast_cmd,
-                                             &a5_cli_export_cmd, &reference_cmd};
+                                             &a5_cli_export_cmd, &a5_cli_report_cmd, &reference_cmd};
 enum { NCOMMANDS = sizeof commands / sizeof *commands };
 
 static void overview(FILE *out)
@@ -473,8 +473,17 @@ static void full_help(FILE *out)
     }
 }
 
+static const char *self = "allied5g";
+
+const char *a5_cli_self(void)
+{
+    return self;
+}
+
 int a5_cli_main(int argc, char **argv)
 {
+    if (argc > 0 && argv[0] && strchr(argv[0], '/'))
+        self = argv[0];
     if (argc < 2) {
         overview(stderr);
         return A5_EXIT_USAGE;
@@ -500,6 +509,8 @@ int a5_cli_main(int argc, char **argv)
         return a5_cli_forecast(argc - 1, argv + 1, argc, argv);
     if (!strcmp(cmd, "export"))
         return a5_cli_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return a5_cli_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "reference"))
         return cmd_reference(argc - 1, argv + 1);
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {

@@ -220,7 +220,10 @@ static void print_summary(const a5_scenario *s, const run_args *r, const a5_batc
                fs[3 * i + 1], fs[3 * i + 2], fm[i]);
     if (s->n > 60)
         printf("  ... %d more nations\n", s->n - 60);
-    printf("details: allied5g info %s; in Python: xarray.open_dataset(\"%s\")\n", r->out, r->out);
+    char *info = a5_cli_join_argv(3, (char *[]){(char *)a5_cli_self(), "info", (char *)r->out});
+    printf("details: %s; in Python: xarray.open_dataset(\"%s\")\n", info ? info : "allied5g info",
+           r->out);
+    free(info);
 }
 
 /* After a failed batch: say what is saved and how to continue, and keep or drop

@@ -16,6 +16,7 @@ from .plots import (ban_timeline, cohesion, cohesion_plot, fan_chart, policy_pro
                     sensitivity_bars, sweep_response)
 from .report import key_findings, write_report
 from .sensitivity import sobol_indices
+from .uncertainty import share_interval
 
 from .explore import (OUTCOMES, experiments, feature_scores, feature_scores_heatmap,
                       morris_design, morris_indices, morris_plot, outcomes)
@@ -30,4 +31,4 @@ __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "Re
            "write_report", "experiments", "outcomes", "OUTCOMES", "prim", "PrimResult", "cart",
            "CartResult", "feature_scores", "feature_scores_heatmap", "morris_design",
            "morris_indices", "morris_plot", "calibration_report", "compare", "is_crn",
-           "replicate_outcome", "PAIRED_OUTCOMES"]
+           "replicate_outcome", "PAIRED_OUTCOMES", "share_interval"]

@@ -150,7 +150,7 @@ def reliability_plot(df: pd.DataFrame, bins: int = 5) -> plt.Figure:
     area grows with the rows in the bin. On the diagonal: calibrated."""
     from .plots import COLORS
     r = reliability(df, bins)
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="calibrated")
     for pol in POLICIES:
         s = r[r["policy"] == pol]
@@ -164,7 +164,7 @@ def reliability_plot(df: pd.DataFrame, bins: int = 5) -> plt.Figure:
     ax.set_ylabel("observed frequency")
     oos = (df["fold"] > 0).all()
     ax.set_title("Reliability, " + ("held-out rows" if oos else "in-sample rows"))
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize=9)  # outside the data
     fig.tight_layout()
     return fig
 

@@ -19,6 +19,8 @@ import xarray as xr
 from scipy.stats import norm
 
 from .io import design_frame, design_paths, time_dim
+from .plots import CYCLE, MIN_FONT
+from .uncertainty import mean_interval, replicates_done, share_interval
 
 # experiments and outcomes
 
@@ -74,11 +76,58 @@ def _need(args: list, lo: int, hi: int, name: str, usage: str) -> None:
         raise ValueError(f"{name} takes {usage}")
 
 
-def _p_ban(ds, args):
-    _need(args, 1, 2, "p_ban", "(NATION[, DATE])")
+class _Est:
+    """An outcome per point and how to get its Monte Carlo uncertainty: ``share`` (a
+    share of ``n`` replicates: binomial), ``reps`` (a mean of per-replicate values,
+    point x replicate), ``sorted`` (a quantile of per-replicate values), or nothing
+    (no standard error from what the file holds)."""
+
+    def __init__(self, value, share_n=None, reps=None, quantile=None):
+        self.value = np.asarray(value, dtype=float)
+        self.share_n, self.reps, self.quantile = share_n, reps, quantile
+
+    def interval(self, level: float, method: str):
+        nan = np.full_like(self.value, np.nan)
+        if self.share_n is not None:
+            return share_interval(self.value, self.share_n, level, method)
+        if self.reps is not None:
+            return mean_interval(self.reps, axis=1, level=level)[1:]
+        if self.quantile is not None:
+            return (nan,) + _quantile_interval(self.quantile[0], self.quantile[1], level)
+        return nan, nan, nan
+
+
+def _quantile_interval(values: np.ndarray, q: float, level: float):
+    """Distribution-free interval for the q-quantile of each row of ``values``: the
+    order statistics whose ranks bound a Binomial(R, q) count at ``level``."""
+    from scipy.stats import binom
+
+    a = (1 - level) / 2
+    lo, hi = [], []
+    for row in values:
+        s = np.sort(row[np.isfinite(row)])
+        r = s.size
+        if r == 0:
+            lo.append(np.nan), hi.append(np.nan)
+            continue
+        lo.append(s[int(np.clip(binom.ppf(a, r, q) - 1, 0, r - 1))])
+        hi.append(s[int(np.clip(binom.ppf(1 - a, r, q), 0, r - 1))])
+    return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+
+
+def _shares(ds, args, name: str, options) -> _Est:
+    _need(args, 1, 2, name, "(NATION[, DATE])")
     i, s = _nation(ds, args[0]), _step(ds, args[1] if len(args) > 1 else None)
-    share = _at(ds["policy_share"].isel(nation=i), s).sel(option="ban")
-    return np.asarray(share.values, dtype=float)
+    share = _at(ds["policy_share"].isel(nation=i), s).sel(option=list(options)).sum("option")
+    return _Est(np.asarray(share.values, dtype=float), share_n=replicates_done(ds))
+
+
+def _p_ban(ds, args):
+    return _shares(ds, args, "p_ban", ["ban"])
+
+
+def _p_restrict(ds, args):
+    return _shares(ds, args, "p_restrict", ["restrict", "ban"])
 
 
 def _first_ban(ds, i):
@@ -86,11 +135,42 @@ def _first_ban(ds, i):
     return fb
 
 
+def _by(first: np.ndarray, s: int) -> _Est:
+    """Share of finished replicates whose first step (-1: never; below -1: a fill
+    value, not finished) is at or before s."""
+    done = first >= -1
+    hit = ((first >= 0) & (first <= s)).sum(axis=1)
+    n = done.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _Est(np.where(n > 0, hit / np.maximum(n, 1), np.nan), share_n=n)
+
+
 def _banned_by(ds, args):
     _need(args, 1, 2, "banned_by", "(NATION[, DATE])")
     i, s = _nation(ds, args[0]), _step(ds, args[1] if len(args) > 1 else None)
-    fb = _first_ban(ds, i)
-    return ((fb >= 0) & (fb <= s)).mean(axis=1)
+    return _by(_first_ban(ds, i), s)
+
+
+def _first_restrict(ds, i) -> np.ndarray:
+    """First step each replicate is at least restricting (point x replicate; -1: never,
+    -2: not finished): from ``first_restrict_step`` when the file has it, else from the
+    per-replicate ``policy`` of ``store: full``."""
+    if "first_restrict_step" in ds.variables:
+        return np.asarray(ds["first_restrict_step"].isel(nation=i).values, dtype=float)
+    if "policy" not in ds.variables:
+        raise ValueError("restricted_by needs each replicate's policy history, which a "
+                         "'store: summary' file does not hold: run with --store full "
+                         "(p_restrict, at one date, works on any file)")
+    pol = np.asarray(ds["policy"].isel(nation=i).values)               # point x rep x step
+    hit = pol >= 1
+    first = np.where(hit.any(-1), hit.argmax(-1), -1).astype(float)
+    return np.where((pol < 0).all(-1), -2.0, first)
+
+
+def _restricted_by(ds, args):
+    _need(args, 1, 2, "restricted_by", "(NATION[, DATE])")
+    i, s = _nation(ds, args[0]), _step(ds, args[1] if len(args) > 1 else None)
+    return _by(_first_restrict(ds, i), s)
 
 
 def _first_ban_quantile(ds, args):
@@ -100,7 +180,7 @@ def _first_ban_quantile(ds, args):
         raise ValueError("first_ban_quantile: Q must be in [0, 1]")
     fb = _first_ban(ds, i)
     fb = np.where(fb < 0, ds.sizes[time_dim(ds)], fb)   # never banned: censored at the horizon
-    return np.quantile(fb, q, axis=1, method="inverted_cdf")
+    return _Est(np.quantile(fb, q, axis=1, method="inverted_cdf"), quantile=(fb, q))
 
 
 def _cohesion(ds, args):
@@ -119,25 +199,40 @@ def _cohesion(ds, args):
     if "policy" in ds:
         pol = np.asarray(_at(ds["policy"], s).values)[:, :, idx]      # point x rep x m
         counts = np.stack([(pol == k).sum(-1) for k in range(3)], -1).astype(float)
-        return ((counts * (counts - 1)).sum(-1) / (m * (m - 1))).mean(axis=1)
+        per_rep = (counts * (counts - 1)).sum(-1) / (m * (m - 1))
+        per_rep = np.where((pol < 0).any(-1), np.nan, per_rep)        # unfinished replicates
+        return _Est(np.nanmean(per_rep, axis=1), reps=per_rep)
     sh = np.asarray(_at(ds["policy_share"], s).values, dtype=float)[:, idx, :]  # point x m x 3
     tot = sh.sum(1)
-    return ((tot ** 2).sum(-1) - (sh ** 2).sum((1, 2))) / (m * (m - 1))
+    return _Est(((tot ** 2).sum(-1) - (sh ** 2).sum((1, 2))) / (m * (m - 1)))
 
 
 def _high_risk_share(ds, args):
     _need(args, 1, 2, "high_risk_share", "(NATION or all[, DATE])")
     s = _step(ds, args[1] if len(args) > 1 else None)
     h = _at(ds["high_risk_share_mean"], s)
+    per_rep = _at(ds["high_risk_share"], s) if "high_risk_share" in ds else None
     if args[0] == "all":
-        return np.asarray(h.mean("nation").values, dtype=float)
-    return np.asarray(h.isel(nation=_nation(ds, args[0])).values, dtype=float)
+        value = h.mean("nation")
+        per_rep = per_rep.mean("nation") if per_rep is not None else None
+    else:
+        i = _nation(ds, args[0])
+        value = h.isel(nation=i)
+        per_rep = per_rep.isel(nation=i) if per_rep is not None else None
+    reps = None if per_rep is None else np.asarray(per_rep.values, dtype=float)
+    return _Est(np.asarray(value.values, dtype=float), reps=reps)
 
 
-#: Outcomes :func:`outcomes` knows, by name.
+#: Outcomes :func:`outcomes` knows, by name: (function, meaning).
 OUTCOMES = {
     "p_ban": (_p_ban, "P(NATION's policy is ban at DATE), from policy_share"),
+    "p_restrict": (_p_restrict, "P(NATION's policy is restrict or ban at DATE: at least "
+                                "restricted), from policy_share"),
     "banned_by": (_banned_by, "P(NATION has banned at or before DATE), from first_ban_step"),
+    "restricted_by": (_restricted_by,
+                      "P(NATION has restricted or banned at or before DATE), from "
+                      "first_restrict_step when the file has it, else the policy histories "
+                      "of store: full (a summary file without it is refused)"),
     "first_ban_quantile": (_first_ban_quantile,
                            "Q-quantile over replicates of NATION's first ban step; "
                            "never banned counts as the number of steps (censored)"),
@@ -147,7 +242,7 @@ OUTCOMES = {
 }
 
 
-def _one(ds: xr.Dataset, spec: str) -> np.ndarray:
+def _one(ds: xr.Dataset, spec: str) -> _Est:
     m = _CALL.match(spec)
     if not m or m.group(1) not in OUTCOMES:
         names = ", ".join(f"{k}(...)" for k in OUTCOMES)
@@ -156,14 +251,20 @@ def _one(ds: xr.Dataset, spec: str) -> np.ndarray:
     return OUTCOMES[m.group(1)][0](ds, args)
 
 
-def outcomes(ds: xr.Dataset, spec):
+def outcomes(ds: xr.Dataset, spec, se: bool = False, level: float = 0.9,
+             interval: str = "wilson"):
     """Common outcomes per design point, by name, so any analysis takes ``(X, y)``.
 
     ``spec`` is one outcome string, a list of them, or a dict ``{column: string}``:
 
     - ``p_ban(NATION, DATE)``: share of replicates where NATION's policy is ban at DATE;
+    - ``p_restrict(NATION, DATE)``: share where it is at least restricted (restrict or
+      ban) at DATE;
     - ``banned_by(NATION, DATE)``: share of replicates where NATION has banned at or
       before DATE (from ``first_ban_step``, so a later lift still counts);
+    - ``restricted_by(NATION, DATE)``: share where NATION has restricted or banned at or
+      before DATE (a later lift still counts). Needs ``first_restrict_step`` in the file
+      or the per-replicate histories of ``store: full``; refused on other files;
     - ``first_ban_quantile(NATION, Q)``: the Q-quantile of NATION's first ban step over
       replicates; never banned counts as ``steps`` (beyond the horizon);
     - ``cohesion(BLOC, DATE)``: probability that two members picked at random hold the
@@ -175,15 +276,33 @@ def outcomes(ds: xr.Dataset, spec):
     DATE is a label such as ``2022Q4`` (the state at the end of that quarter) or a
     step number (negative counts from the end); left out, the last step. Returns a
     Series (one string) or a DataFrame (list or dict), indexed by ``point``.
+
+    ``se=True`` returns a DataFrame with, for each outcome NAME, the columns NAME,
+    NAME_se (Monte Carlo standard error) and NAME_lo, NAME_hi (the ``level`` interval):
+    shares of replicates (p_ban, p_restrict, banned_by, restricted_by) are binomial
+    (``interval``: ``"wilson"`` or ``"normal"``, see :mod:`allied5g.uncertainty`);
+    means of per-replicate values (cohesion and high_risk_share on ``store: full``
+    files) get sd/sqrt(R) and a normal interval; first_ban_quantile gets a
+    distribution-free order-statistic interval and no se. Where the file holds no
+    per-replicate values (cohesion, high_risk_share on summary files) the columns are NaN.
     """
     index = pd.Index(np.asarray(ds["point"].values), name="point")
     if isinstance(spec, str):
-        return pd.Series(_one(ds, spec), index=index, name=spec)
-    if isinstance(spec, Mapping):
+        items = [(spec, spec)]
+    elif isinstance(spec, Mapping):
         items = list(spec.items())
     else:
         items = [(s, s) for s in spec]
-    return pd.DataFrame({name: _one(ds, s) for name, s in items}, index=index)
+    cols = {}
+    for name, s in items:
+        est = _one(ds, s)
+        cols[name] = est.value
+        if se:
+            cols[f"{name}_se"], cols[f"{name}_lo"], cols[f"{name}_hi"] = \
+                est.interval(level, interval)
+    if isinstance(spec, str) and not se:
+        return pd.Series(cols[spec], index=index, name=spec)
+    return pd.DataFrame(cols, index=index)
 
 
 # feature scoring
@@ -283,8 +402,10 @@ def feature_scores_heatmap(scores: pd.DataFrame, ax=None, cmap: str = "viridis")
     for i in range(v.shape[0]):
         for j in range(v.shape[1]):
             ax.text(j, i, f"{v[i, j]:.2f}", ha="center", va="center",
-                    color="white" if v[i, j] < 0.6 * np.nanmax(v) else "black", fontsize=8)
+                    color="white" if v[i, j] < 0.6 * np.nanmax(v) else "black", fontsize=MIN_FONT)
     fig.colorbar(im, ax=ax, label="extra-trees importance")
+    ax.set_xlabel("outcome")
+    ax.set_ylabel("input")
     ax.set_title("feature scores")
     fig.tight_layout()
     return fig
@@ -422,10 +543,14 @@ def morris_plot(mi: pd.DataFrame, ax=None):
         fig, ax = plt.subplots(figsize=(5, 4))
     else:
         fig = ax.figure
-    ax.errorbar(mi["mu_star"], mi["sigma"], xerr=mi["mu_star_conf"], fmt="o", capsize=3)
+    ax.errorbar(mi["mu_star"], mi["sigma"], xerr=mi["mu_star_conf"], fmt="o", capsize=3,
+                color=CYCLE[0])
     for name, row in mi.iterrows():
-        ax.annotate(str(name), (row["mu_star"], row["sigma"]), fontsize=8,
+        ax.annotate(str(name), (row["mu_star"], row["sigma"]), fontsize=MIN_FONT,
                     xytext=(3, 3), textcoords="offset points")
+    ax.set_xlim(left=0)          # the origin in view: mu* and sigma are never negative
+    ax.set_ylim(bottom=0)
+    ax.tick_params(labelsize=MIN_FONT)
     ax.set_xlabel("mu* (mean |elementary effect|)")
     ax.set_ylabel("sigma")
     ax.set_title("Morris screening")

@@ -253,6 +253,7 @@ def _aggregates_frame(sub: xr.Dataset) -> pd.DataFrame:
 
 
 def to_dataframe(ds: xr.Dataset, variables: Optional[Iterable[str] | str] = None,
+                 se: bool = False, level: float = 0.9, interval: str = "wilson",
                  **sel) -> pd.DataFrame:
     """A tidy table of ONE variable family (variables sharing their dimensions).
 
@@ -267,6 +268,10 @@ def to_dataframe(ds: xr.Dataset, variables: Optional[Iterable[str] | str] = None
     ``to_dataframe(ds, "policy", nation=["GBR", "DEU"], point=0)`` or ``time="2020"``.
     Policy codes become an ordered pandas Categorical (fill values NaN); ``time``,
     ``date``, ``nation_name`` and design values are carried as columns.
+
+    ``se=True`` (aggregates only) adds each share's Monte Carlo standard error and
+    ``level`` interval beside it (``share_ban_se``, ``share_ban_lo``, ``share_ban_hi``;
+    ``interval``: ``"wilson"`` or ``"normal"``, see :mod:`allied5g.uncertainty`).
     """
     fams = families(ds)
     family = None
@@ -310,7 +315,13 @@ def to_dataframe(ds: xr.Dataset, variables: Optional[Iterable[str] | str] = None
     if sel:
         sub = sub.sel(**sel)
     if family == "aggregates":
-        return _categorical(_aggregates_frame(sub))
+        frame = _aggregates_frame(sub)
+        if se:
+            from .uncertainty import add_share_errors
+            frame = add_share_errors(frame, ds, level, interval)
+        return _categorical(frame)
+    if se:
+        raise ValueError("se=True applies to the aggregates (shares of replicates) only")
     return _categorical(sub.to_dataframe().reset_index())
 
 

@@ -40,9 +40,10 @@ def test_policy_probabilities_data(ds):
     fig = allied5g.policy_probabilities(ds, ["GBR", "DEU"])
     ax = fig.axes[0]
     assert ax.get_title() == "GBR"
-    # Three stacked layers; the top of the last is 1 everywhere.
-    polys = ax.collections
-    assert len(polys) == 3
+    # Three stacked layers (the top of the last is 1 everywhere), then the 90 % bands of
+    # the two boundaries between them.
+    assert len(ax.collections) == 5
+    polys = ax.collections[:3]
     top = polys[-1].get_paths()[0].vertices[:, 1].max()
     assert top == pytest.approx(1.0, abs=1e-6)
     share = ds.policy_share.isel(point=0).sel(nation="GBR", option="open").values
@@ -78,7 +79,7 @@ def test_cohesion(ds):
     want = np.mean([np.mean(p[:, :, a] == p[:, :, b], axis=0) for a, b in pairs], axis=0)
     assert np.allclose(c["five_eyes"].values, want)
     fig = allied5g.cohesion_plot(ds)
-    assert len(fig.axes[0].lines) == 2
+    assert len(fig.axes[0].lines) == 2 and len(fig.axes[0].collections) == 2   # 90 % bands
 
 
 def test_sweep_response_and_sensitivity_bars(tmp_path):
@@ -115,13 +116,16 @@ def test_report(ds, tmp_path):
     assert r.returncode == 0, r.stderr
     page = (tmp_path / "rep" / "index.html").read_text()
     for part in ("Key findings", "policy_probabilities.png", "Provenance", "command_line", "USA",
-                 "Figure 1. Share of the 60 replicates", "Nations plotted: the 4 nations whose"):
+                 "Figure 1. Share of the 60 replicates",
+                 "Nations plotted: the 3 nations with the most influence in the scenario",
+                 "at every step (USA)"):        # USA bans from the start: left out
         assert part in page
     assert "<figcaption>policy_probabilities.png" not in page      # captions, not file names
     secs = page.split("run_seconds</th><td>")[1].split("<")[0]
     assert secs.endswith(" s") and len(secs.split(".")[1]) == 4, secs   # "0.12 s"
-    for png in ("policy_probabilities.png", "high_risk_share.png", "who_bans_first.png", "cohesion.png"):
-        assert (tmp_path / "rep" / png).stat().st_size > 1000
+    for stem in ("policy_probabilities", "high_risk_share", "who_bans_first", "cohesion"):
+        for ext in ("png", "svg", "pdf"):
+            assert (tmp_path / "rep" / f"{stem}.{ext}").stat().st_size > 1000
     end = allied5g.key_findings(ds)
     assert end.index[0] == "USA" and end.loc["USA", "ban"] == 1.0
     assert end.loc["USA", "start"] == "ban" and end.loc["GBR", "start"] == "open"
@@ -154,7 +158,7 @@ def test_figures_labelled(ds):
     """Every figure has a title and axis labels; time runs on dates."""
     import matplotlib.dates as mdates
     for fig in (allied5g.policy_probabilities(ds, ["GBR", "DEU"]), allied5g.fan_chart(ds, ["GBR"])):
-        assert fig._suptitle.get_text() and fig._supylabel.get_text() and fig._supxlabel.get_text()
+        assert fig._suptitle.get_text() and fig.axes[0].get_ylabel() and fig.axes[-1].get_xlabel()
         x = fig.axes[0].collections[0].get_paths()[0].vertices[:, 0]
         assert mdates.num2date(x.max()).year == 2021     # 2019Q1 + 10 quarters: dates, not steps
     fig = allied5g.cohesion_plot(ds)
