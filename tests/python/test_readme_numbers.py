@@ -116,56 +116,51 @@ def test_sensitivity_numbers(tmp_path):
 
 
 def test_strategies_numbers(tmp_path):
-    """README's paragraph on the strategic actors, from scenarios/strategies_2019.yaml."""
+    """README's paragraph on the strategic actors, from scenarios/strategies_2019.yaml
+    (common random numbers): each paired difference quoted is within 2 paired standard
+    errors (plus the rounding) of a fresh run's, and each standard error quoted is that
+    of the fresh run."""
     out = tmp_path / "st.h5"
     run("run", SRC / "scenarios" / "strategies_2019.yaml", "-o", out, "--quiet", "--store", "summary")
     ds = allied5g.load(out)
-    X = allied5g.experiments(ds)
-    names = {"us.strategy": ["schedule", "uniform", "pivotal", "wavering"],
-             "china.strategy": ["aggregate", "targeted", "deterrent"]}
-    key = [(names["us.strategy"][int(u)], names["china.strategy"][int(c)], lev > 0)
-           for u, c, lev in X[["us.strategy", "china.strategy", "us.intel_lever.downgrade"]].values]
-    allies = [str(c) for c in ds.nation.values if str(c) != "USA"]
-    fp = np.asarray(ds.final_policy.sel(nation=allies).values)         # point x rep x ally
-    banning = (fp == 2).sum(-1).astype(float)                            # per replicate
-    n = banning.shape[1]
-    mean = dict(zip(key, banning.mean(1)))
-    se = dict(zip(key, banning.std(1, ddof=1) / np.sqrt(n)))
-    uk = dict(zip(key, ds.policy_share.isel(time=-1).sel(nation="GBR", option="ban").values))
-    settings = [(c, lev) for c in names["china.strategy"] for lev in (False, True)]
+    assert allied5g.is_crn(ds)
 
-    def diff_range(pairs):
-        d = [mean[a] - mean[b] for a, b in pairs]
-        s = max(np.hypot(se[a], se[b]) for a, b in pairs)
-        return min(d), max(d), s
+    US, CN = ["schedule", "uniform", "pivotal", "wavering"], ["aggregate", "targeted", "deterrent"]
 
-    lo, hi, s = diff_range([((u, c, lev), ("schedule", c, lev))
-                            for u in ("uniform", "wavering") for c, lev in settings])
-    qlo, qhi = quoted(r"slightly more allies banning than today's escalation "
-                      r"\((\d\.\d) to (\d\.\d) more")
-    (qse,) = quoted(r"each difference has a standard error of about (\d\.\d+)\)")
-    assert abs(qlo - lo) <= 2 * s + 0.05 and abs(qhi - hi) <= 2 * s + 0.05, (lo, hi)
-    assert abs(qse - s) <= 0.03 and lo > 0
-    a, b = quoted(r"of (\d+) to (\d+) on average")          # those three strategies
-    three = [m for k, m in mean.items() if k[0] != "pivotal"]
-    assert a <= min(three) + 2 * s and max(three) <= b + 2 * s
-    # pivotal: the fewest allies banning under every China and lever setting
-    for c, lev in settings:
-        assert min(names["us.strategy"], key=lambda u: mean[(u, c, lev)]) == "pivotal", (c, lev)
-    # the lever and the UK
-    d = [uk[(u, c, True)] - uk[(u, c, False)] for u in names["us.strategy"]
-         for c in names["china.strategy"]]
-    qlo, qhi = quoted(r"its P\(ban\) changes by (-?\d\.\d\d) to \+(\d\.\d\d)")
-    sd = float(np.sqrt(2) * share_interval(0.45, n)[0])
-    (qsd,) = quoted(r"a difference has a standard error of about (0\.\d+)\)")
-    assert abs(qsd - sd) <= 0.002
-    assert abs(qlo - min(d)) <= 2 * sd + 0.005 and abs(qhi - max(d)) <= 2 * sd + 0.005, d
-    # targeted against general (aggregate) retaliation
-    lo, hi, s = diff_range([((u, "targeted", lev), (u, "aggregate", lev))
-                            for u in names["us.strategy"] for lev in (False, True)])
-    qlo, qhi = quoted(r"allies banning differ by (-?\d\.\d) to \+(\d\.\d)\)")
-    assert abs(qlo - lo) <= 2 * s + 0.05 and abs(qhi - hi) <= 2 * s + 0.05, (lo, hi)
-    assert "deters no more than general retaliation" in TEXT and hi > 0
+    def pt(us="schedule", cn="aggregate", lever=0.0):     # strategies by their codes
+        return {"us.strategy": US.index(us), "china.strategy": CN.index(cn),
+                "us.intel_lever.downgrade": lever}
+
+    def check(claimed, b, outcome, what, a=None, se_claimed=None, digits=0.005):
+        r = allied5g.compare(ds, a or pt(), b, outcome)
+        assert abs(claimed - r["estimate"]) <= 2 * r["se"] + digits, (
+            f"README.md says {what} is {claimed}; a fresh run gives "
+            f"{r['estimate']:.3f} (paired se {r['se']:.3f})")
+        if se_claimed is not None:
+            assert abs(se_claimed - r["se"]) <= 0.005 + 0.25 * r["se"], (what, r["se"])
+        return r
+
+    lever_on = float(ds["us.intel_lever.downgrade"].max())
+    (d, se) = quoted(r"ends with more allies banning than today's escalation "
+                     r"\(\+(\d\.\d\d), paired se (\d\.\d\d)\)")
+    check(d, pt("wavering"), "n_ban()", "wavering minus schedule, allies banning", se_claimed=se)
+    (d,) = quoted(r"raises the UK's and Germany's P\(ban\) by about (\d\.\d\d)")
+    for c in ("GBR", "DEU"):
+        check(d, pt("pivotal"), f"ban({c})", f"pivotal minus schedule, {c} P(ban)", digits=0.015)
+    assert "but not the number of allies banning" in TEXT
+    r = allied5g.compare(ds, pt(), pt("pivotal"), "n_ban()")
+    assert r["estimate"] < 2 * r["se"], r            # not more allies banning
+    (d, m) = quoted(r"turns bans into restrictions \(\u2212(\d\.\d\d) allies banning, "
+                    r"\+(\d\.\d\d) not open\)")
+    check(-d, pt(lever=lever_on), "n_ban()", "lever on minus off, allies banning")
+    check(m, pt(lever=lever_on), "n_moved()", "lever on minus off, allies not open")
+    (d, se) = quoted(r"shared among the compliers deters \(\u2212(\d\.\d\d) allies "
+                     r"banning, se (\d\.\d\d)\)")
+    check(-d, pt(cn="targeted"), "n_ban()", "targeted minus aggregate, allies banning",
+          se_claimed=se)
+    (d, se) = quoted(r"hardens the rest \(\+(\d\.\d\d), se (\d\.\d\d)\)")
+    check(d, pt(cn="deterrent"), "n_ban()", "deterrent minus aggregate, allies banning",
+          se_claimed=se)
 
 
 def test_scenarios_readme_narrative(default):
