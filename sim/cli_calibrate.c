@@ -63,27 +63,6 @@ static const a5_cli_opt calibrate_opts[C_NOPT] = {
                     "simulated worlds) and may disagree"},
 };
 
-/* Observations are decisions: one nation, one quarter, one policy. A second row
- * that disagrees is a mistake in the data, unless the rows are repeated
- * observations (--repeated-observations). Reports each at its line. */
-static void contradictions(const char *path, const a5_scenario *s, const a5_obs *o, size_t n,
-                           a5_diag *d)
-{
-    static const char *const pw[] = {"open", "restrict", "ban"};
-    for (size_t j = 0; j < n; j++)
-        for (size_t i = 0; i < j; i++)
-            if (o[i].nation == o[j].nation && o[i].step == o[j].step &&
-                o[i].policy != o[j].policy) {
-                char q[16];
-                a5_scenario_date(s, o[j].step, q, sizeof q);
-                a5_diag_add(d, path, o[j].line, 1, "%s %s is '%s' here but '%s' on line %d: one "
-                            "policy per nation and quarter (repeated observations, such as "
-                            "simulated worlds: --repeated-observations)", s->codes[o[j].nation],
-                            q, pw[o[j].policy], pw[o[i].policy], o[i].line);
-                break;
-            }
-}
-
 const a5_cli_cmd a5_cli_calibrate_cmd = {
     "calibrate", "SCENARIO.yaml", 1,
     "Fit scenario parameters to the policies nations chose (simulated likelihood,\n"
@@ -189,6 +168,48 @@ static void print_scores(const a5_calib_result *res, const char *holdout)
            "training rows' shares)\n", res->score_floor);
 }
 
+/* A score or "n/a" (no rows), right-aligned in w columns with d decimals. */
+static const char *num(char *buf, size_t len, int w, int d, double x)
+{
+    if (isfinite(x))
+        snprintf(buf, len, "%*.*f", w, d, x);
+    else
+        snprintf(buf, len, "%*s", w, "n/a");
+    return buf;
+}
+
+/* Issue 23: the scores on changed and unchanged rows, the within-date AUC of "has
+ * moved" and the timing curve, for the model and every baseline. */
+static void print_subsets(const a5_calib_result *res)
+{
+    const a5_calib_score *m0 = &res->scores[A5_CALIB_MODEL];
+    char a[32], b[32], c[32], d[32], e[32];
+    printf("changed rows (%zu: the observed policy is not the nation's starting policy) and "
+           "unchanged rows (%zu); moved AUC: within-date ranking of changed above unchanged "
+           "rows by 1 - p(starting policy), %zu pairs\n", m0->n_changed, m0->n_unchanged,
+           m0->auc_pairs);
+    printf("  %-22s %14s %10s %17s %10s %10s\n", "predictor", "changed: Brier", "log score",
+           "unchanged: Brier", "log score", "moved AUC");
+    for (int m = 0; m < A5_CALIB_NMODELS; m++) {
+        const a5_calib_score *sc = &res->scores[m];
+        printf("  %-22s %s %s %s %s %s\n", sc->name ? sc->name : "?",
+               num(a, sizeof a, 14, 4, sc->brier_changed), num(b, sizeof b, 10, 4, sc->logscore_changed),
+               num(c, sizeof c, 17, 4, sc->brier_unchanged),
+               num(d, sizeof d, 10, 4, sc->logscore_unchanged),
+               num(e, sizeof e, 10, 3, sc->auc_moved));
+    }
+    printf("timing: mean probability of the new policy at the nation's row 1 year before, at, 1 "
+           "and 2 years after each observed change (rows: %zu, %zu, %zu, %zu)\n",
+           m0->timing_n[0], m0->timing_n[1], m0->timing_n[2], m0->timing_n[3]);
+    printf("  %-22s %8s %8s %8s %8s\n", "predictor", "-1 year", "0", "+1 year", "+2 years");
+    for (int m = 0; m < A5_CALIB_NMODELS; m++) {
+        const a5_calib_score *sc = &res->scores[m];
+        printf("  %-22s %s %s %s %s\n", sc->name ? sc->name : "?",
+               num(a, sizeof a, 8, 3, sc->timing[0]), num(b, sizeof b, 8, 3, sc->timing[1]),
+               num(c, sizeof c, 8, 3, sc->timing[2]), num(d, sizeof d, 8, 3, sc->timing[3]));
+    }
+}
+
 static void print_folds(const a5_scenario *s, const a5_calib_result *res)
 {
     printf("folds (fold seed %llu):\n", (unsigned long long)res->fold_seed);
@@ -249,6 +270,7 @@ static void print_fit(const a5_scenario *s, const a5_fit_spec *spec, int nfits,
     printf("fitted observations: log-likelihood %.3f, Brier %.4f, accuracy %.3f\n", res->loglik,
            res->brier, res->accuracy);
     print_scores(res, holdout);
+    print_subsets(res);
     if (res->folds)
         print_folds(s, res);
     if (res->seeds > 1)
@@ -374,8 +396,8 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
     a5_diag d = {0};
     int rc = a5_calib_read_obs(a->val[C_OBSERVED], s, &d, obs, nobs);
     if (!rc && !a->given[C_REPEATED]) {
-        contradictions(a->val[C_OBSERVED], s, *obs, *nobs, &d);
-        if (a5_diag_count(&d))
+        rc = a5_calib_check_cells(a->val[C_OBSERVED], s, *obs, *nobs, &d);
+        if (!rc && a5_diag_count(&d))
             rc = A5_ESCENARIO;
     }
     for (int j = 0; !rc && j < a->given[C_FIT]; j++) {

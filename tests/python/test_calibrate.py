@@ -156,7 +156,8 @@ def test_folds_predictions_and_estimates(small, tmp_path):
     r = calib(small, "--folds", 3, "--fold-seed", 7, "--predictions", pred, "--estimates", est,
               "--bootstrap", 8, "-o", out)
     rows = read_csv(pred)
-    assert rows[0] == ["code", "date", "observed", "fold", "p_open", "p_restrict", "p_ban"]
+    assert rows[0] == ["code", "date", "observed", "fold", "p_open", "p_restrict", "p_ban",
+                       "start_policy", "changed"]
     body = rows[1:]
     assert len(body) == 24  # every observation scored once
     assert {int(x[3]) for x in body} == {1, 2, 3}
@@ -166,7 +167,8 @@ def test_folds_predictions_and_estimates(small, tmp_path):
     fold_of = {}
     for x in body:
         assert fold_of.setdefault(x[0], x[3]) == x[3]  # one fold per nation
-        p = [float(v) for v in x[4:]]
+        p = [float(v) for v in x[4:7]]
+        assert x[7] in POL and x[8] == str(int(x[2] != x[7]))
         assert all(0 < v < 1 for v in p) and abs(sum(p) - 1) < 1e-9
         assert x[2] in POL
     # The split printed is the split in the file, and the fold seed is reported.
@@ -294,3 +296,30 @@ def test_outputs_are_not_overwritten_without_force(small, tmp_path):
           "--force")
     assert read_csv(pred)[0][0] == "code" and read_csv(est)[0][0] == "path"
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_many_observation_rows_linear(small, tmp_path):
+    """Issue 25.11: the checks and baselines index rows by nation and date. 480000 rows
+    (each of the 24 observations repeated 20000 times, agreeing) are checked, split and
+    scored as the 24 are. 0.3.0 compared rows pairwise (the issue measured 0.33, 1.40
+    and 5.79 s at 10k, 20k and 40k rows: the square), which puts this file past the
+    timeout; the timeout only guards against that hang, nothing here measures time."""
+    d, s, obs = small
+    lines = obs.read_text().splitlines()
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join([lines[0]] + lines[1:] * 20000) + "\n")
+    args = ("--folds", 2, "--replicates", 10, "--starts", 1, "--max-iter", 3)
+    one = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:4", *args,
+              "-o", tmp_path / "a.yaml", "--predictions", tmp_path / "a.csv")
+    many = run("calibrate", s, "--observed", big, "--fit", "decision.weights.us=0:4", *args,
+               "-o", tmp_path / "b.yaml", "--predictions", tmp_path / "b.csv", timeout=600)
+    assert "held out: 2 folds by nation, 480000 observations" in many.stdout
+    a, b = read_csv(tmp_path / "a.csv")[1:], read_csv(tmp_path / "b.csv")[1:]
+    assert len(b) == 480000
+    # The one-hot baselines do not depend on how often a row is repeated (the model and
+    # the base rates' pseudo-counts do): their scores must be those of the 24 rows.
+    def table(out, name):
+        return [x for x in out.splitlines() if x.startswith(f"  {name} ")][0].split()[-3:]
+    for name in ("keep initial policy", "bloc majority"):
+        assert table(one.stdout, name) == table(many.stdout, name), name
+    assert {tuple(x[:4] + x[7:]) for x in b} == {tuple(x[:4] + x[7:]) for x in a}
