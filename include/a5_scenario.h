@@ -60,6 +60,13 @@ enum {
     A5_DESIGN_MORRIS
 };
 
+/* One entry of the scenario's calibration.fit (the line of its key). */
+typedef struct {
+    char *path;
+    double lo, hi;
+    int line;
+} a5_fit_decl;
+
 typedef struct {
     char *file;
     char *name, *description;
@@ -101,6 +108,11 @@ typedef struct {
     double *points;    /* npoints x nvaried values, row-major */
 
     char *text; /* the resolved scenario (after --set) as YAML */
+
+    /* `calibration: {fit: {PATH: LO:HI}}`: what `calibrate` fits when no --fit is given.
+     * Not a model setting: a run does not read it (docs/scenario-reference.md). */
+    size_t ncalib_fit;
+    a5_fit_decl *calib_fit;
 } a5_scenario;
 
 /* Load `path`, applying `nsets` overrides "PATH=VALUE" in order. On success stores

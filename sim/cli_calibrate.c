@@ -26,7 +26,8 @@ static const a5_cli_opt calibrate_opts[C_NOPT] = {
     [C_OBSERVED] = {"observed", 0, "OBS.csv", 0, "required",
                     "observed policies, header code,date,policy"},
     [C_FIT] = {"fit", 0, "PATH[=LO:HI]", 1, "the parameter's range when modest",
-               "a parameter to fit, within bounds (at least one)"},
+               "a parameter to fit, within bounds; given, the --fit list replaces the "
+               "scenario's calibration.fit (needed when it has none)"},
     [C_REPS] = {"replicates", 0, "N", 0, "1000",
                 "simulated worlds per evaluation of the objective"},
     [C_STARTS] = {"starts", 0, "K", 0, "8",
@@ -68,13 +69,15 @@ const a5_cli_cmd a5_cli_calibrate_cmd = {
     "Fit scenario parameters to the policies nations chose (simulated likelihood,\n"
     "Nelder-Mead), score the fit against baselines (held out with --folds or\n"
     "--holdout), print the fit and write the scenario with the fitted values.\n"
-    "  allied5g calibrate SCENARIO.yaml --observed OBS.csv --fit PATH[=LO:HI]... -o FITTED.yaml\n"
+    "  allied5g calibrate SCENARIO.yaml --observed OBS.csv [--fit PATH[=LO:HI]...] -o FITTED.yaml\n"
     "      [--folds K] [--fold-seed S] [--holdout CODE,...] [--seeds N] [--seed N]\n"
     "      [--bootstrap B] [--level L] [--replicates R] [--starts K] [--max-iter N]\n"
     "      [--tol T] [--smooth A] [--objective loglik|brier] [--predictions FILE.csv]\n"
     "      [--estimates FILE.csv] [--threads N] [--set PATH=VALUE]... [--force] [--quiet]\n"
     "Warnings (iteration cap, estimates at a bound, flat or unidentified parameters,\n"
     "seed spread) go to stderr even with --quiet, and into FITTED.yaml's header.\n"
+    "Without --fit, the paths and bounds of the scenario's calibration: {fit: {PATH: LO:HI}}\n"
+    "section are fitted; any --fit replaces that whole set.\n"
     "docs/calibration.md explains the defaults, the intervals and the baselines.",
     calibrate_opts, C_NOPT,
     "allied5g calibrate scenarios/huawei_2019.yaml --observed scenarios/observed_sourced.csv "
@@ -441,8 +444,19 @@ static int calibrate(const a5_cli_args *a, const a5_cli_sets *sets, const a5_sce
 {
     a5_obs *obs = NULL;
     size_t nobs = 0;
-    const int nfits = a->given[C_FIT];
-    a5_fit_spec *spec = calloc((size_t)nfits, sizeof *spec);
+    /* --fit, else the scenario's calibration.fit (checked when it was loaded). */
+    const int nfits = a->given[C_FIT] ? a->given[C_FIT] : (int)s->ncalib_fit;
+    a5_fit_spec *spec = calloc((size_t)nfits + 1, sizeof *spec);
+    for (int j = 0; spec && !a->given[C_FIT] && j < nfits; j++) {
+        spec[j].lo = s->calib_fit[j].lo;
+        spec[j].hi = s->calib_fit[j].hi;
+        if (!(spec[j].path = strdup(s->calib_fit[j].path))) {
+            for (int i = 0; i < j; i++)
+                free(spec[i].path);
+            free(spec);
+            spec = NULL;
+        }
+    }
     char *holdout_buf = a->val[C_HOLDOUT] ? strdup(a->val[C_HOLDOUT]) : NULL;
     const char **holdout = holdout_buf ? calloc(strlen(holdout_buf) + 2, sizeof *holdout) : NULL;
     a5_calib_result res;
@@ -519,9 +533,9 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
     }
     rc = A5_EXIT_USAGE;
     const char *objective = a.val[C_OBJECTIVE];
-    if (!a.val[C_OUT] || !a.val[C_OBSERVED] || !a.given[C_FIT]) {
+    if (!a.val[C_OUT] || !a.val[C_OBSERVED]) {
         fprintf(stderr, "allied5g calibrate: needs -o FITTED.yaml, --observed OBS.csv and at "
-                        "least one --fit PATH\n");
+                        "least one --fit PATH (or the scenario's calibration.fit)\n");
     } else if (objective && strcmp(objective, "loglik") && strcmp(objective, "brier")) {
         fprintf(stderr, "allied5g: --objective expects loglik or brier, got '%s'\n",
                 a5_escape(objective, 200, (char[1024]){0}, 1024));
@@ -531,7 +545,12 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
                                       a.val[C_REPS], NULL)) != 0) {
         rc = rc == A5_ENOMEM ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;
     } else if ((rc = a5_cli_load(a.operand[0], &sets, &s)) == 0) {
-        rc = calibrate(&a, &sets, s, cmdline);
+        if (!a.given[C_FIT] && s->ncalib_fit == 0) {
+            fprintf(stderr, "allied5g calibrate: nothing to fit: give --fit PATH[=LO:HI], or "
+                            "declare calibration: {fit: {PATH: LO:HI}} in %s\n", a.operand[0]);
+            rc = A5_EXIT_USAGE;
+        } else
+            rc = calibrate(&a, &sets, s, cmdline);
     }
 done:
     free(cmdline);

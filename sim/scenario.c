@@ -25,7 +25,7 @@
 static const char *const top_keys[] = {
     "name",    "description", "start", "steps",  "replicates", "seed",  "policy",   "decision",
     "vendors", "market",      "risk",  "us",     "china",      "peers", "defaults", "nations",
-    "events",  "uncertain",   "sweep", "design", "output",     "base"};
+    "events",  "uncertain",   "sweep", "design", "output",     "base", "calibration"};
 #define NTOP (sizeof top_keys / sizeof top_keys[0])
 
 /* --- sections ----------------------------------------------------------------------- */
@@ -700,6 +700,9 @@ void a5_scenario_free(a5_scenario *s)
     for (size_t i = 0; i < s->nuncertain; i++)
         a5_scenario_target_free(&s->uncertain[i].target);
     free(s->uncertain);
+    for (size_t i = 0; i < s->ncalib_fit; i++)
+        free(s->calib_fit[i].path);
+    free(s->calib_fit);
     for (size_t i = 0; i < s->nevents; i++) {
         for (size_t j = 0; j < s->events[i].nops; j++)
             a5_scenario_target_free(&s->events[i].ops[j].target);
@@ -780,7 +783,7 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
             load_globals(L, sec, top_keys[i]);
     }
     if ((rc = load_nation_attrs(L, root)) || (rc = load_uncertain(L, root)) ||
-        (rc = load_events(L, root)))
+        (rc = load_events(L, root)) || (rc = a5_sc_calibration(L, root)))
         return rc;
     const a5_yaml_node *sw = a5_yaml_get(root, "sweep"), *dz = a5_yaml_get(root, "design");
     if (sw && dz) {

@@ -90,6 +90,8 @@ int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz);
 int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int idx);
 /* Merge `base: FILE` chains into root (consumed). Returns 0 with the merged tree in
  * *out, A5_ESCENARIO after reporting, or A5_ENOMEM; *out is NULL on error. */
+/* The calibration: section into s->calib_fit (scenario_calib.c). 0 or A5_ENOMEM. */
+int a5_sc_calibration(a5_sc_loader *L, const a5_yaml_node *root);
 int a5_sc_merge_base(a5_sc_loader *L, a5_yaml_node *root, int depth, a5_yaml_node **out);
 /* Read a whole file. Returns 0, A5_EIO (message in d) or A5_ENOMEM. */
 int a5_sc_read_file(const char *path, a5_diag *d, char **out, size_t *outlen);

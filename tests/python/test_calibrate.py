@@ -323,3 +323,54 @@ def test_many_observation_rows_linear(small, tmp_path):
     for name in ("keep initial policy", "bloc majority"):
         assert table(one.stdout, name) == table(many.stdout, name), name
     assert {tuple(x[:4] + x[7:]) for x in b} == {tuple(x[:4] + x[7:]) for x in a}
+
+
+def test_scenario_declares_its_fit_set(small, tmp_path):
+    """Issue 23.5: calibration: {fit: {PATH: LO:HI}} is what calibrate fits without --fit
+    (the same fit as the same --fit list); a --fit replaces the whole set; run ignores
+    the section (same results as without it); bad entries are located errors."""
+    d, s, obs = small
+    decl = tmp_path / "decl.yaml"
+    decl.write_text(s.read_text() + "calibration:\n  fit:\n    decision.weights.us: 0:4\n"
+                    "    decision.weights.risk: 0.5:2\n")
+    args = ("--observed", obs, *FAST, "--max-iter", 20, "--folds", 2)
+    a = run("calibrate", decl, *args, "-o", tmp_path / "a.yaml", "--predictions", tmp_path / "a.csv")
+    b = run("calibrate", s, *args, "--fit", "decision.weights.us=0:4", "--fit",
+            "decision.weights.risk=0.5:2", "-o", tmp_path / "b.yaml", "--predictions",
+            tmp_path / "b.csv")
+    assert "fitted 2 parameters" in a.stdout
+    assert [x for x in a.stdout.splitlines() if not x.startswith("wrote")] == \
+        [x for x in b.stdout.splitlines() if not x.startswith("wrote")]
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    # A --fit on the command line replaces the declared set.
+    c = run("calibrate", decl, *args, "--fit", "decision.weights.us=0:4", "-o", tmp_path / "c.yaml")
+    assert "fitted 1 parameter " in c.stdout and "decision.weights.risk" not in c.stdout
+    # Neither --fit nor a declaration: refused before anything runs.
+    r = run("calibrate", s, *args, "-o", tmp_path / "e.yaml", check=False)
+    assert r.returncode == 2 and "nothing to fit" in r.stderr
+    assert not (tmp_path / "e.yaml").exists()
+    # run accepts it and it changes nothing.
+    run("run", s, "-o", tmp_path / "r1.h5", "--quiet", "--replicates", 5)
+    run("run", decl, "-o", tmp_path / "r2.h5", "--quiet", "--replicates", 5)
+    with xr.open_dataset(tmp_path / "r1.h5") as x1, xr.open_dataset(tmp_path / "r2.h5") as x2:
+        assert (x1.policy.values == x2.policy.values).all()
+    # Bad sections: FILE:LINE:COL, exit 2, nothing written.
+    base = s.read_text()
+    nlines = base.count("\n")
+    for extra, line, col, msg in [
+        ("calibration:\n  fit:\n    decision.weights.uss: 0:4\n", 3, 5, "names nothing"),
+        ("calibration:\n  fit:\n    decision.weights.us: 4:0\n", 3, 26, "must be increasing"),
+        ("calibration:\n  fit:\n    decision.weights.us: 3\n", 3, 26, "must be LO:HI"),
+        ("calibration:\n  fit:\n    decision.weights.us: 0:x\n", 3, 26, "must be LO:HI"),
+        ("calibration:\n  fitt: {decision.weights.us: 0:3}\n", 2, 3, "unknown key 'fitt'"),
+        ("calibration:\n  fit: {}\n", 2, 8, "is empty"),
+        ("calibration: 3\n", 1, 14, "must be a mapping"),
+    ]:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(base + extra)
+        for cmd in (("validate", bad), ("calibrate", bad, *args, "-o", tmp_path / "x.yaml")):
+            r = run(*cmd, check=False)
+            assert r.returncode == 2, (extra, r.stderr)
+            assert f"bad.yaml:{nlines + line}:{col}: error:" in r.stderr and msg in r.stderr, \
+                (extra, r.stderr)
+        assert not (tmp_path / "x.yaml").exists()
