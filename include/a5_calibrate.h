@@ -41,6 +41,12 @@ int a5_calib_read_obs(const char *path, const a5_scenario *s, a5_diag *d, a5_obs
 int a5_calib_check_cells(const char *path, const a5_scenario *s, const a5_obs *obs, size_t n,
                          a5_diag *d);
 
+/* Observations at or before the scenario's start (its first quarter: earlier dates
+ * are outside the run) whose policy is not the nation's starting policy: one entry
+ * each in w, to be shown as warnings (issue 23.3). Returns 0. */
+int a5_calib_check_start(const char *path, const a5_scenario *s, const a5_obs *obs, size_t n,
+                         a5_diag *w);
+
 typedef struct {
     char *path;
     double lo, hi;

@@ -96,3 +96,21 @@ int a5_calib_check_cells(const char *path, const a5_scenario *s, const a5_obs *o
     free(other);
     return 0;
 }
+
+int a5_calib_check_start(const char *path, const a5_scenario *s, const a5_obs *obs, size_t n,
+                         a5_diag *w)
+{
+    for (size_t i = 0; i < n; i++) {
+        int st = a5c_start(s, obs[i].nation);
+        if (obs[i].step > 0 || obs[i].policy == st)
+            continue;
+        char q[16];
+        a5_scenario_date(s, obs[i].step, q, sizeof q);
+        a5_diag_add(w, path, obs[i].line, 1, "%s is '%s' at %s, the scenario's first quarter, "
+                    "but %s starts it at '%s': the scenario contradicts the data at its start "
+                    "(the model can match this row only by a change in that quarter)",
+                    s->codes[obs[i].nation], policy_word[obs[i].policy], q, s->file,
+                    policy_word[st]);
+    }
+    return 0;
+}

@@ -403,6 +403,16 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
         if (!rc && a5_diag_count(&d))
             rc = A5_ESCENARIO;
     }
+    if (!rc) { /* warnings: rows at the start that contradict the scenario */
+        a5_diag w = {0};
+        a5_calib_check_start(a->val[C_OBSERVED], s, *obs, *nobs, &w);
+        for (size_t i = 0; i < w.n; i++)
+            fprintf(stderr, "%s:%d:%d: warning: %s\n", w.v[i].file, w.v[i].line, w.v[i].col,
+                    w.v[i].msg);
+        if (w.dropped)
+            fprintf(stderr, "(%zu more warnings not shown)\n", w.dropped);
+        a5_diag_free(&w);
+    }
     for (int j = 0; !rc && j < a->given[C_FIT]; j++) {
         rc = a5_calib_parse_fit(s, a->list[C_FIT][j], j + 1, &spec[j], &d);
         /* One parameter, one set of bounds: a second --fit of it is a mistake. */

@@ -374,3 +374,22 @@ def test_scenario_declares_its_fit_set(small, tmp_path):
             assert f"bad.yaml:{nlines + line}:{col}: error:" in r.stderr and msg in r.stderr, \
                 (extra, r.stderr)
         assert not (tmp_path / "x.yaml").exists()
+
+
+def test_observation_at_start_contradicting_scenario_warns(small, tmp_path):
+    """Issue 23.3: a row at the scenario's first quarter whose policy is not the nation's
+    starting policy is a warning at OBS:LINE (the fit still runs); agreeing rows and
+    later rows are not."""
+    d, s, obs = small
+    start = [x for x in s.read_text().splitlines() if x.startswith("start:")][0].split()[1]
+    o = tmp_path / "o.csv"
+    o.write_text(obs.read_text() + f"N0,{start},ban\nN1,{start},open\nN2,{start},restrict\n")
+    r = run("calibrate", s, "--observed", o, "--fit", "decision.weights.us=0:4", *FAST,
+            "--max-iter", 5, "-o", tmp_path / "f.yaml", "--quiet")
+    n = len(obs.read_text().splitlines())
+    warned = [x for x in r.stderr.splitlines() if ": warning: " in x and "first quarter" in x]
+    assert [x.split(": warning:")[0] for x in warned] == [f"{o}:{n + 1}:1", f"{o}:{n + 3}:1"]
+    assert "N0 is 'ban' at " + start in warned[0] and "starts it at 'open'" in warned[0]
+    r = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:4", *FAST,
+            "--max-iter", 5, "-o", tmp_path / "g.yaml", "--quiet")
+    assert "first quarter" not in r.stderr
