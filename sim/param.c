@@ -367,5 +367,26 @@ int a5_param_write_reference(FILE *out)
             "top-level section given beside `base` replaces the base's whole section. Bases\n"
             "may chain up to 4 files. The resolved scenario stored in results files is the\n"
             "merged one.\n");
+    fprintf(out,
+            "\n## Calibration fit set (`calibration:`)\n"
+            "\n"
+            "```yaml\n"
+            "calibration:\n"
+            "  fit:\n"
+            "    decision.weights.us: 0:3\n"
+            "    decision.weights.inertia: 0:3\n"
+            "```\n"
+            "\n"
+            "`calibration.fit` maps each path `allied5g calibrate` should fit (any path\n"
+            "`--fit` accepts) to its bounds `LO:HI`, increasing and within the parameter's\n"
+            "range. `calibrate SCENARIO.yaml --observed OBS.csv -o FITTED.yaml` then needs no\n"
+            "`--fit`; any `--fit` on the command line replaces the whole declared set.\n"
+            "Unknown keys, unknown paths and bad bounds are `FILE:LINE:COL` errors (exit 2)\n"
+            "for every command, `run` and `validate` included.\n"
+            "\n"
+            "This section is the one exception to \"every accepted setting changes the run\":\n"
+            "it is not a model setting but metadata for `calibrate`, and a run with it is\n"
+            "bit-identical to the run without it (tested). `scenarios/huawei_2019.yaml`\n"
+            "declares the two weights [calibration.md](calibration.md) fits.\n");
     return ferror(out) ? A5_EIO : 0;
 }
