@@ -225,6 +225,15 @@ def timing_table(df: pd.DataFrame, smooth: float = 0.5) -> pd.DataFrame:
     return out
 
 
+def row_briers(df: pd.DataFrame, smooth: float = 0.5) -> pd.DataFrame:
+    """Each scored row's Brier score under each predictor of `score_table` (columns),
+    for paired comparisons on the same rows (e.g. by nation: rows of one nation are
+    not independent)."""
+    y = _onehot(df)
+    return pd.DataFrame({name: ((p - y) ** 2).sum(axis=1) for name, p in
+                         _models(df, smooth).items()}, index=df.index)
+
+
 def score_table(df: pd.DataFrame, floor: float = 1e-3, smooth: float = 0.5) -> pd.DataFrame:
     """Brier, log score and accuracy (means over rows) for the model and the base rates;
     with start_policy in the file, more baselines and the same scores on changed and

@@ -318,3 +318,13 @@ def test_start_columns_are_checked(tmp_path):
         calibration_report(write(tmp_path, bad, head=HEAD2))
     with pytest.raises(CalibrationError, match="empty file"):
         calibration_report(write(tmp_path, [], head=""))
+
+
+def test_row_briers_are_the_table_means(tmp_path):
+    from allied5g.calibration import row_briers
+    rep = calibration_report(write(tmp_path, rows2(), head=HEAD2))
+    rb = row_briers(rep.predictions)
+    assert list(rb.columns) == list(rep.scores.index)
+    for name in rb.columns:
+        assert rb[name].mean() == pytest.approx(rep.scores.loc[name, "brier"])
+    assert rb["model"].iloc[0] == pytest.approx(brier(ROWS2[0][4:7], "open"))
