@@ -764,6 +764,30 @@ done:
     return rc;
 }
 
+/* res->pred: the scored rows (fold[i] >= 0) with the model's probabilities. */
+static int fill_predictions(const a5_scenario *s, const a5_obs *obs, size_t nobs,
+                            const int *fold, const double *P, a5_calib_result *res)
+{
+    for (size_t i = 0; i < nobs; i++)
+        res->npred += fold[i] >= 0;
+    if (!(res->pred = a5_calloc(res->npred ? res->npred : 1, sizeof *res->pred)))
+        return A5_ENOMEM;
+    for (size_t i = 0, q = 0; i < nobs; i++) {
+        if (fold[i] < 0)
+            continue;
+        a5_calib_pred *p = &res->pred[q++];
+        snprintf(p->code, sizeof p->code, "%s", s->codes[obs[i].nation]);
+        a5_scenario_date(s, obs[i].step, p->date, sizeof p->date);
+        p->nation = obs[i].nation;
+        p->step = obs[i].step;
+        p->observed = obs[i].policy;
+        p->fold = fold[i];
+        memcpy(p->p, P + (i * A5_CALIB_NMODELS + A5_CALIB_MODEL) * 3, sizeof p->p);
+        p->start = a5c_start(s, obs[i].nation);
+    }
+    return 0;
+}
+
 int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_fit_spec *fit,
                  size_t nfit, const a5_calib_opts *o, a5_calib_result *res, char *err,
                  size_t errlen)
@@ -870,23 +894,8 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
     if (a5c_score_models(&c, fold0, P0, pl.score_floor, res->scores))
         goto done;
     res->out_of_sample = pl.folds > 0 || res->nheld > 0;
-    for (size_t i = 0; i < nobs; i++)
-        res->npred += fold0[i] >= 0;
-    if (!(res->pred = a5_calloc(res->npred ? res->npred : 1, sizeof *res->pred)))
+    if (fill_predictions(s, obs, nobs, fold0, P0, res))
         goto done;
-    for (size_t i = 0, q = 0; i < nobs; i++) {
-        if (fold0[i] < 0)
-            continue;
-        a5_calib_pred *p = &res->pred[q++];
-        snprintf(p->code, sizeof p->code, "%s", s->codes[obs[i].nation]);
-        a5_scenario_date(s, obs[i].step, p->date, sizeof p->date);
-        p->nation = obs[i].nation;
-        p->step = obs[i].step;
-        p->observed = obs[i].policy;
-        p->fold = fold0[i];
-        memcpy(p->p, P0 + (i * A5_CALIB_NMODELS + A5_CALIB_MODEL) * 3, sizeof p->p);
-        p->start = a5c_start(s, obs[i].nation);
-    }
     memcpy(res->seed_value, theta, nfit * sizeof *theta);
     res->seed_brier[0] = res->scores[A5_CALIB_MODEL].brier;
     res->seed_logscore[0] = res->scores[A5_CALIB_MODEL].logscore;
