@@ -196,6 +196,7 @@ def timing_table(df: pd.DataFrame, smooth: float = 0.5) -> pd.DataFrame:
     """Per predictor, the mean probability of each observed change's new policy at the
     nation's row 1 year before, at, 1 and 2 years after the change; the row `n` holds
     the rows averaged. Empty when a nation and date appear twice."""
+    df = df.reset_index(drop=True)
     models = _models(df, smooth)
     if df.duplicated(["code", "date"]).any():
         return pd.DataFrame()
