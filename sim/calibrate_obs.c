@@ -59,7 +59,8 @@ int a5c_obs_cell_rank(const a5_scenario *s, const a5_obs *obs, size_t n, int *ra
 int a5_calib_check_cells(const char *path, const a5_scenario *s, const a5_obs *obs, size_t n,
                          a5_diag *d)
 {
-    size_t *order = a5_calloc(n ? n : 1, sizeof *order), *other = a5_calloc(n ? n : 1, sizeof *other);
+    size_t *order = a5_calloc(n ? n : 1, sizeof *order);
+    size_t *other = a5_calloc(n ? n : 1, sizeof *other);
     if (!order || !other || a5c_obs_order(s, obs, n, order)) {
         free(order);
         free(other);

@@ -196,7 +196,8 @@ static void print_subsets(const a5_calib_result *res)
     for (int m = 0; m < A5_CALIB_NMODELS; m++) {
         const a5_calib_score *sc = &res->scores[m];
         printf("  %-22s %s %s %s %s %s\n", sc->name ? sc->name : "?",
-               num(a, sizeof a, 14, 4, sc->brier_changed), num(b, sizeof b, 10, 4, sc->logscore_changed),
+               num(a, sizeof a, 14, 4, sc->brier_changed),
+               num(b, sizeof b, 10, 4, sc->logscore_changed),
                num(c, sizeof c, 17, 4, sc->brier_unchanged),
                num(d, sizeof d, 10, 4, sc->logscore_unchanged),
                num(e, sizeof e, 10, 3, sc->auc_moved));

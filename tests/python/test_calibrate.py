@@ -334,7 +334,8 @@ def test_scenario_declares_its_fit_set(small, tmp_path):
     decl.write_text(s.read_text() + "calibration:\n  fit:\n    decision.weights.us: 0:4\n"
                     "    decision.weights.risk: 0.5:2\n")
     args = ("--observed", obs, *FAST, "--max-iter", 20, "--folds", 2)
-    a = run("calibrate", decl, *args, "-o", tmp_path / "a.yaml", "--predictions", tmp_path / "a.csv")
+    a = run("calibrate", decl, *args, "-o", tmp_path / "a.yaml", "--predictions",
+            tmp_path / "a.csv")
     b = run("calibrate", s, *args, "--fit", "decision.weights.us=0:4", "--fit",
             "decision.weights.risk=0.5:2", "-o", tmp_path / "b.yaml", "--predictions",
             tmp_path / "b.csv")
