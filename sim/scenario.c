@@ -25,7 +25,8 @@
 static const char *const top_keys[] = {
     "name",    "description", "start", "steps",  "replicates", "seed",  "policy",   "decision",
     "vendors", "market",      "risk",  "us",     "china",      "peers", "defaults", "nations",
-    "events",  "uncertain",   "sweep", "design", "output",     "base", "calibration"};
+    "events",  "uncertain",   "sweep", "design", "output",     "base", "calibration",
+    "initial_policies"};
 #define NTOP (sizeof top_keys / sizeof top_keys[0])
 
 /* --- sections ----------------------------------------------------------------------- */
@@ -828,7 +829,7 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
     for (int i = 0; i < nsets; i++)
         if ((rc = a5_sc_apply_set(&L, root, sets[i], i + 1)))
             goto fail;
-    if ((rc = load_sections(&L, root)))
+    if ((rc = a5_sc_initial_policies(&L, root)) || (rc = load_sections(&L, root)))
         goto fail;
     for (int i = 0; i < nsets && a5_sc_pressure_unused(s); i++) {
         const char *set = sets[i] + strspn(sets[i], " \t");

@@ -92,6 +92,9 @@ int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int id
  * *out, A5_ESCENARIO after reporting, or A5_ENOMEM; *out is NULL on error. */
 /* The calibration: section into s->calib_fit (scenario_calib.c). 0 or A5_ENOMEM. */
 int a5_sc_calibration(a5_sc_loader *L, const a5_yaml_node *root);
+/* initial_policies: {from: FILE.csv} into the nations' `policy` entries of the tree
+ * (scenario_initial.c), the section removed. 0 or A5_ENOMEM. */
+int a5_sc_initial_policies(a5_sc_loader *L, a5_yaml_node *root);
 int a5_sc_merge_base(a5_sc_loader *L, a5_yaml_node *root, int depth, a5_yaml_node **out);
 /* Read a whole file. Returns 0, A5_EIO (message in d) or A5_ENOMEM. */
 int a5_sc_read_file(const char *path, a5_diag *d, char **out, size_t *outlen);

@@ -394,3 +394,61 @@ def test_observation_at_start_contradicting_scenario_warns(small, tmp_path):
     r = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:4", *FAST,
             "--max-iter", 5, "-o", tmp_path / "g.yaml", "--quiet")
     assert "first quarter" not in r.stderr
+
+
+def test_initial_policies_from_observations(small, tmp_path):
+    """Issue 23.3: initial_policies: {from: FILE.csv} (relative to the scenario) sets each
+    nation's starting policy to its latest row at or before the start; later rows are
+    outcomes and are not read in. The run is the run with those policies set by hand,
+    bit for bit, and the resolved scenario holds them. Bad rows are located errors."""
+    d, s, obs = small
+    base = s.read_text()
+    start = [x for x in base.splitlines() if x.startswith("start:")][0].split()[1]
+    y, q = int(start[:4]), int(start[-1])
+    before = f"{y - 1}Q4" if q == 1 else f"{y}Q{q - 1}"
+    after = f"{y + 1}Q{q}"
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "init.csv").write_text(f"code,date,policy\nN0,{before},restrict\nN0,{start},ban\n"
+                                  f"N1,{before},restrict\nN2,{after},ban\n")
+    at = base.index("\nnations:")
+    scn = sub / "i.yaml"
+    scn.write_text(base[:at] + "\ninitial_policies: {from: init.csv}" + base[at:])
+    run("run", scn, "-o", tmp_path / "a.h5", "--quiet", "--replicates", 5)
+    run("run", s, "-o", tmp_path / "b.h5", "--quiet", "--replicates", 5, "--set",
+        "nations.N0.policy=ban", "--set", "nations.N1.policy=restrict")
+    with xr.open_dataset(tmp_path / "a.h5") as a, xr.open_dataset(tmp_path / "b.h5") as b:
+        assert (a.policy.values == b.policy.values).all()
+        assert "initial_policies" not in a.attrs["scenario"]
+        assert "policy: ban}" in a.attrs["scenario"]
+    # A --set of a nation's policy wins over the file.
+    run("run", scn, "-o", tmp_path / "c.h5", "--quiet", "--replicates", 5, "--set",
+        "nations.N0.policy=open")
+    with xr.open_dataset(tmp_path / "c.h5") as c:
+        text = c.attrs["scenario"]
+        n0 = text[text.index("{code: N0,"):text.index("{code: N1,")]
+        n1 = text[text.index("{code: N1,"):text.index("{code: N2,")]
+        assert "policy: open" in n0 and "policy: ban" not in n0, n0
+        assert "policy: restrict" in n1, n1
+    # Errors, located in the CSV or at the section; nothing is run.
+    nlines = base[:at].count("\n") + 2
+    for csv, where, msg in [
+        (f"code,date,policy\nNX,{start},ban\n", "init.csv:2:1", "unknown nation code 'NX'"),
+        (f"code,date,policy\nN0,20Q1,ban\n", "init.csv:2:4", "bad date"),
+        (f"code,date,policy\nN0,{start},banned\n", "init.csv:2:", "bad policy"),
+        (f"code,date,policy\nN0,{start},ban\nN0,{start},open\n", "init.csv:3:",
+         "one policy per nation and quarter"),
+        ("code,date\nN0,2019Q1\n", "init.csv:1:1", "header"),
+    ]:
+        (sub / "init.csv").write_text(csv)
+        r = run("validate", scn, check=False)
+        assert r.returncode == 2 and f"{where}" in r.stderr and msg in r.stderr, (csv, r.stderr)
+    (sub / "init.csv").unlink()
+    r = run("validate", scn, check=False)
+    assert r.returncode == 2 and f"i.yaml:{nlines}:" in r.stderr and "cannot open" in r.stderr
+    # A policy given in the scenario too: one source per setting.
+    (sub / "init.csv").write_text(f"code,date,policy\nN0,{start},ban\n")
+    scn.write_text(base[:at] + "\ninitial_policies: {from: init.csv}" +
+                   base[at:].replace("{code: N0,", "{code: N0, policy: open,"))
+    r = run("validate", scn, check=False)
+    assert r.returncode == 2 and "also given by initial_policies" in r.stderr, r.stderr
