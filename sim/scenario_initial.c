@@ -139,11 +139,7 @@ int a5_sc_initial_policies(a5_sc_loader *L, a5_yaml_node *root)
         (a5_sc_text(L, st, "start", &t) || a5_quarter_parse(t, &y, &q)))
         return 0; /* reported where it is loaded */
     char path[4096];
-    const char *slash = strrchr(from->file, '/');
-    if (name[0] != '/' && slash)
-        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - from->file), from->file, name);
-    else
-        snprintf(path, sizeof path, "%s", name);
+    a5_sc_beside(from->file, name, path, sizeof path);
     size_t n = nations->n ? nations->n : 1;
     init_csv c = {.L = L, .path = path, .nations = nations, .start = (long)y * 4 + q - 1};
     c.when = a5_calloc(n, sizeof *c.when);

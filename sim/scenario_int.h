@@ -47,6 +47,9 @@ int a5_sc_number(a5_sc_loader *L, const a5_yaml_node *node, const char *what, do
 int a5_sc_text(a5_sc_loader *L, const a5_yaml_node *node, const char *what, const char **t);
 int a5_sc_expect_map(a5_sc_loader *L, const a5_yaml_node *node, const char *what);
 int a5_sc_expect_seq(a5_sc_loader *L, const a5_yaml_node *node, const char *what);
+/* `name` relative to the directory of `file` (the file that names it) into out;
+ * absolute names and names in a file without a directory as they are. */
+void a5_sc_beside(const char *file, const char *name, char *out, size_t len);
 /* Report keys of `map` not in `allowed`. */
 void a5_sc_check_keys(a5_sc_loader *L, const a5_yaml_node *map, const char *where,
                       const char *const *allowed, size_t n);
