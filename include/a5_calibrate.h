@@ -34,6 +34,19 @@ typedef struct {
 int a5_calib_read_obs(const char *path, const a5_scenario *s, a5_diag *d, a5_obs **obs,
                       size_t *n);
 
+/* Observations are decisions: one nation, one quarter, one policy. Adds an error at
+ * each row that disagrees with an earlier row of its nation and quarter (unless the
+ * rows are repeated observations, the caller's choice). Linear in rows. Returns 0 or
+ * A5_ENOMEM. */
+int a5_calib_check_cells(const char *path, const a5_scenario *s, const a5_obs *obs, size_t n,
+                         a5_diag *d);
+
+/* Observations at or before the scenario's start (its first quarter: earlier dates
+ * are outside the run) whose policy is not the nation's starting policy: one entry
+ * each in w, to be shown as warnings (issue 23.3). Returns 0. */
+int a5_calib_check_start(const char *path, const a5_scenario *s, const a5_obs *obs, size_t n,
+                         a5_diag *w);
+
 typedef struct {
     char *path;
     double lo, hi;
@@ -80,6 +93,7 @@ typedef struct {
     char code[32], date[16];
     int nation, step, observed, fold;
     double p[3];
+    int start; /* the nation's starting policy (issue 23) */
 } a5_calib_pred;
 
 /* The model and every baseline, scored on the same rows. */
@@ -89,14 +103,39 @@ enum {
     A5_CALIB_BASE_OVERALL, /* training share of each policy over all dates */
     A5_CALIB_BASE_KEEP,    /* keep the initial policy (one-hot) */
     A5_CALIB_BASE_BLOC,    /* majority of bloc partners' training observations (one-hot) */
+    /* Added for issue 23. */
+    A5_CALIB_BASE_STRAT,   /* training share of each policy at that date among nations with
+                            * the same starting policy (else the by-date rate) */
+    A5_CALIB_BASE_PERSIST, /* keep the starting policy with probability 1 - e, e/2 on each
+                            * other one; e = the training rows' share that left their
+                            * starting policy at that date (+0.5 / +1; else over all dates) */
     A5_CALIB_NMODELS
 };
+/* The timing curve's offsets around an observed change: -1, 0, +1, +2 years, in steps
+ * (quarters). */
+#define A5_CALIB_NTIMING 4
+#define A5_CALIB_TIMING_OFFSET(j) (4 * (j) - 4)
 typedef struct {
     const char *name;
     size_t n;
     double brier;    /* mean over rows of sum_k (p_k - y_k)^2, 0..2 */
     double logscore; /* mean over rows of log max(p_observed, score_floor) */
     double accuracy; /* share of rows whose most likely policy (first on ties) was observed */
+    /* Added for issue 23. "Changed" rows: the observed policy is not the nation's
+     * starting policy (the scenario's); "unchanged": it is. NaN where no rows. */
+    size_t n_changed, n_unchanged;
+    double brier_changed, logscore_changed, brier_unchanged, logscore_unchanged;
+    /* Within-date AUC of "has moved": rows ranked by 1 - p(starting policy), changed
+     * above unchanged, over pairs of one date, pooled over dates (ties count 1/2). */
+    double auc_moved;
+    size_t auc_pairs;
+    /* Timing: mean probability of the new policy of each observed change (a row whose
+     * policy differs from the nation's previous observed one, or from its starting
+     * policy for its first) at the nation's scored row A5_CALIB_TIMING_OFFSET(j) steps
+     * from the change; timing_n[j] rows. NaN without rows (and with repeated
+     * observations of one nation and date, where a change is not defined). */
+    double timing[A5_CALIB_NTIMING];
+    size_t timing_n[A5_CALIB_NTIMING];
 } a5_calib_score;
 
 typedef struct {
@@ -135,8 +174,9 @@ typedef struct {
     size_t nwarnings;
 } a5_calib_result;
 
-/* CSV with header code,date,observed,fold,p_open,p_restrict,p_ban; one row per
- * scored observation. Returns 0 or A5_EIO. */
+/* CSV with header code,date,observed,fold,p_open,p_restrict,p_ban,start_policy,changed;
+ * one row per scored observation (changed: 1 when observed is not start_policy).
+ * Returns 0 or A5_EIO. */
 int a5_calib_write_predictions(FILE *f, const a5_calib_result *r);
 /* CSV with header path,estimate,lo,hi,level,method. Returns 0 or A5_EIO. */
 int a5_calib_write_estimates(FILE *f, const a5_calib_result *r);

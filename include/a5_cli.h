@@ -99,10 +99,6 @@ extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd, a5_cli_export_cmd,
     a5_cli_forecast_cmd, a5_cli_report_cmd;
 int a5_cli_run(int argc, char **argv, int full_argc, char **full_argv);
 int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv);
-/* Rows of one nation and quarter that disagree, each added to d at its line
- * (cli_calibrate.c; calibrate unless --repeated-observations, and forecast). */
-void a5_cli_obs_contradictions(const char *path, const a5_scenario *s, const a5_obs *o,
-                               size_t n, a5_diag *d);
 /* forecast: rolling-origin forecasts from the observed state (cli_forecast.c). */
 int a5_cli_forecast(int argc, char **argv, int full_argc, char **full_argv);
 /* export: runs the analysis package's CSV exporter (cli_export.c); returns only on failure. */

@@ -63,6 +63,13 @@ enum {
     A5_DESIGN_MORRIS
 };
 
+/* One entry of the scenario's calibration.fit (the line of its key). */
+typedef struct {
+    char *path;
+    double lo, hi;
+    int line;
+} a5_fit_decl;
+
 typedef struct {
     char *file;
     char *name, *description;
@@ -114,6 +121,11 @@ typedef struct {
 
     char *text; /* the resolved scenario (after --set) as YAML */
     a5_diag warnings; /* settings with no effect (scenario_inert.c): the run goes on */
+
+    /* `calibration: {fit: {PATH: LO:HI}}`: what `calibrate` fits when no --fit is given.
+     * Not a model setting: a run does not read it (docs/scenario-reference.md). */
+    size_t ncalib_fit;
+    a5_fit_decl *calib_fit;
 } a5_scenario;
 
 /* Load `path`, applying `nsets` overrides "PATH=VALUE" in order. On success stores

@@ -436,57 +436,83 @@ done:
     return rc;
 }
 
-/* Legacy hold-out baselines (the a5_calib_result fields base_keep_*, base_bloc_*):
- * one-hot predictions, log with c->floor. */
-static int bloc_majority(const calib *c, size_t i)
+/* Every row's bloc-majority policy (one-hot baselines): the most common policy among
+ * the training rows (train[q] == 1) of other nations sharing a bloc with the row's
+ * nation at its date; a tie, or no such row, keeps the initial one. Rows by date
+ * (c->off, c->idx): O(rows x nations), not rows squared (issue 25.11). */
+static int bloc_all(const calib *c, int *pred)
 {
     const a5_scenario *s = c->s;
-    const a5_obs *o = &c->obs[i];
-    int pred = (int)s->base[a5_param_nslot(A5_N_POLICY, o->nation, s->n)];
-    int votes[3] = {0, 0, 0}, any = 0;
-    for (size_t q = 0; q < c->nobs; q++) {
-        const a5_obs *p = &c->obs[q];
-        if (c->train[q] != 1 || p->step != o->step || p->nation == o->nation)
-            continue;
-        int shared = 0;
-        for (int x = s->bloc_off[o->nation]; x < s->bloc_off[o->nation + 1]; x++)
-            for (int y = s->bloc_off[p->nation]; y < s->bloc_off[p->nation + 1]; y++)
-                shared |= s->bloc_idx[x] == s->bloc_idx[y];
-        if (shared) {
-            votes[p->policy]++;
-            any = 1;
+    const size_t n = (size_t)s->n;
+    unsigned char *share = a5_calloc(n * n, 1);
+    uint32_t *cnt = a5_calloc(n * 3, sizeof *cnt);
+    if (!share || !cnt) {
+        free(share);
+        free(cnt);
+        return A5_ENOMEM;
+    }
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < n; b++)
+            for (int x = s->bloc_off[a]; a != b && x < s->bloc_off[a + 1]; x++)
+                for (int y = s->bloc_off[b]; y < s->bloc_off[b + 1]; y++)
+                    share[a * n + b] |= s->bloc_idx[x] == s->bloc_idx[y];
+    for (int t = 0; t <= c->tmax; t++) {
+        for (size_t q = c->off[t]; q < c->off[t + 1]; q++) {
+            const a5_obs *o = &c->obs[c->idx[q]];
+            if (c->train[c->idx[q]] == 1)
+                cnt[(size_t)o->nation * 3 + (size_t)o->policy]++;
+        }
+        for (size_t q = c->off[t]; q < c->off[t + 1]; q++) {
+            const a5_obs *o = &c->obs[c->idx[q]];
+            size_t me = (size_t)o->nation;
+            uint32_t votes[3] = {0, 0, 0};
+            for (size_t p = 0; p < n; p++)
+                if (share[me * n + p])
+                    for (int k = 0; k < 3; k++)
+                        votes[k] += cnt[p * 3 + (size_t)k];
+            int top = a5c_start(s, o->nation);
+            for (int k = 0; k < 3; k++)
+                if (votes[k] > votes[top])
+                    top = k;
+            pred[c->idx[q]] = top;
+        }
+        for (size_t q = c->off[t]; q < c->off[t + 1]; q++) {
+            const a5_obs *o = &c->obs[c->idx[q]];
+            memset(cnt + (size_t)o->nation * 3, 0, 3 * sizeof *cnt);
         }
     }
-    /* The most common policy among bloc partners; a tie keeps the initial one. */
-    if (any) {
-        int top = pred;
-        for (int k = 0; k < 3; k++)
-            if (votes[k] > votes[top])
-                top = k;
-        pred = top;
-    }
-    return pred;
+    free(share);
+    free(cnt);
+    return 0;
 }
 
-static void baseline(const calib *c, int bloc, double *ll, double *br, double *acc)
+/* Legacy hold-out baselines (the a5_calib_result fields base_keep_*, base_bloc_*):
+ * one-hot predictions, log with c->floor. */
+static int baseline(const calib *c, int bloc, double *ll, double *br, double *acc)
 {
     const a5_scenario *s = c->s;
+    int *bp = bloc ? a5_calloc(c->nobs, sizeof *bp) : NULL;
+    if (bloc && (!bp || bloc_all(c, bp))) {
+        free(bp);
+        return A5_ENOMEM;
+    }
     double l = 0, b = 0, a = 0;
     size_t m = 0;
     for (size_t i = 0; i < c->nobs; i++) {
         if (c->train[i])
             continue;
         const a5_obs *o = &c->obs[i];
-        int pred = bloc ? bloc_majority(c, i)
-                        : (int)s->base[a5_param_nslot(A5_N_POLICY, o->nation, s->n)];
+        int pred = bloc ? bp[i] : a5c_start(s, o->nation);
         l += log(pred == o->policy ? 1.0 : c->floor);
         b += pred == o->policy ? 0 : 2;
         a += pred == o->policy;
         m++;
     }
+    free(bp);
     *ll = l;
     *br = m ? b / (double)m : NAN;
     *acc = m ? a / (double)m : NAN;
+    return 0;
 }
 
 /* Every model's probabilities at the rows with train[i] == 0 (or, in sample, all
@@ -495,68 +521,60 @@ static void baseline(const calib *c, int bloc, double *ll, double *br, double *a
 static int predict(const calib *c, int want_all, double base_smooth, double *P)
 {
     const a5_scenario *s = c->s;
-    double *bydate = a5_calloc(((size_t)c->tmax + 1) * 3, sizeof *bydate), all[3] = {0, 0, 0};
-    if (!bydate)
+    const size_t nd3 = ((size_t)c->tmax + 1) * 3;
+    double *bydate = a5_calloc(nd3, sizeof *bydate), all[3] = {0, 0, 0};
+    double *strat = a5_calloc(nd3 * 3, sizeof *strat); /* [date][start][policy] */
+    double *moved = a5_calloc(nd3, sizeof *moved), mall[2] = {0, 0}; /* [date][moved, rows] */
+    int *bp = a5_calloc(c->nobs ? c->nobs : 1, sizeof *bp);
+    if (!bydate || !strat || !moved || !bp || bloc_all(c, bp)) {
+        free(bydate);
+        free(strat);
+        free(moved);
+        free(bp);
         return A5_ENOMEM;
+    }
     for (size_t i = 0; i < c->nobs; i++)
         if (c->train[i] == 1) {
-            bydate[(size_t)c->obs[i].step * 3 + (size_t)c->obs[i].policy] += 1;
-            all[c->obs[i].policy] += 1;
+            const a5_obs *o = &c->obs[i];
+            int st = a5c_start(s, o->nation);
+            bydate[(size_t)o->step * 3 + (size_t)o->policy] += 1;
+            all[o->policy] += 1;
+            strat[((size_t)o->step * 3 + (size_t)st) * 3 + (size_t)o->policy] += 1;
+            moved[(size_t)o->step * 3] += o->policy != st;
+            moved[(size_t)o->step * 3 + 1] += 1;
+            mall[0] += o->policy != st;
+            mall[1] += 1;
         }
     double a = base_smooth, nall = all[0] + all[1] + all[2];
     for (size_t i = 0; i < c->nobs; i++) {
         if (!want_all && c->train[i] != 0)
             continue;
+        const a5_obs *o = &c->obs[i];
         double *p = P + i * A5_CALIB_NMODELS * 3;
         shares(c, i, p + 3 * A5_CALIB_MODEL);
-        const double *d = bydate + (size_t)c->obs[i].step * 3;
+        const double *d = bydate + (size_t)o->step * 3;
         double nd = d[0] + d[1] + d[2];
+        int keep = a5c_start(s, o->nation);
+        const double *g = strat + ((size_t)o->step * 3 + (size_t)keep) * 3;
+        double ng = g[0] + g[1] + g[2];
+        const double *mv = moved[(size_t)o->step * 3 + 1] > 0 ? moved + (size_t)o->step * 3 : mall;
+        double e = (mv[0] + a) / (mv[1] + 2 * a);
         for (int k = 0; k < 3; k++) {
             p[3 * A5_CALIB_BASE_OVERALL + k] = (all[k] + a) / (nall + 3 * a);
             p[3 * A5_CALIB_BASE_DATE + k] = nd > 0 ? (d[k] + a) / (nd + 3 * a)
                                                    : p[3 * A5_CALIB_BASE_OVERALL + k];
-        }
-        int keep = (int)s->base[a5_param_nslot(A5_N_POLICY, c->obs[i].nation, s->n)];
-        int bloc = bloc_majority(c, i);
-        for (int k = 0; k < 3; k++) {
+            p[3 * A5_CALIB_BASE_STRAT + k] = ng > 0 ? (g[k] + a) / (ng + 3 * a)
+                                                    : p[3 * A5_CALIB_BASE_DATE + k];
+            p[3 * A5_CALIB_BASE_PERSIST + k] = k == keep ? 1 - e : e / 2;
             p[3 * A5_CALIB_BASE_KEEP + k] = k == keep;
-            p[3 * A5_CALIB_BASE_BLOC + k] = k == bloc;
+            p[3 * A5_CALIB_BASE_BLOC + k] = k == bp[i];
         }
     }
     free(bydate);
+    free(strat);
+    free(moved);
+    free(bp);
     return 0;
-}
-
-static const char *const model_name[A5_CALIB_NMODELS] = {
-    "model", "base rate by date", "base rate overall", "keep initial policy", "bloc majority"};
-
-/* Brier, log score and accuracy of each model over rows with fold[i] >= 0. */
-void a5c_score_models(const calib *c, const int *fold, const double *P, double floor,
-                         a5_calib_score *sc)
-{
-    for (int m = 0; m < A5_CALIB_NMODELS; m++) {
-        double b = 0, l = 0, a = 0;
-        size_t n = 0;
-        for (size_t i = 0; i < c->nobs; i++) {
-            if (fold[i] < 0)
-                continue;
-            const double *p = P + (i * A5_CALIB_NMODELS + (size_t)m) * 3;
-            int y = c->obs[i].policy, best = 0;
-            for (int k = 1; k < 3; k++)
-                if (p[k] > p[best])
-                    best = k;
-            for (int k = 0; k < 3; k++)
-                b += (p[k] - (k == y)) * (p[k] - (k == y));
-            l += log(fmax(p[y], floor));
-            a += best == y;
-            n++;
-        }
-        sc[m].name = model_name[m];
-        sc[m].n = n;
-        sc[m].brier = n ? b / (double)n : NAN;
-        sc[m].logscore = n ? l / (double)n : NAN;
-        sc[m].accuracy = n ? a / (double)n : NAN;
-    }
 }
 
 /* --- the whole procedure under one random-number set -------------------------------- */
@@ -746,6 +764,30 @@ done:
     return rc;
 }
 
+/* res->pred: the scored rows (fold[i] >= 0) with the model's probabilities. */
+static int fill_predictions(const a5_scenario *s, const a5_obs *obs, size_t nobs,
+                            const int *fold, const double *P, a5_calib_result *res)
+{
+    for (size_t i = 0; i < nobs; i++)
+        res->npred += fold[i] >= 0;
+    if (!(res->pred = a5_calloc(res->npred ? res->npred : 1, sizeof *res->pred)))
+        return A5_ENOMEM;
+    for (size_t i = 0, q = 0; i < nobs; i++) {
+        if (fold[i] < 0)
+            continue;
+        a5_calib_pred *p = &res->pred[q++];
+        snprintf(p->code, sizeof p->code, "%s", s->codes[obs[i].nation]);
+        a5_scenario_date(s, obs[i].step, p->date, sizeof p->date);
+        p->nation = obs[i].nation;
+        p->step = obs[i].step;
+        p->observed = obs[i].policy;
+        p->fold = fold[i];
+        memcpy(p->p, P + (i * A5_CALIB_NMODELS + A5_CALIB_MODEL) * 3, sizeof p->p);
+        p->start = a5c_start(s, obs[i].nation);
+    }
+    return 0;
+}
+
 int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_fit_spec *fit,
                  size_t nfit, const a5_calib_opts *o, a5_calib_result *res, char *err,
                  size_t errlen)
@@ -842,28 +884,18 @@ int a5_calib_fit(const a5_scenario *s, const a5_obs *obs, size_t nobs, const a5_
         res->accuracy = acc;
         if (res->nheld) {
             a5c_score(&c, 0, &res->held_loglik, &res->held_brier, &res->held_accuracy, &m);
-            baseline(&c, 0, &res->base_keep_loglik, &res->base_keep_brier, &res->base_keep_accuracy);
-            baseline(&c, 1, &res->base_bloc_loglik, &res->base_bloc_brier, &res->base_bloc_accuracy);
+            if (baseline(&c, 0, &res->base_keep_loglik, &res->base_keep_brier,
+                         &res->base_keep_accuracy) ||
+                baseline(&c, 1, &res->base_bloc_loglik, &res->base_bloc_brier,
+                         &res->base_bloc_accuracy))
+                goto done;
         }
     }
-    a5c_score_models(&c, fold0, P0, pl.score_floor, res->scores);
-    res->out_of_sample = pl.folds > 0 || res->nheld > 0;
-    for (size_t i = 0; i < nobs; i++)
-        res->npred += fold0[i] >= 0;
-    if (!(res->pred = a5_calloc(res->npred ? res->npred : 1, sizeof *res->pred)))
+    if (a5c_score_models(&c, fold0, P0, pl.score_floor, res->scores))
         goto done;
-    for (size_t i = 0, q = 0; i < nobs; i++) {
-        if (fold0[i] < 0)
-            continue;
-        a5_calib_pred *p = &res->pred[q++];
-        snprintf(p->code, sizeof p->code, "%s", s->codes[obs[i].nation]);
-        a5_scenario_date(s, obs[i].step, p->date, sizeof p->date);
-        p->nation = obs[i].nation;
-        p->step = obs[i].step;
-        p->observed = obs[i].policy;
-        p->fold = fold0[i];
-        memcpy(p->p, P0 + (i * A5_CALIB_NMODELS + A5_CALIB_MODEL) * 3, sizeof p->p);
-    }
+    res->out_of_sample = pl.folds > 0 || res->nheld > 0;
+    if (fill_predictions(s, obs, nobs, fold0, P0, res))
+        goto done;
     memcpy(res->seed_value, theta, nfit * sizeof *theta);
     res->seed_brier[0] = res->scores[A5_CALIB_MODEL].brier;
     res->seed_logscore[0] = res->scores[A5_CALIB_MODEL].logscore;

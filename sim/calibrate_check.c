@@ -218,12 +218,14 @@ int a5c_bootstrap(calib *c, const plan *pl, const double *theta, int B, double l
         }
         memcpy(syn, obs, nobs * sizeof *syn);
         int worlds = 1;
-        for (size_t i = 0; i < nobs; i++) {
-            for (size_t q = 0; q < i; q++)
-                occ[i] += obs[q].nation == obs[i].nation && obs[q].step == obs[i].step;
+        if (a5c_obs_cell_rank(c->s, obs, nobs, occ)) {
+            free(syn);
+            free(occ);
+            goto done;
+        }
+        for (size_t i = 0; i < nobs; i++)
             if (occ[i] + 1 > worlds)
                 worlds = occ[i] + 1;
-        }
         fit_stats bst = {0, 0, 0};
         rc = 0;
         for (int b = 0; b < B && !rc; b++) {
@@ -304,7 +306,8 @@ int a5c_seed_sets(calib *c, plan *pl, int nseeds, a5_calib_result *res)
             goto done;
         rc = A5_ENOMEM;
         a5_calib_score sc[A5_CALIB_NMODELS];
-        a5c_score_models(c, fold, P, pl->score_floor, sc);
+        if (a5c_score_models(c, fold, P, pl->score_floor, sc))
+            goto done;
         memcpy(res->seed_value + (size_t)j * nfit, col, nfit * sizeof *col);
         res->seed_brier[j] = sc[A5_CALIB_MODEL].brier;
         res->seed_logscore[j] = sc[A5_CALIB_MODEL].logscore;

@@ -156,11 +156,13 @@ static const char *const policy_name[3] = {"open", "restrict", "ban"};
 
 int a5_calib_write_predictions(FILE *f, const a5_calib_result *r)
 {
-    int bad = fprintf(f, "code,date,observed,fold,p_open,p_restrict,p_ban\n") < 0;
+    int bad = fprintf(f, "code,date,observed,fold,p_open,p_restrict,p_ban,start_policy,"
+                         "changed\n") < 0;
     for (size_t i = 0; i < r->npred && !bad; i++) {
         const a5_calib_pred *p = &r->pred[i];
-        bad = fprintf(f, "%s,%s,%s,%d,%.17g,%.17g,%.17g\n", p->code, p->date,
-                      policy_name[p->observed], p->fold, p->p[0], p->p[1], p->p[2]) < 0;
+        bad = fprintf(f, "%s,%s,%s,%d,%.17g,%.17g,%.17g,%s,%d\n", p->code, p->date,
+                      policy_name[p->observed], p->fold, p->p[0], p->p[1], p->p[2],
+                      policy_name[p->start], p->observed != p->start) < 0;
     }
     return bad || ferror(f) ? A5_EIO : 0;
 }

@@ -63,8 +63,21 @@ int a5c_fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int nsta
                 double *fbest, double *f_first, fit_stats *st);
 int a5c_run_set(calib *c, plan *pl, int verbose, double *theta, double *fbest, double *f_first,
                 int *fold, double *P);
-void a5c_score_models(const calib *c, const int *fold, const double *P, double floor,
-                      a5_calib_score *sc);
+/* Every model's scores over the rows with fold[i] >= 0 (calibrate_scores.c): overall,
+ * on changed and unchanged rows, the within-date AUC of "has moved" and the timing
+ * curve. Returns 0 or A5_ENOMEM. */
+int a5c_score_models(const calib *c, const int *fold, const double *P, double floor,
+                     a5_calib_score *sc);
+/* Rows in order of nation, then date, then file order (calibrate_obs.c; linear time).
+ * Returns 0 or A5_ENOMEM. */
+int a5c_obs_order(const a5_scenario *s, const a5_obs *obs, size_t n, size_t *order);
+/* rank[i]: how many rows of the same nation and date come before row i in the file. */
+int a5c_obs_cell_rank(const a5_scenario *s, const a5_obs *obs, size_t n, int *rank);
+/* The nation's starting policy (the scenario's). */
+static inline int a5c_start(const a5_scenario *s, int nation)
+{
+    return (int)s->base[a5_param_nslot(A5_N_POLICY, nation, s->n)];
+}
 void a5c_say(const a5_calib_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A diagnostic for the caller to show; A5_ENOMEM when it cannot be kept. */
 int a5c_warn(a5_calib_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -26,7 +26,8 @@ static const a5_cli_opt calibrate_opts[C_NOPT] = {
     [C_OBSERVED] = {"observed", 0, "OBS.csv", 0, "required",
                     "observed policies, header code,date,policy"},
     [C_FIT] = {"fit", 0, "PATH[=LO:HI]", 1, "the parameter's range when modest",
-               "a parameter to fit, within bounds (at least one)"},
+               "a parameter to fit, within bounds; given, the --fit list replaces the "
+               "scenario's calibration.fit (needed when it has none)"},
     [C_REPS] = {"replicates", 0, "N", 0, "1000",
                 "simulated worlds per evaluation of the objective"},
     [C_STARTS] = {"starts", 0, "K", 0, "8",
@@ -63,39 +64,20 @@ static const a5_cli_opt calibrate_opts[C_NOPT] = {
                     "simulated worlds) and may disagree"},
 };
 
-/* Observations are decisions: one nation, one quarter, one policy. A second row
- * that disagrees is a mistake in the data, unless the rows are repeated
- * observations (--repeated-observations). Reports each at its line. */
-void a5_cli_obs_contradictions(const char *path, const a5_scenario *s, const a5_obs *o,
-                               size_t n, a5_diag *d)
-{
-    static const char *const pw[] = {"open", "restrict", "ban"};
-    for (size_t j = 0; j < n; j++)
-        for (size_t i = 0; i < j; i++)
-            if (o[i].nation == o[j].nation && o[i].step == o[j].step &&
-                o[i].policy != o[j].policy) {
-                char q[16];
-                a5_scenario_date(s, o[j].step, q, sizeof q);
-                a5_diag_add(d, path, o[j].line, 1, "%s %s is '%s' here but '%s' on line %d: one "
-                            "policy per nation and quarter (repeated observations, such as "
-                            "simulated worlds: --repeated-observations)", s->codes[o[j].nation],
-                            q, pw[o[j].policy], pw[o[i].policy], o[i].line);
-                break;
-            }
-}
-
 const a5_cli_cmd a5_cli_calibrate_cmd = {
     "calibrate", "SCENARIO.yaml", 1,
     "Fit scenario parameters to the policies nations chose (simulated likelihood,\n"
     "Nelder-Mead), score the fit against baselines (held out with --folds or\n"
     "--holdout), print the fit and write the scenario with the fitted values.\n"
-    "  allied5g calibrate SCENARIO.yaml --observed OBS.csv --fit PATH[=LO:HI]... -o FITTED.yaml\n"
+    "  allied5g calibrate SCENARIO.yaml --observed OBS.csv [--fit PATH[=LO:HI]...] -o FITTED.yaml\n"
     "      [--folds K] [--fold-seed S] [--holdout CODE,...] [--seeds N] [--seed N]\n"
     "      [--bootstrap B] [--level L] [--replicates R] [--starts K] [--max-iter N]\n"
     "      [--tol T] [--smooth A] [--objective loglik|brier] [--predictions FILE.csv]\n"
     "      [--estimates FILE.csv] [--threads N] [--set PATH=VALUE]... [--force] [--quiet]\n"
     "Warnings (iteration cap, estimates at a bound, flat or unidentified parameters,\n"
     "seed spread) go to stderr even with --quiet, and into FITTED.yaml's header.\n"
+    "Without --fit, the paths and bounds of the scenario's calibration: {fit: {PATH: LO:HI}}\n"
+    "section are fitted; any --fit replaces that whole set.\n"
     "docs/calibration.md explains the defaults, the intervals and the baselines.",
     calibrate_opts, C_NOPT,
     "allied5g calibrate scenarios/huawei_2019.yaml --observed scenarios/observed_sourced.csv "
@@ -189,6 +171,49 @@ static void print_scores(const a5_calib_result *res, const char *holdout)
            "training rows' shares)\n", res->score_floor);
 }
 
+/* A score or "n/a" (no rows), right-aligned in w columns with d decimals. */
+static const char *num(char *buf, size_t len, int w, int d, double x)
+{
+    if (isfinite(x))
+        snprintf(buf, len, "%*.*f", w, d, x);
+    else
+        snprintf(buf, len, "%*s", w, "n/a");
+    return buf;
+}
+
+/* Issue 23: the scores on changed and unchanged rows, the within-date AUC of "has
+ * moved" and the timing curve, for the model and every baseline. */
+static void print_subsets(const a5_calib_result *res)
+{
+    const a5_calib_score *m0 = &res->scores[A5_CALIB_MODEL];
+    char a[32], b[32], c[32], d[32], e[32];
+    printf("changed rows (%zu: the observed policy is not the nation's starting policy) and "
+           "unchanged rows (%zu); moved AUC: within-date ranking of changed above unchanged "
+           "rows by 1 - p(starting policy), %zu pairs\n", m0->n_changed, m0->n_unchanged,
+           m0->auc_pairs);
+    printf("  %-22s %14s %10s %17s %10s %10s\n", "predictor", "changed: Brier", "log score",
+           "unchanged: Brier", "log score", "moved AUC");
+    for (int m = 0; m < A5_CALIB_NMODELS; m++) {
+        const a5_calib_score *sc = &res->scores[m];
+        printf("  %-22s %s %s %s %s %s\n", sc->name ? sc->name : "?",
+               num(a, sizeof a, 14, 4, sc->brier_changed),
+               num(b, sizeof b, 10, 4, sc->logscore_changed),
+               num(c, sizeof c, 17, 4, sc->brier_unchanged),
+               num(d, sizeof d, 10, 4, sc->logscore_unchanged),
+               num(e, sizeof e, 10, 3, sc->auc_moved));
+    }
+    printf("timing: mean probability of the new policy at the nation's row 1 year before, at, 1 "
+           "and 2 years after each observed change (rows: %zu, %zu, %zu, %zu)\n",
+           m0->timing_n[0], m0->timing_n[1], m0->timing_n[2], m0->timing_n[3]);
+    printf("  %-22s %8s %8s %8s %8s\n", "predictor", "-1 year", "0", "+1 year", "+2 years");
+    for (int m = 0; m < A5_CALIB_NMODELS; m++) {
+        const a5_calib_score *sc = &res->scores[m];
+        printf("  %-22s %s %s %s %s\n", sc->name ? sc->name : "?",
+               num(a, sizeof a, 8, 3, sc->timing[0]), num(b, sizeof b, 8, 3, sc->timing[1]),
+               num(c, sizeof c, 8, 3, sc->timing[2]), num(d, sizeof d, 8, 3, sc->timing[3]));
+    }
+}
+
 static void print_folds(const a5_scenario *s, const a5_calib_result *res)
 {
     printf("folds (fold seed %llu):\n", (unsigned long long)res->fold_seed);
@@ -249,6 +274,7 @@ static void print_fit(const a5_scenario *s, const a5_fit_spec *spec, int nfits,
     printf("fitted observations: log-likelihood %.3f, Brier %.4f, accuracy %.3f\n", res->loglik,
            res->brier, res->accuracy);
     print_scores(res, holdout);
+    print_subsets(res);
     if (res->folds)
         print_folds(s, res);
     if (res->seeds > 1)
@@ -374,9 +400,19 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
     a5_diag d = {0};
     int rc = a5_calib_read_obs(a->val[C_OBSERVED], s, &d, obs, nobs);
     if (!rc && !a->given[C_REPEATED]) {
-        a5_cli_obs_contradictions(a->val[C_OBSERVED], s, *obs, *nobs, &d);
-        if (a5_diag_count(&d))
+        rc = a5_calib_check_cells(a->val[C_OBSERVED], s, *obs, *nobs, &d);
+        if (!rc && a5_diag_count(&d))
             rc = A5_ESCENARIO;
+    }
+    if (!rc) { /* warnings: rows at the start that contradict the scenario */
+        a5_diag w = {0};
+        a5_calib_check_start(a->val[C_OBSERVED], s, *obs, *nobs, &w);
+        for (size_t i = 0; i < w.n; i++)
+            fprintf(stderr, "%s:%d:%d: warning: %s\n", w.v[i].file, w.v[i].line, w.v[i].col,
+                    w.v[i].msg);
+        if (w.dropped)
+            fprintf(stderr, "(%zu more warnings not shown)\n", w.dropped);
+        a5_diag_free(&w);
     }
     for (int j = 0; !rc && j < a->given[C_FIT]; j++) {
         rc = a5_calib_parse_fit(s, a->list[C_FIT][j], j + 1, &spec[j], &d);
@@ -419,8 +455,19 @@ static int calibrate(const a5_cli_args *a, const a5_cli_sets *sets, const a5_sce
 {
     a5_obs *obs = NULL;
     size_t nobs = 0;
-    const int nfits = a->given[C_FIT];
-    a5_fit_spec *spec = calloc((size_t)nfits, sizeof *spec);
+    /* --fit, else the scenario's calibration.fit (checked when it was loaded). */
+    const int nfits = a->given[C_FIT] ? a->given[C_FIT] : (int)s->ncalib_fit;
+    a5_fit_spec *spec = calloc((size_t)nfits + 1, sizeof *spec);
+    for (int j = 0; spec && !a->given[C_FIT] && j < nfits; j++) {
+        spec[j].lo = s->calib_fit[j].lo;
+        spec[j].hi = s->calib_fit[j].hi;
+        if (!(spec[j].path = strdup(s->calib_fit[j].path))) {
+            for (int i = 0; i < j; i++)
+                free(spec[i].path);
+            free(spec);
+            spec = NULL;
+        }
+    }
     char *holdout_buf = a->val[C_HOLDOUT] ? strdup(a->val[C_HOLDOUT]) : NULL;
     const char **holdout = holdout_buf ? calloc(strlen(holdout_buf) + 2, sizeof *holdout) : NULL;
     a5_calib_result res;
@@ -497,9 +544,9 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
     }
     rc = A5_EXIT_USAGE;
     const char *objective = a.val[C_OBJECTIVE];
-    if (!a.val[C_OUT] || !a.val[C_OBSERVED] || !a.given[C_FIT]) {
+    if (!a.val[C_OUT] || !a.val[C_OBSERVED]) {
         fprintf(stderr, "allied5g calibrate: needs -o FITTED.yaml, --observed OBS.csv and at "
-                        "least one --fit PATH\n");
+                        "least one --fit PATH (or the scenario's calibration.fit)\n");
     } else if (objective && strcmp(objective, "loglik") && strcmp(objective, "brier")) {
         fprintf(stderr, "allied5g: --objective expects loglik or brier, got '%s'\n",
                 a5_escape(objective, 200, (char[1024]){0}, 1024));
@@ -509,7 +556,12 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
                                       a.val[C_REPS], NULL)) != 0) {
         rc = rc == A5_ENOMEM ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;
     } else if ((rc = a5_cli_load(a.operand[0], &sets, &s)) == 0) {
-        rc = calibrate(&a, &sets, s, cmdline);
+        if (!a.given[C_FIT] && s->ncalib_fit == 0) {
+            fprintf(stderr, "allied5g calibrate: nothing to fit: give --fit PATH[=LO:HI], or "
+                            "declare calibration: {fit: {PATH: LO:HI}} in %s\n", a.operand[0]);
+            rc = A5_EXIT_USAGE;
+        } else
+            rc = calibrate(&a, &sets, s, cmdline);
     }
 done:
     free(cmdline);

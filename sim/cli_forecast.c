@@ -405,8 +405,9 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
     }
     int orc = a5_calib_read_obs(a->val[F_OBSERVED], s, &d, (a5_obs **)&c.obs, &c.nobs);
     if (!orc) {
-        a5_cli_obs_contradictions(a->val[F_OBSERVED], s, c.obs, c.nobs, &d);
-        orc = a5_diag_count(&d) ? A5_ESCENARIO : 0;
+        orc = a5_calib_check_cells(a->val[F_OBSERVED], s, c.obs, c.nobs, &d);
+        if (!orc && a5_diag_count(&d))
+            orc = A5_ESCENARIO;
     }
     c.nfit = a->given[F_FIT];
     c.spec = calloc((size_t)c.nfit + 1, sizeof *c.spec);

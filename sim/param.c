@@ -418,5 +418,40 @@ int a5_param_write_reference(FILE *out)
             "top-level section given beside `base` replaces the base's whole section. Bases\n"
             "may chain up to 4 files. The resolved scenario stored in results files is the\n"
             "merged one.\n");
+    fprintf(out,
+            "\n## Calibration fit set (`calibration:`)\n"
+            "\n"
+            "```yaml\n"
+            "calibration:\n"
+            "  fit:\n"
+            "    decision.weights.us: 0:3\n"
+            "    decision.weights.inertia: 0:3\n"
+            "```\n"
+            "\n"
+            "`calibration.fit` maps each path `allied5g calibrate` should fit (any path\n"
+            "`--fit` accepts) to its bounds `LO:HI`, increasing and within the parameter's\n"
+            "range. `calibrate SCENARIO.yaml --observed OBS.csv -o FITTED.yaml` then needs no\n"
+            "`--fit`; any `--fit` on the command line replaces the whole declared set.\n"
+            "Unknown keys, unknown paths and bad bounds are `FILE:LINE:COL` errors (exit 2)\n"
+            "for every command, `run` and `validate` included.\n"
+            "\n"
+            "This section is the one exception to \"every accepted setting changes the run\":\n"
+            "it is not a model setting but metadata for `calibrate`, and a run with it is\n"
+            "bit-identical to the run without it (tested). `scenarios/huawei_2019.yaml`\n"
+            "declares the two weights [calibration.md](calibration.md) fits.\n");
+    fprintf(out,
+            "\n## Starting policies from observations (`initial_policies:`)\n"
+            "\n"
+            "`initial_policies: {from: FILE.csv}` (the path relative to the file naming it)\n"
+            "takes each nation's starting policy from an observations file with the header\n"
+            "`code,date,policy` (the format of `calibrate --observed`): the nation's latest\n"
+            "row dated at or before `start`. Rows after the start are outcomes, not inputs,\n"
+            "and are ignored; nations without such a row keep their policy from `defaults`.\n"
+            "The policies are written into the nations' entries, so the resolved scenario\n"
+            "stored in results files (and checked on `--resume`) holds them, not the file\n"
+            "name. A nation whose `policy` is also given in the scenario is an error (one\n"
+            "place per setting); `--set nations.X.policy=...` wins over the file. Unknown\n"
+            "codes, bad dates or policies, and two rows of one nation and date that disagree\n"
+            "are `FILE.csv:LINE:COL` errors (exit 2).\n");
     return ferror(out) ? A5_EIO : 0;
 }

@@ -26,7 +26,8 @@
 static const char *const top_keys[] = {
     "name",    "description", "start", "steps",  "replicates", "seed",  "policy",   "decision",
     "vendors", "market",      "risk",  "us",     "china",      "peers", "defaults", "nations",
-    "events",  "uncertain",   "sweep", "design", "output",     "base",  "windows",  "attention"};
+    "events",  "uncertain",   "sweep", "design", "output",     "base",  "windows",  "attention",
+    "calibration", "initial_policies"};
 #define NTOP (sizeof top_keys / sizeof top_keys[0])
 
 /* --- sections ----------------------------------------------------------------------- */
@@ -757,6 +758,9 @@ void a5_scenario_free(a5_scenario *s)
     for (size_t i = 0; i < s->nuncertain; i++)
         a5_scenario_target_free(&s->uncertain[i].target);
     free(s->uncertain);
+    for (size_t i = 0; i < s->ncalib_fit; i++)
+        free(s->calib_fit[i].path);
+    free(s->calib_fit);
     for (size_t i = 0; i < s->nevents; i++) {
         for (size_t j = 0; j < s->events[i].nops; j++)
             a5_scenario_target_free(&s->events[i].ops[j].target);
@@ -863,7 +867,8 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
     if ((rc = load_nation_attrs(L, root)))
         return rc;
     china_targets(L, root);
-    if ((rc = load_uncertain(L, root)) || (rc = load_events(L, root)) || (rc = a5_sc_timing(L, root)))
+    if ((rc = load_uncertain(L, root)) || (rc = load_events(L, root)) ||
+        (rc = a5_sc_timing(L, root)) || (rc = a5_sc_calibration(L, root)))
         return rc;
     const a5_yaml_node *sw = a5_yaml_get(root, "sweep"), *dz = a5_yaml_get(root, "design");
     if (sw && dz) {
@@ -911,7 +916,7 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
     for (int i = 0; i < nsets; i++)
         if ((rc = a5_sc_apply_set(&L, root, sets[i], i + 1)))
             goto fail;
-    if ((rc = load_sections(&L, root)))
+    if ((rc = a5_sc_initial_policies(&L, root)) || (rc = load_sections(&L, root)))
         goto fail;
     for (int i = 0; i < nsets && a5_sc_pressure_unused(s); i++) {
         const char *set = sets[i] + strspn(sets[i], " \t");

@@ -47,6 +47,9 @@ int a5_sc_number(a5_sc_loader *L, const a5_yaml_node *node, const char *what, do
 int a5_sc_text(a5_sc_loader *L, const a5_yaml_node *node, const char *what, const char **t);
 int a5_sc_expect_map(a5_sc_loader *L, const a5_yaml_node *node, const char *what);
 int a5_sc_expect_seq(a5_sc_loader *L, const a5_yaml_node *node, const char *what);
+/* `name` relative to the directory of `file` (the file that names it) into out;
+ * absolute names and names in a file without a directory as they are. */
+void a5_sc_beside(const char *file, const char *name, char *out, size_t len);
 /* Report keys of `map` not in `allowed`. */
 void a5_sc_check_keys(a5_sc_loader *L, const a5_yaml_node *map, const char *where,
                       const char *const *allowed, size_t n);
@@ -113,6 +116,11 @@ int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz);
 int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int idx);
 /* Merge `base: FILE` chains into root (consumed). Returns 0 with the merged tree in
  * *out, A5_ESCENARIO after reporting, or A5_ENOMEM; *out is NULL on error. */
+/* The calibration: section into s->calib_fit (scenario_calib.c). 0 or A5_ENOMEM. */
+int a5_sc_calibration(a5_sc_loader *L, const a5_yaml_node *root);
+/* initial_policies: {from: FILE.csv} into the nations' `policy` entries of the tree
+ * (scenario_initial.c), the section removed. 0 or A5_ENOMEM. */
+int a5_sc_initial_policies(a5_sc_loader *L, a5_yaml_node *root);
 int a5_sc_merge_base(a5_sc_loader *L, a5_yaml_node *root, int depth, a5_yaml_node **out);
 /* Read a whole file. Returns 0, A5_EIO (message in d) or A5_ENOMEM. */
 int a5_sc_read_file(const char *path, a5_diag *d, char **out, size_t *outlen);

@@ -233,3 +233,12 @@ void a5_scenario_date(const a5_scenario *s, int t, char *buf, size_t len)
     long idx = (long)s->start_year * 4 + (s->start_quarter - 1) + t;
     snprintf(buf, len, "%ldQ%ld", idx / 4, idx % 4 + 1);
 }
+
+void a5_sc_beside(const char *file, const char *name, char *out, size_t len)
+{
+    const char *slash = strrchr(file, '/');
+    if (name[0] != '/' && slash)
+        snprintf(out, len, "%.*s/%s", (int)(slash - file), file, name);
+    else
+        snprintf(out, len, "%s", name);
+}

@@ -238,6 +238,69 @@ static void test_baselines(void **state)
     assert_true(fabs(r.scores[A5_CALIB_BASE_KEEP].accuracy - ak / (double)n) < 1e-12);
     assert_true(fabs(r.scores[A5_CALIB_BASE_KEEP].logscore -
                      (ak * 0 + ((double)n - ak) * log(1e-3)) / (double)n) < 1e-12);
+    /* Issue 23: the stratified base rate (date and starting policy, else by date), the
+     * smoothed persistence (e = (moved + 0.5) / (rows + 1) at the date, else over all
+     * training rows) and the changed / unchanged split, from their definitions. */
+    double strat[12][3][3] = {{{0}}}, mv[12][2] = {{0}}, mva[2] = {0};
+    for (size_t i = 0; i < n2; i++)
+        if (obs[i].nation >= 3) {
+            int st = (int)s->base[a5_param_nslot(A5_N_POLICY, obs[i].nation, s->n)];
+            strat[obs[i].step][st][obs[i].policy]++;
+            mv[obs[i].step][0] += obs[i].policy != st;
+            mv[obs[i].step][1]++;
+            mva[0] += obs[i].policy != st;
+            mva[1]++;
+        }
+    double bs = 0, bp = 0, bpc = 0, bpu = 0;
+    size_t nc = 0;
+    for (size_t i = 0; i < n2; i++) {
+        if (obs[i].nation >= 3)
+            continue;
+        int y = obs[i].policy, st = (int)s->base[a5_param_nslot(A5_N_POLICY, obs[i].nation, s->n)];
+        const double *c = by[obs[i].step], *g = strat[obs[i].step][st];
+        double nd = c[0] + c[1] + c[2], ng = g[0] + g[1] + g[2];
+        const double *m = mv[obs[i].step][1] > 0 ? mv[obs[i].step] : mva;
+        double e = (m[0] + 0.5) / (m[1] + 1), b1 = 0;
+        for (int k = 0; k < 3; k++) {
+            double po = (all[k] + 0.5) / (na + 1.5);
+            double pd = nd > 0 ? (c[k] + 0.5) / (nd + 1.5) : po;
+            double ps = ng > 0 ? (g[k] + 0.5) / (ng + 1.5) : pd;
+            double pp = k == st ? 1 - e : e / 2;
+            bs += (ps - (k == y)) * (ps - (k == y));
+            b1 += (pp - (k == y)) * (pp - (k == y));
+        }
+        bp += b1;
+        if (y != st) {
+            bpc += b1;
+            nc++;
+        } else
+            bpu += b1;
+    }
+    assert_true(nc > 0 && nc < n);
+    assert_true(fabs(r.scores[A5_CALIB_BASE_STRAT].brier - bs / (double)n) < 1e-12);
+    assert_true(fabs(r.scores[A5_CALIB_BASE_PERSIST].brier - bp / (double)n) < 1e-12);
+    assert_int_equal(r.scores[A5_CALIB_BASE_PERSIST].n_changed, nc);
+    assert_int_equal(r.scores[A5_CALIB_MODEL].n_unchanged, n - nc);
+    assert_true(fabs(r.scores[A5_CALIB_BASE_PERSIST].brier_changed - bpc / (double)nc) < 1e-12);
+    assert_true(fabs(r.scores[A5_CALIB_BASE_PERSIST].brier_unchanged - bpu / (double)(n - nc)) <
+                1e-12);
+    /* Keep initial policy: 2 on every changed row, 0 on every other; it cannot rank. */
+    assert_true(r.scores[A5_CALIB_BASE_KEEP].brier_changed == 2.0);
+    assert_true(r.scores[A5_CALIB_BASE_KEEP].brier_unchanged == 0.0);
+    assert_true(fabs(r.scores[A5_CALIB_BASE_KEEP].auc_moved - 0.5) < 1e-12);
+    /* The model's within-date AUC of "has moved", pair by pair. */
+    double conc = 0, pairs = 0;
+    for (size_t i = 0; i < r.npred; i++)
+        for (size_t j = 0; j < r.npred; j++) {
+            const a5_calib_pred *a = &r.pred[i], *b = &r.pred[j];
+            if (a->step != b->step || a->observed == a->start || b->observed != b->start)
+                continue;
+            double sa = 1 - a->p[a->start], sb = 1 - b->p[b->start];
+            conc += sa > sb ? 1 : sa == sb ? 0.5 : 0;
+            pairs++;
+        }
+    assert_int_equal(r.scores[A5_CALIB_MODEL].auc_pairs, (size_t)pairs);
+    assert_true(pairs > 0 && fabs(r.scores[A5_CALIB_MODEL].auc_moved - conc / pairs) < 1e-12);
     /* The model's score is the same formula on its predictions. */
     double bm = 0;
     for (size_t i = 0; i < r.npred; i++)
@@ -337,7 +400,16 @@ static void test_writers(void **state)
     FILE *f = open_memstream(&buf, &len);
     assert_int_equal(a5_calib_write_predictions(f, &r), 0);
     fclose(f);
-    assert_true(!strncmp(buf, "code,date,observed,fold,p_open,p_restrict,p_ban\nN0,2019Q3,", 58));
+    static const char head[] =
+        "code,date,observed,fold,p_open,p_restrict,p_ban,start_policy,changed\nN0,2019Q3,";
+    assert_true(!strncmp(buf, head, sizeof head - 1));
+    /* Each row ends with the nation's starting policy and whether it was left. */
+    const char *row1 = strchr(buf, '\n') + 1, *end1 = strchr(row1, '\n');
+    char want[32];
+    static const char *const pw[] = {"open", "restrict", "ban"};
+    snprintf(want, sizeof want, ",%s,%d\n", pw[r.pred[0].start],
+             r.pred[0].observed != r.pred[0].start);
+    assert_true(!strncmp(end1 + 1 - strlen(want), want, strlen(want)));
     size_t lines = 0;
     for (char *p = buf; *p; p++)
         lines += *p == '\n';
@@ -434,12 +506,49 @@ static void test_coverage(void **state)
     a5_scenario_free(s);
 }
 
+/* One policy per nation and quarter: each disagreeing row is reported against the
+ * earliest earlier row of its cell with another policy (as the pairwise check did),
+ * in linear time. 3 x 40000 agreeing repeats and a few disagreements. */
+static void test_cells(void **state)
+{
+    (void)state;
+    a5_scenario *s = world(4);
+    size_t n = 120000 + 3;
+    a5_obs *o = calloc(n, sizeof *o);
+    assert_non_null(o);
+    for (size_t i = 0; i < 120000; i++)
+        o[i] = (a5_obs){(int)(i % 4), (int)(i / 4 % 3), 0, (int)i + 2};
+    o[120000] = (a5_obs){1, 2, 2, 120002};  /* ban after 10000 x open */
+    o[120001] = (a5_obs){1, 2, 1, 120003};  /* restrict: against the first open row */
+    o[120002] = (a5_obs){3, 11, 2, 120004}; /* its own cell: fine */
+    a5_diag d = {0};
+    assert_int_equal(a5_calib_check_cells("obs.csv", s, o, n, &d), 0);
+    assert_int_equal(a5_diag_count(&d), 2);
+    assert_string_equal(d.v[0].file, "obs.csv");
+    assert_int_equal(d.v[0].line, 120002);
+    assert_non_null(strstr(d.v[0].msg, "N1 2019Q3 is 'ban' here but 'open' on line 11:"));
+    assert_int_equal(d.v[1].line, 120003);
+    assert_non_null(strstr(d.v[1].msg, "'restrict' here but 'open' on line 11:"));
+    a5_diag_free(&d);
+    /* A row that agrees with the first but not with a later one is reported against
+     * the earliest disagreeing row. */
+    a5_obs w[3] = {{0, 0, 0, 2}, {0, 0, 2, 3}, {0, 0, 0, 4}};
+    assert_int_equal(a5_calib_check_cells("o.csv", s, w, 3, &d), 0);
+    assert_int_equal(a5_diag_count(&d), 2);
+    assert_non_null(strstr(d.v[0].msg, "'ban' here but 'open' on line 2"));
+    assert_non_null(strstr(d.v[1].msg, "'open' here but 'ban' on line 3"));
+    a5_diag_free(&d);
+    free(o);
+    a5_scenario_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_folds),    cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_warnings), cmocka_unit_test(test_writers),
-        cmocka_unit_test(test_out_of_memory), cmocka_unit_test(test_coverage),
+        cmocka_unit_test(test_out_of_memory), cmocka_unit_test(test_cells),
+        cmocka_unit_test(test_coverage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@ table and a reliability (calibration) plot.
     rep = allied5g.calibration_report("pred.csv")
     rep.scores        # model and base-rate baselines: n, brier, log_score, accuracy
     rep.nations       # per nation: rows, fold, brier, log_score, accuracy, p_observed
+    rep.timing        # probability of the new policy around each observed change
     rep.figure.savefig("reliability.png")
 
 Scores are those of docs/calibration.md: Brier = sum over the three policies of
@@ -17,6 +18,20 @@ in sample) from all rows; each policy's share with a pseudo-count (default 0.5) 
 policy, at the row's date, or over all dates when no training row has that date. With
 a single held-out fold (--holdout) the training rows are not in the file and the
 base rates are left out.
+
+Files with the columns start_policy and changed (written since issue 23) give more:
+"keep initial policy" (one-hot), "base rate date+start" (the base rate at the row's
+date among training rows with the same starting policy, else the by-date rate) and
+"smoothed persistence" (the starting policy with probability 1 - e, e / 2 on each
+other, e = (training rows at that date that left their starting policy + 0.5) /
+(training rows at that date + 1), over all dates when none is at that date); the
+scores on changed rows (observed is not start_policy) and on unchanged rows; the
+within-date AUC of "has moved" (rows of one date ranked by 1 - p(start_policy),
+changed above unchanged, ties one half, pairs pooled over dates); and `timing`: the
+mean probability of the new policy of each observed change (a row whose policy is
+not the nation's previous row's, or its start_policy for its first row) at the
+nation's row 1 year before, at, 1 and 2 years after it. These are the figures
+`calibrate` prints; "bloc majority" needs the scenario's blocs and is not recomputed.
 """
 from __future__ import annotations
 
@@ -29,6 +44,8 @@ import pandas as pd
 
 POLICIES = ["open", "restrict", "ban"]
 COLUMNS = ["code", "date", "observed", "fold", "p_open", "p_restrict", "p_ban"]
+EXTRA = ["start_policy", "changed"]
+TIMING = {"-1 year": -4, "0": 0, "+1 year": 4, "+2 years": 8}  # offsets in quarters
 PCOLS = ["p_open", "p_restrict", "p_ban"]
 
 
@@ -42,19 +59,35 @@ class CalibrationReport:
     scores: pd.DataFrame
     nations: pd.DataFrame
     figure: plt.Figure
+    timing: Union[pd.DataFrame, None] = None
 
 
 def read_predictions(path) -> pd.DataFrame:
     """The predictions CSV, checked: header, policies, probabilities in [0, 1] summing to 1."""
-    df = pd.read_csv(path, dtype={"code": str, "date": str, "observed": str})
-    if list(df.columns) != COLUMNS:
-        raise CalibrationError(f"{path}: header must be {','.join(COLUMNS)}, got "
+    try:
+        df = pd.read_csv(path, dtype={"code": str, "date": str, "observed": str,
+                                      "start_policy": str})
+    except pd.errors.EmptyDataError:
+        raise CalibrationError(f"{path}: empty file: header must be {','.join(COLUMNS)}")
+    if list(df.columns) not in (COLUMNS, COLUMNS + EXTRA):
+        raise CalibrationError(f"{path}: header must be {','.join(COLUMNS)} (optionally "
+                               f"followed by {','.join(EXTRA)}), got "
                                f"{','.join(map(str, df.columns))}")
-    bad = ~df["observed"].isin(POLICIES)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise CalibrationError(f"{path}:{i + 2}: observed must be open, restrict or ban, got "
-                               f"{df['observed'].iloc[i]!r}")
+    for col in ["observed"] + (["start_policy"] if "start_policy" in df else []):
+        bad = ~df[col].isin(POLICIES)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise CalibrationError(f"{path}:{i + 2}: {col} must be open, restrict or ban, got "
+                                   f"{df[col].iloc[i]!r}")
+    if "changed" in df:
+        want = (df["observed"] != df["start_policy"]).astype(int).astype(str)
+        bad = df["changed"].astype(str) != want
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise CalibrationError(f"{path}:{i + 2}: changed must be {want.iloc[i]} (observed "
+                                   f"{df['observed'].iloc[i]}, start_policy "
+                                   f"{df['start_policy'].iloc[i]}), got {df['changed'].iloc[i]!r}")
+        df["changed"] = df["changed"].astype(int)
     p = df[PCOLS].to_numpy(float)
     if not np.all(np.isfinite(p)) or (p < 0).any() or (p > 1).any() or \
             not np.allclose(p.sum(axis=1), 1, atol=1e-6):
@@ -97,18 +130,130 @@ def base_rates(df: pd.DataFrame, smooth: float = 0.5):
     return by_date, overall
 
 
-def score_table(df: pd.DataFrame, floor: float = 1e-3, smooth: float = 0.5) -> pd.DataFrame:
-    """Brier, log score and accuracy (means over rows) for the model and the base rates."""
+def _training(df: pd.DataFrame):
+    """(fold, rows of that fold, its training rows) for each fold in the file."""
+    for f in sorted(df["fold"].unique()):
+        rows = (df["fold"] == f).to_numpy()
+        yield f, rows, np.ones(len(df), bool) if f == 0 else ~rows
+
+
+def start_baselines(df: pd.DataFrame, by_date: np.ndarray, smooth: float = 0.5):
+    """(base rate date+start, smoothed persistence) per row from its training rows (see
+    the module's doc), given the by-date base rate for the fallback."""
     y = _onehot(df)
+    start = df["start_policy"].map({k: i for i, k in enumerate(POLICIES)}).to_numpy()
+    moved = (df["observed"] != df["start_policy"]).to_numpy()
+    dates = df["date"].to_numpy()
+    strat = np.zeros((len(df), 3))
+    persist = np.zeros((len(df), 3))
+    for _, rows, train in _training(df):
+        e_all = (moved[train].sum() + smooth) / (train.sum() + 2 * smooth)
+        for i in np.flatnonzero(rows):
+            same = train & (dates == dates[i])
+            g = train & same & (start == start[i])
+            cnt = y[g].sum(axis=0)
+            strat[i] = (cnt + smooth) / (cnt.sum() + 3 * smooth) if g.any() else by_date[i]
+            e = (moved[same].sum() + smooth) / (same.sum() + 2 * smooth) if same.any() else e_all
+            persist[i] = e / 2
+            persist[i, start[i]] = 1 - e
+    return strat, persist
+
+
+def _models(df: pd.DataFrame, smooth: float) -> dict:
     models = {"model": df[PCOLS].to_numpy(float)}
     br = base_rates(df, smooth)
     if br is not None:
         models["base rate by date"], models["base rate overall"] = br
+    if "start_policy" in df:
+        models["keep initial policy"] = np.eye(3)[
+            df["start_policy"].map({k: i for i, k in enumerate(POLICIES)}).to_numpy()]
+        if br is not None:
+            models["base rate date+start"], models["smoothed persistence"] = \
+                start_baselines(df, br[0], smooth)
+    return models
+
+
+def _quarter(date: str) -> int:
+    return int(date[:-2]) * 4 + int(date[-1]) - 1
+
+
+def auc_moved(df: pd.DataFrame, p: np.ndarray) -> tuple:
+    """(AUC, pairs): rows of one date ranked by 1 - p(start_policy), changed above
+    unchanged, ties counting one half, pairs pooled over dates."""
+    start = df["start_policy"].map({k: i for i, k in enumerate(POLICIES)}).to_numpy()
+    score = 1 - p[np.arange(len(df)), start]
+    moved = (df["observed"] != df["start_policy"]).to_numpy()
+    conc, pairs = 0.0, 0
+    for date in df["date"].unique():
+        at = (df["date"] == date).to_numpy()
+        s_m, s_s = score[at & moved], score[at & ~moved]
+        pairs += len(s_m) * len(s_s)
+        conc += sum(float((sm > s_s).sum()) + 0.5 * float((sm == s_s).sum()) for sm in s_m)
+    return (conc / pairs if pairs else float("nan")), pairs
+
+
+def timing_table(df: pd.DataFrame, smooth: float = 0.5) -> pd.DataFrame:
+    """Per predictor, the mean probability of each observed change's new policy at the
+    nation's row 1 year before, at, 1 and 2 years after the change; the row `n` holds
+    the rows averaged. Empty when a nation and date appear twice."""
+    df = df.reset_index(drop=True)
+    models = _models(df, smooth)
+    if df.duplicated(["code", "date"]).any():
+        return pd.DataFrame()
+    q = df["date"].map(_quarter).to_numpy()
+    sums = {m: np.zeros(len(TIMING)) for m in models}
+    n = np.zeros(len(TIMING), int)
+    for code, g in df.groupby("code", sort=False):
+        idx = g.index.to_numpy()[np.argsort(q[g.index.to_numpy()], kind="stable")]
+        where = {q[i]: i for i in idx}
+        prev = df.at[idx[0], "start_policy"]
+        for i in idx:
+            new = df.at[i, "observed"]
+            if new == prev:
+                continue
+            prev = new
+            k = POLICIES.index(new)
+            for j, off in enumerate(TIMING.values()):
+                r = where.get(q[i] + off)
+                if r is None:
+                    continue
+                n[j] += 1
+                for m, p in models.items():
+                    sums[m][j] += p[r, k]
+    out = pd.DataFrame({m: np.where(n > 0, s / np.maximum(n, 1), np.nan)
+                        for m, s in sums.items()}, index=list(TIMING)).T
+    out.loc["n"] = n
+    return out
+
+
+def row_briers(df: pd.DataFrame, smooth: float = 0.5) -> pd.DataFrame:
+    """Each scored row's Brier score under each predictor of `score_table` (columns),
+    for paired comparisons on the same rows (e.g. by nation: rows of one nation are
+    not independent)."""
+    y = _onehot(df)
+    return pd.DataFrame({name: ((p - y) ** 2).sum(axis=1) for name, p in
+                         _models(df, smooth).items()}, index=df.index)
+
+
+def score_table(df: pd.DataFrame, floor: float = 1e-3, smooth: float = 0.5) -> pd.DataFrame:
+    """Brier, log score and accuracy (means over rows) for the model and the base rates;
+    with start_policy in the file, more baselines and the same scores on changed and
+    unchanged rows and the within-date AUC of "has moved"."""
+    y = _onehot(df)
+    models = _models(df, smooth)
     out = []
     for name, p in models.items():
         b, lg, a = _row_scores(p, y, floor)
-        out.append({"model": name, "n": len(df), "brier": b.mean(), "log_score": lg.mean(),
-                    "accuracy": a.mean()})
+        row = {"model": name, "n": len(df), "brier": b.mean(), "log_score": lg.mean(),
+               "accuracy": a.mean()}
+        if "start_policy" in df:
+            ch = (df["observed"] != df["start_policy"]).to_numpy()
+            for tag, m in (("changed", ch), ("unchanged", ~ch)):
+                row[f"n_{tag}"] = int(m.sum())
+                row[f"brier_{tag}"] = b[m].mean() if m.any() else float("nan")
+                row[f"log_score_{tag}"] = lg[m].mean() if m.any() else float("nan")
+            row["auc_moved"], row["auc_pairs"] = auc_moved(df, p)
+        out.append(row)
     return pd.DataFrame(out).set_index("model")
 
 
@@ -176,4 +321,5 @@ def calibration_report(predictions_csv: Union[str, "pd.DataFrame"], floor: float
     df = predictions_csv if isinstance(predictions_csv, pd.DataFrame) \
         else read_predictions(predictions_csv)
     return CalibrationReport(predictions=df, scores=score_table(df, floor, smooth),
-                             nations=nation_table(df, floor), figure=reliability_plot(df, bins))
+                             nations=nation_table(df, floor), figure=reliability_plot(df, bins),
+                             timing=timing_table(df, smooth) if "start_policy" in df else None)

@@ -156,7 +156,8 @@ def test_folds_predictions_and_estimates(small, tmp_path):
     r = calib(small, "--folds", 3, "--fold-seed", 7, "--predictions", pred, "--estimates", est,
               "--bootstrap", 8, "-o", out)
     rows = read_csv(pred)
-    assert rows[0] == ["code", "date", "observed", "fold", "p_open", "p_restrict", "p_ban"]
+    assert rows[0] == ["code", "date", "observed", "fold", "p_open", "p_restrict", "p_ban",
+                       "start_policy", "changed"]
     body = rows[1:]
     assert len(body) == 24  # every observation scored once
     assert {int(x[3]) for x in body} == {1, 2, 3}
@@ -166,7 +167,8 @@ def test_folds_predictions_and_estimates(small, tmp_path):
     fold_of = {}
     for x in body:
         assert fold_of.setdefault(x[0], x[3]) == x[3]  # one fold per nation
-        p = [float(v) for v in x[4:]]
+        p = [float(v) for v in x[4:7]]
+        assert x[7] in POL and x[8] == str(int(x[2] != x[7]))
         assert all(0 < v < 1 for v in p) and abs(sum(p) - 1) < 1e-9
         assert x[2] in POL
     # The split printed is the split in the file, and the fold seed is reported.
@@ -294,3 +296,159 @@ def test_outputs_are_not_overwritten_without_force(small, tmp_path):
           "--force")
     assert read_csv(pred)[0][0] == "code" and read_csv(est)[0][0] == "path"
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_many_observation_rows_linear(small, tmp_path):
+    """Issue 25.11: the checks and baselines index rows by nation and date. 480000 rows
+    (each of the 24 observations repeated 20000 times, agreeing) are checked, split and
+    scored as the 24 are. 0.3.0 compared rows pairwise (the issue measured 0.33, 1.40
+    and 5.79 s at 10k, 20k and 40k rows: the square), which puts this file past the
+    timeout; the timeout only guards against that hang, nothing here measures time."""
+    d, s, obs = small
+    lines = obs.read_text().splitlines()
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join([lines[0]] + lines[1:] * 20000) + "\n")
+    args = ("--folds", 2, "--replicates", 10, "--starts", 1, "--max-iter", 3)
+    one = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:4", *args,
+              "-o", tmp_path / "a.yaml", "--predictions", tmp_path / "a.csv")
+    many = run("calibrate", s, "--observed", big, "--fit", "decision.weights.us=0:4", *args,
+               "-o", tmp_path / "b.yaml", "--predictions", tmp_path / "b.csv", timeout=600)
+    assert "held out: 2 folds by nation, 480000 observations" in many.stdout
+    a, b = read_csv(tmp_path / "a.csv")[1:], read_csv(tmp_path / "b.csv")[1:]
+    assert len(b) == 480000
+    # The one-hot baselines do not depend on how often a row is repeated (the model and
+    # the base rates' pseudo-counts do): their scores must be those of the 24 rows.
+    def table(out, name):
+        return [x for x in out.splitlines() if x.startswith(f"  {name} ")][0].split()[-3:]
+    for name in ("keep initial policy", "bloc majority"):
+        assert table(one.stdout, name) == table(many.stdout, name), name
+    assert {tuple(x[:4] + x[7:]) for x in b} == {tuple(x[:4] + x[7:]) for x in a}
+
+
+def test_scenario_declares_its_fit_set(small, tmp_path):
+    """Issue 23.5: calibration: {fit: {PATH: LO:HI}} is what calibrate fits without --fit
+    (the same fit as the same --fit list); a --fit replaces the whole set; run ignores
+    the section (same results as without it); bad entries are located errors."""
+    d, s, obs = small
+    decl = tmp_path / "decl.yaml"
+    decl.write_text(s.read_text() + "calibration:\n  fit:\n    decision.weights.us: 0:4\n"
+                    "    decision.weights.risk: 0.5:2\n")
+    args = ("--observed", obs, *FAST, "--max-iter", 20, "--folds", 2)
+    a = run("calibrate", decl, *args, "-o", tmp_path / "a.yaml", "--predictions",
+            tmp_path / "a.csv")
+    b = run("calibrate", s, *args, "--fit", "decision.weights.us=0:4", "--fit",
+            "decision.weights.risk=0.5:2", "-o", tmp_path / "b.yaml", "--predictions",
+            tmp_path / "b.csv")
+    assert "fitted 2 parameters" in a.stdout
+    assert [x for x in a.stdout.splitlines() if not x.startswith("wrote")] == \
+        [x for x in b.stdout.splitlines() if not x.startswith("wrote")]
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    # A --fit on the command line replaces the declared set.
+    c = run("calibrate", decl, *args, "--fit", "decision.weights.us=0:4", "-o", tmp_path / "c.yaml")
+    assert "fitted 1 parameter " in c.stdout and "decision.weights.risk" not in c.stdout
+    # Neither --fit nor a declaration: refused before anything runs.
+    r = run("calibrate", s, *args, "-o", tmp_path / "e.yaml", check=False)
+    assert r.returncode == 2 and "nothing to fit" in r.stderr
+    assert not (tmp_path / "e.yaml").exists()
+    # run accepts it and it changes nothing.
+    run("run", s, "-o", tmp_path / "r1.h5", "--quiet", "--replicates", 5)
+    run("run", decl, "-o", tmp_path / "r2.h5", "--quiet", "--replicates", 5)
+    with xr.open_dataset(tmp_path / "r1.h5") as x1, xr.open_dataset(tmp_path / "r2.h5") as x2:
+        assert (x1.policy.values == x2.policy.values).all()
+    # Bad sections: FILE:LINE:COL, exit 2, nothing written.
+    base = s.read_text()
+    nlines = base.count("\n")
+    for extra, line, col, msg in [
+        ("calibration:\n  fit:\n    decision.weights.uss: 0:4\n", 3, 5, "names nothing"),
+        ("calibration:\n  fit:\n    decision.weights.us: 4:0\n", 3, 26, "must be increasing"),
+        ("calibration:\n  fit:\n    decision.weights.us: 3\n", 3, 26, "must be LO:HI"),
+        ("calibration:\n  fit:\n    decision.weights.us: 0:x\n", 3, 26, "must be LO:HI"),
+        ("calibration:\n  fitt: {decision.weights.us: 0:3}\n", 2, 3, "unknown key 'fitt'"),
+        ("calibration:\n  fit: {}\n", 2, 8, "is empty"),
+        ("calibration: 3\n", 1, 14, "must be a mapping"),
+    ]:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(base + extra)
+        for cmd in (("validate", bad), ("calibrate", bad, *args, "-o", tmp_path / "x.yaml")):
+            r = run(*cmd, check=False)
+            assert r.returncode == 2, (extra, r.stderr)
+            assert f"bad.yaml:{nlines + line}:{col}: error:" in r.stderr and msg in r.stderr, \
+                (extra, r.stderr)
+        assert not (tmp_path / "x.yaml").exists()
+
+
+def test_observation_at_start_contradicting_scenario_warns(small, tmp_path):
+    """Issue 23.3: a row at the scenario's first quarter whose policy is not the nation's
+    starting policy is a warning at OBS:LINE (the fit still runs); agreeing rows and
+    later rows are not."""
+    d, s, obs = small
+    start = [x for x in s.read_text().splitlines() if x.startswith("start:")][0].split()[1]
+    o = tmp_path / "o.csv"
+    o.write_text(obs.read_text() + f"N0,{start},ban\nN1,{start},open\nN2,{start},restrict\n")
+    r = run("calibrate", s, "--observed", o, "--fit", "decision.weights.us=0:4", *FAST,
+            "--max-iter", 5, "-o", tmp_path / "f.yaml", "--quiet")
+    n = len(obs.read_text().splitlines())
+    warned = [x for x in r.stderr.splitlines() if ": warning: " in x and "first quarter" in x]
+    assert [x.split(": warning:")[0] for x in warned] == [f"{o}:{n + 1}:1", f"{o}:{n + 3}:1"]
+    assert "N0 is 'ban' at " + start in warned[0] and "starts it at 'open'" in warned[0]
+    r = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:4", *FAST,
+            "--max-iter", 5, "-o", tmp_path / "g.yaml", "--quiet")
+    assert "first quarter" not in r.stderr
+
+
+def test_initial_policies_from_observations(small, tmp_path):
+    """Issue 23.3: initial_policies: {from: FILE.csv} (relative to the scenario) sets each
+    nation's starting policy to its latest row at or before the start; later rows are
+    outcomes and are not read in. The run is the run with those policies set by hand,
+    bit for bit, and the resolved scenario holds them. Bad rows are located errors."""
+    d, s, obs = small
+    base = s.read_text()
+    start = [x for x in base.splitlines() if x.startswith("start:")][0].split()[1]
+    y, q = int(start[:4]), int(start[-1])
+    before = f"{y - 1}Q4" if q == 1 else f"{y}Q{q - 1}"
+    after = f"{y + 1}Q{q}"
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "init.csv").write_text(f"code,date,policy\nN0,{before},restrict\nN0,{start},ban\n"
+                                  f"N1,{before},restrict\nN2,{after},ban\n")
+    at = base.index("\nnations:")
+    scn = sub / "i.yaml"
+    scn.write_text(base[:at] + "\ninitial_policies: {from: init.csv}" + base[at:])
+    run("run", scn, "-o", tmp_path / "a.h5", "--quiet", "--replicates", 5)
+    run("run", s, "-o", tmp_path / "b.h5", "--quiet", "--replicates", 5, "--set",
+        "nations.N0.policy=ban", "--set", "nations.N1.policy=restrict")
+    with xr.open_dataset(tmp_path / "a.h5") as a, xr.open_dataset(tmp_path / "b.h5") as b:
+        assert (a.policy.values == b.policy.values).all()
+        assert "initial_policies" not in a.attrs["scenario"]
+        assert "policy: ban}" in a.attrs["scenario"]
+    # A --set of a nation's policy wins over the file.
+    run("run", scn, "-o", tmp_path / "c.h5", "--quiet", "--replicates", 5, "--set",
+        "nations.N0.policy=open")
+    with xr.open_dataset(tmp_path / "c.h5") as c:
+        text = c.attrs["scenario"]
+        n0 = text[text.index("{code: N0,"):text.index("{code: N1,")]
+        n1 = text[text.index("{code: N1,"):text.index("{code: N2,")]
+        assert "policy: open" in n0 and "policy: ban" not in n0, n0
+        assert "policy: restrict" in n1, n1
+    # Errors, located in the CSV or at the section; nothing is run.
+    nlines = base[:at].count("\n") + 2
+    for csv, where, msg in [
+        (f"code,date,policy\nNX,{start},ban\n", "init.csv:2:1", "unknown nation code 'NX'"),
+        (f"code,date,policy\nN0,20Q1,ban\n", "init.csv:2:4", "bad date"),
+        (f"code,date,policy\nN0,{start},banned\n", "init.csv:2:", "bad policy"),
+        (f"code,date,policy\nN0,{start},ban\nN0,{start},open\n", "init.csv:3:",
+         "one policy per nation and quarter"),
+        ("code,date\nN0,2019Q1\n", "init.csv:1:1", "header"),
+    ]:
+        (sub / "init.csv").write_text(csv)
+        r = run("validate", scn, check=False)
+        assert r.returncode == 2 and f"{where}" in r.stderr and msg in r.stderr, (csv, r.stderr)
+    (sub / "init.csv").unlink()
+    r = run("validate", scn, check=False)
+    assert r.returncode == 2 and f"i.yaml:{nlines}:" in r.stderr and "cannot open" in r.stderr
+    # A policy given in the scenario too: one source per setting.
+    (sub / "init.csv").write_text(f"code,date,policy\nN0,{start},ban\n")
+    scn.write_text(base[:at] + "\ninitial_policies: {from: init.csv}" +
+                   base[at:].replace("{code: N0,", "{code: N0, policy: open,"))
+    r = run("validate", scn, check=False)
+    assert r.returncode == 2 and "also given by initial_policies" in r.stderr, r.stderr

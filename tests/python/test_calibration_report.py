@@ -155,3 +155,176 @@ def test_report_on_a_real_calibrate_run(tmp_path):
         assert got["brier"] == pytest.approx(brier, abs=1e-4), name
         assert got["log_score"] == pytest.approx(logs, abs=1e-4), name
         assert got["accuracy"] == pytest.approx(acc, abs=1e-3), name
+    # Issue 23: the scores on changed and unchanged rows, the moved AUC and the timing
+    # curve the CLI printed are those recomputed from the file (bloc majority needs the
+    # scenario's blocs: not in the report).
+    sections = section_tables(r.stdout)
+    sub, tim = sections["changed rows"], sections["timing"]
+    names = ["model", "base rate by date", "base rate overall", "keep initial policy",
+             "base rate date+start", "smoothed persistence"]
+    assert set(names) < set(sub) and "bloc majority" in sub
+    for name in names:
+        got = rep.scores.loc[name]
+        for col, v in zip(["brier_changed", "log_score_changed", "brier_unchanged",
+                           "log_score_unchanged", "auc_moved"], sub[name]):
+            assert got[col] == pytest.approx(v, abs=1e-3 if col == "auc_moved" else 1e-4), \
+                (name, col)
+        for col, v in zip(rep.timing.columns, tim[name]):
+            if math.isnan(v):
+                assert math.isnan(rep.timing.loc[name, col])
+            else:
+                assert rep.timing.loc[name, col] == pytest.approx(v, abs=1e-3), (name, col)
+    assert rep.scores.loc["model", "n_changed"] + rep.scores.loc["model", "n_unchanged"] == 20
+
+
+def section_tables(stdout):
+    """{section: {predictor: [numbers]}} of calibrate's "changed rows" and "timing" tables."""
+    out, cur = {}, None
+    for line in stdout.splitlines():
+        if line.startswith("changed rows ("):
+            cur = out.setdefault("changed rows", {})
+        elif line.startswith("timing: "):
+            cur = out.setdefault("timing", {})
+        elif cur is not None and line.startswith("  ") and not line.startswith("  predictor"):
+            cur[line[2:24].strip()] = [float("nan") if x == "n/a" else float(x)
+                                       for x in line[24:].split()]
+        elif not line.startswith("  "):
+            cur = None
+    return out
+
+
+# Issue 23: a file with start_policy and changed. Fold 1: AAA (starts open), BBB
+# (starts restrict); fold 2: CCC and DDD (start open). Changes: AAA to ban at 2021Q4,
+# CCC to restrict at 2022Q4, DDD to restrict at 2020Q4 (its first row).
+HEAD2 = HEAD.strip() + ",start_policy,changed\n"
+ROWS2 = [
+    ("AAA", "2020Q4", "open", 1, 0.7, 0.2, 0.1, "open"),
+    ("AAA", "2021Q4", "ban", 1, 0.4, 0.2, 0.4, "open"),
+    ("AAA", "2022Q4", "ban", 1, 0.2, 0.2, 0.6, "open"),
+    ("BBB", "2020Q4", "restrict", 1, 0.1, 0.8, 0.1, "restrict"),
+    ("BBB", "2021Q4", "restrict", 1, 0.1, 0.6, 0.3, "restrict"),
+    ("BBB", "2022Q4", "restrict", 1, 0.3, 0.5, 0.2, "restrict"),
+    ("CCC", "2020Q4", "open", 2, 0.9, 0.05, 0.05, "open"),
+    ("CCC", "2021Q4", "open", 2, 0.8, 0.1, 0.1, "open"),
+    ("CCC", "2022Q4", "restrict", 2, 0.5, 0.4, 0.1, "open"),
+    ("DDD", "2020Q4", "restrict", 2, 0.6, 0.3, 0.1, "open"),
+    ("DDD", "2021Q4", "restrict", 2, 0.7, 0.2, 0.1, "open"),
+    ("DDD", "2022Q4", "restrict", 2, 0.2, 0.7, 0.1, "open"),
+]
+
+
+def rows2(rows=ROWS2):
+    return [r + (int(r[2] != r[7]),) for r in rows]
+
+
+def brier(p, obs):
+    return float(((np.asarray(p, float) - onehot(obs)) ** 2).sum())
+
+
+def test_changed_and_unchanged_scores_by_hand(tmp_path):
+    rep = calibration_report(write(tmp_path, rows2(), head=HEAD2))
+    m = rep.scores.loc["model"]
+    changed = [r for r in ROWS2 if r[2] != r[7]]
+    same = [r for r in ROWS2 if r[2] == r[7]]
+    assert (m["n_changed"], m["n_unchanged"]) == (6, 6)
+    assert m["brier_changed"] == pytest.approx(np.mean([brier(r[4:7], r[2]) for r in changed]))
+    assert m["brier_unchanged"] == pytest.approx(np.mean([brier(r[4:7], r[2]) for r in same]))
+    assert m["log_score_changed"] == pytest.approx(
+        np.mean([math.log(float(np.dot(r[4:7], onehot(r[2])))) for r in changed]))
+    # Keep initial policy: 0 on every unchanged row, 2 on every changed row.
+    k = rep.scores.loc["keep initial policy"]
+    assert (k["brier_changed"], k["brier_unchanged"]) == (2.0, 0.0)
+
+
+def test_persistence_and_stratified_base_rate_by_hand(tmp_path):
+    rep = calibration_report(write(tmp_path, rows2(), head=HEAD2))
+    # Smoothed persistence: e = (moved + 0.5) / (rows + 1) among the training rows of
+    # the date. Fold 1 from CCC, DDD: 2020Q4 1 of 2 moved, 2021Q4 1 of 2, 2022Q4 2 of 2.
+    # Fold 2 from AAA, BBB: 2020Q4 0 of 2, 2021Q4 1 of 2, 2022Q4 1 of 2.
+    e = {(1, "2020Q4"): 0.5, (1, "2021Q4"): 0.5, (1, "2022Q4"): 2.5 / 3,
+         (2, "2020Q4"): 0.5 / 3, (2, "2021Q4"): 0.5, (2, "2022Q4"): 0.5}
+    want = []
+    for r in ROWS2:
+        p = np.full(3, e[(r[3], r[1])] / 2)
+        p[["open", "restrict", "ban"].index(r[7])] = 1 - e[(r[3], r[1])]
+        want.append(brier(p, r[2]))
+    assert rep.scores.loc["smoothed persistence", "brier"] == pytest.approx(np.mean(want))
+    # Stratified: training rows of the date with the same start. BBB (restrict) has none
+    # in fold 2: the by-date rate. AAA 2021Q4 from CCC, DDD (open, restrict).
+    def rate(c):
+        c = np.array(c, float)
+        return (c + 0.5) / (c.sum() + 1.5)
+    strat = {("AAA", "2020Q4"): rate([1, 1, 0]), ("AAA", "2021Q4"): rate([1, 1, 0]),
+             ("AAA", "2022Q4"): rate([0, 2, 0]),
+             ("BBB", "2020Q4"): rate([1, 1, 0]), ("BBB", "2021Q4"): rate([1, 1, 0]),
+             ("BBB", "2022Q4"): rate([0, 2, 0]),
+             # fold 2 (start open) from AAA only (BBB starts restrict)
+             ("CCC", "2020Q4"): rate([1, 0, 0]), ("CCC", "2021Q4"): rate([0, 0, 1]),
+             ("CCC", "2022Q4"): rate([0, 0, 1])}
+    for d in ("2020Q4", "2021Q4", "2022Q4"):
+        strat[("DDD", d)] = strat[("CCC", d)]
+    got = rep.scores.loc["base rate date+start"]
+    assert got["brier"] == pytest.approx(np.mean([brier(strat[r[:2]], r[2]) for r in ROWS2]))
+    changed = [r for r in ROWS2 if r[2] != r[7]]
+    assert got["brier_changed"] == pytest.approx(
+        np.mean([brier(strat[r[:2]], r[2]) for r in changed]))
+
+
+def test_moved_auc_by_hand(tmp_path):
+    rep = calibration_report(write(tmp_path, rows2(), head=HEAD2))
+    # 1 - p(start) per row; pairs (changed, unchanged) of one date.
+    conc = pairs = 0.0
+    for d in ("2020Q4", "2021Q4", "2022Q4"):
+        at = [r for r in ROWS2 if r[1] == d]
+        pstart = {r[0]: 1 - r[4 + ["open", "restrict", "ban"].index(r[7])] for r in at}
+        for a in at:
+            for b in at:
+                if a[2] != a[7] and b[2] == b[7]:
+                    pairs += 1
+                    conc += 1.0 if pstart[a[0]] > pstart[b[0]] else \
+                        0.5 if pstart[a[0]] == pstart[b[0]] else 0.0
+    # 2020Q4: DDD (0.4) against AAA (0.3), BBB (0.2), CCC (0.1): 3 of 3.
+    # 2021Q4: AAA (0.6), DDD (0.3) against BBB (0.4), CCC (0.2): 3 of 4.
+    # 2022Q4: AAA (0.8), CCC (0.5), DDD (0.8) against BBB (0.5): 2.5 of 3.
+    assert (conc, pairs) == (8.5, 10)
+    assert rep.scores.loc["model", "auc_moved"] == pytest.approx(0.85)
+    assert rep.scores.loc["model", "auc_pairs"] == 10
+    # Keep initial policy gives every row 1 - p(start) = 0: it cannot rank, 1/2.
+    assert rep.scores.loc["keep initial policy", "auc_moved"] == pytest.approx(0.5)
+
+
+def test_timing_curve_by_hand(tmp_path):
+    rep = calibration_report(write(tmp_path, rows2(), head=HEAD2))
+    t = rep.timing
+    # AAA -> ban at 2021Q4: p_ban 0.1 (-1 y), 0.4 (0), 0.6 (+1 y).
+    # CCC -> restrict at 2022Q4: p_restrict 0.1 (-1 y), 0.4 (0).
+    # DDD -> restrict at 2020Q4 (first row): 0.3 (0), 0.2 (+1 y), 0.7 (+2 y).
+    assert list(t.loc["n"]) == [2, 3, 2, 1]
+    assert list(t.loc["model"]) == pytest.approx([0.1, (0.4 + 0.4 + 0.3) / 3, 0.4, 0.7])
+    # The by-date base rate of the new policy at the same rows, e.g. AAA 2020Q4 (fold 1,
+    # from CCC open and DDD restrict): p_ban = 0.5 / 3.5.
+    assert t.loc["base rate by date", "-1 year"] == pytest.approx(
+        (0.5 / 3.5 + (1 + 0.5) / 3.5) / 2)  # CCC 2021Q4 (fold 2, from AAA ban, BBB restrict)
+
+
+def test_start_columns_are_checked(tmp_path):
+    bad = rows2()
+    bad[1] = bad[1][:8] + (0,)  # AAA 2021Q4 changed from open to ban: must be 1
+    with pytest.raises(CalibrationError, match=":3: changed must be 1"):
+        calibration_report(write(tmp_path, bad, head=HEAD2))
+    bad = rows2()
+    bad[0] = bad[0][:7] + ("closed", 1)
+    with pytest.raises(CalibrationError, match=":2: start_policy must be"):
+        calibration_report(write(tmp_path, bad, head=HEAD2))
+    with pytest.raises(CalibrationError, match="empty file"):
+        calibration_report(write(tmp_path, [], head=""))
+
+
+def test_row_briers_are_the_table_means(tmp_path):
+    from allied5g.calibration import row_briers
+    rep = calibration_report(write(tmp_path, rows2(), head=HEAD2))
+    rb = row_briers(rep.predictions)
+    assert list(rb.columns) == list(rep.scores.index)
+    for name in rb.columns:
+        assert rb[name].mean() == pytest.approx(rep.scores.loc[name, "brier"])
+    assert rb["model"].iloc[0] == pytest.approx(brier(ROWS2[0][4:7], "open"))
