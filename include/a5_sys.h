@@ -46,6 +46,22 @@ void a5_sys_note_input(const char *path);
 /* 1 if path names (after symbolic links) a file noted by a5_sys_note_input. */
 int a5_sys_is_input(const char *path);
 
+/* Whether `path` can name an output file at all: not empty, and not a directory's
+ * name (one that ends in '/', or whose last part is "." or ".."). Returns 0, or
+ * A5_EUSAGE with the reason in err. Check it before anything runs. */
+int a5_sys_output_name(const char *path, char *err, size_t errlen);
+
+/* Whether the file at `path` may be written as an output: a5_sys_output_name, then
+ * what is there: nothing, or a regular file (a symbolic link must lead to one) that
+ * is none of this process's inputs (a5_sys_is_input: by device and inode, so any
+ * other name of an input counts too); without `force`, nothing at all. Returns 0,
+ * A5_EUSAGE (a bad name), or A5_EEXIST; err says why. */
+int a5_sys_check_output(const char *path, int force, char *err, size_t errlen);
+
+/* 1 when names a and b lead to one file: the same device and inode when both
+ * exist; when neither does, the same last name in the same directory. */
+int a5_sys_same_file(const char *a, const char *b);
+
 /* "a FIFO", "a directory", "a character device" ... for the file type in st_mode. */
 const char *a5_sys_kind(unsigned mode);
 

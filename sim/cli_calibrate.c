@@ -395,20 +395,37 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
     return rc ? exit_of(rc) : 0;
 }
 
-/* The files the command writes: none may exist without --force, no two the same. */
+/* The files the command writes (a5_sys_check_output: no input, nothing but regular
+ * files, none there without --force), no two of them one file, nor one the other's
+ * temporary file (NAME.tmp, written first and renamed over NAME). Called before the
+ * scenario is read, and again once every input is (then inputs are known). */
 static int check_outputs(const a5_cli_args *a)
 {
+    static const char *const opt[3] = {"-o", "--predictions", "--estimates"};
     const char *out[3] = {a->val[C_OUT], a->val[C_PREDICTIONS], a->val[C_ESTIMATES]};
-    struct stat st;
+    char err[1024], tmp[4200];
     for (int i = 0; i < 3; i++) {
-        for (int j = 0; out[i] && j < i; j++)
-            if (out[j] && !strcmp(out[i], out[j])) {
-                fprintf(stderr, "allied5g: %s is named for two outputs\n", out[i]);
+        if (!out[i])
+            continue;
+        if (a5_sys_check_output(out[i], a->given[C_FORCE] > 0, err, sizeof err)) {
+            fprintf(stderr, "allied5g: %s: %s\n", opt[i], err);
+            return A5_EXIT_USAGE;
+        }
+        for (int j = 0; j < 3; j++) {
+            if (j == i || !out[j])
+                continue;
+            snprintf(tmp, sizeof tmp, "%s.tmp", out[j]);
+            if (j < i && a5_sys_same_file(out[i], out[j])) {
+                fprintf(stderr, "allied5g: %s %s and %s %s name one file; give each output "
+                                "its own\n", opt[j], out[j], opt[i], out[i]);
                 return A5_EXIT_USAGE;
             }
-        if (out[i] && !a->given[C_FORCE] && stat(out[i], &st) == 0) {
-            fprintf(stderr, "allied5g: %s exists; use --force to replace it\n", out[i]);
-            return A5_EXIT_USAGE;
+            if (a5_sys_same_file(out[i], tmp)) {
+                fprintf(stderr, "allied5g: %s %s is the temporary file of %s %s (written "
+                                "first, then renamed over it); give each output its own name\n",
+                        opt[i], out[i], opt[j], out[j]);
+                return A5_EXIT_USAGE;
+            }
         }
     }
     return 0;
@@ -428,7 +445,7 @@ static int calibrate(const a5_cli_args *a, const a5_cli_sets *sets, const a5_sce
     int rc = A5_EXIT_RUNTIME;
     if (!spec || (a->val[C_HOLDOUT] && !holdout))
         goto out;
-    if ((rc = prepare(a, s, &obs, &nobs, spec)) != 0)
+    if ((rc = prepare(a, s, &obs, &nobs, spec)) != 0 || (rc = check_outputs(a)) != 0)
         goto out;
     a5_calib_opts co = {.report = calib_report};
     if ((rc = numeric_opts(a, s, &co)) != 0 ||

@@ -419,9 +419,9 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
     char *partial = with_suffix(path, ".partial");
     if (!partial)
         return A5_ENOMEM;
-    int crc = a5_out_check_target(path, err, errlen);
+    int crc = a5_sys_check_output(path, 1, err, errlen);
     if (!crc)
-        crc = a5_out_check_target(partial, err, errlen);
+        crc = a5_sys_check_output(partial, 1, err, errlen);
     free(partial);
     if (crc)
         return crc;

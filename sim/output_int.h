@@ -40,9 +40,6 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
 /* How variable v (V_*) is stored: name, rank, memory type, chunking (A5_OUT_CH_*). */
 enum { A5_OUT_CH_NONE, A5_OUT_CH_REPLICATE, A5_OUT_CH_POINT };
 void a5_out_var_layout(int v, const char **name, int *rank, hid_t *mtype, int *chunk);
-/* Whether results may be written at path: missing, or a regular file that is none
- * of the run's inputs (and no symbolic link to nothing). Returns 0 or A5_EEXIST. */
-int a5_out_check_target(const char *path, char *err, size_t errlen);
 /* Before a flush: make sure the file system has room for all HDF5 will write.
  * Returns 0 or -1 (errno set). */
 int a5_out_reserve(a5_output *o);

@@ -1,5 +1,5 @@
 /* Reopening a results file in the making, and what keeps it safe: what may be
- * written where (a5_out_check_target), one writer at a time (a5_out_lock), room
+ * written where (a5_sys_check_output), one writer at a time (a5_out_lock), room
  * reserved before every flush (a5_out_reserve), reading back what a checkpoint
  * vouches for (a5_output_verify); resuming an interrupted run; and (MPI builds)
  * every rank of a team opening the file for collective writes. */
@@ -29,34 +29,6 @@
 extern char **environ;
 
 /* --- safety ------------------------------------------------------------------------ */
-
-/* What may be written at `path` (the results or the partial file): nothing there,
- * or a regular file that is none of the run's inputs (compared by device and
- * inode, so another name of the scenario counts too). A symbolic link that leads
- * nowhere is refused as well: it would be replaced silently. Returns 0 or
- * A5_EEXIST (err says why). */
-int a5_out_check_target(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return 0;
-    if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
-        snprintf(err, errlen, "%s is a symbolic link to a missing file; remove it or choose "
-                              "another output", path);
-        return A5_EEXIST;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s is %s, not a regular file; choose another output", path,
-                 a5_sys_kind((unsigned)st.st_mode));
-        return A5_EEXIST;
-    }
-    if (a5_sys_is_input(path)) {
-        snprintf(err, errlen, "%s is an input of this run (the scenario, a base or a design "
-                              "file); choose another output", path);
-        return A5_EEXIST;
-    }
-    return 0;
-}
 
 int a5_out_lock(a5_output *o, char *err, size_t errlen)
 {

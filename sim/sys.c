@@ -197,6 +197,75 @@ int a5_sys_is_input(const char *path)
     return 0;
 }
 
+int a5_sys_output_name(const char *path, char *err, size_t errlen)
+{
+    size_t n = strlen(path);
+    const char *last = strrchr(path, '/');
+    last = last ? last + 1 : path;
+    if (n == 0) {
+        snprintf(err, errlen, "an output file needs a name (got an empty one)");
+        return A5_EUSAGE;
+    }
+    if (path[n - 1] == '/' || !strcmp(last, ".") || !strcmp(last, "..")) {
+        snprintf(err, errlen, "'%.300s' names a directory; name the output file itself", path);
+        return A5_EUSAGE;
+    }
+    return 0;
+}
+
+int a5_sys_check_output(const char *path, int force, char *err, size_t errlen)
+{
+    int rc = a5_sys_output_name(path, err, errlen);
+    struct stat st;
+    if (rc || lstat(path, &st) != 0)
+        return rc;
+    if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
+        snprintf(err, errlen, "%.300s is a symbolic link to a missing file; remove it or choose "
+                              "another output", path);
+        return A5_EEXIST;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%.300s is %s, not a regular file; choose another output", path,
+                 a5_sys_kind((unsigned)st.st_mode));
+        return A5_EEXIST;
+    }
+    if (a5_sys_is_input(path)) {
+        snprintf(err, errlen, "%.300s is an input of this run (the scenario, a base, a design "
+                              "or an observations file); choose another output", path);
+        return A5_EEXIST;
+    }
+    if (!force) {
+        snprintf(err, errlen, "%.300s exists; use --force to replace it", path);
+        return A5_EEXIST;
+    }
+    return 0;
+}
+
+/* The file at path (exists: 1), or else its directory and last name (0). */
+static int file_id(const char *path, struct stat *st, const char **name)
+{
+    *name = NULL;
+    if (stat(path, st) == 0)
+        return 1;
+    char *d = strdup(path);
+    const char *slash = strrchr(path, '/');
+    *name = slash ? slash + 1 : path;
+    if (!d || stat(dirname(d), st) != 0)
+        memset(st, 0, sizeof *st);
+    free(d);
+    return 0;
+}
+
+int a5_sys_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    const char *na, *nb;
+    int ea = file_id(a, &sa, &na), eb = file_id(b, &sb, &nb);
+    if (ea != eb || sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino)
+        return 0;
+    return ea || (sa.st_ino != 0 && !strcmp(na, nb));
+}
+
 const char *a5_sys_kind(unsigned mode)
 {
     switch (mode & S_IFMT) {

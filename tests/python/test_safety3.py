@@ -1,0 +1,107 @@
+"""No silent wrong results, round three (issue 25), the simulator's side: calibrate
+never replaces its inputs nor writes two outputs into one file, output names are
+checked before anything runs, the lock holds when its file is removed, every
+input of a run is in the resume fingerprint, and the scenario's paths, dates and
+inert settings are checked on the resolved scenario."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import BIN, SRC, run
+
+sys.path.insert(0, str(SRC / "bench"))
+from make_scenario import scenario  # noqa: E402
+
+CAL = "start: 2019Q1\nsteps: 8\nreplicates: 100\nnations: [{code: AUS}, {code: NZL}]\n"
+OBS = b"code,date,policy\nAUS,2019Q4,ban\nNZL,2019Q4,open\nAUS,2020Q4,ban\n"
+FIT = ["--fit", "decision.weights.us=0:2", "--starts", 1, "--replicates", 20, "--threads", 1,
+       "--quiet"]
+
+
+def listing(d):
+    return sorted(x.name for x in d.iterdir())
+
+
+@pytest.fixture
+def cal(tmp_path):
+    s = tmp_path / "s.yaml"
+    s.write_text(CAL)
+    obs = tmp_path / "obs.csv"
+    obs.write_bytes(OBS)
+    return s, obs
+
+
+def calibrate(s, obs, *extra):
+    return run("calibrate", s, "--observed", obs, *FIT, *extra, check=False)
+
+
+# --- 1. calibrate never replaces its inputs ----------------------------------------------
+
+
+@pytest.mark.parametrize("opt", ["-o", "--predictions", "--estimates"])
+@pytest.mark.parametrize("which", ["observed", "scenario", "base", "hardlink"])
+def test_calibrate_output_is_an_input(cal, tmp_path, opt, which):
+    s, obs = cal
+    base = tmp_path / "base.yaml"
+    base.write_text(CAL)
+    child = tmp_path / "child.yaml"
+    child.write_text("base: base.yaml\nseed: 4\n")
+    if which == "hardlink":
+        os.link(obs, tmp_path / "again.csv")
+    target = {"observed": obs, "scenario": child, "base": base,
+              "hardlink": tmp_path / "again.csv"}[which]
+    before = {p: p.read_bytes() for p in (obs, child, base)}
+    outs = {"-o": tmp_path / "f.yaml"}
+    outs[opt] = target
+    args = [x for k, v in outs.items() for x in (k, v)]
+    r = calibrate(child, obs, *args, "--force")
+    assert r.returncode == 2, r.stderr
+    assert f"{opt}: {target} is an input of this run" in r.stderr, r.stderr
+    assert {p: p.read_bytes() for p in (obs, child, base)} == before
+    assert not (tmp_path / "f.yaml").exists()
+
+
+# --- 2. two calibrate outputs may not be one file ----------------------------------------
+
+
+@pytest.mark.parametrize("second", ["./pe.csv", "sub/../pe.csv", "link.csv", "pe.csv.tmp"])
+def test_calibrate_two_outputs_one_file(cal, tmp_path, second):
+    s, obs = cal
+    (tmp_path / "sub").mkdir()
+    os.chdir(tmp_path)
+    if second == "link.csv":
+        (tmp_path / "pe.csv").write_text("old\n")
+        os.symlink("pe.csv", tmp_path / "link.csv")
+    r = calibrate(s, obs, "-o", "f.yaml", "--predictions", "pe.csv", "--estimates", second,
+                  "--force")
+    assert r.returncode == 2, r.stderr
+    assert "give each output its own" in r.stderr, r.stderr
+    assert "wrote" not in r.stdout
+    assert not (tmp_path / "f.yaml").exists()
+
+
+# --- 13. empty and directory-like output names -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", "sub/", ".", "..", "sub/."])
+@pytest.mark.parametrize("cmd", ["run", "calibrate"])
+def test_output_name_refused_before_anything(cal, tmp_path, name, cmd):
+    s, obs = cal
+    (tmp_path / "sub").mkdir()
+    # What a -o '' with --force used to remove: the partial files of the name ''.
+    (tmp_path / ".partial").write_text("keep\n")
+    (tmp_path / ".partial.state").write_text("keep\n")
+    before = listing(tmp_path)
+    if cmd == "run":
+        r = run("run", s, "-o", name, "--force", "--quiet", check=False, cwd=tmp_path)
+    else:
+        r = calibrate(s, obs, "-o", name, "--force")
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("allied5g: -o: ") and ("needs a name" in r.stderr
+                                                      or "names a directory" in r.stderr)
+    assert listing(tmp_path) == before
+    assert (tmp_path / ".partial").read_text() == "keep\n"
