@@ -71,7 +71,8 @@ const char *a5_sys_kind(unsigned mode);
  * another process holds it; A5_EIO (errno set). */
 int a5_sys_lock(const char *path, long *holder);
 
-/* Release a lock from a5_sys_lock: remove its file, then close it. Accepts fd < 0. */
+/* Release a lock from a5_sys_lock: remove its file (if it is still the one locked),
+ * then close it. Accepts fd < 0. */
 void a5_sys_unlock(int fd, const char *path);
 
 /* Bytes free to an unprivileged user on the file system that would hold path

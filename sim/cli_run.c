@@ -232,6 +232,11 @@ static int batch_failed(a5_output *out, int brc, const char *err, const a5_batch
 {
     const char *partial = a5_output_partial_path(out);
     const char *again = r->resume ? "" : " --resume";
+    if (brc == A5_EBUSY) { /* another process's files now: not ours to keep or remove */
+        fprintf(stderr, "allied5g: %s\n", err);
+        a5_output_abort(out, 1);
+        return A5_EXIT_RUNTIME;
+    }
     if (brc == A5_ERESUME) {
         fprintf(stderr, "allied5g: cannot resume: %s\n", err);
         a5_output_abort(out, 1);

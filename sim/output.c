@@ -388,6 +388,8 @@ void a5_out_free(a5_output *o)
         H5Tclose(o->vlen_str);
     if (o->dxpl > 0)
         H5Pclose(o->dxpl);
+    if (o->tmpfd >= 0)
+        close(o->tmpfd);
     a5_sys_unlock(o->lockfd, o->lock);
     free(o->path);
     free(o->tmp);
@@ -434,6 +436,7 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
     if (!o)
         return A5_ENOMEM;
     o->lockfd = -1;
+    o->tmpfd = -1;
     o->s = s;
     o->full = s->store_full;
     o->dxpl = H5P_DEFAULT;
@@ -775,6 +778,11 @@ int a5_out_start(a5_output *o, const a5_output_meta *meta, char *err, size_t err
         unlink(o->tmp);
         return rc;
     }
+    if ((rc = a5_out_hold(o, err, errlen)) != 0) {
+        a5_out_close_all(o);
+        unlink(o->tmp);
+        return rc;
+    }
     if (create_coords(o) || create_vars(o, meta->chunk_reps) || create_design_vars(o) ||
         write_provenance(o, meta) ||
         /* Every object and attribute of the run exists now, as SWMR requires. */
@@ -968,6 +976,11 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
         goto fail;
     }
     a5_out_close_all(o);
+    if ((rc = a5_out_still_ours(o, err, errlen)) != 0) {
+        /* Another process's files now: leave them (and ours, unnamed) alone. */
+        a5_out_free(o);
+        return rc;
+    }
     if ((rc = a5_sys_commit_rename(o->tmp, o->path, err, errlen)) != 0)
         goto fail;
     /* The results are in place: the checkpoint has nothing left to resume. */
@@ -990,7 +1003,8 @@ void a5_output_abort(a5_output *o, int keep)
      * a crash would (HDF5 does nothing at exit: a5_out_h5_setup). */
     if (!o->broken)
         a5_out_close_all(o);
-    if (!keep && o->rank == 0) {
+    char why[16];
+    if (!keep && o->rank == 0 && !a5_out_still_ours(o, why, sizeof why)) {
         unlink(o->tmp);
         unlink(o->state);
     }

@@ -387,7 +387,11 @@ void a5_sys_unlock(int fd, const char *path)
 {
     if (fd < 0)
         return;
-    (void)unlink(path);
+    /* Only our own lock file: another process may have made a new one. */
+    struct stat a, b;
+    if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        (void)unlink(path);
     close(fd);
 }
 

@@ -105,3 +105,64 @@ def test_output_name_refused_before_anything(cal, tmp_path, name, cmd):
                                                       or "names a directory" in r.stderr)
     assert listing(tmp_path) == before
     assert (tmp_path / ".partial").read_text() == "keep\n"
+
+
+# --- 6. the lock holds when its file is removed ------------------------------------------
+
+
+def _big(tmp_path, reps):
+    s = tmp_path / "big.yaml"
+    s.write_text(scenario(nations=30, steps=40, replicates=reps, store="full"))
+    return s
+
+
+def _start(s, out):
+    p = subprocess.Popen([BIN, "run", s, "-o", out, "--quiet", "--threads", "1",
+                          "--checkpoint", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    t0 = time.monotonic()
+    while not os.path.exists(f"{out}.partial.state"):
+        assert p.poll() is None, p.communicate()
+        assert time.monotonic() - t0 < 120, "no checkpoint"
+        time.sleep(0.02)
+    return p
+
+
+def test_removed_lock_still_holds(tmp_path):
+    """With OUT.partial.lock removed under a running writer, a second run (fresh,
+    --force or --resume) is still refused: the partial file itself is held."""
+    s = _big(tmp_path, 200000)
+    out = tmp_path / "c.h5"
+    first = _start(s, out)
+    try:
+        os.unlink(f"{out}.partial.lock")
+        for extra in ([], ["--force"], ["--resume"]):
+            r = run("run", s, "-o", out, "--quiet", *extra, check=False, timeout=120)
+            assert r.returncode == 2, r.stderr
+            assert f"{out} is being written by another process" in r.stderr, r.stderr
+            assert not os.path.exists(f"{out}.partial.lock")
+        assert first.poll() is None
+    finally:
+        first.send_signal(signal.SIGINT)
+        _, err = first.communicate(timeout=120)
+    assert first.returncode == 1 and "interrupted" in err, err
+
+
+def test_replaced_partial_never_becomes_the_output(tmp_path):
+    """If another process takes over (lock file removed, a new partial file put in
+    place), the first run fails at the end instead of renaming the other's
+    incomplete file into OUT, and leaves the other's files alone."""
+    s = _big(tmp_path, 20000)
+    out = tmp_path / "c.h5"
+    first = _start(s, out)
+    os.unlink(f"{out}.partial.lock")
+    (tmp_path / "other").write_text("another writer's partial\n")
+    os.rename(tmp_path / "other", f"{out}.partial")
+    with open(f"{out}.partial.lock", "w") as f:
+        f.write("999999\n")
+    _, err = first.communicate(timeout=600)
+    assert first.returncode == 1, err
+    assert "was removed or replaced while this run wrote" in err, err
+    assert not out.exists()
+    assert open(f"{out}.partial").read() == "another writer's partial\n"
+    assert open(f"{out}.partial.lock").read() == "999999\n"
