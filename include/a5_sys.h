@@ -8,9 +8,13 @@
 #define A5_SYS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Seconds on a monotonic clock (for durations and rates, never dates). */
 double a5_sys_now(void);
+
+/* The 64-bit FNV-1a hash of n bytes (a checksum, not a cryptographic digest). */
+uint64_t a5_sys_fnv1a(const void *buf, size_t n);
 
 /* Replace `path` with the len bytes at buf, atomically and durably: the bytes go to
  * PATH.tmp, which is synced, renamed over path, and the directory synced. `what`

@@ -6,6 +6,7 @@
 #include "a5_csv.h"
 #include "a5_error.h"
 #include "a5_rng.h"
+#include "a5_sys.h"
 #include "scenario_int.h"
 
 #include <errno.h>
@@ -324,15 +325,35 @@ static void design_ragged(void *ctx, a5_diag *d, const char *file, int line, siz
     a5_diag_add(d, file, line, 1, "row has %zu values; the header names %zu paths", n, width);
 }
 
+/* The design file's contents in the resolved scenario's text (a comment), so that
+ * a resume of a run whose design file changed since is refused: its paths and
+ * every value, checksummed. */
+static void design_note(a5_sc_loader *L, const double *vals, size_t rows)
+{
+    const a5_scenario *s = L->s;
+    char names[4096] = "";
+    size_t used = 0;
+    for (size_t j = 0; j < s->nvaried && used < sizeof names; j++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s\n", s->varied[j].path);
+    unsigned long long hv = a5_sys_fnv1a(vals, rows * s->nvaried * sizeof *vals),
+                       hp = a5_sys_fnv1a(names, strlen(names));
+    snprintf(L->design_note, sizeof L->design_note,
+             "# design file: checksum %016llx%016llx (%zu points x %zu paths)\n", hp, hv, rows,
+             s->nvaried);
+}
+
 /* Read a CSV design matrix (see a5_csv.h for what is accepted): a header of paths,
- * then one row of numbers per point. Errors are located in the CSV file itself. */
+ * then one row of numbers per point. Errors are located in the CSV file itself. The
+ * file's name is relative to the file that names it (a base, or the scenario; for
+ * --set, the scenario). */
 static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *fname)
 {
     a5_scenario *s = L->s;
     char path[4096];
-    const char *slash = strrchr(s->file, '/');
+    const char *from = strcmp(fnode->file, "--set") ? fnode->file : s->file;
+    const char *slash = strrchr(from, '/');
     if (fname[0] != '/' && slash)
-        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - s->file), s->file, fname);
+        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - from), from, fname);
     else
         snprintf(path, sizeof path, "%s", fname);
     design_csv c = {.L = L, .path = path};
@@ -353,6 +374,7 @@ static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *f
     s->points = c.vals;
     s->npoints = (long)c.rows;
     s->design_n = (long)c.rows;
+    design_note(L, c.vals, c.rows);
     return 0;
 }
 

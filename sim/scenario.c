@@ -845,6 +845,16 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
     size_t tl;
     if ((rc = a5_yaml_emit(root, &s->text, &tl)))
         goto fail;
+    if (L.design_note[0]) {
+        size_t nl = strlen(L.design_note);
+        char *t = a5_realloc(s->text, tl + nl + 1);
+        if (!t) {
+            rc = A5_ENOMEM;
+            goto fail;
+        }
+        memcpy(t + tl, L.design_note, nl + 1);
+        s->text = t;
+    }
     a5_yaml_free(root);
     for (int i = 0; i < L.nfiles; i++)
         free(L.files[i]);

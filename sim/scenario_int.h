@@ -21,6 +21,7 @@ typedef struct {
     int pressure_given;             /* defaults.us_pressure was set */
     char *files[A5_MAX_BASE_DEPTH]; /* files read for `base:`: node->file points here */
     int nfiles;
+    char design_note[640]; /* "# design file ...: checksum": appended to the resolved text */
 } a5_sc_loader;
 
 /* Report a problem located at a YAML node. */

@@ -23,6 +23,17 @@ double a5_sys_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+uint64_t a5_sys_fnv1a(const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
 /* Write all of buf, retrying short writes (a nearly full disk takes part of a
  * write and fails the next part with ENOSPC). Returns 0, or -1 with errno set. */
 static int write_all(int fd, const void *buf, size_t len)

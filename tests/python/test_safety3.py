@@ -166,3 +166,46 @@ def test_replaced_partial_never_becomes_the_output(tmp_path):
     assert not out.exists()
     assert open(f"{out}.partial").read() == "another writer's partial\n"
     assert open(f"{out}.partial.lock").read() == "999999\n"
+
+
+# --- 5. the design file is part of the resume fingerprint --------------------------------
+
+
+def test_resume_after_editing_the_design_file(tmp_path):
+    d = tmp_path / "d.csv"
+    d.write_text("us.escalation\n0.1\n0.2\n0.3\n")
+    s = tmp_path / "s.yaml"
+    s.write_text(scenario(nations=30, steps=40, replicates=50000, store="full")
+                 + "design: {method: file, file: d.csv}\n")
+    out = tmp_path / "o.h5"
+    p = _start(s, out)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 1, err
+    d.write_text("us.escalation\n0.1\n0.25\n0.3\n")
+    r = run("run", s, "-o", out, "--quiet", "--resume", check=False)
+    assert r.returncode == 2, r.stderr
+    assert "cannot resume" in r.stderr or "another scenario" in r.stderr, r.stderr
+    assert "# design file: checksum" in r.stderr, r.stderr
+    assert not out.exists() and os.path.exists(f"{out}.partial")
+
+
+# --- 4. a design file named in a base is beside the base ---------------------------------
+
+
+def test_design_file_relative_to_the_base(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "d.csv").write_text("us.escalation\n0.1\n0.2\n")
+    (tmp_path / "d.csv").write_text("us.escalation\n0.9\n")  # beside the top: not this one
+    (tmp_path / "lib" / "base.yaml").write_text(
+        "steps: 4\nreplicates: 5\nnations: [{code: A}]\ndesign: {method: file, file: d.csv}\n")
+    top = tmp_path / "top.yaml"
+    top.write_text("base: lib/base.yaml\nseed: 3\n")
+    r = run("validate", top, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "2 points" in r.stdout, r.stdout
+    # A missing one is reported at the base's line, with the path looked for.
+    (tmp_path / "lib" / "d.csv").unlink()
+    r = run("validate", top, check=False)
+    assert r.returncode == 2
+    assert f"{tmp_path}/lib/base.yaml:4:" in r.stderr and "lib/d.csv" in r.stderr, r.stderr
