@@ -99,6 +99,8 @@ typedef struct {
     a5_target *varied; /* one per swept/designed path, in file order */
     long npoints;      /* >= 1; 1 when nothing varies */
     double *points;    /* npoints x nvaried values, row-major */
+    char *vary_file;   /* where `sweep:` or `design:` is (NULL when neither): file, */
+    int vary_line, vary_col; /* line and column, for commands that take one point */
 
     char *text; /* the resolved scenario (after --set) as YAML */
 } a5_scenario;

@@ -710,6 +710,7 @@ void a5_scenario_free(a5_scenario *s)
         a5_scenario_target_free(&s->varied[i]);
     free(s->varied);
     free(s->points);
+    free(s->vary_file);
     free(s->text);
     free(s);
 }
@@ -789,6 +790,13 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
                   "choose one way to vary parameters",
                   sw->line);
         return 0;
+    }
+    const a5_yaml_node *vz = sw ? sw : dz;
+    if (vz) {
+        if (!(s->vary_file = a5_strdup(vz->file)))
+            return A5_ENOMEM;
+        s->vary_line = vz->line;
+        s->vary_col = vz->col;
     }
     return sw ? a5_sc_sweep(L, sw) : dz ? a5_sc_design(L, dz) : 0;
 }

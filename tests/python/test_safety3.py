@@ -209,3 +209,24 @@ def test_design_file_relative_to_the_base(tmp_path):
     r = run("validate", top, check=False)
     assert r.returncode == 2
     assert f"{tmp_path}/lib/base.yaml:4:" in r.stderr and "lib/d.csv" in r.stderr, r.stderr
+
+
+# --- 3. calibrate refuses a scenario with a sweep or design ------------------------------
+
+
+@pytest.mark.parametrize("vary", ["sweep: {us.escalation: [0.1, 0.2]}\n",
+                                  "design: {method: lhs, points: 3, ranges: "
+                                  "{us.escalation: [0.1, 0.2]}}\n"])
+def test_calibrate_refuses_sweep_or_design(cal, tmp_path, vary):
+    s, obs = cal
+    s.write_text(CAL + vary)
+    base_only = tmp_path / "child.yaml"
+    base_only.write_text("base: s.yaml\n")
+    for scen in (s, base_only):
+        r = calibrate(scen, obs, "-o", tmp_path / "f.yaml")
+        assert r.returncode == 2, r.stderr
+        assert f"{s}:5:" in r.stderr and "calibrate fits one scenario" in r.stderr, r.stderr
+        assert not (tmp_path / "f.yaml").exists()
+    # Fixing the varied path leaves one point: then it fits.
+    r = calibrate(s, obs, "-o", tmp_path / "f.yaml", "--set", "us.escalation=0.15")
+    assert r.returncode == 0, r.stderr
