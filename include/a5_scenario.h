@@ -121,6 +121,8 @@ void a5_scenario_free(a5_scenario *s); /* accepts NULL */
 int a5_scenario_resolve(const a5_scenario *s, const char *path, a5_target *t, char *err,
                         size_t errlen);
 void a5_scenario_target_free(a5_target *t);
+/* 1 when t covers vector slot `slot`. */
+int a5_target_covers(const a5_target *t, size_t slot);
 
 /* Write the base, then point p's design values, into vector x (nslots doubles). */
 void a5_scenario_point_params(const a5_scenario *s, long p, double *x);

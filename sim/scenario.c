@@ -835,6 +835,10 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
             goto fail;
     if ((rc = load_sections(&L, root)))
         goto fail;
+    /* Decided on the whole scenario: what makes us.pressure inert may come later in
+     * the file than what varies it. Reported once, at its first place. */
+    if (L.pressure_file[0] && a5_sc_pressure_unused(s) && a5_diag_count(d) == before)
+        a5_diag_add(d, L.pressure_file, L.pressure_line, L.pressure_col, A5_SC_PRESSURE_UNUSED);
     for (int i = 0; i < nsets && a5_sc_pressure_unused(s); i++) {
         const char *set = sets[i] + strspn(sets[i], " \t");
         if (!strncmp(set, "us.pressure", 11) && strchr(" \t=", set[11]))

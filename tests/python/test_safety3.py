@@ -230,3 +230,41 @@ def test_calibrate_refuses_sweep_or_design(cal, tmp_path, vary):
     # Fixing the varied path leaves one point: then it fits.
     r = calibrate(s, obs, "-o", tmp_path / "f.yaml", "--set", "us.escalation=0.15")
     assert r.returncode == 0, r.stderr
+
+
+# --- 7. us.pressure inert whatever makes the nations' own ---------------------------------
+
+TWO = "start: 2019Q1\nsteps: 4\nreplicates: 5\nnations: [{code: A}, {code: B}]\n"
+OWN_BY = {
+    "uncertain": "uncertain: {nations.*.us_pressure: {dist: uniform, lo: 0, hi: 1}}\n",
+    "sweep": "sweep: {nations.*.us_pressure: [0.1, 0.9]}\n",
+    "design": "design: {method: lhs, points: 4, ranges: {nations.*.us_pressure: [0, 1]}}\n",
+    "event": "events: [{at: 2019Q1, set: {nations.*.us_pressure: 0.3}}]\n",
+    "mixed": "uncertain: {nations.A.us_pressure: {dist: uniform, lo: 0, hi: 1}}\n"
+             "events: [{at: 2019Q1, set: {nations.B.us_pressure: 0.3}}]\n",
+}
+
+
+@pytest.mark.parametrize("own", sorted(OWN_BY))
+def test_us_pressure_inert_whatever_the_source(tmp_path, own):
+    s = tmp_path / "s.yaml"
+    s.write_text(TWO + OWN_BY[own])
+    r = run("validate", s, "--set", "us.pressure=0.9", check=False)
+    assert r.returncode == 2 and "--set:1:1: error: 'us.pressure' would change nothing" \
+        in r.stderr, r.stderr
+    # An event after the first step leaves the first step to us.pressure: accepted.
+    s.write_text(TWO + "events: [{at: 2019Q2, set: {nations.*.us_pressure: 0.3}}]\n")
+    assert run("validate", s, "--set", "us.pressure=0.9", check=False).returncode == 0
+
+
+def test_us_pressure_varied_before_what_makes_it_inert(tmp_path):
+    s = tmp_path / "s.yaml"
+    s.write_text(TWO + "uncertain: {us.pressure: {dist: uniform, lo: 0, hi: 1},\n"
+                 "  nations.*.us_pressure: {dist: uniform, lo: 0, hi: 1}}\n")
+    r = run("validate", s, check=False)
+    assert r.returncode == 2 and f"{s}:5:13: error: 'us.pressure' would change nothing" \
+        in r.stderr, r.stderr
+    s.write_text(TWO + "uncertain: {nations.*.us_pressure: {dist: uniform, lo: 0, hi: 1}}\n"
+                 "sweep: {us.pressure: [0.1, 0.9]}\n")
+    r = run("validate", s, check=False)
+    assert r.returncode == 2 and f"{s}:6:9: error:" in r.stderr, r.stderr
