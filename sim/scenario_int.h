@@ -70,10 +70,9 @@ const char *const *a5_sc_nation_attrs(void);
 int a5_sc_pressure_unused(const a5_scenario *s);
 /* The message for that case (one text for every place that refuses it). */
 #define A5_SC_PRESSURE_UNUSED                                                                \
-    "'us.pressure' would change nothing here: it is the starting pressure of nations that "  \
-    "do not give their own us_pressure, and every nation gives its own (in nations: or "    \
-    "defaults:, or drawn, swept, designed or set by an event at the first step); vary or "  \
-    "set nations.*.us_pressure (or nations.CODE.us_pressure) instead"
+    "'us.pressure' would change nothing here: it only starts nations without their own "     \
+    "us_pressure, and every nation has its own (given, drawn, varied or set at the first "  \
+    "step); vary or set nations.*.us_pressure (or nations.CODE.us_pressure) instead"
 
 int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, int mode,
                   a5_target *t);
