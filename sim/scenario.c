@@ -83,6 +83,22 @@ static void load_globals(a5_sc_loader *L, const a5_yaml_node *map, const char *p
     }
 }
 
+/* Every quarter of the run must lie in 1678Q1 .. 2261Q4: the dates that pandas and
+ * xarray (nanosecond time stamps) can hold, so that every results file can be read.
+ * Reported at `start` when it is outside, else at `steps`. */
+static void check_dates(a5_sc_loader *L, const a5_yaml_node *start, const a5_yaml_node *steps)
+{
+    const a5_scenario *s = L->s;
+    char last[16];
+    a5_scenario_date(s, s->steps - 1, last, sizeof last);
+    long end_year = ((long)s->start_year * 4 + s->start_quarter - 1 + s->steps - 1) / 4;
+    const a5_yaml_node *at = s->start_year < 1678 || s->start_year > 2261 || !steps ? start : steps;
+    if (at && (s->start_year < 1678 || end_year > 2261))
+        A5_SC_ERR(L, at, "the run's quarters %s to %s go outside 1678Q1 .. 2261Q4, the dates "
+                         "results files can hold (pandas, xarray); choose a start or fewer steps "
+                         "within them", s->start, last);
+}
+
 static int load_run(a5_sc_loader *L, const a5_yaml_node *root)
 {
     a5_scenario *s = L->s;
@@ -115,6 +131,7 @@ static int load_run(a5_sc_loader *L, const a5_yaml_node *root)
     if ((v = a5_yaml_get(root, "steps")) &&
         a5_sc_value(L, v, &a5_param_run[A5_S_STEPS], "steps", &x) == 0)
         s->steps = (int)x;
+    check_dates(L, a5_yaml_get(root, "start"), a5_yaml_get(root, "steps"));
     if ((v = a5_yaml_get(root, "replicates")) &&
         a5_sc_value(L, v, &a5_param_run[A5_S_REPLICATES], "replicates", &x) == 0)
         s->replicates = (long)x;

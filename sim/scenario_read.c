@@ -231,5 +231,5 @@ int a5_scenario_label_step(const a5_scenario *s, const char *label, long *step)
 void a5_scenario_date(const a5_scenario *s, int t, char *buf, size_t len)
 {
     long idx = (long)s->start_year * 4 + (s->start_quarter - 1) + t;
-    snprintf(buf, len, "%ldQ%ld", idx / 4, idx % 4 + 1);
+    snprintf(buf, len, "%04ldQ%ld", idx / 4, idx % 4 + 1);
 }

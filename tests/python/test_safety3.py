@@ -268,3 +268,33 @@ def test_us_pressure_varied_before_what_makes_it_inert(tmp_path):
                  "sweep: {us.pressure: [0.1, 0.9]}\n")
     r = run("validate", s, check=False)
     assert r.returncode == 2 and f"{s}:6:9: error:" in r.stderr, r.stderr
+
+
+# --- 12. only dates that results files can hold ------------------------------------------
+
+
+@pytest.mark.parametrize("start,steps,where", [("0000Q1", 4, 1), ("9999Q4", 4, 1),
+                                              ("1677Q4", 1, 1), ("2262Q1", 1, 1),
+                                              ("2261Q2", 4, 2), ("2019Q1", 1000, 2)])
+def test_dates_outside_what_results_can_hold(tmp_path, start, steps, where):
+    s = tmp_path / "s.yaml"
+    s.write_text(f"start: {start}\nsteps: {steps}\nreplicates: 2\nnations: [{{code: A}}]\n")
+    for cmd in (["validate", s], ["run", s, "-o", tmp_path / "o.h5", "--quiet"]):
+        r = run(*cmd, check=False)
+        assert r.returncode == 2, r.stderr
+        assert f"{s}:{where}:" in r.stderr and "outside 1678Q1 .. 2261Q4" in r.stderr, r.stderr
+    assert not (tmp_path / "o.h5").exists()
+    s.write_text(f"start: 2019Q1\nreplicates: 2\nnations: [{{code: A}}]\n")
+    r = run("validate", s, "--set", f"steps={steps}", "--set", f"start={start}", check=False)
+    assert r.returncode == 2 and "--set:" in r.stderr, r.stderr
+
+
+def test_dates_at_the_edges_load(tmp_path):
+    import allied5g
+    for start in ("1678Q1", "2261Q1"):
+        s = tmp_path / f"{start}.yaml"
+        s.write_text(f"start: {start}\nsteps: 4\nreplicates: 2\nnations: [{{code: A}}]\n")
+        run("run", s, "-o", tmp_path / f"{start}.h5", "--quiet")
+        ds = allied5g.load(tmp_path / f"{start}.h5")
+        assert str(ds["time"].values[0])[:4] == start[:4]
+        assert str(ds["time"].values[-1])[:4] == start[:4]
