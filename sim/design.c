@@ -471,6 +471,10 @@ static int design_points(a5_scenario *s, long n, size_t dim, const double *lo, c
             /* Morris grids end on 0 and 1: those are lo and hi exactly. */
             if (s->design == A5_DESIGN_MORRIS && (u == 0 || u == 1))
                 s->points[(size_t)p * k + j] = u == 0 ? lo[j] : hi[j];
+            else if (s->varied[j].param->type == A5_T_CHOICE)
+                /* Names: each code lo..hi an equal share of the unit interval. */
+                s->points[(size_t)p * k + j] =
+                    lo[j] + fmin(floor((hi[j] - lo[j] + 1) * u), hi[j] - lo[j]);
             else
                 s->points[(size_t)p * k + j] =
                     lg[j] ? exp(log(lo[j]) + (log(hi[j]) - log(lo[j])) * u)

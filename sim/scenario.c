@@ -503,6 +503,13 @@ static int read_dist(a5_sc_loader *L, const a5_yaml_node *k, const a5_yaml_node 
             bad = 1;
         }
     }
+    if (!bad && kind == A5_DIST_UNIFORM && param->type != A5_T_REAL) {
+        /* Whole numbers and names are drawn as the nearest code: a uniform over
+         * codes lo..hi gives each the same chance when it spans lo - 0.5 .. hi + 0.5
+         * (over lo..hi the end codes had half of it). */
+        dist->p[0] -= 0.5;
+        dist->p[1] += 0.5;
+    }
     if (!bad) {
         /* Clip also to the parameter's own range. */
         if (dist->min < param->lo)

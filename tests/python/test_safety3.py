@@ -298,3 +298,32 @@ def test_dates_at_the_edges_load(tmp_path):
         ds = allied5g.load(tmp_path / f"{start}.h5")
         assert str(ds["time"].values[0])[:4] == start[:4]
         assert str(ds["time"].values[-1])[:4] == start[:4]
+
+
+# --- also: categoricals and whole numbers ------------------------------------------------
+
+
+def test_design_over_names_is_uniform(tmp_path):
+    """An lhs design over four strategy names gives each name a quarter of the
+    points (the ends had an eighth each, the middle names three eighths)."""
+    import allied5g
+    s = tmp_path / "s.yaml"
+    s.write_text("steps: 1\nreplicates: 1\nnations: [{code: A}]\ndesign: {method: lhs, "
+                 "points: 400, ranges: {us.strategy: [schedule, wavering]}}\n")
+    run("run", s, "-o", tmp_path / "o.h5", "--quiet")
+    v = allied5g.load(tmp_path / "o.h5")["us.strategy"].values
+    assert sorted(set(v.tolist())) == [0.0, 1.0, 2.0, 3.0]
+    assert [int((v == c).sum()) for c in range(4)] == [100, 100, 100, 100]
+
+
+@pytest.mark.parametrize("path,what", [("policy.phase_out_steps=1:20", "a whole number"),
+                                       ("us.strategy=0:3", "a choice among names")])
+def test_calibrate_fits_real_numbers_only(cal, tmp_path, path, what):
+    s, obs = cal
+    r = run("calibrate", s, "--observed", obs, "--fit", "decision.weights.us=0:2", "--fit", path,
+            "--starts", 1, "--replicates", 20, "--threads", 1, "-o", tmp_path / "f.yaml",
+            check=False)
+    assert r.returncode == 2, r.stderr
+    assert f"--fit:2:1: error: '{path.split('=')[0]}' is {what}" in r.stderr, r.stderr
+    assert "evaluations" not in r.stdout  # refused before any fitting
+    assert not (tmp_path / "f.yaml").exists()
