@@ -114,8 +114,24 @@ static void calib_report(void *ctx, const char *line)
 static int holdout_codes(const a5_scenario *s, char *buf, const char **list)
 {
     size_t nh = 0;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ","))
+    /* Split by hand: an empty code (",,", a comma at an end) is a mistake. */
+    for (char *tok = buf, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = 0;
+        if (!*tok) {
+            fprintf(stderr, "--holdout:1:%d: error: empty nation code (two commas, or one at an "
+                            "end)\n", (int)(tok - buf) + 1);
+            return A5_EUSAGE;
+        }
+        for (size_t q = 0; q < nh; q++)
+            if (!strcmp(list[q], tok)) {
+                fprintf(stderr, "--holdout:1:%d: error: '%s' is held out twice\n",
+                        (int)(tok - buf) + 1, a5_escape(tok, 200, (char[1024]){0}, 1024));
+                return A5_EUSAGE;
+            }
         list[nh++] = tok;
+    }
     for (size_t q = 0; q < nh; q++) {
         int found = 0;
         for (int i = 0; i < s->n; i++)

@@ -327,3 +327,60 @@ def test_calibrate_fits_real_numbers_only(cal, tmp_path, path, what):
     assert f"--fit:2:1: error: '{path.split('=')[0]}' is {what}" in r.stderr, r.stderr
     assert "evaluations" not in r.stdout  # refused before any fitting
     assert not (tmp_path / "f.yaml").exists()
+
+
+# --- also: clear errors, right exit codes ------------------------------------------------
+
+
+@pytest.mark.parametrize("cmd", [["--version"], ["validate", "{s}"], ["info", "{h}"],
+                                 ["run", "{s}", "-o", "{o}"]])
+def test_stdout_full_is_a_failure(cal, tmp_path, cmd):
+    s, _ = cal
+    h = tmp_path / "h.h5"
+    run("run", s, "-o", h, "--quiet")
+    args = [a.format(s=s, h=h, o=tmp_path / "o.h5") for a in cmd]
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([BIN, *args], stdout=full, stderr=subprocess.PIPE, text=True,
+                           timeout=600)
+    assert r.returncode == 1, r.stderr
+    assert "cannot write to standard output" in r.stderr, r.stderr
+
+
+def test_tagged_string_is_not_a_number(tmp_path):
+    s = tmp_path / "s.yaml"
+    s.write_text(TWO + "us: {escalation: !!str 0.5}\n")
+    r = run("validate", s, check=False)
+    assert r.returncode == 2 and f"{s}:5:18: error: 'us.escalation' must be a number" in r.stderr
+    s.write_text(TWO + "us: {escalation: !!float 0.5}\n")
+    assert run("validate", s, check=False).returncode == 0
+
+
+@pytest.mark.parametrize("codes,col", [("AUS,,NZL", 5), (",AUS", 1), ("AUS,", 5),
+                                       ("AUS,AUS", 5)])
+def test_holdout_empty_or_repeated_code(cal, tmp_path, codes, col):
+    s, obs = cal
+    r = calibrate(s, obs, "-o", tmp_path / "f.yaml", "--holdout", codes)
+    assert r.returncode == 2 and f"--holdout:1:{col}: error:" in r.stderr, r.stderr
+    assert not (tmp_path / "f.yaml").exists()
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--set", "seed=5", "--seed", "6"], "--set:1:1: error: 'seed' is set here and by --seed 6"),
+    (["--replicates", "7", "--set", "replicates=9"], "'replicates' is set here and by"),
+    (["--set", "us.escalation=0.1", "--set", " us.escalation = 0.2"],
+     "--set:2:1: error: 'us.escalation' is set twice (also --set number 1)"),
+])
+def test_contradictory_options(cal, tmp_path, args, msg):
+    s, obs = cal
+    for cmd in (["validate", s], ["run", s, "-o", tmp_path / "o.h5", "--quiet"]):
+        r = run(*cmd, *args, check=False)
+        assert r.returncode == 2 and msg in r.stderr, r.stderr
+    assert not (tmp_path / "o.h5").exists()
+
+
+def test_empty_value_said_once(cal):
+    s, _ = cal
+    r = run("validate", s, "--set", "us.escalation=", check=False)
+    assert r.returncode == 2, r.stderr
+    assert "expected a number, got an empty value\n" in r.stderr, r.stderr
+    assert "got ''" not in r.stderr
