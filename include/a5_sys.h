@@ -17,10 +17,11 @@ double a5_sys_now(void);
 uint64_t a5_sys_fnv1a(const void *buf, size_t n);
 
 /* Replace `path` with the len bytes at buf, atomically and durably: the bytes go to
- * PATH.tmp, which is synced, renamed over path, and the directory synced. `what`
- * names the file in messages ("checkpoint"; NULL for none). Returns 0, or A5_EIO
- * with "cannot write [what ]PATH.tmp: REASON" (or the rename's) in err; PATH.tmp is
- * removed on failure and path is left as it was. */
+ * a new file PATH.PID.tmp (this process's id; created, never opened through a link),
+ * which is synced, renamed over path, and the directory synced. `what` names the file
+ * in messages ("checkpoint"; NULL for none). Returns 0, or A5_EIO with "cannot write
+ * [what ]PATH.PID.tmp: REASON" (or the rename's) in err; the temporary file is removed
+ * on failure and path is left as it was. */
 int a5_sys_write_atomic(const char *path, const char *what, const void *buf, size_t len,
                         char *err, size_t errlen);
 
@@ -55,11 +56,12 @@ int a5_sys_is_input(const char *path);
  * A5_EUSAGE with the reason in err. Check it before anything runs. */
 int a5_sys_output_name(const char *path, char *err, size_t errlen);
 
-/* Whether the file at `path` may be written as an output: a5_sys_output_name, then
+/* Whether the file at `path` may be written as an output: a5_sys_output_name, a
+ * directory that exists (else A5_EIO: a run-time failure, as a failed create), then
  * what is there: nothing, or a regular file (a symbolic link must lead to one) that
  * is none of this process's inputs (a5_sys_is_input: by device and inode, so any
  * other name of an input counts too); without `force`, nothing at all. Returns 0,
- * A5_EUSAGE (a bad name), or A5_EEXIST; err says why. */
+ * A5_EUSAGE (a bad name), A5_EIO or A5_EEXIST; err says why. */
 int a5_sys_check_output(const char *path, int force, char *err, size_t errlen);
 
 /* 1 when names a and b lead to one file: the same device and inode when both

@@ -444,37 +444,28 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
 }
 
 /* The files the command writes (a5_sys_check_output: no input, nothing but regular
- * files, none there without --force), no two of them one file, nor one the other's
- * temporary file (NAME.tmp, written first and renamed over NAME). Called before the
+ * files, none there without --force), no two of them one file. Called before the
  * scenario is read, and again once every input is (then inputs are known). */
 static int check_outputs(const a5_cli_args *a)
 {
     static const char *const opt[3] = {"-o", "--predictions", "--estimates"};
     const char *out[3] = {a->val[C_OUT], a->val[C_PREDICTIONS], a->val[C_ESTIMATES]};
-    char err[1024], tmp[4200];
+    char err[1024];
     for (int i = 0; i < 3; i++) {
         if (!out[i])
             continue;
-        if (a5_sys_check_output(out[i], a->given[C_FORCE] > 0, err, sizeof err)) {
+        int rc = a5_sys_check_output(out[i], a->given[C_FORCE] > 0, err, sizeof err);
+        if (rc) {
             fprintf(stderr, "allied5g: %s: %s\n", opt[i], err);
-            return A5_EXIT_USAGE;
+            return rc == A5_EIO ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;
         }
-        for (int j = 0; j < 3; j++) {
-            if (j == i || !out[j])
-                continue;
-            snprintf(tmp, sizeof tmp, "%s.tmp", out[j]);
-            if (j < i && a5_sys_same_file(out[i], out[j])) {
-                fprintf(stderr, "allied5g: %s %s and %s %s name one file; give each output "
-                                "its own\n", opt[j], out[j], opt[i], out[i]);
+        for (int j = 0; j < i; j++)
+            if (out[j] && a5_sys_same_file(out[i], out[j])) {
+                fprintf(stderr, "allied5g: %s is named for two outputs (%s %s and %s %s are one "
+                                "file); give each output its own\n", out[i], opt[j], out[j],
+                        opt[i], out[i]);
                 return A5_EXIT_USAGE;
             }
-            if (a5_sys_same_file(out[i], tmp)) {
-                fprintf(stderr, "allied5g: %s %s is the temporary file of %s %s (written "
-                                "first, then renamed over it); give each output its own name\n",
-                        opt[i], out[i], opt[j], out[j]);
-                return A5_EXIT_USAGE;
-            }
-        }
     }
     return 0;
 }
@@ -568,8 +559,7 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
     } else if (objective && strcmp(objective, "loglik") && strcmp(objective, "brier")) {
         fprintf(stderr, "allied5g: --objective expects loglik or brier, got '%s'\n",
                 a5_escape(objective, 200, (char[1024]){0}, 1024));
-    } else if (check_outputs(&a) != 0) {
-        rc = A5_EXIT_USAGE;
+    } else if ((rc = check_outputs(&a)) != 0) {
     } else if ((rc = a5_cli_sets_make(&sets, a.list[C_SET], a.given[C_SET], a.val[C_SEED],
                                       a.val[C_REPS], NULL)) != 0) {
         rc = rc == A5_ENOMEM ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;

@@ -361,7 +361,10 @@ static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *f
     a5_csv_info info;
     int rc = a5_csv_read(path, &o, L->d, &info);
     if (rc == A5_EIO) {
-        A5_SC_ERR(L, fnode, "cannot open design file '%s': %s", path, strerror(errno));
+        A5_SC_ERR(L, fnode, "cannot open design file '%s': %s", path,
+                  errno == EINVAL  ? "not a regular file (a FIFO, a device or a directory)"
+                  : errno == EFBIG ? "larger than 1 GiB"
+                                   : strerror(errno));
         rc = A5_ESCENARIO;
     }
     if (!rc && !c.bad && c.rows == 0)

@@ -53,9 +53,9 @@ int a5_out_lock(a5_output *o, char *err, size_t errlen)
         return A5_EBUSY;
     }
     if (fd < 0) {
-        snprintf(err, errlen, "cannot lock %s: cannot create %s: %s", o->path, o->lock,
+        snprintf(err, errlen, "cannot create %s: its lock file %s: %s", o->path, o->lock,
                  strerror(errno));
-        return A5_EBUSY;
+        return A5_EIO;
     }
     /* The lock file may have been removed under a run that still writes: the
      * partial file it holds says so. */

@@ -97,17 +97,20 @@ int a5_sys_commit_rename(const char *tmp, const char *path, char *err, size_t er
 int a5_sys_write_atomic(const char *path, const char *what, const void *buf, size_t len,
                         char *err, size_t errlen)
 {
-    size_t n = strlen(path) + 5;
+    size_t n = strlen(path) + 32;
     char *tmp = malloc(n);
     if (!tmp) {
         snprintf(err, errlen, "out of memory");
         return A5_ENOMEM;
     }
-    snprintf(tmp, n, "%s.tmp", path);
+    /* This process's own temporary name, made new (never through a link, never a file
+     * that is there already): two processes writing one path each rename a whole file. */
+    snprintf(tmp, n, "%s.%ld.tmp", path, (long)getpid());
     const char *sp = what ? " " : "";
     what = what ? what : "";
     int rc = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    (void)unlink(tmp); /* left by an earlier process with our id */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 || write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
         snprintf(err, errlen, "cannot write %s%s%s: %s", what, sp, tmp, strerror(errno));
         rc = A5_EIO;
@@ -121,9 +124,9 @@ int a5_sys_write_atomic(const char *path, const char *what, const void *buf, siz
                  strerror(errno));
         rc = A5_EIO;
     }
-    if (rc)
+    if (rc && fd >= 0)
         unlink(tmp);
-    else
+    else if (!rc)
         (void)fsync_dir_of(path);
     free(tmp);
     return rc;
@@ -228,8 +231,18 @@ int a5_sys_check_output(const char *path, int force, char *err, size_t errlen)
 {
     int rc = a5_sys_output_name(path, err, errlen);
     struct stat st;
-    if (rc || lstat(path, &st) != 0)
+    if (rc)
         return rc;
+    char *d = strdup(path);
+    int dir_ok = !d || (stat(dirname(d), &st) == 0 && S_ISDIR(st.st_mode));
+    free(d);
+    if (!dir_ok) {
+        snprintf(err, errlen, "cannot create %.300s: its directory does not exist (or is not a "
+                              "directory)", path);
+        return A5_EIO;
+    }
+    if (lstat(path, &st) != 0)
+        return 0;
     if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
         snprintf(err, errlen, "%.300s is a symbolic link to a missing file; remove it or choose "
                               "another output", path);
