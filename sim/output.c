@@ -994,20 +994,3 @@ fail:
     return rc;
 }
 
-void a5_output_abort(a5_output *o, int keep)
-{
-    if (!o)
-        return;
-    /* After a failed write HDF5's cache holds a state that never reached the disk
-     * whole: closing would write it over the last checkpoint's. Leave the file as
-     * a crash would (HDF5 does nothing at exit: a5_out_h5_setup). */
-    if (!o->broken)
-        a5_out_close_all(o);
-    char why[16];
-    if (!keep && o->rank == 0 && !a5_out_still_ours(o, why, sizeof why)) {
-        unlink(o->tmp);
-        unlink(o->state);
-    }
-    a5_out_free(o);
-}
-

@@ -1,8 +1,9 @@
 /* Reopening a results file in the making, and what keeps it safe: what may be
  * written where (a5_sys_check_output), one writer at a time (a5_out_lock), room
- * reserved before every flush (a5_out_reserve), reading back what a checkpoint
- * vouches for (a5_output_verify); resuming an interrupted run; and (MPI builds)
- * every rank of a team opening the file for collective writes. */
+ * reserved before every flush (a5_out_reserve), removing only its own files
+ * (a5_output_abort), reading back what a checkpoint vouches for
+ * (a5_output_verify); resuming an interrupted run; and (MPI builds) every rank of
+ * a team opening the file for collective writes. */
 #define _GNU_SOURCE /* F_OFD_SETLK, F_OFD_GETLK: locks of an open file, apart from HDF5's */
 #include "output_int.h"
 
@@ -110,6 +111,23 @@ int a5_out_still_ours(const a5_output *o, char *err, size_t errlen)
                           "process may be writing it; this run's results were not put in place "
                           "and its checkpoint is lost", gone, o->path);
     return A5_EBUSY;
+}
+
+void a5_output_abort(a5_output *o, int keep)
+{
+    if (!o)
+        return;
+    /* After a failed write HDF5's cache holds a state that never reached the disk
+     * whole: closing would write it over the last checkpoint's. Leave the file as
+     * a crash would (HDF5 does nothing at exit: a5_out_h5_setup). */
+    if (!o->broken)
+        a5_out_close_all(o);
+    char why[16];
+    if (!keep && o->rank == 0 && !a5_out_still_ours(o, why, sizeof why)) {
+        unlink(o->tmp);
+        unlink(o->state);
+    }
+    a5_out_free(o);
 }
 
 /* Test hook: A5_TEST_FULL_AT=k makes the disk "full" from the k-th write of the
