@@ -17,11 +17,11 @@ double a5_sys_now(void);
 uint64_t a5_sys_fnv1a(const void *buf, size_t n);
 
 /* Replace `path` with the len bytes at buf, atomically and durably: the bytes go to
- * a new file PATH.PID.tmp (this process's id; created, never opened through a link),
- * which is synced, renamed over path, and the directory synced. `what` names the file
- * in messages ("checkpoint"; NULL for none). Returns 0, or A5_EIO with "cannot write
- * [what ]PATH.PID.tmp: REASON" (or the rename's) in err; the temporary file is removed
- * on failure and path is left as it was. */
+ * PATH.tmp (a regular file of its own, never written through a link, locked against
+ * another process writing the same path), which is synced, renamed over path, and
+ * the directory synced. `what` names the file in messages ("checkpoint"; NULL for
+ * none). Returns 0, or A5_EIO with "cannot write [what ]PATH.tmp: REASON" (or the
+ * rename's) in err; PATH.tmp is removed on failure and path is left as it was. */
 int a5_sys_write_atomic(const char *path, const char *what, const void *buf, size_t len,
                         char *err, size_t errlen);
 

@@ -444,13 +444,14 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
 }
 
 /* The files the command writes (a5_sys_check_output: no input, nothing but regular
- * files, none there without --force), no two of them one file. Called before the
+ * files, none there without --force), no two of them one file, nor one the other's
+ * temporary file (NAME.tmp, a5_sys_write_atomic). Called before the
  * scenario is read, and again once every input is (then inputs are known). */
 static int check_outputs(const a5_cli_args *a)
 {
     static const char *const opt[3] = {"-o", "--predictions", "--estimates"};
     const char *out[3] = {a->val[C_OUT], a->val[C_PREDICTIONS], a->val[C_ESTIMATES]};
-    char err[1024];
+    char err[1024], tmp[4200];
     for (int i = 0; i < 3; i++) {
         if (!out[i])
             continue;
@@ -459,13 +460,23 @@ static int check_outputs(const a5_cli_args *a)
             fprintf(stderr, "allied5g: %s: %s\n", opt[i], err);
             return rc == A5_EIO ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;
         }
-        for (int j = 0; j < i; j++)
-            if (out[j] && a5_sys_same_file(out[i], out[j])) {
+        for (int j = 0; j < 3; j++) {
+            if (j == i || !out[j])
+                continue;
+            snprintf(tmp, sizeof tmp, "%s.tmp", out[j]);
+            if (j < i && a5_sys_same_file(out[i], out[j])) {
                 fprintf(stderr, "allied5g: %s is named for two outputs (%s %s and %s %s are one "
                                 "file); give each output its own\n", out[i], opt[j], out[j],
                         opt[i], out[i]);
                 return A5_EXIT_USAGE;
             }
+            if (a5_sys_same_file(out[i], tmp)) {
+                fprintf(stderr, "allied5g: %s %s is the temporary file of %s %s (written "
+                                "first, then renamed over it); give each output its own name\n",
+                        opt[i], out[i], opt[j], out[j]);
+                return A5_EXIT_USAGE;
+            }
+        }
     }
     return 0;
 }

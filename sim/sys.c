@@ -94,31 +94,56 @@ int a5_sys_commit_rename(const char *tmp, const char *path, char *err, size_t er
     return 0;
 }
 
+/* Open PATH.tmp for a5_sys_write_atomic: a regular file of one name, never through a
+ * link (another thing there is removed: unlinking a name harms no other), locked
+ * against another process writing the same path, and emptied. A temporary file
+ * left by a killed process is taken over. Returns the descriptor or -1 (errno). */
+static int open_tmp(const char *tmp)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == ELOOP && unlink(tmp) == 0)
+            continue;
+        if (fd < 0)
+            return -1;
+        struct stat a, b;
+        if (flock(fd, LOCK_EX) != 0 || fstat(fd, &a) != 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        /* Still the file at that name (the writer before us renamed it away)? */
+        int same = lstat(tmp, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        if (same && S_ISREG(a.st_mode) && a.st_nlink == 1 && ftruncate(fd, 0) == 0)
+            return fd;
+        if (same)
+            (void)unlink(tmp); /* another name of some file, or not a regular one */
+        close(fd);
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
 int a5_sys_write_atomic(const char *path, const char *what, const void *buf, size_t len,
                         char *err, size_t errlen)
 {
-    size_t n = strlen(path) + 32;
+    size_t n = strlen(path) + 5;
     char *tmp = malloc(n);
     if (!tmp) {
         snprintf(err, errlen, "out of memory");
         return A5_ENOMEM;
     }
-    /* This process's own temporary name, made new (never through a link, never a file
-     * that is there already): two processes writing one path each rename a whole file. */
-    snprintf(tmp, n, "%s.%ld.tmp", path, (long)getpid());
+    snprintf(tmp, n, "%s.tmp", path);
     const char *sp = what ? " " : "";
     what = what ? what : "";
     int rc = 0;
-    (void)unlink(tmp); /* left by an earlier process with our id */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int fd = open_tmp(tmp);
     if (fd < 0 || write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
         snprintf(err, errlen, "cannot write %s%s%s: %s", what, sp, tmp, strerror(errno));
         rc = A5_EIO;
     }
-    if (fd >= 0 && close(fd) != 0 && !rc) {
-        snprintf(err, errlen, "cannot write %s%s%s: %s", what, sp, tmp, strerror(errno));
-        rc = A5_EIO;
-    }
+    /* Renamed while locked: a writer waiting for the lock then finds the name gone. */
     if (!rc && rename(tmp, path) != 0) {
         snprintf(err, errlen, "cannot rename %s%s%s to %s: %s", what, sp, tmp, path,
                  strerror(errno));
@@ -126,7 +151,11 @@ int a5_sys_write_atomic(const char *path, const char *what, const void *buf, siz
     }
     if (rc && fd >= 0)
         unlink(tmp);
-    else if (!rc)
+    if (fd >= 0 && close(fd) != 0 && !rc) {
+        snprintf(err, errlen, "cannot write %s%s%s: %s", what, sp, path, strerror(errno));
+        rc = A5_EIO;
+    }
+    if (!rc)
         (void)fsync_dir_of(path);
     free(tmp);
     return rc;

@@ -182,8 +182,14 @@ CASES = [
                                                                        "--force"], 2,
      "symbolic link to a missing file", []),
     ("cal-o-exists", {**BASE, "f.yaml": "old"}, CAL + ["-o", "f.yaml"], 2, "exists", []),
-    ("cal-tmp-is-symlink-to-input", {**BASE, f"f.yaml.tmp": ("link", "obs.csv")},
-     CAL + ["-o", "f.yaml"], 0, None, ["f.yaml"]),
+    ("cal-tmp-is-symlink-to-input", {**BASE, "f.yaml.tmp": ("link", "obs.csv")},
+     CAL + ["-o", "f.yaml"], 0, None, ["f.yaml", "-f.yaml.tmp"]),
+    ("cal-tmp-is-hardlink-to-input", {**BASE, "f.yaml.tmp": ("hard", "obs.csv")},
+     CAL + ["-o", "f.yaml"], 0, None, ["f.yaml", "-f.yaml.tmp"]),
+    ("cal-stale-tmp", {**BASE, "f.yaml.tmp": "half a file"},
+     CAL + ["-o", "f.yaml"], 0, None, ["f.yaml", "-f.yaml.tmp"]),
+    ("cal-est-is-tmp-of-o", BASE, CAL + ["-o", "f.yaml", "--estimates", "f.yaml.tmp"], 2,
+     "temporary file of -o", []),
     ("cal-ok", BASE, CAL + ["-o", "f.yaml", "--predictions", "p.csv", "--estimates", "e.csv",
                             "--bootstrap", "2"], 0, None, ["f.yaml", "p.csv", "e.csv"]),
     # --- calibrate: inputs and options ---------------------------------------------------
@@ -319,3 +325,99 @@ def test_adversarial(tmp_path, case):
             assert run("info", d / o, check=False).returncode == 0
         if o.endswith(".yaml"):
             assert run("validate", d / o, check=False).returncode == 0
+
+
+# --- processes at once, kills at random moments, full disks -----------------------------
+
+
+def _work(tmp_path, files):
+    d = tmp_path / "w"
+    d.mkdir()
+    _make(d, files)
+    return d
+
+
+def test_two_calibrates_one_output(tmp_path):
+    """Two calibrations writing one FITTED.yaml (with --force) at once: each renames
+    a whole file of its own; what is left is one of them, complete, and no
+    temporary file."""
+    d = _work(tmp_path, BASE)
+    argv = [BIN, *CAL, "-o", "f.yaml", "--force", "--predictions", "p.csv"]
+    ps = [subprocess.Popen(argv, cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True) for _ in range(4)]
+    for p in ps:
+        p.communicate(timeout=600)
+        assert p.returncode == 0
+    assert sorted(x.name for x in d.iterdir()) == ["f.yaml", "obs.csv", "p.csv", "s.yaml"]
+    assert run("validate", d / "f.yaml", check=False).returncode == 0
+
+
+def test_two_runs_started_at_once(tmp_path):
+    """Four runs of one output started together: exactly one writes it, the others are
+    refused (exit 2) while it holds the lock, or refused as the output exists."""
+    d = _work(tmp_path, {"s.yaml": scenario(nations=10, steps=20, replicates=20000)})
+    ps = [subprocess.Popen([BIN, "run", "s.yaml", "-o", "o.h5", "--quiet", "--threads", "1"],
+                           cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+          for _ in range(4)]
+    codes = []
+    for p in ps:
+        _, err = p.communicate(timeout=600)
+        codes.append(p.returncode)
+        assert p.returncode in (0, 2), err
+        if p.returncode:
+            assert "is being written by process" in err or "exists" in err, err
+    assert codes.count(0) == 1, codes
+    assert sorted(x.name for x in d.iterdir()) == ["o.h5", "s.yaml"]
+    assert run("info", d / "o.h5", check=False).returncode == 0
+
+
+@pytest.mark.parametrize("trial", range(5))
+def test_kill_at_a_random_moment_then_resume(tmp_path, trial):
+    """kill -9 at a random moment of a design-file run, then --resume: the results are
+    those of an uninterrupted run, bit for bit (or, killed before the first
+    checkpoint, the run starts over)."""
+    import random
+    files = {"s.yaml": scenario(nations=10, steps=20, replicates=4000, store="full")
+             + "design: {method: file, file: d.csv}\n",
+             "d.csv": "us.escalation\n0.01\n0.05\n0.1\n"}
+    ref = _work(tmp_path / "ref", files) if (tmp_path / "ref").mkdir() is None else None
+    run("run", ref / "s.yaml", "-o", ref / "o.h5", "--quiet", "--threads", "2")
+    d = _work(tmp_path, files)
+    p = subprocess.Popen([BIN, "run", "s.yaml", "-o", "o.h5", "--quiet", "--threads", "2",
+                          "--checkpoint", "0"], cwd=d, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    time.sleep(random.Random(trial).uniform(0.05, 1.5))
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=60)
+    extra = ["--resume"] if (d / "o.h5.partial").exists() else ["--force"]
+    if not (d / "o.h5").exists():
+        r = run("run", "s.yaml", "-o", "o.h5", "--quiet", "--threads", "1", *extra,
+                cwd=d, check=False)
+        assert r.returncode == 0, r.stderr
+    same_data(ref / "o.h5", d / "o.h5")
+    assert sorted(x.name for x in d.iterdir()) == ["d.csv", "o.h5", "s.yaml"]
+
+
+@pytest.mark.parametrize("limit", [0, 10, 200])
+def test_calibrate_on_a_full_disk(tmp_path, limit):
+    """calibrate's files cannot be written (a file-size limit, as a full disk): exit 1
+    naming the file, no temporary file left, the inputs as they were."""
+    import resource
+    d = _work(tmp_path, BASE)
+    before = _snapshot(d)
+
+    def small():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    r = subprocess.run([BIN, *CAL, "-o", "f.yaml", "--predictions", "p.csv"], cwd=d,
+                       capture_output=True, text=True, timeout=600, preexec_fn=small)
+    assert r.returncode == 1, r.stderr
+    assert "cannot write" in r.stderr, r.stderr
+    assert not list(d.glob("*.tmp"))
+    after = _snapshot(d)
+    for p, h in before.items():
+        assert after[p] == h
+    # What is there is whole: FITTED.yaml (written first) validates if it is there.
+    if (d / "f.yaml").exists():
+        assert run("validate", d / "f.yaml", check=False).returncode == 0

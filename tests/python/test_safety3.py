@@ -68,7 +68,7 @@ def test_calibrate_output_is_an_input(cal, tmp_path, opt, which):
 # --- 2. two calibrate outputs may not be one file ----------------------------------------
 
 
-@pytest.mark.parametrize("second", ["./pe.csv", "sub/../pe.csv", "link.csv"])
+@pytest.mark.parametrize("second", ["./pe.csv", "sub/../pe.csv", "link.csv", "pe.csv.tmp"])
 def test_calibrate_two_outputs_one_file(cal, tmp_path, second):
     s, obs = cal
     (tmp_path / "sub").mkdir()
