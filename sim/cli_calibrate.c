@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+/* An argument as messages show it: control bytes escaped, cut when long. */
+#define SHOW(v) a5_escape((v), 200, (char[1024]){0}, 1024)
 
 enum { C_OUT, C_OBSERVED, C_FIT, C_REPS, C_STARTS, C_HOLDOUT, C_OBJECTIVE, C_THREADS, C_SET,
        C_SEED, C_FORCE, C_QUIET, C_FOLDS, C_FOLD_SEED, C_SEEDS, C_MAX_ITER, C_TOL, C_SMOOTH,
@@ -466,14 +468,14 @@ static int check_outputs(const a5_cli_args *a)
             snprintf(tmp, sizeof tmp, "%s.tmp", out[j]);
             if (j < i && a5_sys_same_file(out[i], out[j])) {
                 fprintf(stderr, "allied5g: %s is named for two outputs (%s %s and %s %s are one "
-                                "file); give each output its own\n", out[i], opt[j], out[j],
-                        opt[i], out[i]);
+                                "file); give each output its own\n", SHOW(out[i]), opt[j],
+                        SHOW(out[j]), opt[i], SHOW(out[i]));
                 return A5_EXIT_USAGE;
             }
             if (a5_sys_same_file(out[i], tmp)) {
                 fprintf(stderr, "allied5g: %s %s is the temporary file of %s %s (written "
                                 "first, then renamed over it); give each output its own name\n",
-                        opt[i], out[i], opt[j], out[j]);
+                        opt[i], SHOW(out[i]), opt[j], SHOW(out[j]));
                 return A5_EXIT_USAGE;
             }
         }

@@ -240,6 +240,9 @@ int a5_sys_is_input(const char *path)
     return 0;
 }
 
+/* path as messages show it: control bytes escaped, cut when long. */
+#define SHOWN(path) a5_escape((path), 300, (char[1024]){0}, 1024)
+
 int a5_sys_output_name(const char *path, char *err, size_t errlen)
 {
     size_t n = strlen(path);
@@ -250,7 +253,8 @@ int a5_sys_output_name(const char *path, char *err, size_t errlen)
         return A5_EUSAGE;
     }
     if (path[n - 1] == '/' || !strcmp(last, ".") || !strcmp(last, "..")) {
-        snprintf(err, errlen, "'%.300s' names a directory; name the output file itself", path);
+        snprintf(err, errlen, "'%s' names a directory; name the output file itself",
+                 SHOWN(path));
         return A5_EUSAGE;
     }
     return 0;
@@ -266,29 +270,29 @@ int a5_sys_check_output(const char *path, int force, char *err, size_t errlen)
     int dir_ok = !d || (stat(dirname(d), &st) == 0 && S_ISDIR(st.st_mode));
     free(d);
     if (!dir_ok) {
-        snprintf(err, errlen, "cannot create %.300s: its directory does not exist (or is not a "
-                              "directory)", path);
+        snprintf(err, errlen, "cannot create %s: its directory does not exist (or is not a "
+                              "directory)", SHOWN(path));
         return A5_EIO;
     }
     if (lstat(path, &st) != 0)
         return 0;
     if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
-        snprintf(err, errlen, "%.300s is a symbolic link to a missing file; remove it or choose "
-                              "another output", path);
+        snprintf(err, errlen, "%s is a symbolic link to a missing file; remove it or choose "
+                              "another output", SHOWN(path));
         return A5_EEXIST;
     }
     if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%.300s is %s, not a regular file; choose another output", path,
+        snprintf(err, errlen, "%s is %s, not a regular file; choose another output", SHOWN(path),
                  a5_sys_kind((unsigned)st.st_mode));
         return A5_EEXIST;
     }
     if (a5_sys_is_input(path)) {
-        snprintf(err, errlen, "%.300s is an input of this run (the scenario, a base, a design "
-                              "or an observations file); choose another output", path);
+        snprintf(err, errlen, "%s is an input of this run (the scenario, a base, a design "
+                              "or an observations file); choose another output", SHOWN(path));
         return A5_EEXIST;
     }
     if (!force) {
-        snprintf(err, errlen, "%.300s exists; use --force to replace it", path);
+        snprintf(err, errlen, "%s exists; use --force to replace it", SHOWN(path));
         return A5_EEXIST;
     }
     return 0;
