@@ -52,8 +52,10 @@ typedef struct {
  * be NULL. */
 int a5_csv_parse(const char *text, size_t len, const char *file, const a5_csv_opts *o, a5_diag *d,
                  a5_csv_info *info);
-/* The same from a file. Returns A5_EIO, with errno set and nothing reported, when
- * it cannot be opened or read: the caller words that message. */
+/* The same from a regular file of at most 1 GiB (a5_sys_read_regular: a FIFO, a
+ * device or a directory is refused before a byte is read, errno EINVAL; a larger
+ * file, errno EFBIG). Returns A5_EIO, with errno set and nothing reported, when it
+ * cannot be opened or read: the caller words that message. */
 int a5_csv_read(const char *path, const a5_csv_opts *o, a5_diag *d, a5_csv_info *info);
 
 #endif

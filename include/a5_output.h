@@ -116,9 +116,5 @@ void a5_output_abort(a5_output *o, int keep);
 /* Print what a results file holds and how it was made. */
 int a5_output_info(const char *path, FILE *out, char *err, size_t errlen);
 
-/* Whether an output may be written at path: missing, or a regular file that is none
- * of the process's inputs (and no symbolic link to nothing). Returns 0 or A5_EEXIST
- * (err says why). */
-int a5_out_check_target(const char *path, char *err, size_t errlen);
 
 #endif

@@ -110,6 +110,8 @@ typedef struct {
     a5_target *varied; /* one per swept/designed path, in file order */
     long npoints;      /* >= 1; 1 when nothing varies */
     double *points;    /* npoints x nvaried values, row-major */
+    char *vary_file;   /* where `sweep:` or `design:` is (NULL when neither): file, */
+    int vary_line, vary_col; /* line and column, for commands that take one point */
 
     /* Timing (docs/model.md, "Timing"): the windows of windows.file and the
      * attention events. */
@@ -144,6 +146,8 @@ void a5_scenario_free(a5_scenario *s); /* accepts NULL */
 int a5_scenario_resolve(const a5_scenario *s, const char *path, a5_target *t, char *err,
                         size_t errlen);
 void a5_scenario_target_free(a5_target *t);
+/* 1 when t covers vector slot `slot`. */
+int a5_target_covers(const a5_target *t, size_t slot);
 
 /* Write the base, then point p's design values, into vector x (nslots doubles). */
 void a5_scenario_point_params(const a5_scenario *s, long p, double *x);

@@ -13,11 +13,15 @@
 /* Seconds on a monotonic clock (for durations and rates, never dates). */
 double a5_sys_now(void);
 
+/* The 64-bit FNV-1a hash of n bytes (a checksum, not a cryptographic digest). */
+uint64_t a5_sys_fnv1a(const void *buf, size_t n);
+
 /* Replace `path` with the len bytes at buf, atomically and durably: the bytes go to
- * PATH.tmp, which is synced, renamed over path, and the directory synced. `what`
- * names the file in messages ("checkpoint"; NULL for none). Returns 0, or A5_EIO
- * with "cannot write [what ]PATH.tmp: REASON" (or the rename's) in err; PATH.tmp is
- * removed on failure and path is left as it was. */
+ * PATH.tmp (a regular file of its own, never written through a link, locked against
+ * another process writing the same path), which is synced, renamed over path, and
+ * the directory synced. `what` names the file in messages ("checkpoint"; NULL for
+ * none). Returns 0, or A5_EIO with "cannot write [what ]PATH.tmp: REASON" (or the
+ * rename's) in err; PATH.tmp is removed on failure and path is left as it was. */
 int a5_sys_write_atomic(const char *path, const char *what, const void *buf, size_t len,
                         char *err, size_t errlen);
 
@@ -47,6 +51,23 @@ void a5_sys_note_input(const char *path);
 /* 1 if path names (after symbolic links) a file noted by a5_sys_note_input. */
 int a5_sys_is_input(const char *path);
 
+/* Whether `path` can name an output file at all: not empty, and not a directory's
+ * name (one that ends in '/', or whose last part is "." or ".."). Returns 0, or
+ * A5_EUSAGE with the reason in err. Check it before anything runs. */
+int a5_sys_output_name(const char *path, char *err, size_t errlen);
+
+/* Whether the file at `path` may be written as an output: a5_sys_output_name, a
+ * directory that exists (else A5_EIO: a run-time failure, as a failed create), then
+ * what is there: nothing, or a regular file (a symbolic link must lead to one) that
+ * is none of this process's inputs (a5_sys_is_input: by device and inode, so any
+ * other name of an input counts too); without `force`, nothing at all. Returns 0,
+ * A5_EUSAGE (a bad name), A5_EIO or A5_EEXIST; err says why. */
+int a5_sys_check_output(const char *path, int force, char *err, size_t errlen);
+
+/* 1 when names a and b lead to one file: the same device and inode when both
+ * exist; when neither does, the same last name in the same directory. */
+int a5_sys_same_file(const char *a, const char *b);
+
 /* "a FIFO", "a directory", "a character device" ... for the file type in st_mode. */
 const char *a5_sys_kind(unsigned mode);
 
@@ -56,7 +77,8 @@ const char *a5_sys_kind(unsigned mode);
  * another process holds it; A5_EIO (errno set). */
 int a5_sys_lock(const char *path, long *holder);
 
-/* Release a lock from a5_sys_lock: remove its file, then close it. Accepts fd < 0. */
+/* Release a lock from a5_sys_lock: remove its file (if it is still the one locked),
+ * then close it. Accepts fd < 0. */
 void a5_sys_unlock(int fd, const char *path);
 
 /* Bytes free to an unprivileged user on the file system that would hold path
@@ -66,8 +88,5 @@ double a5_sys_free_bytes(const char *path);
 /* Remove path if it is there. Returns 0, or A5_EIO (errno set) when it is there
  * and cannot be removed. */
 int a5_sys_remove(const char *path);
-
-/* FNV-1a, 64 bits, of the n bytes at p (checksums, identities of inputs). */
-uint64_t a5_sys_fnv1a(const void *p, size_t n);
 
 #endif

@@ -101,8 +101,6 @@ typedef struct {
     uint64_t stop_on_failure; /* the run's --on-failure: 1 stop, 0 continue */
 } position;
 
-static uint64_t fnv1a(const unsigned char *p, size_t n) { return a5_sys_fnv1a(p, n); }
-
 /* The checkpoint's bytes: magic, the resolved scenario, the batch's shape, where it
  * is, the aggregates, then an FNV-1a checksum of all of that. The output module
  * stores them (a5_output_save_state). */
@@ -120,7 +118,7 @@ static int state_save(a5_output *out, const a5_scenario *s, const position *pos,
              fwrite(s->text, 1, tl, m) == tl && fwrite(dims, sizeof dims, 1, m) == 1 &&
              fwrite(pos, sizeof *pos, 1, m) == 1 && a5_agg_save(agg, m) == 0 && fflush(m) == 0;
     if (ok) {
-        uint64_t sum = fnv1a((unsigned char *)buf, len);
+        uint64_t sum = a5_sys_fnv1a(buf, len);
         ok = fwrite(&sum, sizeof sum, 1, m) == 1;
     }
     if (fclose(m) != 0 || !ok) {
@@ -148,7 +146,7 @@ static int state_load(a5_output *out, const a5_scenario *s, position *pos, a5_ag
         goto done;
     }
     memcpy(&sum, buf + len - sizeof sum, sizeof sum);
-    if (fnv1a((unsigned char *)buf, len - sizeof sum) != sum) {
+    if (a5_sys_fnv1a(buf, len - sizeof sum) != sum) {
         snprintf(err, errlen, "checkpoint %s is damaged (checksum mismatch)", path);
         goto done;
     }

@@ -216,6 +216,16 @@ int a5_cli_whole(const char *opt, const char *v, long lo, long hi, long *out)
 
 /* --- scenarios ------------------------------------------------------------------------ */
 
+/* Length of the path of a --set PATH=VALUE (spaces around it left out). */
+static size_t set_path_len(const char *arg)
+{
+    const char *p = arg + strspn(arg, " \t"), *eq = strchr(p, '=');
+    size_t n = eq ? (size_t)(eq - p) : strlen(p);
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    return n;
+}
+
 int a5_cli_sets_make(a5_cli_sets *out, const char *const *sets, int n, const char *seed,
                      const char *replicates, const char *store)
 {
@@ -229,17 +239,38 @@ int a5_cli_sets_make(a5_cli_sets *out, const char *const *sets, int n, const cha
         fprintf(stderr, "allied5g: --store expects full or summary, got '%s'\n", SHOW(store));
         return A5_EUSAGE;
     }
+    /* One value per path: a second --set of it, or --set of what --seed, --replicates
+     * or --store also sets, contradicts the first. */
+    const char *opts[3][2] = {{"seed", seed}, {"replicates", replicates}, {"output.store", store}};
+    for (int k = 0; k < n; k++) {
+        size_t lk = set_path_len(sets[k]);
+        const char *pk = sets[k] + strspn(sets[k], " \t");
+        for (int j = 0; j < k; j++) {
+            const char *pj = sets[j] + strspn(sets[j], " \t");
+            if (set_path_len(sets[j]) == lk && !strncmp(pj, pk, lk)) {
+                fprintf(stderr, "--set:%d:1: error: '%.*s' is set twice (also --set number %d); "
+                                "give each path once\n", k + 1, (int)lk, SHOW(pk), j + 1);
+                return A5_EUSAGE;
+            }
+        }
+        for (int q = 0; q < 3; q++)
+            if (opts[q][1] && strlen(opts[q][0]) == lk && !strncmp(pk, opts[q][0], lk)) {
+                fprintf(stderr, "--set:%d:1: error: '%s' is set here and by --%s %s; give it "
+                                "once\n", k + 1, opts[q][0], q == 2 ? "store" : opts[q][0],
+                        SHOW(opts[q][1]));
+                return A5_EUSAGE;
+            }
+    }
     if (!(out->v = calloc((size_t)n + 3, sizeof *out->v)))
         return A5_ENOMEM;
     for (int k = 0; k < n; k++)
         out->v[out->n++] = sets[k];
-    const char *pairs[3][2] = {{"seed", seed}, {"replicates", replicates}, {"output.store", store}};
     for (int k = 0; k < 3; k++)
-        if (pairs[k][1]) {
-            size_t len = strlen(pairs[k][0]) + strlen(pairs[k][1]) + 2;
+        if (opts[k][1]) {
+            size_t len = strlen(opts[k][0]) + strlen(opts[k][1]) + 2;
             if (!(out->owned[k] = malloc(len)))
                 return A5_ENOMEM;
-            snprintf(out->owned[k], len, "%s=%s", pairs[k][0], pairs[k][1]);
+            snprintf(out->owned[k], len, "%s=%s", opts[k][0], opts[k][1]);
             out->v[out->n++] = out->owned[k];
         }
     return 0;
@@ -480,7 +511,7 @@ const char *a5_cli_self(void)
     return self;
 }
 
-int a5_cli_main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc > 0 && argv[0] && strchr(argv[0], '/'))
         self = argv[0];
@@ -532,4 +563,17 @@ int a5_cli_main(int argc, char **argv)
         fprintf(stderr, "allied5g: unknown command '%s'\n", SHOW(cmd));
     overview(stderr);
     return A5_EXIT_USAGE;
+}
+
+int a5_cli_main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    /* What was printed must have been written: a full disk or a closed pipe behind
+     * stdout is a failure (files the command wrote are in place all the same). */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno ? errno : EIO;
+        fprintf(stderr, "allied5g: cannot write to standard output: %s\n", strerror(e));
+        return rc ? rc : A5_EXIT_RUNTIME;
+    }
+    return rc;
 }

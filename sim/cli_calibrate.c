@@ -5,6 +5,7 @@
 
 #include "a5_calibrate.h"
 #include "a5_error.h"
+#include "a5_param.h"
 #include "a5_scenario.h"
 #include "a5_sys.h"
 
@@ -14,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+/* An argument as messages show it: control bytes escaped, cut when long. */
+#define SHOW(v) a5_escape((v), 200, (char[1024]){0}, 1024)
 
 enum { C_OUT, C_OBSERVED, C_FIT, C_REPS, C_STARTS, C_HOLDOUT, C_OBJECTIVE, C_THREADS, C_SET,
        C_SEED, C_FORCE, C_QUIET, C_FOLDS, C_FOLD_SEED, C_SEEDS, C_MAX_ITER, C_TOL, C_SMOOTH,
@@ -95,8 +98,24 @@ static void calib_report(void *ctx, const char *line)
 static int holdout_codes(const a5_scenario *s, char *buf, const char **list)
 {
     size_t nh = 0;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ","))
+    /* Split by hand: an empty code (",,", a comma at an end) is a mistake. */
+    for (char *tok = buf, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = 0;
+        if (!*tok) {
+            fprintf(stderr, "--holdout:1:%d: error: empty nation code (two commas, or one at an "
+                            "end)\n", (int)(tok - buf) + 1);
+            return A5_EUSAGE;
+        }
+        for (size_t q = 0; q < nh; q++)
+            if (!strcmp(list[q], tok)) {
+                fprintf(stderr, "--holdout:1:%d: error: '%s' is held out twice\n",
+                        (int)(tok - buf) + 1, a5_escape(tok, 200, (char[1024]){0}, 1024));
+                return A5_EUSAGE;
+            }
         list[nh++] = tok;
+    }
     for (size_t q = 0; q < nh; q++) {
         int found = 0;
         for (int i = 0; i < s->n; i++)
@@ -393,11 +412,40 @@ static int exit_of(int code)
     return code == A5_ENOMEM || code == A5_EIO ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;
 }
 
+/* Only real numbers are fitted: the search moves continuously, so a whole number
+ * or a choice would come out as a fraction (and be written so). Returns 0, or
+ * A5_ESCENARIO after reporting at --fit:INDEX. */
+static int fit_real(const a5_scenario *s, const char *path, int index, a5_diag *d)
+{
+    a5_target t;
+    char err[256];
+    if (a5_scenario_resolve(s, path, &t, err, sizeof err))
+        return 0; /* a5_calib_parse_fit has said why */
+    int type = t.param->type;
+    a5_scenario_target_free(&t);
+    if (type == A5_T_REAL)
+        return 0;
+    a5_diag_add(d, "--fit", index, 1, "'%s' is %s: calibrate fits real numbers only; compare "
+                "its values with a sweep, or fix it with --set", path,
+                type == A5_T_INT ? "a whole number" : "a choice among names");
+    return A5_ESCENARIO;
+}
+
 /* Check the command line; read the observations and the fit specs. */
 static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, size_t *nobs,
                    a5_fit_spec *spec)
 {
     a5_diag d = {0};
+    if (s->vary_file) {
+        /* One scenario is fitted: the points of a sweep or design are not. */
+        a5_diag_add(&d, s->vary_file, s->vary_line, s->vary_col,
+                    "calibrate fits one scenario, and this one varies %zu path%s over %ld "
+                    "points (sweep or design); remove it, or fit each point on its own (--set)",
+                    s->nvaried, s->nvaried == 1 ? "" : "s", s->npoints);
+        a5_diag_print(&d, stderr);
+        a5_diag_free(&d);
+        return A5_EXIT_USAGE;
+    }
     int rc = a5_calib_read_obs(a->val[C_OBSERVED], s, &d, obs, nobs);
     if (!rc && !a->given[C_REPEATED]) {
         rc = a5_calib_check_cells(a->val[C_OBSERVED], s, *obs, *nobs, &d);
@@ -416,6 +464,8 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
     }
     for (int j = 0; !rc && j < a->given[C_FIT]; j++) {
         rc = a5_calib_parse_fit(s, a->list[C_FIT][j], j + 1, &spec[j], &d);
+        if (!rc)
+            rc = fit_real(s, spec[j].path, j + 1, &d);
         /* One parameter, one set of bounds: a second --fit of it is a mistake. */
         for (int i = 0; !rc && i < j; i++)
             if (!strcmp(spec[i].path, spec[j].path)) {
@@ -431,20 +481,39 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
     return rc ? exit_of(rc) : 0;
 }
 
-/* The files the command writes: none may exist without --force, no two the same. */
+/* The files the command writes (a5_sys_check_output: no input, nothing but regular
+ * files, none there without --force), no two of them one file, nor one the other's
+ * temporary file (NAME.tmp, a5_sys_write_atomic). Called before the
+ * scenario is read, and again once every input is (then inputs are known). */
 static int check_outputs(const a5_cli_args *a)
 {
+    static const char *const opt[3] = {"-o", "--predictions", "--estimates"};
     const char *out[3] = {a->val[C_OUT], a->val[C_PREDICTIONS], a->val[C_ESTIMATES]};
-    struct stat st;
+    char err[1024], tmp[4200];
     for (int i = 0; i < 3; i++) {
-        for (int j = 0; out[i] && j < i; j++)
-            if (out[j] && !strcmp(out[i], out[j])) {
-                fprintf(stderr, "allied5g: %s is named for two outputs\n", out[i]);
+        if (!out[i])
+            continue;
+        int rc = a5_sys_check_output(out[i], a->given[C_FORCE] > 0, err, sizeof err);
+        if (rc) {
+            fprintf(stderr, "allied5g: %s: %s\n", opt[i], err);
+            return rc == A5_EIO ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;
+        }
+        for (int j = 0; j < 3; j++) {
+            if (j == i || !out[j])
+                continue;
+            snprintf(tmp, sizeof tmp, "%s.tmp", out[j]);
+            if (j < i && a5_sys_same_file(out[i], out[j])) {
+                fprintf(stderr, "allied5g: %s is named for two outputs (%s %s and %s %s are one "
+                                "file); give each output its own\n", SHOW(out[i]), opt[j],
+                        SHOW(out[j]), opt[i], SHOW(out[i]));
                 return A5_EXIT_USAGE;
             }
-        if (out[i] && !a->given[C_FORCE] && stat(out[i], &st) == 0) {
-            fprintf(stderr, "allied5g: %s exists; use --force to replace it\n", out[i]);
-            return A5_EXIT_USAGE;
+            if (a5_sys_same_file(out[i], tmp)) {
+                fprintf(stderr, "allied5g: %s %s is the temporary file of %s %s (written "
+                                "first, then renamed over it); give each output its own name\n",
+                        opt[i], SHOW(out[i]), opt[j], SHOW(out[j]));
+                return A5_EXIT_USAGE;
+            }
         }
     }
     return 0;
@@ -475,7 +544,7 @@ static int calibrate(const a5_cli_args *a, const a5_cli_sets *sets, const a5_sce
     int rc = A5_EXIT_RUNTIME;
     if (!spec || (a->val[C_HOLDOUT] && !holdout))
         goto out;
-    if ((rc = prepare(a, s, &obs, &nobs, spec)) != 0)
+    if ((rc = prepare(a, s, &obs, &nobs, spec)) != 0 || (rc = check_outputs(a)) != 0)
         goto out;
     a5_calib_opts co = {.report = calib_report};
     if ((rc = numeric_opts(a, s, &co)) != 0 ||
@@ -550,8 +619,7 @@ int a5_cli_calibrate(int argc, char **argv, int full_argc, char **full_argv)
     } else if (objective && strcmp(objective, "loglik") && strcmp(objective, "brier")) {
         fprintf(stderr, "allied5g: --objective expects loglik or brier, got '%s'\n",
                 a5_escape(objective, 200, (char[1024]){0}, 1024));
-    } else if (check_outputs(&a) != 0) {
-        rc = A5_EXIT_USAGE;
+    } else if ((rc = check_outputs(&a)) != 0) {
     } else if ((rc = a5_cli_sets_make(&sets, a.list[C_SET], a.given[C_SET], a.val[C_SEED],
                                       a.val[C_REPS], NULL)) != 0) {
         rc = rc == A5_ENOMEM ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;

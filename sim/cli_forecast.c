@@ -433,7 +433,7 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
         }
     /* Every input is read now: an output that is one is refused before any work. */
     if (norg > 0 && a->val[F_PREDICTIONS] &&
-        a5_out_check_target(a->val[F_PREDICTIONS], err, sizeof err)) {
+        a5_sys_check_output(a->val[F_PREDICTIONS], 1, err, sizeof err)) {
         fprintf(stderr, "allied5g: %s\n", err);
         norg = -1;
     }

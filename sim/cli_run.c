@@ -178,6 +178,11 @@ static int run_args_get(const a5_cli_args *a, run_args *r)
         fprintf(stderr, "allied5g run: needs -o OUT.h5\n");
         return A5_EUSAGE;
     }
+    char why[512];
+    if (a5_sys_output_name(r->out, why, sizeof why)) {
+        fprintf(stderr, "allied5g: -o: %s\n", why);
+        return A5_EUSAGE;
+    }
     if (a->val[O_THREADS]) {
         if (a5_cli_whole("--threads", a->val[O_THREADS], 1, 1024, &x))
             return A5_EUSAGE;
@@ -233,6 +238,11 @@ static int batch_failed(a5_output *out, int brc, const char *err, const a5_batch
 {
     const char *partial = a5_output_partial_path(out);
     const char *again = r->resume ? "" : " --resume";
+    if (brc == A5_EBUSY) { /* another process's files now: not ours to keep or remove */
+        fprintf(stderr, "allied5g: %s\n", err);
+        a5_output_abort(out, 1);
+        return A5_EXIT_RUNTIME;
+    }
     if (brc == A5_ERESUME) {
         fprintf(stderr, "allied5g: cannot resume: %s\n", err);
         a5_output_abort(out, 1);
@@ -318,8 +328,9 @@ static int run_loaded(const a5_scenario *s, const run_args *r, a5_batch_team *te
     }
     if (orc) {
         fprintf(stderr, "allied5g: %s\n", err[0] ? err : a5_strerror(orc));
-        rc = orc == A5_EEXIST || orc == A5_ERESUME || orc == A5_EBUSY ? A5_EXIT_USAGE
-                                                                       : A5_EXIT_RUNTIME;
+        rc = orc == A5_EEXIST || orc == A5_ERESUME || orc == A5_EBUSY || orc == A5_EUSAGE
+                 ? A5_EXIT_USAGE
+                 : A5_EXIT_RUNTIME;
         goto done;
     }
     const char *inject = getenv("A5_INJECT_FAILURE"); /* test hook: fail this replicate */

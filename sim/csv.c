@@ -283,35 +283,14 @@ int a5_csv_parse(const char *text, size_t len, const char *file, const a5_csv_op
 
 int a5_csv_read(const char *path, const a5_csv_opts *o, a5_diag *d, a5_csv_info *info)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return A5_EIO;
-    a5_sys_note_input(path); /* no output may replace it */
-    size_t cap = 1 << 16, len = 0;
-    char *buf = a5_malloc(cap);
-    int rc = 0;
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap)
-            break;
-        char *nb = a5_realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    if (!buf)
-        rc = A5_ENOMEM;
-    else if (ferror(f))
-        rc = A5_EIO;
-    int err = errno;
-    fclose(f);
-    if (!rc)
-        rc = a5_csv_parse(buf, len, path, o, d, info);
+    char *buf = NULL;
+    size_t len = 0;
+    /* Never a FIFO (it would block) nor a device (/dev/zero has no end); noted as an
+     * input, so that no output replaces it. */
+    int rc = a5_sys_read_regular(path, 1u << 30, &buf, &len);
+    if (rc)
+        return rc;
+    rc = a5_csv_parse(buf, len, path, o, d, info);
     free(buf);
-    errno = err;
     return rc;
 }

@@ -6,6 +6,7 @@
 #include "a5_csv.h"
 #include "a5_error.h"
 #include "a5_rng.h"
+#include "a5_sys.h"
 #include "scenario_int.h"
 
 #include <errno.h>
@@ -324,19 +325,42 @@ static void design_ragged(void *ctx, a5_diag *d, const char *file, int line, siz
     a5_diag_add(d, file, line, 1, "row has %zu values; the header names %zu paths", n, width);
 }
 
+/* The design file's contents in the resolved scenario's text (a comment), so that
+ * a resume of a run whose design file changed since is refused: its paths and
+ * every value, checksummed. */
+static void design_note(a5_sc_loader *L, const double *vals, size_t rows)
+{
+    const a5_scenario *s = L->s;
+    char names[4096] = "";
+    size_t used = 0;
+    for (size_t j = 0; j < s->nvaried && used < sizeof names; j++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s\n", s->varied[j].path);
+    unsigned long long hv = a5_sys_fnv1a(vals, rows * s->nvaried * sizeof *vals),
+                       hp = a5_sys_fnv1a(names, strlen(names));
+    snprintf(L->design_note, sizeof L->design_note,
+             "# design file: checksum %016llx%016llx (%zu points x %zu paths)\n", hp, hv, rows,
+             s->nvaried);
+}
+
 /* Read a CSV design matrix (see a5_csv.h for what is accepted): a header of paths,
- * then one row of numbers per point. Errors are located in the CSV file itself. */
+ * then one row of numbers per point. Errors are located in the CSV file itself. The
+ * file's name is relative to the file that names it (a base, or the scenario; for
+ * --set, the scenario). */
 static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *fname)
 {
     a5_scenario *s = L->s;
     char path[4096];
-    a5_sc_rel_path(s->file, fname, path, sizeof path);
+    const char *from = strcmp(fnode->file, "--set") ? fnode->file : s->file;
+    a5_sc_rel_path(from, fname, path, sizeof path);
     design_csv c = {.L = L, .path = path};
     a5_csv_opts o = {.record = design_record, .ragged = design_ragged, .ctx = &c};
     a5_csv_info info;
     int rc = a5_csv_read(path, &o, L->d, &info);
     if (rc == A5_EIO) {
-        A5_SC_ERR(L, fnode, "cannot open design file '%s': %s", path, strerror(errno));
+        A5_SC_ERR(L, fnode, "cannot open design file '%s': %s", path,
+                  errno == EINVAL  ? "not a regular file (a FIFO, a device or a directory)"
+                  : errno == EFBIG ? "larger than 1 GiB"
+                                   : strerror(errno));
         rc = A5_ESCENARIO;
     }
     if (!rc && !c.bad && c.rows == 0)
@@ -349,6 +373,7 @@ static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *f
     s->points = c.vals;
     s->npoints = (long)c.rows;
     s->design_n = (long)c.rows;
+    design_note(L, c.vals, c.rows);
     return 0;
 }
 
@@ -445,6 +470,10 @@ static int design_points(a5_scenario *s, long n, size_t dim, const double *lo, c
             /* Morris grids end on 0 and 1: those are lo and hi exactly. */
             if (s->design == A5_DESIGN_MORRIS && (u == 0 || u == 1))
                 s->points[(size_t)p * k + j] = u == 0 ? lo[j] : hi[j];
+            else if (s->varied[j].param->type == A5_T_CHOICE)
+                /* Names: each code lo..hi an equal share of the unit interval. */
+                s->points[(size_t)p * k + j] =
+                    lo[j] + fmin(floor((hi[j] - lo[j] + 1) * u), hi[j] - lo[j]);
             else
                 s->points[(size_t)p * k + j] =
                     lg[j] ? exp(log(lo[j]) + (log(hi[j]) - log(lo[j])) * u)

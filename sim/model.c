@@ -21,14 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int targets_slot(const a5_target *t, size_t slot)
-{
-    for (size_t i = 0; i < t->nslots; i++)
-        if (t->slots[i] == slot)
-            return 1;
-    return 0;
-}
-
 static int slot_can_be_on(const a5_scenario *s, size_t slot);
 
 /* The slots that switch a strategic actor on when not 0. */
@@ -62,9 +54,9 @@ a5_model *a5_model_alloc(const a5_scenario *s)
         size_t slot = a5_param_nslot(A5_N_US_PRESSURE, i, s->n);
         int varied = 0;
         for (size_t u = 0; u < s->nuncertain; u++)
-            varied |= targets_slot(&s->uncertain[u].target, slot);
+            varied |= a5_target_covers(&s->uncertain[u].target, slot);
         for (size_t v = 0; v < s->nvaried; v++)
-            varied |= targets_slot(&s->varied[v], slot);
+            varied |= a5_target_covers(&s->varied[v], slot);
         m->follow_pressure[i] = s->pressure_default[i] && !varied;
     }
     /* Scheduled events grouped by step, keeping file order within a step. */
@@ -239,12 +231,12 @@ static int slot_can_be_on(const a5_scenario *s, size_t slot)
 {
     int on = s->base[slot] != 0;
     for (size_t u = 0; u < s->nuncertain; u++)
-        on |= targets_slot(&s->uncertain[u].target, slot);
+        on |= a5_target_covers(&s->uncertain[u].target, slot);
     for (size_t e = 0; e < s->nevents; e++)
         for (size_t o = 0; o < s->events[e].nops; o++)
-            on |= targets_slot(&s->events[e].ops[o].target, slot);
+            on |= a5_target_covers(&s->events[e].ops[o].target, slot);
     for (size_t v = 0; v < s->nvaried; v++)
-        if (targets_slot(&s->varied[v], slot))
+        if (a5_target_covers(&s->varied[v], slot))
             for (long p = 0; p < s->npoints; p++)
                 on |= s->points[(size_t)p * s->nvaried + v] != 0;
     return on;

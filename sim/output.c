@@ -388,6 +388,8 @@ void a5_out_free(a5_output *o)
         H5Tclose(o->vlen_str);
     if (o->dxpl > 0)
         H5Pclose(o->dxpl);
+    if (o->tmpfd >= 0)
+        close(o->tmpfd);
     a5_sys_unlock(o->lockfd, o->lock);
     free(o->path);
     free(o->tmp);
@@ -419,9 +421,9 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
     char *partial = with_suffix(path, ".partial");
     if (!partial)
         return A5_ENOMEM;
-    int crc = a5_out_check_target(path, err, errlen);
+    int crc = a5_sys_check_output(path, 1, err, errlen);
     if (!crc)
-        crc = a5_out_check_target(partial, err, errlen);
+        crc = a5_sys_check_output(partial, 1, err, errlen);
     free(partial);
     if (crc)
         return crc;
@@ -434,6 +436,7 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
     if (!o)
         return A5_ENOMEM;
     o->lockfd = -1;
+    o->tmpfd = -1;
     o->s = s;
     o->full = s->store_full;
     o->dxpl = H5P_DEFAULT;
@@ -776,6 +779,11 @@ int a5_out_start(a5_output *o, const a5_output_meta *meta, char *err, size_t err
         unlink(o->tmp);
         return rc;
     }
+    if ((rc = a5_out_hold(o, err, errlen)) != 0) {
+        a5_out_close_all(o);
+        unlink(o->tmp);
+        return rc;
+    }
     if (create_coords(o) || create_vars(o, meta->chunk_reps) || create_design_vars(o) ||
         write_provenance(o, meta) ||
         /* Every object and attribute of the run exists now, as SWMR requires. */
@@ -969,6 +977,11 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
         goto fail;
     }
     a5_out_close_all(o);
+    if ((rc = a5_out_still_ours(o, err, errlen)) != 0) {
+        /* Another process's files now: leave them (and ours, unnamed) alone. */
+        a5_out_free(o);
+        return rc;
+    }
     if ((rc = a5_sys_commit_rename(o->tmp, o->path, err, errlen)) != 0)
         goto fail;
     /* The results are in place: the checkpoint has nothing left to resume. */
@@ -980,21 +993,5 @@ fail:
     o->broken = 1;
     a5_output_abort(o, exists(o->state));
     return rc;
-}
-
-void a5_output_abort(a5_output *o, int keep)
-{
-    if (!o)
-        return;
-    /* After a failed write HDF5's cache holds a state that never reached the disk
-     * whole: closing would write it over the last checkpoint's. Leave the file as
-     * a crash would (HDF5 does nothing at exit: a5_out_h5_setup). */
-    if (!o->broken)
-        a5_out_close_all(o);
-    if (!keep && o->rank == 0) {
-        unlink(o->tmp);
-        unlink(o->state);
-    }
-    a5_out_free(o);
 }
 

@@ -16,6 +16,7 @@ struct a5_output {
     char *path, *tmp, *state; /* OUT, OUT.partial, OUT.partial.state (the checkpoint) */
     char *lock;               /* OUT.partial.lock: held for the whole run (a5_out_lock) */
     int lockfd;               /* its descriptor, or -1 */
+    int tmpfd;                /* OUT.partial, read-locked while ours (a5_out_hold), or -1 */
     int broken;               /* a write failed: the file on disk is left as it is */
     int restarted;            /* a resume with no checkpoint to resume from: started over */
     hid_t file;
@@ -40,7 +41,6 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
 /* How variable v (V_*) is stored: name, rank, memory type, chunking (A5_OUT_CH_*). */
 enum { A5_OUT_CH_NONE, A5_OUT_CH_REPLICATE, A5_OUT_CH_POINT };
 void a5_out_var_layout(int v, const char **name, int *rank, hid_t *mtype, int *chunk);
-/* a5_out_check_target: in a5_output.h (the forecast command checks its outputs too). */
 /* Before a flush: make sure the file system has room for all HDF5 will write.
  * Returns 0 or -1 (errno set). */
 int a5_out_reserve(a5_output *o);
@@ -55,6 +55,13 @@ hid_t a5_out_coord_iota(a5_output *o, const char *name, hsize_t n, int wide);
 /* Take the exclusive lock on PATH.partial.lock for this handle's life. Returns 0;
  * A5_EBUSY ("PATH is being written by process PID") or A5_EIO (err says why). */
 int a5_out_lock(a5_output *o, char *err, size_t errlen);
+/* Hold o's PATH.partial (just created or reopened): a read lock on it (an OFD
+ * lock, apart from HDF5's own) that a5_out_lock of any other process sees, even if
+ * the lock file was removed meanwhile. Returns 0 or A5_EIO (err says why). */
+int a5_out_hold(a5_output *o, char *err, size_t errlen);
+/* Whether the lock file and PATH.partial are still the ones o holds (neither
+ * removed nor replaced by another process). Returns 0, or A5_EBUSY (err says why). */
+int a5_out_still_ours(const a5_output *o, char *err, size_t errlen);
 /* Start o's PATH.partial afresh (o holds the lock): remove an interrupted run's
  * files, create the file. Returns 0, A5_EIO or A5_EHDF5 (err says why). */
 int a5_out_start(a5_output *o, const a5_output_meta *meta, char *err, size_t errlen);

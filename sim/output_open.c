@@ -1,8 +1,10 @@
 /* Reopening a results file in the making, and what keeps it safe: what may be
- * written where (a5_out_check_target), one writer at a time (a5_out_lock), room
- * reserved before every flush (a5_out_reserve), reading back what a checkpoint
- * vouches for (a5_output_verify); resuming an interrupted run; and (MPI builds)
- * every rank of a team opening the file for collective writes. */
+ * written where (a5_sys_check_output), one writer at a time (a5_out_lock), room
+ * reserved before every flush (a5_out_reserve), removing only its own files
+ * (a5_output_abort), reading back what a checkpoint vouches for
+ * (a5_output_verify); resuming an interrupted run; and (MPI builds) every rank of
+ * a team opening the file for collective writes. */
+#define _GNU_SOURCE /* F_OFD_SETLK, F_OFD_GETLK: locks of an open file, apart from HDF5's */
 #include "output_int.h"
 
 #include "a5_error.h"
@@ -30,32 +32,16 @@ extern char **environ;
 
 /* --- safety ------------------------------------------------------------------------ */
 
-/* What may be written at `path` (the results or the partial file): nothing there,
- * or a regular file that is none of the run's inputs (compared by device and
- * inode, so another name of the scenario counts too). A symbolic link that leads
- * nowhere is refused as well: it would be replaced silently. Returns 0 or
- * A5_EEXIST (err says why). */
-int a5_out_check_target(const char *path, char *err, size_t errlen)
+/* Is the file at path read-locked by another process's a5_out_hold? */
+static int held_elsewhere(const char *path)
 {
-    struct stat st;
-    if (lstat(path, &st) != 0)
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
         return 0;
-    if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
-        snprintf(err, errlen, "%s is a symbolic link to a missing file; remove it or choose "
-                              "another output", path);
-        return A5_EEXIST;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s is %s, not a regular file; choose another output", path,
-                 a5_sys_kind((unsigned)st.st_mode));
-        return A5_EEXIST;
-    }
-    if (a5_sys_is_input(path)) {
-        snprintf(err, errlen, "%s is an input of this run (the scenario, a base or a design "
-                              "file); choose another output", path);
-        return A5_EEXIST;
-    }
-    return 0;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int held = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+    close(fd);
+    return held;
 }
 
 int a5_out_lock(a5_output *o, char *err, size_t errlen)
@@ -68,11 +54,80 @@ int a5_out_lock(a5_output *o, char *err, size_t errlen)
         return A5_EBUSY;
     }
     if (fd < 0) {
-        snprintf(err, errlen, "cannot create lock file %s: %s", o->lock, strerror(errno));
+        snprintf(err, errlen, "cannot create %s: its lock file %s: %s", o->path, o->lock,
+                 strerror(errno));
         return A5_EIO;
+    }
+    /* The lock file may have been removed under a run that still writes: the
+     * partial file it holds says so. */
+    if (held_elsewhere(o->tmp)) {
+        a5_sys_unlock(fd, o->lock);
+        snprintf(err, errlen, "%s is being written by another process (%s is held, though "
+                              "its lock file %s was removed); wait for it to finish, or stop it",
+                 o->path, o->tmp, o->lock);
+        return A5_EBUSY;
     }
     o->lockfd = fd;
     return 0;
+}
+
+int a5_out_hold(a5_output *o, char *err, size_t errlen)
+{
+    if (o->tmpfd >= 0)
+        close(o->tmpfd);
+    o->tmpfd = open(o->tmp, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+    if (o->tmpfd < 0 || fcntl(o->tmpfd, F_OFD_SETLK, &fl) != 0) {
+        snprintf(err, errlen, "cannot lock %s: %s", o->tmp, strerror(errno));
+        if (o->tmpfd >= 0)
+            close(o->tmpfd);
+        o->tmpfd = -1;
+        return A5_EIO;
+    }
+    return 0;
+}
+
+/* Does path still lead to the file open at fd? */
+static int same_as_fd(const char *path, int fd)
+{
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+int a5_out_still_ours(const a5_output *o, char *err, size_t errlen)
+{
+    struct stat st;
+    /* The partial file must be ours; the lock file may be gone (the partial's own
+     * lock still holds), but not replaced by another's. */
+    const char *gone = o->tmpfd >= 0 && !same_as_fd(o->tmp, o->tmpfd) ? o->tmp
+                       : o->lockfd >= 0 && lstat(o->lock, &st) == 0 &&
+                               !same_as_fd(o->lock, o->lockfd)
+                           ? o->lock
+                           : NULL;
+    if (!gone)
+        return 0;
+    snprintf(err, errlen, "%s was removed or replaced while this run wrote %s: another "
+                          "process may be writing it; this run's results were not put in place "
+                          "and its checkpoint is lost", gone, o->path);
+    return A5_EBUSY;
+}
+
+void a5_output_abort(a5_output *o, int keep)
+{
+    if (!o)
+        return;
+    /* After a failed write HDF5's cache holds a state that never reached the disk
+     * whole: closing would write it over the last checkpoint's. Leave the file as
+     * a crash would (HDF5 does nothing at exit: a5_out_h5_setup). */
+    if (!o->broken)
+        a5_out_close_all(o);
+    char why[16];
+    if (!keep && o->rank == 0 && !a5_out_still_ours(o, why, sizeof why)) {
+        unlink(o->tmp);
+        unlink(o->state);
+    }
+    a5_out_free(o);
 }
 
 /* Test hook: A5_TEST_FULL_AT=k makes the disk "full" from the k-th write of the
@@ -106,11 +161,13 @@ int a5_out_reserve(a5_output *o)
     hsize_t size = 0;
     if (o->size > 1 || H5Fget_filesize(o->file, &size) < 0)
         return 0; /* a team's file (MPI-IO) or no size: nothing to do */
-    int fd = open(o->tmp, O_WRONLY | O_CLOEXEC);
+    /* The file we hold, not whatever has its name now. */
+    int fd = o->tmpfd >= 0 ? o->tmpfd : open(o->tmp, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     int e = posix_fallocate(fd, 0, (off_t)size + (64 << 10));
-    close(fd);
+    if (fd != o->tmpfd)
+        close(fd);
     if (e) {
         errno = e;
         return -1;
@@ -252,6 +309,12 @@ fail:
 
 int a5_output_commit(a5_output *o, char *err, size_t errlen)
 {
+    int rc;
+    /* Another process's file now: write nothing more into its names. */
+    if (o->size == 1 && (rc = a5_out_still_ours(o, err, errlen)) != 0) {
+        o->broken = 1;
+        return rc;
+    }
     a5_out_test_full_hook(o);
     if (a5_out_reserve(o) != 0) {
         snprintf(err, errlen, "cannot write %.200s: %s", o->tmp, strerror(errno));
@@ -263,7 +326,7 @@ int a5_output_commit(a5_output *o, char *err, size_t errlen)
         o->broken = 1;
         return A5_EHDF5;
     }
-    if (o->rank == 0 && a5_sys_fsync_path(o->tmp) != 0) {
+    if (o->rank == 0 && (o->tmpfd >= 0 ? fsync(o->tmpfd) : a5_sys_fsync_path(o->tmp)) != 0) {
         snprintf(err, errlen, "cannot sync %s: %s", o->tmp, strerror(errno));
         o->broken = 1;
         return A5_EIO;
@@ -417,6 +480,11 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
             return A5_ERESUME;
         }
     }
+    if ((nrc = a5_out_hold(o, err, errlen)) != 0) {
+        a5_out_close_all(o);
+        a5_out_free(o);
+        return nrc;
+    }
     *out = o;
     return 0;
 }
@@ -437,14 +505,15 @@ int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_
     }
     /* Rank 0 creates the file (or checks the one to resume) with the serial driver:
      * variable-length strings cannot be written through MPI-IO. */
-    int lockfd = -1; /* rank 0 keeps the lock for the team */
+    int lockfd = -1, tmpfd = -1; /* rank 0 keeps the locks for the team */
     if (rank == 0) {
         a5_output *o0 = NULL;
         rc = resume ? a5_output_reopen(path, s, meta, &o0, err, errlen)
                     : a5_output_create(path, s, meta, &o0, err, errlen);
         if (!rc) {
             lockfd = o0->lockfd;
-            o0->lockfd = -1;
+            tmpfd = o0->tmpfd;
+            o0->lockfd = o0->tmpfd = -1;
             a5_out_close_all(o0);
             a5_out_free(o0);
         }
@@ -461,10 +530,13 @@ int a5_output_open_team(const char *path, const a5_scenario *s, const a5_output_
         o->rank = rank;
         o->size = size;
         o->lockfd = lockfd;
-        lockfd = -1;
+        o->tmpfd = tmpfd;
+        lockfd = tmpfd = -1;
     }
     if (lockfd >= 0)
         close(lockfd);
+    if (tmpfd >= 0)
+        close(tmpfd);
     hid_t fapl = ok ? H5Pcreate(H5P_FILE_ACCESS) : -1;
     ok = ok && fapl >= 0 && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0;
     if (ok)

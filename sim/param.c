@@ -150,7 +150,7 @@ const a5_param a5_param_run[A5_S_COUNT] = {
     [A5_S_NAME] = {"name", A5_T_STRING, 0, 0, 0, 0, A5_PF_STRUCT, "", "short scenario name"},
     [A5_S_DESCRIPTION] = {"description", A5_T_STRING, 0, 0, 0, 0, A5_PF_STRUCT, "", "free text"},
     [A5_S_START] = {"start", A5_T_STRING, 0, 0, 0, 0, A5_PF_STRUCT, "YYYYQn",
-                    "label of step 0 (quarters); default 2019Q1"},
+                    "label of step 0 (quarters); default 2019Q1; the run within 1678Q1 .. 2261Q4"},
     [A5_S_STEPS] = {"steps", A5_T_INT, 40, 1, 32767, 0, A5_PF_STRUCT, "steps",
                     "number of steps (quarters) simulated"},
     [A5_S_REPLICATES] = {"replicates", A5_T_INT, 100, 1, 1e9, 0, A5_PF_STRUCT, "1",
@@ -383,7 +383,8 @@ int a5_param_write_reference(FILE *out)
             "  trajectories of k + 1 points (seeded by `seed`), in SALib's order; each step moves\n"
             "  one path by P / (2 (P - 1)) of its range. `levels` is even, default 4.\n"
             "- `design: {method: file, file: points.csv}`: a CSV whose header names the paths\n"
-            "  and whose rows are the points (relative to the scenario file).\n\n"
+            "  and whose rows are the points (relative to the file that names it: the\n"
+            "  scenario, or a base).\n\n"
             "A path may be in only one of `uncertain`, `sweep` and `design`. `--set PATH=VALUE`\n"
             "fixes PATH: it also removes PATH from `uncertain`, `sweep` and `design`.\n\n");
     fprintf(out,

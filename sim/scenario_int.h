@@ -21,6 +21,9 @@ typedef struct {
     int pressure_given;             /* defaults.us_pressure was set */
     char *files[A5_MAX_BASE_DEPTH]; /* files read for `base:`: node->file points here */
     int nfiles;
+    char pressure_file[1024];       /* where us.pressure is first varied ("": nowhere) */
+    int pressure_line, pressure_col;
+    char design_note[640]; /* "# design file ...: checksum": appended to the resolved text */
 } a5_sc_loader;
 
 /* Report a problem located at a YAML node. */
@@ -70,14 +73,15 @@ enum { A5_SC_VARY = 1, A5_SC_EVENT = 2 };
 const char *const *a5_sc_nation_attrs(void);
 /* Resolve a dotted path into t; `node` locates errors; mode is A5_SC_VARY and/or
  * A5_SC_EVENT. On error t holds nothing to free. */
-/* 1 when no nation follows us.pressure (every nation gives its own us_pressure), so
- * that varying or setting us.pressure would change nothing. */
+/* 1 when no nation follows us.pressure (every nation gives its own us_pressure, or
+ * has it drawn, varied or set by an event at step 0), so that varying or setting
+ * us.pressure would change nothing. */
 int a5_sc_pressure_unused(const a5_scenario *s);
 /* The message for that case (one text for every place that refuses it). */
 #define A5_SC_PRESSURE_UNUSED                                                                \
-    "'us.pressure' would change nothing here: it is the starting pressure of nations that "  \
-    "do not give their own us_pressure, and every nation gives its own; vary or set "       \
-    "nations.*.us_pressure (or nations.CODE.us_pressure) instead"
+    "'us.pressure' would change nothing here: it only starts nations without their own "     \
+    "us_pressure, and every nation has its own (given, drawn, varied or set at the first "  \
+    "step); vary or set nations.*.us_pressure (or nations.CODE.us_pressure) instead"
 
 int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, int mode,
                   a5_target *t);
@@ -95,6 +99,8 @@ const char *a5_sc_timing_needs(const a5_scenario *s, size_t slot);
 /* Keys of parameter sections that are not parameters (read by a5_sc_timing). */
 int a5_sc_timing_key(const char *path);
 /* An event's `at:` (a step or a quarter label inside the run) into *step. */
+/* The `events:` section (scenario_events.c). */
+int a5_sc_load_events(a5_sc_loader *L, const a5_yaml_node *root);
 int a5_sc_event_at(a5_sc_loader *L, const a5_yaml_node *at, int *step);
 /* fname relative to the file `from` (unless absolute) into buf. */
 void a5_sc_rel_path(const char *from, const char *fname, char *buf, size_t len);

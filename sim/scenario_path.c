@@ -22,12 +22,41 @@ const char *const *a5_sc_nation_attrs(void)
     return v;
 }
 
+int a5_target_covers(const a5_target *t, size_t slot)
+{
+    for (size_t i = 0; i < t->nslots; i++)
+        if (t->slots[i] == slot)
+            return 1;
+    return 0;
+}
+
+/* Is nation i's starting pressure given some other way than following us.pressure:
+ * drawn (uncertain), varied (sweep, design) or set by an event at step 0? */
+static int own_pressure(const a5_scenario *s, int i)
+{
+    size_t slot = a5_param_nslot(A5_N_US_PRESSURE, i, s->n);
+    if (!s->pressure_default[i])
+        return 1;
+    for (size_t u = 0; u < s->nuncertain; u++)
+        if (a5_target_covers(&s->uncertain[u].target, slot))
+            return 1;
+    for (size_t v = 0; v < s->nvaried; v++)
+        if (a5_target_covers(&s->varied[v], slot))
+            return 1;
+    for (size_t e = 0; e < s->nevents; e++)
+        for (size_t o = 0; s->events[e].at == 0 && o < s->events[e].nops; o++)
+            if (s->events[e].ops[o].op == A5_OP_SET &&
+                a5_target_covers(&s->events[e].ops[o].target, slot))
+                return 1;
+    return 0;
+}
+
 int a5_sc_pressure_unused(const a5_scenario *s)
 {
     if (!s->pressure_default || s->n == 0)
         return 0;
     for (int i = 0; i < s->n; i++)
-        if (s->pressure_default[i])
+        if (!own_pressure(s, i))
             return 0;
     return 1;
 }
@@ -128,8 +157,14 @@ int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, i
             return A5_ENOMEM;
         t->slots[0] = (size_t)g;
     }
-    if ((mode & A5_SC_VARY) && !(mode & A5_SC_EVENT) &&
-        t->param == &a5_param_global[A5_G_US_PRESSURE] && a5_sc_pressure_unused(s)) {
+    int pressure = (mode & A5_SC_VARY) && !(mode & A5_SC_EVENT) &&
+                   t->param == &a5_param_global[A5_G_US_PRESSURE];
+    if (pressure && !L->pressure_file[0]) { /* checked again on the whole scenario */
+        snprintf(L->pressure_file, sizeof L->pressure_file, "%s", node->file);
+        L->pressure_line = node->line;
+        L->pressure_col = node->col;
+    }
+    if (pressure && a5_sc_pressure_unused(s)) {
         A5_SC_ERR(L, node, A5_SC_PRESSURE_UNUSED);
         free(t->slots);
         t->slots = NULL;

@@ -112,11 +112,12 @@ int a5_sc_value(a5_sc_loader *L, const a5_yaml_node *node, const a5_param *p, co
     }
     const char *why;
     if (!node->plain) {
-        A5_SC_ERR(L, node, "'%s' must be a number, got the quoted text \"%s\"", path, t);
+        A5_SC_ERR(L, node, "'%s' must be a number, got text: \"%s\" (quoted text, or tagged "
+                             "!!str)", path, t);
         return A5_ESCENARIO;
     }
     if (a5_sc_parse_double(t, v, &why)) {
-        A5_SC_ERR(L, node, "'%s': %s, got '%s'", path, why, t);
+        A5_SC_ERR(L, node, "'%s': %s%s%s%s", path, why, *t ? ", got '" : "", t, *t ? "'" : "");
         return A5_ESCENARIO;
     }
     char buf[128];
@@ -136,11 +137,13 @@ int a5_sc_number(a5_sc_loader *L, const a5_yaml_node *node, const char *what, do
         return A5_ESCENARIO;
     }
     if (!node->plain) {
-        A5_SC_ERR(L, node, "%s must be a number, got the quoted text \"%s\"", what, node->value);
+        A5_SC_ERR(L, node, "%s must be a number, got text: \"%s\" (quoted text, or tagged "
+                             "!!str)", what, node->value);
         return A5_ESCENARIO;
     }
     if (a5_sc_parse_double(node->value, v, &why)) {
-        A5_SC_ERR(L, node, "%s: %s, got '%s'", what, why, node->value);
+        A5_SC_ERR(L, node, "%s: %s%s%s%s", what, why, *node->value ? ", got '" : "", node->value,
+                  *node->value ? "'" : "");
         return A5_ESCENARIO;
     }
     return 0;
@@ -231,7 +234,7 @@ int a5_scenario_label_step(const a5_scenario *s, const char *label, long *step)
 void a5_scenario_date(const a5_scenario *s, int t, char *buf, size_t len)
 {
     long idx = (long)s->start_year * 4 + (s->start_quarter - 1) + t;
-    snprintf(buf, len, "%ldQ%ld", idx / 4, idx % 4 + 1);
+    snprintf(buf, len, "%04ldQ%ld", idx / 4, idx % 4 + 1);
 }
 
 void a5_sc_beside(const char *file, const char *name, char *out, size_t len)

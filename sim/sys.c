@@ -23,6 +23,17 @@ double a5_sys_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+uint64_t a5_sys_fnv1a(const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
 /* Write all of buf, retrying short writes (a nearly full disk takes part of a
  * write and fails the next part with ENOSPC). Returns 0, or -1 with errno set. */
 static int write_all(int fd, const void *buf, size_t len)
@@ -83,6 +94,37 @@ int a5_sys_commit_rename(const char *tmp, const char *path, char *err, size_t er
     return 0;
 }
 
+/* Open PATH.tmp for a5_sys_write_atomic: a regular file of one name, never through a
+ * link (another thing there is removed: unlinking a name harms no other), locked
+ * against another process writing the same path, and emptied. A temporary file
+ * left by a killed process is taken over. Returns the descriptor or -1 (errno). */
+static int open_tmp(const char *tmp)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == ELOOP && unlink(tmp) == 0)
+            continue;
+        if (fd < 0)
+            return -1;
+        struct stat a, b;
+        if (flock(fd, LOCK_EX) != 0 || fstat(fd, &a) != 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        /* Still the file at that name (the writer before us renamed it away)? */
+        int same = lstat(tmp, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        if (same && S_ISREG(a.st_mode) && a.st_nlink == 1 && ftruncate(fd, 0) == 0)
+            return fd;
+        if (same)
+            (void)unlink(tmp); /* another name of some file, or not a regular one */
+        close(fd);
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
 int a5_sys_write_atomic(const char *path, const char *what, const void *buf, size_t len,
                         char *err, size_t errlen)
 {
@@ -96,23 +138,24 @@ int a5_sys_write_atomic(const char *path, const char *what, const void *buf, siz
     const char *sp = what ? " " : "";
     what = what ? what : "";
     int rc = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = open_tmp(tmp);
     if (fd < 0 || write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
         snprintf(err, errlen, "cannot write %s%s%s: %s", what, sp, tmp, strerror(errno));
         rc = A5_EIO;
     }
-    if (fd >= 0 && close(fd) != 0 && !rc) {
-        snprintf(err, errlen, "cannot write %s%s%s: %s", what, sp, tmp, strerror(errno));
-        rc = A5_EIO;
-    }
+    /* Renamed while locked: a writer waiting for the lock then finds the name gone. */
     if (!rc && rename(tmp, path) != 0) {
         snprintf(err, errlen, "cannot rename %s%s%s to %s: %s", what, sp, tmp, path,
                  strerror(errno));
         rc = A5_EIO;
     }
-    if (rc)
+    if (rc && fd >= 0)
         unlink(tmp);
-    else
+    if (fd >= 0 && close(fd) != 0 && !rc) {
+        snprintf(err, errlen, "cannot write %s%s%s: %s", what, sp, path, strerror(errno));
+        rc = A5_EIO;
+    }
+    if (!rc)
         (void)fsync_dir_of(path);
     free(tmp);
     return rc;
@@ -195,6 +238,89 @@ int a5_sys_is_input(const char *path)
         if (inputs[i].dev == st.st_dev && inputs[i].ino == st.st_ino)
             return 1;
     return 0;
+}
+
+/* path as messages show it: control bytes escaped, cut when long. */
+#define SHOWN(path) a5_escape((path), 300, (char[1024]){0}, 1024)
+
+int a5_sys_output_name(const char *path, char *err, size_t errlen)
+{
+    size_t n = strlen(path);
+    const char *last = strrchr(path, '/');
+    last = last ? last + 1 : path;
+    if (n == 0) {
+        snprintf(err, errlen, "an output file needs a name (got an empty one)");
+        return A5_EUSAGE;
+    }
+    if (path[n - 1] == '/' || !strcmp(last, ".") || !strcmp(last, "..")) {
+        snprintf(err, errlen, "'%s' names a directory; name the output file itself",
+                 SHOWN(path));
+        return A5_EUSAGE;
+    }
+    return 0;
+}
+
+int a5_sys_check_output(const char *path, int force, char *err, size_t errlen)
+{
+    int rc = a5_sys_output_name(path, err, errlen);
+    struct stat st;
+    if (rc)
+        return rc;
+    char *d = strdup(path);
+    int dir_ok = !d || (stat(dirname(d), &st) == 0 && S_ISDIR(st.st_mode));
+    free(d);
+    if (!dir_ok) {
+        snprintf(err, errlen, "cannot create %s: its directory does not exist (or is not a "
+                              "directory)", SHOWN(path));
+        return A5_EIO;
+    }
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s is a symbolic link to a missing file; remove it or choose "
+                              "another output", SHOWN(path));
+        return A5_EEXIST;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is %s, not a regular file; choose another output", SHOWN(path),
+                 a5_sys_kind((unsigned)st.st_mode));
+        return A5_EEXIST;
+    }
+    if (a5_sys_is_input(path)) {
+        snprintf(err, errlen, "%s is an input of this run (the scenario, a base, a design "
+                              "or an observations file); choose another output", SHOWN(path));
+        return A5_EEXIST;
+    }
+    if (!force) {
+        snprintf(err, errlen, "%s exists; use --force to replace it", SHOWN(path));
+        return A5_EEXIST;
+    }
+    return 0;
+}
+
+/* The file at path (exists: 1), or else its directory and last name (0). */
+static int file_id(const char *path, struct stat *st, const char **name)
+{
+    *name = NULL;
+    if (stat(path, st) == 0)
+        return 1;
+    char *d = strdup(path);
+    const char *slash = strrchr(path, '/');
+    *name = slash ? slash + 1 : path;
+    if (!d || stat(dirname(d), st) != 0)
+        memset(st, 0, sizeof *st);
+    free(d);
+    return 0;
+}
+
+int a5_sys_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    const char *na, *nb;
+    int ea = file_id(a, &sa, &na), eb = file_id(b, &sb, &nb);
+    if (ea != eb || sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino)
+        return 0;
+    return ea || (sa.st_ino != 0 && !strcmp(na, nb));
 }
 
 const char *a5_sys_kind(unsigned mode)
@@ -318,7 +444,11 @@ void a5_sys_unlock(int fd, const char *path)
 {
     if (fd < 0)
         return;
-    (void)unlink(path);
+    /* Only our own lock file: another process may have made a new one. */
+    struct stat a, b;
+    if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        (void)unlink(path);
     close(fd);
 }
 
@@ -331,15 +461,4 @@ double a5_sys_free_bytes(const char *path)
         free_b = (double)fs.f_bavail * (double)fs.f_frsize;
     free(d);
     return free_b;
-}
-
-uint64_t a5_sys_fnv1a(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
 }

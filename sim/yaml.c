@@ -190,6 +190,19 @@ a5_yaml_node *a5_yaml_parse(const char *text, size_t len, const char *file, a5_d
     return root;
 }
 
+/* Plain (may be read as a number or a word): no quotes, and no tag but YAML's own
+ * for numbers, booleans and null. "!!str 0.5" is text, as "'0.5'" is. */
+static int plain_scalar(const yaml_event_t *ev)
+{
+    static const char *const core[] = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                                       "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"};
+    const char *tag = (const char *)ev->data.scalar.tag;
+    int ok = !tag;
+    for (size_t i = 0; tag && i < sizeof core / sizeof *core; i++)
+        ok |= !strcmp(tag, core[i]);
+    return ok && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
 int a5_yaml_load(const char *text, size_t len, const char *file, a5_diag *d, a5_yaml_node **out)
 {
     int line, col;
@@ -244,9 +257,8 @@ int a5_yaml_load(const char *text, size_t len, const char *file, a5_diag *d, a5_
             failed = A5_ESCENARIO;
             break;
         case YAML_SCALAR_EVENT:
-            node = a5_yaml_scalar((const char *)ev.data.scalar.value,
-                                  ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE, file, line,
-                                  col);
+            node = a5_yaml_scalar((const char *)ev.data.scalar.value, plain_scalar(&ev), file,
+                                  line, col);
             break;
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT:

@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include "a5_mem.h"
+#include "a5_param.h"
+#include "a5_rng.h"
 #include "a5_scenario.h"
 
 #include <math.h>
@@ -558,6 +560,33 @@ static void test_out_of_memory(void **state)
     rmdir(dir);
 }
 
+/* A uniform over codes (a strategy name) gives every code the same chance: 4000
+ * draws over schedule..wavering (4 codes) land about 1000 on each (the end codes
+ * had half of that when the uniform spanned only lo..hi). */
+static void test_uniform_over_names_is_uniform(void **state)
+{
+    (void)state;
+    a5_scenario *s = load_ok("steps: 2\nnations: [{code: A}]\nuncertain: {us.strategy: "
+                             "{dist: uniform, lo: 0, hi: 3}}\n",
+                             NULL, 0);
+    assert_int_equal((int)s->nuncertain, 1);
+    gsl_rng *g = a5_rng_alloc();
+    assert_non_null(g);
+    int count[4] = {0};
+    for (uint32_t r = 0; r < 4000; r++) {
+        a5_rng_seek(g, 7, 0, r);
+        double v = a5_param_clamp(s->uncertain[0].target.param,
+                                  a5_rng_draw(&s->uncertain[0].dist, g));
+        assert_true(v >= 0 && v <= 3);
+        count[(int)v]++;
+    }
+    for (int c = 0; c < 4; c++)
+        if (count[c] < 850 || count[c] > 1150)
+            fail_msg("code %d drawn %d times of 4000 (expected about 1000)", c, count[c]);
+    gsl_rng_free(g);
+    a5_scenario_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_base),
         cmocka_unit_test(test_design_csv_styles),
         cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_uniform_over_names_is_uniform),
     };
     return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
 }

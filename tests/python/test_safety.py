@@ -360,7 +360,7 @@ def test_second_signal_before_first_checkpoint(tmp_path):
 
 
 def test_output_larger_than_free_space(tiny, tmp_path):
-    for extra in (["--replicates", "1000000000"], ["--set", "steps=32767", "--replicates", "10000000"]):
+    for extra in (["--replicates", "1000000000"], ["--set", "steps=900", "--replicates", "100000000"]):
         r = run("run", tiny, "-o", tmp_path / "o.h5", *extra, check=False, timeout=60)
         assert r.returncode == 2, r.stderr
         assert "may need up to" in r.stderr and "MiB are free" in r.stderr
