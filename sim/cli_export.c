@@ -20,12 +20,14 @@
 #define A5_SOURCE_DIR "."
 #endif
 
-enum { E_CSV, E_FORCE, E_NOPT };
+enum { E_CSV, E_FORCE, E_SPACE, E_NOPT };
 
 static const a5_cli_opt export_opts[E_NOPT] = {
     [E_CSV] = {"csv", 0, "DIR", 0, "required",
                "directory for steps.csv, finals.csv, aggregates.csv, design.csv, nations.csv"},
     [E_FORCE] = {"force", 0, NULL, 0, NULL, "replace those files when DIR already has them"},
+    [E_SPACE] = {"ignore-space", 0, NULL, 0, NULL,
+                 "export even when the estimated size exceeds the free space beside DIR"},
 };
 
 const a5_cli_cmd a5_cli_export_cmd = {
@@ -77,8 +79,14 @@ int a5_cli_export(int argc, char **argv)
         setenv("PYTHONPATH", pp, 1);
         free(pp);
     }
-    char *args[] = {(char *)py,         "-m", "allied5g", "export", (char *)a.operand[0], "--csv",
-                    (char *)a.val[E_CSV], a.given[E_FORCE] ? "--force" : NULL, NULL};
+    char *args[10] = {(char *)py, "-m", "allied5g", "export", (char *)a.operand[0], "--csv",
+                      (char *)a.val[E_CSV]};
+    int n = 7;
+    if (a.given[E_FORCE])
+        args[n++] = "--force";
+    if (a.given[E_SPACE])
+        args[n++] = "--ignore-space";
+    args[n] = NULL;
     fflush(NULL);
     execv(py, args);
     char e[512];

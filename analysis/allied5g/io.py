@@ -7,7 +7,12 @@ file becomes billions of rows), which is why :func:`to_dataframe` refuses to mix
 """
 from __future__ import annotations
 
+import errno
 import os
+import re
+import shutil
+import stat
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Iterable, Optional
@@ -51,8 +56,56 @@ def time_dim(ds) -> str:
     ``step`` in a file opened with plain xarray or ``load(..., time_index=False)``."""
     return "time" if "time" in ds.dims else "step"
 
-def _quarter_end(label: str) -> pd.Timestamp:
-    return pd.Period(label.upper(), freq="Q").end_time.normalize()
+_QUARTER = re.compile(r"^\s*(-?\d+)[Qq]([1-4])\s*$")
+
+
+class DatesWarning(UserWarning):
+    """The results file's dates lie outside what pandas' datetime64 holds (years
+    1678-2261): ``time`` holds cftime dates (an xarray CFTimeIndex) instead."""
+
+
+def _cftime_dates(ymd) -> Optional[np.ndarray]:
+    """(year, month, day) triples as cftime proleptic Gregorian dates, or None when
+    cftime is missing or cannot represent them."""
+    try:
+        import cftime
+        return np.array([cftime.DatetimeProlepticGregorian(y, m, d, has_year_zero=True)
+                         for y, m, d in ymd], dtype=object)
+    except (ImportError, ValueError, TypeError):
+        return None
+
+
+def _quarter_ends(labels) -> tuple[Optional[np.ndarray], str]:
+    """The last day of each quarter labelled 2019Q1..: datetime64 where pandas can
+    hold them all, else cftime dates; (None, why) when neither can."""
+    ymd = []
+    for label in labels:
+        m = _QUARTER.match(str(label))
+        if not m:
+            return None, f"step label {str(label)!r} is not a quarter"
+        q = int(m.group(2))
+        ymd.append((int(m.group(1)), 3 * q, 31 if q in (1, 4) else 30))
+    try:
+        return pd.DatetimeIndex([pd.Timestamp(y, m, d) for y, m, d in ymd]).values, ""
+    except (ValueError, OverflowError):        # OutOfBoundsDatetime is a ValueError
+        ends = _cftime_dates(ymd)
+        return ends, "" if ends is not None else (
+            "its dates lie outside pandas' datetime64 range and cftime (python3-cftime) "
+            "cannot hold them or is not installed")
+
+
+def _open(path, **kw) -> xr.Dataset:
+    """xr.open_dataset without xarray's warning for dates beyond datetime64 (they are
+    decoded with cftime; _prepare says so once, in our words)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Unable to decode time axis")
+        try:
+            return xr.open_dataset(path, **kw)
+        except (ValueError, OverflowError) as e:
+            if "time" not in str(e) and "date" not in str(e):    # not a date problem
+                raise
+            # dates beyond datetime64 without cftime: keep the raw numbers
+            return xr.open_dataset(path, decode_times=False, **kw)
 
 
 def design_paths(ds: xr.Dataset) -> list[str]:
@@ -103,12 +156,27 @@ def _prepare(ds: xr.Dataset, path, *, warn: bool = True, time_index: bool = True
     for v in ("nation", "option", "bloc", "nation_name", "date"):
         if v in ds.variables and ds[v].dtype.kind in "OSU":
             ds = ds.assign_coords({v: (ds[v].dims, _text(ds[v].values), ds[v].attrs)})
-    if "time" in ds.variables and np.issubdtype(ds["time"].dtype, np.datetime64):
-        ds = ds.set_coords("time")                       # written by the C side (CF time)
-        ds["time"].variable.load()
+    if "time" in ds.variables and (np.issubdtype(ds["time"].dtype, np.datetime64)
+                                   or ds["time"].dtype == object):
+        ds = ds.set_coords("time")       # written by the C side (CF time; cftime if far)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Unable to decode time axis")
+            ds["time"].variable.load()
     elif "date" in ds.coords:
-        labels = [str(x) for x in ds["date"].values]
-        ds = ds.assign_coords(time=("step", pd.DatetimeIndex([_quarter_end(x) for x in labels])))
+        if "time" in ds.variables:                 # undecoded: days since 1970
+            ds = ds.drop_vars("time")
+        ends, why = _quarter_ends(ds["date"].values)
+        if ends is not None:
+            ds = ds.assign_coords(time=("step", ends))
+        else:
+            warnings.warn(f"{path}: no time axis ({why}): the data keep 'step' as their "
+                          "dimension, with 'date' labels", DatesWarning, stacklevel=3)
+    if "time" in ds.coords and ds["time"].dtype == object:
+        t = ds["time"].values
+        warnings.warn(f"{path}: dates {t[0].year:04d}-{t[-1].year:04d} lie outside pandas' "
+                      "datetime64 range (years 1678-2261): time holds cftime dates (an "
+                      "xarray CFTimeIndex; ds.sel(time='2300') works, pandas date "
+                      "arithmetic does not)", DatesWarning, stacklevel=3)
     coords = [p for p in design_paths(ds) if p in ds.data_vars]
     if coords:
         ds = ds.set_coords(coords)
@@ -150,7 +218,7 @@ def load(path, engine: Optional[str] = None, time_index: bool = True) -> xr.Data
     """
     _check_file(path)
     try:
-        ds = xr.open_dataset(path, engine=engine)
+        ds = _open(path, engine=engine)
     except (OSError, ValueError, RuntimeError) as e:
         size = os.path.getsize(path)
         raise ResultsError(f"{path}: damaged or truncated HDF5 file ({size} bytes; the HDF5 "
@@ -194,7 +262,7 @@ def load_live(path) -> xr.Dataset:
         _check_file(partial)
         try:
             f = h5netcdf.File(partial, "r", swmr=True, libver="latest")
-            ds = xr.open_dataset(xr.backends.H5NetCDFStore(f))
+            ds = _open(xr.backends.H5NetCDFStore(f))
         except (OSError, ValueError, RuntimeError) as e:
             raise ResultsError(f"{partial}: cannot be read while running ({e}); was the "
                                "batch started with --live?") from e
@@ -325,59 +393,209 @@ def design_frame(ds: xr.Dataset) -> pd.DataFrame:
 EXPORT_FILES = ("steps.csv", "finals.csv", "aggregates.csv", "design.csv", "nations.csv")
 
 
-def export_csv(path, outdir, chunk: int = 250) -> list[Path]:
+class ExportError(ValueError):
+    """export_csv refused its arguments before writing anything (an output that is a
+    link or the input, files it would replace without ``force``, too little free
+    space): bad input, exit status 2 from ``allied5g export``."""
+
+
+def _os_text(e: OSError) -> str:
+    """An OSError in words: 'PATH: reason' (no '[Errno N]')."""
+    why = (e.strerror or str(e)).lower() if e.strerror else str(e)
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        why += " (the disk is full)"
+    return f"{e.filename}: {why}" if e.filename else why
+
+
+def _tidy(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns in a fixed order; time as an ISO date; policies as names."""
+    lead = [c for c in ("point", "replicate", "step", "date", "time", "nation",
+                        "nation_name") if c in df]
+    df = df[lead + [c for c in df if c not in lead]].copy()
+    if "time" in df:
+        t = df["time"]
+        if t.dtype == object:              # cftime dates (beyond datetime64's years)
+            df["time"] = [f"{x.year:04d}-{x.month:02d}-{x.day:02d}" for x in t]
+        else:
+            df["time"] = pd.to_datetime(t).dt.strftime("%Y-%m-%d")
+    for v in ("policy", "final_policy"):
+        if v in df:
+            df[v] = df[v].astype(object).where(df[v].notna(), "")
+    return df
+
+
+def _csv_parts(ds: xr.Dataset, name: str, chunk: int):
+    """The text of name.csv, in parts (a block of replicates at a time for the large
+    families)."""
+    if name in ("steps", "finals"):
+        first = True
+        for p in range(ds.sizes["point"]):
+            for r0 in range(0, ds.sizes["replicate"], chunk):
+                df = to_dataframe(ds, name, point=[p], replicate=slice(r0, r0 + chunk - 1))
+                yield _tidy(df).to_csv(index=False, header=first, float_format="%.7g")
+                first = False
+    elif name == "aggregates":
+        yield _tidy(to_dataframe(ds, "aggregates")).to_csv(index=False, float_format="%.7g")
+    elif name == "design":
+        yield to_dataframe(ds, "design").to_csv(index=False, float_format="%.17g")
+    else:
+        nations = pd.DataFrame({"nation": [str(x) for x in ds.nation.values]})
+        if "nation_name" in ds.coords:
+            nations["nation_name"] = [str(x) for x in ds["nation_name"].values]
+        if "bloc_member" in ds:
+            m = ds["bloc_member"].values.astype(bool)
+            blocs = [str(b) for b in ds["bloc"].values]
+            nations["blocs"] = [" ".join(b for b, yes in zip(blocs, row) if yes) for row in m]
+        yield nations.to_csv(index=False)
+
+
+def _export_names(ds: xr.Dataset) -> list[str]:
+    fams = families(ds)
+    return [n for n in ("steps", "finals", "aggregates", "design") if n in fams] + ["nations"]
+
+
+def export_bytes(ds: xr.Dataset) -> int:
+    """An estimate of what :func:`export_csv` writes, in bytes (a quarter above the
+    size of the first replicate's rows times the number of replicates)."""
+    total = 1 << 16
+    npt = ds.sizes.get("point", 1)
+    for name in _export_names(ds):
+        if name in ("steps", "finals"):
+            df = to_dataframe(ds, name, point=[0], replicate=[0])
+            per = len(_tidy(df).to_csv(index=False, header=False, float_format="%.7g"))
+            total += per * npt * ds.sizes["replicate"]
+        elif name == "aggregates":
+            df = to_dataframe(ds, "aggregates", point=[0])
+            total += len(_tidy(df).to_csv(index=False, float_format="%.7g")) * npt
+    return int(total * 1.25)
+
+
+def _check_outputs(path, out: Path, force: bool) -> list[Path]:
+    """Refuse what export must not replace; returns the export files DIR has now."""
+    try:
+        src = os.stat(path)
+    except OSError as e:
+        raise ExportError(f"cannot read {_os_text(e)}") from e
+    if out.is_symlink() and not out.exists():
+        raise ExportError(f"{out} is a dangling symbolic link, not a directory")
+    if not out.exists():
+        return []
+    if not out.is_dir():
+        raise ExportError(f"{out} exists and is not a directory")
+    there = []
+    for n in EXPORT_FILES:
+        f = out / n
+        try:
+            st = os.lstat(f)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise ExportError(f"cannot inspect {_os_text(e)}") from e
+        if (st.st_dev, st.st_ino) == (src.st_dev, src.st_ino) or \
+                (stat.S_ISLNK(st.st_mode) and os.path.exists(f) and os.path.samefile(f, path)):
+            raise ExportError(f"{f} is the results file being exported; choose another DIR")
+        if stat.S_ISLNK(st.st_mode):
+            raise ExportError(f"{f} is a symbolic link; export does not replace links "
+                              "(remove it, or choose another DIR)")
+        if not stat.S_ISREG(st.st_mode):
+            raise ExportError(f"{f} exists and is not a regular file")
+        if st.st_nlink > 1:
+            raise ExportError(f"{f} has other hard links ({st.st_nlink} names); export does "
+                              "not replace it (remove it, or choose another DIR)")
+        there.append(f)
+    if there and not force:
+        raise ExportError(f"{out} already has {', '.join(p.name for p in there)}; use --force "
+                          "to replace them")
+    return there
+
+
+def _fsync_dir(d: Path) -> None:
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def export_csv(path, outdir, chunk: int = 250, *, force: bool = True,
+               ignore_space: bool = False) -> list[Path]:
     """Write the results file ``path`` as tidy CSV files in ``outdir``, one per variable
     family present (steps.csv, finals.csv, aggregates.csv, design.csv) plus nations.csv
     (codes, names, blocs). Policies are written as names; ``date`` (2019Q1) and
     ``time`` (ISO date) label each step. Large files are written a block of replicates
-    at a time. Returns the paths written."""
-    ds = load(path)
+    at a time. Returns the paths written.
+
+    The files are written into a temporary directory beside ``outdir`` (inside it,
+    when it exists) and renamed into place once all are complete: a failure, a full
+    disk or a damaged input leaves ``outdir`` as it was. Replacing (``force``, the
+    default here; the command asks for --force) removes every export file ``outdir``
+    had first, so old and new files never mix. Refused with :class:`ExportError`: an
+    export file in ``outdir`` that is a symbolic link, has other hard links or is the
+    input; an estimate (:func:`export_bytes`) above the free space unless
+    ``ignore_space``. A damaged input raises :class:`ResultsError`."""
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    fams = families(ds)
+    there = _check_outputs(path, out, force)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatesWarning)   # ISO dates are written either way
+        ds = load(path)
+    try:
+        return _export(ds, path, out, chunk, there, ignore_space)
+    finally:
+        ds.close()
 
-    def tidy(df: pd.DataFrame) -> pd.DataFrame:
-        lead = [c for c in ("point", "replicate", "step", "date", "time", "nation",
-                            "nation_name") if c in df]
-        df = df[lead + [c for c in df if c not in lead]]
-        if "time" in df:
-            df["time"] = pd.to_datetime(df["time"]).dt.strftime("%Y-%m-%d")
-        for v in ("policy", "final_policy"):
-            if v in df:
-                df[v] = df[v].astype(object).where(df[v].notna(), "")
-        return df
 
-    for name in ("steps", "finals"):
-        if name not in fams:
-            continue
-        target = out / f"{name}.csv"
-        with open(target, "w", newline="") as f:
-            first = True
-            for p in range(ds.sizes["point"]):
-                for r0 in range(0, ds.sizes["replicate"], chunk):
-                    df = to_dataframe(ds, name, point=[p],
-                                      replicate=slice(r0, r0 + chunk - 1))
-                    tidy(df).to_csv(f, index=False, header=first, float_format="%.7g")
-                    first = False
-        written.append(target)
-    if "aggregates" in fams:
-        target = out / "aggregates.csv"
-        tidy(to_dataframe(ds, "aggregates")).to_csv(target, index=False, float_format="%.7g")
-        written.append(target)
-    if "design" in fams:
-        target = out / "design.csv"
-        to_dataframe(ds, "design").to_csv(target, index=False, float_format="%.17g")
-        written.append(target)
-    nations = pd.DataFrame({"nation": [str(x) for x in ds.nation.values]})
-    if "nation_name" in ds.coords:
-        nations["nation_name"] = [str(x) for x in ds["nation_name"].values]
-    if "bloc_member" in ds:
-        m = ds["bloc_member"].values.astype(bool)
-        blocs = [str(b) for b in ds["bloc"].values]
-        nations["blocs"] = [" ".join(b for b, yes in zip(blocs, row) if yes) for row in m]
-    target = out / "nations.csv"
-    nations.to_csv(target, index=False)
-    written.append(target)
-    ds.close()
-    return written
+def _damaged(path, e: Exception) -> ResultsError:
+    return ResultsError(f"{path}: damaged: its data do not read back ({type(e).__name__}: {e}); "
+                        "nothing was exported")
+
+
+def _export(ds, path, out: Path, chunk: int, there: list[Path], ignore_space: bool):
+    exists = out.exists()
+    parent = out if exists else out.absolute().parent
+    try:
+        need = export_bytes(ds)
+    except (OSError, RuntimeError, ValueError, KeyError, IndexError) as e:
+        raise _damaged(path, e) from e
+    parent.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(parent).free
+    if need > free:
+        msg = (f"the CSV files may need up to {need / 2**20:.0f} MiB, but only "
+               f"{free / 2**20:.0f} MiB are free in {parent}")
+        if not ignore_space:
+            raise ExportError(msg + "; free space, or export anyway with --ignore-space")
+        warnings.warn(msg + " (--ignore-space)", ResultsWarning, stacklevel=3)
+    prefix = ".allied5g-export-" if exists else f".{out.name}.allied5g-export-"
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        names = []
+        for name in _export_names(ds):
+            parts = _csv_parts(ds, name, chunk)
+            with open(tmp / f"{name}.csv", "w", newline="") as f:
+                while True:
+                    try:
+                        text = next(parts)
+                    except StopIteration:
+                        break
+                    except (OSError, RuntimeError, ValueError, KeyError, IndexError) as e:
+                        raise _damaged(path, e) from e
+                    f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            names.append(f"{name}.csv")
+        _fsync_dir(tmp)
+        if exists:
+            for old in there:              # none of the old files stays beside new ones
+                old.unlink()
+            for n in names:
+                os.rename(tmp / n, out / n)
+            tmp.rmdir()
+            _fsync_dir(out)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            tmp.chmod(0o777 & ~umask)          # as mkdir would have made it
+            os.rename(tmp, out)
+            _fsync_dir(out.absolute().parent)
+        return [out / n for n in names]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -12,7 +14,8 @@ import pandas as pd
 
 from . import plots
 from . import __version__
-from .io import EXPORT_FILES, POLICIES, ResultsError, design_paths, export_csv, load, time_dim
+from .io import (POLICIES, ExportError, ResultsError, _os_text, design_paths, export_csv, load,
+                 time_dim)
 
 
 #: How the report picks the nations it plots (stated in the report).
@@ -188,6 +191,38 @@ Stays open: the nations most often open at the end. Shares are of {reps} replica
     return out / "index.html"
 
 
+def _export_main(args) -> int:
+    """allied5g export: 0 done, 2 bad input (nothing written), 1 failure while writing
+    (nothing written either: the files appear only once all are complete)."""
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)     # unwinds: the temporary directory is removed
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+    try:
+        written = export_csv(args.results, args.csv, force=args.force,
+                             ignore_space=args.ignore_space)
+    except (ResultsError, ExportError) as e:
+        print(f"allied5g export: {e}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as e:
+        if e.filename is not None and os.path.abspath(e.filename) == os.path.abspath(args.results):
+            print(f"allied5g export: {_os_text(e)}", file=sys.stderr)
+            return 2
+        print(f"allied5g export: cannot write the CSV files: {_os_text(e)}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"allied5g export: cannot write the CSV files: {_os_text(e)}; nothing was "
+              f"written to {args.csv}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("allied5g export: out of memory; nothing was written", file=sys.stderr)
+        return 1
+    for p in written:
+        print(p)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m allied5g",
                                  description="Reports and CSV exports of allied5g results files.")
@@ -205,17 +240,12 @@ def main(argv=None) -> int:
     ep.add_argument("results")
     ep.add_argument("--csv", required=True, metavar="DIR", help="directory for the CSV files")
     ep.add_argument("--force", action="store_true", help="replace CSV files DIR already has")
+    ep.add_argument("--ignore-space", action="store_true",
+                    help="export even when the estimated size exceeds the free space")
     args = ap.parse_args(argv)
+    if args.cmd == "export":
+        return _export_main(args)
     try:
-        if args.cmd == "export":
-            there = [n for n in EXPORT_FILES if (Path(args.csv) / n).exists()]
-            if there and not args.force:
-                print(f"allied5g export: {args.csv} already has {', '.join(there)}; use --force "
-                      "to replace them", file=sys.stderr)
-                return 2
-            for p in export_csv(args.results, args.csv):
-                print(p)
-            return 0
         import matplotlib.pyplot as plt
 
         plt.switch_backend("Agg")  # files only: no display needed
