@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import xarray as xr
 
-from .io import load
+from .io import HDF5_OPEN_LOCK, load
 
 #: A located message from the simulator: FILE:LINE:COL: error: ...
 _LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?:error|warning): ")
@@ -131,10 +131,90 @@ def _stop(p: subprocess.Popen):
             p.wait()
 
 
-def _execute(cmd: list[str], progress: bool) -> tuple[int, str]:
+#: The guard of one run (python3 -S -c GUARD TMPDIR): it reads a pipe from the Python
+#: process that calls run(): "PID\n" when the simulator starts (in its own process
+#: group), "x" once run() is over and has cleaned up. End-of-file without "x" means
+#: that process died (SIGTERM, SIGKILL, os._exit, a crash): the guard then stops the
+#: simulator's process group (SIGTERM, which finishes the current block; SIGKILL after
+#: 30 s) and removes the run's temporary directory.
+_GUARD = r"""
+import os, shutil, signal, sys, time
+for s in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+    signal.signal(s, signal.SIG_IGN)
+tmp, got = sys.argv[1], b""
+while True:
+    try:
+        b = os.read(0, 4096)
+    except OSError:
+        b = b""
+    if not b:
+        break
+    got += b
+if not got.endswith(b"x"):
+    pids = [int(x) for x in got.split() if x.isdigit()]
+    def alive(pg):
+        try:
+            os.killpg(pg, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    sig, t0 = signal.SIGTERM, time.monotonic()
+    while pids and alive(pids[-1]):
+        try:
+            os.killpg(pids[-1], sig)
+        except OSError:
+            pass
+        if time.monotonic() - t0 > 30:
+            sig = signal.SIGKILL
+        time.sleep(0.1)
+    shutil.rmtree(tmp, ignore_errors=True)
+"""
+
+
+class _Guard:
+    """Stops the simulator and removes tmp should this Python process die during
+    run() (see _GUARD). watch(pid) when the simulator starts; close() when run() has
+    cleaned up itself."""
+
+    def __init__(self, tmp: str):
+        self.w = None
+        if not sys.executable:
+            return
+        r, self.w = os.pipe()
+        try:
+            subprocess.Popen([sys.executable, "-S", "-c", _GUARD, tmp], stdin=r,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+        except OSError:
+            os.close(self.w)
+            self.w = None
+        finally:
+            os.close(r)
+
+    def _send(self, data: bytes):
+        if self.w is not None:
+            try:
+                os.write(self.w, data)
+            except OSError:
+                pass
+
+    def watch(self, pid: int):
+        self._send(f"{pid}\n".encode())
+
+    def close(self):
+        self._send(b"x")
+        if self.w is not None:
+            os.close(self.w)
+            self.w = None
+
+
+def _execute(cmd: list[str], progress: bool, guard: _Guard) -> tuple[int, str]:
     """Run cmd; returns (exit status, stderr without progress lines). With progress,
     the simulator's stderr is a pseudo-terminal, so that it prints its progress line,
-    which is parsed to drive the bar."""
+    which is parsed to drive the bar. The simulator runs in its own process group,
+    watched by a guard (_Guard) in case this process dies."""
     if progress:
         try:
             import pty
@@ -143,7 +223,9 @@ def _execute(cmd: list[str], progress: bool) -> tuple[int, str]:
             progress = False
     if not progress:
         p = subprocess.Popen(cmd + ["--quiet"], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        guard.watch(p.pid)
         try:
             _, err = p.communicate()
         except BaseException:
@@ -154,9 +236,10 @@ def _execute(cmd: list[str], progress: bool) -> tuple[int, str]:
     chunks = []
     try:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=slave, close_fds=True)
+                             stderr=slave, close_fds=True, start_new_session=True)
     finally:
         os.close(slave)
+    guard.watch(p.pid)
     try:
         pending = ""
         while True:
@@ -214,6 +297,7 @@ def run(scenario, set: Optional[Mapping[str, Any]] = None, *, replicates: Option
     if progress is None:
         progress = _in_notebook() or sys.stderr.isatty()
     tmp = tempfile.mkdtemp(prefix="allied5g-")
+    guard = _Guard(tmp)
     yaml_text = None
     try:
         if isinstance(scenario, Mapping):
@@ -240,7 +324,7 @@ def run(scenario, set: Optional[Mapping[str, Any]] = None, *, replicates: Option
         if force:
             cmd.append("--force")
         cmd += [str(a) for a in args]
-        rc, err = _execute(cmd, progress)
+        rc, err = _execute(cmd, progress, guard)
         if yaml_text is not None:
             err = err.replace(scen_path, "<scenario>")
         if rc == 2:
@@ -254,10 +338,12 @@ def run(scenario, set: Optional[Mapping[str, Any]] = None, *, replicates: Option
             raise RunError(rc, err)
         if out is not None:
             return load(target)
-        ds = load(target)
-        ds.load()
-        ds.close()
+        with HDF5_OPEN_LOCK:
+            ds = load(target)
+            ds.load()
+            ds.close()
         ds.encoding.pop("source", None)
         return ds
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        guard.close()

@@ -13,6 +13,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 from typing import Iterable, Optional
@@ -38,6 +39,26 @@ FAMILIES = {
 }
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+#: The HDF5 and netCDF libraries are not thread-safe: opening files in several threads
+#: at once fails at random (a spurious "damaged" error) and prints HDF5's diagnostics.
+#: load, load_live and run hold this lock while they open, read into memory or close.
+HDF5_OPEN_LOCK = threading.RLock()
+_quiet = threading.local()
+
+
+def _quiet_hdf5() -> None:
+    """Turn off HDF5's printing of its error stack in this thread. The netCDF library
+    turns it off only in the thread that first used it; in other threads, every
+    attribute it probes for and does not find printed a page of HDF5-DIAG lines."""
+    if getattr(_quiet, "done", False):
+        return
+    _quiet.done = True
+    try:
+        from h5py import _errors
+        _errors.silence_errors()
+    except (ImportError, AttributeError):
+        pass
 
 
 class ResultsError(ValueError):
@@ -97,6 +118,7 @@ def _quarter_ends(labels) -> tuple[Optional[np.ndarray], str]:
 def _open(path, **kw) -> xr.Dataset:
     """xr.open_dataset without xarray's warning for dates beyond datetime64 (they are
     decoded with cftime; _prepare says so once, in our words)."""
+    _quiet_hdf5()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Unable to decode time axis")
         try:
@@ -217,13 +239,14 @@ def load(path, engine: Optional[str] = None, time_index: bool = True) -> xr.Data
     :class:`ResultsWarning` when the batch that wrote it did not finish.
     """
     _check_file(path)
-    try:
-        ds = _open(path, engine=engine)
-    except (OSError, ValueError, RuntimeError) as e:
-        size = os.path.getsize(path)
-        raise ResultsError(f"{path}: damaged or truncated HDF5 file ({size} bytes; the HDF5 "
-                           f"library cannot read it: {e})") from e
-    return _prepare(ds, path, time_index=time_index)
+    with HDF5_OPEN_LOCK:
+        try:
+            ds = _open(path, engine=engine)
+        except (OSError, ValueError, RuntimeError) as e:
+            size = os.path.getsize(path)
+            raise ResultsError(f"{path}: damaged or truncated HDF5 file ({size} bytes; the "
+                               f"HDF5 library cannot read it: {e})") from e
+        return _prepare(ds, path, time_index=time_index)
 
 
 def decode_policy(da: xr.DataArray) -> xr.DataArray:
@@ -260,13 +283,14 @@ def load_live(path) -> xr.Dataset:
         ds = load(path)
     else:
         _check_file(partial)
-        try:
-            f = h5netcdf.File(partial, "r", swmr=True, libver="latest")
-            ds = _open(xr.backends.H5NetCDFStore(f))
-        except (OSError, ValueError, RuntimeError) as e:
-            raise ResultsError(f"{partial}: cannot be read while running ({e}); was the "
-                               "batch started with --live?") from e
-        ds = _prepare(ds, partial, warn=False)
+        with HDF5_OPEN_LOCK:
+            try:
+                f = h5netcdf.File(partial, "r", swmr=True, libver="latest")
+                ds = _open(xr.backends.H5NetCDFStore(f))
+            except (OSError, ValueError, RuntimeError) as e:
+                raise ResultsError(f"{partial}: cannot be read while running ({e}); was the "
+                                   "batch started with --live?") from e
+            ds = _prepare(ds, partial, warn=False)
     ds.attrs["replicates_done"] = _replicates_done(ds)
     return ds
 
