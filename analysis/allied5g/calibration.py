@@ -46,10 +46,19 @@ class CalibrationReport:
 
 def read_predictions(path) -> pd.DataFrame:
     """The predictions CSV, checked: header, policies, probabilities in [0, 1] summing to 1."""
-    df = pd.read_csv(path, dtype={"code": str, "date": str, "observed": str})
+    try:
+        df = pd.read_csv(path, dtype={"code": str, "date": str, "observed": str})
+    except pd.errors.EmptyDataError:
+        raise CalibrationError(f"{path}: empty file; a predictions file starts with the header "
+                               f"{','.join(COLUMNS)} (allied5g calibrate --predictions "
+                               "FILE.csv writes it)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+        raise CalibrationError(f"{path}: not a predictions CSV file ({e})") from None
     if list(df.columns) != COLUMNS:
         raise CalibrationError(f"{path}: header must be {','.join(COLUMNS)}, got "
                                f"{','.join(map(str, df.columns))}")
+    if len(df) == 0:
+        raise CalibrationError(f"{path}: a header and no rows: no predictions to score")
     bad = ~df["observed"].isin(POLICIES)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

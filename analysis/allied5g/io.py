@@ -144,6 +144,25 @@ def _text(values) -> np.ndarray:
                      for v in np.asarray(values).ravel()], dtype=object).reshape(np.shape(values))
 
 
+def _partial_writer(path) -> Optional[int]:
+    """The PID of the run writing path, when path is a run's OUT.partial and the run
+    holding its lock (OUT.partial.lock) is alive."""
+    if not str(path).endswith(".partial"):
+        return None
+    try:
+        fd = os.open(f"{path}.lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            pid = int(os.read(fd, 32).split()[0])
+        finally:
+            os.close(fd)
+        os.kill(pid, 0)
+    except PermissionError:
+        return pid
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if pid > 0 else None
+
+
 def _check_file(path) -> None:
     p = Path(path)
     if not p.exists():
@@ -239,6 +258,10 @@ def load(path, engine: Optional[str] = None, time_index: bool = True) -> xr.Data
     :class:`ResultsWarning` when the batch that wrote it did not finish.
     """
     _check_file(path)
+    writer = _partial_writer(path)
+    if writer:
+        raise ResultsError(f"{path} is being written by process {writer} (a run in progress); "
+                           "wait for it to finish, or follow it with allied5g.load_live")
     with HDF5_OPEN_LOCK:
         try:
             ds = _open(path, engine=engine)
