@@ -526,6 +526,11 @@ def _check_outputs(path, out: Path, force: bool) -> list[Path]:
     if out.is_symlink() and not out.exists():
         raise ExportError(f"{out} is a dangling symbolic link, not a directory")
     if not out.exists():
+        up = out.absolute().parent
+        while not up.exists() and not up.is_symlink() and up != up.parent:
+            up = up.parent
+        if not up.is_dir():
+            raise ExportError(f"cannot create {out}: {up} is not a directory")
         return []
     if not out.is_dir():
         raise ExportError(f"{out} exists and is not a directory")
