@@ -293,6 +293,8 @@ def run(scenario, set: Optional[Mapping[str, Any]] = None, *, replicates: Option
     ``force`` is false, :class:`RunError` when the run fails.
     The result is as from :func:`allied5g.load` (time axis, design coordinates).
     """
+    if out is not None and not os.fspath(out):
+        raise ValueError("out is an empty path; name the results file (or leave out out=)")
     exe = binary or find_binary()
     if progress is None:
         progress = _in_notebook() or sys.stderr.isatty()

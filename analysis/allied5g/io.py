@@ -163,13 +163,21 @@ def _partial_writer(path) -> Optional[int]:
     return pid if pid > 0 else None
 
 
+_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+
+
 def _check_file(path) -> None:
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if p.is_dir():
-        raise ResultsError(f"{path}: is a directory, not an allied5g results file")
-    with open(p, "rb") as f:
+    """A regular file that starts as HDF5 does, looked at without blocking (a FIFO is
+    refused by its kind, never opened)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, "no such file", str(path)) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
+        raise ResultsError(f"{path}: is {kind}, not an allied5g results file")
+    with open(path, "rb") as f:
         head = f.read(8)
     if head != _HDF5_SIGNATURE:
         what = "an empty file" if not head else "not an HDF5 file"
@@ -267,8 +275,9 @@ def load(path, engine: Optional[str] = None, time_index: bool = True) -> xr.Data
             ds = _open(path, engine=engine)
         except (OSError, ValueError, RuntimeError) as e:
             size = os.path.getsize(path)
+            why = e.strerror if isinstance(e, OSError) and e.strerror else e
             raise ResultsError(f"{path}: damaged or truncated HDF5 file ({size} bytes; the "
-                               f"HDF5 library cannot read it: {e})") from e
+                               f"HDF5 library cannot read it: {why})") from e
         return _prepare(ds, path, time_index=time_index)
 
 
@@ -585,13 +594,17 @@ def export_csv(path, outdir, chunk: int = 250, *, force: bool = True,
     export file in ``outdir`` that is a symbolic link, has other hard links or is the
     input; an estimate (:func:`export_bytes`) above the free space unless
     ``ignore_space``. A damaged input raises :class:`ResultsError`."""
+    if not str(outdir):
+        raise ExportError("the CSV directory is an empty name; name a directory (--csv DIR)")
+    if int(chunk) < 1:
+        raise ValueError(f"chunk must be at least 1, got {chunk}")
     out = Path(outdir)
-    there = _check_outputs(path, out, force)
+    _check_outputs(path, out, force)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DatesWarning)   # ISO dates are written either way
         ds = load(path)
     try:
-        return _export(ds, path, out, chunk, there, ignore_space)
+        return _export(ds, path, out, chunk, force, ignore_space)
     finally:
         ds.close()
 
@@ -601,7 +614,47 @@ def _damaged(path, e: Exception) -> ResultsError:
                         "nothing was exported")
 
 
-def _export(ds, path, out: Path, chunk: int, there: list[Path], ignore_space: bool):
+def _remove_stale(parent: Path, prefix: str) -> None:
+    """Temporary directories of exports killed with SIGKILL (their PID is in the name
+    and no longer runs): removed."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for n in names:
+        if not n.startswith(prefix):
+            continue
+        pid = n[len(prefix):].split("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                        # still running
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        p = parent / n
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+class _DirLock:
+    """flock on a directory: one export at a time replaces files in it."""
+
+    def __init__(self, d: Path):
+        self.fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+
+    def __enter__(self):
+        import fcntl
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+
+def _export(ds, path, out: Path, chunk: int, force: bool, ignore_space: bool):
     exists = out.exists()
     parent = out if exists else out.absolute().parent
     try:
@@ -617,7 +670,8 @@ def _export(ds, path, out: Path, chunk: int, there: list[Path], ignore_space: bo
             raise ExportError(msg + "; free space, or export anyway with --ignore-space")
         warnings.warn(msg + " (--ignore-space)", ResultsWarning, stacklevel=3)
     prefix = ".allied5g-export-" if exists else f".{out.name}.allied5g-export-"
-    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    _remove_stale(parent, prefix)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
     try:
         names = []
         for name in _export_names(ds):
@@ -635,19 +689,24 @@ def _export(ds, path, out: Path, chunk: int, there: list[Path], ignore_space: bo
                 os.fsync(f.fileno())
             names.append(f"{name}.csv")
         _fsync_dir(tmp)
-        if exists:
-            for old in there:              # none of the old files stays beside new ones
-                old.unlink()
-            for n in names:
-                os.rename(tmp / n, out / n)
-            tmp.rmdir()
-            _fsync_dir(out)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            tmp.chmod(0o777 & ~umask)          # as mkdir would have made it
-            os.rename(tmp, out)
-            _fsync_dir(out.absolute().parent)
+        with _DirLock(parent):
+            if exists:
+                # again, under the lock: what another process did meanwhile counts
+                for old in _check_outputs(path, out, force):
+                    old.unlink()           # none of the old files stays beside new ones
+                for n in names:
+                    os.rename(tmp / n, out / n)
+                tmp.rmdir()
+                _fsync_dir(out)
+            else:
+                if out.exists() or out.is_symlink():
+                    raise ExportError(f"{out} was created by another process during the "
+                                      "export; nothing was written")
+                umask = os.umask(0)
+                os.umask(umask)
+                tmp.chmod(0o777 & ~umask)          # as mkdir would have made it
+                os.rename(tmp, out)
+                _fsync_dir(out.absolute().parent)
         return [out / n for n in names]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -197,8 +197,10 @@ def _export_main(args) -> int:
     def stop(signum, frame):
         raise SystemExit(128 + signum)     # unwinds: the temporary directory is removed
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, stop)
+    import threading
+    before = {}
+    if threading.current_thread() is threading.main_thread():
+        before = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         written = export_csv(args.results, args.csv, force=args.force,
                              ignore_space=args.ignore_space)
@@ -218,8 +220,13 @@ def _export_main(args) -> int:
     except MemoryError:
         print("allied5g export: out of memory; nothing was written", file=sys.stderr)
         return 1
-    for p in written:
-        print(p)
+    finally:
+        for sig, h in before.items():
+            signal.signal(sig, h)
+    sys.stdout.flush()
+    for p in written:                       # the bytes of the name, whatever they are
+        sys.stdout.buffer.write(os.fsencode(p) + b"\n")
+    sys.stdout.flush()
     return 0
 
 
