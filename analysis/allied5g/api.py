@@ -160,14 +160,18 @@ if not got.endswith(b"x"):
             return False
         except PermissionError:
             return True
+    # One SIGTERM (a second one would stop it at once, without saving its block);
+    # SIGKILL if it is still there after 30 s.
     sig, t0 = signal.SIGTERM, time.monotonic()
     while pids and alive(pids[-1]):
-        try:
-            os.killpg(pids[-1], sig)
-        except OSError:
-            pass
+        if sig is not None:
+            try:
+                os.killpg(pids[-1], sig)
+            except OSError:
+                pass
+            sig = None
         if time.monotonic() - t0 > 30:
-            sig = signal.SIGKILL
+            sig, t0 = signal.SIGKILL, time.monotonic()
         time.sleep(0.1)
     shutil.rmtree(tmp, ignore_errors=True)
 """
@@ -180,6 +184,7 @@ class _Guard:
 
     def __init__(self, tmp: str):
         self.w = None
+        self.tmp = tmp
         if not sys.executable:
             return
         r, self.w = os.pipe()
@@ -222,16 +227,20 @@ def _execute(cmd: list[str], progress: bool, guard: _Guard) -> tuple[int, str]:
         except (ImportError, OSError):
             progress = False
     if not progress:
-        p = subprocess.Popen(cmd + ["--quiet"], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
-        guard.watch(p.pid)
-        try:
-            _, err = p.communicate()
-        except BaseException:
-            _stop(p)
-            raise
-        return p.returncode, err
+        # stderr into a file, not a pipe: should this process die, the simulator's
+        # last messages must not kill it with SIGPIPE before it has saved its block.
+        with tempfile.TemporaryFile(dir=guard.tmp) as errf:
+            p = subprocess.Popen(cmd + ["--quiet"], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=errf,
+                                 start_new_session=True)
+            guard.watch(p.pid)
+            try:
+                p.wait()
+            except BaseException:
+                _stop(p)
+                raise
+            errf.seek(0)
+            return p.returncode, errf.read().decode("utf-8", "replace")
     bar = _Bar()
     chunks = []
     try:

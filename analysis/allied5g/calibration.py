@@ -52,6 +52,8 @@ def read_predictions(path) -> pd.DataFrame:
         raise CalibrationError(f"{path}: empty file; a predictions file starts with the header "
                                f"{','.join(COLUMNS)} (allied5g calibrate --predictions "
                                "FILE.csv writes it)") from None
+    except IsADirectoryError:
+        raise CalibrationError(f"{path}: is a directory, not a predictions CSV file") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
         raise CalibrationError(f"{path}: not a predictions CSV file ({e})") from None
     if list(df.columns) != COLUMNS:

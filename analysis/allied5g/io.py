@@ -173,7 +173,7 @@ def _check_file(path) -> None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise FileNotFoundError(errno.ENOENT, "no such file", str(path)) from None
+        raise FileNotFoundError(f"{path}: no such file") from None
     if not stat.S_ISREG(st.st_mode):
         kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
         raise ResultsError(f"{path}: is {kind}, not an allied5g results file")

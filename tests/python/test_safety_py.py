@@ -544,3 +544,202 @@ def test_export_adversarial(files, tmp_path, capfd, case, argv, status, msg):
         assert os.path.exists(os.path.join(d, "nations.csv"))
     else:
         assert changed == set(), sorted(changed)
+
+
+# --- adversarial pass: the Python API -------------------------------------------------
+
+
+def _stale_partial(t, files):
+    """A partial whose writer is gone (kill -9): the lock file names a dead process."""
+    p = t / "o.h5.partial"
+    shutil.copy(files / "full.h5", p)
+    (t / "o.h5.partial.lock").write_text(f"{2 ** 22 + 11}\n")
+    return p
+
+
+def _no_policy_share(t, files):
+    import h5py
+    p = t / "nops.h5"
+    shutil.copy(files / "summary.h5", p)
+    with h5py.File(p, "r+") as f:
+        del f["policy_share"]
+    return p
+
+
+# (case, function (tmp, files) -> path, exception or None, message part)
+LOAD_CASES = [
+    ("missing", lambda t, f: t / "no.h5", FileNotFoundError, "no such file"),
+    ("directory", lambda t, f: t, allied5g.ResultsError, "is a directory"),
+    ("FIFO (not opened, no hang)", lambda t, f: (os.mkfifo(t / "p"), t / "p")[1],
+     allied5g.ResultsError, "is a FIFO"),
+    ("/dev/zero", lambda t, f: "/dev/zero", allied5g.ResultsError, "character device"),
+    ("empty", lambda t, f: ((t / "e.h5").write_bytes(b""), t / "e.h5")[1],
+     allied5g.ResultsError, "empty file"),
+    ("text", lambda t, f: ((t / "x.h5").write_text("hi"), t / "x.h5")[1],
+     allied5g.ResultsError, "not an HDF5 file"),
+    ("HDF5 of other software", lambda t, f: _h5_foreign(t), allied5g.ResultsError,
+     "not an allied5g results file"),
+    ("truncated", lambda t, f: _truncated(t, f), allied5g.ResultsError, "damaged or truncated"),
+    ("no policy_share", lambda t, f: _no_policy_share(t, f), allied5g.ResultsError,
+     "policy_share"),
+    ("partial of a killed run (stale lock)", lambda t, f: _stale_partial(t, f), None, ""),
+    ("symlink to a results file",
+     lambda t, f: ((t / "l.h5").symlink_to(f / "full.h5"), t / "l.h5")[1], None, ""),
+    ("far dates", lambda t, f: f / "far.h5", None, ""),
+]
+
+
+@pytest.mark.parametrize("case,make,exc,msg", LOAD_CASES, ids=[c[0] for c in LOAD_CASES])
+def test_load_adversarial(files, tmp_path, capfd, case, make, exc, msg):
+    path = make(tmp_path, files)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if exc is None:
+            ds = allied5g.load(path)
+            assert ds.sizes["nation"] == 3
+            ds.close()
+        else:
+            with pytest.raises(exc, match=msg) as e:
+                allied5g.load(path)
+            assert "[Errno" not in str(e.value)
+    assert "HDF5-DIAG" not in capfd.readouterr().err
+
+
+def test_run_argument_errors(files, tmp_path):
+    with pytest.raises(ValueError, match="empty path"):
+        allied5g.run(MINIMAL, out="", replicates=2)
+    with pytest.raises(FileExistsError):
+        allied5g.run(MINIMAL, out=files / "full.h5", replicates=2)
+    with pytest.raises(FileNotFoundError):
+        allied5g.run(tmp_path / "no.yaml")
+    with pytest.raises(FileNotFoundError):
+        allied5g.run(MINIMAL, binary=str(tmp_path / "no-binary"))
+    os.mkfifo(tmp_path / "fifo.yaml")
+    with pytest.raises(allied5g.ScenarioError, match="FIFO"):
+        allied5g.run(tmp_path / "fifo.yaml", progress=False)
+    with pytest.raises(allied5g.ScenarioError) as e:
+        allied5g.run(MINIMAL, {"us.no_such_setting": 1}, progress=False)
+    assert e.value.messages and all(":" in m for m in e.value.messages)
+    assert os.listdir(tmp_path) == ["fifo.yaml"]
+
+
+def test_run_with_out_killed_keeps_what_resumes(tmp_path):
+    """run(out=PATH) killed: the simulator stops and leaves PATH.partial and its
+    state (for --resume), as `allied5g run` does on SIGTERM; the temporary directory
+    (the scenario's YAML) is removed."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "o.h5"
+    e = env()
+    e["TMPDIR"] = str(tmp)
+    code = (f"import allied5g; allied5g.run({dict(steps=8, replicates=100000000, nations=[dict(code='A'), dict(code='B')])!r}, "
+            f"out={str(out)!r}, threads=1, progress=False, args=['--ignore-space'])")
+    p = subprocess.Popen([PY, "-c", code], env=e)
+    try:
+        t0 = time.monotonic()
+        while not _sims(str(out)):
+            assert p.poll() is None and time.monotonic() - t0 < 120
+            time.sleep(0.05)
+        time.sleep(1)
+        p.kill()
+        p.wait(timeout=60)
+        t0 = time.monotonic()
+        while (_sims(str(out)) or os.listdir(tmp)) and time.monotonic() - t0 < 120:
+            time.sleep(0.1)
+        assert _sims(str(out)) == [] and os.listdir(tmp) == []
+        left = sorted(x.name for x in tmp_path.iterdir() if x.name != "tmp")
+        assert left in ([], ["o.h5.partial", "o.h5.partial.state"]), left
+    finally:
+        if p.poll() is None:
+            p.kill()
+        for pid in _sims(str(out)):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2, 0.5, 1.0, 2.0])
+def test_run_killed_at_many_moments(tmp_path, delay):
+    """SIGKILL to the Python process at moments from its start (importing, writing the
+    scenario, starting the simulator, running): nothing is left behind."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    e = env()
+    e["TMPDIR"] = str(tmp)
+    code = ("import allied5g; allied5g.run({'steps': 8, 'replicates': 100000000, 'nations': "
+            "[{'code': 'A'}, {'code': 'B'}]}, threads=1, progress=False, "
+            "args=['--ignore-space'])")
+    p = subprocess.Popen([PY, "-c", code], env=e)
+    try:
+        t0 = time.monotonic()
+        while not (os.listdir(tmp) or time.monotonic() - t0 > 60):   # run() has begun
+            time.sleep(0.001)
+        time.sleep(delay)
+        p.kill()
+        p.wait(timeout=60)
+        t0 = time.monotonic()
+        while (_sims(str(tmp)) or os.listdir(tmp)) and time.monotonic() - t0 < 120:
+            time.sleep(0.1)
+        assert _sims(str(tmp)) == [] and os.listdir(tmp) == []
+    finally:
+        if p.poll() is None:
+            p.kill()
+        for pid in _sims(str(tmp)):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_three_processes_run_at_once(tmp_path):
+    code = ("import allied5g, sys; ds = allied5g.run({str(MINIMAL)!r}, replicates=30, seed=int("
+            "sys.argv[1]), progress=False); print(int(ds.final_policy.sum()))")
+    ps = [subprocess.Popen([PY, "-c", code.replace("{str(MINIMAL)!r}", repr(str(MINIMAL))),
+                            str(i + 1)], env=env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True) for i in range(3)]
+    outs = [p.communicate(timeout=600) for p in ps]
+    for p, (o, err) in zip(ps, outs):
+        assert p.returncode == 0 and "HDF5-DIAG" not in err, err
+
+
+def _ref_exports(files, tmp_path, names):
+    refs = {}
+    for n in names:
+        allied5g.export_csv(files / n, tmp_path / f"ref-{n}")
+        refs[n] = snapshot(tmp_path / f"ref-{n}")
+    return refs
+
+
+def test_two_exports_into_one_dir_never_mix(files, tmp_path):
+    """Two exports of different files into one DIR at once (existing DIR with --force,
+    and a new DIR): DIR ends with one whole set, never a mix."""
+    shutil.copy(files / "summary.h5", tmp_path / "other.h5")
+    refs = _ref_exports(files, tmp_path, ["full.h5"])
+    allied5g.export_csv(tmp_path / "other.h5", tmp_path / "ref-other")
+    refs["other.h5"] = snapshot(tmp_path / "ref-other")
+    for trial in range(3):
+        d = tmp_path / f"d{trial}"
+        if trial:
+            allied5g.export_csv(files / "full.h5", d)
+        ps = [subprocess.Popen([BIN, "export", str(src), "--csv", str(d), "--force"], env=env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for src in (files / "full.h5", tmp_path / "other.h5")]
+        res = [p.communicate(timeout=600) for p in ps]
+        assert all(p.returncode in (0, 2) for p in ps), res
+        assert any(p.returncode == 0 for p in ps), res
+        assert snapshot(d) in refs.values(), (trial, sorted(snapshot(d)))
+        assert leftovers(tmp_path) == [] and leftovers(d) == []
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.5, 2.5, 4.0])
+def test_export_killed_at_many_moments(files, tmp_path, delay):
+    """SIGKILL to an export at moments from its start: DIR is absent or one whole set;
+    the next export removes the temporary directory the killed one left."""
+    refs = _ref_exports(files, tmp_path, ["long.h5"])
+    d = tmp_path / "csv"
+    p = subprocess.Popen([BIN, "export", str(files / "long.h5"), "--csv", str(d)], env=env(),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    p.kill()
+    p.wait(timeout=60)
+    assert not d.exists() or snapshot(d) == refs["long.h5"]
+    if not d.exists():
+        r = export(files / "long.h5", "--csv", d)
+        assert r.returncode == 0, r.stderr
+        assert snapshot(d) == refs["long.h5"]
+    assert leftovers(tmp_path) == []
