@@ -7,6 +7,7 @@ import html
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -201,6 +202,8 @@ def _export_main(args) -> int:
     before = {}
     if threading.current_thread() is threading.main_thread():
         before = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    shown = warnings.formatwarning
+    warnings.formatwarning = lambda msg, *a, **k: f"allied5g export: warning: {msg}\n"
     try:
         written = export_csv(args.results, args.csv, force=args.force,
                              ignore_space=args.ignore_space)
@@ -221,6 +224,7 @@ def _export_main(args) -> int:
         print("allied5g export: out of memory; nothing was written", file=sys.stderr)
         return 1
     finally:
+        warnings.formatwarning = shown
         for sig, h in before.items():
             signal.signal(sig, h)
     sys.stdout.flush()
