@@ -249,33 +249,48 @@ def _sims(tag):
     return out
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
-def test_run_killed_python_stops_the_simulator(tmp_path, sig):
+def _kill_a_run(tmp_path, scenario, sig, delay, started, tag=None, **kw):
+    """A Python process calls allied5g.run(scenario, **kw) with TMPDIR in tmp_path;
+    once started(tmp) holds, after delay, it gets sig. Returns (tmp, tag) after the
+    simulators whose command line names tag (default: tmp) are gone and tmp is empty,
+    or 120 s; what is left is killed in any case."""
     tmp = tmp_path / "tmp"
     tmp.mkdir()
+    tag = tag or str(tmp)
     e = env()
     e["TMPDIR"] = str(tmp)
-    code = (f"import allied5g; allied5g.run({str(MINIMAL)!r}, replicates=100000000, "
-            "threads=1, progress=False, args=['--ignore-space'])")
+    args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+    code = (f"import allied5g; allied5g.run({scenario!r}, threads=1, progress=False, "
+            f"args=['--ignore-space'], {args})")
     p = subprocess.Popen([PY, "-c", code], env=e)
     try:
         t0 = time.monotonic()
-        while not _sims(str(tmp)):
+        while not started(tmp):
             assert p.poll() is None, "the run ended before it was killed"
-            assert time.monotonic() - t0 < 120, "the simulator never started"
-            time.sleep(0.05)
-        time.sleep(0.5)
+            assert time.monotonic() - t0 < 120, "the run never started"
+            time.sleep(0.001)
+        time.sleep(delay)
         p.send_signal(sig)
         p.wait(timeout=60)
         t0 = time.monotonic()
-        while (_sims(str(tmp)) or os.listdir(tmp)) and time.monotonic() - t0 < 120:
+        while (_sims(tag) or os.listdir(tmp)) and time.monotonic() - t0 < 120:
             time.sleep(0.1)
-        assert _sims(str(tmp)) == [] and os.listdir(tmp) == []
+        return tmp, tag
     finally:                        # a failure here must not leave a long run behind
         if p.poll() is None:
             p.kill()
-        for pid in _sims(str(tmp)):
+        for pid in _sims(tag):
             os.kill(pid, signal.SIGKILL)
+
+
+LONG_RUN = {"steps": 8, "replicates": 100000000, "nations": [{"code": "A"}, {"code": "B"}]}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_run_killed_python_stops_the_simulator(tmp_path, sig):
+    tmp, tag = _kill_a_run(tmp_path, str(MINIMAL), sig, 0.5, lambda t: _sims(str(t)),
+                           replicates=100000000)
+    assert _sims(tag) == [] and os.listdir(tmp) == []
 
 
 # --- item 12: dates beyond datetime64 --------------------------------------------------
@@ -627,63 +642,20 @@ def test_run_with_out_killed_keeps_what_resumes(tmp_path):
     """run(out=PATH) killed: the simulator stops and leaves PATH.partial and its
     state (for --resume), as `allied5g run` does on SIGTERM; the temporary directory
     (the scenario's YAML) is removed."""
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
     out = tmp_path / "o.h5"
-    e = env()
-    e["TMPDIR"] = str(tmp)
-    code = (f"import allied5g; allied5g.run({dict(steps=8, replicates=100000000, nations=[dict(code='A'), dict(code='B')])!r}, "
-            f"out={str(out)!r}, threads=1, progress=False, args=['--ignore-space'])")
-    p = subprocess.Popen([PY, "-c", code], env=e)
-    try:
-        t0 = time.monotonic()
-        while not _sims(str(out)):
-            assert p.poll() is None and time.monotonic() - t0 < 120
-            time.sleep(0.05)
-        time.sleep(1)
-        p.kill()
-        p.wait(timeout=60)
-        t0 = time.monotonic()
-        while (_sims(str(out)) or os.listdir(tmp)) and time.monotonic() - t0 < 120:
-            time.sleep(0.1)
-        assert _sims(str(out)) == [] and os.listdir(tmp) == []
-        left = sorted(x.name for x in tmp_path.iterdir() if x.name != "tmp")
-        assert left in ([], ["o.h5.partial", "o.h5.partial.state"]), left
-    finally:
-        if p.poll() is None:
-            p.kill()
-        for pid in _sims(str(out)):
-            os.kill(pid, signal.SIGKILL)
+    tmp, tag = _kill_a_run(tmp_path, LONG_RUN, signal.SIGKILL, 1.0,
+                           lambda t: _sims(str(out)), tag=str(out), out=str(out))
+    assert _sims(tag) == [] and os.listdir(tmp) == []
+    left = sorted(x.name for x in tmp_path.iterdir() if x.name != "tmp")
+    assert left in ([], ["o.h5.partial", "o.h5.partial.state"]), left
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.2, 0.5, 1.0, 2.0])
 def test_run_killed_at_many_moments(tmp_path, delay):
-    """SIGKILL to the Python process at moments from its start (importing, writing the
-    scenario, starting the simulator, running): nothing is left behind."""
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    e = env()
-    e["TMPDIR"] = str(tmp)
-    code = ("import allied5g; allied5g.run({'steps': 8, 'replicates': 100000000, 'nations': "
-            "[{'code': 'A'}, {'code': 'B'}]}, threads=1, progress=False, "
-            "args=['--ignore-space'])")
-    p = subprocess.Popen([PY, "-c", code], env=e)
-    try:
-        t0 = time.monotonic()
-        while not (os.listdir(tmp) or time.monotonic() - t0 > 60):   # run() has begun
-            time.sleep(0.001)
-        time.sleep(delay)
-        p.kill()
-        p.wait(timeout=60)
-        t0 = time.monotonic()
-        while (_sims(str(tmp)) or os.listdir(tmp)) and time.monotonic() - t0 < 120:
-            time.sleep(0.1)
-        assert _sims(str(tmp)) == [] and os.listdir(tmp) == []
-    finally:
-        if p.poll() is None:
-            p.kill()
-        for pid in _sims(str(tmp)):
-            os.kill(pid, signal.SIGKILL)
+    """SIGKILL to the Python process at moments from the start of run() (writing the
+    scenario, starting the guard and the simulator, running): nothing is left."""
+    tmp, tag = _kill_a_run(tmp_path, LONG_RUN, signal.SIGKILL, delay, os.listdir)
+    assert _sims(tag) == [] and os.listdir(tmp) == []
 
 
 def test_three_processes_run_at_once(tmp_path):
