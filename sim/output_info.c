@@ -177,7 +177,20 @@ int a5_output_info(const char *path, FILE *out, char *err, size_t errlen)
     struct stat st;
     unsigned char sig[8] = {0};
     if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", shown, strerror(errno));
+        int e = errno;
+        size_t n = strlen(path) + 9;
+        char *partial = malloc(n);
+        long writer = 0;
+        if (partial && e == ENOENT) {
+            snprintf(partial, n, "%s.partial", path);
+            writer = partial_writer(partial);
+        }
+        free(partial);
+        if (writer)
+            snprintf(err, errlen, "cannot open %s: %s (a run in progress, process %ld, is "
+                                  "writing %s.partial)", shown, strerror(e), writer, shown);
+        else
+            snprintf(err, errlen, "cannot open %s: %s", shown, strerror(e));
         return A5_EIO;
     }
     int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);

@@ -131,17 +131,18 @@ def _stop(p: subprocess.Popen):
             p.wait()
 
 
-#: The guard of one run (python3 -S -c GUARD TMPDIR): it reads a pipe from the Python
-#: process that calls run(): "PID\n" when the simulator starts (in its own process
-#: group), "x" once run() is over and has cleaned up. End-of-file without "x" means
-#: that process died (SIGTERM, SIGKILL, os._exit, a crash): the guard then stops the
-#: simulator's process group (SIGTERM, which finishes the current block; SIGKILL after
-#: 30 s) and removes the run's temporary directory.
+#: The guard of one run (python3 -S -c GUARD): started first, it reads a pipe from the
+#: Python process that calls run(): "T<hex path>" before the temporary directory is
+#: made, "P<pid>" when the simulator starts (in its own process group), "x" once
+#: run() is over and has cleaned up. End-of-file without "x" means that process died
+#: (SIGTERM, SIGKILL, os._exit, a crash): the guard then stops the simulator's process
+#: group (one SIGTERM, which finishes the current block; SIGKILL after 30 s) and
+#: removes the temporary directory.
 _GUARD = r"""
 import os, shutil, signal, sys, time
 for s in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
     signal.signal(s, signal.SIG_IGN)
-tmp, got = sys.argv[1], b""
+got = b""
 while True:
     try:
         b = os.read(0, 4096)
@@ -150,8 +151,20 @@ while True:
     if not b:
         break
     got += b
-if not got.endswith(b"x"):
-    pids = [int(x) for x in got.split() if x.isdigit()]
+lines = got.split(b"\n")
+if lines[-1] != b"x":
+    tmps = [bytes.fromhex(x[1:].decode()) for x in lines if x.startswith(b"T")]
+    pids = [int(x[1:]) for x in lines if x.startswith(b"P") and x[1:].isdigit()]
+    if tmps and not pids:
+        # died between starting the simulator and naming it: find it by the
+        # temporary directory on its command line (its output or scenario)
+        for d in os.listdir("/proc"):
+            try:
+                args = open(f"/proc/{d}/cmdline", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if d.isdigit() and any(a.startswith(tmps[0] + b"/") for a in args[1:]):
+                pids.append(int(d))
     def alive(pg):
         try:
             os.killpg(pg, 0)
@@ -173,23 +186,25 @@ if not got.endswith(b"x"):
         if time.monotonic() - t0 > 30:
             sig, t0 = signal.SIGKILL, time.monotonic()
         time.sleep(0.1)
-    shutil.rmtree(tmp, ignore_errors=True)
+    for t in tmps:
+        shutil.rmtree(t, ignore_errors=True)
 """
 
 
 class _Guard:
-    """Stops the simulator and removes tmp should this Python process die during
-    run() (see _GUARD). watch(pid) when the simulator starts; close() when run() has
-    cleaned up itself."""
+    """Stops the simulator and removes the temporary directory should this Python
+    process die during run() (see _GUARD). mkdtemp() makes the directory, watch(pid)
+    when the simulator starts; close() when run() has cleaned up itself."""
 
-    def __init__(self, tmp: str):
+    def __init__(self):
         self.w = None
-        self.tmp = tmp
+        self.tmp = None
         if not sys.executable:
             return
         r, self.w = os.pipe()
         try:
-            subprocess.Popen([sys.executable, "-S", "-c", _GUARD, tmp], stdin=r,
+            # returns once the guard runs (Popen waits for the exec)
+            subprocess.Popen([sys.executable, "-S", "-c", _GUARD], stdin=r,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)
         except OSError:
@@ -205,8 +220,21 @@ class _Guard:
             except OSError:
                 pass
 
+    def mkdtemp(self) -> str:
+        """A new private directory, named to the guard before it exists."""
+        import secrets
+        while True:
+            path = os.path.join(tempfile.gettempdir(), f"allied5g-{secrets.token_hex(6)}")
+            self._send(b"T" + os.fsencode(path).hex().encode() + b"\n")
+            try:
+                os.mkdir(path, 0o700)
+                self.tmp = path
+                return path
+            except FileExistsError:
+                continue
+
     def watch(self, pid: int):
-        self._send(f"{pid}\n".encode())
+        self._send(f"P{pid}\n".encode())
 
     def close(self):
         self._send(b"x")
@@ -307,8 +335,8 @@ def run(scenario, set: Optional[Mapping[str, Any]] = None, *, replicates: Option
     exe = binary or find_binary()
     if progress is None:
         progress = _in_notebook() or sys.stderr.isatty()
-    tmp = tempfile.mkdtemp(prefix="allied5g-")
-    guard = _Guard(tmp)
+    guard = _Guard()
+    tmp = guard.mkdtemp()
     yaml_text = None
     try:
         if isinstance(scenario, Mapping):

@@ -173,7 +173,10 @@ def _check_file(path) -> None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such file") from None
+        writer = _partial_writer(f"{path}.partial")
+        busy = f" (a run in progress, process {writer}, is writing {path}.partial)" \
+            if writer else ""
+        raise FileNotFoundError(f"{path}: no such file{busy}") from None
     if not stat.S_ISREG(st.st_mode):
         kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
         raise ResultsError(f"{path}: is {kind}, not an allied5g results file")

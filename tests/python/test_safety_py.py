@@ -259,8 +259,9 @@ def _kill_a_run(tmp_path, scenario, sig, delay, started, tag=None, **kw):
     tag = tag or str(tmp)
     e = env()
     e["TMPDIR"] = str(tmp)
+    kw.setdefault("progress", False)
     args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
-    code = (f"import allied5g; allied5g.run({scenario!r}, threads=1, progress=False, "
+    code = (f"import allied5g; allied5g.run({scenario!r}, threads=1, "
             f"args=['--ignore-space'], {args})")
     p = subprocess.Popen([PY, "-c", code], env=e)
     try:
@@ -389,6 +390,11 @@ def test_partial_being_written_is_named_so(tmp_path):
             allied5g.load(partial)
         r = export(partial, "--csv", tmp_path / "csv")
         assert r.returncode == 2 and "being written" in r.stderr, r.stderr
+        # OUT itself does not exist yet: said so, with the run that writes it
+        r = run("info", out, check=False)
+        assert r.returncode == 2 and f"process {p.pid}, is writing" in r.stderr, r.stderr
+        with pytest.raises(FileNotFoundError, match=f"process {p.pid}, is writing"):
+            allied5g.load(out)
     finally:
         p.send_signal(signal.SIGINT)
         p.communicate(timeout=300)
@@ -650,11 +656,18 @@ def test_run_with_out_killed_keeps_what_resumes(tmp_path):
     assert left in ([], ["o.h5.partial", "o.h5.partial.state"]), left
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("delay", [0.0, 0.001, 0.005, 0.02, 0.05, 0.2, 0.5, 1.0, 2.0])
 def test_run_killed_at_many_moments(tmp_path, delay):
     """SIGKILL to the Python process at moments from the start of run() (writing the
     scenario, starting the guard and the simulator, running): nothing is left."""
     tmp, tag = _kill_a_run(tmp_path, LONG_RUN, signal.SIGKILL, delay, os.listdir)
+    assert _sims(tag) == [] and os.listdir(tmp) == []
+
+
+def test_run_with_progress_killed(tmp_path):
+    """With the progress bar (the simulator's stderr a pseudo-terminal)."""
+    tmp, tag = _kill_a_run(tmp_path, LONG_RUN, signal.SIGKILL, 1.0, lambda t: _sims(str(t)),
+                           progress=True)
     assert _sims(tag) == [] and os.listdir(tmp) == []
 
 
