@@ -313,6 +313,13 @@ def test_far_dates_load_and_export(files, tmp_path):
     import pandas as pd
     steps = pd.read_csv(tmp_path / "csv" / "steps.csv")
     assert steps["time"].iloc[-1] == "2268-12-31" and steps["date"].iloc[-1] == "2268Q4"
+    # the report's figures (matplotlib cannot plot cftime dates: decimal years)
+    import matplotlib
+    matplotlib.use("Agg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", allied5g.DatesWarning)
+        index = allied5g.write_report(files / "far.h5", tmp_path / "report")
+    assert index.exists() and (tmp_path / "report" / "policy_probabilities.png").exists()
 
 
 def test_far_dates_from_labels_only(files, tmp_path):
