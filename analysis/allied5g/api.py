@@ -199,8 +199,8 @@ class _Guard:
     def __init__(self):
         self.w = None
         self.tmp = None
-        if not sys.executable:
-            return
+        if not os.path.basename(sys.executable or "").startswith("python"):
+            return                  # embedded (no python to start): no guard
         r, self.w = os.pipe()
         try:
             # returns once the guard runs (Popen waits for the exec)
@@ -223,6 +223,9 @@ class _Guard:
     def mkdtemp(self) -> str:
         """A new private directory, named to the guard before it exists."""
         import secrets
+        if self.w is None:
+            self.tmp = tempfile.mkdtemp(prefix="allied5g-")
+            return self.tmp
         while True:
             path = os.path.join(tempfile.gettempdir(), f"allied5g-{secrets.token_hex(6)}")
             self._send(b"T" + os.fsencode(path).hex().encode() + b"\n")
