@@ -664,7 +664,25 @@ def _export(ds, path, out: Path, chunk: int, force: bool, ignore_space: bool):
         need = export_bytes(ds)
     except (OSError, RuntimeError, ValueError, KeyError, IndexError) as e:
         raise _damaged(path, e) from e
+    made = []                              # DIR's missing parents: removed on failure
+    up = parent
+    while not up.exists() and not up.is_symlink():
+        made.append(up)
+        up = up.parent
     parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write_all(ds, path, out, chunk, force, ignore_space, need, exists, parent)
+    except BaseException:
+        for d in made:                     # deepest first; only if still empty
+            try:
+                d.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _write_all(ds, path, out: Path, chunk: int, force: bool, ignore_space: bool, need: int,
+               exists: bool, parent: Path):
     free = shutil.disk_usage(parent).free
     if need > free:
         msg = (f"the CSV files may need up to {need / 2**20:.0f} MiB, but only "

@@ -119,6 +119,8 @@ def test_export_damaged_input_writes_nothing(files, tmp_path):
     r = export(bad, "--csv", d)
     assert r.returncode == 2 and "damaged" in r.stderr, r.stderr
     assert not d.exists() and leftovers(tmp_path) == []
+    r = export(bad, "--csv", tmp_path / "a" / "b" / "c")     # parents made are removed
+    assert r.returncode == 2 and not (tmp_path / "a").exists(), r.stderr
     # over an earlier export with --force: the earlier files stay, whole
     old = tmp_path / "old"
     assert export(files / "summary.h5", "--csv", old).returncode == 0
