@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import threading
 import warnings
 from pathlib import Path
@@ -692,8 +691,12 @@ def _write_all(ds, path, out: Path, chunk: int, force: bool, ignore_space: bool,
         warnings.warn(msg + " (--ignore-space)", ResultsWarning, stacklevel=3)
     prefix = ".allied5g-export-" if exists else f".{out.name}.allied5g-export-"
     _remove_stale(parent, prefix)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+    import secrets
+    # Named before it exists, so that a signal between mkdir and the assignment
+    # cannot leave it behind (our PID in the name: no other process makes it).
+    tmp = parent / f"{prefix}{os.getpid()}-{secrets.token_hex(6)}"
     try:
+        os.mkdir(tmp, 0o700)
         names = []
         for name in _export_names(ds):
             parts = _csv_parts(ds, name, chunk)

@@ -196,12 +196,15 @@ def _export_main(args) -> int:
     """allied5g export: 0 done, 2 bad input (nothing written), 1 failure while writing
     (nothing written either: the files appear only once all are complete)."""
     def stop(signum, frame):
+        for sig in before:                 # the cleanup below is not interrupted again
+            signal.signal(sig, signal.SIG_IGN)
         raise SystemExit(128 + signum)     # unwinds: the temporary directory is removed
 
     import threading
     before = {}
     if threading.current_thread() is threading.main_thread():
-        before = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        before = {sig: signal.signal(sig, stop)
+                  for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
     shown = warnings.formatwarning
     warnings.formatwarning = lambda msg, *a, **k: f"allied5g export: warning: {msg}\n"
     try:
@@ -223,6 +226,10 @@ def _export_main(args) -> int:
     except MemoryError:
         print("allied5g export: out of memory; nothing was written", file=sys.stderr)
         return 1
+    except SystemExit as e:                 # a signal (stop above)
+        print(f"allied5g export: stopped by signal {int(e.code) - 128}; nothing was written",
+              file=sys.stderr)
+        raise
     finally:
         warnings.formatwarning = shown
         for sig, h in before.items():

@@ -48,9 +48,20 @@ def files(tmp_path_factory):
     run("run", MINIMAL, "-o", d / "full.h5", "--quiet", "--replicates", 20)
     run("run", MINIMAL, "-o", d / "summary.h5", "--quiet", "--replicates", 20, "--store",
         "summary")
-    run("run", MINIMAL, "-o", d / "far.h5", "--quiet", "--replicates", 2, "--set", "steps=1000")
+    r = run("run", MINIMAL, "-o", d / "far.h5", "--quiet", "--replicates", 2, "--set",
+            "steps=1000", check=False)
+    # Refusing dates beyond pandas' range up front is the issue's other answer: then
+    # the refusal must be located, and there is no such file for Python to read.
+    assert r.returncode == 0 or (r.returncode == 2 and ":" in r.stderr), r.stderr
     run("run", MINIMAL, "-o", d / "long.h5", "--quiet", "--replicates", 4000, "--store", "full")
     return d
+
+
+def far(files):
+    """far.h5 (1,000 steps, to 2268Q4), or skip where the simulator refuses it."""
+    if not (files / "far.h5").exists():
+        pytest.skip("the simulator refuses a run past 2261 up front")
+    return files / "far.h5"
 
 
 def snapshot(d):
@@ -192,7 +203,7 @@ def test_export_on_a_full_tmpfs(files, tmp_path):
 
 
 def test_export_size_estimate_covers_the_files(files, tmp_path):
-    for name in ("full.h5", "summary.h5", "long.h5", "far.h5"):
+    for name in ("full.h5", "summary.h5", "long.h5"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = allied5g.load(files / name)
@@ -217,6 +228,7 @@ def test_export_stopped_by_a_signal_leaves_nothing(files, tmp_path, sig):
     out, err = p.communicate(timeout=120)
     assert p.returncode != 0, (out, err)
     assert not d.exists() and leftovers(tmp_path) == [], err
+    assert "Traceback" not in err and "nothing was written" in err, err
 
 
 def test_export_bad_arguments_exit_2_in_words(files, tmp_path):
@@ -301,7 +313,7 @@ def test_run_killed_python_stops_the_simulator(tmp_path, sig):
 
 def test_far_dates_load_and_export(files, tmp_path):
     with pytest.warns(allied5g.DatesWarning, match="cftime"):
-        ds = allied5g.load(files / "far.h5")
+        ds = allied5g.load(far(files))
     assert ds.sizes["time"] == 1000
     t = ds["time"].values
     assert (t[0].year, t[0].month, t[0].day) == (2019, 3, 31)
@@ -310,7 +322,7 @@ def test_far_dates_load_and_export(files, tmp_path):
     df = allied5g.to_dataframe(ds, "policy", nation="GBR")
     assert len(df) == 2 * 1000
     ds.close()
-    r = export(files / "far.h5", "--csv", tmp_path / "csv")
+    r = export(far(files), "--csv", tmp_path / "csv")
     assert r.returncode == 0, r.stderr
     import pandas as pd
     steps = pd.read_csv(tmp_path / "csv" / "steps.csv")
@@ -320,7 +332,7 @@ def test_far_dates_load_and_export(files, tmp_path):
     matplotlib.use("Agg")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", allied5g.DatesWarning)
-        index = allied5g.write_report(files / "far.h5", tmp_path / "report")
+        index = allied5g.write_report(far(files), tmp_path / "report")
     assert index.exists() and (tmp_path / "report" / "policy_probabilities.png").exists()
 
 
@@ -328,7 +340,7 @@ def test_far_dates_from_labels_only(files, tmp_path):
     """A file without the CF time variable: dates come from the quarter labels."""
     import h5py
     f2 = tmp_path / "notime.h5"
-    shutil.copy(files / "far.h5", f2)
+    shutil.copy(far(files), f2)
     with h5py.File(f2, "r+") as f:
         del f["time"]
     with pytest.warns(allied5g.DatesWarning):
@@ -545,7 +557,7 @@ ADVERSARIAL = [
     ("a stale temporary directory of a killed export (removed)",
      lambda t, f: ((t / f".c.allied5g-export-{2 ** 22 + 7}-abc").mkdir(),
                    [f / "full.h5", "--csv", t / "c"])[1], 0, ""),
-    ("far dates (year 2268)", lambda t, f: [f / "far.h5", "--csv", t / "c"], 0, ""),
+    ("far dates (year 2268)", lambda t, f: [far(f), "--csv", t / "c"], 0, ""),
     ("summary store", lambda t, f: [f / "summary.h5", "--csv", t / "c"], 0, ""),
 ]
 
@@ -615,7 +627,7 @@ LOAD_CASES = [
     ("partial of a killed run (stale lock)", lambda t, f: _stale_partial(t, f), None, ""),
     ("symlink to a results file",
      lambda t, f: ((t / "l.h5").symlink_to(f / "full.h5"), t / "l.h5")[1], None, ""),
-    ("far dates", lambda t, f: f / "far.h5", None, ""),
+    ("far dates", lambda t, f: far(f), None, ""),
 ]
 
 
