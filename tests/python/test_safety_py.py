@@ -337,17 +337,26 @@ def test_far_dates_load_and_export(files, tmp_path):
 
 
 def test_far_dates_from_labels_only(files, tmp_path):
-    """A file without the CF time variable: dates come from the quarter labels."""
+    """A file without the CF time variable whose quarter labels lie beyond 2261 (made
+    from an ordinary file, so whatever the simulator accepts): dates come from the
+    labels, as cftime."""
     import h5py
     f2 = tmp_path / "notime.h5"
-    shutil.copy(far(files), f2)
+    shutil.copy(files / "full.h5", f2)
     with h5py.File(f2, "r+") as f:
         del f["time"]
+        n = f["date"].shape[0]
+        f["date"][...] = [f"{2300 + t // 4}Q{t % 4 + 1}".encode() for t in range(n)]
     with pytest.warns(allied5g.DatesWarning):
         ds = allied5g.load(f2)
     t = ds["time"].values
-    assert (t[-1].year, t[-1].month, t[-1].day) == (2268, 12, 31)
+    assert (t[0].year, t[0].month, t[0].day) == (2300, 3, 31)
+    assert (t[-1].year, t[-1].month, t[-1].day) == (2300 + (n - 1) // 4, 12, 31)
     ds.close()
+    r = export(f2, "--csv", tmp_path / "csv")
+    assert r.returncode == 0, r.stderr
+    import pandas as pd
+    assert pd.read_csv(tmp_path / "csv" / "steps.csv")["time"].iloc[0] == "2300-03-31"
 
 
 def test_early_start_loads_or_is_refused(tmp_path):
