@@ -10,12 +10,14 @@
 
 #include <stdio.h>
 
-enum { E_CSV, E_FORCE, E_NOPT };
+enum { E_CSV, E_FORCE, E_SPACE, E_NOPT };
 
 static const a5_cli_opt export_opts[E_NOPT] = {
     [E_CSV] = {"csv", 0, "DIR", 0, "required",
                "directory for steps.csv, finals.csv, aggregates.csv, design.csv, nations.csv"},
     [E_FORCE] = {"force", 0, NULL, 0, NULL, "replace those files when DIR already has them"},
+    [E_SPACE] = {"ignore-space", 0, NULL, 0, NULL,
+                 "export even when the estimated size exceeds the free space beside DIR"},
 };
 
 const a5_cli_cmd a5_cli_export_cmd = {
@@ -39,7 +41,9 @@ int a5_cli_export(int argc, char **argv)
         return A5_EXIT_USAGE;
     }
     const char *args[] = {a.operand[0], "--csv", a.val[E_CSV],
-                          a.given[E_FORCE] ? "--force" : NULL, NULL};
+                          a.given[E_FORCE] ? "--force" : NULL, NULL, NULL};
+    if (a.given[E_SPACE])
+        args[a.given[E_FORCE] ? 4 : 3] = "--ignore-space";
     rc = a5_cli_python("export", args);
     a5_cli_args_free(&a);
     return rc;

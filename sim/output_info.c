@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,30 @@ static herr_t list_var(hid_t g, const char *name, const H5L_info_t *li, void *da
     return 0;
 }
 
+/* The process writing path when path is a run's OUT.partial and the run that holds
+ * its lock (OUT.partial.lock, holding the writer's PID) is alive; else 0. */
+static long partial_writer(const char *path)
+{
+    size_t n = strlen(path);
+    if (n < 8 || strcmp(path + n - 8, ".partial") != 0)
+        return 0;
+    char *lock = malloc(n + 6);
+    if (!lock)
+        return 0;
+    snprintf(lock, n + 6, "%s.lock", path);
+    int fd = open(lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    free(lock);
+    if (fd < 0)
+        return 0;
+    char buf[32] = "";
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    long pid = k > 0 ? atol(buf) : 0;
+    if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM))
+        return 0;
+    return pid;
+}
+
 int a5_output_info(const char *path, FILE *out, char *err, size_t errlen)
 {
     a5_out_h5_setup();
@@ -152,7 +177,20 @@ int a5_output_info(const char *path, FILE *out, char *err, size_t errlen)
     struct stat st;
     unsigned char sig[8] = {0};
     if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", shown, strerror(errno));
+        int e = errno;
+        size_t n = strlen(path) + 9;
+        char *partial = malloc(n);
+        long writer = 0;
+        if (partial && e == ENOENT) {
+            snprintf(partial, n, "%s.partial", path);
+            writer = partial_writer(partial);
+        }
+        free(partial);
+        if (writer)
+            snprintf(err, errlen, "cannot open %s: %s (a run in progress, process %ld, is "
+                                  "writing %s.partial)", shown, strerror(e), writer, shown);
+        else
+            snprintf(err, errlen, "cannot open %s: %s", shown, strerror(e));
         return A5_EIO;
     }
     int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -167,6 +205,12 @@ int a5_output_info(const char *path, FILE *out, char *err, size_t errlen)
         snprintf(err, errlen, "%s is not an allied5g results file (not HDF5)", shown);
         return A5_EIO;
     }
+    long writer = partial_writer(path);
+    if (writer) {
+        snprintf(err, errlen, "%s is being written by process %ld (a run in progress); wait for "
+                              "it to finish, or follow it with allied5g.load_live", shown, writer);
+        return A5_EBUSY;
+    }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
         snprintf(err, errlen, "%s is damaged: HDF5 cannot open it (truncated or overwritten?)",
@@ -178,6 +222,12 @@ int a5_output_info(const char *path, FILE *out, char *err, size_t errlen)
         H5Aexists(f, "scenario") <= 0) {
         snprintf(err, errlen, "%s is not an allied5g results file (an HDF5 file without "
                               "allied5g's attributes)", shown);
+        H5Fclose(f);
+        return A5_EIO;
+    }
+    if (H5Lexists(f, "policy_share", H5P_DEFAULT) <= 0) {
+        snprintf(err, errlen, "%s is not a complete allied5g results file: it has allied5g's "
+                              "attributes but no policy_share (every results file has it)", shown);
         H5Fclose(f);
         return A5_EIO;
     }

@@ -10,7 +10,8 @@ __version__ = "0.3.0"   # the simulator's version (CMakeLists.txt project VERSIO
 
 from .api import RunError, ScenarioError, find_binary, run
 from .calibration import calibration_report
-from .io import (FAMILIES, POLICIES, ResultsError, ResultsWarning, decode_policy, design_frame,
+from .io import (FAMILIES, POLICIES, DatesWarning, ExportError, ResultsError, ResultsWarning,
+                 decode_policy, design_frame, export_bytes,
                  design_paths, export_csv, families, load, load_live, to_dataframe)
 from .plots import (ban_timeline, cohesion, cohesion_plot, fan_chart, policy_probabilities,
                     sensitivity_bars, sweep_response)
@@ -24,7 +25,8 @@ from .prim import CartResult, PrimResult, cart, prim
 from .paired import PAIRED_OUTCOMES, compare, is_crn, replicate_outcome
 
 __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "ResultsError",
-           "ResultsWarning", "POLICIES", "FAMILIES", "load", "load_live", "decode_policy",
+           "ResultsWarning", "DatesWarning", "ExportError", "export_bytes", "POLICIES",
+           "FAMILIES", "load", "load_live", "decode_policy",
            "to_dataframe", "families", "export_csv", "design_frame", "design_paths",
            "sobol_indices", "policy_probabilities", "fan_chart", "ban_timeline", "cohesion",
            "cohesion_plot", "sweep_response", "sensitivity_bars", "key_findings",

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import xarray as xr
 
-from .io import load
+from .io import HDF5_OPEN_LOCK, load
 
 #: A located message from the simulator: FILE:LINE:COL: error: ...
 _LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?:error|warning): ")
@@ -131,10 +131,126 @@ def _stop(p: subprocess.Popen):
             p.wait()
 
 
-def _execute(cmd: list[str], progress: bool) -> tuple[int, str]:
+#: The guard of one run (python3 -S -c GUARD): started first, it reads a pipe from the
+#: Python process that calls run(): "T<hex path>" before the temporary directory is
+#: made, "P<pid>" when the simulator starts (in its own process group), "x" once
+#: run() is over and has cleaned up. End-of-file without "x" means that process died
+#: (SIGTERM, SIGKILL, os._exit, a crash): the guard then stops the simulator's process
+#: group (one SIGTERM, which finishes the current block; SIGKILL after 30 s) and
+#: removes the temporary directory.
+_GUARD = r"""
+import os, shutil, signal, sys, time
+for s in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+    signal.signal(s, signal.SIG_IGN)
+got = b""
+while True:
+    try:
+        b = os.read(0, 4096)
+    except OSError:
+        b = b""
+    if not b:
+        break
+    got += b
+lines = got.split(b"\n")
+if lines[-1] != b"x":
+    tmps = [bytes.fromhex(x[1:].decode()) for x in lines if x.startswith(b"T")]
+    pids = [int(x[1:]) for x in lines if x.startswith(b"P") and x[1:].isdigit()]
+    if tmps and not pids:
+        # died between starting the simulator and naming it: find it by the
+        # temporary directory on its command line (its output or scenario)
+        for d in os.listdir("/proc"):
+            try:
+                args = open(f"/proc/{d}/cmdline", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if d.isdigit() and any(a.startswith(tmps[0] + b"/") for a in args[1:]):
+                pids.append(int(d))
+    def alive(pg):
+        try:
+            os.killpg(pg, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    # One SIGTERM (a second one would stop it at once, without saving its block);
+    # SIGKILL if it is still there after 30 s.
+    sig, t0 = signal.SIGTERM, time.monotonic()
+    while pids and alive(pids[-1]):
+        if sig is not None:
+            try:
+                os.killpg(pids[-1], sig)
+            except OSError:
+                pass
+            sig = None
+        if time.monotonic() - t0 > 30:
+            sig, t0 = signal.SIGKILL, time.monotonic()
+        time.sleep(0.1)
+    for t in tmps:
+        shutil.rmtree(t, ignore_errors=True)
+"""
+
+
+class _Guard:
+    """Stops the simulator and removes the temporary directory should this Python
+    process die during run() (see _GUARD). mkdtemp() makes the directory, watch(pid)
+    when the simulator starts; close() when run() has cleaned up itself."""
+
+    def __init__(self):
+        self.w = None
+        self.tmp = None
+        if not os.path.basename(sys.executable or "").startswith("python"):
+            return                  # embedded (no python to start): no guard
+        r, self.w = os.pipe()
+        try:
+            # returns once the guard runs (Popen waits for the exec)
+            subprocess.Popen([sys.executable, "-S", "-c", _GUARD], stdin=r,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+        except OSError:
+            os.close(self.w)
+            self.w = None
+        finally:
+            os.close(r)
+
+    def _send(self, data: bytes):
+        if self.w is not None:
+            try:
+                os.write(self.w, data)
+            except OSError:
+                pass
+
+    def mkdtemp(self) -> str:
+        """A new private directory, named to the guard before it exists."""
+        import secrets
+        if self.w is None:
+            self.tmp = tempfile.mkdtemp(prefix="allied5g-")
+            return self.tmp
+        while True:
+            path = os.path.join(tempfile.gettempdir(), f"allied5g-{secrets.token_hex(6)}")
+            self._send(b"T" + os.fsencode(path).hex().encode() + b"\n")
+            try:
+                os.mkdir(path, 0o700)
+                self.tmp = path
+                return path
+            except FileExistsError:
+                continue
+
+    def watch(self, pid: int):
+        self._send(f"P{pid}\n".encode())
+
+    def close(self):
+        self._send(b"x")
+        if self.w is not None:
+            os.close(self.w)
+            self.w = None
+
+
+def _execute(cmd: list[str], progress: bool, guard: _Guard) -> tuple[int, str]:
     """Run cmd; returns (exit status, stderr without progress lines). With progress,
     the simulator's stderr is a pseudo-terminal, so that it prints its progress line,
-    which is parsed to drive the bar."""
+    which is parsed to drive the bar. The simulator runs in its own process group,
+    watched by a guard (_Guard) in case this process dies."""
     if progress:
         try:
             import pty
@@ -142,21 +258,28 @@ def _execute(cmd: list[str], progress: bool) -> tuple[int, str]:
         except (ImportError, OSError):
             progress = False
     if not progress:
-        p = subprocess.Popen(cmd + ["--quiet"], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            _, err = p.communicate()
-        except BaseException:
-            _stop(p)
-            raise
-        return p.returncode, err
+        # stderr into a file, not a pipe: should this process die, the simulator's
+        # last messages must not kill it with SIGPIPE before it has saved its block.
+        with tempfile.TemporaryFile(dir=guard.tmp) as errf:
+            p = subprocess.Popen(cmd + ["--quiet"], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=errf,
+                                 start_new_session=True)
+            guard.watch(p.pid)
+            try:
+                p.wait()
+            except BaseException:
+                _stop(p)
+                raise
+            errf.seek(0)
+            return p.returncode, errf.read().decode("utf-8", "replace")
     bar = _Bar()
     chunks = []
     try:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=slave, close_fds=True)
+                             stderr=slave, close_fds=True, start_new_session=True)
     finally:
         os.close(slave)
+    guard.watch(p.pid)
     try:
         pending = ""
         while True:
@@ -210,10 +333,13 @@ def run(scenario, set: Optional[Mapping[str, Any]] = None, *, replicates: Option
     ``force`` is false, :class:`RunError` when the run fails.
     The result is as from :func:`allied5g.load` (time axis, design coordinates).
     """
+    if out is not None and not os.fspath(out):
+        raise ValueError("out is an empty path; name the results file (or leave out out=)")
     exe = binary or find_binary()
     if progress is None:
         progress = _in_notebook() or sys.stderr.isatty()
-    tmp = tempfile.mkdtemp(prefix="allied5g-")
+    guard = _Guard()
+    tmp = guard.mkdtemp()
     yaml_text = None
     try:
         if isinstance(scenario, Mapping):
@@ -240,7 +366,7 @@ def run(scenario, set: Optional[Mapping[str, Any]] = None, *, replicates: Option
         if force:
             cmd.append("--force")
         cmd += [str(a) for a in args]
-        rc, err = _execute(cmd, progress)
+        rc, err = _execute(cmd, progress, guard)
         if yaml_text is not None:
             err = err.replace(scen_path, "<scenario>")
         if rc == 2:
@@ -254,10 +380,12 @@ def run(scenario, set: Optional[Mapping[str, Any]] = None, *, replicates: Option
             raise RunError(rc, err)
         if out is not None:
             return load(target)
-        ds = load(target)
-        ds.load()
-        ds.close()
+        with HDF5_OPEN_LOCK:
+            ds = load(target)
+            ds.load()
+            ds.close()
         ds.encoding.pop("source", None)
         return ds
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        guard.close()

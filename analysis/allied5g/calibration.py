@@ -68,11 +68,19 @@ def read_predictions(path) -> pd.DataFrame:
         df = pd.read_csv(path, dtype={"code": str, "date": str, "observed": str,
                                       "start_policy": str})
     except pd.errors.EmptyDataError:
-        raise CalibrationError(f"{path}: empty file: header must be {','.join(COLUMNS)}")
+        raise CalibrationError(f"{path}: empty file; a predictions file starts with the header "
+                               f"{','.join(COLUMNS)} (allied5g calibrate --predictions "
+                               "FILE.csv writes it)") from None
+    except IsADirectoryError:
+        raise CalibrationError(f"{path}: is a directory, not a predictions CSV file") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+        raise CalibrationError(f"{path}: not a predictions CSV file ({e})") from None
     if list(df.columns) not in (COLUMNS, COLUMNS + EXTRA):
         raise CalibrationError(f"{path}: header must be {','.join(COLUMNS)} (optionally "
                                f"followed by {','.join(EXTRA)}), got "
                                f"{','.join(map(str, df.columns))}")
+    if len(df) == 0:
+        raise CalibrationError(f"{path}: a header and no rows: no predictions to score")
     for col in ["observed"] + (["start_policy"] if "start_policy" in df else []):
         bad = ~df[col].isin(POLICIES)
         if bad.any():

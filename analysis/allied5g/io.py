@@ -7,7 +7,12 @@ file becomes billions of rows), which is why :func:`to_dataframe` refuses to mix
 """
 from __future__ import annotations
 
+import errno
 import os
+import re
+import shutil
+import stat
+import threading
 import warnings
 from pathlib import Path
 from typing import Iterable, Optional
@@ -34,6 +39,26 @@ FAMILIES = {
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
+#: The HDF5 and netCDF libraries are not thread-safe: opening files in several threads
+#: at once fails at random (a spurious "damaged" error) and prints HDF5's diagnostics.
+#: load, load_live and run hold this lock while they open, read into memory or close.
+HDF5_OPEN_LOCK = threading.RLock()
+_quiet = threading.local()
+
+
+def _quiet_hdf5() -> None:
+    """Turn off HDF5's printing of its error stack in this thread. The netCDF library
+    turns it off only in the thread that first used it; in other threads, every
+    attribute it probes for and does not find printed a page of HDF5-DIAG lines."""
+    if getattr(_quiet, "done", False):
+        return
+    _quiet.done = True
+    try:
+        from h5py import _errors
+        _errors.silence_errors()
+    except (ImportError, AttributeError):
+        pass
+
 
 class ResultsError(ValueError):
     """The file is not a readable allied5g results file (truncated, not HDF5, or an
@@ -51,8 +76,57 @@ def time_dim(ds) -> str:
     ``step`` in a file opened with plain xarray or ``load(..., time_index=False)``."""
     return "time" if "time" in ds.dims else "step"
 
-def _quarter_end(label: str) -> pd.Timestamp:
-    return pd.Period(label.upper(), freq="Q").end_time.normalize()
+_QUARTER = re.compile(r"^\s*(-?\d+)[Qq]([1-4])\s*$")
+
+
+class DatesWarning(UserWarning):
+    """The results file's dates lie outside what pandas' datetime64 holds (years
+    1678-2261): ``time`` holds cftime dates (an xarray CFTimeIndex) instead."""
+
+
+def _cftime_dates(ymd) -> Optional[np.ndarray]:
+    """(year, month, day) triples as cftime proleptic Gregorian dates, or None when
+    cftime is missing or cannot represent them."""
+    try:
+        import cftime
+        return np.array([cftime.DatetimeProlepticGregorian(y, m, d, has_year_zero=True)
+                         for y, m, d in ymd], dtype=object)
+    except (ImportError, ValueError, TypeError):
+        return None
+
+
+def _quarter_ends(labels) -> tuple[Optional[np.ndarray], str]:
+    """The last day of each quarter labelled 2019Q1..: datetime64 where pandas can
+    hold them all, else cftime dates; (None, why) when neither can."""
+    ymd = []
+    for label in labels:
+        m = _QUARTER.match(str(label))
+        if not m:
+            return None, f"step label {str(label)!r} is not a quarter"
+        q = int(m.group(2))
+        ymd.append((int(m.group(1)), 3 * q, 31 if q in (1, 4) else 30))
+    try:
+        return pd.DatetimeIndex([pd.Timestamp(y, m, d) for y, m, d in ymd]).values, ""
+    except (ValueError, OverflowError):        # OutOfBoundsDatetime is a ValueError
+        ends = _cftime_dates(ymd)
+        return ends, "" if ends is not None else (
+            "its dates lie outside pandas' datetime64 range and cftime (python3-cftime) "
+            "cannot hold them or is not installed")
+
+
+def _open(path, **kw) -> xr.Dataset:
+    """xr.open_dataset without xarray's warning for dates beyond datetime64 (they are
+    decoded with cftime; _prepare says so once, in our words)."""
+    _quiet_hdf5()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Unable to decode time axis")
+        try:
+            return xr.open_dataset(path, **kw)
+        except (ValueError, OverflowError) as e:
+            if "time" not in str(e) and "date" not in str(e):    # not a date problem
+                raise
+            # dates beyond datetime64 without cftime: keep the raw numbers
+            return xr.open_dataset(path, decode_times=False, **kw)
 
 
 def design_paths(ds: xr.Dataset) -> list[str]:
@@ -69,13 +143,43 @@ def _text(values) -> np.ndarray:
                      for v in np.asarray(values).ravel()], dtype=object).reshape(np.shape(values))
 
 
+def _partial_writer(path) -> Optional[int]:
+    """The PID of the run writing path, when path is a run's OUT.partial and the run
+    holding its lock (OUT.partial.lock) is alive."""
+    if not str(path).endswith(".partial"):
+        return None
+    try:
+        fd = os.open(f"{path}.lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            pid = int(os.read(fd, 32).split()[0])
+        finally:
+            os.close(fd)
+        os.kill(pid, 0)
+    except PermissionError:
+        return pid
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if pid > 0 else None
+
+
+_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+
+
 def _check_file(path) -> None:
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if p.is_dir():
-        raise ResultsError(f"{path}: is a directory, not an allied5g results file")
-    with open(p, "rb") as f:
+    """A regular file that starts as HDF5 does, looked at without blocking (a FIFO is
+    refused by its kind, never opened)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        writer = _partial_writer(f"{path}.partial")
+        busy = f" (a run in progress, process {writer}, is writing {path}.partial)" \
+            if writer else ""
+        raise FileNotFoundError(f"{path}: no such file{busy}") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
+        raise ResultsError(f"{path}: is {kind}, not an allied5g results file")
+    with open(path, "rb") as f:
         head = f.read(8)
     if head != _HDF5_SIGNATURE:
         what = "an empty file" if not head else "not an HDF5 file"
@@ -103,12 +207,27 @@ def _prepare(ds: xr.Dataset, path, *, warn: bool = True, time_index: bool = True
     for v in ("nation", "option", "bloc", "nation_name", "date"):
         if v in ds.variables and ds[v].dtype.kind in "OSU":
             ds = ds.assign_coords({v: (ds[v].dims, _text(ds[v].values), ds[v].attrs)})
-    if "time" in ds.variables and np.issubdtype(ds["time"].dtype, np.datetime64):
-        ds = ds.set_coords("time")                       # written by the C side (CF time)
-        ds["time"].variable.load()
+    if "time" in ds.variables and (np.issubdtype(ds["time"].dtype, np.datetime64)
+                                   or ds["time"].dtype == object):
+        ds = ds.set_coords("time")       # written by the C side (CF time; cftime if far)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Unable to decode time axis")
+            ds["time"].variable.load()
     elif "date" in ds.coords:
-        labels = [str(x) for x in ds["date"].values]
-        ds = ds.assign_coords(time=("step", pd.DatetimeIndex([_quarter_end(x) for x in labels])))
+        if "time" in ds.variables:                 # undecoded: days since 1970
+            ds = ds.drop_vars("time")
+        ends, why = _quarter_ends(ds["date"].values)
+        if ends is not None:
+            ds = ds.assign_coords(time=("step", ends))
+        else:
+            warnings.warn(f"{path}: no time axis ({why}): the data keep 'step' as their "
+                          "dimension, with 'date' labels", DatesWarning, stacklevel=3)
+    if "time" in ds.coords and ds["time"].dtype == object:
+        t = ds["time"].values
+        warnings.warn(f"{path}: dates {t[0].year:04d}-{t[-1].year:04d} lie outside pandas' "
+                      "datetime64 range (years 1678-2261): time holds cftime dates (an "
+                      "xarray CFTimeIndex; ds.sel(time='2300') works, pandas date "
+                      "arithmetic does not)", DatesWarning, stacklevel=3)
     coords = [p for p in design_paths(ds) if p in ds.data_vars]
     if coords:
         ds = ds.set_coords(coords)
@@ -149,13 +268,19 @@ def load(path, engine: Optional[str] = None, time_index: bool = True) -> xr.Data
     :class:`ResultsWarning` when the batch that wrote it did not finish.
     """
     _check_file(path)
-    try:
-        ds = xr.open_dataset(path, engine=engine)
-    except (OSError, ValueError, RuntimeError) as e:
-        size = os.path.getsize(path)
-        raise ResultsError(f"{path}: damaged or truncated HDF5 file ({size} bytes; the HDF5 "
-                           f"library cannot read it: {e})") from e
-    return _prepare(ds, path, time_index=time_index)
+    writer = _partial_writer(path)
+    if writer:
+        raise ResultsError(f"{path} is being written by process {writer} (a run in progress); "
+                           "wait for it to finish, or follow it with allied5g.load_live")
+    with HDF5_OPEN_LOCK:
+        try:
+            ds = _open(path, engine=engine)
+        except (OSError, ValueError, RuntimeError) as e:
+            size = os.path.getsize(path)
+            why = e.strerror if isinstance(e, OSError) and e.strerror else e
+            raise ResultsError(f"{path}: damaged or truncated HDF5 file ({size} bytes; the "
+                               f"HDF5 library cannot read it: {why})") from e
+        return _prepare(ds, path, time_index=time_index)
 
 
 def decode_policy(da: xr.DataArray) -> xr.DataArray:
@@ -192,13 +317,14 @@ def load_live(path) -> xr.Dataset:
         ds = load(path)
     else:
         _check_file(partial)
-        try:
-            f = h5netcdf.File(partial, "r", swmr=True, libver="latest")
-            ds = xr.open_dataset(xr.backends.H5NetCDFStore(f))
-        except (OSError, ValueError, RuntimeError) as e:
-            raise ResultsError(f"{partial}: cannot be read while running ({e}); was the "
-                               "batch started with --live?") from e
-        ds = _prepare(ds, partial, warn=False)
+        with HDF5_OPEN_LOCK:
+            try:
+                f = h5netcdf.File(partial, "r", swmr=True, libver="latest")
+                ds = _open(xr.backends.H5NetCDFStore(f))
+            except (OSError, ValueError, RuntimeError) as e:
+                raise ResultsError(f"{partial}: cannot be read while running ({e}); was the "
+                                   "batch started with --live?") from e
+            ds = _prepare(ds, partial, warn=False)
     ds.attrs["replicates_done"] = _replicates_done(ds)
     return ds
 
@@ -336,59 +462,286 @@ def design_frame(ds: xr.Dataset) -> pd.DataFrame:
 EXPORT_FILES = ("steps.csv", "finals.csv", "aggregates.csv", "design.csv", "nations.csv")
 
 
-def export_csv(path, outdir, chunk: int = 250) -> list[Path]:
+class ExportError(ValueError):
+    """export_csv refused its arguments before writing anything (an output that is a
+    link or the input, files it would replace without ``force``, too little free
+    space): bad input, exit status 2 from ``allied5g export``."""
+
+
+def _os_text(e: OSError) -> str:
+    """An OSError in words: 'PATH: reason' (no '[Errno N]')."""
+    why = (e.strerror or str(e)).lower() if e.strerror else str(e)
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        why += " (the disk is full)"
+    return f"{e.filename}: {why}" if e.filename else why
+
+
+def _tidy(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns in a fixed order; time as an ISO date; policies as names."""
+    lead = [c for c in ("point", "replicate", "step", "date", "time", "nation",
+                        "nation_name") if c in df]
+    df = df[lead + [c for c in df if c not in lead]].copy()
+    if "time" in df:
+        t = df["time"]
+        if t.dtype == object:              # cftime dates (beyond datetime64's years)
+            df["time"] = [f"{x.year:04d}-{x.month:02d}-{x.day:02d}" for x in t]
+        else:
+            df["time"] = pd.to_datetime(t).dt.strftime("%Y-%m-%d")
+    for v in ("policy", "final_policy"):
+        if v in df:
+            df[v] = df[v].astype(object).where(df[v].notna(), "")
+    return df
+
+
+def _csv_parts(ds: xr.Dataset, name: str, chunk: int):
+    """The text of name.csv, in parts (a block of replicates at a time for the large
+    families)."""
+    if name in ("steps", "finals"):
+        first = True
+        for p in range(ds.sizes["point"]):
+            for r0 in range(0, ds.sizes["replicate"], chunk):
+                df = to_dataframe(ds, name, point=[p], replicate=slice(r0, r0 + chunk - 1))
+                yield _tidy(df).to_csv(index=False, header=first, float_format="%.7g")
+                first = False
+    elif name == "aggregates":
+        yield _tidy(to_dataframe(ds, "aggregates")).to_csv(index=False, float_format="%.7g")
+    elif name == "design":
+        yield to_dataframe(ds, "design").to_csv(index=False, float_format="%.17g")
+    else:
+        nations = pd.DataFrame({"nation": [str(x) for x in ds.nation.values]})
+        if "nation_name" in ds.coords:
+            nations["nation_name"] = [str(x) for x in ds["nation_name"].values]
+        if "bloc_member" in ds:
+            m = ds["bloc_member"].values.astype(bool)
+            blocs = [str(b) for b in ds["bloc"].values]
+            nations["blocs"] = [" ".join(b for b, yes in zip(blocs, row) if yes) for row in m]
+        yield nations.to_csv(index=False)
+
+
+def _export_names(ds: xr.Dataset) -> list[str]:
+    fams = families(ds)
+    return [n for n in ("steps", "finals", "aggregates", "design") if n in fams] + ["nations"]
+
+
+def export_bytes(ds: xr.Dataset) -> int:
+    """An estimate of what :func:`export_csv` writes, in bytes (a quarter above the
+    size of the first replicate's rows times the number of replicates)."""
+    total = 1 << 16
+    npt = ds.sizes.get("point", 1)
+    for name in _export_names(ds):
+        if name in ("steps", "finals"):
+            df = to_dataframe(ds, name, point=[0], replicate=[0])
+            per = len(_tidy(df).to_csv(index=False, header=False, float_format="%.7g"))
+            total += per * npt * ds.sizes["replicate"]
+        elif name == "aggregates":
+            df = to_dataframe(ds, "aggregates", point=[0])
+            total += len(_tidy(df).to_csv(index=False, float_format="%.7g")) * npt
+    return int(total * 1.25)
+
+
+def _check_outputs(path, out: Path, force: bool) -> list[Path]:
+    """Refuse what export must not replace; returns the export files DIR has now."""
+    try:
+        src = os.stat(path)
+    except OSError as e:
+        raise ExportError(f"cannot read {_os_text(e)}") from e
+    if out.is_symlink() and not out.exists():
+        raise ExportError(f"{out} is a dangling symbolic link, not a directory")
+    if not out.exists():
+        up = out.absolute().parent
+        while not up.exists() and not up.is_symlink() and up != up.parent:
+            up = up.parent
+        if not up.is_dir():
+            raise ExportError(f"cannot create {out}: {up} is not a directory")
+        return []
+    if not out.is_dir():
+        raise ExportError(f"{out} exists and is not a directory")
+    there = []
+    for n in EXPORT_FILES:
+        f = out / n
+        try:
+            st = os.lstat(f)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise ExportError(f"cannot inspect {_os_text(e)}") from e
+        if (st.st_dev, st.st_ino) == (src.st_dev, src.st_ino) or \
+                (stat.S_ISLNK(st.st_mode) and os.path.exists(f) and os.path.samefile(f, path)):
+            raise ExportError(f"{f} is the results file being exported; choose another DIR")
+        if stat.S_ISLNK(st.st_mode):
+            raise ExportError(f"{f} is a symbolic link; export does not replace links "
+                              "(remove it, or choose another DIR)")
+        if not stat.S_ISREG(st.st_mode):
+            raise ExportError(f"{f} exists and is not a regular file")
+        if st.st_nlink > 1:
+            raise ExportError(f"{f} has other hard links ({st.st_nlink} names); export does "
+                              "not replace it (remove it, or choose another DIR)")
+        there.append(f)
+    if there and not force:
+        raise ExportError(f"{out} already has {', '.join(p.name for p in there)}; use --force "
+                          "to replace them")
+    return there
+
+
+def _fsync_dir(d: Path) -> None:
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def export_csv(path, outdir, chunk: int = 250, *, force: bool = True,
+               ignore_space: bool = False) -> list[Path]:
     """Write the results file ``path`` as tidy CSV files in ``outdir``, one per variable
     family present (steps.csv, finals.csv, aggregates.csv, design.csv) plus nations.csv
     (codes, names, blocs). Policies are written as names; ``date`` (2019Q1) and
     ``time`` (ISO date) label each step. Large files are written a block of replicates
-    at a time. Returns the paths written."""
-    ds = load(path)
+    at a time. Returns the paths written.
+
+    The files are written into a temporary directory beside ``outdir`` (inside it,
+    when it exists) and renamed into place once all are complete: a failure, a full
+    disk or a damaged input leaves ``outdir`` as it was. Replacing (``force``, the
+    default here; the command asks for --force) removes every export file ``outdir``
+    had first, so old and new files never mix. Refused with :class:`ExportError`: an
+    export file in ``outdir`` that is a symbolic link, has other hard links or is the
+    input; an estimate (:func:`export_bytes`) above the free space unless
+    ``ignore_space``. A damaged input raises :class:`ResultsError`."""
+    if not str(outdir):
+        raise ExportError("the CSV directory is an empty name; name a directory (--csv DIR)")
+    if int(chunk) < 1:
+        raise ValueError(f"chunk must be at least 1, got {chunk}")
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    fams = families(ds)
+    _check_outputs(path, out, force)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatesWarning)   # ISO dates are written either way
+        ds = load(path)
+    try:
+        return _export(ds, path, out, chunk, force, ignore_space)
+    finally:
+        ds.close()
 
-    def tidy(df: pd.DataFrame) -> pd.DataFrame:
-        lead = [c for c in ("point", "replicate", "step", "date", "time", "nation",
-                            "nation_name") if c in df]
-        df = df[lead + [c for c in df if c not in lead]]
-        if "time" in df:
-            df["time"] = pd.to_datetime(df["time"]).dt.strftime("%Y-%m-%d")
-        for v in ("policy", "final_policy"):
-            if v in df:
-                df[v] = df[v].astype(object).where(df[v].notna(), "")
-        return df
 
-    for name in ("steps", "finals"):
-        if name not in fams:
+def _damaged(path, e: Exception) -> ResultsError:
+    return ResultsError(f"{path}: damaged: its data do not read back ({type(e).__name__}: {e}); "
+                        "nothing was exported")
+
+
+def _remove_stale(parent: Path, prefix: str) -> None:
+    """Temporary directories of exports killed with SIGKILL (their PID is in the name
+    and no longer runs): removed."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for n in names:
+        if not n.startswith(prefix):
             continue
-        target = out / f"{name}.csv"
-        with open(target, "w", newline="") as f:
-            first = True
-            for p in range(ds.sizes["point"]):
-                for r0 in range(0, ds.sizes["replicate"], chunk):
-                    df = to_dataframe(ds, name, point=[p],
-                                      replicate=slice(r0, r0 + chunk - 1))
-                    tidy(df).to_csv(f, index=False, header=first, float_format="%.7g")
-                    first = False
-        written.append(target)
-    if "aggregates" in fams:
-        target = out / "aggregates.csv"
-        tidy(to_dataframe(ds, "aggregates")).to_csv(target, index=False, float_format="%.7g")
-        written.append(target)
-    if "design" in fams:
-        target = out / "design.csv"
-        to_dataframe(ds, "design").to_csv(target, index=False, float_format="%.17g")
-        written.append(target)
-    nations = pd.DataFrame({"nation": [str(x) for x in ds.nation.values]})
-    if "nation_name" in ds.coords:
-        nations["nation_name"] = [str(x) for x in ds["nation_name"].values]
-    if "bloc_member" in ds:
-        m = ds["bloc_member"].values.astype(bool)
-        blocs = [str(b) for b in ds["bloc"].values]
-        nations["blocs"] = [" ".join(b for b, yes in zip(blocs, row) if yes) for row in m]
-    target = out / "nations.csv"
-    nations.to_csv(target, index=False)
-    written.append(target)
-    ds.close()
-    return written
+        pid = n[len(prefix):].split("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                        # still running
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        p = parent / n
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+class _DirLock:
+    """flock on a directory: one export at a time replaces files in it."""
+
+    def __init__(self, d: Path):
+        self.fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+
+    def __enter__(self):
+        import fcntl
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+
+def _export(ds, path, out: Path, chunk: int, force: bool, ignore_space: bool):
+    exists = out.exists()
+    parent = out if exists else out.absolute().parent
+    try:
+        need = export_bytes(ds)
+    except (OSError, RuntimeError, ValueError, KeyError, IndexError) as e:
+        raise _damaged(path, e) from e
+    made = []                              # DIR's missing parents: removed on failure
+    up = parent
+    while not up.exists() and not up.is_symlink():
+        made.append(up)
+        up = up.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write_all(ds, path, out, chunk, force, ignore_space, need, exists, parent)
+    except BaseException:
+        for d in made:                     # deepest first; only if still empty
+            try:
+                d.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _write_all(ds, path, out: Path, chunk: int, force: bool, ignore_space: bool, need: int,
+               exists: bool, parent: Path):
+    free = shutil.disk_usage(parent).free
+    if need > free:
+        msg = (f"the CSV files may need up to {need / 2**20:.0f} MiB, but only "
+               f"{free / 2**20:.0f} MiB are free in {parent}")
+        if not ignore_space:
+            raise ExportError(msg + "; free space, or export anyway with --ignore-space")
+        warnings.warn(msg + " (--ignore-space)", ResultsWarning, stacklevel=3)
+    prefix = ".allied5g-export-" if exists else f".{out.name}.allied5g-export-"
+    _remove_stale(parent, prefix)
+    import secrets
+    # Named before it exists, so that a signal between mkdir and the assignment
+    # cannot leave it behind (our PID in the name: no other process makes it).
+    tmp = parent / f"{prefix}{os.getpid()}-{secrets.token_hex(6)}"
+    try:
+        os.mkdir(tmp, 0o700)
+        names = []
+        for name in _export_names(ds):
+            parts = _csv_parts(ds, name, chunk)
+            with open(tmp / f"{name}.csv", "w", newline="") as f:
+                while True:
+                    try:
+                        text = next(parts)
+                    except StopIteration:
+                        break
+                    except (OSError, RuntimeError, ValueError, KeyError, IndexError) as e:
+                        raise _damaged(path, e) from e
+                    f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            names.append(f"{name}.csv")
+        _fsync_dir(tmp)
+        with _DirLock(parent):
+            if exists:
+                # again, under the lock: what another process did meanwhile counts
+                for old in _check_outputs(path, out, force):
+                    old.unlink()           # none of the old files stays beside new ones
+                for n in names:
+                    os.rename(tmp / n, out / n)
+                tmp.rmdir()
+                _fsync_dir(out)
+            else:
+                if out.exists() or out.is_symlink():
+                    raise ExportError(f"{out} was created by another process during the "
+                                      "export; nothing was written")
+                umask = os.umask(0)
+                os.umask(umask)
+                tmp.chmod(0o777 & ~umask)          # as mkdir would have made it
+                os.rename(tmp, out)
+                _fsync_dir(out.absolute().parent)
+        return [out / n for n in names]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -67,7 +67,14 @@ def _nations(ds: xr.Dataset, nations: Optional[Sequence[str]], limit: int = 12) 
 
 
 def _x(ds: xr.Dataset):
-    return ds["time"].values if "time" in ds.coords else ds["step"].values
+    """The x values of time plots: dates; cftime dates (beyond datetime64's years, which
+    matplotlib cannot plot) as decimal years."""
+    if "time" not in ds.coords:
+        return ds["step"].values
+    t = ds["time"].values
+    if t.dtype == object:
+        return np.array([d.year + (d.month - 1) / 12 + (d.day - 1) / 365.25 for d in t])
+    return t
 
 
 def _xlabel(ds) -> str:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import signal
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,8 @@ import pandas as pd
 
 from . import plots
 from . import __version__
-from .io import EXPORT_FILES, POLICIES, ResultsError, design_paths, export_csv, load, time_dim
+from .io import (POLICIES, ExportError, ResultsError, _os_text, design_paths,
+                 export_csv, load, time_dim)
 from .uncertainty import replicates_done, share_interval
 
 
@@ -291,6 +294,55 @@ brackets, their 90 % Monte Carlo intervals (Wilson).</p>
     return out / "index.html"
 
 
+def _export_main(args) -> int:
+    """allied5g export: 0 done, 2 bad input (nothing written), 1 failure while writing
+    (nothing written either: the files appear only once all are complete)."""
+    def stop(signum, frame):
+        for sig in before:                 # the cleanup below is not interrupted again
+            signal.signal(sig, signal.SIG_IGN)
+        raise SystemExit(128 + signum)     # unwinds: the temporary directory is removed
+
+    import threading
+    before = {}
+    if threading.current_thread() is threading.main_thread():
+        before = {sig: signal.signal(sig, stop)
+                  for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    shown = warnings.formatwarning
+    warnings.formatwarning = lambda msg, *a, **k: f"allied5g export: warning: {msg}\n"
+    try:
+        written = export_csv(args.results, args.csv, force=args.force,
+                             ignore_space=args.ignore_space)
+    except (ResultsError, ExportError) as e:
+        print(f"allied5g export: {e}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as e:
+        if e.filename is not None and os.path.abspath(e.filename) == os.path.abspath(args.results):
+            print(f"allied5g export: {_os_text(e)}", file=sys.stderr)
+            return 2
+        print(f"allied5g export: cannot write the CSV files: {_os_text(e)}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"allied5g export: cannot write the CSV files: {_os_text(e)}; nothing was "
+              f"written to {args.csv}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("allied5g export: out of memory; nothing was written", file=sys.stderr)
+        return 1
+    except SystemExit as e:                 # a signal (stop above)
+        print(f"allied5g export: stopped by signal {int(e.code) - 128}; nothing was written",
+              file=sys.stderr)
+        raise
+    finally:
+        warnings.formatwarning = shown
+        for sig, h in before.items():
+            signal.signal(sig, h)
+    sys.stdout.flush()
+    for p in written:                       # the bytes of the name, whatever they are
+        sys.stdout.buffer.write(os.fsencode(p) + b"\n")
+    sys.stdout.flush()
+    return 0
+
+
 def _prog() -> str:
     """How the user ran this, for usage lines: ``allied5g`` when run by the binary
     (which sets ALLIED5G_PROG), else this Python as typed and ``-m allied5g``."""
@@ -338,21 +390,16 @@ def _parser() -> argparse.ArgumentParser:
     ep.add_argument("results", metavar="OUT.h5", help="results file (allied5g run -o OUT.h5)")
     ep.add_argument("--csv", required=True, metavar="DIR", help="directory for the CSV files")
     ep.add_argument("--force", action="store_true", help="replace CSV files DIR already has")
+    ep.add_argument("--ignore-space", action="store_true",
+                    help="export even when the estimated size exceeds the free space")
     return ap
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.cmd == "export":
+        return _export_main(args)
     try:
-        if args.cmd == "export":
-            there = [n for n in EXPORT_FILES if (Path(args.csv) / n).exists()]
-            if there and not args.force:
-                print(f"allied5g export: {args.csv} already has {', '.join(there)}; use --force "
-                      "to replace them", file=sys.stderr)
-                return 2
-            for p in export_csv(args.results, args.csv):
-                print(p)
-            return 0
         if args.top < 1:
             print("allied5g report: --top must be at least 1", file=sys.stderr)
             return 2
