@@ -181,6 +181,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->rng = a5_rng_alloc();
     w->istat = alloc_lines(n + 1);
     w->idue = alloc_lines((n + 1) * sizeof *w->idue);
+    w->icred = alloc_lines((n + 1) * sizeof *w->icred);
     w->sxn = alloc_lines((n + 1) * sizeof *w->sxn);
     w->srsk = alloc_lines((n + 1) * sizeof *w->srsk);
     w->sD = alloc_lines((n + 1) * sizeof *w->sD);
@@ -188,12 +189,13 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->ties = alloc_lines((n + 1) * sizeof *w->ties);
     w->U = alloc_lines((3 * n + 1) * sizeof *w->U);
     if (!w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
-        !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->sxn || !w->srsk ||
+        !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->icred || !w->sxn || !w->srsk ||
         !w->sD || !w->geff || !w->ties || !w->U) {
         a5_model_work_free(w);
         return NULL;
     }
     memset(w->istat, 0, n + 1);
+    memset(w->icred, 0, (n + 1) * sizeof *w->icred);
     return w;
 }
 
@@ -212,6 +214,7 @@ void a5_model_work_free(a5_work *w)
     free(w->sh);
     free(w->istat);
     free(w->idue);
+    free(w->icred);
     free(w->sxn);
     free(w->srsk);
     free(w->sD);
@@ -231,6 +234,7 @@ void a5_model_copy_lever(a5_work *dst, const a5_work *src, int i)
 {
     dst->istat[i] = src->istat[i];
     dst->idue[i] = src->idue[i];
+    dst->icred[i] = src->icred[i];
 }
 
 /* Whether global slot can be other than 0 in some replicate of s: not 0 in the
@@ -647,6 +651,7 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
     if (t == 0 && m->strategic) {
         w->dirty = 0;
         memset(w->istat, 0, (size_t)n);
+        memset(w->icred, 0, (size_t)n * sizeof *w->icred);
     }
     int ev = events(m, x, t, words, w); /* x's parameters are current (only the state may not be) */
     if (m->strategic && !(x[A5_G_LEVER_DOWNGRADE] > 0))

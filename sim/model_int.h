@@ -72,6 +72,7 @@ struct a5_work {
      * strategic step's scratch (n each; U 3 n). */
     int8_t *istat;
     int *idue;
+    double *icred; /* o_i: target i's credibility offset (credibility_scope nation) */
     double *sxn, *srsk, *sD, *geff, *ties, *U;
     int dirty; /* the strategic step ran: the plain step's cached terms are stale */
 };

@@ -95,6 +95,19 @@ static int us_target(const strat_step *ss, const double *K, int *ne)
     return target;
 }
 
+/* What the downgrades in force at X(t) cost the US this step: kappa delta sum
+ * of d_i over the downgraded nations, in nation order. */
+static double lever_cost(const strat_step *ss)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    double c = 0;
+    for (int i = 0; i < n; i++)
+        if (ss->w->istat[i] == 2)
+            c += x[A5_G_LEVER_US_COST] * x[A5_G_LEVER_DOWNGRADE] * NX(A5_N_INTEL, i);
+    return c;
+}
+
 /* Cost, risk and installed base at the new policies K, and the pressure of step
  * 6 with the US strategy's Delta P_i. */
 static void update_state(const strat_step *ss, const double *K, int t, double *cost,
@@ -104,9 +117,11 @@ static void update_state(const strat_step *ss, const double *K, int t, double *c
     const a5_work *w = ss->w;
     const a5_globals *g = &ss->g;
     const int n = ss->n, us = ss->us;
-    const double Bt = us == A5_US_SCHEDULE
-                          ? 0
-                          : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
+    double Bt = us == A5_US_SCHEDULE
+                    ? 0
+                    : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
+    if (Bt > 0 && x[A5_G_LEVER_US_COST] > 0) /* downgrades in force cost the US */
+        Bt = a5_us_budget_left(Bt, lever_cost(ss));
     int ne;
     const int target = us_target(ss, K, &ne);
     const double esc = x[A5_G_US_ESCALATION], pmax = x[A5_G_US_MAX_PRESSURE];
@@ -130,36 +145,81 @@ static void update_state(const strat_step *ss, const double *K, int t, double *c
 
 /* --- Intelligence lever --------------------------------------------------- */
 
-/* The lever's transitions after step 6, in nation order, and theta_L(t+1). */
+/* Target i's credibility theta_i(t): theta_L(t), or theta_L(t) + o_i within
+ * [0, 1] under credibility_scope nation. */
+static double lever_credibility(const strat_step *ss, int i)
+{
+    const double thL = ss->x[A5_G_LEVER_CREDIBILITY];
+    return (int)(ss->x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION
+               ? a5_lever_credibility(thL, ss->w->icred[i])
+               : thL;
+}
+
+/* Rule 3 under threats_per_step M > 0: of the candidates (status -1), the M with
+ * the largest d_i (ties to the lowest index) are threatened, the rest stay none. */
+static void lever_stagger(const strat_step *ss, int t)
+{
+    const double *x = ss->x;
+    a5_work *w = ss->w;
+    const int n = ss->n;
+    for (int m = (int)x[A5_G_LEVER_THREATS]; m > 0; m--) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (w->istat[i] == -1 && (best < 0 || NX(A5_N_INTEL, i) > NX(A5_N_INTEL, best)))
+                best = i;
+        if (best < 0)
+            break;
+        w->istat[best] = 1;
+        w->idue[best] = t + 1 + (int)x[A5_G_LEVER_LEAD];
+    }
+    for (int i = 0; i < n; i++)
+        if (w->istat[i] == -1)
+            w->istat[i] = 0;
+}
+
+/* The lever's transitions after step 6, in nation order, and theta_L(t+1) (or
+ * the targets' offsets o_i under credibility_scope nation). */
 static void lever_transitions(const strat_step *ss, const double *K, int t,
                               const a5_rng_state *rs)
 {
     double *x = ss->x;
     a5_work *w = ss->w;
-    const double thL = x[A5_G_LEVER_CREDIBILITY];
-    int fails = 0;
+    const double thL = x[A5_G_LEVER_CREDIBILITY], loss = x[A5_G_LEVER_LOSS],
+                 gain = x[A5_G_LEVER_GAIN];
+    const int pern = (int)(x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION;
+    const int limit = x[A5_G_LEVER_THREATS] > 0;
+    int fails = 0, wins = 0;
     for (int i = 0; i < ss->n; i++) {
         const int st = w->istat[i];
         int ns = st;
         if (st == 1 && w->idue[i] <= t + 1) {
             ns = 0;
             if (K[i] == A5_OPEN) {
-                if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
+                const double th = lever_credibility(ss, i);
+                const int done = a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < th;
+                if (done) {
                     ns = 2;
                     w->idue[i] = t + 1 + (int)x[A5_G_LEVER_DURATION];
-                } else
-                    fails++;
+                }
+                fails += !done;
+                wins += done;
+                if (pern) /* theta_i moves by +g_L or -l, within [0, 1] */
+                    w->icred[i] = a5_lever_credibility(th, done ? gain : -loss) - thL;
             }
         } else if (st == 2 && (w->idue[i] <= t + 1 || K[i] != A5_OPEN))
             ns = 0; /* over, or ended by complying */
         if (st == 0 && K[i] == A5_OPEN) {
-            ns = 1;
+            ns = limit ? -1 : 1; /* -1: a candidate for lever_stagger */
             w->idue[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
         }
         w->istat[i] = (int8_t)ns;
     }
-    const double th = thL - x[A5_G_LEVER_LOSS] * fails;
-    x[A5_G_LEVER_CREDIBILITY] = th > 0 ? th : 0;
+    if (limit)
+        lever_stagger(ss, t);
+    if (!pern) {
+        const double th = thL - loss * fails + gain * wins;
+        x[A5_G_LEVER_CREDIBILITY] = th > 0 ? (th < 1 ? th : 1) : 0;
+    }
 }
 
 /* --- China's strategy ----------------------------------------------------- */
@@ -184,7 +244,7 @@ static void strat_in(const strat_step *ss, int i, int wv, int R0only, double Phi
                  psi = x[A5_G_RESTRICT_COMPLIANCE];
     sv->D = w->sD[i];
     a5_lever_terms(w->istat[i], NX(A5_N_INTEL, i), x[A5_G_LEVER_DOWNGRADE],
-                   x[A5_G_LEVER_CREDIBILITY], &sv->intel, &sv->lam);
+                   lever_credibility(ss, i), &sv->intel, &sv->lam);
     for (int k = 0; k < 3; k++) {
         const double phik = k == 0 ? 0.0 : k == 1 ? psi : 1.0;
         if (R0only)

@@ -467,6 +467,17 @@ static inline void a5_lever_terms(int st, double d, double delta, double thetaL,
     *lam = st == 1 ? thetaL * delta * d : st == 2 ? delta * d : 0.0;
 }
 
+/* The US budget left once downgrades in force cost c: max(0, B - c). */
+static inline double a5_us_budget_left(double B, double c) { return B - c > 0 ? B - c : 0.0; }
+
+/* Target i's credibility under credibility_scope nation: theta_L + o_i within
+ * [0, 1]. */
+static inline double a5_lever_credibility(double thetaL, double off)
+{
+    const double th = thetaL + off;
+    return th < 0 ? 0.0 : th > 1 ? 1.0 : th;
+}
+
 /* The lever's uniform for nation i at step t: the 53-bit uniform of the first two
  * words of Philox4x32-10 with the replicate's key and counter (t, 2^31 + i, r, p),
  * outside the replicate's own stream (whose counters stay far below 2^31 in their

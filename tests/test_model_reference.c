@@ -43,7 +43,16 @@ static void apply_event(const a5_event *e, double *x)
 typedef struct {
     int st[64], due[64];
     double mark[64], mpol[64]; /* reversal cost: h^0_i and the policy it was taken at */
+    double off[64];            /* o_i: target i's credibility offset (scope nation) */
 } ref_lever;
+
+/* theta_i(t): theta_L(t), or theta_L(t) + o_i within [0, 1] under scope nation. */
+static double ref_cred(const double *x, const ref_lever *lv, int i)
+{
+    if (lround(x[A5_G_LEVER_SCOPE]) != A5_SCOPE_NATION)
+        return x[A5_G_LEVER_CREDIBILITY];
+    return fmin(1, fmax(0, x[A5_G_LEVER_CREDIBILITY] + lv->off[i]));
+}
 
 static double phi_of(double k, double psi) { return k == 0 ? 0.0 : k == 1 ? psi : 1.0; }
 
@@ -175,7 +184,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         if (lv->st[i] == 2)
             sv[i].intel = NX(A5_N_INTEL, i) * (1 - delta);
         if (lv->st[i] == 1)
-            sv[i].lam = x[A5_G_LEVER_CREDIBILITY] * delta * NX(A5_N_INTEL, i);
+            sv[i].lam = ref_cred(x, lv, i) * delta * NX(A5_N_INTEL, i);
         if (lv->st[i] == 2)
             sv[i].lam = delta * NX(A5_N_INTEL, i);
         for (int k = 0; k < 3; k++)
@@ -229,6 +238,13 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     double Bt = x[A5_G_US_BUDGET];
     for (int q = 0; q < t; q++)
         Bt *= 1 + x[A5_G_US_BUDGET_GROWTH];
+    if (Bt > 0 && x[A5_G_LEVER_US_COST] > 0) { /* downgrades in force at X(t) cost the US */
+        double c = 0;
+        for (int i = 0; i < n; i++)
+            if (lv->st[i] == 2)
+                c += x[A5_G_LEVER_US_COST] * delta * NX(A5_N_INTEL, i);
+        Bt = fmax(0, Bt - c);
+    }
     int ne = 0, target = -1;
     double best = 0;
     /* E(t): not banning, and below the ceiling at P_i(t). */
@@ -283,28 +299,51 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     }
     /* The lever's transitions, after the pressure. */
     if (delta > 0) {
-        const double thL = x[A5_G_LEVER_CREDIBILITY];
-        int fails = 0;
+        const double thL = x[A5_G_LEVER_CREDIBILITY], loss = x[A5_G_LEVER_LOSS],
+                     gain = x[A5_G_LEVER_GAIN];
+        const int pern = lround(x[A5_G_LEVER_SCOPE]) == A5_SCOPE_NATION;
+        int fails = 0, wins = 0, cand[64] = {0};
         for (int i = 0; i < n; i++) {
             const int st = lv->st[i];
             if (st == 1 && lv->due[i] <= t + 1) {
                 lv->st[i] = 0;
                 if (K[i] == A5_OPEN) {
-                    if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
+                    const double th = ref_cred(x, lv, i);
+                    if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < th) {
                         lv->st[i] = 2;
                         lv->due[i] = t + 1 + (int)x[A5_G_LEVER_DURATION];
-                    } else
+                        wins++;
+                        if (pern) /* theta_i up by g_L, at most 1 */
+                            lv->off[i] = fmin(1, fmax(0, th + gain)) - thL;
+                    } else {
                         fails++;
+                        if (pern) /* theta_i down by l, at least 0 */
+                            lv->off[i] = fmin(1, fmax(0, th - loss)) - thL;
+                    }
                 }
             }
             if (st == 2 && (lv->due[i] <= t + 1 || K[i] != A5_OPEN))
                 lv->st[i] = 0;
-            if (st == 0 && K[i] == A5_OPEN) {
-                lv->st[i] = 1;
-                lv->due[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
-            }
+            cand[i] = st == 0 && K[i] == A5_OPEN;
         }
-        x[A5_G_LEVER_CREDIBILITY] = fmax(0, thL - x[A5_G_LEVER_LOSS] * fails);
+        /* Rule 3: every candidate, or the M with the largest d_i (ties to the
+         * lowest index). */
+        int mt = (int)x[A5_G_LEVER_THREATS], nc = 0;
+        for (int i = 0; i < n; i++)
+            nc += cand[i];
+        if (mt == 0 || mt > nc)
+            mt = nc;
+        for (int m = 0; m < mt; m++) {
+            int top = -1;
+            for (int i = 0; i < n; i++)
+                if (cand[i] == 1 && (top < 0 || NX(A5_N_INTEL, i) > NX(A5_N_INTEL, top)))
+                    top = i;
+            cand[top] = 2;
+            lv->st[top] = 1;
+            lv->due[top] = t + 1 + (int)x[A5_G_LEVER_LEAD];
+        }
+        if (!pern)
+            x[A5_G_LEVER_CREDIBILITY] = fmin(1, fmax(0, thL - loss * fails + gain * wins));
     }
     for (int i = 0; i < n; i++)
         NX(A5_N_POLICY, i) = K[i];
@@ -351,9 +390,13 @@ static size_t world(char *t, size_t cap, int steps)
         0.1 * rnd(), 0.5 + rnd(), pick_zero(rnd()));
     if (strat)
         OUT(", strategy: %s, budget: %.3f, budget_growth: %.3f, intel_lever: {credibility: %.3f,"
-            " downgrade: %.3f, lead: %d, duration: %d, credibility_loss: %.3f}",
+            " downgrade: %.3f, lead: %d, duration: %d, credibility_loss: %.3f,"
+            " threats_per_step: %d, credibility_gain: %.3f, credibility_scope: %s,"
+            " us_cost: %.3f}",
             uss[(int)(rnd() * 4)], pick_zero(0.3 * rnd()), 0.1 * rnd() - 0.03, rnd(),
-            pick_zero(rnd()), 1 + (int)(rnd() * 3), 1 + (int)(rnd() * 5), 0.3 * rnd());
+            pick_zero(rnd()), 1 + (int)(rnd() * 3), 1 + (int)(rnd() * 5), 0.3 * rnd(),
+            rnd() < 0.5 ? 0 : 1 + (int)(rnd() * 3), pick_zero(0.3 * rnd()),
+            rnd() < 0.5 ? "world" : "nation", pick_zero(rnd()));
     OUT("}\n");
     OUT("china: {retaliation: %.3f, escalation: %.3f", rnd(), rnd());
     if (strat)
@@ -459,7 +502,7 @@ static void test_kernel_equals_reference_step(void **state)
         double *c1 = calloc(n, sizeof *c1), *r1 = calloc(n, sizeof *r1);
         double *c2 = calloc(n, sizeof *c2), *r2 = calloc(n, sizeof *r2);
         for (long r = 0; r < 4; r++) {
-            ref_lever lv = {{0}, {0}, {0}, {0}};
+            ref_lever lv = {{0}, {0}, {0}, {0}, {0}};
             a5_rng_state *rs1 = a5_rng_state_of(g1), *rs2 = a5_rng_state_of(g2);
             a5_model_init(m, 0, r, x1, rs1);
             a5_model_init(m, 0, r, x2, rs2);
@@ -474,6 +517,11 @@ static void test_kernel_equals_reference_step(void **state)
                     fprintf(stderr, "%s", text);
                     fail_msg("world %d, replicate %ld, step %d: kernel and reference differ", wi, r, t);
                 }
+                const int8_t *ist = a5_model_intel_status(w); /* the lever's statuses too */
+                for (size_t i = 0; i < n; i++)
+                    if (ist[i] != lv.st[i])
+                        fail_msg("world %d, replicate %ld, step %d, nation %zu: intel status %d, "
+                                 "reference %d", wi, r, t, i, ist[i], lv.st[i]);
                 for (size_t i = 0; i < n; i++)
                     reviews += before[i] != x2[a5_param_nslot(A5_N_POLICY, (int)i, (int)n)];
                 steps_checked++;
