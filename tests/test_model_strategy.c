@@ -313,6 +313,97 @@ static void test_lever_carries_out_with_probability_credibility(void **state)
     teardown(&f);
 }
 
+/* Issue 24.3, staggered threats: threats_per_step 2, d = (0.2, 0.9, 0.5, 0.9), all
+ * open, nobody reviews. Step 0 threatens the two most dependent (B, D: the tie
+ * to the lowest index first), step 1 the other two (C, then A); B's and D's
+ * threats (lead 2) fall due at step 2 and, with credibility 1, are carried out. */
+static void test_lever_staggers_threats_by_hand(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, "steps: 4\ndefaults: {review_rate: 0}\n"
+              "us: {intel_lever: {credibility: 1, downgrade: 0.5, lead: 2, threats_per_step: 2}}\n"
+              "nations: [{code: A, intel: 0.2}, {code: B, intel: 0.9}, {code: C, intel: 0.5},"
+              " {code: D, intel: 0.9}]\n");
+    static const int8_t want[3][4] = {{0, 1, 0, 1}, {1, 1, 1, 1}, {1, 2, 1, 2}};
+    init(&f, 0);
+    const int8_t *st = a5_model_intel_status(f.w);
+    for (int t = 0; t < 3; t++) {
+        step(&f, t);
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(st[i], want[t][i]);
+    }
+    teardown(&f);
+}
+
+/* Issue 24.3, credibility per target (credibility_scope nation, theta_L 0.5, loss
+ * 0.125, gain 0.25, lead 1, duration 1): each nation's first threat is due at
+ * step 1 and carried out with probability 0.5; the world's theta_L stays 0.5. A
+ * nation whose threat failed is threatened again at step 2 (due at step 3) with
+ * its own credibility 0.375; one downgraded at step 1 is free at step 2,
+ * threatened at step 3 and due at step 4 with credibility 0.75. Each share is
+ * checked within 4 standard errors. */
+static void test_credibility_per_target(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, "steps: 6\ndefaults: {review_rate: 0}\n"
+              "us: {intel_lever: {credibility: 0.5, downgrade: 0.5, lead: 1, duration: 1,"
+              " credibility_loss: 0.125, credibility_gain: 0.25, credibility_scope: nation}}\n"
+              "nations: [{code: A}, {code: B}]\n");
+    long nf = 0, df = 0, ns = 0, ds = 0;
+    for (int r = 0; r < 3000; r++) {
+        init(&f, r);
+        const int8_t *st = a5_model_intel_status(f.w);
+        step(&f, 0);
+        step(&f, 1);
+        int first[2] = {st[0], st[1]};
+        for (int t = 2; t < 5; t++) {
+            step(&f, t);
+            assert_true(f.x[A5_G_LEVER_CREDIBILITY] == 0.5);
+            for (int i = 0; i < 2; i++) {
+                if (first[i] == 0 && t == 3) { /* failed at step 1: second threat due now */
+                    nf++;
+                    df += st[i] == 2;
+                }
+                if (first[i] == 2 && t == 4) { /* carried out at step 1 */
+                    ns++;
+                    ds += st[i] == 2;
+                }
+            }
+        }
+    }
+    const double pf = (double)df / nf, ps = (double)ds / ns;
+    const double sef = sqrt(0.375 * 0.625 / nf), ses = sqrt(0.75 * 0.25 / ns);
+    printf("after a failure %.4f (n %ld, expected 0.375, se %.4f); after a downgrade %.4f "
+           "(n %ld, expected 0.75, se %.4f)\n", pf, nf, sef, ps, ns, ses);
+    assert_true(fabs(pf - 0.375) < 4 * sef);
+    assert_true(fabs(ps - 0.75) < 4 * ses);
+    teardown(&f);
+}
+
+/* Issue 24.3, the US pays for a downgrade: uniform, budget 0.3, A open with d =
+ * 0.8, B restricting; A is threatened at step 0 and downgraded at the end of step
+ * 1 (credibility 1, lead 1). Steps 0 and 1 give each 0.15; at step 2 the
+ * downgrade in force costs kappa delta d_A = 0.5 * 0.5 * 0.8 = 0.2, leaving 0.1:
+ * 0.05 each, so P = 0.2 + 0.15 + 0.15 + 0.05 = 0.55. */
+static void test_downgrade_costs_the_us_by_hand(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, STILL "strategy: uniform, budget: 0.3,"
+              " intel_lever: {credibility: 1, downgrade: 0.5, lead: 1, us_cost: 0.5}}\n"
+              "steps: 3\nnations: [{code: A, intel: 0.8}, {code: B, policy: restrict}]\n");
+    init(&f, 0);
+    step(&f, 0);
+    step(&f, 1);
+    assert_int_equal(a5_model_intel_status(f.w)[0], 2);
+    assert_true(fabs(P_of(&f, 0) - 0.5) < 1e-15 && fabs(P_of(&f, 1) - 0.5) < 1e-15);
+    step(&f, 2);
+    assert_true(fabs(P_of(&f, 0) - 0.55) < 1e-15 && fabs(P_of(&f, 1) - 0.55) < 1e-15);
+    teardown(&f);
+}
+
 /* Issue 24.2: a nation at the pressure ceiling is not a target while another can
  * still move: pivotal's budget goes past A (the largest leverage, at the cap) to
  * B, and uniform's is shared by B and C only. */
@@ -613,6 +704,9 @@ int main(void)
         cmocka_unit_test(test_neutral_settings_give_the_plain_bits),
         cmocka_unit_test(test_lever_carries_out_with_probability_credibility),
         cmocka_unit_test(test_lever_off_ends_pending_threats),
+        cmocka_unit_test(test_lever_staggers_threats_by_hand),
+        cmocka_unit_test(test_credibility_per_target),
+        cmocka_unit_test(test_downgrade_costs_the_us_by_hand),
         cmocka_unit_test(test_targets_at_the_cap_are_skipped),
         cmocka_unit_test(test_named_chinese_targets_by_hand),
         cmocka_unit_test(test_threat_moves_choices_as_the_formula_says),
