@@ -129,9 +129,21 @@ void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     rule(s, root, cne, cn_aggr, "has no effect: china.strategy is never aggregate (only aggregate escalates)");
     static const char *const lever[] = {"us.intel_lever.credibility", "us.intel_lever.lead",
                                         "us.intel_lever.duration",
-                                        "us.intel_lever.credibility_loss", NULL};
+                                        "us.intel_lever.credibility_loss",
+                                        "us.intel_lever.threats_per_step",
+                                        "us.intel_lever.credibility_gain",
+                                        "us.intel_lever.credibility_scope",
+                                        "us.intel_lever.us_cost", NULL};
     rule(s, root, lever, can(s, A5_G_LEVER_DOWNGRADE, NONZERO),
          "has no effect: us.intel_lever.downgrade is 0 everywhere (the lever is off)");
+    static const char *const usc[] = {"us.intel_lever.us_cost", NULL};
+    rule(s, root, usc, us_budget && can(s, A5_G_US_BUDGET, NONZERO),
+         "has no effect: no US pressure budget anywhere (a downgrade's cost comes out of "
+         "the us.budget of uniform, pivotal and wavering)");
+    static const char *const scope[] = {"us.intel_lever.credibility_scope", NULL};
+    rule(s, root, scope, can(s, A5_G_LEVER_LOSS, NONZERO) || can(s, A5_G_LEVER_GAIN, NONZERO),
+         "has no effect: credibility_loss and credibility_gain are 0 everywhere (credibility "
+         "never moves, the world's or a target's)");
     static const char *const pb[] = {"china.price_budget", NULL};
     rule(s, root, pb, can(s, A5_G_PRICE_RESPONSE, NONZERO),
          "has no effect: china.price_response is 0 everywhere (no discount is offered)");
