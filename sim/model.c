@@ -182,6 +182,8 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->istat = alloc_lines(n + 1);
     w->idue = alloc_lines((n + 1) * sizeof *w->idue);
     w->icred = alloc_lines((n + 1) * sizeof *w->icred);
+    w->usl = alloc_lines((n + 1) * sizeof *w->usl);
+    w->cnl = alloc_lines((n + 1) * sizeof *w->cnl);
     w->sxn = alloc_lines((n + 1) * sizeof *w->sxn);
     w->srsk = alloc_lines((n + 1) * sizeof *w->srsk);
     w->sD = alloc_lines((n + 1) * sizeof *w->sD);
@@ -189,13 +191,15 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->ties = alloc_lines((n + 1) * sizeof *w->ties);
     w->U = alloc_lines((3 * n + 1) * sizeof *w->U);
     if (!w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
-        !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->icred || !w->sxn || !w->srsk ||
+        !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->icred || !w->usl || !w->cnl || !w->sxn || !w->srsk ||
         !w->sD || !w->geff || !w->ties || !w->U) {
         a5_model_work_free(w);
         return NULL;
     }
     memset(w->istat, 0, n + 1);
     memset(w->icred, 0, (n + 1) * sizeof *w->icred);
+    memset(w->usl, 0, (n + 1) * sizeof *w->usl);
+    memset(w->cnl, 0, (n + 1) * sizeof *w->cnl);
     return w;
 }
 
@@ -215,6 +219,8 @@ void a5_model_work_free(a5_work *w)
     free(w->istat);
     free(w->idue);
     free(w->icred);
+    free(w->usl);
+    free(w->cnl);
     free(w->sxn);
     free(w->srsk);
     free(w->sD);
@@ -235,6 +241,8 @@ void a5_model_copy_lever(a5_work *dst, const a5_work *src, int i)
     dst->istat[i] = src->istat[i];
     dst->idue[i] = src->idue[i];
     dst->icred[i] = src->icred[i];
+    dst->usl[i] = src->usl[i];
+    dst->cnl[i] = src->cnl[i];
 }
 
 /* Whether global slot can be other than 0 in some replicate of s: not 0 in the
@@ -652,6 +660,8 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
         w->dirty = 0;
         memset(w->istat, 0, (size_t)n);
         memset(w->icred, 0, (size_t)n * sizeof *w->icred);
+        memset(w->usl, 0, (size_t)n * sizeof *w->usl);
+        memset(w->cnl, 0, (size_t)n * sizeof *w->cnl);
     }
     int ev = events(m, x, t, words, w); /* x's parameters are current (only the state may not be) */
     if (m->strategic && !(x[A5_G_LEVER_DOWNGRADE] > 0))
@@ -661,6 +671,9 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
             step_strategic(m, x, t, rs, words + 2 * m->nhazards, w, cost, risk, rpol, rh);
             return;
         }
+        /* no strategic step: no allocation for the actors to react to next step */
+        memset(w->usl, 0, (size_t)n * sizeof *w->usl);
+        memset(w->cnl, 0, (size_t)n * sizeof *w->cnl);
         if (w->dirty) { /* the strategic step ran last: every cached term is stale */
             ev = 1;
             w->dirty = 0;

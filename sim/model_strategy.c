@@ -23,6 +23,7 @@ typedef struct {
     int named;   /* nations named as China's targets (china_target); 0: every nation is one */
     int nrT, nbT; /* China's targets restricting, banning at X(t) */
     double D, R; /* price advantage without the price response, retaliation R(t) */
+    double usum; /* china.react: sum over China's targets of the US's Delta P_j(t-1) */
     a5_globals g;
 } strat_step;
 
@@ -114,7 +115,7 @@ static void update_state(const strat_step *ss, const double *K, int t, double *c
                          double *risk)
 {
     double *x = ss->x;
-    const a5_work *w = ss->w;
+    a5_work *w = ss->w;
     const a5_globals *g = &ss->g;
     const int n = ss->n, us = ss->us;
     double Bt = us == A5_US_SCHEDULE
@@ -124,6 +125,10 @@ static void update_state(const strat_step *ss, const double *K, int t, double *c
         Bt = a5_us_budget_left(Bt, lever_cost(ss));
     int ne;
     const int target = us_target(ss, K, &ne);
+    double csum = 0; /* us.react: sum over E(t) of China's A_j(t-1) */
+    for (int i = 0; us != A5_US_SCHEDULE && x[A5_G_US_REACT] > 0 && i < n; i++)
+        csum += pressable(ss, K, i) ? w->cnl[i] : 0;
+    const int react = csum > 0;
     const double esc = x[A5_G_US_ESCALATION], pmax = x[A5_G_US_MAX_PRESSURE];
     for (int i = 0; i < n; i++) {
         const a5_option o = a5_option_of(K[i], g->kappa, g->psi);
@@ -139,6 +144,9 @@ static void update_state(const strat_step *ss, const double *K, int t, double *c
             dP = pressable(ss, K, i) ? Bt / ne : 0; /* P_i not yet moved */
         else
             dP = i == target ? Bt : 0;
+        if (react) /* a share W_US toward the nations China retaliated against */
+            dP = a5_react(x[A5_G_US_REACT], dP, Bt, pressable(ss, K, i) ? w->cnl[i] : 0, csum);
+        w->usl[i] = dP;
         NX(A5_N_US_PRESSURE, i) = a5_pressure_add(NX(A5_N_US_PRESSURE, i), dP, pmax);
     }
 }
@@ -255,6 +263,34 @@ static void strat_in(const strat_step *ss, int i, int wv, int R0only, double Phi
             sv->R[k] = i == wv ? R0 + B : R0;
         else
             sv->R[k] = ss->R;
+        if (!R0only && ss->usum > 0) /* a share W_CN toward the nations the US pressed */
+            sv->R[k] = R0 + a5_react(x[A5_G_CHINA_REACT], sv->R[k] - R0, B,
+                                     cn_target(ss, i) ? w->usl[i] : 0, ss->usum);
+    }
+}
+
+/* Phi_-i over China's targets, from the policies at X(t). */
+static double phi_others(const strat_step *ss, int i)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    const double pol = NX(A5_N_POLICY, i);
+    const int own = cn_target(ss, i);
+    return (ss->nrT - (own && pol == A5_RESTRICT)) * x[A5_G_RESTRICT_COMPLIANCE] +
+           (ss->nbT - (own && pol == A5_BAN));
+}
+
+/* us.react: China's allocation of the step, A_i = phi(K_i) (R_i(K_i) - R_0), into
+ * A (the US reacts to it next step). */
+static void cn_allocation(const strat_step *ss, int wv, const double *K, double *A)
+{
+    const double *x = ss->x;
+    for (int i = 0; i < ss->n; i++) {
+        a5_strat_in sv;
+        strat_in(ss, i, wv, 0, phi_others(ss, i), &sv);
+        const int k = (int)K[i];
+        const double phik = k == 0 ? 0.0 : k == 1 ? x[A5_G_RESTRICT_COMPLIANCE] : 1.0;
+        A[i] = phik * (sv.R[k] - x[A5_G_CHINA_RETALIATION]);
     }
 }
 
@@ -290,7 +326,6 @@ static void decide(const strat_step *ss, int wv, const double *review, const dou
     const double *x = ss->x;
     a5_work *w = ss->w;
     const int n = ss->n;
-    const double psi = x[A5_G_RESTRICT_COMPLIANCE];
     for (int i = 0; i < n; i++) {
         const double pol = NX(A5_N_POLICY, i);
         K[i] = pol;
@@ -299,10 +334,7 @@ static void decide(const strat_step *ss, int wv, const double *review, const dou
         a5_nation_in v;
         a5_strat_in sv;
         nation_in(ss, i, &v);
-        const int own = cn_target(ss, i); /* Phi_-i over China's targets */
-        const double Phim = (ss->nrT - (own && pol == A5_RESTRICT)) * psi +
-                            (ss->nbT - (own && pol == A5_BAN));
-        strat_in(ss, i, wv, 0, Phim, &sv);
+        strat_in(ss, i, wv, 0, phi_others(ss, i), &sv);
         double e[3];
         for (int k = 0; k < 3; k++)
             w->U[3 * i + k] = a5_utility_s(&ss->g, &v, &sv, k, 1);
@@ -394,6 +426,9 @@ static void derive(strat_step *ss)
     }
     ss->R = x[A5_G_CHINA_RETALIATION] +
             x[A5_G_CHINA_ESCALATION] * ((ss->nr * psi + ss->nb) / n);
+    ss->usum = 0; /* china.react: the US's Delta P_j(t-1) over China's targets */
+    for (int i = 0; ss->cn != A5_CN_AGGREGATE && x[A5_G_CHINA_REACT] > 0 && i < n; i++)
+        ss->usum += cn_target(ss, i) ? w->usl[i] : 0;
     ss->peers = x[A5_G_W_PEER] != 0;
     influences(ss);
     a5_globals_of(x, ss->D, ss->R, &ss->g);
@@ -410,7 +445,13 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     const int wv = ss.cn == A5_CN_DETERRENT ? waverer(&ss) : -1;
     double *K = w->lane + L_K * w->np;
     decide(&ss, wv, w->lane + L_REVIEW * w->np, w->lane + L_UC * w->np, K);
-    update_state(&ss, K, t, cost, risk);
+    if (x[A5_G_US_REACT] > 0) /* on the R_i(k) of the decisions (w->usl of t - 1) */
+        cn_allocation(&ss, wv, K, w->ties);
+    update_state(&ss, K, t, cost, risk); /* reads w->cnl of t - 1, writes w->usl of t */
+    if (x[A5_G_US_REACT] > 0)
+        memcpy(w->cnl, w->ties, (size_t)n * sizeof *w->cnl);
+    else
+        memset(w->cnl, 0, (size_t)n * sizeof *w->cnl);
     if (x[A5_G_LEVER_DOWNGRADE] > 0)
         lever_transitions(&ss, K, t, rs);
     for (int i = 0; i < n; i++) {

@@ -467,6 +467,14 @@ static inline void a5_lever_terms(int st, double d, double delta, double thetaL,
     *lam = st == 1 ? thetaL * delta * d : st == 2 ? delta * d : 0.0;
 }
 
+/* A reacting actor's allocation to nation i (us.react, china.react): its own
+ * strategy's a_i scaled by (1 - W), plus the share W of its budget B spread in
+ * proportion to what the other actor gave i last step, o_i / sum_j o_j. */
+static inline double a5_react(double W, double a, double B, double oi, double osum)
+{
+    return (1 - W) * a + W * B * (oi / osum);
+}
+
 /* The US budget left once downgrades in force cost c: max(0, B - c). */
 static inline double a5_us_budget_left(double B, double c) { return B - c > 0 ? B - c : 0.0; }
 

@@ -109,6 +109,12 @@ const a5_param a5_param_global[A5_G_COUNT] = {
                            "Pi: discount budget per step, spread by installed high-risk share"},
     [A5_G_INTEL_STANDING] = {"peers.intel_standing", A5_T_REAL, 0, 0, BIG, 0, V, "1",
                              "eta: an early mover's influence is g_j (1 + eta d_j)"},
+    [A5_G_US_REACT] = {"us.react", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                       "W_US: share of the US budget moved toward the nations China "
+                       "retaliated against last step (0: no reaction)"},
+    [A5_G_CHINA_REACT] = {"china.react", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                          "W_CN: share of China's budget moved toward the nations the US "
+                          "pressed last step (0: no reaction)"},
     [A5_G_WINDOW_BOOST] = {"windows.hazard_boost", A5_T_REAL, 0, 0, 1, 0, V, "1",
                            "beta_W: a nation in one of its windows (windows.file) reviews with "
                            "1 - (1 - rho_i)(1 - beta_W) (0: off)"},

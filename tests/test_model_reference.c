@@ -44,6 +44,7 @@ typedef struct {
     int st[64], due[64];
     double mark[64], mpol[64]; /* reversal cost: h^0_i and the policy it was taken at */
     double off[64];            /* o_i: target i's credibility offset (scope nation) */
+    double usl[64], cnl[64];   /* the US's Delta P_i, China's A_i of the last step */
 } ref_lever;
 
 /* theta_i(t): theta_L(t), or theta_L(t) + o_i within [0, 1] under scope nation. */
@@ -96,6 +97,10 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     const int strategic = us != 0 || cn != 0 || delta > 0 || eta != 0 || price;
     if (!(delta > 0)) /* the lever off: no threat or downgrade stands */
         memset(lv->st, 0, sizeof lv->st); /* (mark, mpol: the reversal cost's, kept) */
+    if (!strategic) { /* nothing to react to after a step without strategic actors */
+        memset(lv->usl, 0, sizeof lv->usl);
+        memset(lv->cnl, 0, sizeof lv->cnl);
+    }
 
     /* 2. Price advantage, natural shares, risk scales. */
     double ph = HUGE_VAL, pa = HUGE_VAL;
@@ -218,6 +223,16 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
             for (int k = 0; k < 3; k++)
                 sv[wv].R[k] = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_BUDGET];
     }
+    /* china.react: R_i(k) = R_0 + (1 - W)(R_i(k) - R_0) + W B_CN u_i / sum_T u_j. */
+    double usum = 0;
+    for (int i = 0; cn != A5_CN_AGGREGATE && x[A5_G_CHINA_REACT] > 0 && i < n; i++)
+        usum += inT[i] ? lv->usl[i] : 0;
+    for (int i = 0; usum > 0 && i < n; i++)
+        for (int k = 0; k < 3; k++) {
+            const double R0 = x[A5_G_CHINA_RETALIATION], W = x[A5_G_CHINA_REACT];
+            sv[i].R[k] = R0 + ((1 - W) * (sv[i].R[k] - R0) +
+                               W * x[A5_G_CHINA_BUDGET] * ((inT[i] ? lv->usl[i] : 0) / usum));
+        }
     double *K = calloc((size_t)n, sizeof *K), *U = calloc(3 * (size_t)n, sizeof *U);
     for (int i = 0; i < n; i++) {
         const int win = s->window && s->window[(size_t)t * (size_t)n + (size_t)i];
@@ -246,7 +261,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         Bt = fmax(0, Bt - c);
     }
     int ne = 0, target = -1;
-    double best = 0;
+    double best = 0, csum = 0;
     /* E(t): not banning, and below the ceiling at P_i(t). */
     int *inE = calloc((size_t)n, sizeof *inE);
     for (int i = 0; i < n; i++)
@@ -279,6 +294,8 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         }
     }
 
+    for (int i = 0; us != A5_US_SCHEDULE && x[A5_G_US_REACT] > 0 && i < n; i++)
+        csum += inE[i] ? lv->cnl[i] : 0;
     /* 4, 5, 6. Cost and risk at the new policy, installed base, pressure. */
     for (int i = 0; i < n; i++) {
         const a5_option o = a5_option_of(K[i], g.kappa, g.psi);
@@ -292,11 +309,21 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
             dP = inE[i] ? Bt / ne : 0;
         else if (us != A5_US_SCHEDULE)
             dP = i == target ? Bt : 0;
+        if (csum > 0) { /* us.react: a share W toward the nations China retaliated against */
+            const double W = x[A5_G_US_REACT];
+            dP = (1 - W) * dP + W * Bt * ((inE[i] ? lv->cnl[i] : 0) / csum);
+        }
+        lv->usl[i] = dP;
         NX(A5_N_US_PRESSURE, i) = us == A5_US_SCHEDULE
                                       ? a5_pressure(NX(A5_N_US_PRESSURE, i), x[A5_G_US_ESCALATION],
                                                     x[A5_G_US_MAX_PRESSURE], o.phi)
                                       : fmin(NX(A5_N_US_PRESSURE, i) + dP, x[A5_G_US_MAX_PRESSURE]);
     }
+    /* China's allocation A_i = phi(K_i) (R_i(K_i) - R_0), for us.react next step. */
+    for (int i = 0; i < n; i++)
+        lv->cnl[i] = x[A5_G_US_REACT] > 0 ? phi_of(K[i], psi) *
+                                               (sv[i].R[(int)K[i]] - x[A5_G_CHINA_RETALIATION])
+                                         : 0;
     /* The lever's transitions, after the pressure. */
     if (delta > 0) {
         const double thL = x[A5_G_LEVER_CREDIBILITY], loss = x[A5_G_LEVER_LOSS],
@@ -392,16 +419,17 @@ static size_t world(char *t, size_t cap, int steps)
         OUT(", strategy: %s, budget: %.3f, budget_growth: %.3f, intel_lever: {credibility: %.3f,"
             " downgrade: %.3f, lead: %d, duration: %d, credibility_loss: %.3f,"
             " threats_per_step: %d, credibility_gain: %.3f, credibility_scope: %s,"
-            " us_cost: %.3f}",
+            " us_cost: %.3f}, react: %.3f",
             uss[(int)(rnd() * 4)], pick_zero(0.3 * rnd()), 0.1 * rnd() - 0.03, rnd(),
             pick_zero(rnd()), 1 + (int)(rnd() * 3), 1 + (int)(rnd() * 5), 0.3 * rnd(),
             rnd() < 0.5 ? 0 : 1 + (int)(rnd() * 3), pick_zero(0.3 * rnd()),
-            rnd() < 0.5 ? "world" : "nation", pick_zero(rnd()));
+            rnd() < 0.5 ? "world" : "nation", pick_zero(rnd()), pick_zero(rnd()));
     OUT("}\n");
     OUT("china: {retaliation: %.3f, escalation: %.3f", rnd(), rnd());
     if (strat)
-        OUT(", strategy: %s, budget: %.3f, price_response: %.3f, price_budget: %.3f",
-            cns[(int)(rnd() * 3)], 2 * rnd(), pick_zero(0.5 * rnd()), pick_zero(2 * rnd()));
+        OUT(", strategy: %s, budget: %.3f, price_response: %.3f, price_budget: %.3f, react: %.3f",
+            cns[(int)(rnd() * 3)], 2 * rnd(), pick_zero(0.5 * rnd()), pick_zero(2 * rnd()),
+            pick_zero(rnd()));
     OUT("}\n");
     OUT("peers: {base_tie: %.3f", pick_zero(rnd()));
     if (strat)
@@ -502,7 +530,7 @@ static void test_kernel_equals_reference_step(void **state)
         double *c1 = calloc(n, sizeof *c1), *r1 = calloc(n, sizeof *r1);
         double *c2 = calloc(n, sizeof *c2), *r2 = calloc(n, sizeof *r2);
         for (long r = 0; r < 4; r++) {
-            ref_lever lv = {{0}, {0}, {0}, {0}, {0}};
+            ref_lever lv = {{0}, {0}, {0}, {0}, {0}, {0}, {0}};
             a5_rng_state *rs1 = a5_rng_state_of(g1), *rs2 = a5_rng_state_of(g2);
             a5_model_init(m, 0, r, x1, rs1);
             a5_model_init(m, 0, r, x2, rs2);
