@@ -439,6 +439,8 @@ int a5_param_write_reference(FILE *out)
             "  while `us.intel_lever.downgrade` is 0 everywhere; `.us_cost` while no US\n"
             "  budget strategy has a budget anywhere; `.credibility_scope` while\n"
             "  `.credibility_loss` and `.credibility_gain` are 0 everywhere;\n"
+            "- `us.react` (`china.react`) while no US (Chinese) budget strategy has a\n"
+            "  budget anywhere;\n"
             "- `china.targets` while `china.strategy` is `aggregate` everywhere;\n"
             "- `china.price_budget` while `china.price_response` is 0 everywhere, and the\n"
             "  other way round.\n\n"

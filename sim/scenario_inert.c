@@ -140,6 +140,14 @@ void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     rule(s, root, usc, us_budget && can(s, A5_G_US_BUDGET, NONZERO),
          "has no effect: no US pressure budget anywhere (a downgrade's cost comes out of "
          "the us.budget of uniform, pivotal and wavering)");
+    static const char *const usr[] = {"us.react", NULL};
+    rule(s, root, usr, us_budget && can(s, A5_G_US_BUDGET, NONZERO),
+         "has no effect: no US pressure budget anywhere (us.react moves a share of the "
+         "us.budget of uniform, pivotal and wavering)");
+    static const char *const cnr[] = {"china.react", NULL};
+    rule(s, root, cnr, cn_budget && can(s, A5_G_CHINA_BUDGET, NONZERO),
+         "has no effect: no Chinese retaliation budget anywhere (china.react moves a share "
+         "of the china.budget of targeted and deterrent)");
     static const char *const scope[] = {"us.intel_lever.credibility_scope", NULL};
     rule(s, root, scope, can(s, A5_G_LEVER_LOSS, NONZERO) || can(s, A5_G_LEVER_GAIN, NONZERO),
          "has no effect: credibility_loss and credibility_gain are 0 everywhere (credibility "

@@ -59,6 +59,11 @@ CASES = {
     "a credibility scope that never moves": (
         "us:\n  intel_lever: {downgrade: 0.5, credibility_loss: 0, credibility_scope: nation}\n",
         [(8, 54, "us.intel_lever.credibility_scope", "credibility never moves")]),
+    "reactions without a budget": (
+        "us: {react: 0.5}\nchina: {strategy: targeted, budget: 0, react: 0.5}\n",
+        [(7, 6, "us.react", "no US pressure budget anywhere"),
+         (8, 9, "china.strategy", "china.budget is 0 everywhere"),
+         (8, 40, "china.react", "no Chinese retaliation budget anywhere")]),
     "price budget without a response": (
         "china: {price_budget: 1}\n",
         [(7, 9, "china.price_budget", "price_response is 0 everywhere")]),
@@ -105,6 +110,8 @@ def test_set_option_is_located_on_the_command_line(tmp_path):
     "china: {price_budget: 1}\nsweep: {china.price_response: [0, 0.2]}\n",
     "us:\n  intel_lever: {downgrade: 0.5, credibility_scope: nation, us_cost: 1}\n"
     "  strategy: uniform\n  budget: 0.2\n",
+    "us: {strategy: pivotal, budget: 0.2, react: 0.5}\n"
+    "china: {strategy: deterrent, budget: 1, react: 0.5}\n",
     "china: {strategy: targeted, budget: 1}\n",
     "china: {strategy: aggregate, escalation: 0.5}\n",
     # the defaults themselves, not given: nothing to warn about
