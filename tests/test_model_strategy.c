@@ -404,6 +404,45 @@ static void test_downgrade_costs_the_us_by_hand(void **state)
     teardown(&f);
 }
 
+/* Issue 24.4, actors that react, three steps by hand. Nobody reviews; A and C
+ * restrict (psi 0.5) in bloc x, A with influence 2; B bans. US pivotal, budget
+ * 0.3 (all on A, leverage 2 against C's 1), us.react 0.5; China targeted, R_0 =
+ * 0.2, B_CN 1, its allocations A_i = phi(s_i)(R_i(s_i) - R_0).
+ * Step 0 (nothing to react to): Delta P = (0.3, 0, 0); Phi_-A = Phi_-C = 1.5,
+ * Phi_-B = 1: R - R_0 = 1/2 for all, A = (0.25, 0.5, 0.25).
+ * Step 1: the US moves 0.5 * 0.3 in proportion to A over E = {A, C} (0.25 each):
+ * Delta P = (0.15 + 0.075, 0, 0.075). China (china.react 0.5) moves half its
+ * budget to the nations the US pressed (only A, 0.3 of 0.3): R - R_0 = (0.25 +
+ * 0.5, 0.25, 0.25), A = (0.375, 0.25, 0.125).
+ * Step 2: Delta P = (0.15 + 0.15 * 0.375 / 0.5, 0, 0.15 * 0.125 / 0.5) = (0.2625,
+ * 0, 0.0375); without China's reaction it would be (0.225, 0, 0.075) again. */
+static void test_actors_react_by_hand(void **state)
+{
+    (void)state;
+    static const double want[2][3][2] = {{{0.5, 0.2}, {0.725, 0.275}, {0.9875, 0.3125}},
+                                         {{0.5, 0.2}, {0.725, 0.275}, {0.95, 0.35}}};
+    for (int c = 0; c < 2; c++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 STILL "strategy: pivotal, budget: 0.3, react: 0.5}\n"
+                       "policy: {restrict_compliance: 0.5}\n"
+                       "china: {retaliation: 0.2, strategy: targeted, budget: 1, react: %s}\n"
+                       "steps: 3\nnations: [{code: A, policy: restrict, blocs: [x], influence: 2},"
+                       " {code: B, policy: ban}, {code: C, policy: restrict, blocs: [x]}]\n",
+                 c == 0 ? "0.5" : "0");
+        fixture f;
+        setup(&f, text);
+        init(&f, 0);
+        for (int t = 0; t < 3; t++) {
+            step(&f, t);
+            assert_true(fabs(P_of(&f, 0) - want[c][t][0]) < 1e-12);
+            assert_true(fabs(P_of(&f, 2) - want[c][t][1]) < 1e-12);
+            assert_true(P_of(&f, 1) == 0.2);
+        }
+        teardown(&f);
+    }
+}
+
 /* Issue 24.2: a nation at the pressure ceiling is not a target while another can
  * still move: pivotal's budget goes past A (the largest leverage, at the cap) to
  * B, and uniform's is shared by B and C only. */
@@ -707,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_lever_staggers_threats_by_hand),
         cmocka_unit_test(test_credibility_per_target),
         cmocka_unit_test(test_downgrade_costs_the_us_by_hand),
+        cmocka_unit_test(test_actors_react_by_hand),
         cmocka_unit_test(test_targets_at_the_cap_are_skipped),
         cmocka_unit_test(test_named_chinese_targets_by_hand),
         cmocka_unit_test(test_threat_moves_choices_as_the_formula_says),
