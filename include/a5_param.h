@@ -87,6 +87,8 @@ enum {
     A5_G_INTEL_STANDING,
     A5_G_US_REACT,
     A5_G_CHINA_REACT,
+    A5_G_ANT_HORIZON,
+    A5_G_ANT_DISCOUNT,
     /* Timing and reversal cost (docs/model.md, "Timing" and "Reversal cost"); the
      * defaults switch them off. */
     A5_G_WINDOW_BOOST,

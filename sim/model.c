@@ -34,7 +34,7 @@ static int slot_can_be_on(const a5_scenario *s, size_t slot);
 /* The slots that switch a strategic actor on when not 0. */
 static const size_t strategic_slots[] = {A5_G_US_STRATEGY, A5_G_CHINA_STRATEGY,
                                          A5_G_LEVER_DOWNGRADE, A5_G_INTEL_STANDING,
-                                         A5_G_PRICE_RESPONSE};
+                                         A5_G_PRICE_RESPONSE, A5_G_ANT_HORIZON};
 
 a5_model *a5_model_alloc(const a5_scenario *s)
 {
@@ -616,6 +616,7 @@ static inline int strategic_on(const double *x)
 {
     return x[A5_G_US_STRATEGY] != A5_US_SCHEDULE || x[A5_G_CHINA_STRATEGY] != A5_CN_AGGREGATE ||
            x[A5_G_LEVER_DOWNGRADE] > 0 || x[A5_G_INTEL_STANDING] != 0 ||
+           x[A5_G_ANT_HORIZON] > 0 ||
            (x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0);
 }
 

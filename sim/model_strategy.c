@@ -24,6 +24,7 @@ typedef struct {
     int nrT, nbT; /* China's targets restricting, banning at X(t) */
     double D, R; /* price advantage without the price response, retaliation R(t) */
     double usum; /* china.react: sum over China's targets of the US's Delta P_j(t-1) */
+    double Bt;   /* the US budget B(t) (0 under schedule), for the anticipation */
     a5_globals g;
 } strat_step;
 
@@ -253,8 +254,15 @@ static void strat_in(const strat_step *ss, int i, int wv, int R0only, double Phi
     sv->D = w->sD[i];
     a5_lever_terms(w->istat[i], NX(A5_N_INTEL, i), x[A5_G_LEVER_DOWNGRADE],
                    lever_credibility(ss, i), &sv->intel, &sv->lam);
+    const int H = (int)x[A5_G_ANT_HORIZON];
     for (int k = 0; k < 3; k++) {
         const double phik = k == 0 ? 0.0 : k == 1 ? psi : 1.0;
+        const double eps = ss->us == A5_US_SCHEDULE ? x[A5_G_US_ESCALATION] * (1 - phik)
+                                                    : (k != A5_BAN) * ss->Bt / n;
+        sv->ant[k] = H > 0 ? a5_anticipation(H, x[A5_G_ANT_DISCOUNT], NX(A5_N_US_TIES, i), phik,
+                                             NX(A5_N_US_PRESSURE, i),
+                                             x[A5_G_US_MAX_PRESSURE], eps)
+                           : 0;
         if (R0only)
             sv->R[k] = R0;
         else if (ss->cn == A5_CN_TARGETED)
@@ -441,6 +449,9 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     strat_step ss = {.m = m, .x = x, .w = w, .n = n};
     ss.us = (int)(x[A5_G_US_STRATEGY] + 0.5);
     ss.cn = (int)(x[A5_G_CHINA_STRATEGY] + 0.5);
+    ss.Bt = ss.us == A5_US_SCHEDULE
+                ? 0
+                : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
     derive(&ss);
     const int wv = ss.cn == A5_CN_DETERRENT ? waverer(&ss) : -1;
     double *K = w->lane + L_K * w->np;

@@ -115,6 +115,10 @@ const a5_param a5_param_global[A5_G_COUNT] = {
     [A5_G_CHINA_REACT] = {"china.react", A5_T_REAL, 0, 0, 1, 0, V, "1",
                           "W_CN: share of China's budget moved toward the nations the US "
                           "pressed last step (0: no reaction)"},
+    [A5_G_ANT_HORIZON] = {"decision.anticipation.horizon", A5_T_INT, 0, 0, 1000, 0, V, "steps",
+                          "H: steps of US escalation a nation anticipates (0: myopic)"},
+    [A5_G_ANT_DISCOUNT] = {"decision.anticipation.discount", A5_T_REAL, 1, 0, 1, 0, V,
+                           "1/step", "d: discount per step of the anticipated escalation"},
     [A5_G_WINDOW_BOOST] = {"windows.hazard_boost", A5_T_REAL, 0, 0, 1, 0, V, "1",
                            "beta_W: a nation in one of its windows (windows.file) reviews with "
                            "1 - (1 - rho_i)(1 - beta_W) (0: off)"},

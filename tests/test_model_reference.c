@@ -94,7 +94,8 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     const int us = (int)lround(x[A5_G_US_STRATEGY]), cn = (int)lround(x[A5_G_CHINA_STRATEGY]);
     const double delta = x[A5_G_LEVER_DOWNGRADE], eta = x[A5_G_INTEL_STANDING];
     const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
-    const int strategic = us != 0 || cn != 0 || delta > 0 || eta != 0 || price;
+    const int strategic =
+        us != 0 || cn != 0 || delta > 0 || eta != 0 || price || x[A5_G_ANT_HORIZON] > 0;
     if (!(delta > 0)) /* the lever off: no threat or downgrade stands */
         memset(lv->st, 0, sizeof lv->st); /* (mark, mpol: the reversal cost's, kept) */
     if (!strategic) { /* nothing to react to after a step without strategic actors */
@@ -194,6 +195,22 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
             sv[i].lam = delta * NX(A5_N_INTEL, i);
         for (int k = 0; k < 3; k++)
             sv[i].R[k] = cn == A5_CN_AGGREGATE ? R : x[A5_G_CHINA_RETALIATION];
+        /* Anticipated escalation: a_i (1 - phi_k) sum_h d^h (min(Pmax, P + h eps_k) - P). */
+        const int H = (int)x[A5_G_ANT_HORIZON];
+        double B0 = x[A5_G_US_BUDGET];
+        for (int q = 0; q < t; q++)
+            B0 *= 1 + x[A5_G_US_BUDGET_GROWTH];
+        for (int k = 0; k < 3 && H > 0; k++) {
+            const double eps = us == A5_US_SCHEDULE ? x[A5_G_US_ESCALATION] * (1 - phi_of(k, psi))
+                                                    : (k != A5_BAN) * B0 / n;
+            double sum = 0, dh = 1;
+            for (int h = 1; h <= H; h++) {
+                dh *= x[A5_G_ANT_DISCOUNT];
+                sum += dh * (fmin(NX(A5_N_US_PRESSURE, i) + h * eps, x[A5_G_US_MAX_PRESSURE]) -
+                             NX(A5_N_US_PRESSURE, i));
+            }
+            sv[i].ant[k] = NX(A5_N_US_TIES, i) * (1 - phi_of(k, psi)) * sum;
+        }
         if (cn == A5_CN_TARGETED && inT[i]) { /* Phi_-i over China's targets T */
             int nrT = 0, nbT = 0; /* counted as docs/model.md computes Phi_-i */
             for (int j = 0; j < n; j++) {
@@ -400,10 +417,14 @@ static size_t world(char *t, size_t cap, int steps)
     size_t k = 0;
 #define OUT(...) k += (size_t)snprintf(t + k, cap - k, __VA_ARGS__)
     OUT("steps: %d\n", steps);
+    char ant[80] = ""; /* anticipation, in any world (it switches the strategic step on) */
+    if (rnd() < 0.3)
+        snprintf(ant, sizeof ant, ", anticipation: {horizon: %d, discount: %.3f}",
+                 (int)(rnd() * 6), rnd());
     OUT("decision: {rationality: %.3f, weights: {cost: %.3f, risk: %.3f, us: %.3f, china: %.3f,"
-        " peer: %.3f, inertia: %.3f, home: %.3f}}\n",
+        " peer: %.3f, inertia: %.3f, home: %.3f}%s}\n",
         pick_zero(8 * rnd()), 3 * rnd() - 0.5, 3 * rnd() - 0.5, 3 * rnd(), 2 * rnd(),
-        pick_zero(3 * rnd()), rnd(), rnd() - 0.3);
+        pick_zero(3 * rnd()), rnd(), rnd() - 0.3, ant);
     OUT("policy: {restrict_cap: %.3f, restrict_compliance: %.3f, phase_out_steps: %d}\n", rnd(),
         rnd(), 1 + (int)(rnd() * 12));
     OUT("market: {renewal: %.3f, price_elasticity: %.3f, operator_risk_weight: %.3f, replace_cost: %.3f}\n",
