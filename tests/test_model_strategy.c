@@ -443,6 +443,42 @@ static void test_actors_react_by_hand(void **state)
     }
 }
 
+/* Issue 24.4, a nation that anticipates, by hand. One open nation, a_i 1, P 0.2,
+ * theta 0, weights us 1 and inertia 0.3 only, rationality 1e6 (the best option
+ * is chosen): U(OPEN) = 0.3 - 0.2 - X(OPEN), U(BAN) = 0 and U(RESTRICT) = -0.1 -
+ * X(RESTRICT) < 0. The schedule's escalation 0.1 gives X(OPEN) = sum_{h<=H} d^h
+ * (min(Pmax, 0.2 + 0.1 h) - 0.2): H 0: 0, OPEN; H 2, d 1: 0.1 + 0.2 = 0.3, BAN;
+ * with Pmax 0.22: 0.02 + 0.02 = 0.04, OPEN; H 3, d 0.5: 0.05 + 0.05 + 0.0375 =
+ * 0.1375, BAN; H 1, d 0.5: 0.05, OPEN. */
+static void test_anticipation_by_hand(void **state)
+{
+    (void)state;
+    static const struct {
+        int H;
+        double d, pmax;
+        int want;
+    } cases[] = {{0, 1, 5, A5_OPEN}, {2, 1, 5, A5_BAN}, {2, 1, 0.22, A5_OPEN},
+                 {3, 0.5, 5, A5_BAN}, {1, 0.5, 5, A5_OPEN}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "steps: 1\ndefaults: {review_rate: 1}\n"
+                 "decision: {rationality: 1e6, weights: {cost: 0, risk: 0, us: 1, china: 0,"
+                 " peer: 0, inertia: 0.3, home: 0}, anticipation: {horizon: %d, discount: %g}}\n"
+                 "us: {pressure: 0.2, escalation: 0.1, max_pressure: %g, intel_threat: 0}\n"
+                 "nations: [{code: A, us_ties: 1}]\n",
+                 cases[c].H, cases[c].d, cases[c].pmax);
+        fixture f;
+        setup(&f, text);
+        for (int r = 0; r < 5; r++) {
+            init(&f, r);
+            step(&f, 0);
+            assert_int_equal((int)f.x[a5_param_nslot(A5_N_POLICY, 0, 1)], cases[c].want);
+        }
+        teardown(&f);
+    }
+}
+
 /* Issue 24.2: a nation at the pressure ceiling is not a target while another can
  * still move: pivotal's budget goes past A (the largest leverage, at the cap) to
  * B, and uniform's is shared by B and C only. */
@@ -747,6 +783,7 @@ int main(void)
         cmocka_unit_test(test_credibility_per_target),
         cmocka_unit_test(test_downgrade_costs_the_us_by_hand),
         cmocka_unit_test(test_actors_react_by_hand),
+        cmocka_unit_test(test_anticipation_by_hand),
         cmocka_unit_test(test_targets_at_the_cap_are_skipped),
         cmocka_unit_test(test_named_chinese_targets_by_hand),
         cmocka_unit_test(test_threat_moves_choices_as_the_formula_says),
