@@ -445,6 +445,8 @@ int a5_param_write_reference(FILE *out)
             "  `.credibility_loss` and `.credibility_gain` are 0 everywhere;\n"
             "- `us.react` (`china.react`) while no US (Chinese) budget strategy has a\n"
             "  budget anywhere;\n"
+            "- `decision.anticipation.discount` while `.horizon` is 0 everywhere;\n"
+            "  `.horizon` while `decision.weights.us` is 0 everywhere;\n"
             "- `china.targets` while `china.strategy` is `aggregate` everywhere;\n"
             "- `china.price_budget` while `china.price_response` is 0 everywhere, and the\n"
             "  other way round.\n\n"

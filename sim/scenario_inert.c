@@ -148,6 +148,13 @@ void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     rule(s, root, cnr, cn_budget && can(s, A5_G_CHINA_BUDGET, NONZERO),
          "has no effect: no Chinese retaliation budget anywhere (china.react moves a share "
          "of the china.budget of targeted and deterrent)");
+    static const char *const antd[] = {"decision.anticipation.discount", NULL};
+    rule(s, root, antd, can(s, A5_G_ANT_HORIZON, NONZERO),
+         "has no effect: decision.anticipation.horizon is 0 everywhere (nations are myopic)");
+    static const char *const anth[] = {"decision.anticipation.horizon", NULL};
+    rule(s, root, anth, can(s, A5_G_W_US, NONZERO),
+         "has no effect: decision.weights.us is 0 everywhere (the anticipated escalation is "
+         "weighed by it)");
     static const char *const scope[] = {"us.intel_lever.credibility_scope", NULL};
     rule(s, root, scope, can(s, A5_G_LEVER_LOSS, NONZERO) || can(s, A5_G_LEVER_GAIN, NONZERO),
          "has no effect: credibility_loss and credibility_gain are 0 everywhere (credibility "

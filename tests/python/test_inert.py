@@ -64,6 +64,12 @@ CASES = {
         [(7, 6, "us.react", "no US pressure budget anywhere"),
          (8, 9, "china.strategy", "china.budget is 0 everywhere"),
          (8, 40, "china.react", "no Chinese retaliation budget anywhere")]),
+    "anticipation discount with horizon 0": (
+        "decision: {anticipation: {discount: 0.9}}\n",
+        [(7, 27, "decision.anticipation.discount", "horizon is 0 everywhere")]),
+    "anticipation without the US weight": (
+        "decision: {weights: {us: 0}, anticipation: {horizon: 2}}\n",
+        [(7, 45, "decision.anticipation.horizon", "decision.weights.us is 0 everywhere")]),
     "price budget without a response": (
         "china: {price_budget: 1}\n",
         [(7, 9, "china.price_budget", "price_response is 0 everywhere")]),
@@ -112,6 +118,7 @@ def test_set_option_is_located_on_the_command_line(tmp_path):
     "  strategy: uniform\n  budget: 0.2\n",
     "us: {strategy: pivotal, budget: 0.2, react: 0.5}\n"
     "china: {strategy: deterrent, budget: 1, react: 0.5}\n",
+    "decision: {anticipation: {horizon: 2, discount: 0.9}}\n",
     "china: {strategy: targeted, budget: 1}\n",
     "china: {strategy: aggregate, escalation: 0.5}\n",
     # the defaults themselves, not given: nothing to warn about
