@@ -242,3 +242,21 @@ def test_reactions_paired_on_common_random_numbers(tmp_path):
     for r in (us, cn):
         assert r["estimate"] > 4 * r["se"], r
         assert r["se_paired"] < r["se_unpaired"], r
+
+
+def test_anticipation_paired_on_common_random_numbers(tmp_path):
+    # Nations that look 6 steps ahead at the schedule's escalation move more than
+    # myopic ones (paired, beyond 4 se); horizon 0 with a discount is the plain run.
+    import allied5g
+    world = WORLD.replace("seed: 9", "seed: {value: 9, common: true}").replace(
+        "replicates: 60", "replicates: 400") + "us: {escalation: 0.05}\noutput: {store: full}\n"
+    s = write(tmp_path, "s.yaml", world + "sweep: {decision.anticipation.horizon: [0, 6]}\n")
+    run("run", s, "-o", tmp_path / "s.h5", "-q")
+    ds = allied5g.load(str(tmp_path / "s.h5"))
+    r = allied5g.compare(ds, 0, 1, "n_moved()")
+    assert r["estimate"] > 4 * r["se"], r
+    a = write(tmp_path, "a.yaml", world)
+    b = write(tmp_path, "b.yaml", world + "decision: {anticipation: {discount: 0.5}}\n")
+    run("run", a, "-o", tmp_path / "a.h5", "-q")
+    run("run", b, "-o", tmp_path / "b.h5", "-q")
+    same_data(tmp_path / "a.h5", tmp_path / "b.h5")
