@@ -76,11 +76,19 @@ enum {
     A5_G_LEVER_LEAD,
     A5_G_LEVER_DURATION,
     A5_G_LEVER_LOSS,
+    A5_G_LEVER_THREATS,
+    A5_G_LEVER_GAIN,
+    A5_G_LEVER_SCOPE,
+    A5_G_LEVER_US_COST,
     A5_G_CHINA_STRATEGY,
     A5_G_CHINA_BUDGET,
     A5_G_PRICE_RESPONSE,
     A5_G_PRICE_BUDGET,
     A5_G_INTEL_STANDING,
+    A5_G_US_REACT,
+    A5_G_CHINA_REACT,
+    A5_G_ANT_HORIZON,
+    A5_G_ANT_DISCOUNT,
     /* Timing and reversal cost (docs/model.md, "Timing" and "Reversal cost"); the
      * defaults switch them off. */
     A5_G_WINDOW_BOOST,
@@ -165,6 +173,8 @@ const char *a5_policy_name(int k);
 /* Values of the A5_T_CHOICE parameters. */
 enum { A5_US_SCHEDULE, A5_US_UNIFORM, A5_US_PIVOTAL, A5_US_WAVERING, A5_US_COUNT };
 enum { A5_CN_AGGREGATE, A5_CN_TARGETED, A5_CN_DETERRENT, A5_CN_COUNT };
+/* us.intel_lever.credibility_scope: one credibility for all, or one per target. */
+enum { A5_SCOPE_WORLD, A5_SCOPE_NATION, A5_SCOPE_COUNT };
 /* The names of a choice parameter (NULL for other types); *n receives how many. */
 const char *const *a5_param_choices(const a5_param *p, int *n);
 /* Index of name among p's choices, or -1. */

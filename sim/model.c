@@ -26,7 +26,7 @@ static int slot_can_be_on(const a5_scenario *s, size_t slot);
 /* The slots that switch a strategic actor on when not 0. */
 static const size_t strategic_slots[] = {A5_G_US_STRATEGY, A5_G_CHINA_STRATEGY,
                                          A5_G_LEVER_DOWNGRADE, A5_G_INTEL_STANDING,
-                                         A5_G_PRICE_RESPONSE};
+                                         A5_G_PRICE_RESPONSE, A5_G_ANT_HORIZON};
 
 a5_model *a5_model_alloc(const a5_scenario *s)
 {
@@ -173,6 +173,9 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->rng = a5_rng_alloc();
     w->istat = alloc_lines(n + 1);
     w->idue = alloc_lines((n + 1) * sizeof *w->idue);
+    w->icred = alloc_lines((n + 1) * sizeof *w->icred);
+    w->usl = alloc_lines((n + 1) * sizeof *w->usl);
+    w->cnl = alloc_lines((n + 1) * sizeof *w->cnl);
     w->sxn = alloc_lines((n + 1) * sizeof *w->sxn);
     w->srsk = alloc_lines((n + 1) * sizeof *w->srsk);
     w->sD = alloc_lines((n + 1) * sizeof *w->sD);
@@ -180,12 +183,15 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->ties = alloc_lines((n + 1) * sizeof *w->ties);
     w->U = alloc_lines((3 * n + 1) * sizeof *w->U);
     if (!w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
-        !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->sxn || !w->srsk ||
+        !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->icred || !w->usl || !w->cnl || !w->sxn || !w->srsk ||
         !w->sD || !w->geff || !w->ties || !w->U) {
         a5_model_work_free(w);
         return NULL;
     }
     memset(w->istat, 0, n + 1);
+    memset(w->icred, 0, (n + 1) * sizeof *w->icred);
+    memset(w->usl, 0, (n + 1) * sizeof *w->usl);
+    memset(w->cnl, 0, (n + 1) * sizeof *w->cnl);
     return w;
 }
 
@@ -204,6 +210,9 @@ void a5_model_work_free(a5_work *w)
     free(w->sh);
     free(w->istat);
     free(w->idue);
+    free(w->icred);
+    free(w->usl);
+    free(w->cnl);
     free(w->sxn);
     free(w->srsk);
     free(w->sD);
@@ -223,6 +232,9 @@ void a5_model_copy_lever(a5_work *dst, const a5_work *src, int i)
 {
     dst->istat[i] = src->istat[i];
     dst->idue[i] = src->idue[i];
+    dst->icred[i] = src->icred[i];
+    dst->usl[i] = src->usl[i];
+    dst->cnl[i] = src->cnl[i];
 }
 
 /* Whether global slot can be other than 0 in some replicate of s: not 0 in the
@@ -596,6 +608,7 @@ static inline int strategic_on(const double *x)
 {
     return x[A5_G_US_STRATEGY] != A5_US_SCHEDULE || x[A5_G_CHINA_STRATEGY] != A5_CN_AGGREGATE ||
            x[A5_G_LEVER_DOWNGRADE] > 0 || x[A5_G_INTEL_STANDING] != 0 ||
+           x[A5_G_ANT_HORIZON] > 0 ||
            (x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0);
 }
 
@@ -639,6 +652,9 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
     if (t == 0 && m->strategic) {
         w->dirty = 0;
         memset(w->istat, 0, (size_t)n);
+        memset(w->icred, 0, (size_t)n * sizeof *w->icred);
+        memset(w->usl, 0, (size_t)n * sizeof *w->usl);
+        memset(w->cnl, 0, (size_t)n * sizeof *w->cnl);
     }
     int ev = events(m, x, t, words, w); /* x's parameters are current (only the state may not be) */
     if (m->strategic && !(x[A5_G_LEVER_DOWNGRADE] > 0))
@@ -648,6 +664,9 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
             step_strategic(m, x, t, rs, words + 2 * m->nhazards, w, cost, risk, rpol, rh);
             return;
         }
+        /* no strategic step: no allocation for the actors to react to next step */
+        memset(w->usl, 0, (size_t)n * sizeof *w->usl);
+        memset(w->cnl, 0, (size_t)n * sizeof *w->cnl);
         if (w->dirty) { /* the strategic step ran last: every cached term is stale */
             ev = 1;
             w->dirty = 0;

@@ -72,7 +72,9 @@ struct a5_work {
      * strategic step's scratch (n each; U 3 n). */
     int8_t *istat;
     int *idue;
-    double *sxn, *srsk, *sD, *geff, *ties, *U;
+    double *icred; /* o_i: target i's credibility offset (credibility_scope nation) */
+    double *usl, *cnl; /* the US's Delta P_i and China's A_i of the last step (us/china.react) */
+    double *sxn, *srsk, *sD, *geff, *ties, *U; /* ties: China's A_i of the step (us.react) */
     int dirty; /* the strategic step ran: the plain step's cached terms are stale */
 };
 

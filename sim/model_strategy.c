@@ -23,6 +23,8 @@ typedef struct {
     int named;   /* nations named as China's targets (china_target); 0: every nation is one */
     int nrT, nbT; /* China's targets restricting, banning at X(t) */
     double D, R; /* price advantage without the price response, retaliation R(t) */
+    double usum; /* china.react: sum over China's targets of the US's Delta P_j(t-1) */
+    double Bt;   /* the US budget B(t) (0 under schedule), for the anticipation */
     a5_globals g;
 } strat_step;
 
@@ -95,20 +97,39 @@ static int us_target(const strat_step *ss, const double *K, int *ne)
     return target;
 }
 
+/* What the downgrades in force at X(t) cost the US this step: kappa delta sum
+ * of d_i over the downgraded nations, in nation order. */
+static double lever_cost(const strat_step *ss)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    double c = 0;
+    for (int i = 0; i < n; i++)
+        if (ss->w->istat[i] == 2)
+            c += x[A5_G_LEVER_US_COST] * x[A5_G_LEVER_DOWNGRADE] * NX(A5_N_INTEL, i);
+    return c;
+}
+
 /* Cost, risk and installed base at the new policies K, and the pressure of step
  * 6 with the US strategy's Delta P_i. */
 static void update_state(const strat_step *ss, const double *K, int t, double *cost,
                          double *risk)
 {
     double *x = ss->x;
-    const a5_work *w = ss->w;
+    a5_work *w = ss->w;
     const a5_globals *g = &ss->g;
     const int n = ss->n, us = ss->us;
-    const double Bt = us == A5_US_SCHEDULE
-                          ? 0
-                          : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
+    double Bt = us == A5_US_SCHEDULE
+                    ? 0
+                    : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
+    if (Bt > 0 && x[A5_G_LEVER_US_COST] > 0) /* downgrades in force cost the US */
+        Bt = a5_us_budget_left(Bt, lever_cost(ss));
     int ne;
     const int target = us_target(ss, K, &ne);
+    double csum = 0; /* us.react: sum over E(t) of China's A_j(t-1) */
+    for (int i = 0; us != A5_US_SCHEDULE && x[A5_G_US_REACT] > 0 && i < n; i++)
+        csum += pressable(ss, K, i) ? w->cnl[i] : 0;
+    const int react = csum > 0;
     const double esc = x[A5_G_US_ESCALATION], pmax = x[A5_G_US_MAX_PRESSURE];
     for (int i = 0; i < n; i++) {
         const a5_option o = a5_option_of(K[i], g->kappa, g->psi);
@@ -124,42 +145,90 @@ static void update_state(const strat_step *ss, const double *K, int t, double *c
             dP = pressable(ss, K, i) ? Bt / ne : 0; /* P_i not yet moved */
         else
             dP = i == target ? Bt : 0;
+        if (react) /* a share W_US toward the nations China retaliated against */
+            dP = a5_react(x[A5_G_US_REACT], dP, Bt, pressable(ss, K, i) ? w->cnl[i] : 0, csum);
+        w->usl[i] = dP;
         NX(A5_N_US_PRESSURE, i) = a5_pressure_add(NX(A5_N_US_PRESSURE, i), dP, pmax);
     }
 }
 
 /* --- Intelligence lever --------------------------------------------------- */
 
-/* The lever's transitions after step 6, in nation order, and theta_L(t+1). */
+/* Target i's credibility theta_i(t): theta_L(t), or theta_L(t) + o_i within
+ * [0, 1] under credibility_scope nation. */
+static double lever_credibility(const strat_step *ss, int i)
+{
+    const double thL = ss->x[A5_G_LEVER_CREDIBILITY];
+    return (int)(ss->x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION
+               ? a5_lever_credibility(thL, ss->w->icred[i])
+               : thL;
+}
+
+/* Rule 3 under threats_per_step M > 0: of the candidates (status -1), the M with
+ * the largest d_i (ties to the lowest index) are threatened, the rest stay none. */
+static void lever_stagger(const strat_step *ss, int t)
+{
+    const double *x = ss->x;
+    a5_work *w = ss->w;
+    const int n = ss->n;
+    for (int m = (int)x[A5_G_LEVER_THREATS]; m > 0; m--) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (w->istat[i] == -1 && (best < 0 || NX(A5_N_INTEL, i) > NX(A5_N_INTEL, best)))
+                best = i;
+        if (best < 0)
+            break;
+        w->istat[best] = 1;
+        w->idue[best] = t + 1 + (int)x[A5_G_LEVER_LEAD];
+    }
+    for (int i = 0; i < n; i++)
+        if (w->istat[i] == -1)
+            w->istat[i] = 0;
+}
+
+/* The lever's transitions after step 6, in nation order, and theta_L(t+1) (or
+ * the targets' offsets o_i under credibility_scope nation). */
 static void lever_transitions(const strat_step *ss, const double *K, int t,
                               const a5_rng_state *rs)
 {
     double *x = ss->x;
     a5_work *w = ss->w;
-    const double thL = x[A5_G_LEVER_CREDIBILITY];
-    int fails = 0;
+    const double thL = x[A5_G_LEVER_CREDIBILITY], loss = x[A5_G_LEVER_LOSS],
+                 gain = x[A5_G_LEVER_GAIN];
+    const int pern = (int)(x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION;
+    const int limit = x[A5_G_LEVER_THREATS] > 0;
+    int fails = 0, wins = 0;
     for (int i = 0; i < ss->n; i++) {
         const int st = w->istat[i];
         int ns = st;
         if (st == 1 && w->idue[i] <= t + 1) {
             ns = 0;
             if (K[i] == A5_OPEN) {
-                if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
+                const double th = lever_credibility(ss, i);
+                const int done = a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < th;
+                if (done) {
                     ns = 2;
                     w->idue[i] = t + 1 + (int)x[A5_G_LEVER_DURATION];
-                } else
-                    fails++;
+                }
+                fails += !done;
+                wins += done;
+                if (pern) /* theta_i moves by +g_L or -l, within [0, 1] */
+                    w->icred[i] = a5_lever_credibility(th, done ? gain : -loss) - thL;
             }
         } else if (st == 2 && (w->idue[i] <= t + 1 || K[i] != A5_OPEN))
             ns = 0; /* over, or ended by complying */
         if (st == 0 && K[i] == A5_OPEN) {
-            ns = 1;
+            ns = limit ? -1 : 1; /* -1: a candidate for lever_stagger */
             w->idue[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
         }
         w->istat[i] = (int8_t)ns;
     }
-    const double th = thL - x[A5_G_LEVER_LOSS] * fails;
-    x[A5_G_LEVER_CREDIBILITY] = th > 0 ? th : 0;
+    if (limit)
+        lever_stagger(ss, t);
+    if (!pern) {
+        const double th = thL - loss * fails + gain * wins;
+        x[A5_G_LEVER_CREDIBILITY] = th > 0 ? (th < 1 ? th : 1) : 0;
+    }
 }
 
 /* --- China's strategy ----------------------------------------------------- */
@@ -184,9 +253,16 @@ static void strat_in(const strat_step *ss, int i, int wv, int R0only, double Phi
                  psi = x[A5_G_RESTRICT_COMPLIANCE];
     sv->D = w->sD[i];
     a5_lever_terms(w->istat[i], NX(A5_N_INTEL, i), x[A5_G_LEVER_DOWNGRADE],
-                   x[A5_G_LEVER_CREDIBILITY], &sv->intel, &sv->lam);
+                   lever_credibility(ss, i), &sv->intel, &sv->lam);
+    const int H = (int)x[A5_G_ANT_HORIZON];
     for (int k = 0; k < 3; k++) {
         const double phik = k == 0 ? 0.0 : k == 1 ? psi : 1.0;
+        const double eps = ss->us == A5_US_SCHEDULE ? x[A5_G_US_ESCALATION] * (1 - phik)
+                                                    : (k != A5_BAN) * ss->Bt / n;
+        sv->ant[k] = H > 0 ? a5_anticipation(H, x[A5_G_ANT_DISCOUNT], NX(A5_N_US_TIES, i), phik,
+                                             NX(A5_N_US_PRESSURE, i),
+                                             x[A5_G_US_MAX_PRESSURE], eps)
+                           : 0;
         if (R0only)
             sv->R[k] = R0;
         else if (ss->cn == A5_CN_TARGETED)
@@ -195,6 +271,34 @@ static void strat_in(const strat_step *ss, int i, int wv, int R0only, double Phi
             sv->R[k] = i == wv ? R0 + B : R0;
         else
             sv->R[k] = ss->R;
+        if (!R0only && ss->usum > 0) /* a share W_CN toward the nations the US pressed */
+            sv->R[k] = R0 + a5_react(x[A5_G_CHINA_REACT], sv->R[k] - R0, B,
+                                     cn_target(ss, i) ? w->usl[i] : 0, ss->usum);
+    }
+}
+
+/* Phi_-i over China's targets, from the policies at X(t). */
+static double phi_others(const strat_step *ss, int i)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    const double pol = NX(A5_N_POLICY, i);
+    const int own = cn_target(ss, i);
+    return (ss->nrT - (own && pol == A5_RESTRICT)) * x[A5_G_RESTRICT_COMPLIANCE] +
+           (ss->nbT - (own && pol == A5_BAN));
+}
+
+/* us.react: China's allocation of the step, A_i = phi(K_i) (R_i(K_i) - R_0), into
+ * A (the US reacts to it next step). */
+static void cn_allocation(const strat_step *ss, int wv, const double *K, double *A)
+{
+    const double *x = ss->x;
+    for (int i = 0; i < ss->n; i++) {
+        a5_strat_in sv;
+        strat_in(ss, i, wv, 0, phi_others(ss, i), &sv);
+        const int k = (int)K[i];
+        const double phik = k == 0 ? 0.0 : k == 1 ? x[A5_G_RESTRICT_COMPLIANCE] : 1.0;
+        A[i] = phik * (sv.R[k] - x[A5_G_CHINA_RETALIATION]);
     }
 }
 
@@ -230,7 +334,6 @@ static void decide(const strat_step *ss, int wv, const double *review, const dou
     const double *x = ss->x;
     a5_work *w = ss->w;
     const int n = ss->n;
-    const double psi = x[A5_G_RESTRICT_COMPLIANCE];
     for (int i = 0; i < n; i++) {
         const double pol = NX(A5_N_POLICY, i);
         K[i] = pol;
@@ -239,10 +342,7 @@ static void decide(const strat_step *ss, int wv, const double *review, const dou
         a5_nation_in v;
         a5_strat_in sv;
         nation_in(ss, i, &v);
-        const int own = cn_target(ss, i); /* Phi_-i over China's targets */
-        const double Phim = (ss->nrT - (own && pol == A5_RESTRICT)) * psi +
-                            (ss->nbT - (own && pol == A5_BAN));
-        strat_in(ss, i, wv, 0, Phim, &sv);
+        strat_in(ss, i, wv, 0, phi_others(ss, i), &sv);
         double e[3];
         for (int k = 0; k < 3; k++)
             w->U[3 * i + k] = a5_utility_s(&ss->g, &v, &sv, k, 1);
@@ -334,6 +434,9 @@ static void derive(strat_step *ss)
     }
     ss->R = x[A5_G_CHINA_RETALIATION] +
             x[A5_G_CHINA_ESCALATION] * ((ss->nr * psi + ss->nb) / n);
+    ss->usum = 0; /* china.react: the US's Delta P_j(t-1) over China's targets */
+    for (int i = 0; ss->cn != A5_CN_AGGREGATE && x[A5_G_CHINA_REACT] > 0 && i < n; i++)
+        ss->usum += cn_target(ss, i) ? w->usl[i] : 0;
     ss->peers = x[A5_G_W_PEER] != 0;
     influences(ss);
     a5_globals_of(x, ss->D, ss->R, &ss->g);
@@ -346,11 +449,20 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     strat_step ss = {.m = m, .x = x, .w = w, .n = n};
     ss.us = (int)(x[A5_G_US_STRATEGY] + 0.5);
     ss.cn = (int)(x[A5_G_CHINA_STRATEGY] + 0.5);
+    ss.Bt = ss.us == A5_US_SCHEDULE
+                ? 0
+                : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
     derive(&ss);
     const int wv = ss.cn == A5_CN_DETERRENT ? waverer(&ss) : -1;
     double *K = w->lane + L_K * w->np;
     decide(&ss, wv, w->lane + L_REVIEW * w->np, w->lane + L_UC * w->np, K);
-    update_state(&ss, K, t, cost, risk);
+    if (x[A5_G_US_REACT] > 0) /* on the R_i(k) of the decisions (w->usl of t - 1) */
+        cn_allocation(&ss, wv, K, w->ties);
+    update_state(&ss, K, t, cost, risk); /* reads w->cnl of t - 1, writes w->usl of t */
+    if (x[A5_G_US_REACT] > 0)
+        memcpy(w->cnl, w->ties, (size_t)n * sizeof *w->cnl);
+    else
+        memset(w->cnl, 0, (size_t)n * sizeof *w->cnl);
     if (x[A5_G_LEVER_DOWNGRADE] > 0)
         lever_transitions(&ss, K, t, rs);
     for (int i = 0; i < n; i++) {

@@ -98,6 +98,7 @@ typedef struct {
  * passes none (NULL), and then the utility is exactly the one above. */
 typedef struct {
     double D, intel, lam, R[3];
+    double ant[3]; /* anticipated escalation (decision.anticipation), +0 when off */
 } a5_strat_in;
 
 /* ---- Policy constants (docs/model.md, "Policy constants") ------------------ */
@@ -285,6 +286,8 @@ static inline double a5_utility_s(const a5_globals *g, const a5_nation_in *v,
         u -= g->wu * (sv ? a5_us_exposure_s(g, v, sv) : a5_us_exposure(g, v)) * (1 - o.phi);
     if (sv && k == A5_OPEN) /* - w_us Lambda_i [k = OPEN]; Lambda_i = +0 without the lever */
         u -= g->wu * sv->lam;
+    if (sv && sv->ant[k] != 0) /* - w_us X_i(k): anticipated escalation */
+        u -= g->wu * sv->ant[k];
     if (keep_open)
         u -= g->wch * (sv ? v->ctrade * sv->R[k] : a5_china_exposure(g, v)) * o.phi;
     u += g->wp * v->G[k];
@@ -465,6 +468,41 @@ static inline void a5_lever_terms(int st, double d, double delta, double thetaL,
 {
     *dt = st == 2 ? d * (1 - delta) : d;
     *lam = st == 1 ? thetaL * delta * d : st == 2 ? delta * d : 0.0;
+}
+
+/* A reacting actor's allocation to nation i (us.react, china.react): its own
+ * strategy's a_i scaled by (1 - W), plus the share W of its budget B spread in
+ * proportion to what the other actor gave i last step, o_i / sum_j o_j. */
+static inline double a5_react(double W, double a, double B, double oi, double osum)
+{
+    return (1 - W) * a + W * B * (oi / osum);
+}
+
+/* The anticipated escalation X_i(k) = a_i (1 - phi) sum_{h=1..H} d^h (min(Pmax,
+ * P + h eps) - P) of a nation at pressure P whose pressure grows by eps a step
+ * while it stays at an option of compliance phi; d^h by repeated
+ * multiplication, the sum in h order. */
+static inline double a5_anticipation(int H, double d, double a, double phi, double P,
+                                     double Pmax, double eps)
+{
+    double sum = 0, dh = 1;
+    for (int h = 1; h <= H; h++) {
+        dh *= d;
+        const double Ph = P + h * eps;
+        sum += dh * ((Ph < Pmax ? Ph : Pmax) - P);
+    }
+    return a * (1 - phi) * sum;
+}
+
+/* The US budget left once downgrades in force cost c: max(0, B - c). */
+static inline double a5_us_budget_left(double B, double c) { return B - c > 0 ? B - c : 0.0; }
+
+/* Target i's credibility under credibility_scope nation: theta_L + o_i within
+ * [0, 1]. */
+static inline double a5_lever_credibility(double thetaL, double off)
+{
+    const double th = thetaL + off;
+    return th < 0 ? 0.0 : th > 1 ? 1.0 : th;
 }
 
 /* The lever's uniform for nation i at step t: the 53-bit uniform of the first two

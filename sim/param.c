@@ -80,7 +80,21 @@ const a5_param a5_param_global[A5_G_COUNT] = {
     [A5_G_LEVER_DURATION] = {"us.intel_lever.duration", A5_T_INT, 4, 1, 10000, 0, V, "steps",
                              "T_D: steps a carried-out downgrade lasts"},
     [A5_G_LEVER_LOSS] = {"us.intel_lever.credibility_loss", A5_T_REAL, 0.1, 0, 1, 0, V, "1",
-                         "l: credibility lost with everyone per threat not carried out"},
+                         "l: credibility lost per threat not carried out (with everyone, or "
+                         "with its target under credibility_scope nation)"},
+    [A5_G_LEVER_THREATS] = {"us.intel_lever.threats_per_step", A5_T_INT, 0, 0, 10000, 0, V,
+                            "1/step",
+                            "M: most new threats per step, to the most dependent OPEN nations "
+                            "(0: every OPEN nation not yet threatened)"},
+    [A5_G_LEVER_GAIN] = {"us.intel_lever.credibility_gain", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                         "g_L: credibility gained per threat carried out"},
+    [A5_G_LEVER_SCOPE] = {"us.intel_lever.credibility_scope", A5_T_CHOICE, A5_SCOPE_WORLD, 0,
+                          A5_SCOPE_COUNT - 1, 0, V, "world|nation",
+                          "whose credibility a threat's outcome moves: the world's (one "
+                          "theta_L) or its target's alone (theta_i = theta_L + o_i)"},
+    [A5_G_LEVER_US_COST] = {"us.intel_lever.us_cost", A5_T_REAL, 0, 0, BIG, 0, V, "1",
+                            "kappa: pressure budget the US gives up per step per downgrade in "
+                            "force, times delta d_i (sharing runs both ways)"},
     [A5_G_CHINA_STRATEGY] = {"china.strategy", A5_T_CHOICE, A5_CN_AGGREGATE, 0, A5_CN_COUNT - 1,
                              0, V, "aggregate|targeted|deterrent",
                              "how retaliation is aimed: aggregate (escalation with mean "
@@ -95,6 +109,16 @@ const a5_param a5_param_global[A5_G_COUNT] = {
                            "Pi: discount budget per step, spread by installed high-risk share"},
     [A5_G_INTEL_STANDING] = {"peers.intel_standing", A5_T_REAL, 0, 0, BIG, 0, V, "1",
                              "eta: an early mover's influence is g_j (1 + eta d_j)"},
+    [A5_G_US_REACT] = {"us.react", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                       "W_US: share of the US budget moved toward the nations China "
+                       "retaliated against last step (0: no reaction)"},
+    [A5_G_CHINA_REACT] = {"china.react", A5_T_REAL, 0, 0, 1, 0, V, "1",
+                          "W_CN: share of China's budget moved toward the nations the US "
+                          "pressed last step (0: no reaction)"},
+    [A5_G_ANT_HORIZON] = {"decision.anticipation.horizon", A5_T_INT, 0, 0, 1000, 0, V, "steps",
+                          "H: steps of US escalation a nation anticipates (0: myopic)"},
+    [A5_G_ANT_DISCOUNT] = {"decision.anticipation.discount", A5_T_REAL, 1, 0, 1, 0, V,
+                           "1/step", "d: discount per step of the anticipated escalation"},
     [A5_G_WINDOW_BOOST] = {"windows.hazard_boost", A5_T_REAL, 0, 0, 1, 0, V, "1",
                            "beta_W: a nation in one of its windows (windows.file) reviews with "
                            "1 - (1 - rho_i)(1 - beta_W) (0: off)"},
@@ -255,6 +279,8 @@ static const char *const us_strategies[A5_US_COUNT] = {"schedule", "uniform", "p
                                                        "wavering"};
 static const char *const cn_strategies[A5_CN_COUNT] = {"aggregate", "targeted", "deterrent"};
 
+static const char *const lever_scopes[A5_SCOPE_COUNT] = {"world", "nation"};
+
 const char *const *a5_param_choices(const a5_param *p, int *n)
 {
     if (p == &a5_param_global[A5_G_US_STRATEGY]) {
@@ -264,6 +290,10 @@ const char *const *a5_param_choices(const a5_param *p, int *n)
     if (p == &a5_param_global[A5_G_CHINA_STRATEGY]) {
         *n = A5_CN_COUNT;
         return cn_strategies;
+    }
+    if (p == &a5_param_global[A5_G_LEVER_SCOPE]) {
+        *n = A5_SCOPE_COUNT;
+        return lever_scopes;
     }
     *n = 0;
     return NULL;
@@ -409,8 +439,15 @@ int a5_param_write_reference(FILE *out)
             "  `china.escalation` while it is never `aggregate`;\n"
             "- `us.strategy` (`china.strategy`) set to a budget strategy while `us.budget`\n"
             "  (`china.budget`) is 0 everywhere: no pressure (retaliation beyond the base);\n"
-            "- `us.intel_lever.credibility`, `.lead`, `.duration`, `.credibility_loss` while\n"
-            "  `us.intel_lever.downgrade` is 0 everywhere;\n"
+            "- `us.intel_lever.credibility`, `.lead`, `.duration`, `.credibility_loss`,\n"
+            "  `.threats_per_step`, `.credibility_gain`, `.credibility_scope`, `.us_cost`\n"
+            "  while `us.intel_lever.downgrade` is 0 everywhere; `.us_cost` while no US\n"
+            "  budget strategy has a budget anywhere; `.credibility_scope` while\n"
+            "  `.credibility_loss` and `.credibility_gain` are 0 everywhere;\n"
+            "- `us.react` (`china.react`) while no US (Chinese) budget strategy has a\n"
+            "  budget anywhere;\n"
+            "- `decision.anticipation.discount` while `.horizon` is 0 everywhere;\n"
+            "  `.horizon` while `decision.weights.us` is 0 everywhere;\n"
             "- `china.targets` while `china.strategy` is `aggregate` everywhere;\n"
             "- `china.price_budget` while `china.price_response` is 0 everywhere, and the\n"
             "  other way round.\n\n"

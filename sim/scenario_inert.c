@@ -129,9 +129,36 @@ void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     rule(s, root, cne, cn_aggr, "has no effect: china.strategy is never aggregate (only aggregate escalates)");
     static const char *const lever[] = {"us.intel_lever.credibility", "us.intel_lever.lead",
                                         "us.intel_lever.duration",
-                                        "us.intel_lever.credibility_loss", NULL};
+                                        "us.intel_lever.credibility_loss",
+                                        "us.intel_lever.threats_per_step",
+                                        "us.intel_lever.credibility_gain",
+                                        "us.intel_lever.credibility_scope",
+                                        "us.intel_lever.us_cost", NULL};
     rule(s, root, lever, can(s, A5_G_LEVER_DOWNGRADE, NONZERO),
          "has no effect: us.intel_lever.downgrade is 0 everywhere (the lever is off)");
+    static const char *const usc[] = {"us.intel_lever.us_cost", NULL};
+    rule(s, root, usc, us_budget && can(s, A5_G_US_BUDGET, NONZERO),
+         "has no effect: no US pressure budget anywhere (a downgrade's cost comes out of "
+         "the us.budget of uniform, pivotal and wavering)");
+    static const char *const usr[] = {"us.react", NULL};
+    rule(s, root, usr, us_budget && can(s, A5_G_US_BUDGET, NONZERO),
+         "has no effect: no US pressure budget anywhere (us.react moves a share of the "
+         "us.budget of uniform, pivotal and wavering)");
+    static const char *const cnr[] = {"china.react", NULL};
+    rule(s, root, cnr, cn_budget && can(s, A5_G_CHINA_BUDGET, NONZERO),
+         "has no effect: no Chinese retaliation budget anywhere (china.react moves a share "
+         "of the china.budget of targeted and deterrent)");
+    static const char *const antd[] = {"decision.anticipation.discount", NULL};
+    rule(s, root, antd, can(s, A5_G_ANT_HORIZON, NONZERO),
+         "has no effect: decision.anticipation.horizon is 0 everywhere (nations are myopic)");
+    static const char *const anth[] = {"decision.anticipation.horizon", NULL};
+    rule(s, root, anth, can(s, A5_G_W_US, NONZERO),
+         "has no effect: decision.weights.us is 0 everywhere (the anticipated escalation is "
+         "weighed by it)");
+    static const char *const scope[] = {"us.intel_lever.credibility_scope", NULL};
+    rule(s, root, scope, can(s, A5_G_LEVER_LOSS, NONZERO) || can(s, A5_G_LEVER_GAIN, NONZERO),
+         "has no effect: credibility_loss and credibility_gain are 0 everywhere (credibility "
+         "never moves, the world's or a target's)");
     static const char *const pb[] = {"china.price_budget", NULL};
     rule(s, root, pb, can(s, A5_G_PRICE_RESPONSE, NONZERO),
          "has no effect: china.price_response is 0 everywhere (no discount is offered)");

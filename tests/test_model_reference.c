@@ -43,7 +43,17 @@ static void apply_event(const a5_event *e, double *x)
 typedef struct {
     int st[64], due[64];
     double mark[64], mpol[64]; /* reversal cost: h^0_i and the policy it was taken at */
+    double off[64];            /* o_i: target i's credibility offset (scope nation) */
+    double usl[64], cnl[64];   /* the US's Delta P_i, China's A_i of the last step */
 } ref_lever;
+
+/* theta_i(t): theta_L(t), or theta_L(t) + o_i within [0, 1] under scope nation. */
+static double ref_cred(const double *x, const ref_lever *lv, int i)
+{
+    if (lround(x[A5_G_LEVER_SCOPE]) != A5_SCOPE_NATION)
+        return x[A5_G_LEVER_CREDIBILITY];
+    return fmin(1, fmax(0, x[A5_G_LEVER_CREDIBILITY] + lv->off[i]));
+}
 
 static double phi_of(double k, double psi) { return k == 0 ? 0.0 : k == 1 ? psi : 1.0; }
 
@@ -84,9 +94,14 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     const int us = (int)lround(x[A5_G_US_STRATEGY]), cn = (int)lround(x[A5_G_CHINA_STRATEGY]);
     const double delta = x[A5_G_LEVER_DOWNGRADE], eta = x[A5_G_INTEL_STANDING];
     const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
-    const int strategic = us != 0 || cn != 0 || delta > 0 || eta != 0 || price;
+    const int strategic =
+        us != 0 || cn != 0 || delta > 0 || eta != 0 || price || x[A5_G_ANT_HORIZON] > 0;
     if (!(delta > 0)) /* the lever off: no threat or downgrade stands */
         memset(lv->st, 0, sizeof lv->st); /* (mark, mpol: the reversal cost's, kept) */
+    if (!strategic) { /* nothing to react to after a step without strategic actors */
+        memset(lv->usl, 0, sizeof lv->usl);
+        memset(lv->cnl, 0, sizeof lv->cnl);
+    }
 
     /* 2. Price advantage, natural shares, risk scales. */
     double ph = HUGE_VAL, pa = HUGE_VAL;
@@ -175,11 +190,27 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         if (lv->st[i] == 2)
             sv[i].intel = NX(A5_N_INTEL, i) * (1 - delta);
         if (lv->st[i] == 1)
-            sv[i].lam = x[A5_G_LEVER_CREDIBILITY] * delta * NX(A5_N_INTEL, i);
+            sv[i].lam = ref_cred(x, lv, i) * delta * NX(A5_N_INTEL, i);
         if (lv->st[i] == 2)
             sv[i].lam = delta * NX(A5_N_INTEL, i);
         for (int k = 0; k < 3; k++)
             sv[i].R[k] = cn == A5_CN_AGGREGATE ? R : x[A5_G_CHINA_RETALIATION];
+        /* Anticipated escalation: a_i (1 - phi_k) sum_h d^h (min(Pmax, P + h eps_k) - P). */
+        const int H = (int)x[A5_G_ANT_HORIZON];
+        double B0 = x[A5_G_US_BUDGET];
+        for (int q = 0; q < t; q++)
+            B0 *= 1 + x[A5_G_US_BUDGET_GROWTH];
+        for (int k = 0; k < 3 && H > 0; k++) {
+            const double eps = us == A5_US_SCHEDULE ? x[A5_G_US_ESCALATION] * (1 - phi_of(k, psi))
+                                                    : (k != A5_BAN) * B0 / n;
+            double sum = 0, dh = 1;
+            for (int h = 1; h <= H; h++) {
+                dh *= x[A5_G_ANT_DISCOUNT];
+                sum += dh * (fmin(NX(A5_N_US_PRESSURE, i) + h * eps, x[A5_G_US_MAX_PRESSURE]) -
+                             NX(A5_N_US_PRESSURE, i));
+            }
+            sv[i].ant[k] = NX(A5_N_US_TIES, i) * (1 - phi_of(k, psi)) * sum;
+        }
         if (cn == A5_CN_TARGETED && inT[i]) { /* Phi_-i over China's targets T */
             int nrT = 0, nbT = 0; /* counted as docs/model.md computes Phi_-i */
             for (int j = 0; j < n; j++) {
@@ -209,6 +240,16 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
             for (int k = 0; k < 3; k++)
                 sv[wv].R[k] = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_BUDGET];
     }
+    /* china.react: R_i(k) = R_0 + (1 - W)(R_i(k) - R_0) + W B_CN u_i / sum_T u_j. */
+    double usum = 0;
+    for (int i = 0; cn != A5_CN_AGGREGATE && x[A5_G_CHINA_REACT] > 0 && i < n; i++)
+        usum += inT[i] ? lv->usl[i] : 0;
+    for (int i = 0; usum > 0 && i < n; i++)
+        for (int k = 0; k < 3; k++) {
+            const double R0 = x[A5_G_CHINA_RETALIATION], W = x[A5_G_CHINA_REACT];
+            sv[i].R[k] = R0 + ((1 - W) * (sv[i].R[k] - R0) +
+                               W * x[A5_G_CHINA_BUDGET] * ((inT[i] ? lv->usl[i] : 0) / usum));
+        }
     double *K = calloc((size_t)n, sizeof *K), *U = calloc(3 * (size_t)n, sizeof *U);
     for (int i = 0; i < n; i++) {
         const int win = s->window && s->window[(size_t)t * (size_t)n + (size_t)i];
@@ -229,8 +270,15 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
     double Bt = x[A5_G_US_BUDGET];
     for (int q = 0; q < t; q++)
         Bt *= 1 + x[A5_G_US_BUDGET_GROWTH];
+    if (Bt > 0 && x[A5_G_LEVER_US_COST] > 0) { /* downgrades in force at X(t) cost the US */
+        double c = 0;
+        for (int i = 0; i < n; i++)
+            if (lv->st[i] == 2)
+                c += x[A5_G_LEVER_US_COST] * delta * NX(A5_N_INTEL, i);
+        Bt = fmax(0, Bt - c);
+    }
     int ne = 0, target = -1;
-    double best = 0;
+    double best = 0, csum = 0;
     /* E(t): not banning, and below the ceiling at P_i(t). */
     int *inE = calloc((size_t)n, sizeof *inE);
     for (int i = 0; i < n; i++)
@@ -263,6 +311,8 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         }
     }
 
+    for (int i = 0; us != A5_US_SCHEDULE && x[A5_G_US_REACT] > 0 && i < n; i++)
+        csum += inE[i] ? lv->cnl[i] : 0;
     /* 4, 5, 6. Cost and risk at the new policy, installed base, pressure. */
     for (int i = 0; i < n; i++) {
         const a5_option o = a5_option_of(K[i], g.kappa, g.psi);
@@ -276,35 +326,68 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
             dP = inE[i] ? Bt / ne : 0;
         else if (us != A5_US_SCHEDULE)
             dP = i == target ? Bt : 0;
+        if (csum > 0) { /* us.react: a share W toward the nations China retaliated against */
+            const double W = x[A5_G_US_REACT];
+            dP = (1 - W) * dP + W * Bt * ((inE[i] ? lv->cnl[i] : 0) / csum);
+        }
+        lv->usl[i] = dP;
         NX(A5_N_US_PRESSURE, i) = us == A5_US_SCHEDULE
                                       ? a5_pressure(NX(A5_N_US_PRESSURE, i), x[A5_G_US_ESCALATION],
                                                     x[A5_G_US_MAX_PRESSURE], o.phi)
                                       : fmin(NX(A5_N_US_PRESSURE, i) + dP, x[A5_G_US_MAX_PRESSURE]);
     }
+    /* China's allocation A_i = phi(K_i) (R_i(K_i) - R_0), for us.react next step. */
+    for (int i = 0; i < n; i++)
+        lv->cnl[i] = x[A5_G_US_REACT] > 0 ? phi_of(K[i], psi) *
+                                               (sv[i].R[(int)K[i]] - x[A5_G_CHINA_RETALIATION])
+                                         : 0;
     /* The lever's transitions, after the pressure. */
     if (delta > 0) {
-        const double thL = x[A5_G_LEVER_CREDIBILITY];
-        int fails = 0;
+        const double thL = x[A5_G_LEVER_CREDIBILITY], loss = x[A5_G_LEVER_LOSS],
+                     gain = x[A5_G_LEVER_GAIN];
+        const int pern = lround(x[A5_G_LEVER_SCOPE]) == A5_SCOPE_NATION;
+        int fails = 0, wins = 0, cand[64] = {0};
         for (int i = 0; i < n; i++) {
             const int st = lv->st[i];
             if (st == 1 && lv->due[i] <= t + 1) {
                 lv->st[i] = 0;
                 if (K[i] == A5_OPEN) {
-                    if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < thL) {
+                    const double th = ref_cred(x, lv, i);
+                    if (a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < th) {
                         lv->st[i] = 2;
                         lv->due[i] = t + 1 + (int)x[A5_G_LEVER_DURATION];
-                    } else
+                        wins++;
+                        if (pern) /* theta_i up by g_L, at most 1 */
+                            lv->off[i] = fmin(1, fmax(0, th + gain)) - thL;
+                    } else {
                         fails++;
+                        if (pern) /* theta_i down by l, at least 0 */
+                            lv->off[i] = fmin(1, fmax(0, th - loss)) - thL;
+                    }
                 }
             }
             if (st == 2 && (lv->due[i] <= t + 1 || K[i] != A5_OPEN))
                 lv->st[i] = 0;
-            if (st == 0 && K[i] == A5_OPEN) {
-                lv->st[i] = 1;
-                lv->due[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
-            }
+            cand[i] = st == 0 && K[i] == A5_OPEN;
         }
-        x[A5_G_LEVER_CREDIBILITY] = fmax(0, thL - x[A5_G_LEVER_LOSS] * fails);
+        /* Rule 3: every candidate, or the M with the largest d_i (ties to the
+         * lowest index). */
+        int mt = (int)x[A5_G_LEVER_THREATS], nc = 0;
+        for (int i = 0; i < n; i++)
+            nc += cand[i];
+        if (mt == 0 || mt > nc)
+            mt = nc;
+        for (int m = 0; m < mt; m++) {
+            int top = -1;
+            for (int i = 0; i < n; i++)
+                if (cand[i] == 1 && (top < 0 || NX(A5_N_INTEL, i) > NX(A5_N_INTEL, top)))
+                    top = i;
+            cand[top] = 2;
+            lv->st[top] = 1;
+            lv->due[top] = t + 1 + (int)x[A5_G_LEVER_LEAD];
+        }
+        if (!pern)
+            x[A5_G_LEVER_CREDIBILITY] = fmin(1, fmax(0, thL - loss * fails + gain * wins));
     }
     for (int i = 0; i < n; i++)
         NX(A5_N_POLICY, i) = K[i];
@@ -334,10 +417,14 @@ static size_t world(char *t, size_t cap, int steps)
     size_t k = 0;
 #define OUT(...) k += (size_t)snprintf(t + k, cap - k, __VA_ARGS__)
     OUT("steps: %d\n", steps);
+    char ant[80] = ""; /* anticipation, in any world (it switches the strategic step on) */
+    if (rnd() < 0.3)
+        snprintf(ant, sizeof ant, ", anticipation: {horizon: %d, discount: %.3f}",
+                 (int)(rnd() * 6), rnd());
     OUT("decision: {rationality: %.3f, weights: {cost: %.3f, risk: %.3f, us: %.3f, china: %.3f,"
-        " peer: %.3f, inertia: %.3f, home: %.3f}}\n",
+        " peer: %.3f, inertia: %.3f, home: %.3f}%s}\n",
         pick_zero(8 * rnd()), 3 * rnd() - 0.5, 3 * rnd() - 0.5, 3 * rnd(), 2 * rnd(),
-        pick_zero(3 * rnd()), rnd(), rnd() - 0.3);
+        pick_zero(3 * rnd()), rnd(), rnd() - 0.3, ant);
     OUT("policy: {restrict_cap: %.3f, restrict_compliance: %.3f, phase_out_steps: %d}\n", rnd(),
         rnd(), 1 + (int)(rnd() * 12));
     OUT("market: {renewal: %.3f, price_elasticity: %.3f, operator_risk_weight: %.3f, replace_cost: %.3f}\n",
@@ -351,14 +438,19 @@ static size_t world(char *t, size_t cap, int steps)
         0.1 * rnd(), 0.5 + rnd(), pick_zero(rnd()));
     if (strat)
         OUT(", strategy: %s, budget: %.3f, budget_growth: %.3f, intel_lever: {credibility: %.3f,"
-            " downgrade: %.3f, lead: %d, duration: %d, credibility_loss: %.3f}",
+            " downgrade: %.3f, lead: %d, duration: %d, credibility_loss: %.3f,"
+            " threats_per_step: %d, credibility_gain: %.3f, credibility_scope: %s,"
+            " us_cost: %.3f}, react: %.3f",
             uss[(int)(rnd() * 4)], pick_zero(0.3 * rnd()), 0.1 * rnd() - 0.03, rnd(),
-            pick_zero(rnd()), 1 + (int)(rnd() * 3), 1 + (int)(rnd() * 5), 0.3 * rnd());
+            pick_zero(rnd()), 1 + (int)(rnd() * 3), 1 + (int)(rnd() * 5), 0.3 * rnd(),
+            rnd() < 0.5 ? 0 : 1 + (int)(rnd() * 3), pick_zero(0.3 * rnd()),
+            rnd() < 0.5 ? "world" : "nation", pick_zero(rnd()), pick_zero(rnd()));
     OUT("}\n");
     OUT("china: {retaliation: %.3f, escalation: %.3f", rnd(), rnd());
     if (strat)
-        OUT(", strategy: %s, budget: %.3f, price_response: %.3f, price_budget: %.3f",
-            cns[(int)(rnd() * 3)], 2 * rnd(), pick_zero(0.5 * rnd()), pick_zero(2 * rnd()));
+        OUT(", strategy: %s, budget: %.3f, price_response: %.3f, price_budget: %.3f, react: %.3f",
+            cns[(int)(rnd() * 3)], 2 * rnd(), pick_zero(0.5 * rnd()), pick_zero(2 * rnd()),
+            pick_zero(rnd()));
     OUT("}\n");
     OUT("peers: {base_tie: %.3f", pick_zero(rnd()));
     if (strat)
@@ -459,7 +551,7 @@ static void test_kernel_equals_reference_step(void **state)
         double *c1 = calloc(n, sizeof *c1), *r1 = calloc(n, sizeof *r1);
         double *c2 = calloc(n, sizeof *c2), *r2 = calloc(n, sizeof *r2);
         for (long r = 0; r < 4; r++) {
-            ref_lever lv = {{0}, {0}, {0}, {0}};
+            ref_lever lv = {{0}, {0}, {0}, {0}, {0}, {0}, {0}};
             a5_rng_state *rs1 = a5_rng_state_of(g1), *rs2 = a5_rng_state_of(g2);
             a5_model_init(m, 0, r, x1, rs1);
             a5_model_init(m, 0, r, x2, rs2);
@@ -474,6 +566,11 @@ static void test_kernel_equals_reference_step(void **state)
                     fprintf(stderr, "%s", text);
                     fail_msg("world %d, replicate %ld, step %d: kernel and reference differ", wi, r, t);
                 }
+                const int8_t *ist = a5_model_intel_status(w); /* the lever's statuses too */
+                for (size_t i = 0; i < n; i++)
+                    if (ist[i] != lv.st[i])
+                        fail_msg("world %d, replicate %ld, step %d, nation %zu: intel status %d, "
+                                 "reference %d", wi, r, t, i, ist[i], lv.st[i]);
                 for (size_t i = 0; i < n; i++)
                     reviews += before[i] != x2[a5_param_nslot(A5_N_POLICY, (int)i, (int)n)];
                 steps_checked++;

@@ -313,6 +313,172 @@ static void test_lever_carries_out_with_probability_credibility(void **state)
     teardown(&f);
 }
 
+/* Issue 24.3, staggered threats: threats_per_step 2, d = (0.2, 0.9, 0.5, 0.9), all
+ * open, nobody reviews. Step 0 threatens the two most dependent (B, D: the tie
+ * to the lowest index first), step 1 the other two (C, then A); B's and D's
+ * threats (lead 2) fall due at step 2 and, with credibility 1, are carried out. */
+static void test_lever_staggers_threats_by_hand(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, "steps: 4\ndefaults: {review_rate: 0}\n"
+              "us: {intel_lever: {credibility: 1, downgrade: 0.5, lead: 2, threats_per_step: 2}}\n"
+              "nations: [{code: A, intel: 0.2}, {code: B, intel: 0.9}, {code: C, intel: 0.5},"
+              " {code: D, intel: 0.9}]\n");
+    static const int8_t want[3][4] = {{0, 1, 0, 1}, {1, 1, 1, 1}, {1, 2, 1, 2}};
+    init(&f, 0);
+    const int8_t *st = a5_model_intel_status(f.w);
+    for (int t = 0; t < 3; t++) {
+        step(&f, t);
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(st[i], want[t][i]);
+    }
+    teardown(&f);
+}
+
+/* Issue 24.3, credibility per target (credibility_scope nation, theta_L 0.5, loss
+ * 0.125, gain 0.25, lead 1, duration 1): each nation's first threat is due at
+ * step 1 and carried out with probability 0.5; the world's theta_L stays 0.5. A
+ * nation whose threat failed is threatened again at step 2 (due at step 3) with
+ * its own credibility 0.375; one downgraded at step 1 is free at step 2,
+ * threatened at step 3 and due at step 4 with credibility 0.75. Each share is
+ * checked within 4 standard errors. */
+static void test_credibility_per_target(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, "steps: 6\ndefaults: {review_rate: 0}\n"
+              "us: {intel_lever: {credibility: 0.5, downgrade: 0.5, lead: 1, duration: 1,"
+              " credibility_loss: 0.125, credibility_gain: 0.25, credibility_scope: nation}}\n"
+              "nations: [{code: A}, {code: B}]\n");
+    long nf = 0, df = 0, ns = 0, ds = 0;
+    for (int r = 0; r < 3000; r++) {
+        init(&f, r);
+        const int8_t *st = a5_model_intel_status(f.w);
+        step(&f, 0);
+        step(&f, 1);
+        int first[2] = {st[0], st[1]};
+        for (int t = 2; t < 5; t++) {
+            step(&f, t);
+            assert_true(f.x[A5_G_LEVER_CREDIBILITY] == 0.5);
+            for (int i = 0; i < 2; i++) {
+                if (first[i] == 0 && t == 3) { /* failed at step 1: second threat due now */
+                    nf++;
+                    df += st[i] == 2;
+                }
+                if (first[i] == 2 && t == 4) { /* carried out at step 1 */
+                    ns++;
+                    ds += st[i] == 2;
+                }
+            }
+        }
+    }
+    const double pf = (double)df / nf, ps = (double)ds / ns;
+    const double sef = sqrt(0.375 * 0.625 / nf), ses = sqrt(0.75 * 0.25 / ns);
+    printf("after a failure %.4f (n %ld, expected 0.375, se %.4f); after a downgrade %.4f "
+           "(n %ld, expected 0.75, se %.4f)\n", pf, nf, sef, ps, ns, ses);
+    assert_true(fabs(pf - 0.375) < 4 * sef);
+    assert_true(fabs(ps - 0.75) < 4 * ses);
+    teardown(&f);
+}
+
+/* Issue 24.3, the US pays for a downgrade: uniform, budget 0.3, A open with d =
+ * 0.8, B restricting; A is threatened at step 0 and downgraded at the end of step
+ * 1 (credibility 1, lead 1). Steps 0 and 1 give each 0.15; at step 2 the
+ * downgrade in force costs kappa delta d_A = 0.5 * 0.5 * 0.8 = 0.2, leaving 0.1:
+ * 0.05 each, so P = 0.2 + 0.15 + 0.15 + 0.05 = 0.55. */
+static void test_downgrade_costs_the_us_by_hand(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, STILL "strategy: uniform, budget: 0.3,"
+              " intel_lever: {credibility: 1, downgrade: 0.5, lead: 1, us_cost: 0.5}}\n"
+              "steps: 3\nnations: [{code: A, intel: 0.8}, {code: B, policy: restrict}]\n");
+    init(&f, 0);
+    step(&f, 0);
+    step(&f, 1);
+    assert_int_equal(a5_model_intel_status(f.w)[0], 2);
+    assert_true(fabs(P_of(&f, 0) - 0.5) < 1e-15 && fabs(P_of(&f, 1) - 0.5) < 1e-15);
+    step(&f, 2);
+    assert_true(fabs(P_of(&f, 0) - 0.55) < 1e-15 && fabs(P_of(&f, 1) - 0.55) < 1e-15);
+    teardown(&f);
+}
+
+/* Issue 24.4, actors that react, three steps by hand. Nobody reviews; A and C
+ * restrict (psi 0.5) in bloc x, A with influence 2; B bans. US pivotal, budget
+ * 0.3 (all on A, leverage 2 against C's 1), us.react 0.5; China targeted, R_0 =
+ * 0.2, B_CN 1, its allocations A_i = phi(s_i)(R_i(s_i) - R_0).
+ * Step 0 (nothing to react to): Delta P = (0.3, 0, 0); Phi_-A = Phi_-C = 1.5,
+ * Phi_-B = 1: R - R_0 = 1/2 for all, A = (0.25, 0.5, 0.25).
+ * Step 1: the US moves 0.5 * 0.3 in proportion to A over E = {A, C} (0.25 each):
+ * Delta P = (0.15 + 0.075, 0, 0.075). China (china.react 0.5) moves half its
+ * budget to the nations the US pressed (only A, 0.3 of 0.3): R - R_0 = (0.25 +
+ * 0.5, 0.25, 0.25), A = (0.375, 0.25, 0.125).
+ * Step 2: Delta P = (0.15 + 0.15 * 0.375 / 0.5, 0, 0.15 * 0.125 / 0.5) = (0.2625,
+ * 0, 0.0375); without China's reaction it would be (0.225, 0, 0.075) again. */
+static void test_actors_react_by_hand(void **state)
+{
+    (void)state;
+    static const double want[2][3][2] = {{{0.5, 0.2}, {0.725, 0.275}, {0.9875, 0.3125}},
+                                         {{0.5, 0.2}, {0.725, 0.275}, {0.95, 0.35}}};
+    for (int c = 0; c < 2; c++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 STILL "strategy: pivotal, budget: 0.3, react: 0.5}\n"
+                       "policy: {restrict_compliance: 0.5}\n"
+                       "china: {retaliation: 0.2, strategy: targeted, budget: 1, react: %s}\n"
+                       "steps: 3\nnations: [{code: A, policy: restrict, blocs: [x], influence: 2},"
+                       " {code: B, policy: ban}, {code: C, policy: restrict, blocs: [x]}]\n",
+                 c == 0 ? "0.5" : "0");
+        fixture f;
+        setup(&f, text);
+        init(&f, 0);
+        for (int t = 0; t < 3; t++) {
+            step(&f, t);
+            assert_true(fabs(P_of(&f, 0) - want[c][t][0]) < 1e-12);
+            assert_true(fabs(P_of(&f, 2) - want[c][t][1]) < 1e-12);
+            assert_true(P_of(&f, 1) == 0.2);
+        }
+        teardown(&f);
+    }
+}
+
+/* Issue 24.4, a nation that anticipates, by hand. One open nation, a_i 1, P 0.2,
+ * theta 0, weights us 1 and inertia 0.3 only, rationality 1e6 (the best option
+ * is chosen): U(OPEN) = 0.3 - 0.2 - X(OPEN), U(BAN) = 0 and U(RESTRICT) = -0.1 -
+ * X(RESTRICT) < 0. The schedule's escalation 0.1 gives X(OPEN) = sum_{h<=H} d^h
+ * (min(Pmax, 0.2 + 0.1 h) - 0.2): H 0: 0, OPEN; H 2, d 1: 0.1 + 0.2 = 0.3, BAN;
+ * with Pmax 0.22: 0.02 + 0.02 = 0.04, OPEN; H 3, d 0.5: 0.05 + 0.05 + 0.0375 =
+ * 0.1375, BAN; H 1, d 0.5: 0.05, OPEN. */
+static void test_anticipation_by_hand(void **state)
+{
+    (void)state;
+    static const struct {
+        int H;
+        double d, pmax;
+        int want;
+    } cases[] = {{0, 1, 5, A5_OPEN}, {2, 1, 5, A5_BAN}, {2, 1, 0.22, A5_OPEN},
+                 {3, 0.5, 5, A5_BAN}, {1, 0.5, 5, A5_OPEN}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "steps: 1\ndefaults: {review_rate: 1}\n"
+                 "decision: {rationality: 1e6, weights: {cost: 0, risk: 0, us: 1, china: 0,"
+                 " peer: 0, inertia: 0.3, home: 0}, anticipation: {horizon: %d, discount: %g}}\n"
+                 "us: {pressure: 0.2, escalation: 0.1, max_pressure: %g, intel_threat: 0}\n"
+                 "nations: [{code: A, us_ties: 1}]\n",
+                 cases[c].H, cases[c].d, cases[c].pmax);
+        fixture f;
+        setup(&f, text);
+        for (int r = 0; r < 5; r++) {
+            init(&f, r);
+            step(&f, 0);
+            assert_int_equal((int)f.x[a5_param_nslot(A5_N_POLICY, 0, 1)], cases[c].want);
+        }
+        teardown(&f);
+    }
+}
+
 /* Issue 24.2: a nation at the pressure ceiling is not a target while another can
  * still move: pivotal's budget goes past A (the largest leverage, at the cap) to
  * B, and uniform's is shared by B and C only. */
@@ -613,6 +779,11 @@ int main(void)
         cmocka_unit_test(test_neutral_settings_give_the_plain_bits),
         cmocka_unit_test(test_lever_carries_out_with_probability_credibility),
         cmocka_unit_test(test_lever_off_ends_pending_threats),
+        cmocka_unit_test(test_lever_staggers_threats_by_hand),
+        cmocka_unit_test(test_credibility_per_target),
+        cmocka_unit_test(test_downgrade_costs_the_us_by_hand),
+        cmocka_unit_test(test_actors_react_by_hand),
+        cmocka_unit_test(test_anticipation_by_hand),
         cmocka_unit_test(test_targets_at_the_cap_are_skipped),
         cmocka_unit_test(test_named_chinese_targets_by_hand),
         cmocka_unit_test(test_threat_moves_choices_as_the_formula_says),

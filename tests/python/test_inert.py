@@ -49,6 +49,27 @@ CASES = {
          (8, 35, "us.intel_lever.lead", "downgrade is 0 everywhere"),
          (8, 44, "us.intel_lever.duration", "downgrade is 0 everywhere"),
          (8, 57, "us.intel_lever.credibility_loss", "downgrade is 0 everywhere")]),
+    "issue 24.3 lever settings with downgrade 0": (
+        "us:\n  intel_lever: {threats_per_step: 2, credibility_gain: 0.1}\n",
+        [(8, 17, "us.intel_lever.threats_per_step", "downgrade is 0 everywhere"),
+         (8, 38, "us.intel_lever.credibility_gain", "downgrade is 0 everywhere")]),
+    "the US's downgrade cost without a budget": (
+        "us:\n  intel_lever: {downgrade: 0.5, us_cost: 1}\n",
+        [(8, 33, "us.intel_lever.us_cost", "no US pressure budget anywhere")]),
+    "a credibility scope that never moves": (
+        "us:\n  intel_lever: {downgrade: 0.5, credibility_loss: 0, credibility_scope: nation}\n",
+        [(8, 54, "us.intel_lever.credibility_scope", "credibility never moves")]),
+    "reactions without a budget": (
+        "us: {react: 0.5}\nchina: {strategy: targeted, budget: 0, react: 0.5}\n",
+        [(7, 6, "us.react", "no US pressure budget anywhere"),
+         (8, 9, "china.strategy", "china.budget is 0 everywhere"),
+         (8, 40, "china.react", "no Chinese retaliation budget anywhere")]),
+    "anticipation discount with horizon 0": (
+        "decision: {anticipation: {discount: 0.9}}\n",
+        [(7, 27, "decision.anticipation.discount", "horizon is 0 everywhere")]),
+    "anticipation without the US weight": (
+        "decision: {weights: {us: 0}, anticipation: {horizon: 2}}\n",
+        [(7, 45, "decision.anticipation.horizon", "decision.weights.us is 0 everywhere")]),
     "price budget without a response": (
         "china: {price_budget: 1}\n",
         [(7, 9, "china.price_budget", "price_response is 0 everywhere")]),
@@ -93,6 +114,11 @@ def test_set_option_is_located_on_the_command_line(tmp_path):
     "us:\n  intel_lever: {lead: 1}\nuncertain: {us.intel_lever.downgrade: {dist: uniform, lo: 0, hi: 1}}\n",
     "us:\n  intel_lever: {lead: 1}\nevents: [{at: 2, set: {us.intel_lever.downgrade: 0.5}}]\n",
     "china: {price_budget: 1}\nsweep: {china.price_response: [0, 0.2]}\n",
+    "us:\n  intel_lever: {downgrade: 0.5, credibility_scope: nation, us_cost: 1}\n"
+    "  strategy: uniform\n  budget: 0.2\n",
+    "us: {strategy: pivotal, budget: 0.2, react: 0.5}\n"
+    "china: {strategy: deterrent, budget: 1, react: 0.5}\n",
+    "decision: {anticipation: {horizon: 2, discount: 0.9}}\n",
     "china: {strategy: targeted, budget: 1}\n",
     "china: {strategy: aggregate, escalation: 0.5}\n",
     # the defaults themselves, not given: nothing to warn about

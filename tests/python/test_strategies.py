@@ -199,3 +199,64 @@ def test_named_targets_under_aggregate_warn(tmp_path):
     s = write(tmp_path, "s.yaml", WORLD + "china: {targets: [B]}\n")
     p = run("validate", s)
     assert "s.yaml:11:9: warning: 'china.targets' has no effect" in p.stderr
+
+
+# --- actors that react (issue 24.4) -------------------------------------------------
+
+REACT = TARGETED.replace("replicates: 60", "replicates: 400") + (
+    "us: {strategy: uniform, budget: 0.1}\noutput: {store: full}\n")
+
+
+def test_reactions_with_nothing_to_react_to_change_nothing(tmp_path):
+    # China aggregate with escalation 0 retaliates with the base alone: A_i = 0, so
+    # the US has nothing to react to; a US schedule with escalation 0 presses no
+    # one, so China has nothing to react to. Both runs equal the ones without.
+    base = REACT.replace("china: {strategy: targeted, budget: 2, retaliation: 0.2}",
+                         "china: {escalation: 0}")
+    a = write(tmp_path, "a.yaml", base)
+    b = write(tmp_path, "b.yaml", base.replace("budget: 0.1}", "budget: 0.1, react: 1}"))
+    run("run", a, "-o", tmp_path / "a.h5", "-q")
+    run("run", b, "-o", tmp_path / "b.h5", "-q")
+    same_data(tmp_path / "a.h5", tmp_path / "b.h5")
+    base = REACT.replace("us: {strategy: uniform, budget: 0.1}", "us: {escalation: 0}")
+    c = write(tmp_path, "c.yaml", base)
+    d = write(tmp_path, "d.yaml", base.replace("retaliation: 0.2}", "retaliation: 0.2, react: 1}"))
+    run("run", c, "-o", tmp_path / "c.h5", "-q")
+    run("run", d, "-o", tmp_path / "d.h5", "-q")
+    same_data(tmp_path / "c.h5", tmp_path / "d.h5")
+
+
+def test_reactions_paired_on_common_random_numbers(tmp_path):
+    # A US reacting in full puts its budget on the nations China retaliates
+    # against: D (the one complier at the start) gets more pressure. A China
+    # reacting in full spreads its budget over the nations the US pressed, away
+    # from the compliers: more nations move. Both paired differences exceed 4 of
+    # their standard errors, which are below the unpaired ones.
+    import allied5g
+    s = write(tmp_path, "s.yaml", REACT + "sweep: {us.react: [0, 1], china.react: [0, 1]}\n")
+    run("run", s, "-o", tmp_path / "s.h5", "-q")
+    ds = allied5g.load(str(tmp_path / "s.h5"))
+    off = {"us.react": 0, "china.react": 0}
+    us = allied5g.compare(ds, off, {"us.react": 1, "china.react": 0}, "us_pressure(D)")
+    cn = allied5g.compare(ds, off, {"us.react": 0, "china.react": 1}, "n_moved()")
+    for r in (us, cn):
+        assert r["estimate"] > 4 * r["se"], r
+        assert r["se_paired"] < r["se_unpaired"], r
+
+
+def test_anticipation_paired_on_common_random_numbers(tmp_path):
+    # Nations that look 6 steps ahead at the schedule's escalation move more than
+    # myopic ones (paired, beyond 4 se); horizon 0 with a discount is the plain run.
+    import allied5g
+    world = WORLD.replace("seed: 9", "seed: {value: 9, common: true}").replace(
+        "replicates: 60", "replicates: 400") + "us: {escalation: 0.05}\noutput: {store: full}\n"
+    s = write(tmp_path, "s.yaml", world + "sweep: {decision.anticipation.horizon: [0, 6]}\n")
+    run("run", s, "-o", tmp_path / "s.h5", "-q")
+    ds = allied5g.load(str(tmp_path / "s.h5"))
+    r = allied5g.compare(ds, 0, 1, "n_moved()")
+    assert r["estimate"] > 4 * r["se"], r
+    a = write(tmp_path, "a.yaml", world)
+    b = write(tmp_path, "b.yaml", world + "decision: {anticipation: {discount: 0.5}}\n")
+    run("run", a, "-o", tmp_path / "a.h5", "-q")
+    run("run", b, "-o", tmp_path / "b.h5", "-q")
+    same_data(tmp_path / "a.h5", tmp_path / "b.h5")
