@@ -5,7 +5,9 @@ Supports what bench scenarios use: nations with blocs, defaults, vendors, events
 (`at` step index or `hazard`; `set`/`add` on global paths and `nations.*.ATTR`),
 `uncertain` global paths with normal/uniform/triangular draws, and the strategic
 actors of docs/model.md ("Strategic actors": us.strategy, the intelligence lever,
-china.strategy and the vendor's price response, peers.intel_standing). Random numbers come
+china.strategy with china.targets / china_target, the vendor's price response,
+peers.intel_standing), the reversal cost (policy.reversal_cost) and attention
+(attention: events at step indices). Not supported: windows files. Random numbers come
 from numpy (not Philox), so results agree with allied5g in distribution only.
 
     /usr/bin/python3 bench/numpy_model.py SCENARIO.yaml [--replicates R]
@@ -30,7 +32,8 @@ G = {  # defaults from docs/scenario-reference.md
     "us.intel_lever.credibility": 0.5, "us.intel_lever.downgrade": 0.0,
     "us.intel_lever.lead": 2, "us.intel_lever.duration": 4,
     "us.intel_lever.credibility_loss": 0.1, "china.strategy": 0, "china.budget": 0.0,
-    "china.price_response": 0.0, "china.price_budget": 0.0, "peers.intel_standing": 0.0}
+    "china.price_response": 0.0, "china.price_budget": 0.0, "peers.intel_standing": 0.0,
+    "policy.reversal_cost": 0.0, "attention.weight": 0.0, "attention.decay": 0.0}
 CHOICES = {"us.strategy": {"schedule": 0, "uniform": 1, "pivotal": 2, "wavering": 3},
            "china.strategy": {"aggregate": 0, "targeted": 1, "deterrent": 2}}
 
@@ -40,7 +43,7 @@ def code(path, v):
     return CHOICES[path][v] if path in CHOICES and isinstance(v, str) else v
 NATION = {"intel": 0.5, "us_ties": 0.5, "china_trade": 0.1, "cost_sensitivity": 0.5,
           "mitigation": 0.0, "threat": 0.5, "influence": 1.0, "review_rate": 0.25,
-          "home_vendor": 0.0, "policy": 0.0, "high_risk_share": 0.0}
+          "home_vendor": 0.0, "policy": 0.0, "high_risk_share": 0.0, "china_target": 0.0}
 POL = {"open": 0, "restrict": 1, "ban": 2}
 
 
@@ -55,13 +58,19 @@ def flatten(d, prefix=""):
 def run(sc, R, seed=1):
     rng = np.random.default_rng(seed)
     g = dict(G)
-    for sec in ("policy", "decision", "market", "risk", "us", "china", "peers"):
+    for sec in ("policy", "decision", "market", "risk", "us", "china", "peers", "attention"):
         g.update(flatten(sc.get(sec, {}), sec + "."))
+    if "windows" in sc:
+        raise ValueError("numpy_model: windows files are not supported")
+    named = set(g.pop("china.targets", None) or [])   # China's named targets (codes)
+    att = [(int(e["at"]), float(e.get("salience", 1.0))) for e in g.pop("attention.events", None) or []]
     N, T = len(sc["nations"]), sc["steps"]
     defaults = {**NATION, **{k: (POL[v] if k == "policy" else float(v))
                              for k, v in sc.get("defaults", {}).items()}}
     nat = {a: np.array([float(POL[n[a]]) if a == "policy" and a in n else float(n.get(a, defaults[a]))
                         for n in sc["nations"]]) for a in NATION}
+    nat["china_target"] = np.maximum(nat["china_target"],
+                                     [float(n["code"] in named) for n in sc["nations"]])
     P0 = np.array([float(n.get("us_pressure", g["us.pressure"])) for n in sc["nations"]])
     blocs = sorted({b for n in sc["nations"] for b in n.get("blocs", [])})
     B = np.array([[b in n.get("blocs", []) for b in blocs] for n in sc["nations"]], float)
@@ -96,6 +105,7 @@ def run(sc, R, seed=1):
     ist = np.zeros((R, N), np.int64)    # intelligence lever: 0 none, 1 threatened, 2 downgraded
     due = np.zeros((R, N), np.int64)
     ties = B @ (B.sum(0) - 1)           # sum over i's blocs of (members - 1)
+    mark, mpol = h.copy(), s.copy()      # reversal cost: h at the current policy's start
     for t in range(T):
         for ev in sc.get("events", []):
             fire = np.ones(R, bool) if ev.get("at") == t else (
@@ -111,6 +121,12 @@ def run(sc, R, seed=1):
                     else:
                         v = code(path, v)
                         par[path][fire] = v if op == "set" else par[path][fire] + v
+        # The lever off (downgrade 0): no threat or downgrade stands.
+        ist = np.where((par["us.intel_lever.downgrade"] > 0)[:, None], ist, 0)
+        # Reversal cost: V_i = max(0, h0_i - h_i), h0_i the share when the policy took force.
+        newpol = (s != mpol) | (t == 0)
+        mark, mpol = np.where(newpol, h, mark), s.copy()
+        V = np.maximum(0, mark - h)
         kappa, psi = par["policy.restrict_cap"][:, None], par["policy.restrict_compliance"][:, None]
         cap = np.stack([np.ones_like(kappa), kappa, np.zeros_like(kappa)], -1)        # R,1,3
         phi = np.stack([np.zeros_like(psi), psi, np.ones_like(psi)], -1)
@@ -136,7 +152,7 @@ def run(sc, R, seed=1):
         d = A["intel"]
         dt = np.where(ist == 2, d * (1 - delta), d)
         lam = np.where(ist == 1, thL * delta * d, np.where(ist == 2, delta * d, 0))
-        Aus = ((A["us_ties"] * P + dt * theta + lam)[..., None]) * (1 - phi)
+        Aus = (A["us_ties"] * P + dt * theta)[..., None] * (1 - phi) + lam[..., None] * core
         geff = np.where(s != 0, A["influence"] * (1 + eta * d), A["influence"])
         onehot = np.eye(3)[s] * geff[..., None]                                          # R,N,3
         num = np.einsum("ij,rjk->rik", W, onehot)
@@ -144,23 +160,29 @@ def run(sc, R, seed=1):
         Gp = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
         w = {k: par["decision.weights." + k][:, None, None] for k in
              ("cost", "risk", "us", "china", "peer", "inertia", "home")}
+        w["rev"] = par["policy.reversal_cost"][:, None, None]
         R0, Bc = par["china.retaliation"][:, None, None], par["china.budget"][:, None, None]
 
         def utility(Rk):
             Q = A["china_trade"][..., None] * Rk * phi
             return (-w["cost"] * C - w["risk"] * S - w["us"] * Aus - w["china"] * Q + w["peer"] * Gp
-                    + w["inertia"] * np.eye(3)[s] + w["home"] * A["home_vendor"][..., None] * phi)
+                    + w["inertia"] * np.eye(3)[s] + w["home"] * A["home_vendor"][..., None] * phi
+                    - w["rev"] * (par["market.replace_cost"][:, None] * A["cost_sensitivity"] * V)[..., None]
+                    * (np.arange(3) < s[..., None]))
 
-        # China: R_i(k) by strategy.
-        nr = (s == 1).sum(1, keepdims=True)
-        nb = (s == 2).sum(1, keepdims=True)
-        Phim = ((nr - (s == 1)) * psi + (nb - (s == 2)))[..., None]
+        # China: R_i(k) by strategy, over its targets (every nation when none is named).
+        tgt = A["china_target"] != 0
+        tgt = tgt | ~tgt.any(1, keepdims=True)
+        nr = ((s == 1) & tgt).sum(1, keepdims=True)
+        nb = ((s == 2) & tgt).sum(1, keepdims=True)
+        Phim = ((nr - ((s == 1) & tgt)) * psi + (nb - ((s == 2) & tgt)))[..., None]
         Rk = np.broadcast_to(Rt[..., None], (R, N, 3))
-        Rk = np.where((cn == 1)[:, None, None], R0 + Bc * phi / np.maximum(1, Phim + phi), Rk)
+        Rtg = np.where(tgt[..., None], R0 + Bc / np.maximum(1, Phim + phi), R0)
+        Rk = np.where((cn == 1)[:, None, None], Rtg, Rk)
         if (cn == 2).any():
             U0 = utility(np.broadcast_to(R0, (R, N, 3)))
             gap = np.take_along_axis(U0, s[..., None], -1)[..., 0] - U0[..., 2]
-            ok = (s != 2) & (gap >= 0)
+            ok = (s != 2) & tgt & (gap >= 0)
             wv = np.argmin(np.where(ok, gap, np.inf), 1)
             hit = np.zeros((R, N), bool)
             hit[np.arange(R), wv] = ok[np.arange(R), wv]
@@ -171,15 +193,21 @@ def run(sc, R, seed=1):
         cum = np.cumsum(e, -1)
         u = rng.random((R, N))[..., None] * cum[..., -1:]
         choice = (u >= cum[..., :2]).sum(-1)
-        review = rng.random((R, N)) < A["review_rate"]
+        rho = A["review_rate"]
+        if att:  # attention: a(t) = min(1, w_A sum_e S_e decay^(t - t_e)) raises every review rate
+            a_t = np.minimum(1, par["attention.weight"] * sum(
+                S_e * par["attention.decay"] ** (t - t_e) for t_e, S_e in att if t_e <= t))
+            rho = 1 - (1 - rho) * (1 - a_t[:, None])
+        review = rng.random((R, N)) < rho
         s = np.where(review, choice, s)
         capk = np.take_along_axis(cap[:, 0, :], s, 1)
         cost += np.take_along_axis(C, s[..., None], -1)[..., 0]
         risk += np.take_along_axis(S, s[..., None], -1)[..., 0]
         hp = (1 - par["market.renewal"][:, None]) * h + par["market.renewal"][:, None] * np.minimum(x, capk)
         h = hp - np.maximum(0, hp - capk) / par["policy.phase_out_steps"][:, None]
-        # The US: schedule, or the budget B(t) by strategy over the nations not banning.
-        E = s != 2
+        # The US: schedule, or the budget B(t) by strategy over E(t), the nations
+        # not banning and below the ceiling.
+        E = (s != 2) & (P < par["us.max_pressure"][:, None])
         ne = np.maximum(E.sum(1, keepdims=True), 1)
         Bt = (par["us.budget"] * (1 + par["us.budget_growth"]) ** t)[:, None]
         lev = np.where(E, geff * (ties + par["peers.base_tie"][:, None] * (N - 1)), -np.inf)
@@ -199,11 +227,11 @@ def run(sc, R, seed=1):
         on = (delta > 0)[:, 0]
         if on.any():
             opened = s == 0
-            due_now = (ist == 1) & (due == t + 1) & on[:, None]
+            due_now = (ist == 1) & (due <= t + 1) & on[:, None]
             udraw = rng.random((R, N))
             carried = due_now & opened & (udraw < thL)
             failed = due_now & opened & ~carried
-            release = (ist == 2) & (due == t + 1) & on[:, None]
+            release = (ist == 2) & ((due <= t + 1) | ~opened) & on[:, None]
             threat = (ist == 0) & opened & on[:, None]
             ist = np.where(due_now | release, 0, ist)
             ist = np.where(carried, 2, ist)
