@@ -98,13 +98,14 @@ int a5c_standard_errors(calib *c, const a5_fit_spec *fit, const double *theta, d
                         double *se, char *why, size_t whylen);
 
 /* In this order after the fit at theta (c's counts left at theta): */
-/* std.err from the curvature; warnings for unidentified paths and estimates at a bound. */
+/* std.err from the curvature; warnings for unidentified paths and estimates at a bound
+ * (calibrate_check.c). */
 int a5c_check_estimate(calib *c, const a5_fit_spec *fit, const double *theta, int B,
                        a5_calib_result *res);
-/* B parametric-bootstrap refits: res->lo, res->hi (NaN when B is 0). */
+/* B parametric-bootstrap refits: res->lo, res->hi (NaN when B is 0) (calibrate_intervals.c). */
 int a5c_bootstrap(calib *c, const plan *pl, const double *theta, int B, double level,
                   a5_calib_result *res);
-/* Random-number sets 1..nseeds-1; their spread and the starts' warnings. */
+/* Random-number sets 1..nseeds-1; their spread and the starts' warnings (calibrate_check.c). */
 int a5c_seed_sets(calib *c, plan *pl, int nseeds, a5_calib_result *res);
 
 #endif
