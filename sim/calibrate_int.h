@@ -1,6 +1,13 @@
-/* Calibration internals shared by calibrate.c (the fit) and calibrate_check.c (what
- * is checked after it: standard errors, identification, bounds, bootstrap
- * intervals, further random-number sets). Not installed. See a5_calibrate.h. */
+/* Calibration internals shared by its files, which call only down this list, never
+ * up (tests/python/test_layout.py keeps the call graph between sim/ files acyclic):
+ *   calibrate.c            the whole procedure (a5_calib_fit)
+ *   calibrate_check.c      identification, bounds, further random-number sets
+ *   calibrate_intervals.c  standard errors from the curvature, bootstrap intervals
+ *   calibrate_fit.c        the objective, Nelder-Mead, baselines, predictions
+ *   calibrate_scores.c     every model's scores
+ *   calibrate_obs.c        reading observations, their order and checks
+ *   calibrate_fitted.c     the fitted scenario, estimates and predictions files
+ * Not installed. See a5_calibrate.h. */
 #ifndef A5_CALIBRATE_INT_H
 #define A5_CALIBRATE_INT_H
 
@@ -63,6 +70,9 @@ int a5c_fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int nsta
                 double *fbest, double *f_first, fit_stats *st);
 int a5c_run_set(calib *c, plan *pl, int verbose, double *theta, double *fbest, double *f_first,
                 int *fold, double *P);
+/* Legacy hold-out baselines (one-hot keep-initial when bloc is 0, else bloc
+ * majority) into ll, br, acc. Returns 0 or A5_ENOMEM. */
+int a5c_baseline(const calib *c, int bloc, double *ll, double *br, double *acc);
 /* Every model's scores over the rows with fold[i] >= 0 (calibrate_scores.c): overall,
  * on changed and unchanged rows, the within-date AUC of "has moved" and the timing
  * curve. Returns 0 or A5_ENOMEM. */
@@ -82,14 +92,20 @@ void a5c_say(const a5_calib_opts *o, const char *fmt, ...) __attribute__((format
 /* A diagnostic for the caller to show; A5_ENOMEM when it cannot be kept. */
 int a5c_warn(a5_calib_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* calibrate_check.c, in this order after the fit at theta (c's counts left at theta): */
-/* std.err from the curvature; warnings for unidentified paths and estimates at a bound. */
+/* Standard errors at theta from a central-difference Hessian (calibrate_intervals.c);
+ * NaN where the curvature is not positive, the reason in why. */
+int a5c_standard_errors(calib *c, const a5_fit_spec *fit, const double *theta, double f0,
+                        double *se, char *why, size_t whylen);
+
+/* In this order after the fit at theta (c's counts left at theta): */
+/* std.err from the curvature; warnings for unidentified paths and estimates at a bound
+ * (calibrate_check.c). */
 int a5c_check_estimate(calib *c, const a5_fit_spec *fit, const double *theta, int B,
                        a5_calib_result *res);
-/* B parametric-bootstrap refits: res->lo, res->hi (NaN when B is 0). */
+/* B parametric-bootstrap refits: res->lo, res->hi (NaN when B is 0) (calibrate_intervals.c). */
 int a5c_bootstrap(calib *c, const plan *pl, const double *theta, int B, double level,
                   a5_calib_result *res);
-/* Random-number sets 1..nseeds-1; their spread and the starts' warnings. */
+/* Random-number sets 1..nseeds-1; their spread and the starts' warnings (calibrate_check.c). */
 int a5c_seed_sets(calib *c, plan *pl, int nseeds, a5_calib_result *res);
 
 #endif

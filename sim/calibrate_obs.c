@@ -1,12 +1,17 @@
-/* Observations by nation and date: an order of the rows built in linear time, the
- * check that one nation and quarter has one policy, and the check of observations at
- * or before the start against the scenario's starting policies. See a5_calibrate.h;
- * issue 25.11 (linear in rows) and issue 23.3. */
+/* Observations by nation and date: reading them (a5_calib_read_obs), an order of
+ * the rows built in linear time, the check that one nation and quarter has one
+ * policy, and the check of observations at or before the start against the
+ * scenario's starting policies. See a5_calibrate.h; issue 25.11 (linear in rows) and
+ * issue 23.3. */
 #include "calibrate_int.h"
 
+#include "a5_csv.h"
 #include "a5_mem.h"
+#include "a5_sys.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,5 +118,119 @@ int a5_calib_check_start(const char *path, const a5_scenario *s, const a5_obs *o
                     s->codes[obs[i].nation], policy_word[obs[i].policy], q, s->file,
                     policy_word[st]);
     }
+    return 0;
+}
+/* --- observations ------------------------------------------------------------------ */
+
+typedef struct {
+    const a5_scenario *s;
+    const char *path;
+    a5_diag *d;
+    a5_obs *v;
+    size_t n, cap;
+} obs_csv;
+
+/* Header code,date,policy; then one observation per row, each bad field reported. */
+static int obs_record(void *ctx, size_t record, int line, const a5_csv_field *f, size_t nf)
+{
+    obs_csv *c = ctx;
+    const a5_scenario *s = c->s;
+    if (record == 0) {
+        if (nf != 3 || strcmp(f[0].text, "code") || strcmp(f[1].text, "date") ||
+            strcmp(f[2].text, "policy"))
+            a5_diag_add(c->d, c->path, line, 1, "the header must be 'code,date,policy'");
+        return 0;
+    }
+    if (nf != 3)
+        return 0; /* reported by obs_ragged */
+    a5_obs o = {-1, -1, -1, line};
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->codes[i], f[0].text) == 0)
+            o.nation = i;
+    if (o.nation < 0) {
+        const char *sug = a5_suggest(f[0].text, (const char *const *)s->codes, (size_t)s->n);
+        a5_diag_add(c->d, c->path, f[0].line, f[0].col, "unknown nation code '%s'%s%s%s",
+                    f[0].text, sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+    }
+    long t;
+    if (a5_scenario_label_step(s, f[1].text, &t)) {
+        a5_diag_add(c->d, c->path, f[1].line, f[1].col,
+                    "bad date '%s': expected a quarter like 2020Q3", f[1].text);
+    } else if (t < 0 || t >= s->steps) {
+        char last[16];
+        a5_scenario_date(s, s->steps - 1, last, sizeof last);
+        a5_diag_add(c->d, c->path, f[1].line, f[1].col, "date %s is outside the run (%s to %s)",
+                    f[1].text, s->start, last);
+    } else
+        o.step = (int)t;
+    o.policy = a5_policy_parse(f[2].text);
+    if (o.policy < 0)
+        a5_diag_add(c->d, c->path, f[2].line, f[2].col,
+                    "bad policy '%s': expected open, restrict or ban", f[2].text);
+    if (o.nation < 0 || o.step < 0 || o.policy < 0)
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        a5_obs *nv = a5_realloc(c->v, cap * sizeof *nv);
+        if (!nv)
+            return A5_ENOMEM;
+        c->v = nv;
+        c->cap = cap;
+    }
+    c->v[c->n++] = o;
+    return 0;
+}
+
+static void obs_ragged(void *ctx, a5_diag *d, const char *file, int line, size_t n, size_t width)
+{
+    (void)ctx;
+    (void)width;
+    a5_diag_add(d, file, line, 1, "expected 3 fields (code,date,policy), got %zu", n);
+}
+
+int a5_calib_read_obs(const char *path, const a5_scenario *s, a5_diag *d, a5_obs **obs, size_t *n)
+{
+    *obs = NULL;
+    *n = 0;
+    size_t before = a5_diag_count(d);
+    /* A NUL byte would end a field early ("ban\\0x" read as "ban"): refuse it. */
+    char *raw = NULL;
+    size_t rawlen = 0;
+    int rrc = a5_sys_read_regular(path, 1u << 30, &raw, &rawlen);
+    if (rrc == A5_ENOMEM)
+        return A5_ENOMEM;
+    if (rrc == A5_EIO) {
+        a5_diag_add(d, path, 0, 0, "cannot open: %s", errno == EINVAL ? "not a regular file"
+                                                                      : strerror(errno));
+        return A5_EIO;
+    }
+    const char *nul = memchr(raw, 0, rawlen);
+    if (nul) {
+        int line = 1, col = 1;
+        for (const char *q = raw; q < nul; q++, col++)
+            if (*q == '\n')
+                line++, col = 0;
+        a5_diag_add(d, path, line, col, "a NUL byte is not allowed in an observations file");
+        free(raw);
+        return A5_ESCENARIO;
+    }
+    free(raw);
+    obs_csv c = {.s = s, .path = path, .d = d};
+    a5_csv_opts o = {.record = obs_record, .ragged = obs_ragged, .ctx = &c, .width = 3};
+    a5_csv_info info;
+    int rc = a5_csv_read(path, &o, d, &info);
+    if (rc == A5_EIO) {
+        a5_diag_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
+        free(c.v);
+        return A5_EIO;
+    }
+    if (!rc && a5_diag_count(d) == before && c.n == 0)
+        a5_diag_add(d, path, info.lines ? info.lines : 1, 1, "no observations");
+    if (rc || a5_diag_count(d) != before) {
+        free(c.v);
+        return rc == A5_ENOMEM ? A5_ENOMEM : A5_ESCENARIO;
+    }
+    *obs = c.v;
+    *n = c.n;
     return 0;
 }

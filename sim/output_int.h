@@ -1,5 +1,12 @@
-/* Private to the output module (output.c, output_team.c, output_info.c): the
- * handle and the helpers its files share. Only the output module includes hdf5.h. */
+/* Private to the output module: the handle and the helpers its files share. Only
+ * the output module includes hdf5.h. Its files call only down this list, never up
+ * (tests/python/test_layout.py keeps the call graph between sim/ files acyclic):
+ *   output_info.c    `allied5g info`
+ *   output_reopen.c  read-back verify, resume, MPI team open
+ *   output_write.c   blocks, point aggregates, flush and checkpoint, finish
+ *   output_create.c  the variable table and its layout, a new PATH.partial
+ *   output_safety.c  lock, hold, room before a flush, abort
+ *   output_handle.c  HDF5 set-up, error capture, a new handle and its end */
 #ifndef A5_OUTPUT_INT_H
 #define A5_OUTPUT_INT_H
 
@@ -30,6 +37,40 @@ struct a5_output {
     hid_t sxpl;     /* data transfer of the name lists written at creation */
 };
 
+enum { K_I8, K_I16, K_I32, K_F32, K_F64 };   /* element types */
+enum { CH_NONE, CH_REPLICATE, CH_POINT };    /* chunking */
+
+/* One results variable: how it is stored and what it means. */
+typedef struct {
+    const char *name;
+    int kind;       /* K_* */
+    int rank;
+    int dims[4];    /* D_* */
+    int chunk;      /* CH_REPLICATE: (1 point, chunk_reps replicates, all of the rest);
+                     * CH_POINT: (1 point, all of the rest); CH_NONE: contiguous */
+    int deflate;    /* shuffle + deflate at this level; 0: none */
+    double fill;    /* fill value (converted to the type) */
+    int flags;      /* CF flag_values 0 1 2 / flag_meanings "open restrict ban" (2: the
+                     * lever's "none threatened downgraded") */
+    int full_only;  /* per-replicate step data: left out by --store summary (2: and
+                     * when the scenario cannot switch the intelligence lever on) */
+    const char *long_name, *units, *description;
+} var_spec;
+
+/* The variables (output_create.c), in V_* order, which is also their order in the file. */
+extern const var_spec a5_out_vars[V_COUNT];
+/* Whether variable vs is in this file. */
+int a5_out_var_on(const a5_output *o, const var_spec *vs);
+/* The memory type of element type kind (K_*). */
+hid_t a5_out_mem_type(int kind);
+/* Dataset access properties of a chunked variable. */
+hid_t a5_out_chunk_access(void);
+/* Attributes of obj: a string (of type vstr), n numbers of type type. Return 0 or -1. */
+int a5_out_attr_str(hid_t obj, hid_t vstr, const char *name, const char *value);
+int a5_out_attr_num(hid_t obj, const char *name, hid_t type, const void *v, hsize_t n);
+/* Whether something is at path. */
+int a5_out_exists(const char *path);
+
 /* Once, before HDF5 initialises: no automatic error printing, no shutdown at exit. */
 void a5_out_h5_setup(void);
 /* A variable-length UTF-8 string type (close with H5Tclose), or -1. */
@@ -46,8 +87,6 @@ void a5_out_var_layout(int v, const char **name, int *rank, hid_t *mtype, int *c
 int a5_out_reserve(a5_output *o);
 /* The A5_TEST_FULL_AT test hook; call before each write or flush. */
 void a5_out_test_full_hook(a5_output *o);
-/* Dataset creation properties as every variable has them (chunk NULL: contiguous). */
-hid_t a5_out_dcpl(int rank, const hsize_t *chunk, int deflate);
 /* "WHAT PATH.partial: CAUSE" into err, the cause from HDF5's error stack. */
 void a5_out_capture(const a5_output *o, const char *what, char *err, size_t errlen);
 /* The coordinate 0 .. n-1 (64-bit when wide) of a dimension, written in slices. */

@@ -1,10 +1,10 @@
-/* HDF5 results file that xarray opens with the netcdf4 and h5netcdf engines.
- * See a5_output.h; every property set here has its reason: creation-order
- * tracking everywhere, a dimension scale on every axis, variable-length UTF-8
- * strings, numbered API names, no object timestamps (identical runs give
- * identical files). The variables are one table (var_table) created by one loop.
- * This module owns the two files of a run in the making, PATH.partial and its
- * checkpoint PATH.partial.state, from creation to deletion. */
+/* HDF5 results file that xarray opens with the netcdf4 and h5netcdf engines:
+ * creating it. See a5_output.h; every property set here has its reason:
+ * creation-order tracking everywhere, a dimension scale on every axis,
+ * variable-length UTF-8 strings, numbered API names, no object timestamps (identical
+ * runs give identical files). The variables are one table (a5_out_vars) created by
+ * one loop; this file also says how each is stored (a5_out_var_layout) and makes
+ * a fresh PATH.partial: dimensions, coordinates, variables, attributes, provenance. */
 #include "output_int.h"
 
 #include "a5_sys.h"
@@ -29,31 +29,11 @@
 
 /* --- the variables ------------------------------------------------------------------- */
 
-enum { K_I8, K_I16, K_I32, K_F32, K_F64 };   /* element types */
-enum { CH_NONE, CH_REPLICATE, CH_POINT };    /* chunking */
-
-/* One results variable: how it is stored and what it means. */
-typedef struct {
-    const char *name;
-    int kind;       /* K_* */
-    int rank;
-    int dims[4];    /* D_* */
-    int chunk;      /* CH_REPLICATE: (1 point, chunk_reps replicates, all of the rest);
-                     * CH_POINT: (1 point, all of the rest); CH_NONE: contiguous */
-    int deflate;    /* shuffle + deflate at this level; 0: none */
-    double fill;    /* fill value (converted to the type) */
-    int flags;      /* CF flag_values 0 1 2 / flag_meanings "open restrict ban" (2: the
-                     * lever's "none threatened downgraded") */
-    int full_only;  /* per-replicate step data: left out by --store summary (2: and
-                     * when the scenario cannot switch the intelligence lever on) */
-    const char *long_name, *units, *description;
-} var_spec;
-
 #define DIMS4 {D_POINT, D_REPLICATE, D_STEP, D_NATION}
 #define DIMS3 {D_POINT, D_REPLICATE, D_NATION}
 
 /* In V_* order, which is also the order they appear in the file. */
-static const var_spec var_table[V_COUNT] = {
+const var_spec a5_out_vars[V_COUNT] = {
     [V_POLICY] = {"policy", K_I8, 4, DIMS4, CH_REPLICATE, 0, -1, 1, 1, "policy", "",
                   "policy s_i at the end of each step (0 open, 1 restrict, 2 ban)"},
     [V_H] = {"high_risk_share", K_F32, 4, DIMS4, CH_REPLICATE, 0, NAN, 0, 1,
@@ -89,9 +69,8 @@ static const var_spec var_table[V_COUNT] = {
                  "US intelligence lever on the nation at the end of each step (0 none, 1 "
                  "threatened, 2 downgraded)"},
 };
-
 /* Whether variable vs is in this file. */
-static int var_on(const a5_output *o, const var_spec *vs)
+int a5_out_var_on(const a5_output *o, const var_spec *vs)
 {
     return !vs->full_only || (o->full && (vs->full_only == 1 || a5_model_uses_lever(o->s)));
 }
@@ -108,7 +87,7 @@ static hid_t file_type(int kind)
     }
 }
 
-static hid_t mem_type(int kind)
+hid_t a5_out_mem_type(int kind)
 {
     switch (kind) {
     case K_I8: return H5T_NATIVE_SCHAR;
@@ -133,78 +112,16 @@ static void to_kind(int kind, double v, void *buf)
 
 void a5_out_var_layout(int v, const char **name, int *rank, hid_t *mtype, int *chunk)
 {
-    *name = var_table[v].name;
-    *rank = var_table[v].rank;
-    *mtype = mem_type(var_table[v].kind);
-    *chunk = var_table[v].chunk;
-}
-
-/* --- errors and HDF5 set-up ---------------------------------------------------------- */
-
-typedef struct {
-    char msg[512];
-} h5_err;
-
-/* Keep the most telling line of HDF5's error stack: the system error when there is
- * one (e.g. "errno = 28, error message = 'No space left on device'"). */
-static herr_t walk_error(unsigned n, const H5E_error2_t *e, void *data)
-{
-    h5_err *h = data;
-    if (e->desc && (strstr(e->desc, "errno") || !h->msg[0]))
-        snprintf(h->msg, sizeof h->msg, "%s", e->desc);
-    return 0;
-}
-
-/* "WHAT PATH.partial: CAUSE" into err, the cause taken from HDF5's error stack (so
- * call it before closing anything, which would clear the stack). */
-static void capture_error(const a5_output *o, const char *what, char *err, size_t errlen)
-{
-    h5_err h = {""};
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_error, &h);
-    char detail[512];
-    snprintf(detail, sizeof detail, "%s", h.msg);
-    /* HDF5's system-error line is long; its "error message = '...'" part says it. */
-    const char *m = strstr(detail, "error message = '");
-    if (m) {
-        m += strlen("error message = '");
-        const char *e = strchr(m, '\'');
-        size_t k = e ? (size_t)(e - m) : strlen(m);
-        memmove(detail, m, k);
-        detail[k] = 0;
-    }
-    snprintf(err, errlen, "%s %.200s%s%.280s", what, o->tmp, detail[0] ? ": " : "", detail);
-}
-
-const char *a5_output_partial_path(const a5_output *o) { return o->tmp; }
-
-const char *a5_output_state_path(const a5_output *o) { return o->state; }
-
-void a5_out_h5_setup(void)
-{
-    static int done = 0;
-    if (done)
-        return;
-    /* We report errors ourselves; and after a failed close (a full disk), HDF5
-     * 1.10's shutdown handler can crash on the half-closed file. */
-    H5dont_atexit();
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    done = 1;
-}
-
-hid_t a5_out_vstr_new(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
-        H5Tclose(t);
-        t = -1;
-    }
-    return t;
+    *name = a5_out_vars[v].name;
+    *rank = a5_out_vars[v].rank;
+    *mtype = a5_out_mem_type(a5_out_vars[v].kind);
+    *chunk = a5_out_vars[v].chunk;
 }
 
 /* Dataset access without a chunk cache: every write covers whole chunks, so there
  * is nothing to gain from caching, and a cache would defer compressing them to
  * the close (serial, after the last block) instead of the overlapped writes. */
-static hid_t chunk_access(void)
+hid_t a5_out_chunk_access(void)
 {
     static hid_t dapl = -1;
     if (dapl < 0) {
@@ -248,7 +165,7 @@ fail:
     return -1;
 }
 
-static int attr_str(hid_t obj, hid_t vstr, const char *name, const char *value)
+int a5_out_attr_str(hid_t obj, hid_t vstr, const char *name, const char *value)
 {
     hid_t sp = H5Screate(H5S_SCALAR), a = -1;
     int rc = -1;
@@ -263,7 +180,7 @@ static int attr_str(hid_t obj, hid_t vstr, const char *name, const char *value)
     return rc;
 }
 
-static int attr_num(hid_t obj, const char *name, hid_t type, const void *v, hsize_t n)
+int a5_out_attr_num(hid_t obj, const char *name, hid_t type, const void *v, hsize_t n)
 {
     hid_t sp = n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL), a = -1;
     int rc = -1;
@@ -281,9 +198,9 @@ static int attr_num(hid_t obj, const char *name, hid_t type, const void *v, hsiz
 static int describe(const a5_output *o, hid_t obj, const char *long_name, const char *units,
                     const char *desc)
 {
-    if (attr_str(obj, o->vlen_str, "long_name", long_name) < 0 ||
-        attr_str(obj, o->vlen_str, "units", units) < 0 ||
-        attr_str(obj, o->vlen_str, "description", desc) < 0)
+    if (a5_out_attr_str(obj, o->vlen_str, "long_name", long_name) < 0 ||
+        a5_out_attr_str(obj, o->vlen_str, "units", units) < 0 ||
+        a5_out_attr_str(obj, o->vlen_str, "description", desc) < 0)
         return -1;
     return 0;
 }
@@ -340,7 +257,7 @@ static hid_t variable(a5_output *o, const char *name, hid_t type, int rank, cons
         goto fail;
     if (fill)
         CK(H5Pset_fill_value(p, mtype, fill));
-    ds = H5Dcreate2(o->file, name, type, sp, H5P_DEFAULT, p, chunk_access());
+    ds = H5Dcreate2(o->file, name, type, sp, H5P_DEFAULT, p, a5_out_chunk_access());
     if (ds < 0)
         goto fail;
     for (int i = 0; i < rank; i++)
@@ -363,111 +280,6 @@ static int static_var(a5_output *o, const char *name, hid_t ftype, hid_t mtype, 
     if (ds >= 0)
         H5Dclose(ds);
     return ok ? 0 : -1;
-}
-
-void a5_out_close_all(a5_output *o)
-{
-    for (int i = 0; i < V_COUNT; i++)
-        if (o->var[i] > 0)
-            H5Dclose(o->var[i]);
-    for (int i = 0; i < D_COUNT; i++)
-        if (o->dim[i] > 0)
-            H5Dclose(o->dim[i]);
-    if (o->file > 0)
-        H5Fclose(o->file);
-    memset(o->var, 0, sizeof o->var);
-    memset(o->dim, 0, sizeof o->dim);
-    o->file = 0;
-}
-
-void a5_out_free(a5_output *o)
-{
-    if (o->sxpl > 0)
-        H5Pclose(o->sxpl);
-    if (o->vlen_str > 0)
-        H5Tclose(o->vlen_str);
-    if (o->dxpl > 0)
-        H5Pclose(o->dxpl);
-    if (o->tmpfd >= 0)
-        close(o->tmpfd);
-    a5_sys_unlock(o->lockfd, o->lock);
-    free(o->path);
-    free(o->tmp);
-    free(o->state);
-    free(o->lock);
-    free(o);
-}
-
-/* path + suffix, malloc'd (NULL if out of memory). */
-static char *with_suffix(const char *path, const char *suffix)
-{
-    size_t n = strlen(path) + strlen(suffix) + 1;
-    char *t = malloc(n);
-    if (t)
-        snprintf(t, n, "%s%s", path, suffix);
-    return t;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return lstat(path, &st) == 0;
-}
-
-int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *meta,
-               a5_output **out, char *err, size_t errlen)
-{
-    *out = NULL;
-    char *partial = with_suffix(path, ".partial");
-    if (!partial)
-        return A5_ENOMEM;
-    int crc = a5_sys_check_output(path, 1, err, errlen);
-    if (!crc)
-        crc = a5_sys_check_output(partial, 1, err, errlen);
-    free(partial);
-    if (crc)
-        return crc;
-    if (!meta->force && exists(path)) {
-        snprintf(err, errlen, "%s exists; use --force to replace it", path);
-        return A5_EEXIST;
-    }
-    a5_out_h5_setup();
-    a5_output *o = calloc(1, sizeof *o);
-    if (!o)
-        return A5_ENOMEM;
-    o->lockfd = -1;
-    o->tmpfd = -1;
-    o->s = s;
-    o->full = s->store_full;
-    o->dxpl = H5P_DEFAULT;
-    o->size = 1;
-    /* HDF5 allocates and clears a 1 MiB conversion buffer for every write that
-     * converts types, such as the name lists' strings: 15 ms of page faults and
-     * memset per file here. Those lists are small. */
-    o->sxpl = H5Pcreate(H5P_DATASET_XFER);
-    o->vlen_str = a5_out_vstr_new();
-    o->path = strdup(path);
-    o->tmp = with_suffix(path, ".partial");
-    o->state = with_suffix(path, ".partial.state");
-    o->lock = with_suffix(path, ".partial.lock");
-    if (o->sxpl < 0 || H5Pset_buffer(o->sxpl, 64 << 10, NULL, NULL) < 0 || o->vlen_str < 0 ||
-        !o->path || !o->tmp || !o->state || !o->lock) {
-        a5_out_free(o);
-        return A5_ENOMEM;
-    }
-    *out = o;
-    return 0;
-}
-
-int a5_out_open_vars(a5_output *o)
-{
-    for (int v = 0; v < V_COUNT; v++) {
-        if (!var_on(o, &var_table[v]))
-            continue;
-        if ((o->var[v] = H5Dopen2(o->file, var_table[v].name, chunk_access())) < 0)
-            return -1;
-    }
-    return 0;
 }
 
 /* --- creating the file ------------------------------------------------------------- */
@@ -509,9 +321,9 @@ static int create_labels(a5_output *o, const char *const *dates, const int *days
     int ok = tv >= 0 && H5Dwrite(tv, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, days) >= 0 &&
              describe(o, tv, "end of quarter", "days since 1970-01-01",
                       "last day of each step's quarter; row t holds the state at its end") == 0 &&
-             attr_str(tv, o->vlen_str, "calendar", "proleptic_gregorian") == 0 &&
-             attr_str(tv, o->vlen_str, "standard_name", "time") == 0 &&
-             attr_str(tv, o->vlen_str, "axis", "T") == 0;
+             a5_out_attr_str(tv, o->vlen_str, "calendar", "proleptic_gregorian") == 0 &&
+             a5_out_attr_str(tv, o->vlen_str, "standard_name", "time") == 0 &&
+             a5_out_attr_str(tv, o->vlen_str, "axis", "T") == 0;
     if (tv >= 0)
         H5Dclose(tv);
     CK(ok ? 0 : -1);
@@ -582,13 +394,13 @@ static int create_coords(a5_output *o)
     return ok ? 0 : -1;
 }
 
-/* Every variable of var_table in the store in use: one loop. */
+/* Every variable of a5_out_vars in the store in use: one loop. */
 static int create_vars(a5_output *o, long chunk_reps)
 {
     static const signed char fv[3] = {0, 1, 2};
     for (int v = 0; v < V_COUNT; v++) {
-        const var_spec *vs = &var_table[v];
-        if (!var_on(o, vs))
+        const var_spec *vs = &a5_out_vars[v];
+        if (!a5_out_var_on(o, vs))
             continue;
         hsize_t chunk[4];
         for (int i = 0; i < vs->rank; i++) {
@@ -605,19 +417,19 @@ static int create_vars(a5_output *o, long chunk_reps)
         double fill[1];
         to_kind(vs->kind, vs->fill, fill);
         hid_t ds = variable(o, vs->name, file_type(vs->kind), vs->rank, vs->dims,
-                            vs->chunk == CH_NONE ? NULL : chunk, vs->deflate, mem_type(vs->kind),
+                            vs->chunk == CH_NONE ? NULL : chunk, vs->deflate, a5_out_mem_type(vs->kind),
                             fill);
         CK(o->var[v] = ds);
         if (vs->flags) {
-            CK(attr_num(ds, "flag_values", H5T_NATIVE_SCHAR, fv, 3));
-            CK(attr_str(ds, o->vlen_str, "flag_meanings",
+            CK(a5_out_attr_num(ds, "flag_values", H5T_NATIVE_SCHAR, fv, 3));
+            CK(a5_out_attr_str(ds, o->vlen_str, "flag_meanings",
                         vs->flags == 2 ? "none threatened downgraded" : "open restrict ban"));
         }
         CK(describe(o, ds, vs->long_name, vs->units, vs->description));
         for (int i = 0; i < vs->rank; i++)
             if (vs->dims[i] == D_STEP) {
                 /* CF: the step axis has dates (decoded by xarray as a coordinate). */
-                CK(attr_str(ds, o->vlen_str, "coordinates", "time"));
+                CK(a5_out_attr_str(ds, o->vlen_str, "coordinates", "time"));
                 break;
             }
     }
@@ -639,7 +451,7 @@ static int create_design_vars(a5_output *o)
         hid_t ds = variable(o, s->varied[j].path, H5T_IEEE_F64LE, 1, dp, NULL, 0,
                             H5T_NATIVE_DOUBLE, NULL);
         ok = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, col) >= 0 &&
-             attr_str(ds, o->vlen_str, "role", "design") >= 0 &&
+             a5_out_attr_str(ds, o->vlen_str, "role", "design") >= 0 &&
              describe(o, ds, s->varied[j].path, s->varied[j].param->units,
                       s->varied[j].param->doc) >= 0;
         int nc; /* a strategy: its codes' names, as CF flags */
@@ -652,8 +464,8 @@ static int create_design_vars(a5_output *o)
                 fv[k] = k;
                 snprintf(fm + strlen(fm), sizeof fm - strlen(fm), "%s%s", k ? " " : "", names[k]);
             }
-            ok = attr_num(ds, "flag_values", H5T_NATIVE_DOUBLE, fv, nf) >= 0 &&
-                 attr_str(ds, o->vlen_str, "flag_meanings", fm) >= 0;
+            ok = a5_out_attr_num(ds, "flag_values", H5T_NATIVE_DOUBLE, fv, nf) >= 0 &&
+                 a5_out_attr_str(ds, o->vlen_str, "flag_meanings", fm) >= 0;
         }
         if (ds >= 0)
             H5Dclose(ds);
@@ -684,22 +496,22 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta)
     long long seed = (long long)s->seed, np = (long long)s->npoints, nr = (long long)s->replicates;
     int th = meta->threads, crn = s->common;
     hid_t f = o->file, v = o->vlen_str;
-    CK(attr_str(f, v, "scenario", s->text));
-    CK(attr_num(f, "seed", H5T_NATIVE_LLONG, &seed, 0));
-    CK(attr_num(f, "common_random_numbers", H5T_NATIVE_INT, &crn, 0));
-    CK(attr_str(f, v, "software_version", A5_VERSION));
-    CK(attr_str(f, v, "git_revision", A5_GIT_REVISION));
-    CK(attr_str(f, v, "created", created));
-    CK(attr_str(f, v, "command_line", meta->command_line ? meta->command_line : ""));
-    CK(attr_str(f, v, "model", A5_MODEL_ID));
-    CK(attr_num(f, "threads", H5T_NATIVE_INT, &th, 0));
-    CK(attr_str(f, v, "libraries", libs));
-    CK(attr_str(f, v, "scenario_name", s->name));
-    CK(attr_str(f, v, "scenario_file", s->file));
-    CK(attr_str(f, v, "store", o->full ? "full" : "summary"));
-    CK(attr_num(f, "points", H5T_NATIVE_LLONG, &np, 0));
-    CK(attr_num(f, "replicates", H5T_NATIVE_LLONG, &nr, 0));
-    CK(attr_str(f, v, "design_method", dm[s->design]));
+    CK(a5_out_attr_str(f, v, "scenario", s->text));
+    CK(a5_out_attr_num(f, "seed", H5T_NATIVE_LLONG, &seed, 0));
+    CK(a5_out_attr_num(f, "common_random_numbers", H5T_NATIVE_INT, &crn, 0));
+    CK(a5_out_attr_str(f, v, "software_version", A5_VERSION));
+    CK(a5_out_attr_str(f, v, "git_revision", A5_GIT_REVISION));
+    CK(a5_out_attr_str(f, v, "created", created));
+    CK(a5_out_attr_str(f, v, "command_line", meta->command_line ? meta->command_line : ""));
+    CK(a5_out_attr_str(f, v, "model", A5_MODEL_ID));
+    CK(a5_out_attr_num(f, "threads", H5T_NATIVE_INT, &th, 0));
+    CK(a5_out_attr_str(f, v, "libraries", libs));
+    CK(a5_out_attr_str(f, v, "scenario_name", s->name));
+    CK(a5_out_attr_str(f, v, "scenario_file", s->file));
+    CK(a5_out_attr_str(f, v, "store", o->full ? "full" : "summary"));
+    CK(a5_out_attr_num(f, "points", H5T_NATIVE_LLONG, &np, 0));
+    CK(a5_out_attr_num(f, "replicates", H5T_NATIVE_LLONG, &nr, 0));
+    CK(a5_out_attr_str(f, v, "design_method", dm[s->design]));
     if (s->nvaried) {
         size_t len = 1;
         for (size_t j = 0; j < s->nvaried; j++)
@@ -712,27 +524,27 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta)
                 strcat(paths, " ");
             strcat(paths, s->varied[j].path);
         }
-        int arc = attr_str(f, v, "design_paths", paths);
+        int arc = a5_out_attr_str(f, v, "design_paths", paths);
         free(paths);
         CK(arc);
     }
     if (s->design >= A5_DESIGN_LHS) {
         long long dn = s->design_n;
-        CK(attr_num(f, "design_n", H5T_NATIVE_LLONG, &dn, 0));
+        CK(a5_out_attr_num(f, "design_n", H5T_NATIVE_LLONG, &dn, 0));
     }
     if (s->design == A5_DESIGN_SALTELLI && s->second_order) {
         int so = 1;
-        CK(attr_num(f, "saltelli_second_order", H5T_NATIVE_INT, &so, 0));
+        CK(a5_out_attr_num(f, "saltelli_second_order", H5T_NATIVE_INT, &so, 0));
     }
     if (s->design == A5_DESIGN_MORRIS) {
         long long mr = s->design_n;
         int ml = s->morris_levels;
-        CK(attr_num(f, "morris_trajectories", H5T_NATIVE_LLONG, &mr, 0));
-        CK(attr_num(f, "morris_levels", H5T_NATIVE_INT, &ml, 0));
+        CK(a5_out_attr_num(f, "morris_trajectories", H5T_NATIVE_LLONG, &mr, 0));
+        CK(a5_out_attr_num(f, "morris_levels", H5T_NATIVE_INT, &ml, 0));
     }
-    CK(attr_str(f, v, "start", s->start));
-    CK(attr_str(f, v, "complete", "no"));
-    CK(attr_str(f, v, "live", o->live ? "yes" : "no"));
+    CK(a5_out_attr_str(f, v, "start", s->start));
+    CK(a5_out_attr_str(f, v, "complete", "no"));
+    CK(a5_out_attr_str(f, v, "live", o->live ? "yes" : "no"));
     return 0;
 fail:
     return -1;
@@ -788,7 +600,7 @@ int a5_out_start(a5_output *o, const a5_output_meta *meta, char *err, size_t err
         write_provenance(o, meta) ||
         /* Every object and attribute of the run exists now, as SWMR requires. */
         (o->live && H5Fstart_swmr_write(o->file) < 0)) {
-        capture_error(o, "HDF5 error while creating", err, errlen);
+        a5_out_capture(o, "HDF5 error while creating", err, errlen);
         a5_out_close_all(o);
         unlink(o->tmp);
         return A5_EHDF5;
@@ -807,7 +619,7 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
         a5_out_free(o);
         return rc;
     }
-    if (exists(o->tmp) && !meta->force) {
+    if (a5_out_exists(o->tmp) && !meta->force) {
         snprintf(err, errlen, "%s holds an interrupted run: add --resume to continue it, "
                               "or --force to start over", o->tmp);
         a5_out_free(o);
@@ -821,177 +633,48 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
     return 0;
 }
 
-int a5_output_restarted(const a5_output *o) { return o->restarted; }
-
-/* For the other output files: dataset creation properties and HDF5's reason. */
-hid_t a5_out_dcpl(int rank, const hsize_t *chunk, int deflate)
+/* A 1-D coordinate 0, 1, ..., n-1 (64-bit when wide), written in slices so that
+ * memory stays small whatever n (a billion replicates is 4 GB of indices). */
+hid_t a5_out_coord_iota(a5_output *o, const char *name, hsize_t n, int wide)
 {
-    return dcpl_new(rank, chunk, deflate);
-}
-
-void a5_out_capture(const a5_output *o, const char *what, char *err, size_t errlen)
-{
-    capture_error(o, what, err, errlen);
-}
-
-/* --- writing ----------------------------------------------------------------------- */
-
-/* Write a hyperslab of variable v; on failure say why in err. */
-static int write_slab(a5_output *o, int v, const hsize_t *start, const hsize_t *count,
-                      const void *buf, char *err, size_t errlen)
-{
-    const int rank = var_table[v].rank;
-    hid_t ds = o->var[v];
-    /* In team mode every rank takes part in every write; one with nothing to write
-     * selects nothing (buf NULL or an empty count). */
-    int empty = !buf;
-    for (int i = 0; i < rank; i++)
-        empty |= count[i] == 0;
-    hsize_t one[4] = {1, 1, 1, 1};
-    a5_out_test_full_hook(o);
-    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, empty ? one : count, NULL);
-    int rc = A5_EHDF5;
-    int sel = empty ? (H5Sselect_none(fs) >= 0 && H5Sselect_none(ms) >= 0)
-                    : H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0;
-    if (fs >= 0 && ms >= 0 && sel &&
-        H5Dwrite(ds, mem_type(var_table[v].kind), ms, fs, o->dxpl, buf) >= 0)
-        rc = 0;
-    else {
-        capture_error(o, "cannot write", err, errlen);
-        o->broken = 1;
+    hid_t ft = wide ? H5T_STD_I64LE : H5T_STD_I32LE, mt = wide ? H5T_NATIVE_LLONG : H5T_NATIVE_INT;
+    const hsize_t slice = 1 << 16;
+    hid_t sp = H5Screate_simple(1, &n, NULL), p = dcpl_new(1, NULL, 0), ds = -1, ms = -1;
+    long long *v = malloc(slice * sizeof *v);
+    if (sp < 0 || p < 0 || !v)
+        goto fail;
+    if ((ds = H5Dcreate2(o->file, name, ft, sp, H5P_DEFAULT, p, H5P_DEFAULT)) < 0)
+        goto fail;
+    for (hsize_t i = 0; i < n; i += slice) {
+        hsize_t k = n - i < slice ? n - i : slice;
+        for (hsize_t j = 0; j < k; j++) {
+            if (wide)
+                v[j] = (long long)(i + j);
+            else
+                ((int *)v)[j] = (int)(i + j);
+        }
+        if ((ms = H5Screate_simple(1, &k, NULL)) < 0 ||
+            H5Sselect_hyperslab(sp, H5S_SELECT_SET, &i, NULL, &k, NULL) < 0 ||
+            H5Dwrite(ds, mt, ms, sp, H5P_DEFAULT, v) < 0)
+            goto fail;
+        H5Sclose(ms);
+        ms = -1;
     }
-    if (fs >= 0)
-        H5Sclose(fs);
+    if (H5DSset_scale(ds, name) < 0)
+        goto fail;
+    free(v);
+    H5Sclose(sp);
+    H5Pclose(p);
+    return ds;
+fail:
     if (ms >= 0)
         H5Sclose(ms);
-    return rc;
+    if (ds >= 0)
+        H5Dclose(ds);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (p >= 0)
+        H5Pclose(p);
+    free(v);
+    return -1;
 }
-
-int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_records *rec,
-                          char *err, size_t errlen)
-{
-    const hsize_t n = (hsize_t)o->s->n, steps = (hsize_t)o->s->steps;
-    hsize_t s4[4] = {(hsize_t)p, (hsize_t)r0, 0, 0}, c4[4] = {1, (hsize_t)nr, steps, n};
-    hsize_t s3[3] = {(hsize_t)p, (hsize_t)r0, 0}, c3[3] = {1, (hsize_t)nr, n};
-    if (o->full && (write_slab(o, V_POLICY, s4, c4, rec->policy, err, errlen) ||
-                    write_slab(o, V_H, s4, c4, rec->h, err, errlen) ||
-                    write_slab(o, V_P, s4, c4, rec->P, err, errlen)))
-        return A5_EHDF5;
-    if (var_on(o, &var_table[V_INTEL]) &&
-        write_slab(o, V_INTEL, s4, c4, rec->intel_status, err, errlen))
-        return A5_EHDF5;
-    if (write_slab(o, V_FIRST_BAN, s3, c3, rec->first_ban, err, errlen) ||
-        write_slab(o, V_FINAL, s3, c3, rec->final_policy, err, errlen) ||
-        write_slab(o, V_COST, s3, c3, rec->cum_cost, err, errlen) ||
-        write_slab(o, V_RISK, s3, c3, rec->cum_risk, err, errlen))
-        return A5_EHDF5;
-    return 0;
-}
-
-int a5_output_write_point(a5_output *o, long p, const float *share, const float *mean,
-                          const float *quant, long failed, char *err, size_t errlen)
-{
-    const hsize_t n = (hsize_t)o->s->n, steps = (hsize_t)o->s->steps;
-    hsize_t s4[4] = {(hsize_t)p, 0, 0, 0}, c4[4] = {1, steps, n, 3};
-    hsize_t s3[3] = {(hsize_t)p, 0, 0}, c3[3] = {1, steps, n};
-    hsize_t s1[1] = {(hsize_t)p}, c1[1] = {1};
-    int nf = (int)failed;
-    if (write_slab(o, V_SHARE, s4, c4, share, err, errlen) ||
-        write_slab(o, V_MEAN, s3, c3, mean, err, errlen) ||
-        write_slab(o, V_QUANT, s4, c4, quant, err, errlen) ||
-        write_slab(o, V_FAILED, s1, c1, share ? &nf : NULL, err, errlen))
-        return A5_EHDF5;
-    return 0;
-}
-
-int a5_output_read_final(a5_output *o, long p, float *share, float *mean, char *err,
-                         size_t errlen)
-{
-    const hsize_t n = (hsize_t)o->s->n, t = (hsize_t)o->s->steps - 1;
-    hsize_t s4[4] = {(hsize_t)p, t, 0, 0}, c4[4] = {1, 1, n, 3};
-    hsize_t s3[3] = {(hsize_t)p, t, 0}, c3[3] = {1, 1, n};
-    int rc = 0;
-    hid_t ids[2] = {o->var[V_SHARE], o->var[V_MEAN]};
-    void *bufs[2] = {share, mean};
-    for (int v = 0; v < 2 && !rc; v++) {
-        hid_t fs = H5Dget_space(ids[v]), ms = H5Screate_simple(v ? 3 : 4, v ? c3 : c4, NULL);
-        if (fs < 0 || ms < 0 ||
-            H5Sselect_hyperslab(fs, H5S_SELECT_SET, v ? s3 : s4, NULL, v ? c3 : c4, NULL) < 0 ||
-            H5Dread(ids[v], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, bufs[v]) < 0) {
-            capture_error(o, "cannot read", err, errlen);
-            rc = A5_EHDF5;
-        }
-        if (fs >= 0)
-            H5Sclose(fs);
-        if (ms >= 0)
-            H5Sclose(ms);
-    }
-    return rc;
-}
-
-/* --- finishing ----------------------------------------------------------------------- */
-
-int a5_output_finish(a5_output *o, double quantile_error, double failed, double seconds,
-                     char *err, size_t errlen)
-{
-    int rc = A5_EHDF5;
-    long long nf = (long long)failed;
-    int reopen = o->live;
-    if (o->size > 1) {
-        /* Close the shared file together; rank 0 then finishes it alone. */
-        a5_out_close_all(o);
-        if (o->dxpl > 0)
-            H5Pclose(o->dxpl);
-        o->dxpl = H5P_DEFAULT;
-        if (o->rank != 0) {
-            a5_out_free(o);
-            return 0;
-        }
-        o->size = 1;
-        reopen = 1;
-    }
-    if (reopen) {
-        /* Attributes cannot change under SWMR (nor, here, through MPI-IO): close, then
-         * reopen alone for the last ones. */
-        a5_out_close_all(o);
-        o->live = 0;
-        o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
-        if (o->file < 0 ||
-            (o->var[V_QUANT] = H5Dopen2(o->file, var_table[V_QUANT].name, H5P_DEFAULT)) < 0) {
-            capture_error(o, "cannot reopen", err, errlen);
-            goto fail;
-        }
-    }
-    /* "complete" flips to yes only now: replace the attribute. */
-    if (a5_out_reserve(o) != 0) {
-        snprintf(err, errlen, "cannot finish %.200s: %s", o->tmp, strerror(errno));
-        rc = A5_EIO;
-        goto fail;
-    }
-    if (H5Adelete(o->file, "complete") < 0 || attr_str(o->file, o->vlen_str, "complete", "yes") < 0 ||
-        attr_num(o->var[V_QUANT], "max_abs_error", H5T_NATIVE_DOUBLE, &quantile_error, 0) < 0 ||
-        attr_num(o->file, "failed_replicates", H5T_NATIVE_LLONG, &nf, 0) < 0 ||
-        attr_num(o->file, "run_seconds", H5T_NATIVE_DOUBLE, &seconds, 0) < 0 ||
-        H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
-        capture_error(o, "cannot finish", err, errlen);
-        goto fail;
-    }
-    a5_out_close_all(o);
-    if ((rc = a5_out_still_ours(o, err, errlen)) != 0) {
-        /* Another process's files now: leave them (and ours, unnamed) alone. */
-        a5_out_free(o);
-        return rc;
-    }
-    if ((rc = a5_sys_commit_rename(o->tmp, o->path, err, errlen)) != 0)
-        goto fail;
-    /* The results are in place: the checkpoint has nothing left to resume. */
-    (void)a5_sys_remove(o->state);
-    a5_out_free(o);
-    return 0;
-fail:
-    /* With a checkpoint the run can still be resumed (from it): keep both files. */
-    o->broken = 1;
-    a5_output_abort(o, exists(o->state));
-    return rc;
-}
-

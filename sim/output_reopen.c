@@ -1,9 +1,6 @@
-/* Reopening a results file in the making, and what keeps it safe: what may be
- * written where (a5_sys_check_output), one writer at a time (a5_out_lock), room
- * reserved before every flush (a5_out_reserve), removing only its own files
- * (a5_output_abort), reading back what a checkpoint vouches for
- * (a5_output_verify); resuming an interrupted run; and (MPI builds) every rank of
- * a team opening the file for collective writes. */
+/* Reopening a results file in the making: reading back what a checkpoint vouches
+ * for (a5_output_verify), resuming an interrupted run (a5_output_reopen), and (MPI
+ * builds) every rank of a team opening the file for collective writes. */
 #define _GNU_SOURCE /* F_OFD_SETLK, F_OFD_GETLK: locks of an open file, apart from HDF5's */
 #include "output_int.h"
 
@@ -30,147 +27,13 @@
 
 extern char **environ;
 
-/* --- safety ------------------------------------------------------------------------ */
-
-/* Is the file at path read-locked by another process's a5_out_hold? */
-static int held_elsewhere(const char *path)
+int a5_out_open_vars(a5_output *o)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return 0;
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    int held = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-    close(fd);
-    return held;
-}
-
-int a5_out_lock(a5_output *o, char *err, size_t errlen)
-{
-    long holder = 0;
-    int fd = a5_sys_lock(o->lock, &holder);
-    if (fd == A5_EBUSY) {
-        snprintf(err, errlen, "%s is being written by process %ld (lock %s); wait for it to "
-                              "finish, or stop it", o->path, holder, o->lock);
-        return A5_EBUSY;
-    }
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create %s: its lock file %s: %s", o->path, o->lock,
-                 strerror(errno));
-        return A5_EIO;
-    }
-    /* The lock file may have been removed under a run that still writes: the
-     * partial file it holds says so. */
-    if (held_elsewhere(o->tmp)) {
-        a5_sys_unlock(fd, o->lock);
-        snprintf(err, errlen, "%s is being written by another process (%s is held, though "
-                              "its lock file %s was removed); wait for it to finish, or stop it",
-                 o->path, o->tmp, o->lock);
-        return A5_EBUSY;
-    }
-    o->lockfd = fd;
-    return 0;
-}
-
-int a5_out_hold(a5_output *o, char *err, size_t errlen)
-{
-    if (o->tmpfd >= 0)
-        close(o->tmpfd);
-    o->tmpfd = open(o->tmp, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-    struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
-    if (o->tmpfd < 0 || fcntl(o->tmpfd, F_OFD_SETLK, &fl) != 0) {
-        snprintf(err, errlen, "cannot lock %s: %s", o->tmp, strerror(errno));
-        if (o->tmpfd >= 0)
-            close(o->tmpfd);
-        o->tmpfd = -1;
-        return A5_EIO;
-    }
-    return 0;
-}
-
-/* Does path still lead to the file open at fd? */
-static int same_as_fd(const char *path, int fd)
-{
-    struct stat a, b;
-    return fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
-           a.st_ino == b.st_ino;
-}
-
-int a5_out_still_ours(const a5_output *o, char *err, size_t errlen)
-{
-    struct stat st;
-    /* The partial file must be ours; the lock file may be gone (the partial's own
-     * lock still holds), but not replaced by another's. */
-    const char *gone = o->tmpfd >= 0 && !same_as_fd(o->tmp, o->tmpfd) ? o->tmp
-                       : o->lockfd >= 0 && lstat(o->lock, &st) == 0 &&
-                               !same_as_fd(o->lock, o->lockfd)
-                           ? o->lock
-                           : NULL;
-    if (!gone)
-        return 0;
-    snprintf(err, errlen, "%s was removed or replaced while this run wrote %s: another "
-                          "process may be writing it; this run's results were not put in place "
-                          "and its checkpoint is lost", gone, o->path);
-    return A5_EBUSY;
-}
-
-void a5_output_abort(a5_output *o, int keep)
-{
-    if (!o)
-        return;
-    /* After a failed write HDF5's cache holds a state that never reached the disk
-     * whole: closing would write it over the last checkpoint's. Leave the file as
-     * a crash would (HDF5 does nothing at exit: a5_out_h5_setup). */
-    if (!o->broken)
-        a5_out_close_all(o);
-    char why[16];
-    if (!keep && o->rank == 0 && !a5_out_still_ours(o, why, sizeof why)) {
-        unlink(o->tmp);
-        unlink(o->state);
-    }
-    a5_out_free(o);
-}
-
-/* Test hook: A5_TEST_FULL_AT=k makes the disk "full" from the k-th write of the
- * results file on (write_slab and commit count; 1 is the first): the file may not
- * grow past its size then (RLIMIT_FSIZE; SIGXFSZ ignored, so a write fails with
- * EFBIG as one fails with ENOSPC on a full disk). */
-void a5_out_test_full_hook(a5_output *o)
-{
-    static long k = -1, n = 0;
-    if (k < 0) {
-        const char *e = getenv("A5_TEST_FULL_AT");
-        k = e ? atol(e) : 0;
-    }
-    if (k <= 0 || ++n != k)
-        return;
-    struct stat st;
-    if (stat(o->tmp, &st) == 0) {
-        struct rlimit rl = {(rlim_t)st.st_size, (rlim_t)st.st_size};
-        signal(SIGXFSZ, SIG_IGN);
-        (void)setrlimit(RLIMIT_FSIZE, &rl);
-    }
-}
-
-/* Before HDF5 writes its metadata (a flush), make sure the file system has room
- * for all of it: allocate the file up to HDF5's end of allocation plus a margin.
- * A full disk then fails here, before anything of the last checkpoint's state is
- * overwritten, instead of half-way through the metadata (which left chunk indices
- * pointing past the end of the file). Returns 0 or -1 with errno set. */
-int a5_out_reserve(a5_output *o)
-{
-    hsize_t size = 0;
-    if (o->size > 1 || H5Fget_filesize(o->file, &size) < 0)
-        return 0; /* a team's file (MPI-IO) or no size: nothing to do */
-    /* The file we hold, not whatever has its name now. */
-    int fd = o->tmpfd >= 0 ? o->tmpfd : open(o->tmp, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int e = posix_fallocate(fd, 0, (off_t)size + (64 << 10));
-    if (fd != o->tmpfd)
-        close(fd);
-    if (e) {
-        errno = e;
-        return -1;
+    for (int v = 0; v < V_COUNT; v++) {
+        if (!a5_out_var_on(o, &a5_out_vars[v]))
+            continue;
+        if ((o->var[v] = H5Dopen2(o->file, a5_out_vars[v].name, a5_out_chunk_access())) < 0)
+            return -1;
     }
     return 0;
 }
@@ -257,97 +120,6 @@ int a5_output_verify(a5_output *o, long point, long rep, char *err, size_t errle
         }
     }
     free(buf);
-    return rc;
-}
-
-
-/* A 1-D coordinate 0, 1, ..., n-1 (64-bit when wide), written in slices so that
- * memory stays small whatever n (a billion replicates is 4 GB of indices). */
-hid_t a5_out_coord_iota(a5_output *o, const char *name, hsize_t n, int wide)
-{
-    hid_t ft = wide ? H5T_STD_I64LE : H5T_STD_I32LE, mt = wide ? H5T_NATIVE_LLONG : H5T_NATIVE_INT;
-    const hsize_t slice = 1 << 16;
-    hid_t sp = H5Screate_simple(1, &n, NULL), p = a5_out_dcpl(1, NULL, 0), ds = -1, ms = -1;
-    long long *v = malloc(slice * sizeof *v);
-    if (sp < 0 || p < 0 || !v)
-        goto fail;
-    if ((ds = H5Dcreate2(o->file, name, ft, sp, H5P_DEFAULT, p, H5P_DEFAULT)) < 0)
-        goto fail;
-    for (hsize_t i = 0; i < n; i += slice) {
-        hsize_t k = n - i < slice ? n - i : slice;
-        for (hsize_t j = 0; j < k; j++) {
-            if (wide)
-                v[j] = (long long)(i + j);
-            else
-                ((int *)v)[j] = (int)(i + j);
-        }
-        if ((ms = H5Screate_simple(1, &k, NULL)) < 0 ||
-            H5Sselect_hyperslab(sp, H5S_SELECT_SET, &i, NULL, &k, NULL) < 0 ||
-            H5Dwrite(ds, mt, ms, sp, H5P_DEFAULT, v) < 0)
-            goto fail;
-        H5Sclose(ms);
-        ms = -1;
-    }
-    if (H5DSset_scale(ds, name) < 0)
-        goto fail;
-    free(v);
-    H5Sclose(sp);
-    H5Pclose(p);
-    return ds;
-fail:
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (ds >= 0)
-        H5Dclose(ds);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (p >= 0)
-        H5Pclose(p);
-    free(v);
-    return -1;
-}
-
-int a5_output_commit(a5_output *o, char *err, size_t errlen)
-{
-    int rc;
-    /* Another process's file now: write nothing more into its names. */
-    if (o->size == 1 && (rc = a5_out_still_ours(o, err, errlen)) != 0) {
-        o->broken = 1;
-        return rc;
-    }
-    a5_out_test_full_hook(o);
-    if (a5_out_reserve(o) != 0) {
-        snprintf(err, errlen, "cannot write %.200s: %s", o->tmp, strerror(errno));
-        o->broken = 1;
-        return A5_EIO;
-    }
-    if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
-        a5_out_capture(o, "cannot flush", err, errlen);
-        o->broken = 1;
-        return A5_EHDF5;
-    }
-    if (o->rank == 0 && (o->tmpfd >= 0 ? fsync(o->tmpfd) : a5_sys_fsync_path(o->tmp)) != 0) {
-        snprintf(err, errlen, "cannot sync %s: %s", o->tmp, strerror(errno));
-        o->broken = 1;
-        return A5_EIO;
-    }
-    return 0;
-}
-
-/* --- the checkpoint ---------------------------------------------------------------- */
-
-int a5_output_save_state(a5_output *o, const void *buf, size_t len, char *err, size_t errlen)
-{
-    return a5_sys_write_atomic(o->state, "checkpoint", buf, len, err, errlen);
-}
-
-int a5_output_load_state(a5_output *o, char **buf, size_t *len, char *err, size_t errlen)
-{
-    int rc = a5_sys_read_all(o->state, buf, len);
-    if (rc == A5_EIO) {
-        snprintf(err, errlen, "cannot open checkpoint %s: %s", o->state, strerror(errno));
-        return A5_ERESUME;
-    }
     return rc;
 }
 
