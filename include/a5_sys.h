@@ -89,4 +89,8 @@ double a5_sys_free_bytes(const char *path);
  * and cannot be removed. */
 int a5_sys_remove(const char *path);
 
+/* Remove PATH.tmp, the temporary file of a5_sys_write_atomic(PATH), left when a
+ * process was killed while writing it. Returns as a5_sys_remove (A5_ENOMEM too). */
+int a5_sys_remove_tmp(const char *path);
+
 #endif

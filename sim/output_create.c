@@ -583,7 +583,7 @@ static int create_file(a5_output *o, int live, char *err, size_t errlen)
 int a5_out_start(a5_output *o, const a5_output_meta *meta, char *err, size_t errlen)
 {
     int rc;
-    if (a5_sys_remove(o->tmp) || a5_sys_remove(o->state)) {
+    if (a5_sys_remove(o->tmp) || a5_sys_remove(o->state) || a5_sys_remove_tmp(o->state)) {
         snprintf(err, errlen, "cannot remove the interrupted run %s: %s", o->tmp, strerror(errno));
         return A5_EIO;
     }

@@ -123,6 +123,7 @@ void a5_output_abort(a5_output *o, int keep)
     if (!keep && o->rank == 0 && !a5_out_still_ours(o, why, sizeof why)) {
         unlink(o->tmp);
         unlink(o->state);
+        (void)a5_sys_remove_tmp(o->state);
     }
     a5_out_free(o);
 }

@@ -166,6 +166,7 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
         goto fail;
     /* The results are in place: the checkpoint has nothing left to resume. */
     (void)a5_sys_remove(o->state);
+    (void)a5_sys_remove_tmp(o->state); /* a checkpoint's, left by a kill while it was written */
     a5_out_free(o);
     return 0;
 fail:

@@ -161,6 +161,18 @@ int a5_sys_write_atomic(const char *path, const char *what, const void *buf, siz
     return rc;
 }
 
+int a5_sys_remove_tmp(const char *path)
+{
+    size_t n = strlen(path) + 5;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return A5_ENOMEM;
+    snprintf(tmp, n, "%s.tmp", path);
+    int rc = a5_sys_remove(tmp);
+    free(tmp);
+    return rc;
+}
+
 int a5_sys_read_all(const char *path, char **buf, size_t *len)
 {
     *buf = NULL;

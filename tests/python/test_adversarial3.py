@@ -421,3 +421,32 @@ def test_calibrate_on_a_full_disk(tmp_path, limit):
     # What is there is whole: FITTED.yaml (written first) validates if it is there.
     if (d / "f.yaml").exists():
         assert run("validate", d / "f.yaml", check=False).returncode == 0
+
+
+def test_stale_checkpoint_temporary_is_cleared_on_resume(tmp_path):
+    """A kill while the checkpoint was being written leaves OUT.partial.state.tmp; the
+    resumed run finishes with the data of an uninterrupted run and leaves only OUT (the
+    fresh-Debian run of 2026-12-04 caught trial 3 above leaving the .tmp behind)."""
+    files = {"s.yaml": scenario(nations=10, steps=20, replicates=4000, store="full")
+             + "design: {method: file, file: d.csv}\n",
+             "d.csv": "us.escalation\n0.01\n0.05\n0.1\n"}
+    ref = _work(tmp_path / "ref", files) if (tmp_path / "ref").mkdir() is None else None
+    run("run", ref / "s.yaml", "-o", ref / "o.h5", "--quiet", "--threads", "2")
+    d = _work(tmp_path, files)
+    p = subprocess.Popen([BIN, "run", "s.yaml", "-o", "o.h5", "--quiet", "--threads", "1",
+                          "--checkpoint", "0"], cwd=d, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120          # a bound against a hang, not a timing check
+    while not (d / "o.h5.partial.state").exists() and p.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=60)
+    if not (d / "o.h5.partial.state").exists():
+        pytest.skip("the run finished before its first checkpoint")
+    (d / "o.h5.partial.state.tmp").write_bytes(b"half a checkpoint")
+    r = run("run", "s.yaml", "-o", "o.h5", "--quiet", "--threads", "1", "--resume",
+            cwd=d, check=False)
+    assert r.returncode == 0, r.stderr
+    same_data(ref / "o.h5", d / "o.h5")
+    assert sorted(x.name for x in d.iterdir()) == ["d.csv", "o.h5", "s.yaml"]
