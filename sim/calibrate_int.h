@@ -1,6 +1,7 @@
 /* Calibration internals shared by calibrate.c (the fit) and calibrate_check.c (what
  * is checked after it: standard errors, identification, bounds, bootstrap
- * intervals, further random-number sets). Not installed. See a5_calibrate.h. */
+ * intervals, further random-number sets), and by forecast.c (the smoothed shares).
+ * Not installed. See a5_calibrate.h. */
 #ifndef A5_CALIBRATE_INT_H
 #define A5_CALIBRATE_INT_H
 
@@ -57,6 +58,11 @@ typedef struct {
 int a5c_simulate(calib *c);
 int a5c_set_values(calib *c, const double *theta);
 double a5c_objective(calib *c, const double *theta);
+/* The simulated probability of each policy at observation i: the count of replicates
+ * in it, smoothed by a pseudo-count c->smooth (0 if not positive) per policy,
+ * (count + a) / (R + 3a). Reads c->count, c->R and c->smooth only (forecast.c uses
+ * it on its own counts). */
+void a5c_shares(const calib *c, size_t i, double p[3]);
 void a5c_score(const calib *c, int want, double *ll, double *brier, double *acc, size_t *n);
 int a5c_fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int nstarts,
                 int max_iter, double tol, const a5_calib_opts *o, int verbose, double *best,

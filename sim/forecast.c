@@ -2,6 +2,8 @@
  * a5_forecast.h and docs/forecast.md. */
 #include "a5_forecast.h"
 
+#include "calibrate_int.h"
+
 #include "a5_error.h"
 #include "a5_mem.h"
 #include "a5_model.h"
@@ -290,11 +292,13 @@ static int assimilate_to_origin(fc *f, const a5_scenario *s, const a5_obs *obs, 
     return rc;
 }
 
-static void to_shares(const uint32_t *c, size_t cells, long R, double a, double *p)
+/* Counts of R replicates (cells / 3 nations and steps, 3 policies each) to smoothed
+ * shares, by calibration's own rule (a5c_shares). */
+static void to_shares(uint32_t *count, size_t cells, long R, double a, double *p)
 {
-    a = a > 0 ? a : 0;
-    for (size_t q = 0; q < cells; q++)
-        p[q] = ((double)c[q] + a) / ((double)R + 3 * a);
+    const calib c = {.count = count, .R = R, .smooth = a};
+    for (size_t i = 0; i < cells / 3; i++)
+        a5c_shares(&c, i, p + 3 * i);
 }
 
 static int fc_alloc(fc *f, a5_fc_result *res)
