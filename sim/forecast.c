@@ -393,7 +393,7 @@ int a5_fc_year_end(const a5_scenario *s, int t)
 static int known_policy(const a5_scenario *s, const a5_obs *obs, size_t nobs, int i, int t)
 {
     if (t == -1)
-        return (int)s->base[a5_param_nslot(A5_N_POLICY, i, s->n)];
+        return a5c_start(s, i);
     return a5_fc_observed(obs, nobs, i, t);
 }
 
