@@ -93,6 +93,10 @@ char *a5_cli_join_argv(int argc, char **argv);
  * a5_cli_parse, or A5_ENOMEM after printing it. */
 int a5_cli_parse_recorded(const a5_cli_cmd *c, int argc, char **argv, int full_argc,
                           char **full_argv, a5_cli_args *a, char **cmdline);
+/* Write a file the user named as output: `len` bytes of `text` replace `path` at once
+ * (a5_sys_write_atomic), then "wrote PATH" is printed; a failure is printed instead.
+ * Returns 0 or A5_EXIT_RUNTIME. */
+int a5_cli_write_text(const char *path, const char *text, size_t len);
 
 /* The commands in their own files. */
 extern const a5_cli_cmd a5_cli_run_cmd, a5_cli_calibrate_cmd, a5_cli_export_cmd,

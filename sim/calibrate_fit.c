@@ -72,10 +72,9 @@ int a5c_simulate(calib *c)
     return rc;
 }
 
-/* The simulated probability of each policy at observation i: the share of
- * replicates in it, smoothed by a pseudo-count a per policy, (count + a) / (R + 3a),
- * so that no policy the model can reach only rarely has probability 0. */
-static void shares(const calib *c, size_t i, double p[3])
+/* (calibrate_int.h) So that no policy the model can reach only rarely has
+ * probability 0. */
+void a5c_shares(const calib *c, size_t i, double p[3])
 {
     double a = c->smooth > 0 ? c->smooth : 0;
     for (int k = 0; k < 3; k++)
@@ -93,7 +92,7 @@ void a5c_score(const calib *c, int want, double *ll, double *brier, double *acc,
             continue;
         double wi = c->w ? c->w[i] : 1.0;
         double p[3];
-        shares(c, i, p);
+        a5c_shares(c, i, p);
         int best = 0;
         for (int k = 1; k < 3; k++)
             if (p[k] > p[best])
@@ -425,7 +424,7 @@ static int predict(const calib *c, int want_all, double base_smooth, double *P)
             continue;
         const a5_obs *o = &c->obs[i];
         double *p = P + i * A5_CALIB_NMODELS * 3;
-        shares(c, i, p + 3 * A5_CALIB_MODEL);
+        a5c_shares(c, i, p + 3 * A5_CALIB_MODEL);
         const double *d = bydate + (size_t)o->step * 3;
         double nd = d[0] + d[1] + d[2];
         int keep = a5c_start(s, o->nation);

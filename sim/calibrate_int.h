@@ -7,6 +7,7 @@
  *   calibrate_scores.c     every model's scores
  *   calibrate_obs.c        reading observations, their order and checks
  *   calibrate_fitted.c     the fitted scenario, estimates and predictions files
+ *   (forecast.c uses the smoothed shares, a5c_shares)
  * Not installed. See a5_calibrate.h. */
 #ifndef A5_CALIBRATE_INT_H
 #define A5_CALIBRATE_INT_H
@@ -64,6 +65,11 @@ typedef struct {
 int a5c_simulate(calib *c);
 int a5c_set_values(calib *c, const double *theta);
 double a5c_objective(calib *c, const double *theta);
+/* The simulated probability of each policy at observation i: the count of replicates
+ * in it, smoothed by a pseudo-count c->smooth (0 if not positive) per policy,
+ * (count + a) / (R + 3a). Reads c->count, c->R and c->smooth only (forecast.c uses
+ * it on its own counts). */
+void a5c_shares(const calib *c, size_t i, double p[3]);
 void a5c_score(const calib *c, int want, double *ll, double *brier, double *acc, size_t *n);
 int a5c_fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int nstarts,
                 int max_iter, double tol, const a5_calib_opts *o, int verbose, double *best,

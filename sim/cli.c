@@ -7,6 +7,7 @@
 #include "a5_output.h"
 #include "a5_param.h"
 #include "a5_scenario.h"
+#include "a5_sys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -563,6 +564,18 @@ static int dispatch(int argc, char **argv)
         fprintf(stderr, "allied5g: unknown command '%s'\n", SHOW(cmd));
     overview(stderr);
     return A5_EXIT_USAGE;
+}
+
+int a5_cli_write_text(const char *path, const char *text, size_t len)
+{
+    char err[512] = "";
+    int rc = a5_sys_write_atomic(path, NULL, text, len, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "allied5g: cannot write %s: %s\n", path, err[0] ? err : a5_strerror(rc));
+        return A5_EXIT_RUNTIME;
+    }
+    printf("wrote %s\n", path);
+    return 0;
 }
 
 int a5_cli_main(int argc, char **argv)

@@ -310,7 +310,7 @@ static void print_fit(const a5_scenario *s, const a5_fit_spec *spec, int nfits,
 static int write_csv(const char *path, int (*w)(FILE *, const a5_calib_result *),
                      const a5_calib_result *res)
 {
-    char *text = NULL, err[512] = "";
+    char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
     if (!m) {
@@ -323,14 +323,9 @@ static int write_csv(const char *path, int (*w)(FILE *, const a5_calib_result *)
         fprintf(stderr, "allied5g: out of memory\n");
         return A5_EXIT_RUNTIME;
     }
-    int rc = a5_sys_write_atomic(path, NULL, text, len, err, sizeof err);
+    int rc = a5_cli_write_text(path, text, len);
     free(text);
-    if (rc) {
-        fprintf(stderr, "allied5g: cannot write %s: %s\n", path, err[0] ? err : a5_strerror(rc));
-        return A5_EXIT_RUNTIME;
-    }
-    printf("wrote %s\n", path);
-    return 0;
+    return rc;
 }
 
 /* A real number option in [lo, hi] (open at an end when lo_open/hi_open). Returns 0,

@@ -321,7 +321,7 @@ static char *provenance(const run_ctx *c, const char *cmdline)
 
 static int write_predictions(const run_ctx *c, const char *path, const char *cmdline)
 {
-    char *text = NULL, err[512] = "";
+    char *text = NULL;
     size_t len = 0;
     char *head = provenance(c, cmdline);
     FILE *m = head ? open_memstream(&text, &len) : NULL;
@@ -333,14 +333,9 @@ static int write_predictions(const run_ctx *c, const char *path, const char *cmd
         return A5_EXIT_RUNTIME;
     }
     free(head);
-    int rc = a5_sys_write_atomic(path, NULL, text, len, err, sizeof err);
+    int rc = a5_cli_write_text(path, text, len);
     free(text);
-    if (rc) {
-        fprintf(stderr, "allied5g: cannot write %s: %s\n", path, err[0] ? err : a5_strerror(rc));
-        return A5_EXIT_RUNTIME;
-    }
-    printf("wrote %s\n", path);
-    return 0;
+    return rc;
 }
 
 /* Every origin in turn: fit (with --fit), forecast, rows. */

@@ -351,7 +351,7 @@ static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *f
     a5_scenario *s = L->s;
     char path[4096];
     const char *from = strcmp(fnode->file, "--set") ? fnode->file : s->file;
-    a5_sc_rel_path(from, fname, path, sizeof path);
+    a5_sc_beside(from, fname, path, sizeof path);
     design_csv c = {.L = L, .path = path};
     a5_csv_opts o = {.record = design_record, .ragged = design_ragged, .ctx = &c};
     a5_csv_info info;

@@ -2,6 +2,8 @@
  * a5_forecast.h and docs/forecast.md. */
 #include "a5_forecast.h"
 
+#include "calibrate_int.h"
+
 #include "a5_error.h"
 #include "a5_mem.h"
 #include "a5_model.h"
@@ -99,33 +101,41 @@ static void steps(const fc *f, a5_work *w, gsl_rng *g, int t0, int t1, double *c
     }
 }
 
-/* Every replicate from its start to step t1 <= origin (kept in f->w), and the free
- * run to origin + horizon in scratch works. Returns 0 or A5_ENOMEM. */
-static int run_prefix(fc *f, int t1)
+/* The replicates from step t0 to t1, counting the steps past the origin into
+ * f->count. From the start (from_start: t0 is 0, t1 <= origin), each replicate's work
+ * and stream are made and kept (f->w, f->g), and its free run to origin + horizon, in
+ * a scratch work, is counted into f->count_free instead. Returns 0 or A5_ENOMEM. */
+static int run(fc *f, int t0, int t1, int from_start)
 {
     const size_t cells = (size_t)f->horizon * (size_t)f->n * 3;
+    uint32_t *total = from_start ? f->count_free : f->count;
     int rc = 0;
 #pragma omp parallel num_threads(f->threads)
     {
-        a5_work *tw = a5_model_work_alloc(f->m);
-        gsl_rng *tg = a5_rng_alloc();
+        a5_work *tw = from_start ? a5_model_work_alloc(f->m) : NULL;
+        gsl_rng *tg = from_start ? a5_rng_alloc() : NULL;
         uint32_t *local = a5_calloc(cells, sizeof *local);
         double *cost = a5_calloc((size_t)f->n, sizeof *cost);
         double *risk = a5_calloc((size_t)f->n, sizeof *risk);
-        int ok = tw && tg && local && cost && risk;
+        int ok = local && cost && risk && (!from_start || (tw && tg));
 #pragma omp for schedule(dynamic, 8)
         for (long r = 0; r < f->R; r++) {
-            f->w[r] = ok ? a5_model_work_alloc(f->m) : NULL;
-            f->g[r] = ok ? a5_rng_alloc() : NULL;
-            if (!f->w[r] || !f->g[r]) {
-                ok = 0;
-                continue;
+            if (from_start) {
+                f->w[r] = ok ? a5_model_work_alloc(f->m) : NULL;
+                f->g[r] = ok ? a5_rng_alloc() : NULL;
+                if (!f->w[r] || !f->g[r])
+                    ok = 0;
+                else
+                    a5_model_init(f->m, 0, f->rep0 + r, a5_model_work_x(f->w[r]),
+                                  a5_rng_state_of(f->g[r]));
             }
-            a5_model_init(f->m, 0, f->rep0 + r, a5_model_work_x(f->w[r]),
-                          a5_rng_state_of(f->g[r]));
-            steps(f, f->w[r], f->g[r], 0, t1, cost, risk, local);
-            a5_model_init(f->m, 0, f->rep0 + r, a5_model_work_x(tw), a5_rng_state_of(tg));
-            steps(f, tw, tg, 0, f->origin + f->horizon, cost, risk, local);
+            if (!ok)
+                continue;
+            steps(f, f->w[r], f->g[r], t0, t1, cost, risk, local);
+            if (from_start) {
+                a5_model_init(f->m, 0, f->rep0 + r, a5_model_work_x(tw), a5_rng_state_of(tg));
+                steps(f, tw, tg, 0, f->origin + f->horizon, cost, risk, local);
+            }
         }
         /* Integer counts: the order threads add them in does not matter. */
 #pragma omp critical
@@ -134,41 +144,11 @@ static int run_prefix(fc *f, int t1)
                 rc = A5_ENOMEM;
             else
                 for (size_t q = 0; q < cells; q++)
-                    f->count_free[q] += local[q];
+                    total[q] += local[q];
         }
         a5_model_work_free(tw);
         if (tg)
             gsl_rng_free(tg);
-        free(local);
-        free(cost);
-        free(risk);
-    }
-    return rc;
-}
-
-/* The replicates on from step t0 to t1 (counting the steps after the origin). */
-static int run_span(fc *f, int t0, int t1)
-{
-    const size_t cells = (size_t)f->horizon * (size_t)f->n * 3;
-    int rc = 0;
-#pragma omp parallel num_threads(f->threads)
-    {
-        uint32_t *local = a5_calloc(cells, sizeof *local);
-        double *cost = a5_calloc((size_t)f->n, sizeof *cost);
-        double *risk = a5_calloc((size_t)f->n, sizeof *risk);
-        int ok = local && cost && risk;
-#pragma omp for schedule(dynamic, 8)
-        for (long r = 0; r < f->R; r++)
-            if (ok)
-                steps(f, f->w[r], f->g[r], t0, t1, cost, risk, local);
-#pragma omp critical
-        {
-            if (!ok)
-                rc = A5_ENOMEM;
-            else
-                for (size_t q = 0; q < cells; q++)
-                    f->count[q] += local[q];
-        }
         free(local);
         free(cost);
         free(risk);
@@ -274,7 +254,7 @@ static int assimilate_to_origin(fc *f, const a5_scenario *s, const a5_obs *obs, 
             seen = obs[q].step == t;
         if (!seen)
             continue;
-        rc = last < 0 ? run_prefix(f, t) : run_span(f, last + 1, t);
+        rc = run(f, last < 0 ? 0 : last + 1, t, last < 0);
         last = t;
         a5_fc_result earlier = {0}; /* counts of the earlier steps: not reported */
         if (!rc && t < f->origin) {
@@ -290,11 +270,13 @@ static int assimilate_to_origin(fc *f, const a5_scenario *s, const a5_obs *obs, 
     return rc;
 }
 
-static void to_shares(const uint32_t *c, size_t cells, long R, double a, double *p)
+/* Counts of R replicates (cells / 3 nations and steps, 3 policies each) to smoothed
+ * shares, by calibration's own rule (a5c_shares). */
+static void to_shares(uint32_t *count, size_t cells, long R, double a, double *p)
 {
-    a = a > 0 ? a : 0;
-    for (size_t q = 0; q < cells; q++)
-        p[q] = ((double)c[q] + a) / ((double)R + 3 * a);
+    const calib c = {.count = count, .R = R, .smooth = a};
+    for (size_t i = 0; i < cells / 3; i++)
+        a5c_shares(&c, i, p + 3 * i);
 }
 
 static int fc_alloc(fc *f, a5_fc_result *res)
@@ -347,7 +329,7 @@ int a5_fc_run(const a5_scenario *s, const a5_obs *obs, size_t nobs, int origin,
         rc = assimilate_to_origin(&f, s, obs, nobs, o->every, res, err, errlen);
     if (!rc) {
         share_stats(&f, res->h_assim, res->h_sd);
-        rc = run_span(&f, origin + 1, origin + o->horizon);
+        rc = run(&f, origin + 1, origin + o->horizon, 0);
     }
     if (!rc) {
         const size_t cells = (size_t)f.horizon * (size_t)f.n * 3;
@@ -389,7 +371,7 @@ int a5_fc_year_end(const a5_scenario *s, int t)
 static int known_policy(const a5_scenario *s, const a5_obs *obs, size_t nobs, int i, int t)
 {
     if (t == -1)
-        return (int)s->base[a5_param_nslot(A5_N_POLICY, i, s->n)];
+        return a5c_start(s, i);
     return a5_fc_observed(obs, nobs, i, t);
 }
 

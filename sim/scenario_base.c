@@ -11,15 +11,6 @@
 
 static int read_quiet(const char *path, char **out, size_t *outlen, char *why, size_t whylen);
 
-void a5_sc_rel_path(const char *from, const char *fname, char *buf, size_t len)
-{
-    const char *slash = strrchr(from, '/');
-    if (fname[0] != '/' && slash)
-        snprintf(buf, len, "%.*s/%s", (int)(slash - from), from, fname);
-    else
-        snprintf(buf, len, "%s", fname);
-}
-
 /* 1 if a and b name the same file. */
 static int same_file(const char *a, const char *b)
 {
@@ -65,17 +56,13 @@ int a5_sc_merge_base(a5_sc_loader *L, a5_yaml_node *root, int depth, a5_yaml_nod
     }
     if ((rc = a5_sc_text(L, b, "base", &t)))
         goto fail;
-    const char *slash = strrchr(b->file, '/');
     size_t n = strlen(t) + strlen(b->file) + 2;
     char *path = a5_malloc(n);
     if (!path) {
         rc = A5_ENOMEM;
         goto fail;
     }
-    if (t[0] != '/' && slash)
-        snprintf(path, n, "%.*s/%s", (int)(slash - b->file), b->file, t);
-    else
-        snprintf(path, n, "%s", t);
+    a5_sc_beside(b->file, t, path, n);
     if (base_cycle(L, b, path)) {
         free(path);
         rc = A5_ESCENARIO;

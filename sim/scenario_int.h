@@ -102,8 +102,6 @@ int a5_sc_timing_key(const char *path);
 /* The `events:` section (scenario_events.c). */
 int a5_sc_load_events(a5_sc_loader *L, const a5_yaml_node *root);
 int a5_sc_event_at(a5_sc_loader *L, const a5_yaml_node *at, int *step);
-/* fname relative to the file `from` (unless absolute) into buf. */
-void a5_sc_rel_path(const char *from, const char *fname, char *buf, size_t len);
 
 /* --- distributions (scenario.c) --- */
 

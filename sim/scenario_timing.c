@@ -165,7 +165,7 @@ static int load_windows(a5_sc_loader *L, const a5_yaml_node *wn)
     if (a5_sc_text(L, fn, "windows.file", &fname))
         return 0;
     char path[4096];
-    a5_sc_rel_path(fn->file, fname, path, sizeof path);
+    a5_sc_beside(fn->file, fname, path, sizeof path);
     if (!(s->window = a5_calloc((size_t)s->steps * (size_t)s->n, 1)))
         return A5_ENOMEM;
     win_csv c = {.L = L, .path = path};
