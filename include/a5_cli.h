@@ -117,5 +117,7 @@ int a5_cli_python(const char *cmd, const char *const *args);
 /* The program as the user typed it, for messages that name a command to type next:
  * argv[0] when it names a path (build/allied5g), else "allied5g" (found on PATH). */
 const char *a5_cli_self(void);
+/* Remember argv[0] for a5_cli_self when it names a path (cli_main.c calls it first). */
+void a5_cli_set_self(const char *argv0);
 
 #endif

@@ -187,6 +187,17 @@ int a5_sc_resolve(a5_sc_loader *L, const char *path, const a5_yaml_node *node, i
     return 0;
 }
 
+/* What a timing parameter needs to act on (scenario_int.h); here, below the files
+ * that load timing and events, so that the loader's files call one way only. */
+const char *a5_sc_timing_needs(const a5_scenario *s, size_t slot)
+{
+    if (slot == A5_G_WINDOW_BOOST && !s->window)
+        return "windows.file";
+    if ((slot == A5_G_ATTENTION_WEIGHT || slot == A5_G_ATTENTION_DECAY) && !s->nattention)
+        return "attention.events";
+    return NULL;
+}
+
 int a5_scenario_resolve(const a5_scenario *s, const char *path, a5_target *t, char *err,
                         size_t errlen)
 {

@@ -244,15 +244,6 @@ static int slot_varied(const a5_scenario *s, int g)
     return on;
 }
 
-const char *a5_sc_timing_needs(const a5_scenario *s, size_t slot)
-{
-    if (slot == A5_G_WINDOW_BOOST && !s->window)
-        return "windows.file";
-    if ((slot == A5_G_ATTENTION_WEIGHT || slot == A5_G_ATTENTION_DECAY) && !s->nattention)
-        return "attention.events";
-    return NULL;
-}
-
 void a5_sc_timing_check(a5_sc_loader *L)
 {
     const a5_scenario *s = L->s;
