@@ -256,7 +256,8 @@ int a5c_fit_run(calib *c, const a5_fit_spec *fit, const double *starts, int nsta
          * for STALL iterations (the simulated objective is piecewise constant: on a
          * plateau the simplex reflects between equal values without shrinking). */
         int it = 0, converged = 0, since = 0;
-        double last = mz->fval;
+        /* GSL sets fval only in iterate: progress is measured from the start's value. */
+        double last = f0;
         for (; it < max_iter; it++) {
             if (gsl_multimin_fminimizer_iterate(mz)) {
                 converged = 1; /* no further progress possible */
