@@ -558,7 +558,8 @@ static int create_file(a5_output *o, int live, char *err, size_t errlen)
              H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0 &&
              H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0 &&
              /* SWMR needs the latest file format (readable by netCDF-C 4.9 and h5py). */
-             (!live || H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) >= 0);
+             (!live || H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) >= 0) &&
+             a5_journal_fapl(o->journal, fapl) >= 0;
     errno = 0;
     if (ok)
         o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, fcpl, fapl);

@@ -101,6 +101,7 @@ void a5_out_free(a5_output *o)
     if (o->tmpfd >= 0)
         close(o->tmpfd);
     a5_sys_unlock(o->lockfd, o->lock);
+    a5_journal_free(o->journal);
     free(o->path);
     free(o->tmp);
     free(o->state);
@@ -160,7 +161,8 @@ int a5_out_new(const char *path, const a5_scenario *s, const a5_output_meta *met
     o->tmp = with_suffix(path, ".partial");
     o->state = with_suffix(path, ".partial.state");
     o->lock = with_suffix(path, ".partial.lock");
-    if (o->sxpl < 0 || H5Pset_buffer(o->sxpl, 64 << 10, NULL, NULL) < 0 || o->vlen_str < 0 ||
+    o->journal = o->state ? a5_journal_new(o->state) : NULL;
+    if (!o->journal || o->sxpl < 0 || H5Pset_buffer(o->sxpl, 64 << 10, NULL, NULL) < 0 || o->vlen_str < 0 ||
         !o->path || !o->tmp || !o->state || !o->lock) {
         a5_out_free(o);
         return A5_ENOMEM;

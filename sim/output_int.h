@@ -6,13 +6,48 @@
  *   output_write.c   blocks, point aggregates, flush and checkpoint, finish
  *   output_create.c  the variable table and its layout, a new PATH.partial
  *   output_safety.c  lock, hold, room before a flush, abort
- *   output_handle.c  HDF5 set-up, error capture, a new handle and its end */
+ *   output_handle.c  HDF5 set-up, error capture, a new handle and its end
+ *   output_journal.c the checkpoint's journal (its HDF5 file driver) */
 #ifndef A5_OUTPUT_INT_H
 #define A5_OUTPUT_INT_H
 
 #include "a5_output.h"
 
 #include <hdf5.h>
+
+/* The checkpoint's journal (output_journal.c): a kill at any moment, even in the
+ * middle of a flush, leaves the last checkpoint whole. */
+typedef struct a5_journal a5_journal;
+/* A journal for the checkpoint file `state` (NULL if out of memory). */
+a5_journal *a5_journal_new(const char *state);
+void a5_journal_free(a5_journal *j);
+/* Set fapl to open files through j's driver. Returns fapl, or -1. */
+hid_t a5_journal_fapl(a5_journal *j, hid_t fapl);
+/* The open file's bytes, up to its end of allocation, are the last checkpoint's:
+ * from now on writes there wait in the journal until the next commit. */
+void a5_journal_protect(a5_journal *j);
+/* What closing the file does with waiting writes: commit them (1: a finish) or
+ * drop them (0: the default; the disk keeps the last checkpoint). */
+void a5_journal_on_close(a5_journal *j, int commit);
+/* Why a commit on close failed, or NULL. */
+const char *a5_journal_close_failed(const a5_journal *j);
+/* Keep a copy of the batch's checkpoint bytes (for commits on close). Returns 0 or
+ * A5_ENOMEM. */
+int a5_journal_set_batch(a5_journal *j, const void *buf, size_t len);
+/* Write the checkpoint file `path`: the batch's bytes and j's waiting writes (j may
+ * be NULL: none), atomically. Returns 0 or A5_E* (err says why). */
+int a5_journal_write_state(a5_journal *j, const char *path, const void *batch, size_t blen,
+                           char *err, size_t errlen);
+/* The commit: write the checkpoint (the last batch bytes and the waiting writes),
+ * then copy the waiting writes into the file and protect it up to its new end.
+ * Returns 0 or A5_E* (err says why). */
+int a5_journal_commit(a5_journal *j, char *err, size_t errlen);
+/* Split a checkpoint file's bytes into the batch's (buf, *blen) and the journal's
+ * (*jbuf, *jlen). Returns 0, or -1 if it is not one (or its checksum fails). */
+int a5_journal_split(char *buf, size_t len, size_t *blen, const char **jbuf, size_t *jlen);
+/* Write a checkpoint's journal into the file at path (before HDF5 opens it) and
+ * sync it. Returns 0 or -1 (errno set). */
+int a5_journal_replay(const char *path, const char *jbuf, size_t jlen);
 
 enum { D_POINT, D_REPLICATE, D_STEP, D_NATION, D_OPTION, D_QUANTILE, D_BLOC, D_COUNT };
 enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN, V_QUANT,
@@ -35,6 +70,7 @@ struct a5_output {
     int rank, size; /* team mode (MPI): this process among size; size 1 otherwise */
     hid_t dxpl;     /* data transfer: collective in team mode, else H5P_DEFAULT */
     hid_t sxpl;     /* data transfer of the name lists written at creation */
+    a5_journal *journal; /* a single process's file driver (NULL in team mode) */
 };
 
 enum { K_I8, K_I16, K_I32, K_F32, K_F64 };   /* element types */

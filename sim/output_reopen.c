@@ -141,6 +141,43 @@ static int clear_in_use_flag(const char *path)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* Before HDF5 opens the partial file: copy in the last checkpoint's journal (the
+ * metadata it committed and may not have finished copying when the run was
+ * killed). A checkpoint that is not one is left for the batch to refuse. Returns 0
+ * or A5_EIO (err says why). */
+static int replay(a5_output *o, char *err, size_t errlen)
+{
+    char *buf = NULL;
+    size_t len = 0, blen, jlen;
+    const char *jbuf;
+    int rc = 0;
+    if (a5_sys_read_all(o->state, &buf, &len) == 0 && a5_journal_split(buf, len, &blen, &jbuf, &jlen) == 0) {
+        if (a5_journal_replay(o->tmp, jbuf, jlen) != 0) {
+            snprintf(err, errlen, "cannot write %s (the last checkpoint's metadata): %s", o->tmp,
+                     strerror(errno ? errno : EIO));
+            rc = A5_EIO;
+        } else if (a5_journal_set_batch(o->journal, buf, blen) != 0) {
+            rc = A5_ENOMEM;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+/* Open the partial file through the journal, protecting what is on disk (the last
+ * checkpoint). Returns the file or -1. */
+static hid_t open_journaled(a5_output *o, unsigned flags)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
+    if (fapl >= 0 && a5_journal_fapl(o->journal, fapl) >= 0)
+        f = H5Fopen(o->tmp, flags, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (f >= 0)
+        a5_journal_protect(o->journal);
+    return f;
+}
+
 /* The string attribute `name` of obj into buf ("" when absent or unreadable). */
 static void read_str_attr(const a5_output *o, hid_t obj, const char *name, char **out)
 {
@@ -205,9 +242,13 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
         *out = o;
         return 0;
     }
-    o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+    if ((nrc = replay(o, err, errlen)) != 0) {
+        a5_out_free(o);
+        return nrc;
+    }
+    o->file = open_journaled(o, H5F_ACC_RDWR);
     if (o->file < 0 && clear_in_use_flag(o->tmp) == 0)
-        o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+        o->file = open_journaled(o, H5F_ACC_RDWR);
     if (o->file < 0) {
         snprintf(err, errlen, "%s is damaged (HDF5 cannot open it); start over with --force",
                  o->tmp);
@@ -241,7 +282,7 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
     if (live) {
         /* Continue in SWMR mode, as the run began. */
         a5_out_close_all(o);
-        o->file = H5Fopen(o->tmp, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, H5P_DEFAULT);
+        o->file = open_journaled(o, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE);
         o->live = 1;
         if (o->file < 0 || a5_out_open_vars(o) != 0) {
             snprintf(err, errlen, "%s cannot be reopened for writing (after a crash, "

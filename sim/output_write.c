@@ -116,7 +116,9 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
 {
     int rc = A5_EHDF5;
     long long nf = (long long)failed;
-    int reopen = o->live;
+    int reopen = o->live, team = o->size > 1;
+    /* From here on, closing the file commits its last writes (then copies them in). */
+    a5_journal_on_close(o->journal, 1);
     if (o->size > 1) {
         /* Close the shared file together; rank 0 then finishes it alone. */
         a5_out_close_all(o);
@@ -135,7 +137,13 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
          * reopen alone for the last ones. */
         a5_out_close_all(o);
         o->live = 0;
-        o->file = H5Fopen(o->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+        hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+        o->file = a5_journal_close_failed(o->journal) || fapl < 0 || a5_journal_fapl(o->journal, fapl) < 0
+                      ? -1 : H5Fopen(o->tmp, H5F_ACC_RDWR, fapl);
+        if (fapl >= 0)
+            H5Pclose(fapl);
+        if (o->file >= 0 && o->size == 1 && o->rank == 0 && !team)
+            a5_journal_protect(o->journal);
         if (o->file < 0 ||
             (o->var[V_QUANT] = H5Dopen2(o->file, a5_out_vars[V_QUANT].name, H5P_DEFAULT)) < 0) {
             a5_out_capture(o, "cannot reopen", err, errlen);
@@ -148,6 +156,13 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
         rc = A5_EIO;
         goto fail;
     }
+    /* A resume after a kill during an earlier finish's last commit finds them written. */
+    if (H5Aexists(o->file, "failed_replicates") > 0)
+        (void)H5Adelete(o->file, "failed_replicates");
+    if (H5Aexists(o->file, "run_seconds") > 0)
+        (void)H5Adelete(o->file, "run_seconds");
+    if (H5Aexists(o->var[V_QUANT], "max_abs_error") > 0)
+        (void)H5Adelete(o->var[V_QUANT], "max_abs_error");
     if (H5Adelete(o->file, "complete") < 0 || a5_out_attr_str(o->file, o->vlen_str, "complete", "yes") < 0 ||
         a5_out_attr_num(o->var[V_QUANT], "max_abs_error", H5T_NATIVE_DOUBLE, &quantile_error, 0) < 0 ||
         a5_out_attr_num(o->file, "failed_replicates", H5T_NATIVE_LLONG, &nf, 0) < 0 ||
@@ -157,6 +172,11 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
         goto fail;
     }
     a5_out_close_all(o);
+    if (a5_journal_close_failed(o->journal)) {
+        snprintf(err, errlen, "cannot finish %.200s: %s", o->tmp, a5_journal_close_failed(o->journal));
+        rc = A5_EIO;
+        goto fail;
+    }
     if ((rc = a5_out_still_ours(o, err, errlen)) != 0) {
         /* Another process's files now: leave them (and ours, unnamed) alone. */
         a5_out_free(o);
@@ -206,11 +226,25 @@ int a5_output_commit(a5_output *o, char *err, size_t errlen)
 
 /* --- the checkpoint ---------------------------------------------------------------- */
 
+/* The commit: the batch's bytes and the journal's waiting writes go into the
+ * checkpoint file at once, then the waiting writes into the results file
+ * (output_journal.c). A team's file is written through MPI-IO, without a journal. */
 int a5_output_save_state(a5_output *o, const void *buf, size_t len, char *err, size_t errlen)
 {
-    return a5_sys_write_atomic(o->state, "checkpoint", buf, len, err, errlen);
+    if (o->size > 1)
+        return a5_journal_write_state(NULL, o->state, buf, len, err, errlen);
+    int rc = a5_journal_set_batch(o->journal, buf, len);
+    if (rc)
+        snprintf(err, errlen, "out of memory writing the checkpoint");
+    else
+        rc = a5_journal_commit(o->journal, err, errlen);
+    if (rc)
+        o->broken = 1; /* the disk holds the last checkpoint (or this one, half-copied: replayed on resume) */
+    return rc;
 }
 
+/* The batch's bytes of the checkpoint (its journal was replayed by a5_output_reopen).
+ * A checkpoint without a valid trailer is passed whole: the batch refuses it. */
 int a5_output_load_state(a5_output *o, char **buf, size_t *len, char *err, size_t errlen)
 {
     int rc = a5_sys_read_all(o->state, buf, len);
@@ -218,5 +252,10 @@ int a5_output_load_state(a5_output *o, char **buf, size_t *len, char *err, size_
         snprintf(err, errlen, "cannot open checkpoint %s: %s", o->state, strerror(errno));
         return A5_ERESUME;
     }
+    size_t blen;
+    const char *jbuf;
+    size_t jlen;
+    if (rc == 0 && a5_journal_split(*buf, *len, &blen, &jbuf, &jlen) == 0)
+        *len = blen;
     return rc;
 }
