@@ -31,6 +31,7 @@ typedef struct {
     int8_t *final_policy;
     float *cum_cost, *cum_risk;
     int8_t *intel_status;
+    int16_t *first_restrict; /* first step at restrict or ban (-1 never); may be NULL */
 } a5_records;
 
 /* Build the model for a loaded scenario (which must outlive it); NULL if out of

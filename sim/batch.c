@@ -40,6 +40,7 @@ static void block_free(block_buf *b)
     free(b->rec.P);
     free(b->rec.intel_status);
     free(b->rec.first_ban);
+    free(b->rec.first_restrict);
     free(b->rec.final_policy);
     free(b->rec.cum_cost);
     free(b->rec.cum_risk);
@@ -57,12 +58,13 @@ static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
     const int lever = s->store_full && a5_model_uses_lever(s);
     b->rec.intel_status = lever ? malloc(cells) : NULL;
     b->rec.first_ban = malloc(nn * sizeof(int16_t));
+    b->rec.first_restrict = malloc(nn * sizeof(int16_t));
     b->rec.final_policy = malloc(nn);
     b->rec.cum_cost = malloc(nn * sizeof(float));
     b->rec.cum_risk = malloc(nn * sizeof(float));
     b->failed = calloc((size_t)reps, 1);
     if (!b->rec.policy || !b->rec.h || (s->store_full && !b->rec.P) ||
-        (lever && !b->rec.intel_status) || !b->rec.first_ban ||
+        (lever && !b->rec.intel_status) || !b->rec.first_ban || !b->rec.first_restrict ||
         !b->rec.final_policy || !b->rec.cum_cost || !b->rec.cum_risk || !b->failed) {
         block_free(b);
         return A5_ENOMEM;
@@ -85,6 +87,7 @@ static void blank_replicate(block_buf *b, const a5_scenario *s, long j)
     }
     for (size_t i = 0; i < n; i++) {
         b->rec.first_ban[(size_t)j * n + i] = -2;
+        b->rec.first_restrict[(size_t)j * n + i] = -2;
         b->rec.final_policy[(size_t)j * n + i] = -1;
         b->rec.cum_cost[(size_t)j * n + i] = NAN;
         b->rec.cum_risk[(size_t)j * n + i] = NAN;

@@ -754,8 +754,12 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
     memset(w->risk, 0, (size_t)n * sizeof *w->risk);
     size_t row0 = (size_t)j * (size_t)steps * (size_t)n;
     int16_t *fb = rec->first_ban + (size_t)j * n;
+    int16_t *fr = rec->first_restrict ? rec->first_restrict + (size_t)j * n : NULL;
     for (int i = 0; i < n; i++)
         fb[i] = -1;
+    if (fr)
+        for (int i = 0; i < n; i++)
+            fr[i] = -1;
     const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
     const double *hs = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n);
     const double *ps = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n);
@@ -765,6 +769,9 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
         step(m, x, t, rs, w, w->cost, w->risk, rec->policy + row, rec->h + row);
         for (int i = 0; i < n; i++) /* stored either way: vectorises */
             fb[i] = rec->policy[row + i] == A5_BAN && fb[i] < 0 ? (int16_t)t : fb[i];
+        if (fr)
+            for (int i = 0; i < n; i++)
+                fr[i] = rec->policy[row + i] >= A5_RESTRICT && fr[i] < 0 ? (int16_t)t : fr[i];
         if (rec->P)
             for (int i = 0; i < n; i++)
                 rec->P[row + i] = (float)lane_ps[i];

@@ -68,6 +68,9 @@ const var_spec a5_out_vars[V_COUNT] = {
                  "intelligence lever status", "",
                  "US intelligence lever on the nation at the end of each step (0 none, 1 "
                  "threatened, 2 downgraded)"},
+    [V_FIRST_RESTRICT] = {"first_restrict_step", K_I16, 3, DIMS3, CH_REPLICATE, 1, -2, 0, 0,
+                          "first restrict step", "step",
+                          "first step whose recorded policy is restrict or ban; -1 if never"},
 };
 /* Whether variable vs is in this file. */
 int a5_out_var_on(const a5_output *o, const var_spec *vs)

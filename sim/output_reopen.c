@@ -269,6 +269,10 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
             snprintf(err, errlen, "%s was written for another scenario or other --set options "
                                   "(%s); run with the same ones, or start over with --force",
                      o->tmp, diff);
+        else if (H5Lexists(o->file, a5_out_vars[V_FIRST_RESTRICT].name, H5P_DEFAULT) == 0 &&
+                 H5Lexists(o->file, a5_out_vars[V_FIRST_BAN].name, H5P_DEFAULT) > 0)
+            snprintf(err, errlen, "%s was written by an earlier allied5g (it has no %s); start "
+                                  "over with --force", o->tmp, a5_out_vars[V_FIRST_RESTRICT].name);
         else
             snprintf(err, errlen, "%s is damaged or incomplete; start over with --force", o->tmp);
         a5_out_close_all(o);

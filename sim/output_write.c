@@ -61,6 +61,7 @@ int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_recor
         write_slab(o, V_INTEL, s4, c4, rec->intel_status, err, errlen))
         return A5_EHDF5;
     if (write_slab(o, V_FIRST_BAN, s3, c3, rec->first_ban, err, errlen) ||
+        write_slab(o, V_FIRST_RESTRICT, s3, c3, rec->first_restrict, err, errlen) ||
         write_slab(o, V_FINAL, s3, c3, rec->final_policy, err, errlen) ||
         write_slab(o, V_COST, s3, c3, rec->cum_cost, err, errlen) ||
         write_slab(o, V_RISK, s3, c3, rec->cum_risk, err, errlen))

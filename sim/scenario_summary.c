@@ -7,7 +7,7 @@
 double a5_scenario_output_bytes(const a5_scenario *s)
 {
     double runs = (double)s->npoints * (double)s->replicates;
-    double per = (double)s->n * (2 + 1 + 4 + 4); /* first_ban, final, cum_cost, cum_risk */
+    double per = (double)s->n * (2 + 2 + 1 + 4 + 4); /* first_ban, first_restrict, final, cum_cost, cum_risk */
     if (s->store_full)
         per += (double)s->steps * s->n * (1 + 4 + 4);
     double agg = (double)s->npoints * s->steps * s->n * (3 + 1 + 3) * 4;

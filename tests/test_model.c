@@ -375,12 +375,23 @@ static void test_replicate_is_deterministic(void **state)
     a5_records rec;
     int8_t pol[2][30], fin[2][3];
     float h[2][30], P[2][30], cc[2][3], cr[2][3];
-    int16_t fb[2][3];
+    int16_t fb[2][3], fr[2][3];
     for (int run = 0; run < 2; run++) {
-        rec = (a5_records){pol[run], h[run], P[run], fb[run], fin[run], cc[run], cr[run], NULL};
+        rec = (a5_records){pol[run], h[run], P[run], fb[run], fin[run], cc[run], cr[run], NULL, fr[run]};
         a5_model_run(f.m, 0, 17, f.w, &rec, 0);
     }
     assert_memory_equal(pol[0], pol[1], sizeof pol[0]);
+    assert_memory_equal(fr[0], fr[1], sizeof fr[0]);
+    /* The first steps at ban, and at restrict or ban, are read off the policy rows. */
+    for (int i = 0; i < 3; i++) {
+        int want_b = -1, want_r = -1;
+        for (int t = 9; t >= 0; t--) {
+            want_b = pol[0][t * 3 + i] == A5_BAN ? t : want_b;
+            want_r = pol[0][t * 3 + i] >= A5_RESTRICT ? t : want_r;
+        }
+        assert_int_equal(fb[0][i], want_b);
+        assert_int_equal(fr[0][i], want_r);
+    }
     assert_memory_equal(h[0], h[1], sizeof h[0]);
     assert_memory_equal(cc[0], cc[1], sizeof cc[0]);
     teardown(&f);
@@ -433,7 +444,7 @@ static void test_allocation_failures(void **state)
     int8_t pol[18], fin[3];
     float h[18], cc[3], cr[3];
     int16_t fb[3];
-    a5_records rec = {pol, h, NULL, fb, fin, cc, cr, NULL};
+    a5_records rec = {pol, h, NULL, fb, fin, cc, cr, NULL, NULL};
     assert_int_equal(a5_model_run(m, 0, 3, w, &rec, 0), 0);
     assert_true(a5_model_work_x(w)[slot] == 0.4);
     a5_model_work_free(w);

@@ -231,8 +231,8 @@ OUTCOMES = {
     "banned_by": (_banned_by, "P(NATION has banned at or before DATE), from first_ban_step"),
     "restricted_by": (_restricted_by,
                       "P(NATION has restricted or banned at or before DATE), from "
-                      "first_restrict_step when the file has it, else the policy histories "
-                      "of store: full (a summary file without it is refused)"),
+                      "first_restrict_step (files of 0.3.0 and earlier: the policy histories "
+                      "of store: full; a summary file without it is refused)"),
     "first_ban_quantile": (_first_ban_quantile,
                            "Q-quantile over replicates of NATION's first ban step; "
                            "never banned counts as the number of steps (censored)"),
@@ -263,8 +263,8 @@ def outcomes(ds: xr.Dataset, spec, se: bool = False, level: float = 0.9,
     - ``banned_by(NATION, DATE)``: share of replicates where NATION has banned at or
       before DATE (from ``first_ban_step``, so a later lift still counts);
     - ``restricted_by(NATION, DATE)``: share where NATION has restricted or banned at or
-      before DATE (a later lift still counts). Needs ``first_restrict_step`` in the file
-      or the per-replicate histories of ``store: full``; refused on other files;
+      before DATE (a later lift still counts), from ``first_restrict_step`` (files of
+      0.3.0 and earlier lack it and need the histories of ``store: full``);
     - ``first_ban_quantile(NATION, Q)``: the Q-quantile of NATION's first ban step over
       replicates; never banned counts as ``steps`` (beyond the horizon);
     - ``cohesion(BLOC, DATE)``: probability that two members picked at random hold the

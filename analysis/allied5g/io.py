@@ -30,7 +30,7 @@ FAMILIES = {
     # per replicate and step: one row per (point, replicate, step, nation)
     "steps": ("policy", "high_risk_share", "us_pressure"),
     # per replicate, end of run: one row per (point, replicate, nation)
-    "finals": ("final_policy", "first_ban_step", "cum_cost", "cum_risk"),
+    "finals": ("final_policy", "first_ban_step", "first_restrict_step", "cum_cost", "cum_risk"),
     # over replicates: one row per (point, step, nation); option and quantile as columns
     "aggregates": ("policy_share", "high_risk_share_mean", "high_risk_share_quantiles"),
     # per design point: one row per point, one column per design path

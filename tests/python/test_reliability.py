@@ -140,6 +140,22 @@ def test_partial_needs_resume_or_force(work, tmp_path):
     assert not os.path.exists(f"{out}.partial.state")
 
 
+def test_partial_of_an_earlier_version_is_refused_with_its_reason(work, tmp_path):
+    """A partial file without first_restrict_step (written by 0.3.0 or earlier) cannot
+    be resumed: the message says why, not just "damaged"."""
+    import h5py
+    _, s, _ = work
+    out = tmp_path / "old.h5"
+    p = checkpointing(s, out, 1)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=60)
+    with h5py.File(f"{out}.partial", "r+") as f:
+        del f["first_restrict_step"]
+    r = run("run", s, "-o", out, "--quiet", "--resume", check=False)
+    assert r.returncode == 2 and "earlier allied5g" in r.stderr and "--force" in r.stderr, r.stderr
+    assert not out.exists() and os.path.exists(f"{out}.partial")
+
+
 def test_nothing_to_resume(work, tmp_path):
     _, s, _ = work
     r = run("run", s, "-o", tmp_path / "none.h5", "--resume", check=False)
@@ -242,6 +258,7 @@ def test_failed_replicates(work, tmp_path):
     with xr.open_dataset(out) as f, xr.open_dataset(good) as g:
         assert f.attrs["failed_replicates"] == 1 and int(f.failed_replicates[0]) == 1
         assert (f.policy.values[0, 7] == -1).all() and np.isnan(f.high_risk_share.values[0, 7]).all()
+        assert (f.first_ban_step.values[0, 7] == -2).all() and (f.first_restrict_step.values[0, 7] == -2).all()
         keep = [r for r in range(50) if r != 7]
         assert np.array_equal(f.policy.values[0, keep], g.policy.values[0, keep])
         share = (g.policy.values[0, keep] == 2).mean(0)

@@ -94,6 +94,10 @@ def test_aggregates_match_replicates(runs):
     fb = ds.first_ban_step.values[0]
     first = np.where((pol == 2).any(1), (pol == 2).argmax(1), -1)
     assert np.array_equal(fb, first)
+    fr = ds.first_restrict_step.values[0]
+    first_r = np.where((pol >= 1).any(1), (pol >= 1).argmax(1), -1)
+    assert ds.first_restrict_step.dtype == np.int16 and np.array_equal(fr, first_r)
+    assert ((fr <= fb) | (fb < 0)).all() and (fr != fb).any()   # not a copy of first_ban_step
     assert np.array_equal(ds.final_policy.values[0], pol[:, -1, :])
     # USA is held at ban with review rate 0; its installed share decays to 0.
     assert (pol[..., 3] == 2).all()
@@ -104,8 +108,15 @@ def test_summary_store(runs):
     for v in ("policy", "high_risk_share", "us_pressure"):
         assert v in full and v not in summ
     for v in ("policy_share", "high_risk_share_mean", "high_risk_share_quantiles", "cum_cost",
-              "first_ban_step"):
+              "first_ban_step", "first_restrict_step"):
         assert np.array_equal(full[v].values, summ[v].values), v
+    # "Ever restricted by a date" works on a summary file and agrees with the histories.
+    import allied5g
+    pol = full.policy.values                                     # point, rep, step, nation
+    for i, code in enumerate(str(c) for c in full.nation.values):
+        want = ((pol[..., :6, i] >= 1).any(-1)).mean(-1)
+        got = allied5g.outcomes(summ, f"restricted_by({code}, 5)").to_numpy()
+        assert np.allclose(got, want), code
 
 
 def test_resolved_scenario_reruns_identically(runs, tmp_path):
