@@ -101,7 +101,8 @@ void a5_out_free(a5_output *o)
     if (o->tmpfd >= 0)
         close(o->tmpfd);
     a5_sys_unlock(o->lockfd, o->lock);
-    a5_journal_free(o->journal);
+    if (o->file <= 0) /* a broken run's file is left open (and its driver with it) */
+        a5_journal_free(o->journal);
     free(o->path);
     free(o->tmp);
     free(o->state);

@@ -197,7 +197,7 @@ static herr_t jfapl_free(void *p)
 static H5FD_t *j_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxaddr)
 {
     const jfapl *fa = H5Pget_driver_info(fapl);
-    if (!fa || !fa->j)
+    if (!fa || !fa->j || fa->j->file) /* one open file per journal */
         return NULL;
     jfile *f = calloc(1, sizeof *f);
     if (!f)
@@ -216,18 +216,59 @@ static H5FD_t *j_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxa
     return &f->pub;
 }
 
-/* Write the waiting bytes into the file and forget them. Returns 0 or -1. */
-static int apply(jfile *f)
+/* Write n bytes at offset at of fd, short writes retried. Returns 0 or -1 (errno). */
+static int pwrite_all(int fd, const unsigned char *b, size_t n, off_t at)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t w = pwrite(fd, b + done, n - done, at + (off_t)done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            errno = w < 0 ? errno : EIO;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return 0;
+}
+
+/* The POSIX descriptor of the sec2 file, or -1. */
+static int file_fd(jfile *f)
+{
+    void *h = NULL;
+    return H5FDget_vfd_handle(f->in, H5P_DEFAULT, &h) >= 0 && h ? *(int *)h : -1;
+}
+
+/* Write the waiting bytes at or above `from` into the file (straight to the
+ * descriptor: a run may lie past HDF5's present end of allocation, which it would
+ * refuse) and forget them. Returns 0 or -1 (errno). */
+static int apply_from(jfile *f, haddr_t from)
 {
     a5_journal *j = f->j;
-    int rc = 0;
-    for (size_t i = 0; i < j->nruns && !rc; i++) {
-        size_t n = kill_cut(H5FD_MEM_SUPER, j->runs[i].len);
-        rc = H5FDwrite(f->in, H5FD_MEM_DEFAULT, H5P_DEFAULT, j->runs[i].addr, n, j->runs[i].bytes) < 0 ? -1 : 0;
-        killed();
+    int fd = file_fd(f), rc = fd < 0 ? -1 : 0;
+    size_t keep = 0;
+    for (size_t i = 0; i < j->nruns; i++) {
+        run *r = &j->runs[i];
+        haddr_t a = r->addr > from ? r->addr : from;
+        if (a < r->addr + r->len && !rc) {
+            size_t len = (size_t)(r->addr + r->len - a), n = kill_cut(H5FD_MEM_SUPER, len);
+            rc = pwrite_all(fd, r->bytes + (a - r->addr), n, (off_t)a);
+            killed();
+        }
+        if (r->addr < from) { /* its part below `from` still waits */
+            r->len = (size_t)((r->addr + r->len < from ? r->addr + r->len : from) - r->addr);
+            j->runs[keep++] = *r;
+        } else {
+            free(r->bytes);
+        }
     }
-    runs_clear(j);
+    j->nruns = keep;
     return rc;
+}
+
+static int apply(jfile *f)
+{
+    return apply_from(f, 0);
 }
 
 static herr_t j_close(H5FD_t *file)
@@ -409,8 +450,13 @@ hid_t a5_journal_fapl(a5_journal *j, hid_t fapl)
 
 void a5_journal_protect(a5_journal *j)
 {
-    if (j && j->file)
-        j->guard = H5FDget_eoa(((jfile *)j->file)->in, H5FD_MEM_DEFAULT);
+    if (!j || !j->file)
+        return;
+    j->guard = H5FDget_eoa(((jfile *)j->file)->in, H5FD_MEM_DEFAULT);
+    /* What waited above the new guard is not the checkpoint's: it goes to the file
+     * now, so that later writes there, which go straight to the file, are not
+     * shadowed by it. */
+    (void)apply_from((jfile *)j->file, j->guard);
 }
 
 void a5_journal_on_close(a5_journal *j, int commit)
@@ -486,11 +532,19 @@ int a5_journal_write_state(a5_journal *j, const char *path, const void *batch, s
 
 int a5_journal_commit(a5_journal *j, char *err, size_t errlen)
 {
+    /* What went straight to the file (above the guard) is on disk before the
+     * checkpoint that references it. */
+    int fd = j->file ? file_fd((jfile *)j->file) : -1;
+    if (j->file && (fd < 0 || fsync(fd) != 0)) {
+        snprintf(err, errlen, "cannot sync the results file: %s", strerror(errno ? errno : EIO));
+        return A5_EIO;
+    }
     int rc = a5_journal_write_state(j, j->state, j->batch, j->batch_len, err, errlen);
     if (rc)
         return rc;
     if (j->file && apply((jfile *)j->file) != 0) {
-        snprintf(err, errlen, "cannot write %s's checkpointed metadata", j->state);
+        snprintf(err, errlen, "cannot write the checkpointed metadata of %s: %s", j->state,
+                 strerror(errno ? errno : EIO));
         return A5_EIO;
     }
     a5_journal_protect(j);
@@ -538,15 +592,7 @@ int a5_journal_replay(const char *path, const char *jbuf, size_t jlen)
             rc = -1;
             break;
         }
-        for (size_t done = 0; done < h[1] && !rc;) {
-            ssize_t w = pwrite(fd, jbuf + at + done, (size_t)h[1] - done, (off_t)(h[0] + done));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                rc = -1;
-            else
-                done += (size_t)w;
-        }
+        rc = pwrite_all(fd, (const unsigned char *)jbuf + at, (size_t)h[1], (off_t)h[0]);
         at += (size_t)h[1];
     }
     if (!rc && fsync(fd) != 0)

@@ -151,12 +151,23 @@ static int replay(a5_output *o, char *err, size_t errlen)
     size_t len = 0, blen, jlen;
     const char *jbuf;
     int rc = 0;
-    if (a5_sys_read_all(o->state, &buf, &len) == 0 && a5_journal_split(buf, len, &blen, &jbuf, &jlen) == 0) {
+    if (a5_sys_read_all(o->state, &buf, &len) != 0) {
+        free(buf);
+        return 0; /* the batch says why */
+    }
+    uint64_t sum;
+    if (a5_journal_split(buf, len, &blen, &jbuf, &jlen) != 0) {
+        /* A checkpoint of an earlier version (no journal), or not one: the batch checks. */
+        rc = a5_journal_set_batch(o->journal, buf, len);
+    } else if (blen >= sizeof sum && (memcpy(&sum, buf + blen - sizeof sum, sizeof sum),
+                                      sum == a5_sys_fnv1a(buf, blen - sizeof sum))) {
+        /* Only a whole checkpoint's journal is written into the file. */
         if (a5_journal_replay(o->tmp, jbuf, jlen) != 0) {
             snprintf(err, errlen, "cannot write %s (the last checkpoint's metadata): %s", o->tmp,
                      strerror(errno ? errno : EIO));
             rc = A5_EIO;
         } else if (a5_journal_set_batch(o->journal, buf, blen) != 0) {
+            snprintf(err, errlen, "out of memory reading the checkpoint");
             rc = A5_ENOMEM;
         }
     }

@@ -232,9 +232,9 @@ int a5_output_commit(a5_output *o, char *err, size_t errlen)
  * (output_journal.c). A team's file is written through MPI-IO, without a journal. */
 int a5_output_save_state(a5_output *o, const void *buf, size_t len, char *err, size_t errlen)
 {
-    if (o->size > 1)
+    int rc = a5_journal_set_batch(o->journal, buf, len); /* a team's rank 0 finishes alone */
+    if (!rc && o->size > 1)
         return a5_journal_write_state(NULL, o->state, buf, len, err, errlen);
-    int rc = a5_journal_set_batch(o->journal, buf, len);
     if (rc)
         snprintf(err, errlen, "out of memory writing the checkpoint");
     else
