@@ -191,6 +191,24 @@ if lines[-1] != b"x":
 """
 
 
+def _temp_root() -> str:
+    """Where the temporary directory goes: tempfile's choice (TMPDIR, TEMP, TMP, then
+    /tmp, /var/tmp, /usr/tmp, the current directory), found without
+    tempfile.gettempdir()'s first-call probe, which writes a file there and removes
+    it: a kill in between left that file behind."""
+    if tempfile.tempdir is not None:
+        return tempfile.tempdir
+    cands = [os.environ.get(k) for k in ("TMPDIR", "TEMP", "TMP")] + ["/tmp", "/var/tmp", "/usr/tmp"]
+    try:
+        cands.append(os.getcwd())
+    except OSError:
+        pass
+    for d in cands:
+        if d and os.path.isdir(d) and os.access(d, os.W_OK | os.X_OK):
+            return os.path.abspath(d)
+    return tempfile.gettempdir()    # none usable: tempfile says why
+
+
 class _Guard:
     """Stops the simulator and removes the temporary directory should this Python
     process die during run() (see _GUARD). mkdtemp() makes the directory, watch(pid)
@@ -227,7 +245,7 @@ class _Guard:
             self.tmp = tempfile.mkdtemp(prefix="allied5g-")
             return self.tmp
         while True:
-            path = os.path.join(tempfile.gettempdir(), f"allied5g-{secrets.token_hex(6)}")
+            path = os.path.join(_temp_root(), f"allied5g-{secrets.token_hex(6)}")
             self._send(b"T" + os.fsencode(path).hex().encode() + b"\n")
             try:
                 os.mkdir(path, 0o700)

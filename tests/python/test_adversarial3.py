@@ -371,18 +371,25 @@ def test_two_runs_started_at_once(tmp_path):
     assert run("info", d / "o.h5", check=False).returncode == 0
 
 
+def _design_run_and_reference(tmp_path):
+    """A design-file scenario in tmp_path and in tmp_path/ref, the latter run to its
+    end (ref/o.h5). Returns (ref, tmp_path)."""
+    files = {"s.yaml": scenario(nations=10, steps=20, replicates=4000, store="full")
+             + "design: {method: file, file: d.csv}\n",
+             "d.csv": "us.escalation\n0.01\n0.05\n0.1\n"}
+    (tmp_path / "ref").mkdir()
+    ref = _work(tmp_path / "ref", files)
+    run("run", ref / "s.yaml", "-o", ref / "o.h5", "--quiet", "--threads", "2")
+    return ref, _work(tmp_path, files)
+
+
 @pytest.mark.parametrize("trial", range(5))
 def test_kill_at_a_random_moment_then_resume(tmp_path, trial):
     """kill -9 at a random moment of a design-file run, then --resume: the results are
     those of an uninterrupted run, bit for bit (or, killed before the first
     checkpoint, the run starts over)."""
     import random
-    files = {"s.yaml": scenario(nations=10, steps=20, replicates=4000, store="full")
-             + "design: {method: file, file: d.csv}\n",
-             "d.csv": "us.escalation\n0.01\n0.05\n0.1\n"}
-    ref = _work(tmp_path / "ref", files) if (tmp_path / "ref").mkdir() is None else None
-    run("run", ref / "s.yaml", "-o", ref / "o.h5", "--quiet", "--threads", "2")
-    d = _work(tmp_path, files)
+    ref, d = _design_run_and_reference(tmp_path)
     p = subprocess.Popen([BIN, "run", "s.yaml", "-o", "o.h5", "--quiet", "--threads", "2",
                           "--checkpoint", "0"], cwd=d, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
@@ -427,12 +434,7 @@ def test_stale_checkpoint_temporary_is_cleared_on_resume(tmp_path):
     """A kill while the checkpoint was being written leaves OUT.partial.state.tmp; the
     resumed run finishes with the data of an uninterrupted run and leaves only OUT (the
     fresh-Debian run of 2026-12-04 caught trial 3 above leaving the .tmp behind)."""
-    files = {"s.yaml": scenario(nations=10, steps=20, replicates=4000, store="full")
-             + "design: {method: file, file: d.csv}\n",
-             "d.csv": "us.escalation\n0.01\n0.05\n0.1\n"}
-    ref = _work(tmp_path / "ref", files) if (tmp_path / "ref").mkdir() is None else None
-    run("run", ref / "s.yaml", "-o", ref / "o.h5", "--quiet", "--threads", "2")
-    d = _work(tmp_path, files)
+    ref, d = _design_run_and_reference(tmp_path)
     p = subprocess.Popen([BIN, "run", "s.yaml", "-o", "o.h5", "--quiet", "--threads", "1",
                           "--checkpoint", "0"], cwd=d, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
