@@ -623,6 +623,12 @@ int a5_output_create(const char *path, const a5_scenario *s, const a5_output_met
         a5_out_free(o);
         return rc;
     }
+    if (!meta->force && a5_out_exists(path)) {
+        /* Another run finished it while this one waited for the lock. */
+        snprintf(err, errlen, "%s exists; use --force to replace it", path);
+        a5_out_free(o);
+        return A5_EEXIST;
+    }
     if (a5_out_exists(o->tmp) && !meta->force) {
         snprintf(err, errlen, "%s holds an interrupted run: add --resume to continue it, "
                               "or --force to start over", o->tmp);

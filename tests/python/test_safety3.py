@@ -152,7 +152,7 @@ def test_replaced_partial_never_becomes_the_output(tmp_path):
     """If another process takes over (lock file removed, a new partial file put in
     place), the first run fails at the end instead of renaming the other's
     incomplete file into OUT, and leaves the other's files alone."""
-    s = _big(tmp_path, 20000)
+    s = _big(tmp_path, 200000)     # still running when the files are swapped; it stops at its next checkpoint
     out = tmp_path / "c.h5"
     first = _start(s, out)
     os.unlink(f"{out}.partial.lock")
