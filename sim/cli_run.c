@@ -78,7 +78,7 @@ static void progress(void *ctx, double done, double total)
  * signal stops at once: the last checkpoint survives; before the first one there
  * is nothing to resume, so the partial file and its lock go too. */
 static volatile sig_atomic_t stop_signal = 0;
-static char sig_partial[4096], sig_state[4096], sig_lock[4096];
+static char sig_partial[4096], sig_state[4096], sig_state_tmp[4096], sig_lock[4096];
 
 /* Whether the output's lock file names this process (so the partial file is ours
  * to remove). Async-signal-safe. */
@@ -110,6 +110,7 @@ static void on_signal(int sig)
     if (stop_signal) {
         if (sig_partial[0] && access(sig_state, F_OK) != 0 && own_lock()) {
             unlink(sig_partial);
+            unlink(sig_state_tmp); /* the first checkpoint, if it was being written */
             unlink(sig_lock);
         }
         signal(sig, SIG_DFL);
@@ -124,9 +125,10 @@ static void on_signal(int sig)
 /* Before the output file exists: a signal while it is being created counts. */
 static void install_handlers(const char *out)
 {
-    if (strlen(out) + 16 < sizeof sig_partial) {
+    if (strlen(out) + 20 < sizeof sig_partial) {
         snprintf(sig_partial, sizeof sig_partial, "%s.partial", out);
         snprintf(sig_state, sizeof sig_state, "%s.partial.state", out);
+        snprintf(sig_state_tmp, sizeof sig_state_tmp, "%s.partial.state.tmp", out);
         snprintf(sig_lock, sizeof sig_lock, "%s.partial.lock", out);
     }
     struct sigaction sa;
