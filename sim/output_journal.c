@@ -266,10 +266,6 @@ static int apply_from(jfile *f, haddr_t from)
     return rc;
 }
 
-static int apply(jfile *f)
-{
-    return apply_from(f, 0);
-}
 
 static herr_t j_close(H5FD_t *file)
 {
@@ -280,7 +276,7 @@ static herr_t j_close(H5FD_t *file)
         /* Committed first, so a kill while they are copied is replayed on resume. */
         if (j->batch)
             rc = a5_journal_commit(j, j->failed, sizeof j->failed);
-        else if ((rc = apply(f)) != 0)
+        else if ((rc = apply_from(f, 0)) != 0)
             snprintf(j->failed, sizeof j->failed, "cannot write %s", j->state);
         if (rc == 0 && H5FDtruncate(f->in, H5P_DEFAULT, 1) < 0) {
             snprintf(j->failed, sizeof j->failed, "cannot truncate the results file");
@@ -542,7 +538,7 @@ int a5_journal_commit(a5_journal *j, char *err, size_t errlen)
     int rc = a5_journal_write_state(j, j->state, j->batch, j->batch_len, err, errlen);
     if (rc)
         return rc;
-    if (j->file && apply((jfile *)j->file) != 0) {
+    if (j->file && apply_from((jfile *)j->file, 0) != 0) {
         snprintf(err, errlen, "cannot write the checkpointed metadata of %s: %s", j->state,
                  strerror(errno ? errno : EIO));
         return A5_EIO;

@@ -112,6 +112,13 @@ int a5_output_read_final(a5_output *o, long p, float *share, float *mean, char *
 
 /* --- finishing ----------------------------------------------------------------------- */
 
+/* Remove attribute `name` of obj if it is there. */
+static void drop_attr(hid_t obj, const char *name)
+{
+    if (H5Aexists(obj, name) > 0)
+        (void)H5Adelete(obj, name);
+}
+
 int a5_output_finish(a5_output *o, double quantile_error, double failed, double seconds,
                      char *err, size_t errlen)
 {
@@ -158,12 +165,9 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
         goto fail;
     }
     /* A resume after a kill during an earlier finish's last commit finds them written. */
-    if (H5Aexists(o->file, "failed_replicates") > 0)
-        (void)H5Adelete(o->file, "failed_replicates");
-    if (H5Aexists(o->file, "run_seconds") > 0)
-        (void)H5Adelete(o->file, "run_seconds");
-    if (H5Aexists(o->var[V_QUANT], "max_abs_error") > 0)
-        (void)H5Adelete(o->var[V_QUANT], "max_abs_error");
+    drop_attr(o->file, "failed_replicates");
+    drop_attr(o->file, "run_seconds");
+    drop_attr(o->var[V_QUANT], "max_abs_error");
     if (H5Adelete(o->file, "complete") < 0 || a5_out_attr_str(o->file, o->vlen_str, "complete", "yes") < 0 ||
         a5_out_attr_num(o->var[V_QUANT], "max_abs_error", H5T_NATIVE_DOUBLE, &quantile_error, 0) < 0 ||
         a5_out_attr_num(o->file, "failed_replicates", H5T_NATIVE_LLONG, &nf, 0) < 0 ||
