@@ -42,7 +42,7 @@ const var_spec a5_out_vars[V_COUNT] = {
     [V_P] = {"us_pressure", K_F32, 4, DIMS4, CH_REPLICATE, 0, NAN, 0, 1, "US pressure", "1",
              "US pressure P_i on the nation"},
     [V_FIRST_BAN] = {"first_ban_step", K_I16, 3, DIMS3, CH_REPLICATE, 1, -2, 0, 0,
-                     "first ban step", "step",
+                     "first ban step", "1",
                      "first step whose recorded policy is ban; -1 if never"},
     [V_FINAL] = {"final_policy", K_I8, 3, DIMS3, CH_REPLICATE, 1, -1, 1, 0, "final policy", "",
                  "policy at the end of the run"},
@@ -69,7 +69,7 @@ const var_spec a5_out_vars[V_COUNT] = {
                  "US intelligence lever on the nation at the end of each step (0 none, 1 "
                  "threatened, 2 downgraded)"},
     [V_FIRST_RESTRICT] = {"first_restrict_step", K_I16, 3, DIMS3, CH_REPLICATE, 1, -2, 0, 0,
-                          "first restrict step", "step",
+                          "first restrict step", "1",
                           "first step whose recorded policy is restrict or ban; -1 if never"},
 };
 /* Whether variable vs is in this file. */
@@ -201,8 +201,9 @@ int a5_out_attr_num(hid_t obj, const char *name, hid_t type, const void *v, hsiz
 static int describe(const a5_output *o, hid_t obj, const char *long_name, const char *units,
                     const char *desc)
 {
+    /* CF: no units on text, indices or flags (""), else a UDUNITS string. */
     if (a5_out_attr_str(obj, o->vlen_str, "long_name", long_name) < 0 ||
-        a5_out_attr_str(obj, o->vlen_str, "units", units) < 0 ||
+        (units[0] && a5_out_attr_str(obj, o->vlen_str, "units", units) < 0) ||
         a5_out_attr_str(obj, o->vlen_str, "description", desc) < 0)
         return -1;
     return 0;
@@ -311,25 +312,19 @@ static int quarter_end_day(const a5_scenario *s, int t)
     return (int)(next - 1);
 }
 
-/* Step labels, the CF time axis, nation names and bloc membership. */
-static int create_labels(a5_output *o, const char *const *dates, const int *days)
+/* The time axis's other coordinates (step numbers, quarter labels), nation names and
+ * bloc membership. */
+static int create_labels(a5_output *o, const char *const *dates, const int *sv)
 {
     const a5_scenario *s = o->s;
-    int dn[1] = {D_NATION}, ds_[1] = {D_STEP};
+    int dn[1] = {D_NATION}, dt[1] = {D_STEP};
     CK(static_var(o, "nation_name", o->vlen_str, o->vlen_str, 1, dn, s->names, "nation name", "",
                   "full name of each nation"));
-    CK(static_var(o, "date", o->vlen_str, o->vlen_str, 1, ds_, dates, "quarter", "",
+    CK(static_var(o, "step", H5T_STD_I32LE, H5T_NATIVE_INT, 1, dt, sv, "step", "1",
+                  "quarters since the start; row t records the state X(t+1) at the end of "
+                  "step t"));
+    CK(static_var(o, "date", o->vlen_str, o->vlen_str, 1, dt, dates, "quarter", "",
                   "label of each step; row t holds the state at the end of that quarter"));
-    hid_t tv = variable(o, "time", H5T_STD_I32LE, 1, ds_, NULL, 0, H5T_NATIVE_INT, NULL);
-    int ok = tv >= 0 && H5Dwrite(tv, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, days) >= 0 &&
-             describe(o, tv, "end of quarter", "days since 1970-01-01",
-                      "last day of each step's quarter; row t holds the state at its end") == 0 &&
-             a5_out_attr_str(tv, o->vlen_str, "calendar", "proleptic_gregorian") == 0 &&
-             a5_out_attr_str(tv, o->vlen_str, "standard_name", "time") == 0 &&
-             a5_out_attr_str(tv, o->vlen_str, "axis", "T") == 0;
-    if (tv >= 0)
-        H5Dclose(tv);
-    CK(ok ? 0 : -1);
     if (s->nblocs > 0) {
         /* Bloc membership, for cohesion analyses: 1 where nation is in bloc. */
         int db[2] = {D_NATION, D_BLOC};
@@ -371,7 +366,7 @@ static int create_coords(a5_output *o)
         hid_t v = o->vlen_str;
         o->dim[D_POINT] = a5_out_coord_iota(o, "point", P, 1);
         o->dim[D_REPLICATE] = a5_out_coord_iota(o, "replicate", R, 0);
-        o->dim[D_STEP] = coord(o, "step", H5T_STD_I32LE, H5T_NATIVE_INT, T, sv);
+        o->dim[D_STEP] = coord(o, "time", H5T_STD_I32LE, H5T_NATIVE_INT, T, days);
         o->dim[D_NATION] = coord(o, "nation", v, v, (hsize_t)s->n, s->codes);
         o->dim[D_OPTION] = coord(o, "option", v, v, 3, opts);
         o->dim[D_QUANTILE] = coord(o, "quantile", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, qs);
@@ -379,9 +374,13 @@ static int create_coords(a5_output *o)
             o->dim[D_BLOC] = coord(o, "bloc", v, v, (hsize_t)s->nblocs, s->bloc_names);
         for (int d = 0; d < D_COUNT; d++)
             ok = ok && (o->dim[d] > 0 || (d == D_BLOC && s->nblocs == 0));
-        ok = ok && create_labels(o, dates, days) == 0 &&
-             describe(o, o->dim[D_STEP], "step", "quarter",
-                      "row t records the state X(t+1) at the end of step t") == 0 &&
+        hid_t tv = o->dim[D_STEP];
+        ok = ok && create_labels(o, dates, sv) == 0 &&
+             describe(o, tv, "end of quarter", "days since 1970-01-01",
+                      "last day of each step's quarter; row t holds the state at its end") == 0 &&
+             a5_out_attr_str(tv, v, "calendar", "proleptic_gregorian") == 0 &&
+             a5_out_attr_str(tv, v, "standard_name", "time") == 0 &&
+             a5_out_attr_str(tv, v, "axis", "T") == 0 &&
              describe(o, o->dim[D_POINT], "design point", "", "index of the design point") == 0 &&
              describe(o, o->dim[D_REPLICATE], "replicate", "",
                       "Monte Carlo replicate; stream (seed, point or 0 if CRN, replicate)") == 0 &&
@@ -397,8 +396,69 @@ static int create_coords(a5_output *o)
     return ok ? 0 : -1;
 }
 
+#define NAME_LEN 128 /* a design variable's file name, at most */
+
+/* The file names of the design variables, NAME_LEN bytes each (NULL if out of
+ * memory): each path with every character other than a letter, digit or underscore
+ * made '_' ('*' made "all"), so that CF and netCDF tools accept it (nations.*.threat:
+ * nations_all_threat); "_2", "_3".. set apart a name an earlier path already took.
+ * The path itself is the variable's attribute `path`. */
+static char *design_names(const a5_scenario *s)
+{
+    char *names = calloc(s->nvaried + 1, NAME_LEN), base[NAME_LEN];
+    for (size_t j = 0; names && j < s->nvaried; j++) {
+        size_t k = 0;
+        for (const char *c = s->varied[j].path; *c && k < 100; c++) {
+            if (*c == '*') {
+                memcpy(base + k, "all", 3);
+                k += 3;
+                continue;
+            }
+            int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                     (*c >= '0' && *c <= '9') || *c == '_';
+            base[k++] = ok ? *c : '_';
+        }
+        base[k] = 0;
+        char *name = names + j * NAME_LEN;
+        for (int n = 1, taken = 1; taken; n++) {
+            if (n == 1)
+                snprintf(name, NAME_LEN, "%s", base);
+            else
+                snprintf(name, NAME_LEN, "%.100s_%d", base, n);
+            taken = 0;
+            for (size_t i = 0; i < j; i++)
+                taken |= strcmp(names + i * NAME_LEN, name) == 0;
+        }
+    }
+    return names;
+}
+
+/* CF `coordinates` of variable vs: the auxiliary coordinates along its axes (step
+ * and date on time, nation_name on nation, the design variables on point), so that
+ * plain xarray makes them coordinates. */
+static int coordinates_attr(a5_output *o, hid_t ds, const var_spec *vs, const char *names)
+{
+    const a5_scenario *s = o->s;
+    int has[D_COUNT] = {0};
+    for (int i = 0; i < vs->rank; i++)
+        has[vs->dims[i]] = 1;
+    size_t len = 64 + (has[D_POINT] ? s->nvaried * (NAME_LEN + 1) : 0);
+    char *c = calloc(len, 1);
+    if (!c)
+        return -1;
+    if (has[D_STEP])
+        strcat(c, "step date");
+    if (has[D_NATION])
+        strcat(strcat(c, c[0] ? " " : ""), "nation_name");
+    for (size_t j = 0; has[D_POINT] && j < s->nvaried; j++)
+        strcat(strcat(c, c[0] ? " " : ""), names + j * NAME_LEN);
+    int rc = c[0] ? a5_out_attr_str(ds, o->vlen_str, "coordinates", c) : 0;
+    free(c);
+    return rc;
+}
+
 /* Every variable of a5_out_vars in the store in use: one loop. */
-static int create_vars(a5_output *o, long chunk_reps)
+static int create_vars(a5_output *o, long chunk_reps, const char *names)
 {
     static const signed char fv[3] = {0, 1, 2};
     for (int v = 0; v < V_COUNT; v++) {
@@ -429,51 +489,54 @@ static int create_vars(a5_output *o, long chunk_reps)
                         vs->flags == 2 ? "none threatened downgraded" : "open restrict ban"));
         }
         CK(describe(o, ds, vs->long_name, vs->units, vs->description));
-        for (int i = 0; i < vs->rank; i++)
-            if (vs->dims[i] == D_STEP) {
-                /* CF: the step axis has dates (decoded by xarray as a coordinate). */
-                CK(a5_out_attr_str(ds, o->vlen_str, "coordinates", "time"));
-                break;
-            }
+        CK(coordinates_attr(o, ds, vs, names));
     }
     return 0;
 fail:
     return -1;
 }
 
-/* One [point] variable per varied path, with role: design. */
-static int create_design_vars(a5_output *o)
+/* One [point] variable per varied path (named as design_names says), with role:
+ * design and its path; a categorical one (a strategy) holds its choices' names. */
+static int create_design_vars(a5_output *o, const char *dnames)
 {
     const a5_scenario *s = o->s;
     int dp[1] = {D_POINT};
     double *col = malloc((size_t)s->npoints * sizeof *col);
-    int ok = col != NULL;
+    const char **text = malloc((size_t)s->npoints * sizeof *text);
+    int ok = col && text;
     for (size_t j = 0; ok && j < s->nvaried; j++) {
-        for (long p = 0; p < s->npoints; p++)
+        const a5_param *par = s->varied[j].param;
+        int nc;
+        const char *const *names = a5_param_choices(par, &nc);
+        for (long p = 0; p < s->npoints; p++) {
             col[p] = s->points[(size_t)p * s->nvaried + j];
-        hid_t ds = variable(o, s->varied[j].path, H5T_IEEE_F64LE, 1, dp, NULL, 0,
-                            H5T_NATIVE_DOUBLE, NULL);
-        ok = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, col) >= 0 &&
+            if (names) /* a design holds a choice's index, 0..nc-1 */
+                text[p] = names[(int)col[p] >= 0 && (int)col[p] < nc ? (int)col[p] : 0];
+        }
+        hid_t ft = names ? o->vlen_str : H5T_IEEE_F64LE, mt = names ? o->vlen_str : H5T_NATIVE_DOUBLE;
+        hid_t ds = variable(o, dnames + j * NAME_LEN, ft, 1, dp, NULL, 0, mt, NULL);
+        ok = ds >= 0 &&
+             H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, names ? o->sxpl : H5P_DEFAULT,
+                      names ? (const void *)text : (const void *)col) >= 0 &&
              a5_out_attr_str(ds, o->vlen_str, "role", "design") >= 0 &&
-             describe(o, ds, s->varied[j].path, s->varied[j].param->units,
-                      s->varied[j].param->doc) >= 0;
-        int nc; /* a strategy: its codes' names, as CF flags */
-        const char *const *names = a5_param_choices(s->varied[j].param, &nc);
-        if (ok && names) {
-            double fv[8];
-            char fm[128] = "";
-            const hsize_t nf = (hsize_t)(nc < 8 ? nc : 8);
-            for (int k = 0; k < (int)nf; k++) {
-                fv[k] = k;
-                snprintf(fm + strlen(fm), sizeof fm - strlen(fm), "%s%s", k ? " " : "", names[k]);
-            }
-            ok = a5_out_attr_num(ds, "flag_values", H5T_NATIVE_DOUBLE, fv, nf) >= 0 &&
-                 a5_out_attr_str(ds, o->vlen_str, "flag_meanings", fm) >= 0;
+             a5_out_attr_str(ds, o->vlen_str, "path", s->varied[j].path) >= 0 &&
+             describe(o, ds, s->varied[j].path, names ? "" : "1", par->doc) >= 0;
+        /* The parameter table's units (1/step, steps, share..) are the model's, not
+         * UDUNITS strings: CF's units say dimensionless, model_units say which. */
+        if (ok && !names && strcmp(par->units, "1") != 0 && par->units[0])
+            ok = a5_out_attr_str(ds, o->vlen_str, "model_units", par->units) >= 0;
+        if (ok && names) { /* every choice, in order (the codes of experiments) */
+            char all[256] = "";
+            for (int k = 0; k < nc; k++)
+                snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", k ? " " : "", names[k]);
+            ok = a5_out_attr_str(ds, o->vlen_str, "categories", all) >= 0;
         }
         if (ds >= 0)
             H5Dclose(ds);
     }
     free(col);
+    free(text);
     return ok ? 0 : -1;
 }
 
@@ -486,7 +549,7 @@ static void iso_now(char *buf, size_t len)
 }
 
 /* Root attributes: how the file was made (CONTRACT.md, "Results file"). */
-static int write_provenance(a5_output *o, const a5_output_meta *meta)
+static int write_provenance(a5_output *o, const a5_output_meta *meta, const char *dnames)
 {
     const a5_scenario *s = o->s;
     char created[32], libs[256];
@@ -499,6 +562,9 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta)
     long long seed = (long long)s->seed, np = (long long)s->npoints, nr = (long long)s->replicates;
     int th = meta->threads, crn = s->common;
     hid_t f = o->file, v = o->vlen_str;
+    CK(a5_out_attr_str(f, v, "Conventions", "CF-1.8"));
+    CK(a5_out_attr_str(f, v, "title", s->name));
+    CK(a5_out_attr_str(f, v, "source", "allied5g " A5_VERSION));
     CK(a5_out_attr_str(f, v, "scenario", s->text));
     CK(a5_out_attr_num(f, "seed", H5T_NATIVE_LLONG, &seed, 0));
     CK(a5_out_attr_num(f, "common_random_numbers", H5T_NATIVE_INT, &crn, 0));
@@ -518,7 +584,7 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta)
     if (s->nvaried) {
         size_t len = 1;
         for (size_t j = 0; j < s->nvaried; j++)
-            len += strlen(s->varied[j].path) + 1;
+            len += strlen(s->varied[j].path) + NAME_LEN + 1; /* room for either list */
         char *paths = calloc(len, 1);
         if (!paths)
             return -1;
@@ -528,6 +594,12 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta)
             strcat(paths, s->varied[j].path);
         }
         int arc = a5_out_attr_str(f, v, "design_paths", paths);
+        if (arc == 0) { /* the same order, as the file names them */
+            paths[0] = 0;
+            for (size_t j = 0; j < s->nvaried; j++)
+                strcat(strcat(paths, j ? " " : ""), dnames + j * NAME_LEN);
+            arc = a5_out_attr_str(f, v, "design_variables", paths);
+        }
         free(paths);
         CK(arc);
     }
@@ -600,15 +672,18 @@ int a5_out_start(a5_output *o, const a5_output_meta *meta, char *err, size_t err
         unlink(o->tmp);
         return rc;
     }
-    if (create_coords(o) || create_vars(o, meta->chunk_reps) || create_design_vars(o) ||
-        write_provenance(o, meta) ||
+    char *dnames = design_names(o->s);
+    if (!dnames || create_coords(o) || create_vars(o, meta->chunk_reps, dnames) ||
+        create_design_vars(o, dnames) || write_provenance(o, meta, dnames) ||
         /* Every object and attribute of the run exists now, as SWMR requires. */
         (o->live && H5Fstart_swmr_write(o->file) < 0)) {
+        free(dnames);
         a5_out_capture(o, "HDF5 error while creating", err, errlen);
         a5_out_close_all(o);
         unlink(o->tmp);
         return A5_EHDF5;
     }
+    free(dnames);
     return 0;
 }
 

@@ -11,7 +11,7 @@ __version__ = "0.3.0"   # the simulator's version (CMakeLists.txt project VERSIO
 from .api import RunError, ScenarioError, find_binary, run
 from .calibration import calibration_report
 from .io import (FAMILIES, POLICIES, DatesWarning, ExportError, ResultsError, ResultsWarning,
-                 decode_policy, design_frame, export_bytes,
+                 decode_policy, design_frame, design_var, export_bytes, numeric_frame,
                  design_paths, export_csv, families, load, load_live, to_dataframe)
 from .plots import (ban_timeline, cohesion, cohesion_plot, fan_chart, policy_probabilities,
                     sensitivity_bars, sweep_response)
@@ -28,6 +28,7 @@ __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "Re
            "ResultsWarning", "DatesWarning", "ExportError", "export_bytes", "POLICIES",
            "FAMILIES", "load", "load_live", "decode_policy",
            "to_dataframe", "families", "export_csv", "design_frame", "design_paths",
+           "design_var", "numeric_frame",
            "sobol_indices", "policy_probabilities", "fan_chart", "ban_timeline", "cohesion",
            "cohesion_plot", "sweep_response", "sensitivity_bars", "key_findings",
            "write_report", "experiments", "outcomes", "OUTCOMES", "prim", "PrimResult", "cart",

@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 from scipy.stats import norm
 
-from .io import design_frame, design_paths, time_dim
+from .io import design_frame, design_paths, numeric_frame, time_dim
 from .plots import CYCLE, MIN_FONT
 from .uncertainty import mean_interval, replicates_done, share_interval
 
@@ -370,8 +370,7 @@ def feature_scores(X: pd.DataFrame, y, mode: Optional[str] = None, n_estimators:
     ``y`` a DataFrame of several outcomes: returns the importances only, one column per
     outcome, rows ranked by their mean; see :func:`feature_scores_heatmap`.
     """
-    if not isinstance(X, pd.DataFrame):
-        X = pd.DataFrame(np.asarray(X), columns=[f"x{i}" for i in range(np.asarray(X).shape[1])])
+    X = numeric_frame(X)         # a categorical input (a strategy) as its codes
     if isinstance(y, pd.DataFrame):
         cols = {}
         for c in y.columns:
@@ -499,6 +498,7 @@ def morris_indices(ds_or_X, y, levels: Optional[int] = None, bounds=None,
             r = int(ds.attrs["morris_trajectories"])
     else:
         X = ds_or_X if isinstance(ds_or_X, pd.DataFrame) else pd.DataFrame(np.asarray(ds_or_X))
+    X = numeric_frame(X)
     Xv = X.to_numpy(dtype=float)
     n, k = Xv.shape
     if n % (k + 1):

@@ -72,8 +72,9 @@ class ResultsWarning(UserWarning):
 
 
 def time_dim(ds) -> str:
-    """The time axis of ds (a Dataset or DataArray): ``time`` after :func:`load`,
-    ``step`` in a file opened with plain xarray or ``load(..., time_index=False)``."""
+    """The time axis of ds (a Dataset or DataArray): ``time`` after :func:`load` and
+    in a file newer than 0.3.0 opened with plain xarray; ``step`` with
+    ``load(..., time_index=False)`` or in an older file opened with plain xarray."""
     return "time" if "time" in ds.dims else "step"
 
 _QUARTER = re.compile(r"^\s*(-?\d+)[Qq]([1-4])\s*$")
@@ -187,6 +188,76 @@ def _check_file(path) -> None:
                            "(results files are written by 'allied5g run -o OUT.h5')")
 
 
+def _time_axis(ds: xr.Dataset, path) -> xr.Dataset:
+    """``time`` as dates: the file's CF variable (the dimension after 0.3.0; a coordinate
+    on ``step`` before), decoded by xarray (cftime dates if far), or, when it could
+    not be decoded, rebuilt from the ``date`` labels."""
+    tdim = "time" if "time" in ds.dims else "step"
+    for v in ("step", "date"):
+        if v in ds.variables and v not in ds.coords:
+            ds = ds.set_coords(v)
+    if "time" in ds.variables and (np.issubdtype(ds["time"].dtype, np.datetime64)
+                                   or ds["time"].dtype == object):
+        ds = ds.set_coords("time")       # written by the C side (CF time; cftime if far)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Unable to decode time axis")
+            ds["time"].variable.load()
+    elif "date" in ds.coords:
+        if "time" in ds.variables:                 # undecoded: days since 1970
+            ds = ds.drop_vars("time")
+        ends, why = _quarter_ends(ds["date"].values)
+        if ends is not None:
+            ds = ds.assign_coords(time=(tdim, ends))
+        else:
+            if tdim == "time":
+                ds = ds.swap_dims(time="step")
+            warnings.warn(f"{path}: no time axis ({why}): the data keep 'step' as their "
+                          "dimension, with 'date' labels", DatesWarning, stacklevel=4)
+    if "time" in ds.coords and ds["time"].dtype == object:
+        t = ds["time"].values
+        warnings.warn(f"{path}: dates {t[0].year:04d}-{t[-1].year:04d} lie outside pandas' "
+                      "datetime64 range (years 1678-2261): time holds cftime dates (an "
+                      "xarray CFTimeIndex; ds.sel(time='2300') works, pandas date "
+                      "arithmetic does not)", DatesWarning, stacklevel=4)
+    return ds
+
+
+def _design_coords(ds: xr.Dataset) -> xr.Dataset:
+    """Design variables as ``point`` coordinates named by their scenario paths
+    (``us.escalation``; the file names them ``us_escalation``, with attribute
+    ``path``), read into memory; a categorical input (a strategy) as its choices'
+    names, with ``attrs["categories"]`` (files of 0.3.0 and earlier held their codes)."""
+    rename = {}
+    for v in list(ds.variables):
+        a = ds[v].attrs
+        if a.get("role") == "design" and a.get("path") and str(a["path"]) != v:
+            rename[v] = str(a["path"])
+    if rename:
+        ds = ds.rename_vars(rename)
+        for v in ds.variables.values():      # the file's names, gone now
+            v.encoding.pop("coordinates", None)
+    paths = [p for p in design_paths(ds) if p in ds.variables]
+    if paths:
+        ds = ds.set_coords([p for p in paths if p not in ds.coords])
+    for p in paths:
+        da = ds[p]
+        attrs = dict(da.attrs)
+        if da.dtype.kind in "OSU":
+            ds = ds.assign_coords({p: (da.dims, _text(da.values), attrs)})
+        elif "flag_meanings" in attrs:          # 0.3.0 and earlier: codes with CF flags
+            names = str(attrs.pop("flag_meanings")).split()
+            attrs.pop("flag_values", None)
+            attrs["categories"] = " ".join(names)
+            codes = np.asarray(da.values).astype(int)
+            ds = ds.assign_coords({p: (da.dims, np.array([names[c] for c in codes],
+                                                         dtype=object), attrs)})
+        else:
+            ds[p].variable.load()
+    if "bloc_member" in ds.variables:
+        ds["bloc_member"].variable.load()
+    return ds
+
+
 def _prepare(ds: xr.Dataset, path, *, warn: bool = True, time_index: bool = True) -> xr.Dataset:
     """What load and load_live share: text coordinates as str and in memory, a real
     ``time`` index, design values as coordinates, policy categories."""
@@ -207,38 +278,15 @@ def _prepare(ds: xr.Dataset, path, *, warn: bool = True, time_index: bool = True
     for v in ("nation", "option", "bloc", "nation_name", "date"):
         if v in ds.variables and ds[v].dtype.kind in "OSU":
             ds = ds.assign_coords({v: (ds[v].dims, _text(ds[v].values), ds[v].attrs)})
-    if "time" in ds.variables and (np.issubdtype(ds["time"].dtype, np.datetime64)
-                                   or ds["time"].dtype == object):
-        ds = ds.set_coords("time")       # written by the C side (CF time; cftime if far)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Unable to decode time axis")
-            ds["time"].variable.load()
-    elif "date" in ds.coords:
-        if "time" in ds.variables:                 # undecoded: days since 1970
-            ds = ds.drop_vars("time")
-        ends, why = _quarter_ends(ds["date"].values)
-        if ends is not None:
-            ds = ds.assign_coords(time=("step", ends))
-        else:
-            warnings.warn(f"{path}: no time axis ({why}): the data keep 'step' as their "
-                          "dimension, with 'date' labels", DatesWarning, stacklevel=3)
-    if "time" in ds.coords and ds["time"].dtype == object:
-        t = ds["time"].values
-        warnings.warn(f"{path}: dates {t[0].year:04d}-{t[-1].year:04d} lie outside pandas' "
-                      "datetime64 range (years 1678-2261): time holds cftime dates (an "
-                      "xarray CFTimeIndex; ds.sel(time='2300') works, pandas date "
-                      "arithmetic does not)", DatesWarning, stacklevel=3)
-    coords = [p for p in design_paths(ds) if p in ds.data_vars]
-    if coords:
-        ds = ds.set_coords(coords)
-    for v in coords + ["bloc_member"]:
-        if v in ds.variables:
-            ds[v].variable.load()
+    ds = _time_axis(ds, path)
+    ds = _design_coords(ds)
     if time_index and "time" in ds.coords and ds["time"].dims == ("step",):
         # time becomes the dimension (step stays, as a coordinate on it): an index on a
         # second coordinate of step would break arithmetic between variables in the
         # xarray of Debian 12 ("conflicting indexes").
         ds = ds.swap_dims(step="time")
+    elif not time_index and "time" in ds.dims:
+        ds = ds.swap_dims(time="step")
     for v in ("policy", "final_policy"):
         if v in ds:
             ds[v].attrs["categories"] = POLICIES
@@ -451,11 +499,50 @@ def to_dataframe(ds: xr.Dataset, variables: Optional[Iterable[str] | str] = None
     return _categorical(sub.to_dataframe().reset_index())
 
 
+def design_var(ds: xr.Dataset, path: str) -> xr.DataArray:
+    """The design variable of ``path``, by its path (as :func:`load` names it) or, in a
+    file opened with plain xarray, by its attribute ``path`` (``us_escalation``)."""
+    if path in ds.variables:
+        return ds[path]
+    for v in ds.variables:
+        if str(ds[v].attrs.get("path", "")) == path and ds[v].attrs.get("role") == "design":
+            return ds[v]
+    raise KeyError(f"{path!r} is not a design input of this file")
+
+
 def design_frame(ds: xr.Dataset) -> pd.DataFrame:
-    """Inputs of every design point: a DataFrame indexed by point, one column per path."""
-    paths = design_paths(ds)
-    data = {p: np.asarray(ds[p].values) for p in paths}
+    """Inputs of every design point: a DataFrame indexed by point, one column per path.
+    A categorical input (a strategy) is a pandas Categorical of its choices' names, in
+    the order the scenario reference lists them (:func:`numeric_frame` gives codes)."""
+    data = {}
+    for p in design_paths(ds):
+        da = design_var(ds, p)
+        cats = str(da.attrs.get("categories", "")).split()
+        if cats or da.dtype.kind in "OSU":
+            vals = _text(da.values)
+            if not cats and "flag_meanings" in da.attrs:
+                cats = str(da.attrs["flag_meanings"]).split()
+            if da.dtype.kind not in "OSU":                  # codes (0.3.0 and earlier)
+                vals = np.array([cats[int(c)] for c in np.asarray(da.values)], dtype=object)
+            data[p] = pd.Categorical(vals, categories=cats or sorted(set(vals)))
+        else:
+            data[p] = np.asarray(da.values)
     return pd.DataFrame(data, index=pd.Index(np.asarray(ds["point"].values), name="point"))
+
+
+def numeric_frame(X) -> pd.DataFrame:
+    """X with every categorical column as its codes (0, 1, .. in category order), for
+    methods that need numbers (PRIM, CART, extra trees, Sobol, Morris)."""
+    if not isinstance(X, pd.DataFrame):
+        a = np.asarray(X, dtype=float)
+        return pd.DataFrame(a, columns=[f"x{i}" for i in range(a.shape[1])])
+    out = X.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].cat.codes.astype(float)
+        elif out[c].dtype == object:
+            raise ValueError(f"column {c!r} holds text; make it a pandas Categorical")
+    return out
 
 
 # The files export_csv may write, by family.

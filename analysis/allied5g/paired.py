@@ -128,7 +128,17 @@ def _point(ds: xr.Dataset, a) -> int:
             raise ValueError(f"{unknown} not varied in this file; it varies {design_paths(ds)}")
         hit = np.ones(len(frame), dtype=bool)
         for k, v in a.items():
-            hit &= np.isclose(frame[k].to_numpy(dtype=float), float(v))
+            col = frame[k]
+            if isinstance(col.dtype, pd.CategoricalDtype):     # a strategy: by name
+                cats = list(col.cat.categories)
+                if isinstance(v, (int, np.integer)) and not isinstance(v, bool) \
+                        and 0 <= v < len(cats):
+                    v = cats[int(v)]                # or by its code, as files of 0.3.0
+                if str(v) not in cats:
+                    raise ValueError(f"{k} is one of {cats}, not {v!r}")
+                hit &= (col.astype(str) == str(v)).to_numpy()
+            else:
+                hit &= np.isclose(col.to_numpy(dtype=float), float(v))
         if hit.sum() != 1:
             raise ValueError(f"{dict(a)} matches {int(hit.sum())} design points, not one")
         return points.index(int(frame.index[np.flatnonzero(hit)[0]]))
@@ -144,7 +154,7 @@ def compare(ds: xr.Dataset, a, b, outcome, level: float = 0.95) -> pd.Series:
     a), replicate by replicate on common random numbers.
 
     ``a`` and ``b`` are point numbers or mappings ``{path: value}`` that pick one
-    point each; ``outcome`` is as in :func:`replicate_outcome`. Returns a Series:
+    point each (a strategy by its name, or its code); ``outcome`` is as in :func:`replicate_outcome`. Returns a Series:
     ``estimate`` (mean of b minus mean of a over the replicates valid at both),
     ``se`` (the paired standard error sd(y_b - y_a) / sqrt(n) on CRN, else the
     unpaired one), ``se_paired`` (NaN without CRN), ``se_unpaired``

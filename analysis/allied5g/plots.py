@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .io import POLICIES, time_dim
+from .io import POLICIES, design_frame, design_paths, numeric_frame, time_dim
 from .uncertainty import replicates_done, share_interval
 
 #: Okabe and Ito (2008), "Color Universal Design": distinguishable with every common
@@ -337,8 +337,9 @@ def sweep_response(ds: xr.Dataset, path: str, nations: Optional[Sequence[str]] =
     averaged over) with its ``level`` band."""
     from scipy.stats import norm
 
-    if path not in ds.coords and path not in ds:
-        raise KeyError(f"{path} is not a design path of this file")
+    if path not in design_paths(ds):
+        raise KeyError(f"{path} is not a design path of this file; it varies "
+                       f"{design_paths(ds)}")
     y = ds.policy_share.sel(option=option).isel({time_dim(ds): step})
     wanted = _nations(ds, nations, limit=10 ** 6)
     stuck = [c for c in wanted if _stuck(np.asarray(y.sel(nation=c).values, dtype=float))]
@@ -349,10 +350,13 @@ def sweep_response(ds: xr.Dataset, path: str, nations: Optional[Sequence[str]] =
     n = replicates_done(ds).astype(float)
     z = float(norm.ppf(0.5 + level / 2))
     grid_design = ds.attrs.get("design_method", "grid") == "grid"
-    others = [p for p in str(ds.attrs.get("design_paths", "")).split() if p != path]
-    frame = pd.DataFrame({path: np.asarray(ds[path].values, dtype=float), "n": n})
+    others = [p for p in design_paths(ds) if p != path]
+    X = design_frame(ds)
+    cats = list(X[path].cat.categories) if isinstance(X[path].dtype, pd.CategoricalDtype) else None
+    frame = pd.DataFrame({path: numeric_frame(X[[path]])[path].to_numpy(), "n": n})
     for p in others:
-        frame[p] = np.asarray(ds[p].values)
+        frame[p] = X[p].astype(object).to_numpy() if isinstance(
+            X[p].dtype, pd.CategoricalDtype) else X[p].to_numpy()
     fig, axes = _grid(len(codes_))
     for ax, code in zip(axes, codes_):
         frame["y"] = y.sel(nation=code).values.astype(float)
@@ -362,7 +366,8 @@ def sweep_response(ds: xr.Dataset, path: str, nations: Optional[Sequence[str]] =
                       else [((), frame)])
             for key, g in groups:
                 g = g.sort_values(path)
-                lab = ", ".join(f"{p}={v:g}" for p, v in zip(others, np.atleast_1d(key))) or None
+                lab = ", ".join(f"{p}={v}" if isinstance(v, str) else f"{p}={v:g}"
+                                for p, v in zip(others, np.atleast_1d(key))) or None
                 line, = ax.plot(g[path], g["y"], marker="o", ms=3, label=lab)
                 ax.fill_between(g[path], g["lo"], g["hi"], color=line.get_color(), alpha=0.25,
                                 lw=0)
@@ -371,12 +376,15 @@ def sweep_response(ds: xr.Dataset, path: str, nations: Optional[Sequence[str]] =
                                                        frame["hi"] - frame["y"]],
                         fmt="o", ms=2.5, color=CYCLE[0], alpha=0.35, elinewidth=0.6,
                         label=f"design points ({100 * level:.0f} % intervals)")
-            g = np.linspace(frame[path].min(), frame[path].max(), 100)
-            m, se = _smooth(frame[path].to_numpy(), frame["y"].to_numpy(), g)
-            ax.plot(g, m, color=CYCLE[1], lw=2, label="kernel smoother")
-            ax.fill_between(g, np.clip(m - z * se, 0, 1), np.clip(m + z * se, 0, 1),
-                            color=CYCLE[1], alpha=0.3, lw=0,
-                            label=f"{100 * level:.0f} % band of the smoother")
+            if cats is None:        # no smoother across a strategy's codes
+                g = np.linspace(frame[path].min(), frame[path].max(), 100)
+                m, se = _smooth(frame[path].to_numpy(), frame["y"].to_numpy(), g)
+                ax.plot(g, m, color=CYCLE[1], lw=2, label="kernel smoother")
+                ax.fill_between(g, np.clip(m - z * se, 0, 1), np.clip(m + z * se, 0, 1),
+                                color=CYCLE[1], alpha=0.3, lw=0,
+                                label=f"{100 * level:.0f} % band of the smoother")
+        if cats is not None:
+            ax.set_xticks(range(len(cats)), cats)
         ax.set_title(label(ds, code, codes))
         ax.set_ylim(0, 1)
     _label_grid(fig, axes, len(codes_), path, f"P({option})")

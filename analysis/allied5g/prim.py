@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
+from .io import numeric_frame
+
 
 def _binary(y, threshold, threshold_type: str, n: int) -> np.ndarray:
     y = np.asarray(y)
@@ -36,10 +38,9 @@ def _binary(y, threshold, threshold_type: str, n: int) -> np.ndarray:
 
 
 def _numeric(X) -> pd.DataFrame:
-    if not isinstance(X, pd.DataFrame):
-        a = np.asarray(X, dtype=float)
-        X = pd.DataFrame(a, columns=[f"x{i}" for i in range(a.shape[1])])
-    return X
+    """X as numbers: a categorical input (a strategy) enters as its codes 0, 1, .. in
+    category order, so a box limit on it is a range of codes."""
+    return numeric_frame(X)
 
 
 def _in_box(Xv: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

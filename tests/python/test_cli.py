@@ -179,7 +179,7 @@ def test_equals_and_space_forms_are_the_same(tmp_path):
     run("run", s, f"--output={b}", "--replicates=7", "--seed=5", "--set=steps=4", "--quiet",
         "--threads=1", "--store=full", "--checkpoint=3", "--on-failure=continue")
     with xr.open_dataset(a) as x, xr.open_dataset(b) as y:
-        assert x.sizes["replicate"] == 7 and x.sizes["step"] == 4
+        assert x.sizes["replicate"] == 7 and x.sizes["time"] == 4
         assert np.array_equal(x.policy.values, y.policy.values)
         # Provenance keeps the command as typed (getopt_long reorders argv).
         assert y.attrs["command_line"].endswith(

@@ -39,7 +39,7 @@ def test_default_scenario_story(tmp_path):
     run("run", SRC / "scenarios" / "huawei_2019.yaml", "-o", out, "--replicates", "400", "--quiet",
         "--store", "summary")
     with xr.open_dataset(out) as ds:
-        ban = ds.policy_share.isel(point=0, step=-1).sel(option="ban").to_series()
+        ban = ds.policy_share.isel(point=0, time=-1).sel(option="ban").to_series()
     assert ban["USA"] == 1.0
     for hawk in ("EST", "LVA", "LTU", "SWE"):
         for dove in ("DEU", "HUN", "AUT"):

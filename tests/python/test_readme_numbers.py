@@ -127,9 +127,15 @@ def test_strategies_numbers(tmp_path):
 
     US, CN = ["schedule", "uniform", "pivotal", "wavering"], ["aggregate", "targeted", "deterrent"]
 
-    def pt(us="schedule", cn="aggregate", lever=0.0):     # strategies by their codes
-        return {"us.strategy": US.index(us), "china.strategy": CN.index(cn),
-                "us.intel_lever.downgrade": lever}
+    def pt(us="schedule", cn="aggregate", lever=0.0):     # strategies by their names
+        return {"us.strategy": us, "china.strategy": cn, "us.intel_lever.downgrade": lever}
+
+    # the codes of 0.3.0 pick the same points
+    assert allied5g.compare(ds, pt(), pt("wavering"), "n_ban()").equals(
+        allied5g.compare(ds, {"us.strategy": 0, "china.strategy": 0,
+                              "us.intel_lever.downgrade": 0.0},
+                         {"us.strategy": US.index("wavering"), "china.strategy": 0,
+                          "us.intel_lever.downgrade": 0.0}, "n_ban()"))
 
     def check(claimed, b, outcome, what, a=None, se_claimed=None, digits=0.005):
         r = allied5g.compare(ds, a or pt(), b, outcome)

@@ -142,9 +142,11 @@ def test_partial_needs_resume_or_force(work, tmp_path):
     assert not os.path.exists(f"{out}.partial.state")
 
 
-def test_partial_of_an_earlier_version_is_refused_with_its_reason(work, tmp_path):
-    """A partial file without first_restrict_step (written by 0.3.0 or earlier) cannot
-    be resumed: the message says why, not just "damaged"."""
+@pytest.mark.parametrize("lacks", ["first_restrict_step", "Conventions"])
+def test_partial_of_an_earlier_version_is_refused_with_its_reason(work, tmp_path, lacks):
+    """A partial file without first_restrict_step (written by 0.3.0 or earlier), or
+    without the CF layout (time not yet the dimension), cannot be resumed: the
+    message says why, not just "damaged"."""
     import h5py
     _, s, _ = work
     out = tmp_path / "old.h5"
@@ -152,7 +154,10 @@ def test_partial_of_an_earlier_version_is_refused_with_its_reason(work, tmp_path
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=60)
     with h5py.File(f"{out}.partial", "r+") as f:
-        del f["first_restrict_step"]
+        if lacks in f:
+            del f[lacks]
+        else:
+            del f.attrs[lacks]
     r = run("run", s, "-o", out, "--quiet", "--resume", check=False)
     assert r.returncode == 2 and "earlier allied5g" in r.stderr and "--force" in r.stderr, r.stderr
     assert not out.exists() and os.path.exists(f"{out}.partial")

@@ -96,7 +96,7 @@ def test_report_page_in_chromium(tmp_path, browser):
     assert title.endswith("Germany") and visible == ["DEU"] * 3
     import xarray as xr
     with xr.open_dataset(tmp_path / "r.h5") as ds:     # the UK's P(open) in 2019Q1
-        want = float(ds.policy_share.isel(point=0, step=0).sel(nation="GBR", option="open"))
+        want = float(ds.policy_share.isel(point=0, time=0).sel(nation="GBR", option="open"))
     assert first_open == pytest.approx(want)
     assert "United Kingdom" in hover and "90 %" in hover
     logs = browser.get_log("browser")

@@ -26,7 +26,7 @@ uncertain:
   nations.*.threat: {dist: beta, a: 2, b: 3}
 """
 
-DIMS4 = ("point", "replicate", "step", "nation")
+DIMS4 = ("point", "replicate", "time", "nation")   # CF: time is the dimension
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +50,16 @@ def test_opens_with_both_engines(runs, engine):
         assert ds.policy.dtype == np.int8
         assert ds.high_risk_share.dtype == np.float32
         assert ds.first_ban_step.dtype == np.int16
-        assert ds.policy_share.dims == ("point", "step", "nation", "option")
-        assert ds.high_risk_share_quantiles.dims == ("point", "step", "nation", "quantile")
+        assert ds.policy_share.dims == ("point", "time", "nation", "option")
+        assert ds.high_risk_share_quantiles.dims == ("point", "time", "nation", "quantile")
         assert list(ds.nation.values) == ["GBR", "DEU", "SWE", "USA"]
         assert list(ds.option.values) == ["open", "restrict", "ban"]
         assert list(ds["quantile"].values) == [0.05, 0.5, 0.95]
         assert list(ds.date.values[:3]) == ["2019Q1", "2019Q2", "2019Q3"]
         assert ds.policy.attrs["flag_meanings"] == "open restrict ban"
         for v in ds.data_vars:
-            assert "long_name" in ds[v].attrs and "units" in ds[v].attrs
+            assert "long_name" in ds[v].attrs
+            assert ("units" in ds[v].attrs) != ("flag_meanings" in ds[v].attrs)
         for a in ("scenario", "seed", "software_version", "created", "command_line", "model",
                   "threads", "libraries", "git_revision"):
             assert a in ds.attrs
@@ -137,8 +138,10 @@ def test_sweep_points(tmp_path):
     run("run", s, "-o", out, "--quiet")
     with xr.open_dataset(out) as ds:
         assert ds.sizes["point"] == 6
-        assert ds["us.escalation"].attrs["role"] == "design"
-        assert list(ds["us.intel_threat"].values) == [0, 0.5, 1, 0, 0.5, 1]
+        assert ds["us_escalation"].attrs["role"] == "design"
+        assert ds["us_escalation"].attrs["path"] == "us.escalation"
+        assert list(ds["us_intel_threat"].values) == [0, 0.5, 1, 0, 0.5, 1]
+        assert ds.attrs["design_variables"] == "us_escalation us_intel_threat"
         # Replicate r of point p is the same stream whatever the other points are.
     one = tmp_path / "one.h5"
     run("run", s, "-o", one, "--quiet", "--set", "replicates=20")
@@ -151,7 +154,8 @@ def test_cf_time_coordinate(runs, engine):
     """Plain xarray decodes `time` (quarter ends) and can index by it."""
     for key in (1, "summary"):
         with xr.open_dataset(runs[key], engine=engine) as ds:
-            assert "time" in ds.coords and ds.time.dims == ("step",)
+            assert "time" in ds.dims and ds.time.dims == ("time",)      # CF: the dimension
+            assert ds.attrs["Conventions"] == "CF-1.8"
             assert np.issubdtype(ds.time.dtype, np.datetime64)
             want = np.array(["2019-03-31", "2019-06-30", "2019-09-30", "2019-12-31",
                              "2020-03-31", "2020-06-30", "2020-09-30", "2020-12-31",
@@ -162,10 +166,14 @@ def test_cf_time_coordinate(runs, engine):
             assert ds.time.encoding["units"] == "days since 1970-01-01"
             assert ds.time.encoding["calendar"] == "proleptic_gregorian"
             assert list(ds.date.values) == [f"{2019 + t // 4}Q{t % 4 + 1}" for t in range(12)]
-            y = ds.swap_dims(step="time").sel(time="2020")
+            assert ds.step.dims == ("time",) and list(ds.step.values) == list(range(12))
+            y = ds.sel(time="2020")
             assert list(y.date.values) == ["2020Q1", "2020Q2", "2020Q3", "2020Q4"]
             assert list(y.step.values) == [4, 5, 6, 7]
             np.testing.assert_array_equal(y.policy_share.values, ds.policy_share.values[:, 4:8])
+            # the issue's one-liner, with no package
+            z = ds.sel(time="2020", nation="DEU")
+            assert z.policy_share.dims == ("point", "time", "option")
 
 
 def test_time_of_other_starts(tmp_path):

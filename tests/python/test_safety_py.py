@@ -337,14 +337,14 @@ def test_far_dates_load_and_export(files, tmp_path):
 
 
 def test_far_dates_from_labels_only(files, tmp_path):
-    """A file without the CF time variable whose quarter labels lie beyond 2261 (made
-    from an ordinary file, so whatever the simulator accepts): dates come from the
-    labels, as cftime."""
+    """A file whose time axis does not decode (no units, as in files that had no CF
+    time) and whose quarter labels lie beyond 2261 (made from an ordinary file, so
+    whatever the simulator accepts): dates come from the labels, as cftime."""
     import h5py
     f2 = tmp_path / "notime.h5"
     shutil.copy(files / "full.h5", f2)
     with h5py.File(f2, "r+") as f:
-        del f["time"]
+        del f["time"].attrs["units"]
         n = f["date"].shape[0]
         f["date"][...] = [f"{2300 + t // 4}Q{t % 4 + 1}".encode() for t in range(n)]
     with pytest.warns(allied5g.DatesWarning):

@@ -48,10 +48,13 @@ def test_sweep_over_strategy_names(tmp_path):
                 "china: {strategy: deterrent}\n")
     run("run", one, "-o", tmp_path / "one.h5", "--quiet")
     with xr.open_dataset(tmp_path / "sw.h5") as a, xr.open_dataset(tmp_path / "one.h5") as b:
-        assert list(a["us.strategy"].values) == [0, 0, 2, 2, 3, 3]
-        assert list(a["china.strategy"].values) == [0, 2, 0, 2, 0, 2]
-        assert a["us.strategy"].attrs["flag_meanings"] == "schedule uniform pivotal wavering"
-        assert list(a["china.strategy"].attrs["flag_values"]) == [0, 1, 2]
+        # categorical inputs keep their names, under CF-valid names with the path
+        assert list(a["us_strategy"].values) == ["schedule", "schedule", "pivotal", "pivotal",
+                                                 "wavering", "wavering"]
+        assert list(a["china_strategy"].values) == ["aggregate", "deterrent"] * 3
+        assert a["us_strategy"].attrs["categories"] == "schedule uniform pivotal wavering"
+        assert a["china_strategy"].attrs["path"] == "china.strategy"
+        assert "us_strategy" in a.coords and a["us_strategy"].dims == ("point",)
         # point 3 is (pivotal, deterrent); its stream is point 3's, so compare in
         # distribution: the strategies differ from the schedule somewhere
         share = a.policy_share.values
