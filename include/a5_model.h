@@ -32,6 +32,11 @@ typedef struct {
     float *cum_cost, *cum_risk;
     int8_t *intel_status;
     int16_t *first_restrict; /* first step at restrict or ban (-1 never); may be NULL */
+    /* output.record (each may be NULL; step arrays): the retaliation China applies to
+     * the nation at its new policy, phi(K_i) R_i(K_i); 1 where the US strategy's
+     * budget went to it (us_target), where China's strategy aimed at it (china_target). */
+    float *retaliation;
+    int8_t *us_target, *china_target;
 } a5_records;
 
 /* Build the model for a loaded scenario (which must outlive it); NULL if out of

@@ -132,6 +132,7 @@ enum {
     A5_S_SEED,
     A5_S_SEED_COMMON,
     A5_S_STORE,
+    A5_S_RECORD,
     A5_S_COUNT
 };
 

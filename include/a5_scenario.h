@@ -70,6 +70,19 @@ typedef struct {
     int line;
 } a5_fit_decl;
 
+/* Per-step records a scenario may ask for (output: {record: [...]}); see
+ * a5_scenario_record_names. */
+enum {
+    A5_REC_US_PRESSURE = 1,     /* us_pressure: P_i(t+1) */
+    A5_REC_INTEL = 2,           /* intel_status: the lever's status */
+    A5_REC_RETALIATION = 4,     /* china_retaliation: phi(K_i) R_i(K_i) */
+    A5_REC_US_TARGET = 8,       /* us_target: the US budget went to nation i */
+    A5_REC_CHINA_TARGET = 16,   /* china_target: China's strategy aimed at nation i */
+    A5_REC_COUNT = 5
+};
+/* The names of the A5_REC_* bits, in bit order. */
+extern const char *const a5_scenario_record_names[A5_REC_COUNT];
+
 typedef struct {
     char *file;
     char *name, *description;
@@ -80,6 +93,7 @@ typedef struct {
     uint64_t seed;
     int common; /* seed.common: common random numbers, stream (seed, 0, replicate) */
     int store_full; /* 1: full, 0: summary */
+    int record;     /* output.record: the A5_REC_* records kept whatever the store */
 
     int n; /* nations */
     char **codes, **names;

@@ -39,6 +39,9 @@ static void block_free(block_buf *b)
     a5_huge_free(&b->hmem);
     free(b->rec.P);
     free(b->rec.intel_status);
+    free(b->rec.retaliation);
+    free(b->rec.us_target);
+    free(b->rec.china_target);
     free(b->rec.first_ban);
     free(b->rec.first_restrict);
     free(b->rec.final_policy);
@@ -54,17 +57,24 @@ static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
     size_t cells = (size_t)reps * (size_t)s->steps * (size_t)s->n, nn = (size_t)reps * (size_t)s->n;
     b->rec.policy = a5_huge_alloc(&b->polmem, cells);
     b->rec.h = a5_huge_alloc(&b->hmem, cells * sizeof(float));
-    b->rec.P = s->store_full ? malloc(cells * sizeof(float)) : NULL;
-    const int lever = s->store_full && a5_model_uses_lever(s);
+    const int rec = s->record, press = s->store_full || (rec & A5_REC_US_PRESSURE);
+    b->rec.P = press ? malloc(cells * sizeof(float)) : NULL;
+    const int lever = (s->store_full && a5_model_uses_lever(s)) || (rec & A5_REC_INTEL);
     b->rec.intel_status = lever ? malloc(cells) : NULL;
+    b->rec.retaliation = rec & A5_REC_RETALIATION ? malloc(cells * sizeof(float)) : NULL;
+    b->rec.us_target = rec & A5_REC_US_TARGET ? malloc(cells) : NULL;
+    b->rec.china_target = rec & A5_REC_CHINA_TARGET ? malloc(cells) : NULL;
     b->rec.first_ban = malloc(nn * sizeof(int16_t));
     b->rec.first_restrict = malloc(nn * sizeof(int16_t));
     b->rec.final_policy = malloc(nn);
     b->rec.cum_cost = malloc(nn * sizeof(float));
     b->rec.cum_risk = malloc(nn * sizeof(float));
     b->failed = calloc((size_t)reps, 1);
-    if (!b->rec.policy || !b->rec.h || (s->store_full && !b->rec.P) ||
-        (lever && !b->rec.intel_status) || !b->rec.first_ban || !b->rec.first_restrict ||
+    if (!b->rec.policy || !b->rec.h || (press && !b->rec.P) ||
+        (lever && !b->rec.intel_status) ||
+        ((rec & A5_REC_RETALIATION) && !b->rec.retaliation) ||
+        ((rec & A5_REC_US_TARGET) && !b->rec.us_target) ||
+        ((rec & A5_REC_CHINA_TARGET) && !b->rec.china_target) || !b->rec.first_ban || !b->rec.first_restrict ||
         !b->rec.final_policy || !b->rec.cum_cost || !b->rec.cum_risk || !b->failed) {
         block_free(b);
         return A5_ENOMEM;
@@ -80,10 +90,16 @@ static void blank_replicate(block_buf *b, const a5_scenario *s, long j)
     memset(b->rec.policy + (size_t)j * cells, -1, cells);
     if (b->rec.intel_status)
         memset(b->rec.intel_status + (size_t)j * cells, -1, cells);
+    if (b->rec.us_target)
+        memset(b->rec.us_target + (size_t)j * cells, -1, cells);
+    if (b->rec.china_target)
+        memset(b->rec.china_target + (size_t)j * cells, -1, cells);
     for (size_t c = 0; c < cells; c++) {
         b->rec.h[(size_t)j * cells + c] = NAN;
         if (b->rec.P)
             b->rec.P[(size_t)j * cells + c] = NAN;
+        if (b->rec.retaliation)
+            b->rec.retaliation[(size_t)j * cells + c] = NAN;
     }
     for (size_t i = 0; i < n; i++) {
         b->rec.first_ban[(size_t)j * n + i] = -2;

@@ -92,6 +92,7 @@ a5_model *a5_model_alloc(const a5_scenario *s)
     for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
         m->strategic |= slot_can_be_on(s, strategic_slots[q]);
     m->reversal = slot_can_be_on(s, A5_G_REVERSAL_COST);
+    m->record = s->record;
     return m;
 }
 
@@ -182,7 +183,10 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->geff = alloc_lines((n + 1) * sizeof *w->geff);
     w->ties = alloc_lines((n + 1) * sizeof *w->ties);
     w->U = alloc_lines((3 * n + 1) * sizeof *w->U);
-    if (!w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
+    w->rret = alloc_lines((n + 1) * sizeof *w->rret);
+    w->rut = alloc_lines(n + 1);
+    w->rct = alloc_lines(n + 1);
+    if (!w->rret || !w->rut || !w->rct || !w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
         !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->icred || !w->usl || !w->cnl || !w->sxn || !w->srsk ||
         !w->sD || !w->geff || !w->ties || !w->U) {
         a5_model_work_free(w);
@@ -192,6 +196,9 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     memset(w->icred, 0, (n + 1) * sizeof *w->icred);
     memset(w->usl, 0, (n + 1) * sizeof *w->usl);
     memset(w->cnl, 0, (n + 1) * sizeof *w->cnl);
+    memset(w->rret, 0, (n + 1) * sizeof *w->rret);
+    memset(w->rut, 0, n + 1);
+    memset(w->rct, 0, n + 1);
     return w;
 }
 
@@ -219,6 +226,9 @@ void a5_model_work_free(a5_work *w)
     free(w->geff);
     free(w->ties);
     free(w->U);
+    free(w->rret);
+    free(w->rut);
+    free(w->rct);
     if (w->rng)
         gsl_rng_free(w->rng);
     free(w);
@@ -730,6 +740,16 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
     add_to(risk, LANE(L_DRISK), n);
 #undef LANE
     w->stale = 1; /* the new state is in the lanes only */
+    if (m->record & A5_REC_RETALIATION) /* R_i(k) = R(t) for every nation */
+        for (int i = 0; i < n; i++) {
+            const double k = npol[i];
+            w->rret[i] = (k == A5_OPEN ? 0 : k == A5_RESTRICT ? x[A5_G_RESTRICT_COMPLIANCE] : 1) *
+                         w->R;
+        }
+    if (m->record & (A5_REC_US_TARGET | A5_REC_CHINA_TARGET)) { /* no strategy aims */
+        memset(w->rut, 0, (size_t)n);
+        memset(w->rct, 0, (size_t)n);
+    }
     /* One type per loop: each vectorises. */
     for (int i = 0; i < n; i++)
         rpol[i] = (int8_t)(int)npol[i];
@@ -777,6 +797,13 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
                 rec->P[row + i] = (float)lane_ps[i];
         if (rec->intel_status)
             memcpy(rec->intel_status + row, w->istat, (size_t)n);
+        if (rec->retaliation)
+            for (int i = 0; i < n; i++)
+                rec->retaliation[row + i] = (float)w->rret[i];
+        if (rec->us_target)
+            memcpy(rec->us_target + row, w->rut, (size_t)n);
+        if (rec->china_target)
+            memcpy(rec->china_target + row, w->rct, (size_t)n);
     }
     state_to_x(m, x, w);
     /* NaN and Inf propagate into the sums and the final state, so checking those

@@ -20,6 +20,7 @@ struct a5_model {
     int nhazards;
     int strategic; /* a strategic actor can be on in some replicate (else none is ever checked) */
     int reversal;  /* the reversal cost can be on (else V_i stays 0) */
+    int record;    /* output.record's A5_REC_* bits: the step fills rret, rut, rct */
     size_t nover; /* a5_model_override */
     size_t *over_slot;
     double *over_value;
@@ -76,6 +77,10 @@ struct a5_work {
     double *usl, *cnl; /* the US's Delta P_i and China's A_i of the last step (us/china.react) */
     double *sxn, *srsk, *sD, *geff, *ties, *U; /* ties: China's A_i of the step (us.react) */
     int dirty; /* the strategic step ran: the plain step's cached terms are stale */
+    /* output.record of the step (m->record): phi(K_i) R_i(K_i), and 1 where the US
+     * budget went to nation i (rut) or China's strategy aimed at it (rct). */
+    double *rret;
+    int8_t *rut, *rct;
 };
 
 /* The rest of step t with a strategic actor on (docs/model.md, "Strategic

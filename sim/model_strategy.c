@@ -302,6 +302,28 @@ static void cn_allocation(const strat_step *ss, int wv, const double *K, double 
     }
 }
 
+/* output.record: the retaliation each nation bears at its new policy K_i,
+ * phi(K_i) R_i(K_i) (on the R_i(k) of the decisions, so before w->usl moves on),
+ * and the nations China's strategy aims at (targeted: its targets; deterrent: the
+ * waverer wv). */
+static void record_china(const strat_step *ss, int wv, const double *K)
+{
+    const double *x = ss->x;
+    a5_work *w = ss->w;
+    for (int i = 0; i < ss->n; i++) {
+        if (ss->m->record & A5_REC_RETALIATION) {
+            a5_strat_in sv;
+            strat_in(ss, i, wv, 0, phi_others(ss, i), &sv);
+            const int k = (int)K[i];
+            const double phik = k == 0 ? 0.0 : k == 1 ? x[A5_G_RESTRICT_COMPLIANCE] : 1.0;
+            w->rret[i] = phik * sv.R[k];
+        }
+        w->rct[i] = (int8_t)(ss->cn == A5_CN_TARGETED ? cn_target(ss, i)
+                             : ss->cn == A5_CN_DETERRENT ? i == wv
+                                                         : 0);
+    }
+}
+
 /* deterrent: the waverer, from the utilities with R_i = R_0 for all; -1 for none. */
 static int waverer(const strat_step *ss)
 {
@@ -458,7 +480,11 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     decide(&ss, wv, w->lane + L_REVIEW * w->np, w->lane + L_UC * w->np, K);
     if (x[A5_G_US_REACT] > 0) /* on the R_i(k) of the decisions (w->usl of t - 1) */
         cn_allocation(&ss, wv, K, w->ties);
+    if (m->record)
+        record_china(&ss, wv, K);
     update_state(&ss, K, t, cost, risk); /* reads w->cnl of t - 1, writes w->usl of t */
+    for (int i = 0; (m->record & A5_REC_US_TARGET) && i < n; i++)
+        w->rut[i] = ss.us != A5_US_SCHEDULE && w->usl[i] > 0;
     if (x[A5_G_US_REACT] > 0)
         memcpy(w->cnl, w->ties, (size_t)n * sizeof *w->cnl);
     else

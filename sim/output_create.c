@@ -40,7 +40,7 @@ const var_spec a5_out_vars[V_COUNT] = {
              "high-risk vendor share", "1",
              "installed high-risk vendor share h_i of the radio network"},
     [V_P] = {"us_pressure", K_F32, 4, DIMS4, CH_REPLICATE, 0, NAN, 0, 1, "US pressure", "1",
-             "US pressure P_i on the nation"},
+             "US pressure P_i on the nation", A5_REC_US_PRESSURE},
     [V_FIRST_BAN] = {"first_ban_step", K_I16, 3, DIMS3, CH_REPLICATE, 1, -2, 0, 0,
                      "first ban step", "1",
                      "first step whose recorded policy is ban; -1 if never"},
@@ -67,15 +67,31 @@ const var_spec a5_out_vars[V_COUNT] = {
     [V_INTEL] = {"intel_status", K_I8, 4, DIMS4, CH_REPLICATE, 0, -1, 2, 2,
                  "intelligence lever status", "",
                  "US intelligence lever on the nation at the end of each step (0 none, 1 "
-                 "threatened, 2 downgraded)"},
+                 "threatened, 2 downgraded)", A5_REC_INTEL},
     [V_FIRST_RESTRICT] = {"first_restrict_step", K_I16, 3, DIMS3, CH_REPLICATE, 1, -2, 0, 0,
                           "first restrict step", "1",
                           "first step whose recorded policy is restrict or ban; -1 if never"},
+    [V_RETALIATION] = {"china_retaliation", K_F32, 4, DIMS4, CH_REPLICATE, 0, NAN, 0, 3,
+                       "Chinese retaliation", "1",
+                       "retaliation China applies to the nation in the step at its new policy, "
+                       "phi(K_i) R_i(K_i) (0 when open); the utility's Q_i is c_i times it",
+                       A5_REC_RETALIATION},
+    [V_US_TARGET] = {"us_target", K_I8, 4, DIMS4, CH_REPLICATE, 0, -1, 3, 3, "US target", "",
+                     "1 where the US strategy's budget went to the nation in the step "
+                     "(uniform: every nation it can still move; pivotal, wavering: the one)",
+                     A5_REC_US_TARGET},
+    [V_CHINA_TARGET] = {"china_target", K_I8, 4, DIMS4, CH_REPLICATE, 0, -1, 3, 3,
+                        "Chinese target", "",
+                        "1 where China's strategy aimed at the nation in the step (targeted: "
+                        "its targets; deterrent: the waverer)", A5_REC_CHINA_TARGET},
 };
 /* Whether variable vs is in this file. */
 int a5_out_var_on(const a5_output *o, const var_spec *vs)
 {
-    return !vs->full_only || (o->full && (vs->full_only == 1 || a5_model_uses_lever(o->s)));
+    if (vs->record && (o->s->record & vs->record))
+        return 1;
+    return !vs->full_only ||
+           (o->full && (vs->full_only == 1 || (vs->full_only == 2 && a5_model_uses_lever(o->s))));
 }
 
 /* The file and memory types of an element kind. */
@@ -484,9 +500,10 @@ static int create_vars(a5_output *o, long chunk_reps, const char *names)
                             fill);
         CK(o->var[v] = ds);
         if (vs->flags) {
-            CK(a5_out_attr_num(ds, "flag_values", H5T_NATIVE_SCHAR, fv, 3));
-            CK(a5_out_attr_str(ds, o->vlen_str, "flag_meanings",
-                        vs->flags == 2 ? "none threatened downgraded" : "open restrict ban"));
+            static const char *const fm[4] = {"", "open restrict ban", "none threatened downgraded",
+                                              "no yes"};
+            CK(a5_out_attr_num(ds, "flag_values", H5T_NATIVE_SCHAR, fv, vs->flags == 3 ? 2 : 3));
+            CK(a5_out_attr_str(ds, o->vlen_str, "flag_meanings", fm[vs->flags]));
         }
         CK(describe(o, ds, vs->long_name, vs->units, vs->description));
         CK(coordinates_attr(o, ds, vs, names));

@@ -51,7 +51,8 @@ int a5_journal_replay(const char *path, const char *jbuf, size_t jlen);
 
 enum { D_POINT, D_REPLICATE, D_STEP, D_NATION, D_OPTION, D_QUANTILE, D_BLOC, D_COUNT };
 enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN, V_QUANT,
-       V_FAILED, V_INTEL, V_FIRST_RESTRICT, V_COUNT };
+       V_FAILED, V_INTEL, V_FIRST_RESTRICT, V_RETALIATION, V_US_TARGET, V_CHINA_TARGET,
+       V_COUNT };
 
 struct a5_output {
     const a5_scenario *s;
@@ -87,10 +88,12 @@ typedef struct {
     int deflate;    /* shuffle + deflate at this level; 0: none */
     double fill;    /* fill value (converted to the type) */
     int flags;      /* CF flag_values 0 1 2 / flag_meanings "open restrict ban" (2: the
-                     * lever's "none threatened downgraded") */
+                     * lever's "none threatened downgraded"; 3: 0 1 "no yes") */
     int full_only;  /* per-replicate step data: left out by --store summary (2: and
-                     * when the scenario cannot switch the intelligence lever on) */
+                     * when the scenario cannot switch the intelligence lever on; 3:
+                     * only when output.record asks) */
     const char *long_name, *units, *description;
+    int record;     /* the A5_REC_* bit of output.record that puts it in any file */
 } var_spec;
 
 /* The variables (output_create.c), in V_* order, which is also their order in the file. */

@@ -54,12 +54,16 @@ int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_recor
     hsize_t s4[4] = {(hsize_t)p, (hsize_t)r0, 0, 0}, c4[4] = {1, (hsize_t)nr, steps, n};
     hsize_t s3[3] = {(hsize_t)p, (hsize_t)r0, 0}, c3[3] = {1, (hsize_t)nr, n};
     if (o->full && (write_slab(o, V_POLICY, s4, c4, rec->policy, err, errlen) ||
-                    write_slab(o, V_H, s4, c4, rec->h, err, errlen) ||
-                    write_slab(o, V_P, s4, c4, rec->P, err, errlen)))
+                    write_slab(o, V_H, s4, c4, rec->h, err, errlen)))
         return A5_EHDF5;
-    if (a5_out_var_on(o, &a5_out_vars[V_INTEL]) &&
-        write_slab(o, V_INTEL, s4, c4, rec->intel_status, err, errlen))
-        return A5_EHDF5;
+    /* The step records a file may hold (--store full, output.record). */
+    static const int steps4[] = {V_P, V_INTEL, V_RETALIATION, V_US_TARGET, V_CHINA_TARGET};
+    const void *data[] = {rec->P, rec->intel_status, rec->retaliation, rec->us_target,
+                          rec->china_target};
+    for (size_t k = 0; k < sizeof steps4 / sizeof *steps4; k++)
+        if (a5_out_var_on(o, &a5_out_vars[steps4[k]]) &&
+            write_slab(o, steps4[k], s4, c4, data[k], err, errlen))
+            return A5_EHDF5;
     if (write_slab(o, V_FIRST_BAN, s3, c3, rec->first_ban, err, errlen) ||
         write_slab(o, V_FIRST_RESTRICT, s3, c3, rec->first_restrict, err, errlen) ||
         write_slab(o, V_FINAL, s3, c3, rec->final_policy, err, errlen) ||

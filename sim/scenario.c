@@ -106,6 +106,39 @@ static void check_dates(a5_sc_loader *L, const a5_yaml_node *start, const a5_yam
                          "within them", s->start, last);
 }
 
+const char *const a5_scenario_record_names[A5_REC_COUNT] = {
+    "us_pressure", "intel_status", "china_retaliation", "us_target", "china_target"};
+
+/* output.record: a list of record names (a5_scenario_record_names), each once. */
+static void record_list(a5_sc_loader *L, const a5_yaml_node *v)
+{
+    if (!v)
+        return;
+    if (v->kind != A5_YAML_SEQ) {
+        A5_SC_ERR(L, v, "'output.record' must be a list of names, e.g. [china_retaliation, "
+                        "us_target]");
+        return;
+    }
+    for (size_t k = 0; k < v->n; k++) {
+        const char *t;
+        if (a5_sc_text(L, v->item[k], "output.record", &t) != 0)
+            continue;
+        int bit = -1;
+        for (int b = 0; b < A5_REC_COUNT; b++)
+            if (strcmp(t, a5_scenario_record_names[b]) == 0)
+                bit = b;
+        char h[96];
+        if (bit < 0)
+            A5_SC_ERR(L, v->item[k], "'output.record' has no record '%s'%s (records: us_pressure, "
+                                     "intel_status, china_retaliation, us_target, china_target)",
+                      t, a5_sc_hint(h, sizeof h, t, a5_scenario_record_names, A5_REC_COUNT));
+        else if (L->s->record & (1 << bit))
+            A5_SC_ERR(L, v->item[k], "'output.record' lists '%s' twice", t);
+        else
+            L->s->record |= 1 << bit;
+    }
+}
+
 static int load_run(a5_sc_loader *L, const a5_yaml_node *root)
 {
     a5_scenario *s = L->s;
@@ -154,8 +187,9 @@ static int load_run(a5_sc_loader *L, const a5_yaml_node *root)
     } else if (v && a5_sc_value(L, v, &a5_param_run[A5_S_SEED], "seed", &x) == 0)
         s->seed = (uint64_t)x;
     if ((v = a5_yaml_get(root, "output")) && a5_sc_expect_map(L, v, "output") == 0) {
-        static const char *const ok[] = {"store"};
-        a5_sc_check_keys(L, v, "'output'", ok, 1);
+        static const char *const ok[] = {"store", "record"};
+        a5_sc_check_keys(L, v, "'output'", ok, 2);
+        record_list(L, a5_yaml_get(v, "record"));
         const a5_yaml_node *st = a5_yaml_get(v, "store");
         if (st && a5_sc_text(L, st, "output.store", &t) == 0) {
             static const char *const stores[] = {"full", "summary"};

@@ -105,6 +105,27 @@ static void rule(a5_scenario *s, const a5_yaml_node *root, const char *const *pa
     }
 }
 
+/* output.record: a record that would hold the same value throughout. */
+static void record_rules(a5_scenario *s, const a5_yaml_node *root, int us_budget, int cn_budget)
+{
+    const a5_yaml_node *rec = a5_yaml_get(a5_yaml_get(root, "output"), "record");
+    for (size_t k = 0; rec && rec->kind == A5_YAML_SEQ && k < rec->n; k++) {
+        const a5_yaml_node *at = rec->item[k];
+        const char *t = at->value ? at->value : "", *why = NULL;
+        if (strcmp(t, "intel_status") == 0 && !can(s, A5_G_LEVER_DOWNGRADE, NONZERO))
+            why = "would be 0 throughout: us.intel_lever.downgrade is 0 everywhere (the lever "
+                  "is off)";
+        else if (strcmp(t, "us_target") == 0 && !us_budget)
+            why = "would be 0 throughout: us.strategy is schedule everywhere (only uniform, "
+                  "pivotal and wavering aim a budget)";
+        else if (strcmp(t, "china_target") == 0 && !cn_budget)
+            why = "would be 0 throughout: china.strategy is aggregate everywhere (only "
+                  "targeted and deterrent aim)";
+        if (why)
+            a5_diag_add(&s->warnings, at->file, at->line, at->col, "output.record '%s' %s", t, why);
+    }
+}
+
 void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
 {
     a5_scenario *s = L->s;
@@ -170,6 +191,7 @@ void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     rule(s, root, uss, !us_budget || can(s, A5_G_US_BUDGET, NONZERO),
          "is a budget strategy but us.budget is 0 everywhere: it adds no pressure (the same "
          "as schedule with us.escalation 0); give us.budget");
+    record_rules(s, root, us_budget, cn_budget);
     static const char *const cns[] = {"china.strategy", NULL};
     rule(s, root, cns, !cn_budget || can(s, A5_G_CHINA_BUDGET, NONZERO),
          "is a budget strategy but china.budget is 0 everywhere: it retaliates with "

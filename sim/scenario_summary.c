@@ -10,6 +10,11 @@ double a5_scenario_output_bytes(const a5_scenario *s)
     double per = (double)s->n * (2 + 2 + 1 + 4 + 4); /* first_ban, first_restrict, final, cum_cost, cum_risk */
     if (s->store_full)
         per += (double)s->steps * s->n * (1 + 4 + 4);
+    /* output.record: bytes per nation-step of each record (us_pressure is in full) */
+    static const int rb[A5_REC_COUNT] = {4, 1, 4, 1, 1};
+    for (int b = 0; b < A5_REC_COUNT; b++)
+        if ((s->record & (1 << b)) && !(b == 0 && s->store_full))
+            per += (double)s->steps * s->n * rb[b];
     double agg = (double)s->npoints * s->steps * s->n * (3 + 1 + 3) * 4;
     return runs * per + agg;
 }
@@ -88,4 +93,11 @@ void a5_scenario_summary(const a5_scenario *s, FILE *out)
     human_bytes(a5_scenario_output_bytes(s), size, sizeof size);
     fprintf(out, "run size   %.3g nation-steps; output %s uncompressed (store %s)\n", cells, size,
             s->store_full ? "full" : "summary");
+    if (s->record) {
+        fprintf(out, "records   ");
+        for (int b = 0; b < A5_REC_COUNT; b++)
+            if (s->record & (1 << b))
+                fprintf(out, " %s", a5_scenario_record_names[b]);
+        fprintf(out, "\n");
+    }
 }

@@ -28,7 +28,8 @@ POLICIES = ("open", "restrict", "ban")
 #: tidy table (:func:`to_dataframe`, ``python3 -m allied5g export``).
 FAMILIES = {
     # per replicate and step: one row per (point, replicate, step, nation)
-    "steps": ("policy", "high_risk_share", "us_pressure"),
+    "steps": ("policy", "high_risk_share", "us_pressure", "intel_status", "china_retaliation",
+              "us_target", "china_target"),
     # per replicate, end of run: one row per (point, replicate, nation)
     "finals": ("final_policy", "first_ban_step", "first_restrict_step", "cum_cost", "cum_risk"),
     # over replicates: one row per (point, step, nation); option and quantile as columns
