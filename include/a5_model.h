@@ -37,6 +37,9 @@ typedef struct {
      * budget went to it (us_target), where China's strategy aimed at it (china_target). */
     float *retaliation;
     int8_t *us_target, *china_target;
+    /* [replicate][nation]: realised costs, sums over steps of c_i phi(K_i) R_i(K_i)
+     * and of delta d_i while a downgrade is in force at X(t) */
+    float *cum_retaliation, *cum_downgrade;
 } a5_records;
 
 /* Build the model for a loaded scenario (which must outlive it); NULL if out of

@@ -78,7 +78,9 @@ enum {
     A5_REC_RETALIATION = 4,     /* china_retaliation: phi(K_i) R_i(K_i) */
     A5_REC_US_TARGET = 8,       /* us_target: the US budget went to nation i */
     A5_REC_CHINA_TARGET = 16,   /* china_target: China's strategy aimed at nation i */
-    A5_REC_COUNT = 5
+    A5_REC_CUM_RETALIATION = 32, /* cum_retaliation: sum over steps of c_i phi(K_i) R_i(K_i) */
+    A5_REC_CUM_DOWNGRADE = 64,  /* cum_downgrade: sum over steps of delta d_i while downgraded */
+    A5_REC_COUNT = 7
 };
 /* The names of the A5_REC_* bits, in bit order. */
 extern const char *const a5_scenario_record_names[A5_REC_COUNT];

@@ -42,6 +42,8 @@ static void block_free(block_buf *b)
     free(b->rec.retaliation);
     free(b->rec.us_target);
     free(b->rec.china_target);
+    free(b->rec.cum_retaliation);
+    free(b->rec.cum_downgrade);
     free(b->rec.first_ban);
     free(b->rec.first_restrict);
     free(b->rec.final_policy);
@@ -64,6 +66,8 @@ static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
     b->rec.retaliation = rec & A5_REC_RETALIATION ? malloc(cells * sizeof(float)) : NULL;
     b->rec.us_target = rec & A5_REC_US_TARGET ? malloc(cells) : NULL;
     b->rec.china_target = rec & A5_REC_CHINA_TARGET ? malloc(cells) : NULL;
+    b->rec.cum_retaliation = rec & A5_REC_CUM_RETALIATION ? malloc(nn * sizeof(float)) : NULL;
+    b->rec.cum_downgrade = rec & A5_REC_CUM_DOWNGRADE ? malloc(nn * sizeof(float)) : NULL;
     b->rec.first_ban = malloc(nn * sizeof(int16_t));
     b->rec.first_restrict = malloc(nn * sizeof(int16_t));
     b->rec.final_policy = malloc(nn);
@@ -74,7 +78,9 @@ static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
         (lever && !b->rec.intel_status) ||
         ((rec & A5_REC_RETALIATION) && !b->rec.retaliation) ||
         ((rec & A5_REC_US_TARGET) && !b->rec.us_target) ||
-        ((rec & A5_REC_CHINA_TARGET) && !b->rec.china_target) || !b->rec.first_ban || !b->rec.first_restrict ||
+        ((rec & A5_REC_CHINA_TARGET) && !b->rec.china_target) ||
+        ((rec & A5_REC_CUM_RETALIATION) && !b->rec.cum_retaliation) ||
+        ((rec & A5_REC_CUM_DOWNGRADE) && !b->rec.cum_downgrade) || !b->rec.first_ban || !b->rec.first_restrict ||
         !b->rec.final_policy || !b->rec.cum_cost || !b->rec.cum_risk || !b->failed) {
         block_free(b);
         return A5_ENOMEM;
@@ -107,6 +113,10 @@ static void blank_replicate(block_buf *b, const a5_scenario *s, long j)
         b->rec.final_policy[(size_t)j * n + i] = -1;
         b->rec.cum_cost[(size_t)j * n + i] = NAN;
         b->rec.cum_risk[(size_t)j * n + i] = NAN;
+        if (b->rec.cum_retaliation)
+            b->rec.cum_retaliation[(size_t)j * n + i] = NAN;
+        if (b->rec.cum_downgrade)
+            b->rec.cum_downgrade[(size_t)j * n + i] = NAN;
     }
 }
 

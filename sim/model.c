@@ -184,9 +184,12 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->ties = alloc_lines((n + 1) * sizeof *w->ties);
     w->U = alloc_lines((3 * n + 1) * sizeof *w->U);
     w->rret = alloc_lines((n + 1) * sizeof *w->rret);
+    w->rdown = alloc_lines((n + 1) * sizeof *w->rdown);
+    w->cret = alloc_lines((n + 1) * sizeof *w->cret);
+    w->cdown = alloc_lines((n + 1) * sizeof *w->cdown);
     w->rut = alloc_lines(n + 1);
     w->rct = alloc_lines(n + 1);
-    if (!w->rret || !w->rut || !w->rct || !w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
+    if (!w->rret || !w->rdown || !w->cret || !w->cdown || !w->rut || !w->rct || !w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
         !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->icred || !w->usl || !w->cnl || !w->sxn || !w->srsk ||
         !w->sD || !w->geff || !w->ties || !w->U) {
         a5_model_work_free(w);
@@ -197,6 +200,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     memset(w->usl, 0, (n + 1) * sizeof *w->usl);
     memset(w->cnl, 0, (n + 1) * sizeof *w->cnl);
     memset(w->rret, 0, (n + 1) * sizeof *w->rret);
+    memset(w->rdown, 0, (n + 1) * sizeof *w->rdown);
     memset(w->rut, 0, n + 1);
     memset(w->rct, 0, n + 1);
     return w;
@@ -227,6 +231,9 @@ void a5_model_work_free(a5_work *w)
     free(w->ties);
     free(w->U);
     free(w->rret);
+    free(w->rdown);
+    free(w->cret);
+    free(w->cdown);
     free(w->rut);
     free(w->rct);
     if (w->rng)
@@ -740,7 +747,7 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
     add_to(risk, LANE(L_DRISK), n);
 #undef LANE
     w->stale = 1; /* the new state is in the lanes only */
-    if (m->record & A5_REC_RETALIATION) /* R_i(k) = R(t) for every nation */
+    if (m->record & (A5_REC_RETALIATION | A5_REC_CUM_RETALIATION)) /* R_i(k) = R(t) for all */
         for (int i = 0; i < n; i++) {
             const double k = npol[i];
             w->rret[i] = (k == A5_OPEN ? 0 : k == A5_RESTRICT ? x[A5_G_RESTRICT_COMPLIANCE] : 1) *
@@ -750,6 +757,8 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
         memset(w->rut, 0, (size_t)n);
         memset(w->rct, 0, (size_t)n);
     }
+    if (m->record & A5_REC_CUM_DOWNGRADE) /* the lever is off here */
+        memset(w->rdown, 0, (size_t)n * sizeof *w->rdown);
     /* One type per loop: each vectorises. */
     for (int i = 0; i < n; i++)
         rpol[i] = (int8_t)(int)npol[i];
@@ -772,6 +781,8 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
     a5_model_init(m, p, r, x, rs);
     memset(w->cost, 0, (size_t)n * sizeof *w->cost);
     memset(w->risk, 0, (size_t)n * sizeof *w->risk);
+    memset(w->cret, 0, (size_t)n * sizeof *w->cret);
+    memset(w->cdown, 0, (size_t)n * sizeof *w->cdown);
     size_t row0 = (size_t)j * (size_t)steps * (size_t)n;
     int16_t *fb = rec->first_ban + (size_t)j * n;
     int16_t *fr = rec->first_restrict ? rec->first_restrict + (size_t)j * n : NULL;
@@ -804,6 +815,17 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
             memcpy(rec->us_target + row, w->rut, (size_t)n);
         if (rec->china_target)
             memcpy(rec->china_target + row, w->rct, (size_t)n);
+        if (m->record & (A5_REC_CUM_RETALIATION | A5_REC_CUM_DOWNGRADE))
+            for (int i = 0; i < n; i++) { /* c_i as it stands after step t's events */
+                w->cret[i] += x[a5_param_nslot(A5_N_CHINA_TRADE, i, n)] * w->rret[i];
+                w->cdown[i] += w->rdown[i];
+            }
+    }
+    for (int i = 0; i < n; i++) {
+        if (rec->cum_retaliation)
+            rec->cum_retaliation[(size_t)j * n + i] = (float)w->cret[i];
+        if (rec->cum_downgrade)
+            rec->cum_downgrade[(size_t)j * n + i] = (float)w->cdown[i];
     }
     state_to_x(m, x, w);
     /* NaN and Inf propagate into the sums and the final state, so checking those

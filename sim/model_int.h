@@ -79,8 +79,9 @@ struct a5_work {
     int dirty; /* the strategic step ran: the plain step's cached terms are stale */
     /* output.record of the step (m->record): phi(K_i) R_i(K_i), and 1 where the US
      * budget went to nation i (rut) or China's strategy aimed at it (rct). */
-    double *rret;
+    double *rret, *rdown; /* rdown: delta d_i when downgraded at X(t), else 0 */
     int8_t *rut, *rct;
+    double *cret, *cdown; /* their sums over the replicate's steps (cum_*) */
 };
 
 /* The rest of step t with a strategic actor on (docs/model.md, "Strategic

@@ -311,7 +311,7 @@ static void record_china(const strat_step *ss, int wv, const double *K)
     const double *x = ss->x;
     a5_work *w = ss->w;
     for (int i = 0; i < ss->n; i++) {
-        if (ss->m->record & A5_REC_RETALIATION) {
+        if (ss->m->record & (A5_REC_RETALIATION | A5_REC_CUM_RETALIATION)) {
             a5_strat_in sv;
             strat_in(ss, i, wv, 0, phi_others(ss, i), &sv);
             const int k = (int)K[i];
@@ -482,6 +482,8 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
         cn_allocation(&ss, wv, K, w->ties);
     if (m->record)
         record_china(&ss, wv, K);
+    for (int i = 0; (m->record & A5_REC_CUM_DOWNGRADE) && i < n; i++) /* in force at X(t) */
+        w->rdown[i] = w->istat[i] == 2 ? x[A5_G_LEVER_DOWNGRADE] * NX(A5_N_INTEL, i) : 0;
     update_state(&ss, K, t, cost, risk); /* reads w->cnl of t - 1, writes w->usl of t */
     for (int i = 0; (m->record & A5_REC_US_TARGET) && i < n; i++)
         w->rut[i] = ss.us != A5_US_SCHEDULE && w->usl[i] > 0;

@@ -84,6 +84,16 @@ const var_spec a5_out_vars[V_COUNT] = {
                         "Chinese target", "",
                         "1 where China's strategy aimed at the nation in the step (targeted: "
                         "its targets; deterrent: the waverer)", A5_REC_CHINA_TARGET},
+    [V_CUM_RETALIATION] = {"cum_retaliation", K_F32, 3, DIMS3, CH_REPLICATE, 0, NAN, 0, 3,
+                           "cumulative retaliation", "1",
+                           "sum over steps of c_i phi(K_i) R_i(K_i), the retaliation the nation "
+                           "bore (its utility's Q_i at the chosen policy, unweighted)",
+                           A5_REC_CUM_RETALIATION},
+    [V_CUM_DOWNGRADE] = {"cum_downgrade", K_F32, 3, DIMS3, CH_REPLICATE, 0, NAN, 0, 3,
+                         "cumulative intelligence downgrade", "1",
+                         "sum over steps t of delta d_i while a downgrade is in force at X(t) "
+                         "(the intelligence lost, the utility's Lambda_i while downgraded)",
+                         A5_REC_CUM_DOWNGRADE},
 };
 /* Whether variable vs is in this file. */
 int a5_out_var_on(const a5_output *o, const var_spec *vs)

@@ -52,7 +52,7 @@ int a5_journal_replay(const char *path, const char *jbuf, size_t jlen);
 enum { D_POINT, D_REPLICATE, D_STEP, D_NATION, D_OPTION, D_QUANTILE, D_BLOC, D_COUNT };
 enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN, V_QUANT,
        V_FAILED, V_INTEL, V_FIRST_RESTRICT, V_RETALIATION, V_US_TARGET, V_CHINA_TARGET,
-       V_COUNT };
+       V_CUM_RETALIATION, V_CUM_DOWNGRADE, V_COUNT };
 
 struct a5_output {
     const a5_scenario *s;

@@ -70,6 +70,11 @@ int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_recor
         write_slab(o, V_COST, s3, c3, rec->cum_cost, err, errlen) ||
         write_slab(o, V_RISK, s3, c3, rec->cum_risk, err, errlen))
         return A5_EHDF5;
+    if ((a5_out_var_on(o, &a5_out_vars[V_CUM_RETALIATION]) &&
+         write_slab(o, V_CUM_RETALIATION, s3, c3, rec->cum_retaliation, err, errlen)) ||
+        (a5_out_var_on(o, &a5_out_vars[V_CUM_DOWNGRADE]) &&
+         write_slab(o, V_CUM_DOWNGRADE, s3, c3, rec->cum_downgrade, err, errlen)))
+        return A5_EHDF5;
     return 0;
 }
 

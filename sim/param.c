@@ -189,8 +189,9 @@ const a5_param a5_param_run[A5_S_COUNT] = {
     [A5_S_STORE] = {"output.store", A5_T_STORE, 0, 0, 0, 0, A5_PF_STRUCT, "full|summary",
                     "full keeps per-replicate step arrays; summary drops them"},
     [A5_S_RECORD] = {"output.record", A5_T_STRING, 0, 0, 0, 0, A5_PF_STRUCT, "-",
-                     "per-step records to keep in either store, a list of: us_pressure, "
-                     "intel_status, china_retaliation, us_target, china_target "
+                     "records to keep in either store, a list of: us_pressure, "
+                     "intel_status, china_retaliation, us_target, china_target (per step); "
+                     "cum_retaliation, cum_downgrade (realised costs, per replicate) "
                      "(docs/results.md)"},
 };
 

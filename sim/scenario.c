@@ -107,7 +107,8 @@ static void check_dates(a5_sc_loader *L, const a5_yaml_node *start, const a5_yam
 }
 
 const char *const a5_scenario_record_names[A5_REC_COUNT] = {
-    "us_pressure", "intel_status", "china_retaliation", "us_target", "china_target"};
+    "us_pressure",  "intel_status",    "china_retaliation", "us_target",
+    "china_target", "cum_retaliation", "cum_downgrade"};
 
 /* output.record: a list of record names (a5_scenario_record_names), each once. */
 static void record_list(a5_sc_loader *L, const a5_yaml_node *v)
@@ -130,7 +131,8 @@ static void record_list(a5_sc_loader *L, const a5_yaml_node *v)
         char h[96];
         if (bit < 0)
             A5_SC_ERR(L, v->item[k], "'output.record' has no record '%s'%s (records: us_pressure, "
-                                     "intel_status, china_retaliation, us_target, china_target)",
+                                     "intel_status, china_retaliation, us_target, china_target, "
+                                     "cum_retaliation, cum_downgrade)",
                       t, a5_sc_hint(h, sizeof h, t, a5_scenario_record_names, A5_REC_COUNT));
         else if (L->s->record & (1 << bit))
             A5_SC_ERR(L, v->item[k], "'output.record' lists '%s' twice", t);

@@ -112,7 +112,8 @@ static void record_rules(a5_scenario *s, const a5_yaml_node *root, int us_budget
     for (size_t k = 0; rec && rec->kind == A5_YAML_SEQ && k < rec->n; k++) {
         const a5_yaml_node *at = rec->item[k];
         const char *t = at->value ? at->value : "", *why = NULL;
-        if (strcmp(t, "intel_status") == 0 && !can(s, A5_G_LEVER_DOWNGRADE, NONZERO))
+        if ((strcmp(t, "intel_status") == 0 || strcmp(t, "cum_downgrade") == 0) &&
+            !can(s, A5_G_LEVER_DOWNGRADE, NONZERO))
             why = "would be 0 throughout: us.intel_lever.downgrade is 0 everywhere (the lever "
                   "is off)";
         else if (strcmp(t, "us_target") == 0 && !us_budget)

@@ -11,10 +11,10 @@ double a5_scenario_output_bytes(const a5_scenario *s)
     if (s->store_full)
         per += (double)s->steps * s->n * (1 + 4 + 4);
     /* output.record: bytes per nation-step of each record (us_pressure is in full) */
-    static const int rb[A5_REC_COUNT] = {4, 1, 4, 1, 1};
+    static const int rb[A5_REC_COUNT] = {4, 1, 4, 1, 1, 4, 4};
     for (int b = 0; b < A5_REC_COUNT; b++)
         if ((s->record & (1 << b)) && !(b == 0 && s->store_full))
-            per += (double)s->steps * s->n * rb[b];
+            per += (double)(b < 5 ? s->steps : 1) * s->n * rb[b]; /* cum_*: per nation */
     double agg = (double)s->npoints * s->steps * s->n * (3 + 1 + 3) * 4;
     return runs * per + agg;
 }

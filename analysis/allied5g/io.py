@@ -31,7 +31,8 @@ FAMILIES = {
     "steps": ("policy", "high_risk_share", "us_pressure", "intel_status", "china_retaliation",
               "us_target", "china_target"),
     # per replicate, end of run: one row per (point, replicate, nation)
-    "finals": ("final_policy", "first_ban_step", "first_restrict_step", "cum_cost", "cum_risk"),
+    "finals": ("final_policy", "first_ban_step", "first_restrict_step", "cum_cost", "cum_risk",
+               "cum_retaliation", "cum_downgrade"),
     # over replicates: one row per (point, step, nation); option and quantile as columns
     "aggregates": ("policy_share", "high_risk_share_mean", "high_risk_share_quantiles"),
     # per design point: one row per point, one column per design path

@@ -173,3 +173,30 @@ def test_records_survive_a_stop_and_resume(tmp_path):
     same_data(ref, out)
     with xr.open_dataset(out) as ds:
         assert np.isfinite(ds.china_retaliation.values).all()
+
+
+def test_realised_costs_sum_what_the_records_show(tmp_path):
+    """cum_retaliation = sum over steps of c_i times china_retaliation; cum_downgrade =
+    sum over steps t of delta d_i while intel_status at X(t) (row t - 1) is downgraded;
+    neither changes cum_cost or any other result."""
+    lever = ("us: {intel_lever: {downgrade: 0.6, credibility: 0.9, lead: 1, duration: 3}}\n"
+             "china: {strategy: targeted, budget: 1.5}\n")
+    base = WORLD.replace("china_trade: 0.5", "china_trade: 0.5, intel: 0.7") + lever
+    a = write(tmp_path, "a.yaml", base)
+    b = write(tmp_path, "b.yaml", base + "output: {record: [china_retaliation, intel_status, "
+              "cum_retaliation, cum_downgrade]}\n")
+    run("run", a, "-o", tmp_path / "a.h5", "--quiet")
+    run("run", b, "-o", tmp_path / "b.h5", "--quiet")
+    with xr.open_dataset(tmp_path / "a.h5") as x, xr.open_dataset(tmp_path / "b.h5") as y:
+        for v in x.data_vars:
+            np.testing.assert_array_equal(x[v].values, y[v].values, err_msg=v)
+        ret = y.china_retaliation.values.astype(float)
+        st = y.intel_status.values
+        cr, cd = y.cum_retaliation.values, y.cum_downgrade.values
+        assert y.cum_retaliation.dims == ("point", "replicate", "nation")
+    c = np.array([0.3, 0.5, 0.1, 0.6, 0.1])       # china_trade (FRA, USA: the default 0.1)
+    np.testing.assert_allclose(cr, (ret * c).sum(2), rtol=1e-5, atol=1e-7)
+    d = np.array([0.5, 0.7, 0.5, 0.5, 0.5])       # intel (the default 0.5 elsewhere)
+    down = (st[:, :, :-1] == 2) * (0.6 * d)       # in force at X(t), t = 1 .. T-1
+    np.testing.assert_allclose(cd, down.sum(2), rtol=1e-6, atol=1e-7)
+    assert cd.max() > 0 and cr.max() > 0
