@@ -45,8 +45,9 @@ a5_model *a5_model_alloc(const a5_scenario *s)
     m->hazards = a5_calloc(s->nevents + 1, sizeof *m->hazards);
     m->member_off = a5_calloc((size_t)s->nblocs + 1, sizeof *m->member_off);
     m->member_idx = a5_calloc((size_t)s->bloc_off[s->n] + 1, sizeof *m->member_idx);
+    m->bloc_ties = a5_calloc((size_t)s->n + 1, sizeof *m->bloc_ties);
     if (!m->follow_pressure || !m->at_first || !m->at_list || !m->hazards || !m->member_off ||
-        !m->member_idx) {
+        !m->member_idx || !m->bloc_ties) {
         a5_model_free(m);
         return NULL;
     }
@@ -89,6 +90,11 @@ a5_model *a5_model_alloc(const a5_scenario *s)
     for (int b = s->nblocs; b > 0; b--) /* each start was moved on to the next bloc's */
         m->member_off[b] = m->member_off[b - 1];
     m->member_off[0] = 0;
+    for (int i = 0; i < s->n; i++) /* whole numbers: the sum is exact in any order */
+        for (int q = s->bloc_off[i]; q < s->bloc_off[i + 1]; q++) {
+            const int b = s->bloc_idx[q];
+            m->bloc_ties[i] += (double)(m->member_off[b + 1] - m->member_off[b] - 1);
+        }
     for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
         m->strategic |= slot_can_be_on(s, strategic_slots[q]);
     m->reversal = slot_can_be_on(s, A5_G_REVERSAL_COST);
@@ -106,6 +112,7 @@ void a5_model_free(a5_model *m)
     free(m->hazards);
     free(m->member_off);
     free(m->member_idx);
+    free(m->bloc_ties);
     free(m->over_slot);
     free(m->over_value);
     free(m);
@@ -441,6 +448,7 @@ A5_VECTOR_CLONES static void prepare_policies(const a5_model *m, const double *x
 
 void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
 {
+    w->scache = w->sinfl = 0; /* x may hold other parameters and policies now */
     state_from_x(m, x, w);
     prepare_params(m, x, w);
     prepare_policies(m, x, w);
@@ -676,11 +684,14 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
     int ev = events(m, x, t, words, w); /* x's parameters are current (only the state may not be) */
     if (m->strategic && !(x[A5_G_LEVER_DOWNGRADE] > 0))
         memset(w->istat, 0, (size_t)n); /* the lever off: no threat or downgrade stands */
+    if (t == 0 || ev) /* a parameter may have moved: the strategic step's caches go */
+        w->scache = w->sinfl = 0;
     if (m->strategic) {
         if (strategic_on(x)) {
             step_strategic(m, x, t, rs, words + 2 * m->nhazards, w, cost, risk, rpol, rh);
             return;
         }
+        w->scache = w->sinfl = 0; /* this step moves policies the caches do not see */
         /* no strategic step: no allocation for the actors to react to next step */
         memset(w->usl, 0, (size_t)n * sizeof *w->usl);
         memset(w->cnl, 0, (size_t)n * sizeof *w->cnl);

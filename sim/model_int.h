@@ -13,6 +13,7 @@ struct a5_model {
     int n, steps, nblocs;
     const int *bloc_off, *bloc_idx;
     int *member_off, *member_idx; /* bloc b's members in nation order: member_idx[member_off[b] ..) */
+    double *bloc_ties; /* nation i's count of bloc ties, sum over its blocs of (|b| - 1) */
     unsigned char *follow_pressure; /* P_i(0) := us.pressure after draws */
     int *at_first;                  /* events by step: at_list[at_first[t] .. at_first[t+1]) */
     int *at_list;
@@ -77,6 +78,13 @@ struct a5_work {
     double *usl, *cnl; /* the US's Delta P_i and China's A_i of the last step (us/china.react) */
     double *sxn, *srsk, *sD, *geff, *ties, *U; /* ties: China's A_i of the step (us.react) */
     int dirty; /* the strategic step ran: the plain step's cached terms are stale */
+    /* The strategic step's caches (docs/model.md, "Order within a step"): its
+     * per-nation terms of x's parameters (sD, sxn, srsk and D in sDD) hold while no
+     * event moves a parameter (scache); the influences and bloc sums (geff, M, T)
+     * while, besides, no policy moved (sinfl). Any other step clears both. */
+    int scache, sinfl;
+    double sDD;
+    int snamed; /* China's named targets (scache) */
     /* output.record of the step (m->record): phi(K_i) R_i(K_i), and 1 where the US
      * budget went to nation i (rut) or China's strategy aimed at it (rct). */
     double *rret, *rdown; /* rdown: delta d_i when downgraded at X(t), else 0 */

@@ -75,12 +75,7 @@ static int us_target(const strat_step *ss, const double *K, int *ne)
             continue;
         (*ne)++;
         if (ss->us == A5_US_PIVOTAL) {
-            double tie = 0;
-            for (int q = m->bloc_off[i]; q < m->bloc_off[i + 1]; q++) {
-                const int b = m->bloc_idx[q];
-                tie += (double)(m->member_off[b + 1] - m->member_off[b] - 1);
-            }
-            tie += ss->x[A5_G_BASE_TIE] * (double)(n - 1);
+            const double tie = m->bloc_ties[i] + ss->x[A5_G_BASE_TIE] * (double)(n - 1);
             const double lev = a5_bloc_leverage(w->geff[i], tie);
             if (lev > bestlev) {
                 bestlev = lev;
@@ -441,16 +436,28 @@ static void derive(strat_step *ss)
     const int n = ss->n;
     const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
                  omega = x[A5_G_OPERATOR_RISK_WEIGHT], psi = x[A5_G_RESTRICT_COMPLIANCE];
-    ss->D = price_advantages(ss);
-    ss->nr = ss->nb = ss->named = ss->nrT = ss->nbT = 0;
-    for (int i = 0; i < n; i++)
-        ss->named += NX(A5_N_CHINA_TARGET, i) != 0;
+    /* The price response moves D_i with the shares every step; else they and the
+     * natural shares and risk scales are those of the last step until an event. */
+    const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
+    if (!w->scache || price) {
+        ss->D = w->sDD = price_advantages(ss);
+        for (int i = 0; i < n; i++) {
+            w->sxn[i] = a5_natural_share(gamma, w->sD[i], sigma, omega, NX(A5_N_THREAT, i));
+            w->srsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
+        }
+    } else
+        ss->D = w->sDD;
+    if (!w->scache) {
+        w->snamed = 0;
+        for (int i = 0; i < n; i++)
+            w->snamed += NX(A5_N_CHINA_TARGET, i) != 0;
+    }
+    ss->named = w->snamed;
+    ss->nr = ss->nb = ss->nrT = ss->nbT = 0;
     for (int i = 0; i < n; i++) {
         const double pol = NX(A5_N_POLICY, i);
         ss->nrT += pol == A5_RESTRICT && cn_target(ss, i);
         ss->nbT += pol == A5_BAN && cn_target(ss, i);
-        w->sxn[i] = a5_natural_share(gamma, w->sD[i], sigma, omega, NX(A5_N_THREAT, i));
-        w->srsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
         ss->nr += pol == A5_RESTRICT;
         ss->nb += pol == A5_BAN;
     }
@@ -460,7 +467,8 @@ static void derive(strat_step *ss)
     for (int i = 0; ss->cn != A5_CN_AGGREGATE && x[A5_G_CHINA_REACT] > 0 && i < n; i++)
         ss->usum += cn_target(ss, i) ? w->usl[i] : 0;
     ss->peers = x[A5_G_W_PEER] != 0;
-    influences(ss);
+    if (!w->sinfl) /* else no policy and no parameter moved since they were summed */
+        influences(ss);
     a5_globals_of(x, ss->D, ss->R, &ss->g);
 }
 
@@ -493,9 +501,13 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
         memset(w->cnl, 0, (size_t)n * sizeof *w->cnl);
     if (x[A5_G_LEVER_DOWNGRADE] > 0)
         lever_transitions(&ss, K, t, rs);
+    int moved = 0;
     for (int i = 0; i < n; i++) {
+        moved |= NX(A5_N_POLICY, i) != K[i];
         NX(A5_N_POLICY, i) = K[i];
         rpol[i] = (int8_t)(int)K[i];
         rh[i] = (float)NX(A5_N_HIGH_RISK_SHARE, i);
     }
+    w->scache = 1;
+    w->sinfl = !moved;
 }
