@@ -5,6 +5,8 @@
  * setting is on, the vectorised step otherwise. */
 #include "model_int.h"
 
+#include "a5_vector.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -105,6 +107,24 @@ static double lever_cost(const strat_step *ss)
     return c;
 }
 
+/* Cost, risk and installed base of nations 0..n-1 at their new policies K: one
+ * loop the compiler vectorises, the same operations per nation as one at a time. */
+A5_VECTOR_CLONES static void update_shares(const a5_globals *gp, int n, const double *restrict K,
+                                           const double *restrict sD, const double *restrict xn,
+                                           const double *restrict rsk, const double *restrict b,
+                                           double *restrict h, double renew, double L,
+                                           double *restrict cost, double *restrict risk)
+{
+    const a5_globals g = *gp;
+    for (int i = 0; i < n; i++) {
+        const a5_option o = a5_option_of(K[i], g.kappa, g.psi);
+        const double hi = h[i];
+        cost[i] += a5_cost_at(sD[i], g.zeta, b[i], xn[i], hi, o.cap);
+        risk[i] += a5_risk(&g, rsk[i], xn[i], hi, o);
+        h[i] = a5_installed_base(hi, xn[i], o.cap, renew, L);
+    }
+}
+
 /* Cost, risk and installed base at the new policies K, and the pressure of step
  * 6 with the US strategy's Delta P_i. */
 static void update_state(const strat_step *ss, const double *K, int t, double *cost,
@@ -126,13 +146,12 @@ static void update_state(const strat_step *ss, const double *K, int t, double *c
         csum += pressable(ss, K, i) ? w->cnl[i] : 0;
     const int react = csum > 0;
     const double esc = x[A5_G_US_ESCALATION], pmax = x[A5_G_US_MAX_PRESSURE];
+    /* No nation's pressure below reads a share: the shares first, all at once. */
+    update_shares(g, n, K, w->sD, w->sxn, w->srsk, &NX(A5_N_COST_SENSITIVITY, 0),
+                  &NX(A5_N_HIGH_RISK_SHARE, 0), x[A5_G_RENEWAL], x[A5_G_PHASE_OUT_STEPS], cost,
+                  risk);
     for (int i = 0; i < n; i++) {
         const a5_option o = a5_option_of(K[i], g->kappa, g->psi);
-        const double h = NX(A5_N_HIGH_RISK_SHARE, i);
-        cost[i] += a5_cost_at(w->sD[i], g->zeta, NX(A5_N_COST_SENSITIVITY, i), w->sxn[i], h, o.cap);
-        risk[i] += a5_risk(g, w->srsk[i], w->sxn[i], h, o);
-        NX(A5_N_HIGH_RISK_SHARE, i) =
-            a5_installed_base(h, w->sxn[i], o.cap, x[A5_G_RENEWAL], x[A5_G_PHASE_OUT_STEPS]);
         double dP = 0;
         if (us == A5_US_SCHEDULE)
             dP = esc * (1 - o.phi);
