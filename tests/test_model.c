@@ -377,7 +377,7 @@ static void test_replicate_is_deterministic(void **state)
     float h[2][30], P[2][30], cc[2][3], cr[2][3];
     int16_t fb[2][3], fr[2][3];
     for (int run = 0; run < 2; run++) {
-        rec = (a5_records){pol[run], h[run], P[run], fb[run], fin[run], cc[run], cr[run], NULL, fr[run], NULL, NULL, NULL};
+        rec = (a5_records){pol[run], h[run], P[run], fb[run], fin[run], cc[run], cr[run], NULL, fr[run], NULL, NULL, NULL, NULL, NULL};
         a5_model_run(f.m, 0, 17, f.w, &rec, 0);
     }
     assert_memory_equal(pol[0], pol[1], sizeof pol[0]);
@@ -444,12 +444,66 @@ static void test_allocation_failures(void **state)
     int8_t pol[18], fin[3];
     float h[18], cc[3], cr[3];
     int16_t fb[3];
-    a5_records rec = {pol, h, NULL, fb, fin, cc, cr, NULL, NULL, NULL, NULL, NULL};
+    a5_records rec = {pol, h, NULL, fb, fin, cc, cr, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(a5_model_run(m, 0, 3, w, &rec, 0), 0);
     assert_true(a5_model_work_x(w)[slot] == 0.4);
     a5_model_work_free(w);
     a5_model_free(m);
     a5_scenario_free(s);
+}
+
+/* Each utility term of docs/model.md ("Utility") alone (its weight 1, every other
+ * weight 0), computed here from the formulas with this world's numbers, not from
+ * model_terms.h: cost C, risk S, US A, China Q, home, inertia (the peer term is
+ * test_peer_term_matches_naive). Nation A is open; B bans. */
+static void test_utility_terms_by_hand(void **state)
+{
+    (void)state;
+    static const char *const wname[6] = {"cost", "risk", "us", "china", "home", "inertia"};
+    const char *world =
+        "vendors:\n  - {name: H, price: 0.8, high_risk: true}\n  - {name: T, price: 1.0}\n"
+        "market: {price_elasticity: 5, operator_risk_weight: 1, replace_cost: 1.5}\n"
+        "risk: {ran_weight: 0.5, supply_risk: 0.1}\n"
+        "policy: {restrict_cap: 0.35, restrict_compliance: 0.5}\n"
+        "us: {pressure: 0.2, intel_threat: 0.4}\n"
+        "china: {retaliation: 0.3, escalation: 0.8}\n"
+        "nations:\n"
+        "  - {code: A, threat: 0.6, mitigation: 0.3, high_risk_share: 0.5, cost_sensitivity: 0.7,\n"
+        "     us_ties: 0.8, intel: 0.9, china_trade: 0.4, home_vendor: true, us_pressure: 0.6}\n"
+        "  - {code: B, policy: ban}\n";
+    /* By hand: D = (1 - 0.8) / 1; x = 1 / (1 + e^(-5 (D - 0.1 - 1 * 0.6))); H = max(h, x);
+     * R = 0.3 + 0.8 (0 * 0.5 + 1) / 2. */
+    const double D = 0.2, x = 1 / (1 + exp(-5 * (D - 0.1 - 0.6))), h = 0.5, H = h > x ? h : x;
+    const double cap[3] = {1, 0.35, 0}, phi[3] = {0, 0.5, 1}, core[3] = {1, 0, 0};
+    const double R = 0.3 + 0.8 * (0 * 0.5 + 1) / 2.0;
+    for (int term = 0; term < 6; term++) {
+        char text[2048], weights[160] = "";
+        for (int q = 0; q < 6; q++)
+            snprintf(weights + strlen(weights), sizeof weights - strlen(weights), "%s%s: %d",
+                     q ? ", " : "", wname[q], q == term);
+        snprintf(text, sizeof text, "decision: {weights: {%s, peer: 0}}\n%s", weights, world);
+        fixture f;
+        setup(&f, text);
+        a5_model_init(f.m, 0, 0, f.x, a5_rng_state_of(f.g));
+        a5_model_prepare(f.m, f.x, f.w);
+        double U[3];
+        a5_model_utility(f.m, f.x, f.w, 0, U);
+        for (int k = 0; k < 3; k++) {
+            const double a = x - cap[k] > 0 ? x - cap[k] : 0, e = h - cap[k] > 0 ? h - cap[k] : 0;
+            const double want[6] = {
+                -(0.7 * (D * a + 1.5 * e)),                                          /* C */
+                -(0.6 * 1.1 * 0.7 * (core[k] + 0.5 * (H < cap[k] ? H : cap[k]))),  /* S */
+                -((0.8 * 0.6 + 0.9 * 0.4) * (1 - phi[k])),                         /* A */
+                -(0.4 * R * phi[k]),                                                /* Q */
+                1.0 * phi[k],                                                       /* home */
+                k == 0 ? 1.0 : 0.0,                                                 /* inertia */
+            };
+            if (fabs(U[k] - want[term]) > 1e-12)
+                fail_msg("%s term at option %d: model %.17g, by hand %.17g", wname[term], k, U[k],
+                         want[term]);
+        }
+        teardown(&f);
+    }
 }
 
 int main(void)
@@ -467,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_exp_accuracy),
         cmocka_unit_test(test_replicate_is_deterministic),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_utility_terms_by_hand),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
