@@ -410,6 +410,53 @@ static double pick_zero(double v) { return rnd() < 0.2 ? 0 : v; } /* exercise th
 /* The windows file of the worlds with timing (written once by the test). */
 static char winfile[64] = "";
 
+/* A value of parameter p for an event: its choices, true/false, or a number in its
+ * range (at most 2 wide, whole numbers at most 6 apart, so that worlds stay sane). */
+static void table_value(const a5_param *p, char *buf, size_t len)
+{
+    int nc;
+    const char *const *names = a5_param_choices(p, &nc);
+    if (names)
+        snprintf(buf, len, "%s", names[(int)(rnd() * nc)]);
+    else if (p->type == A5_T_BOOL)
+        snprintf(buf, len, "%s", rnd() < 0.5 ? "true" : "false");
+    else if (p->type == A5_T_INT)
+        snprintf(buf, len, "%d", (int)p->lo + (int)(rnd() * fmin(p->hi - p->lo + 1, 6)));
+    else {
+        const double lo = p->lo_open ? p->lo + 0.01 : p->lo;
+        snprintf(buf, len, "%.3f", lo + pick_zero(rnd()) * fmin(p->hi - lo, 2));
+    }
+}
+
+/* Events that set every parameter of the table that may vary (globals, and each
+ * nation attribute for all nations) once, at a random step: a parameter added to the
+ * table is exercised here with no change to this test. The timing section's only in
+ * worlds with timing (they need its windows and attention); us.pressure is given in
+ * each world's us: section (it is P_i(0), which no event may change). */
+static size_t table_events(char *t, size_t cap, int steps, int timing)
+{
+    size_t k = 0;
+    char v[64];
+    for (int g = 0; g < A5_G_COUNT; g++) {
+        const a5_param *p = &a5_param_global[g];
+        if (!(p->flags & A5_PF_VARY) || g == A5_G_US_PRESSURE || /* P_i(0) only: no event */
+            (!timing && (!strncmp(p->path, "windows.", 8) || !strncmp(p->path, "attention.", 10))))
+            continue;
+        table_value(p, v, sizeof v);
+        k += (size_t)snprintf(t + k, cap - k, "  - {at: %d, set: {%s: %s}}\n", (int)(rnd() * steps),
+                              p->path, v);
+    }
+    for (int a = 0; a < A5_N_COUNT; a++) {
+        const a5_param *p = &a5_param_nation[a];
+        if (!(p->flags & A5_PF_VARY))
+            continue;
+        table_value(p, v, sizeof v);
+        k += (size_t)snprintf(t + k, cap - k, "  - {at: %d, set: {nations.*.%s: %s}}\n",
+                              (int)(rnd() * steps), p->path, v);
+    }
+    return k;
+}
+
 static size_t world(char *t, size_t cap, int steps)
 {
     static const char *const pol[] = {"open", "restrict", "ban"};
@@ -495,7 +542,10 @@ static size_t world(char *t, size_t cap, int steps)
         OUT("  - {at: %d, set: {us.strategy: pivotal, peers.intel_standing: 1}}\n"
             "  - {at: %d, set: {us.strategy: schedule, peers.intel_standing: 0}}\n",
             (int)(rnd() * steps / 2), steps / 2 + (int)(rnd() * steps / 2));
-    if (rnd() < 0.5) { /* timing and reversal cost (docs/model.md, "Timing"), toggled */
+    const int timing = rnd() < 0.5;
+    if (rnd() < 0.5) /* every parameter of the table, each set once at a random step */
+        k += table_events(t + k, cap - k, steps, timing);
+    if (timing) { /* timing and reversal cost (docs/model.md, "Timing"), toggled */
         const int t1 = (int)(rnd() * steps / 2), t2 = steps / 2 + (int)(rnd() * steps / 2);
         OUT("  - {at: %d, set: {policy.reversal_cost: %.3f, windows.hazard_boost: %.3f}}\n", t1,
             1 + 5 * rnd(), rnd());
@@ -530,7 +580,7 @@ static void test_kernel_equals_reference_step(void **state)
                 "N0,2021-03-01,2022-06-30,2020-01-01,election,https://example.org/c\n"
                 "N0,2023-01-01,2023-01-01,2023-01-01,review,https://example.org/d\n");
     fclose(wf);
-    static char text[16384];
+    static char text[65536];
     long worlds = 0, steps_checked = 0, reviews = 0;
     for (int wi = 0; wi < 150; wi++) {
         const int steps = 30;
