@@ -23,6 +23,8 @@ from .explore import (OUTCOMES, experiments, feature_scores, feature_scores_heat
                       morris_design, morris_indices, morris_plot, outcomes)
 from .prim import CartResult, PrimResult, cart, prim
 from .paired import PAIRED_OUTCOMES, compare, is_crn, replicate_outcome
+from .robust import (policy_worlds, rank_disagreement, robustness, robustness_compare,
+                     robustness_plot)
 
 __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "ResultsError",
            "ResultsWarning", "DatesWarning", "ExportError", "export_bytes", "POLICIES",
@@ -34,4 +36,6 @@ __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "Re
            "write_report", "experiments", "outcomes", "OUTCOMES", "prim", "PrimResult", "cart",
            "CartResult", "feature_scores", "feature_scores_heatmap", "morris_design",
            "morris_indices", "morris_plot", "calibration_report", "compare", "is_crn",
+           "policy_worlds", "robustness", "robustness_compare", "rank_disagreement",
+           "robustness_plot",
            "replicate_outcome", "PAIRED_OUTCOMES", "share_interval"]

@@ -93,6 +93,14 @@ PAIRED_OUTCOMES = {
                     "US pressure on NATION (all: summed over nations) at DATE (store full)"),
     "cum_cost": (lambda ds, a: _per_nation(ds, "cum_cost", a, "cum_cost", "(NATION or all)", False),
                  "cumulative cost of NATION (all: summed over nations)"),
+    "cum_retaliation": (lambda ds, a: _per_nation(ds, "cum_retaliation", a, "cum_retaliation",
+                                                  "(NATION or all)", False),
+                        "retaliation NATION bore over the run (all: summed; output.record "
+                        "cum_retaliation)"),
+    "cum_downgrade": (lambda ds, a: _per_nation(ds, "cum_downgrade", a, "cum_downgrade",
+                                                "(NATION or all)", False),
+                      "intelligence NATION lost to downgrades over the run (all: summed; "
+                      "output.record cum_downgrade)"),
 }
 
 

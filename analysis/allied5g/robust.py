@@ -1,0 +1,219 @@
+"""Robustness of policies across worlds (issue 27, item 3): which policy holds up when
+nobody knows the true world?
+
+    ds = allied5g.run("scenarios/strategies_2019.yaml", replicates=500)   # CRN
+    Y = allied5g.policy_worlds(ds, "n_ban()")        # policy x world
+    allied5g.robustness(Y, direction="max", threshold=10)
+
+A *policy* is a design point (what a decision maker controls: the strategies, budgets,
+lever settings swept or designed); a *world* is one replicate. On common random
+numbers (``seed.common``) replicate r of every point draws the same uncertain
+parameters and the same random stream, so the policies meet the same worlds and every
+comparison between them is paired. A world here is a draw of the ``uncertain:``
+parameters together with one realisation of the nations' random choices.
+
+The measures (McPhail, Maier, Kwakkel et al. 2018, "Robustness metrics: how are they
+calculated, when should they be used and why do they give different results?",
+Earth's Future 6: 169-191), for an outcome y_pw of policy p in world w, written for
+``direction="max"`` (larger is better; "min" flips every comparison):
+
+- ``mean``: the expected value, mean_w y_pw (Laplace's principle of insufficient
+  reason);
+- ``pXX``: the value the outcome is at least as good as in XX % of the worlds: the
+  (100 - XX)-th percentile over worlds for max, the XX-th for min (numpy's linear
+  interpolation); between the expected value and maximin;
+- ``worst``: the worst value over worlds (maximin, Wald 1950);
+- ``satisficing``: the share of worlds in which the outcome meets ``threshold``
+  (y >= threshold for max, <= for min; Starr's domain criterion, 1963);
+- ``regret`` of p in world w: r_pw = max_q y_qw - y_pw (min: y_pw - min_q y_qw), the
+  shortfall from the best policy in that world (Savage 1951), taken world by world -
+  paired; ``mean_regret``, ``max_regret`` (minimax regret) and ``pXX_regret`` (the
+  ``percentile``-th percentile of regret, the good end excluded).
+
+Standard errors: ``mean_se`` and ``mean_regret_se`` are sd / sqrt(W) over worlds;
+``satisficing_se`` is sqrt(s (1 - s) / W); the percentile, worst and maximum-regret
+measures have a bootstrap standard error (``n_boot`` resamples of the worlds, the same
+worlds for every policy, so that regret stays paired), which for the extremes
+(``worst``, ``max_regret``) is only a rough guide: an extreme is poorly estimated from
+a sample, and grows with the number of worlds. ``rank_*`` columns rank the policies
+by each measure (1 = most robust); :func:`rank_disagreement` says where the measures
+disagree.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .io import design_frame, design_paths
+from .paired import is_crn, replicate_outcome
+
+MEASURES = ("mean", "pXX", "worst", "satisficing", "mean_regret", "pXX_regret", "max_regret")
+
+
+def policy_worlds(ds: xr.Dataset, outcome) -> pd.DataFrame:
+    """The outcome of every policy (design point) in every world (replicate): a
+    DataFrame with one row per point (labelled by its design inputs when the file has
+    a design) and one column per replicate; ``outcome`` as in :func:`compare`. Failed
+    replicates are dropped from every policy (a world counts only where every policy
+    has a value). Raises ValueError without common random numbers: the points would
+    not meet the same worlds."""
+    if not is_crn(ds):
+        raise ValueError("policies meet the same worlds only on common random numbers: "
+                         "run with seed: {common: true} (or run --crn)")
+    y = replicate_outcome(ds, outcome)
+    ok = np.isfinite(y).all(axis=0)
+    if not ok.any():
+        raise ValueError("no replicate has a value at every point")
+    idx = pd.Index(np.asarray(ds["point"].values), name="point")
+    if design_paths(ds):
+        idx = pd.MultiIndex.from_frame(design_frame(ds).reset_index())
+    reps = np.asarray(ds["replicate"].values)[ok]
+    return pd.DataFrame(y[:, ok], index=idx, columns=pd.Index(reps, name="world"))
+
+
+def _measures(Y: np.ndarray, sign: float, threshold, q: float) -> np.ndarray:
+    """The measures of MEASURES for each policy (rows) of Y (policies x worlds), with
+    every outcome multiplied by sign so that larger is better."""
+    Z = sign * Y
+    regret = Z.max(axis=0, keepdims=True) - Z
+    cols = [Z.mean(1), np.percentile(Z, 100 - q, axis=1), Z.min(1),
+            (Z >= sign * threshold).mean(1) if threshold is not None else np.full(len(Z), np.nan),
+            regret.mean(1), np.percentile(regret, q, axis=1), regret.max(1)]
+    out = np.column_stack(cols)
+    for c in (0, 1, 2):                       # back to the outcome's own sign
+        out[:, c] *= sign
+    return out
+
+
+def robustness(Y: pd.DataFrame, direction: str = "max", threshold: Optional[float] = None,
+               percentile: float = 90, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Robustness of each policy (row of ``Y``) across the worlds (columns), with
+    standard errors and ranks; see the module's doc for the measures and their
+    sources. ``direction``: "max" when larger outcomes are better, "min" when smaller
+    are; ``threshold`` for ``satisficing`` (NaN without one); ``percentile`` (50-100)
+    picks the percentile measures (90: the 10 % worst worlds' edge). Columns:
+    ``mean``, ``pXX``, ``worst``, ``satisficing``, ``mean_regret``, ``pXX_regret``,
+    ``max_regret`` (XX the percentile), each with ``_se``, then ``rank_`` of each (1 =
+    most robust; ties share the smaller rank), and ``worlds``."""
+    if direction not in ("max", "min"):
+        raise ValueError(f"direction must be 'max' or 'min', not {direction!r}")
+    if not 50 <= percentile < 100:
+        raise ValueError(f"percentile must be in [50, 100), not {percentile}")
+    A = np.asarray(Y, dtype=float)
+    if A.ndim != 2 or A.shape[0] < 2 or A.shape[1] < 2:
+        raise ValueError("Y needs at least 2 policies (rows) and 2 worlds (columns)")
+    if not np.isfinite(A).all():
+        raise ValueError("Y has missing values: keep the worlds where every policy has one")
+    sign = 1.0 if direction == "max" else -1.0
+    P, W = A.shape
+    est = _measures(A, sign, threshold, percentile)
+    rng = np.random.default_rng(seed)
+    boot = np.empty((n_boot,) + est.shape)
+    for b in range(n_boot):                    # the same worlds for every policy: paired
+        boot[b] = _measures(A[:, rng.integers(0, W, W)], sign, threshold, percentile)
+    se = boot.std(axis=0, ddof=1) if n_boot > 1 else np.full(est.shape, np.nan)
+    Z = sign * A
+    regret = Z.max(axis=0, keepdims=True) - Z
+    se[:, 0] = A.std(axis=1, ddof=1) / np.sqrt(W)
+    se[:, 4] = regret.std(axis=1, ddof=1) / np.sqrt(W)
+    if threshold is not None:
+        s = est[:, 3]
+        se[:, 3] = np.sqrt(s * (1 - s) / W)
+    xx = f"p{percentile:g}"
+    names = [m.replace("pXX", xx) for m in MEASURES]
+    out = pd.DataFrame(index=Y.index)
+    for j, m in enumerate(names):
+        out[m] = est[:, j]
+        out[f"{m}_se"] = se[:, j]
+    better = {names[0]: sign, names[1]: sign, names[2]: sign, names[3]: 1.0,
+              names[4]: -1.0, names[5]: -1.0, names[6]: -1.0}
+    for m, s in better.items():
+        out[f"rank_{m}"] = (-s * out[m]).rank(method="min").astype("Int64") \
+            if out[m].notna().all() else pd.array([pd.NA] * P, dtype="Int64")
+    out["worlds"] = W
+    return out
+
+
+def robustness_compare(Y: pd.DataFrame, a, b, direction: str = "max",
+                       threshold: Optional[float] = None, percentile: float = 90,
+                       n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Policy ``b`` minus policy ``a`` (labels of ``Y``'s rows, or row numbers) under
+    each measure of :func:`robustness`, with paired standard errors: for the mean,
+    mean regret and satisficing sd(d_w) / sqrt(W) of the world-by-world differences
+    d_w (``se_unpaired`` beside them, as if the worlds were independent draws for each
+    policy); for the others a bootstrap that resamples the same worlds for both.
+    Columns ``estimate``, ``se``, ``se_unpaired`` (NaN for the bootstrap ones)."""
+    rows = list(Y.index)
+    ia = a if isinstance(a, (int, np.integer)) and a not in rows else rows.index(a)
+    ib = b if isinstance(b, (int, np.integer)) and b not in rows else rows.index(b)
+    t = robustness(Y, direction, threshold, percentile, n_boot=0)
+    names = [m.replace("pXX", f"p{percentile:g}") for m in MEASURES]
+    A = np.asarray(Y, dtype=float)
+    sign = 1.0 if direction == "max" else -1.0
+    rng = np.random.default_rng(seed)
+    W = A.shape[1]
+    boot = np.empty((n_boot, len(names)))
+    for k in range(n_boot):
+        m = _measures(A[:, rng.integers(0, W, W)], sign, threshold, percentile)
+        boot[k] = m[ib] - m[ia]
+    est = t.iloc[ib][names].to_numpy(float) - t.iloc[ia][names].to_numpy(float)
+    se = boot.std(axis=0, ddof=1) if n_boot > 1 else np.full(len(names), np.nan)
+    unp = np.full(len(names), np.nan)
+    Z = sign * A
+    regret = Z.max(axis=0, keepdims=True) - Z
+    per_world = {0: A, 4: regret}
+    if threshold is not None:
+        per_world[3] = (Z >= sign * threshold).astype(float)
+    for j, X in per_world.items():
+        se[j] = (X[ib] - X[ia]).std(ddof=1) / np.sqrt(W)
+        unp[j] = np.sqrt(X[ia].var(ddof=1) / W + X[ib].var(ddof=1) / W)
+    return pd.DataFrame({"estimate": est, "se": se, "se_unpaired": unp}, index=names)
+
+
+def rank_disagreement(table: pd.DataFrame) -> pd.DataFrame:
+    """How far the measures' rankings of :func:`robustness` agree: Kendall's tau
+    between every pair of rank columns (1: the same order; -1: reversed; NaN where a
+    measure ranks every policy alike), and, in ``attrs["best"]``, the policies ranked
+    first under each measure (a list: ties are all listed)."""
+    from scipy.stats import kendalltau
+
+    ranks = [c for c in table if c.startswith("rank_") and table[c].notna().all()]
+    tau = pd.DataFrame(index=[c[5:] for c in ranks], columns=[c[5:] for c in ranks],
+                       dtype=float)
+    for a in ranks:
+        for b in ranks:
+            tau.loc[a[5:], b[5:]] = kendalltau(table[a].astype(float), table[b].astype(float))[0]
+    # the most robust under each measure: every policy ranked 1 (ties listed)
+    tau.attrs["best"] = {c[5:]: [table.index[i] for i in np.flatnonzero(table[c] == 1)]
+                         for c in ranks}
+    return tau
+
+
+def robustness_plot(table: pd.DataFrame, title: str = "Ranks of the policies by each "
+                    "robustness measure"):
+    """Each policy's rank (1 = most robust) under each measure, a line per policy:
+    crossing lines are where the measures disagree."""
+    import matplotlib.pyplot as plt
+
+    from .plots import CYCLE, styled
+
+    @styled
+    def draw():
+        ranks = [c for c in table if c.startswith("rank_") and table[c].notna().all()]
+        fig, ax = plt.subplots(figsize=(1.2 * len(ranks) + 3.5, 0.35 * len(table) + 2.2))
+        x = np.arange(len(ranks))
+        for i, (label, row) in enumerate(table.iterrows()):
+            lab = ", ".join(str(v) for v in (label if isinstance(label, tuple) else (label,)))
+            ax.plot(x, [row[c] for c in ranks], marker="o", color=CYCLE[i % len(CYCLE)], label=lab)
+        ax.set_xticks(x, [c[5:].replace("_", " ") for c in ranks], rotation=30, ha="right")
+        ax.set_ylabel("rank (1 = most robust)")
+        ax.set_xlabel("robustness measure")
+        ax.invert_yaxis()
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, title="policy")
+        ax.set_title(title)
+        fig.tight_layout()
+        return fig
+    return draw()
