@@ -41,9 +41,22 @@ static int held_elsewhere(const char *path)
     return held;
 }
 
+/* A run whose lock file was removed still holds its partial file. */
+static int held_message(const a5_output *o, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s is being written by another process (%s is held, though "
+                          "its lock file %s was removed); wait for it to finish, or stop it",
+             o->path, o->tmp, o->lock);
+    return A5_EBUSY;
+}
+
 int a5_out_lock(a5_output *o, char *err, size_t errlen)
 {
     long holder = 0;
+    /* First, before making a lock file: a run writing the partial file, its lock file
+     * removed, would see a new one as another run's and stop (a5_out_still_ours). */
+    if (held_elsewhere(o->tmp))
+        return held_message(o, err, errlen);
     int fd = a5_sys_lock(o->lock, &holder);
     if (fd == A5_EBUSY) {
         snprintf(err, errlen, "%s is being written by process %ld (lock %s); wait for it to "
@@ -57,12 +70,9 @@ int a5_out_lock(a5_output *o, char *err, size_t errlen)
     }
     /* The lock file may have been removed under a run that still writes: the
      * partial file it holds says so. */
-    if (held_elsewhere(o->tmp)) {
+    if (held_elsewhere(o->tmp)) { /* a run that began in between */
         a5_sys_unlock(fd, o->lock);
-        snprintf(err, errlen, "%s is being written by another process (%s is held, though "
-                              "its lock file %s was removed); wait for it to finish, or stop it",
-                 o->path, o->tmp, o->lock);
-        return A5_EBUSY;
+        return held_message(o, err, errlen);
     }
     o->lockfd = fd;
     return 0;
