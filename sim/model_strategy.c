@@ -318,8 +318,8 @@ static void cn_allocation(const strat_step *ss, int wv, const double *K, double 
 
 /* output.record: the retaliation each nation bears at its new policy K_i,
  * phi(K_i) R_i(K_i) (on the R_i(k) of the decisions, so before w->usl moves on),
- * and the nations China's strategy aims at (targeted: its targets; deterrent: the
- * waverer wv). */
+ * and the nations China's strategy aims its budget at, when it has one (targeted:
+ * its targets; deterrent: the waverer wv). */
 static void record_china(const strat_step *ss, int wv, const double *K)
 {
     const double *x = ss->x;
@@ -332,7 +332,8 @@ static void record_china(const strat_step *ss, int wv, const double *K)
             const double phik = k == 0 ? 0.0 : k == 1 ? x[A5_G_RESTRICT_COMPLIANCE] : 1.0;
             w->rret[i] = phik * sv.R[k];
         }
-        w->rct[i] = (int8_t)(ss->cn == A5_CN_TARGETED ? cn_target(ss, i)
+        w->rct[i] = (int8_t)(!(x[A5_G_CHINA_BUDGET] > 0) ? 0 /* nothing to aim */
+                             : ss->cn == A5_CN_TARGETED  ? cn_target(ss, i)
                              : ss->cn == A5_CN_DETERRENT ? i == wv
                                                          : 0);
     }

@@ -424,11 +424,28 @@ static int create_coords(a5_output *o)
 
 #define NAME_LEN 128 /* a design variable's file name, at most */
 
+/* Whether name is one of the file's own variables (the table, the coordinates and
+ * labels), which a design variable's name must not take. */
+static int file_variable(const char *name)
+{
+    static const char *const own[] = {"point", "replicate", "time", "nation", "option",
+                                      "quantile", "bloc", "nation_name", "step", "date",
+                                      "bloc_member"};
+    for (size_t k = 0; k < sizeof own / sizeof *own; k++)
+        if (strcmp(name, own[k]) == 0)
+            return 1;
+    for (int v = 0; v < V_COUNT; v++)
+        if (strcmp(name, a5_out_vars[v].name) == 0)
+            return 1;
+    return 0;
+}
+
 /* The file names of the design variables, NAME_LEN bytes each (NULL if out of
  * memory): each path with every character other than a letter, digit or underscore
  * made '_' ('*' made "all"), so that CF and netCDF tools accept it (nations.*.threat:
- * nations_all_threat); "_2", "_3".. set apart a name an earlier path already took.
- * The path itself is the variable's attribute `path`. */
+ * nations_all_threat); "_2", "_3".. set apart a name the file's own variables or an
+ * earlier path already took (us.pressure: us_pressure_2). The path itself is the
+ * variable's attribute `path`. */
 static char *design_names(const a5_scenario *s)
 {
     char *names = calloc(s->nvaried + 1, NAME_LEN), base[NAME_LEN];
@@ -451,7 +468,7 @@ static char *design_names(const a5_scenario *s)
                 snprintf(name, NAME_LEN, "%s", base);
             else
                 snprintf(name, NAME_LEN, "%.100s_%d", base, n);
-            taken = 0;
+            taken = file_variable(name);
             for (size_t i = 0; i < j; i++)
                 taken |= strcmp(names + i * NAME_LEN, name) == 0;
         }

@@ -117,11 +117,11 @@ static void record_rules(a5_scenario *s, const a5_yaml_node *root, int us_budget
             why = "would be 0 throughout: us.intel_lever.downgrade is 0 everywhere (the lever "
                   "is off)";
         else if (strcmp(t, "us_target") == 0 && !us_budget)
-            why = "would be 0 throughout: us.strategy is schedule everywhere (only uniform, "
-                  "pivotal and wavering aim a budget)";
+            why = "would be 0 throughout: no US budget anywhere (only uniform, pivotal and "
+                  "wavering aim one, and only when us.budget is above 0)";
         else if (strcmp(t, "china_target") == 0 && !cn_budget)
-            why = "would be 0 throughout: china.strategy is aggregate everywhere (only "
-                  "targeted and deterrent aim)";
+            why = "would be 0 throughout: no Chinese budget anywhere (only targeted and "
+                  "deterrent aim one, and only when china.budget is above 0)";
         if (why)
             a5_diag_add(&s->warnings, at->file, at->line, at->col, "output.record '%s' %s", t, why);
     }
@@ -192,7 +192,8 @@ void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     rule(s, root, uss, !us_budget || can(s, A5_G_US_BUDGET, NONZERO),
          "is a budget strategy but us.budget is 0 everywhere: it adds no pressure (the same "
          "as schedule with us.escalation 0); give us.budget");
-    record_rules(s, root, us_budget, cn_budget);
+    record_rules(s, root, us_budget && can(s, A5_G_US_BUDGET, NONZERO),
+                 cn_budget && can(s, A5_G_CHINA_BUDGET, NONZERO));
     static const char *const cns[] = {"china.strategy", NULL};
     rule(s, root, cns, !cn_budget || can(s, A5_G_CHINA_BUDGET, NONZERO),
          "is a budget strategy but china.budget is 0 everywhere: it retaliates with "

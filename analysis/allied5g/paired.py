@@ -139,8 +139,8 @@ def _point(ds: xr.Dataset, a) -> int:
             col = frame[k]
             if isinstance(col.dtype, pd.CategoricalDtype):     # a strategy: by name
                 cats = list(col.cat.categories)
-                if isinstance(v, (int, np.integer)) and not isinstance(v, bool) \
-                        and 0 <= v < len(cats):
+                if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+                        v, (bool, np.bool_)) and float(v).is_integer() and 0 <= v < len(cats):
                     v = cats[int(v)]                # or by its code, as files of 0.3.0
                 if str(v) not in cats:
                     raise ValueError(f"{k} is one of {cats}, not {v!r}")

@@ -102,6 +102,8 @@ def robustness(Y: pd.DataFrame, direction: str = "max", threshold: Optional[floa
         raise ValueError(f"direction must be 'max' or 'min', not {direction!r}")
     if not 50 <= percentile < 100:
         raise ValueError(f"percentile must be in [50, 100), not {percentile}")
+    if threshold is not None and not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number or None, not {threshold}")
     A = np.asarray(Y, dtype=float)
     if A.ndim != 2 or A.shape[0] < 2 or A.shape[1] < 2:
         raise ValueError("Y needs at least 2 policies (rows) and 2 worlds (columns)")
@@ -159,7 +161,8 @@ def robustness_compare(Y: pd.DataFrame, a, b, direction: str = "max",
     for k in range(n_boot):
         m = _measures(A[:, rng.integers(0, W, W)], sign, threshold, percentile)
         boot[k] = m[ib] - m[ia]
-    est = t.iloc[ib][names].to_numpy(float) - t.iloc[ia][names].to_numpy(float)
+    vals = t[names].astype(float).to_numpy()         # NaN where a measure has no value
+    est = vals[ib] - vals[ia]
     se = boot.std(axis=0, ddof=1) if n_boot > 1 else np.full(len(names), np.nan)
     unp = np.full(len(names), np.nan)
     Z = sign * A

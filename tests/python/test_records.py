@@ -200,3 +200,16 @@ def test_realised_costs_sum_what_the_records_show(tmp_path):
     down = (st[:, :, :-1] == 2) * (0.6 * d)       # in force at X(t), t = 1 .. T-1
     np.testing.assert_allclose(cd, down.sum(2), rtol=1e-6, atol=1e-7)
     assert cd.max() > 0 and cr.max() > 0
+
+
+def test_targets_need_a_budget(tmp_path):
+    """A budget strategy with no budget aims at nobody: the target records say 0 and
+    are warned about."""
+    s = write(tmp_path, "s.yaml", WORLD + "us: {strategy: pivotal, budget: 0}\n"
+              "china: {strategy: targeted, budget: 0, targets: [DEU]}\n"
+              "output: {record: [us_target, china_target]}\n")
+    r = run("run", s, "-o", tmp_path / "o.h5", "--quiet")
+    assert "output.record 'us_target' would be 0 throughout" in r.stderr
+    assert "output.record 'china_target' would be 0 throughout" in r.stderr
+    with xr.open_dataset(tmp_path / "o.h5") as ds:
+        assert not ds.us_target.values.any() and not ds.china_target.values.any()

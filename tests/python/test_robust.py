@@ -175,3 +175,14 @@ def test_docs_robust_numbers():
            .replace("-", "\u2212") in text
     assert f"{d.loc['satisficing', 'estimate']:+.3f} in satisficing, se " \
            f"{d.loc['satisficing', 'se']:.3f})".replace("-", "\u2212") in text
+
+
+def test_without_a_threshold():
+    """satisficing is NaN without a threshold, and the other measures still compare."""
+    t = allied5g.robustness(Y, "max", n_boot=20)
+    assert t["satisficing"].isna().all() and t["rank_satisficing"].isna().all()
+    d = allied5g.robustness_compare(Y, "a", "c", "max", n_boot=20)
+    assert np.isnan(d.loc["satisficing", "estimate"])
+    assert d.loc["mean", "estimate"] == pytest.approx(7 / 3 - 3)
+    with pytest.raises(ValueError, match="threshold"):
+        allied5g.robustness(Y, "max", threshold=float("nan"))
