@@ -149,13 +149,18 @@ def test_load_names_design_by_path(files):
     allied5g.prim(X, y > y.median())
 
 
+def _run(tmp_path, extra):
+    """WORLD plus extra, run into tmp_path/o.h5; returns its path."""
+    s = tmp_path / "s.yaml"
+    s.write_text(WORLD + extra)
+    run("run", s, "-o", tmp_path / "o.h5", "--quiet")
+    return tmp_path / "o.h5"
+
+
 def test_valid_names_of_nation_paths(tmp_path):
     """A nation's path and a every-nation path ('*' becomes "all") get valid names."""
-    s = tmp_path / "s.yaml"
-    s.write_text(WORLD + "sweep: {nations.GBR.mitigation: [0.2, 0.4], "
-                 "nations.*.threat: [0.1, 0.3]}\n")
-    run("run", s, "-o", tmp_path / "o.h5", "--quiet")
-    with xr.open_dataset(tmp_path / "o.h5") as ds:
+    out = _run(tmp_path, "sweep: {nations.GBR.mitigation: [0.2, 0.4], nations.*.threat: [0.1, 0.3]}\n")
+    with xr.open_dataset(out) as ds:
         assert ds.attrs["design_variables"] == "nations_GBR_mitigation nations_all_threat"
 
 
@@ -163,17 +168,15 @@ def test_a_design_path_named_like_a_results_variable(tmp_path):
     """us.pressure's valid name is us_pressure, a results variable: the design
     variable becomes us_pressure_2 (it made the run fail with an HDF5 error), and
     load() names it us.pressure again."""
-    s = tmp_path / "s.yaml"
-    s.write_text(WORLD + "output: {record: [china_retaliation]}\n"
-                 "sweep: {us.pressure: [0.1, 0.3], china.retaliation: [0.2, 0.4]}\n")
-    run("run", s, "-o", tmp_path / "o.h5", "--quiet")
-    with xr.open_dataset(tmp_path / "o.h5") as ds:
+    out = _run(tmp_path, "output: {record: [china_retaliation]}\n"
+               "sweep: {us.pressure: [0.1, 0.3], china.retaliation: [0.2, 0.4]}\n")
+    with xr.open_dataset(out) as ds:
         assert ds.attrs["design_variables"] == "us_pressure_2 china_retaliation_2"
         assert ds.us_pressure.dims == ("point", "replicate", "time", "nation")
         assert list(ds.us_pressure_2.values) == [0.1, 0.1, 0.3, 0.3]
         assert ds.us_pressure_2.attrs["path"] == "us.pressure"
     import allied5g
-    d = allied5g.load(tmp_path / "o.h5")
+    d = allied5g.load(out)
     assert list(d["us.pressure"].values) == [0.1, 0.1, 0.3, 0.3]
     assert d["us_pressure"].dims == ("point", "replicate", "time", "nation")
     assert list(allied5g.experiments(d).columns) == ["us.pressure", "china.retaliation"]
