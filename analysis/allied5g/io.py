@@ -391,7 +391,13 @@ def families(ds: xr.Dataset) -> dict[str, list[str]]:
     return out
 
 
-def _categorical(df: pd.DataFrame) -> pd.DataFrame:
+def _categorical(df: pd.DataFrame, ds: Optional[xr.Dataset] = None) -> pd.DataFrame:
+    """Policies and options as ordered Categoricals; with ds, a categorical design
+    input (a strategy) as the Categorical design_frame gives too."""
+    for p in design_paths(ds) if ds is not None else ():
+        cats = str(ds[p].attrs.get("categories", "")).split() if p in ds.variables else []
+        if cats and p in df and df[p].dtype == object:
+            df[p] = pd.Categorical(df[p].astype(str), categories=cats)
     for v in ("policy", "final_policy"):
         if v in df:
             codes = df[v].to_numpy().astype(np.int64)
@@ -495,10 +501,10 @@ def to_dataframe(ds: xr.Dataset, variables: Optional[Iterable[str] | str] = None
         if se:
             from .uncertainty import add_share_errors
             frame = add_share_errors(frame, ds, level, interval)
-        return _categorical(frame)
+        return _categorical(frame, ds)
     if se:
         raise ValueError("se=True applies to the aggregates (shares of replicates) only")
-    return _categorical(sub.to_dataframe().reset_index())
+    return _categorical(sub.to_dataframe().reset_index(), ds)
 
 
 def design_var(ds: xr.Dataset, path: str) -> xr.DataArray:

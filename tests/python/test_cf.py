@@ -143,6 +143,10 @@ def test_load_names_design_by_path(files):
     flat = allied5g.load(files["summary"], time_index=False)
     assert flat.policy_share.dims == ("point", "step", "nation", "option")
     assert flat.time.dims == ("step",)
+    # every table carries a strategy as the same Categorical
+    for fam in ("finals", "aggregates"):
+        col = allied5g.to_dataframe(ds, fam, nation="DEU")["us.strategy"]
+        assert list(col.cat.categories) == list(X["us.strategy"].cat.categories), fam
     # a categorical input works in the methods that need numbers
     y = allied5g.outcomes(ds, "banned_by(DEU, 2020Q4)")
     assert len(allied5g.feature_scores(X, y, permutation=False)) == 3
