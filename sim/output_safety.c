@@ -53,9 +53,11 @@ static int held_message(const a5_output *o, char *err, size_t errlen)
 int a5_out_lock(a5_output *o, char *err, size_t errlen)
 {
     long holder = 0;
-    /* First, before making a lock file: a run writing the partial file, its lock file
-     * removed, would see a new one as another run's and stop (a5_out_still_ours). */
-    if (held_elsewhere(o->tmp))
+    /* With no lock file, before making one: a run writing the partial file, its lock
+     * file removed, would see a new one as another run's and stop (a5_out_still_ours).
+     * With one, a5_sys_lock only opens it, and says whose it is when it is held. */
+    struct stat st;
+    if (lstat(o->lock, &st) != 0 && held_elsewhere(o->tmp))
         return held_message(o, err, errlen);
     int fd = a5_sys_lock(o->lock, &holder);
     if (fd == A5_EBUSY) {
