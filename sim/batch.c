@@ -53,34 +53,37 @@ static void block_free(block_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+/* size bytes when wanted (else NULL); a wanted allocation that fails sets *short_. */
+static void *wanted(int want, size_t size, int *short_)
+{
+    void *p = want ? malloc(size) : NULL;
+    *short_ |= want && !p;
+    return p;
+}
+
 static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
 {
     memset(b, 0, sizeof *b);
     size_t cells = (size_t)reps * (size_t)s->steps * (size_t)s->n, nn = (size_t)reps * (size_t)s->n;
     b->rec.policy = a5_huge_alloc(&b->polmem, cells);
     b->rec.h = a5_huge_alloc(&b->hmem, cells * sizeof(float));
-    const int rec = s->record, press = s->store_full || (rec & A5_REC_US_PRESSURE);
-    b->rec.P = press ? malloc(cells * sizeof(float)) : NULL;
+    const int rec = s->record;
     const int lever = (s->store_full && a5_model_uses_lever(s)) || (rec & A5_REC_INTEL);
-    b->rec.intel_status = lever ? malloc(cells) : NULL;
-    b->rec.retaliation = rec & A5_REC_RETALIATION ? malloc(cells * sizeof(float)) : NULL;
-    b->rec.us_target = rec & A5_REC_US_TARGET ? malloc(cells) : NULL;
-    b->rec.china_target = rec & A5_REC_CHINA_TARGET ? malloc(cells) : NULL;
-    b->rec.cum_retaliation = rec & A5_REC_CUM_RETALIATION ? malloc(nn * sizeof(float)) : NULL;
-    b->rec.cum_downgrade = rec & A5_REC_CUM_DOWNGRADE ? malloc(nn * sizeof(float)) : NULL;
+    int nomem = 0;
+    b->rec.P = wanted(s->store_full || (rec & A5_REC_US_PRESSURE), cells * sizeof(float), &nomem);
+    b->rec.intel_status = wanted(lever, cells, &nomem);
+    b->rec.retaliation = wanted(rec & A5_REC_RETALIATION, cells * sizeof(float), &nomem);
+    b->rec.us_target = wanted(rec & A5_REC_US_TARGET, cells, &nomem);
+    b->rec.china_target = wanted(rec & A5_REC_CHINA_TARGET, cells, &nomem);
+    b->rec.cum_retaliation = wanted(rec & A5_REC_CUM_RETALIATION, nn * sizeof(float), &nomem);
+    b->rec.cum_downgrade = wanted(rec & A5_REC_CUM_DOWNGRADE, nn * sizeof(float), &nomem);
     b->rec.first_ban = malloc(nn * sizeof(int16_t));
     b->rec.first_restrict = malloc(nn * sizeof(int16_t));
     b->rec.final_policy = malloc(nn);
     b->rec.cum_cost = malloc(nn * sizeof(float));
     b->rec.cum_risk = malloc(nn * sizeof(float));
     b->failed = calloc((size_t)reps, 1);
-    if (!b->rec.policy || !b->rec.h || (press && !b->rec.P) ||
-        (lever && !b->rec.intel_status) ||
-        ((rec & A5_REC_RETALIATION) && !b->rec.retaliation) ||
-        ((rec & A5_REC_US_TARGET) && !b->rec.us_target) ||
-        ((rec & A5_REC_CHINA_TARGET) && !b->rec.china_target) ||
-        ((rec & A5_REC_CUM_RETALIATION) && !b->rec.cum_retaliation) ||
-        ((rec & A5_REC_CUM_DOWNGRADE) && !b->rec.cum_downgrade) || !b->rec.first_ban || !b->rec.first_restrict ||
+    if (nomem || !b->rec.policy || !b->rec.h || !b->rec.first_ban || !b->rec.first_restrict ||
         !b->rec.final_policy || !b->rec.cum_cost || !b->rec.cum_risk || !b->failed) {
         block_free(b);
         return A5_ENOMEM;

@@ -98,7 +98,6 @@ a5_model *a5_model_alloc(const a5_scenario *s)
     for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
         m->strategic |= slot_can_be_on(s, strategic_slots[q]);
     m->reversal = slot_can_be_on(s, A5_G_REVERSAL_COST);
-    m->record = s->record;
     return m;
 }
 
@@ -758,17 +757,15 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
     add_to(risk, LANE(L_DRISK), n);
 #undef LANE
     w->stale = 1; /* the new state is in the lanes only */
-    if (m->record & (A5_REC_RETALIATION | A5_REC_CUM_RETALIATION)) /* R_i(k) = R(t) for all */
+    if (m->s->record & (A5_REC_RETALIATION | A5_REC_CUM_RETALIATION)) /* R_i(k) = R(t) for all */
         for (int i = 0; i < n; i++) {
-            const double k = npol[i];
-            w->rret[i] = (k == A5_OPEN ? 0 : k == A5_RESTRICT ? x[A5_G_RESTRICT_COMPLIANCE] : 1) *
-                         w->R;
+            w->rret[i] = a5_option_of(npol[i], c.g.kappa, c.g.psi).phi * w->R;
         }
-    if (m->record & (A5_REC_US_TARGET | A5_REC_CHINA_TARGET)) { /* no strategy aims */
+    if (m->s->record & (A5_REC_US_TARGET | A5_REC_CHINA_TARGET)) { /* no strategy aims */
         memset(w->rut, 0, (size_t)n);
         memset(w->rct, 0, (size_t)n);
     }
-    if (m->record & A5_REC_CUM_DOWNGRADE) /* the lever is off here */
+    if (m->s->record & A5_REC_CUM_DOWNGRADE) /* the lever is off here */
         memset(w->rdown, 0, (size_t)n * sizeof *w->rdown);
     /* One type per loop: each vectorises. */
     for (int i = 0; i < n; i++)
@@ -826,7 +823,7 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
             memcpy(rec->us_target + row, w->rut, (size_t)n);
         if (rec->china_target)
             memcpy(rec->china_target + row, w->rct, (size_t)n);
-        if (m->record & (A5_REC_CUM_RETALIATION | A5_REC_CUM_DOWNGRADE))
+        if (m->s->record & (A5_REC_CUM_RETALIATION | A5_REC_CUM_DOWNGRADE))
             for (int i = 0; i < n; i++) { /* c_i as it stands after step t's events */
                 w->cret[i] += x[a5_param_nslot(A5_N_CHINA_TRADE, i, n)] * w->rret[i];
                 w->cdown[i] += w->rdown[i];

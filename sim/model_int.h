@@ -21,7 +21,6 @@ struct a5_model {
     int nhazards;
     int strategic; /* a strategic actor can be on in some replicate (else none is ever checked) */
     int reversal;  /* the reversal cost can be on (else V_i stays 0) */
-    int record;    /* output.record's A5_REC_* bits: the step fills rret, rut, rct */
     size_t nover; /* a5_model_override */
     size_t *over_slot;
     double *over_value;

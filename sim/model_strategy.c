@@ -325,12 +325,10 @@ static void record_china(const strat_step *ss, int wv, const double *K)
     const double *x = ss->x;
     a5_work *w = ss->w;
     for (int i = 0; i < ss->n; i++) {
-        if (ss->m->record & (A5_REC_RETALIATION | A5_REC_CUM_RETALIATION)) {
+        if (ss->m->s->record & (A5_REC_RETALIATION | A5_REC_CUM_RETALIATION)) {
             a5_strat_in sv;
             strat_in(ss, i, wv, 0, phi_others(ss, i), &sv);
-            const int k = (int)K[i];
-            const double phik = k == 0 ? 0.0 : k == 1 ? x[A5_G_RESTRICT_COMPLIANCE] : 1.0;
-            w->rret[i] = phik * sv.R[k];
+            w->rret[i] = a5_option_of(K[i], ss->g.kappa, ss->g.psi).phi * sv.R[(int)K[i]];
         }
         w->rct[i] = (int8_t)(!(x[A5_G_CHINA_BUDGET] > 0) ? 0 /* nothing to aim */
                              : ss->cn == A5_CN_TARGETED  ? cn_target(ss, i)
@@ -508,12 +506,12 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     decide(&ss, wv, w->lane + L_REVIEW * w->np, w->lane + L_UC * w->np, K);
     if (x[A5_G_US_REACT] > 0) /* on the R_i(k) of the decisions (w->usl of t - 1) */
         cn_allocation(&ss, wv, K, w->ties);
-    if (m->record)
+    if (m->s->record)
         record_china(&ss, wv, K);
-    for (int i = 0; (m->record & A5_REC_CUM_DOWNGRADE) && i < n; i++) /* in force at X(t) */
+    for (int i = 0; (m->s->record & A5_REC_CUM_DOWNGRADE) && i < n; i++) /* in force at X(t) */
         w->rdown[i] = w->istat[i] == 2 ? x[A5_G_LEVER_DOWNGRADE] * NX(A5_N_INTEL, i) : 0;
     update_state(&ss, K, t, cost, risk); /* reads w->cnl of t - 1, writes w->usl of t */
-    for (int i = 0; (m->record & A5_REC_US_TARGET) && i < n; i++)
+    for (int i = 0; (m->s->record & A5_REC_US_TARGET) && i < n; i++)
         w->rut[i] = ss.us != A5_US_SCHEDULE && w->usl[i] > 0;
     if (x[A5_G_US_REACT] > 0)
         memcpy(w->cnl, w->ties, (size_t)n * sizeof *w->cnl);

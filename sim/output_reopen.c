@@ -276,15 +276,16 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
         H5free_memory(text);
     /* A partial of an earlier allied5g (no first_restrict_step, time not yet the
      * dimension) is refused: resuming it would mix two layouts. */
-    ok = ok && (!same || (H5Aexists(o->file, "Conventions") > 0 && a5_out_open_vars(o) == 0));
+    const int older = (H5Aexists(o->file, "Conventions") == 0 ||
+                       H5Lexists(o->file, a5_out_vars[V_FIRST_RESTRICT].name, H5P_DEFAULT) == 0) &&
+                      H5Lexists(o->file, a5_out_vars[V_FIRST_BAN].name, H5P_DEFAULT) > 0;
+    ok = ok && (!same || (!older && a5_out_open_vars(o) == 0));
     if (!ok || !same) {
         if (ok)
             snprintf(err, errlen, "%s was written for another scenario or other --set options "
                                   "(%s); run with the same ones, or start over with --force",
                      o->tmp, diff);
-        else if ((H5Aexists(o->file, "Conventions") == 0 ||
-                  H5Lexists(o->file, a5_out_vars[V_FIRST_RESTRICT].name, H5P_DEFAULT) == 0) &&
-                 H5Lexists(o->file, a5_out_vars[V_FIRST_BAN].name, H5P_DEFAULT) > 0)
+        else if (older)
             snprintf(err, errlen, "%s was written by an earlier allied5g (an older layout of the "
                                   "results file); start over with --force", o->tmp);
         else

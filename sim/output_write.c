@@ -56,24 +56,22 @@ int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_recor
     if (o->full && (write_slab(o, V_POLICY, s4, c4, rec->policy, err, errlen) ||
                     write_slab(o, V_H, s4, c4, rec->h, err, errlen)))
         return A5_EHDF5;
-    /* The step records a file may hold (--store full, output.record). */
-    static const int steps4[] = {V_P, V_INTEL, V_RETALIATION, V_US_TARGET, V_CHINA_TARGET};
+    /* The records a file may hold (--store full, output.record), per step or per run. */
+    static const int kept[] = {V_P, V_INTEL, V_RETALIATION, V_US_TARGET, V_CHINA_TARGET,
+                               V_CUM_RETALIATION, V_CUM_DOWNGRADE};
     const void *data[] = {rec->P, rec->intel_status, rec->retaliation, rec->us_target,
-                          rec->china_target};
-    for (size_t k = 0; k < sizeof steps4 / sizeof *steps4; k++)
-        if (a5_out_var_on(o, &a5_out_vars[steps4[k]]) &&
-            write_slab(o, steps4[k], s4, c4, data[k], err, errlen))
+                          rec->china_target, rec->cum_retaliation, rec->cum_downgrade};
+    for (size_t k = 0; k < sizeof kept / sizeof *kept; k++) {
+        const int v = kept[k], four = a5_out_vars[v].rank == 4;
+        if (a5_out_var_on(o, &a5_out_vars[v]) &&
+            write_slab(o, v, four ? s4 : s3, four ? c4 : c3, data[k], err, errlen))
             return A5_EHDF5;
+    }
     if (write_slab(o, V_FIRST_BAN, s3, c3, rec->first_ban, err, errlen) ||
         write_slab(o, V_FIRST_RESTRICT, s3, c3, rec->first_restrict, err, errlen) ||
         write_slab(o, V_FINAL, s3, c3, rec->final_policy, err, errlen) ||
         write_slab(o, V_COST, s3, c3, rec->cum_cost, err, errlen) ||
         write_slab(o, V_RISK, s3, c3, rec->cum_risk, err, errlen))
-        return A5_EHDF5;
-    if ((a5_out_var_on(o, &a5_out_vars[V_CUM_RETALIATION]) &&
-         write_slab(o, V_CUM_RETALIATION, s3, c3, rec->cum_retaliation, err, errlen)) ||
-        (a5_out_var_on(o, &a5_out_vars[V_CUM_DOWNGRADE]) &&
-         write_slab(o, V_CUM_DOWNGRADE, s3, c3, rec->cum_downgrade, err, errlen)))
         return A5_EHDF5;
     return 0;
 }

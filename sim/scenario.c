@@ -128,12 +128,13 @@ static void record_list(a5_sc_loader *L, const a5_yaml_node *v)
         for (int b = 0; b < A5_REC_COUNT; b++)
             if (strcmp(t, a5_scenario_record_names[b]) == 0)
                 bit = b;
-        char h[96];
+        char h[96], all[256] = "";
+        for (int b = 0; bit < 0 && b < A5_REC_COUNT; b++)
+            snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", b ? ", " : "",
+                     a5_scenario_record_names[b]);
         if (bit < 0)
-            A5_SC_ERR(L, v->item[k], "'output.record' has no record '%s'%s (records: us_pressure, "
-                                     "intel_status, china_retaliation, us_target, china_target, "
-                                     "cum_retaliation, cum_downgrade)",
-                      t, a5_sc_hint(h, sizeof h, t, a5_scenario_record_names, A5_REC_COUNT));
+            A5_SC_ERR(L, v->item[k], "'output.record' has no record '%s'%s (records: %s)", t,
+                      a5_sc_hint(h, sizeof h, t, a5_scenario_record_names, A5_REC_COUNT), all);
         else if (L->s->record & (1 << bit))
             A5_SC_ERR(L, v->item[k], "'output.record' lists '%s' twice", t);
         else

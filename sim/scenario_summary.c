@@ -12,9 +12,10 @@ double a5_scenario_output_bytes(const a5_scenario *s)
         per += (double)s->steps * s->n * (1 + 4 + 4);
     /* output.record: bytes per nation-step of each record (us_pressure is in full) */
     static const int rb[A5_REC_COUNT] = {4, 1, 4, 1, 1, 4, 4};
+    const int per_run = A5_REC_CUM_RETALIATION | A5_REC_CUM_DOWNGRADE; /* per nation, not step */
     for (int b = 0; b < A5_REC_COUNT; b++)
-        if ((s->record & (1 << b)) && !(b == 0 && s->store_full))
-            per += (double)(b < 5 ? s->steps : 1) * s->n * rb[b]; /* cum_*: per nation */
+        if ((s->record & (1 << b)) && !((1 << b) == A5_REC_US_PRESSURE && s->store_full))
+            per += (double)((1 << b) & per_run ? 1 : s->steps) * s->n * rb[b];
     double agg = (double)s->npoints * s->steps * s->n * (3 + 1 + 3) * 4;
     return runs * per + agg;
 }
