@@ -243,18 +243,14 @@ def _design_coords(ds: xr.Dataset) -> xr.Dataset:
         ds = ds.set_coords([p for p in paths if p not in ds.coords])
     for p in paths:
         da = ds[p]
-        attrs = dict(da.attrs)
-        if da.dtype.kind in "OSU":
-            ds = ds.assign_coords({p: (da.dims, _text(da.values), attrs)})
-        elif "flag_meanings" in attrs:          # 0.3.0 and earlier: codes with CF flags
-            names = str(attrs.pop("flag_meanings")).split()
-            attrs.pop("flag_values", None)
-            attrs["categories"] = " ".join(names)
-            codes = np.asarray(da.values).astype(int)
-            ds = ds.assign_coords({p: (da.dims, np.array([names[c] for c in codes],
-                                                         dtype=object), attrs)})
-        else:
+        vals, cats = _design_values(da)
+        if cats is None and da.dtype.kind not in "OSU":
             ds[p].variable.load()
+            continue
+        attrs = {k: v for k, v in da.attrs.items() if k not in ("flag_meanings", "flag_values")}
+        if cats:
+            attrs["categories"] = " ".join(cats)
+        ds = ds.assign_coords({p: (da.dims, vals, attrs)})
     if "bloc_member" in ds.variables:
         ds["bloc_member"].variable.load()
     return ds
@@ -518,6 +514,21 @@ def design_var(ds: xr.Dataset, path: str) -> xr.DataArray:
     raise KeyError(f"{path!r} is not a design input of this file")
 
 
+def _design_values(da: xr.DataArray) -> tuple:
+    """A design variable's values and, for a categorical input (a strategy), its
+    choices in order (else None): names as text, whether the file holds them so
+    (attribute ``categories``) or, as 0.3.0 and earlier did, as codes with CF flags."""
+    a = da.attrs
+    if da.dtype.kind in "OSU":
+        cats = str(a.get("categories", "")).split()
+        return _text(da.values), cats or None
+    if "flag_meanings" in a:
+        names = str(a["flag_meanings"]).split()
+        codes = np.asarray(da.values).astype(int)
+        return np.array([names[c] for c in codes], dtype=object), names
+    return np.asarray(da.values), None
+
+
 def design_frame(ds: xr.Dataset) -> pd.DataFrame:
     """Inputs of every design point: a DataFrame indexed by point, one column per path.
     A categorical input (a strategy) is a pandas Categorical of its choices' names, in
@@ -525,16 +536,9 @@ def design_frame(ds: xr.Dataset) -> pd.DataFrame:
     data = {}
     for p in design_paths(ds):
         da = design_var(ds, p)
-        cats = str(da.attrs.get("categories", "")).split()
-        if cats or da.dtype.kind in "OSU":
-            vals = _text(da.values)
-            if not cats and "flag_meanings" in da.attrs:
-                cats = str(da.attrs["flag_meanings"]).split()
-            if da.dtype.kind not in "OSU":                  # codes (0.3.0 and earlier)
-                vals = np.array([cats[int(c)] for c in np.asarray(da.values)], dtype=object)
-            data[p] = pd.Categorical(vals, categories=cats or sorted(set(vals)))
-        else:
-            data[p] = np.asarray(da.values)
+        vals, cats = _design_values(da)
+        text = cats is not None or da.dtype.kind in "OSU"
+        data[p] = pd.Categorical(vals, categories=cats or sorted(set(vals))) if text else vals
     return pd.DataFrame(data, index=pd.Index(np.asarray(ds["point"].values), name="point"))
 
 

@@ -37,12 +37,6 @@ def _binary(y, threshold, threshold_type: str, n: int) -> np.ndarray:
     raise ValueError("threshold_type must be 'above' or 'below'")
 
 
-def _numeric(X) -> pd.DataFrame:
-    """X as numbers: a categorical input (a strategy) enters as its codes 0, 1, .. in
-    category order, so a box limit on it is a range of codes."""
-    return numeric_frame(X)
-
-
 def _in_box(Xv: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return ((Xv >= lo) & (Xv <= hi)).all(axis=1)
 
@@ -267,7 +261,7 @@ def prim(X, y, threshold: Optional[float] = None, threshold_type: str = "above",
     coverage/density trade-off from which an analyst picks (:meth:`PrimResult.select`).
     Returns a :class:`PrimResult`.
     """
-    X = _numeric(X)
+    X = numeric_frame(X)   # a strategy enters as its codes: a box limit on it is a range of codes
     Xv = X.to_numpy(dtype=float)
     if np.isnan(Xv).any():
         raise ValueError("X has missing values")
@@ -422,7 +416,7 @@ def cart(X, y, threshold: Optional[float] = None, threshold_type: str = "above",
     :func:`prim`; ``min_samples_leaf`` a count or a share of the points."""
     from sklearn.tree import DecisionTreeClassifier
 
-    X = _numeric(X)
+    X = numeric_frame(X)   # a strategy enters as its codes: a box limit on it is a range of codes
     yb = _binary(y, threshold, threshold_type, len(X))
     tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=min_samples_leaf,
                                   random_state=seed).fit(X.to_numpy(dtype=float), yb)

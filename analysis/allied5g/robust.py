@@ -88,6 +88,34 @@ def _measures(Y: np.ndarray, sign: float, threshold, q: float) -> np.ndarray:
     return out
 
 
+def _names(percentile: float) -> list:
+    """MEASURES with XX the percentile: mean, p90, worst, ..."""
+    return [m.replace("pXX", f"p{percentile:g}") for m in MEASURES]
+
+
+def _per_world(A: np.ndarray, sign: float, threshold) -> dict:
+    """The per-world values behind the measures whose standard error is analytic, by
+    column of MEASURES: the outcome (mean), regret (mean_regret) and, with a
+    threshold, whether it is met (satisficing)."""
+    Z = sign * A
+    out = {0: A, 4: Z.max(axis=0, keepdims=True) - Z}
+    if threshold is not None:
+        out[3] = (Z >= sign * threshold).astype(float)
+    return out
+
+
+def _bootstrap(A: np.ndarray, sign: float, threshold, q: float, n_boot: int,
+               seed: int) -> np.ndarray:
+    """The measures on n_boot resamples of the worlds (n_boot x policies x measures),
+    the same resampled worlds for every policy, so that regret stays paired."""
+    rng = np.random.default_rng(seed)
+    W = A.shape[1]
+    boot = np.empty((n_boot, A.shape[0], len(MEASURES)))
+    for b in range(n_boot):
+        boot[b] = _measures(A[:, rng.integers(0, W, W)], sign, threshold, q)
+    return boot
+
+
 def robustness(Y: pd.DataFrame, direction: str = "max", threshold: Optional[float] = None,
                percentile: float = 90, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Robustness of each policy (row of ``Y``) across the worlds (columns), with
@@ -112,20 +140,14 @@ def robustness(Y: pd.DataFrame, direction: str = "max", threshold: Optional[floa
     sign = 1.0 if direction == "max" else -1.0
     P, W = A.shape
     est = _measures(A, sign, threshold, percentile)
-    rng = np.random.default_rng(seed)
-    boot = np.empty((n_boot,) + est.shape)
-    for b in range(n_boot):                    # the same worlds for every policy: paired
-        boot[b] = _measures(A[:, rng.integers(0, W, W)], sign, threshold, percentile)
+    boot = _bootstrap(A, sign, threshold, percentile, n_boot, seed)
     se = boot.std(axis=0, ddof=1) if n_boot > 1 else np.full(est.shape, np.nan)
-    Z = sign * A
-    regret = Z.max(axis=0, keepdims=True) - Z
-    se[:, 0] = A.std(axis=1, ddof=1) / np.sqrt(W)
-    se[:, 4] = regret.std(axis=1, ddof=1) / np.sqrt(W)
-    if threshold is not None:
+    for j, X in _per_world(A, sign, threshold).items():
+        se[:, j] = X.std(axis=1, ddof=1) / np.sqrt(W)
+    if threshold is not None:                  # a share: sqrt(s (1 - s) / W)
         s = est[:, 3]
         se[:, 3] = np.sqrt(s * (1 - s) / W)
-    xx = f"p{percentile:g}"
-    names = [m.replace("pXX", xx) for m in MEASURES]
+    names = _names(percentile)
     out = pd.DataFrame(index=Y.index)
     for j, m in enumerate(names):
         out[m] = est[:, j]
@@ -151,26 +173,18 @@ def robustness_compare(Y: pd.DataFrame, a, b, direction: str = "max",
     rows = list(Y.index)
     ia = a if isinstance(a, (int, np.integer)) and a not in rows else rows.index(a)
     ib = b if isinstance(b, (int, np.integer)) and b not in rows else rows.index(b)
-    t = robustness(Y, direction, threshold, percentile, n_boot=0)
-    names = [m.replace("pXX", f"p{percentile:g}") for m in MEASURES]
+    t = robustness(Y, direction, threshold, percentile, n_boot=0)   # checks the arguments
+    names = _names(percentile)
     A = np.asarray(Y, dtype=float)
     sign = 1.0 if direction == "max" else -1.0
-    rng = np.random.default_rng(seed)
     W = A.shape[1]
-    boot = np.empty((n_boot, len(names)))
-    for k in range(n_boot):
-        m = _measures(A[:, rng.integers(0, W, W)], sign, threshold, percentile)
-        boot[k] = m[ib] - m[ia]
+    boot = _bootstrap(A, sign, threshold, percentile, n_boot, seed)
     vals = t[names].astype(float).to_numpy()         # NaN where a measure has no value
     est = vals[ib] - vals[ia]
-    se = boot.std(axis=0, ddof=1) if n_boot > 1 else np.full(len(names), np.nan)
+    d = boot[:, ib] - boot[:, ia]
+    se = d.std(axis=0, ddof=1) if n_boot > 1 else np.full(len(names), np.nan)
     unp = np.full(len(names), np.nan)
-    Z = sign * A
-    regret = Z.max(axis=0, keepdims=True) - Z
-    per_world = {0: A, 4: regret}
-    if threshold is not None:
-        per_world[3] = (Z >= sign * threshold).astype(float)
-    for j, X in per_world.items():
+    for j, X in _per_world(A, sign, threshold).items():
         se[j] = (X[ib] - X[ia]).std(ddof=1) / np.sqrt(W)
         unp[j] = np.sqrt(X[ia].var(ddof=1) / W + X[ib].var(ddof=1) / W)
     return pd.DataFrame({"estimate": est, "se": se, "se_unpaired": unp}, index=names)
