@@ -40,6 +40,8 @@ typedef struct {
     /* [replicate][nation]: realised costs, sums over steps of c_i phi(K_i) R_i(K_i)
      * and of delta d_i while a downgrade is in force at X(t) */
     float *cum_retaliation, *cum_downgrade;
+    /* [replicate][outcome]: the scenario's `outcomes:` (NULL when it has none) */
+    float *outcomes;
 } a5_records;
 
 /* Build the model for a loaded scenario (which must outlive it); NULL if out of
@@ -101,6 +103,11 @@ const int8_t *a5_model_intel_status(const a5_work *w);
  * state from src to dst. After changing x's state between steps, call
  * a5_model_prepare(m, x, w) so the next step starts from x. */
 void a5_model_copy_lever(a5_work *dst, const a5_work *src, int i);
+
+/* The scenario's outcomes of replicate j of rec (its records written) into
+ * rec->outcomes (sim/outcomes.c); a5_model_run calls it when rec->outcomes is set.
+ * Needs rec->P when a5_outcome_needs_pressure(s). */
+void a5_model_outcomes(const a5_scenario *s, const a5_records *rec, long j);
 
 /* Run replicate r of point p into slot j of rec. Returns 0, or A5_EFAILED
  * (negative) when any result is not finite (the replicate failed; its records are

@@ -60,8 +60,35 @@ enum {
     A5_DESIGN_SOBOL,
     A5_DESIGN_SALTELLI,
     A5_DESIGN_FILE,
-    A5_DESIGN_MORRIS
+    A5_DESIGN_MORRIS,
+    A5_DESIGN_ROBUST /* policies x worlds (design_robust.c) */
 };
+
+/* `outcomes:` metrics (docs/robust.md), each computed per replicate from its records. */
+enum {
+    A5_OUT_N_BAN,           /* nations banning at step `at` */
+    A5_OUT_N_MOVED,         /* nations not open at `at` */
+    A5_OUT_BAN,             /* 1 where `nation` bans at `at` */
+    A5_OUT_NOT_OPEN,        /* 1 where `nation` is not open at `at` */
+    A5_OUT_BANNED_BY,       /* 1 where `nation` first banned at or before `at` */
+    A5_OUT_US_PRESSURE,     /* US pressure on `nation` (all: summed) at `at` */
+    A5_OUT_US_SPENT,        /* US pressure on `nation` (all: summed) summed over steps */
+    A5_OUT_CUM_COST,        /* cum_cost of `nation` (all: summed) */
+    A5_OUT_CUM_RETALIATION, /* cum_retaliation of `nation` (all: summed) */
+    A5_OUT_CUM_DOWNGRADE,   /* cum_downgrade of `nation` (all: summed) */
+    A5_OUT_METRIC_COUNT
+};
+#define A5_MAX_OUTCOMES 64
+
+typedef struct {
+    char name[64];   /* outcomes.NAME: letters, digits, '_', not starting with a digit */
+    int metric;      /* A5_OUT_* */
+    int nation;      /* the nation, or -1: all (summed) or none */
+    int at;          /* the step, or -1: none */
+    int maximise;    /* direction: 1 max, 0 min */
+    double threshold; /* NAN: none */
+    char expr[96];   /* the metric as a call, "ban(GBR, 2025Q4)" (the package's names) */
+} a5_outcome;
 
 /* One entry of the scenario's calibration.fit (the line of its key). */
 typedef struct {
@@ -124,6 +151,12 @@ typedef struct {
     int morris_levels; /* morris: grid levels p (even) */
     size_t nvaried;
     a5_target *varied; /* one per swept/designed path, in file order */
+    /* design.method robust: the first nlevers varied paths are the levers, the rest
+     * the worlds' drawn inputs; point p is policy p / nworlds in world p % nworlds,
+     * and its replicate r uses stream (seed, world, r): every policy meets the same
+     * worlds on the same random numbers. 0 otherwise. */
+    size_t nlevers;
+    long nworlds, npolicies;
     long npoints;      /* >= 1; 1 when nothing varies */
     double *points;    /* npoints x nvaried values, row-major */
     char *vary_file;   /* where `sweep:` or `design:` is (NULL when neither): file, */
@@ -140,6 +173,9 @@ typedef struct {
     char *text; /* the resolved scenario (after --set) as YAML */
     a5_diag warnings; /* settings with no effect (scenario_inert.c): the run goes on */
 
+    size_t noutcomes; /* `outcomes:` */
+    a5_outcome *outcomes;
+
     /* `calibration: {fit: {PATH: LO:HI}}`: what `calibrate` fits when no --fit is given.
      * Not a model setting: a run does not read it (docs/scenario-reference.md). */
     size_t ncalib_fit;
@@ -149,6 +185,11 @@ typedef struct {
 /* Load `path`, applying `nsets` overrides "PATH=VALUE" in order. On success stores
  * the scenario in *out and returns 0. Returns A5_ESCENARIO with every problem in
  * `d`, A5_EIO if the file cannot be read (message in d too), or A5_ENOMEM. */
+/* The name of outcome metric A5_OUT_* ("n_ban"), as in `outcomes:`. */
+const char *a5_outcome_metric_name(int metric);
+/* Whether an outcome of s reads the US pressure of every step (us_pressure, us_spent). */
+int a5_outcome_needs_pressure(const a5_scenario *s);
+
 int a5_scenario_load(const char *path, const char *const *sets, int nsets, a5_diag *d,
                      a5_scenario **out);
 /* The same from text in memory; `name` is used in diagnostics. */

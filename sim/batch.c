@@ -44,6 +44,7 @@ static void block_free(block_buf *b)
     free(b->rec.china_target);
     free(b->rec.cum_retaliation);
     free(b->rec.cum_downgrade);
+    free(b->rec.outcomes);
     free(b->rec.first_ban);
     free(b->rec.first_restrict);
     free(b->rec.final_policy);
@@ -70,13 +71,15 @@ static int block_alloc(block_buf *b, long reps, const a5_scenario *s)
     const int rec = s->record;
     const int lever = (s->store_full && a5_model_uses_lever(s)) || (rec & A5_REC_INTEL);
     int nomem = 0;
-    b->rec.P = wanted(s->store_full || (rec & A5_REC_US_PRESSURE), cells * sizeof(float), &nomem);
+    b->rec.P = wanted(s->store_full || (rec & A5_REC_US_PRESSURE) || a5_outcome_needs_pressure(s),
+                      cells * sizeof(float), &nomem);
     b->rec.intel_status = wanted(lever, cells, &nomem);
     b->rec.retaliation = wanted(rec & A5_REC_RETALIATION, cells * sizeof(float), &nomem);
     b->rec.us_target = wanted(rec & A5_REC_US_TARGET, cells, &nomem);
     b->rec.china_target = wanted(rec & A5_REC_CHINA_TARGET, cells, &nomem);
     b->rec.cum_retaliation = wanted(rec & A5_REC_CUM_RETALIATION, nn * sizeof(float), &nomem);
     b->rec.cum_downgrade = wanted(rec & A5_REC_CUM_DOWNGRADE, nn * sizeof(float), &nomem);
+    b->rec.outcomes = wanted(s->noutcomes > 0, (size_t)reps * s->noutcomes * sizeof(float), &nomem);
     b->rec.first_ban = malloc(nn * sizeof(int16_t));
     b->rec.first_restrict = malloc(nn * sizeof(int16_t));
     b->rec.final_policy = malloc(nn);
@@ -121,6 +124,8 @@ static void blank_replicate(block_buf *b, const a5_scenario *s, long j)
         if (b->rec.cum_downgrade)
             b->rec.cum_downgrade[(size_t)j * n + i] = NAN;
     }
+    for (size_t k = 0; k < s->noutcomes; k++)
+        b->rec.outcomes[(size_t)j * s->noutcomes + k] = NAN;
 }
 
 /* --- checkpoint file --------------------------------------------------------------- */

@@ -149,8 +149,7 @@ static const a5_uncertain *overlaps_uncertain(const a5_scenario *s, const a5_tar
     return NULL;
 }
 
-/* Resolve path k and append it to s->varied (room for it allocated by the caller). */
-static int add_varied(a5_sc_loader *L, const a5_yaml_node *k)
+int a5_sc_add_varied(a5_sc_loader *L, const a5_yaml_node *k)
 {
     a5_scenario *s = L->s;
     a5_target t;
@@ -222,7 +221,7 @@ int a5_sc_sweep(a5_sc_loader *L, const a5_yaml_node *sw)
     }
     for (size_t i = 0; i < k; i++) {
         const a5_yaml_node *key = sw->key[i], *v = sw->item[i];
-        if ((rc = add_varied(L, key))) {
+        if ((rc = a5_sc_add_varied(L, key))) {
             if (A5_SC_NOMEM(rc))
                 goto done;
             rc = 0;
@@ -283,7 +282,7 @@ static int design_record(void *ctx, size_t record, int line, const a5_csv_field 
             return A5_ENOMEM;
         for (size_t i = 0; i < n; i++) {
             a5_yaml_node *cell = a5_yaml_scalar(f[i].text, 1, c->path, f[i].line, f[i].col);
-            int rc = cell ? add_varied(L, cell) : A5_ENOMEM;
+            int rc = cell ? a5_sc_add_varied(L, cell) : A5_ENOMEM;
             a5_yaml_free(cell);
             if (A5_SC_NOMEM(rc))
                 return rc;
@@ -325,10 +324,7 @@ static void design_ragged(void *ctx, a5_diag *d, const char *file, int line, siz
     a5_diag_add(d, file, line, 1, "row has %zu values; the header names %zu paths", n, width);
 }
 
-/* The design file's contents in the resolved scenario's text (a comment), so that
- * a resume of a run whose design file changed since is refused: its paths and
- * every value, checksummed. */
-static void design_note(a5_sc_loader *L, const double *vals, size_t rows)
+void a5_sc_design_note(a5_sc_loader *L, const double *vals, size_t rows)
 {
     const a5_scenario *s = L->s;
     char names[4096] = "";
@@ -373,7 +369,7 @@ static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *f
     s->points = c.vals;
     s->npoints = (long)c.rows;
     s->design_n = (long)c.rows;
-    design_note(L, c.vals, c.rows);
+    a5_sc_design_note(L, c.vals, c.rows);
     return 0;
 }
 
@@ -386,7 +382,7 @@ static int design_ranges(a5_sc_loader *L, const a5_yaml_node *rg, double *lo, do
     a5_scenario *s = L->s;
     for (size_t i = 0; i < rg->n; i++) {
         const a5_yaml_node *key = rg->key[i], *v = rg->item[i], *lv = NULL, *hv = NULL;
-        int rc = add_varied(L, key);
+        int rc = a5_sc_add_varied(L, key);
         if (A5_SC_NOMEM(rc))
             return rc;
         if (rc) {
@@ -649,7 +645,8 @@ int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz)
     if (method < 0) {
         char h[96];
         A5_SC_ERR(L, m,
-                  "unknown design method '%s'; expected lhs, sobol, saltelli, morris or file%s", mt,
+                  "unknown design method '%s'; expected lhs, sobol, saltelli, morris, file or "
+                  "robust%s", mt,
                   a5_sc_hint(h, sizeof h, mt, methods, 5));
         return 0;
     }

@@ -285,8 +285,10 @@ void a5_model_init(const a5_model *m, long p, long r, double *x, a5_rng_state *r
     a5_scenario_point_params(s, p, x);
     /* rs belongs to a gsl_rng: seek through a throwaway wrapper of the same state. */
     gsl_rng g = {a5_rng_philox, rs};
-    /* seed.common: every point's replicate r shares stream (seed, 0, r). */
-    a5_rng_seek(&g, s->seed, s->common ? 0u : (uint32_t)p, (uint32_t)r);
+    /* seed.common: every point's replicate r shares stream (seed, 0, r); else in a
+     * robust design every point of world w, (seed, w, r). */
+    const uint32_t stream = s->common ? 0u : s->nworlds ? (uint32_t)(p % s->nworlds) : (uint32_t)p;
+    a5_rng_seek(&g, s->seed, stream, (uint32_t)r);
     for (size_t u = 0; u < s->nuncertain; u++) {
         const a5_uncertain *un = &s->uncertain[u];
         for (size_t q = 0; q < un->target.nslots; q++)
@@ -845,5 +847,7 @@ int a5_model_run(const a5_model *m, long p, long r, a5_work *w, a5_records *rec,
         rec->cum_risk[(size_t)j * n + i] = (float)w->risk[i];
         bad |= !isfinite(w->cost[i]) || !isfinite(w->risk[i]) || !isfinite(hs[i]) || !isfinite(ps[i]);
     }
+    if (rec->outcomes)
+        a5_model_outcomes(m->s, rec, j);
     return bad ? A5_EFAILED : 0;
 }

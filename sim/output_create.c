@@ -94,12 +94,19 @@ const var_spec a5_out_vars[V_COUNT] = {
                          "sum over steps t of delta d_i while a downgrade is in force at X(t) "
                          "(the intelligence lost, the utility's Lambda_i while downgraded)",
                          A5_REC_CUM_DOWNGRADE},
+    [V_OUTCOMES] = {"outcomes", K_F32, 3, {D_POINT, D_REPLICATE, D_OUTCOME}, CH_REPLICATE, 0, NAN,
+                    0, 4, "outcome", "1",
+                    "the scenario's outcomes: per replicate, each metric of the outcome "
+                    "coordinate (outcome_metric; docs/robust.md)",
+                    0},
 };
 /* Whether variable vs is in this file. */
 int a5_out_var_on(const a5_output *o, const var_spec *vs)
 {
     if (vs->record && (o->s->record & vs->record))
         return 1;
+    if (vs->full_only == 4)
+        return o->s->noutcomes > 0;
     return !vs->full_only ||
            (o->full && (vs->full_only == 1 || (vs->full_only == 2 && a5_model_uses_lever(o->s))));
 }
@@ -371,6 +378,37 @@ fail:
     return -1;
 }
 
+/* The outcome axis: the outcomes' names, with their metric (as the package's
+ * compare() names it), direction and threshold (NaN: none) along it. */
+static int create_outcomes(a5_output *o)
+{
+    const a5_scenario *s = o->s;
+    const size_t k = s->noutcomes;
+    const char **names = malloc(3 * k * sizeof *names);
+    double *thr = malloc(k * sizeof *thr);
+    int ok = names && thr, d1[1] = {D_OUTCOME};
+    for (size_t j = 0; ok && j < k; j++) {
+        names[j] = s->outcomes[j].name;
+        names[k + j] = s->outcomes[j].expr;
+        names[2 * k + j] = s->outcomes[j].maximise ? "max" : "min";
+        thr[j] = s->outcomes[j].threshold;
+    }
+    hid_t v = o->vlen_str;
+    ok = ok && (o->dim[D_OUTCOME] = coord(o, "outcome", v, v, (hsize_t)k, names)) > 0 &&
+         describe(o, o->dim[D_OUTCOME], "outcome", "", "names of the scenario's outcomes") == 0 &&
+         static_var(o, "outcome_metric", v, v, 1, d1, names + k, "outcome metric", "",
+                    "what each outcome measures, as allied5g.compare names it") == 0 &&
+         static_var(o, "outcome_direction", v, v, 1, d1, names + 2 * k, "outcome direction", "",
+                    "max: more is better; min: less is better") == 0 &&
+         static_var(o, "outcome_threshold", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, d1, thr,
+                    "outcome threshold", "1",
+                    "the value an outcome must reach (max) or stay under (min) to satisfice; "
+                    "NaN: none") == 0;
+    free(names);
+    free(thr);
+    return ok ? 0 : -1;
+}
+
 /* Every dimension's coordinate, then the step labels (create_labels). */
 static int create_coords(a5_output *o)
 {
@@ -398,8 +436,11 @@ static int create_coords(a5_output *o)
         o->dim[D_QUANTILE] = coord(o, "quantile", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, qs);
         if (s->nblocs > 0)
             o->dim[D_BLOC] = coord(o, "bloc", v, v, (hsize_t)s->nblocs, s->bloc_names);
+        if (s->noutcomes > 0)
+            ok = ok && create_outcomes(o) == 0;
         for (int d = 0; d < D_COUNT; d++)
-            ok = ok && (o->dim[d] > 0 || (d == D_BLOC && s->nblocs == 0));
+            ok = ok && (o->dim[d] > 0 || (d == D_BLOC && s->nblocs == 0) ||
+                        (d == D_OUTCOME && s->noutcomes == 0));
         hid_t tv = o->dim[D_STEP];
         ok = ok && create_labels(o, dates, sv) == 0 &&
              describe(o, tv, "end of quarter", "days since 1970-01-01",
@@ -430,7 +471,9 @@ static int file_variable(const char *name)
 {
     static const char *const own[] = {"point", "replicate", "time", "nation", "option",
                                       "quantile", "bloc", "nation_name", "step", "date",
-                                      "bloc_member"};
+                                      "bloc_member", "outcome", "outcome_metric",
+                                      "outcome_direction", "outcome_threshold", "policy_index",
+                                      "world_index"};
     for (size_t k = 0; k < sizeof own / sizeof *own; k++)
         if (strcmp(name, own[k]) == 0)
             return 1;
@@ -485,7 +528,7 @@ static int coordinates_attr(a5_output *o, hid_t ds, const var_spec *vs, const ch
     int has[D_COUNT] = {0};
     for (int i = 0; i < vs->rank; i++)
         has[vs->dims[i]] = 1;
-    size_t len = 64 + (has[D_POINT] ? s->nvaried * (NAME_LEN + 1) : 0);
+    size_t len = 128 + (has[D_POINT] ? s->nvaried * (NAME_LEN + 1) : 0);
     char *c = calloc(len, 1);
     if (!c)
         return -1;
@@ -493,8 +536,12 @@ static int coordinates_attr(a5_output *o, hid_t ds, const var_spec *vs, const ch
         strcat(c, "step date");
     if (has[D_NATION])
         strcat(strcat(c, c[0] ? " " : ""), "nation_name");
+    if (has[D_OUTCOME])
+        strcat(strcat(c, c[0] ? " " : ""), "outcome_metric outcome_direction outcome_threshold");
     for (size_t j = 0; has[D_POINT] && j < s->nvaried; j++)
         strcat(strcat(c, c[0] ? " " : ""), names + j * NAME_LEN);
+    if (has[D_POINT] && s->nworlds)
+        strcat(strcat(c, c[0] ? " " : ""), "policy_index world_index");
     int rc = c[0] ? a5_out_attr_str(ds, o->vlen_str, "coordinates", c) : 0;
     free(c);
     return rc;
@@ -540,6 +587,28 @@ fail:
     return -1;
 }
 
+/* A robust design's policy_index and world_index of every point (p / M, p % M). */
+static int robust_index(a5_output *o)
+{
+    const a5_scenario *s = o->s;
+    int dp[1] = {D_POINT};
+    int *idx = malloc(2 * (size_t)s->npoints * sizeof *idx);
+    if (!idx)
+        return -1;
+    for (long p = 0; p < s->npoints; p++) {
+        idx[p] = (int)(p / s->nworlds);
+        idx[s->npoints + p] = (int)(p % s->nworlds);
+    }
+    int rc = static_var(o, "policy_index", H5T_STD_I32LE, H5T_NATIVE_INT, 1, dp, idx, "policy", "",
+                        "the policy (a setting of the levers) of each point") ||
+             static_var(o, "world_index", H5T_STD_I32LE, H5T_NATIVE_INT, 1, dp, idx + s->npoints,
+                        "world", "",
+                        "the world (a draw of the uncertain inputs) of each point; its "
+                        "replicate r runs on stream (seed, world, r)");
+    free(idx);
+    return rc ? -1 : 0;
+}
+
 /* One [point] variable per varied path (named as design_names says), with role:
  * design and its path; a categorical one (a strategy) holds its choices' names. */
 static int create_design_vars(a5_output *o, const char *dnames)
@@ -564,6 +633,8 @@ static int create_design_vars(a5_output *o, const char *dnames)
              H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, names ? o->sxpl : H5P_DEFAULT,
                       names ? (const void *)text : (const void *)col) >= 0 &&
              a5_out_attr_str(ds, o->vlen_str, "role", "design") >= 0 &&
+             (!s->nworlds || a5_out_attr_str(ds, o->vlen_str, "robust_role",
+                                             j < s->nlevers ? "lever" : "uncertain") >= 0) &&
              a5_out_attr_str(ds, o->vlen_str, "path", s->varied[j].path) >= 0 &&
              describe(o, ds, s->varied[j].path, names ? "" : "1", par->doc) >= 0;
         /* The parameter table's units (1/step, steps, share..) are the model's, not
@@ -581,7 +652,7 @@ static int create_design_vars(a5_output *o, const char *dnames)
     }
     free(col);
     free(text);
-    return ok ? 0 : -1;
+    return ok && s->nworlds ? robust_index(o) : ok ? 0 : -1;
 }
 
 static void iso_now(char *buf, size_t len)
@@ -597,7 +668,8 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta, const char
 {
     const a5_scenario *s = o->s;
     char created[32], libs[256];
-    static const char *const dm[] = {"none", "grid", "lhs", "sobol", "saltelli", "file", "morris"};
+    static const char *const dm[] = {"none",     "grid", "lhs",   "sobol",
+                                     "saltelli", "file", "morris", "robust"};
     unsigned maj, min, rel;
     CK(H5get_libversion(&maj, &min, &rel));
     iso_now(created, sizeof created);
@@ -625,6 +697,12 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta, const char
     CK(a5_out_attr_num(f, "points", H5T_NATIVE_LLONG, &np, 0));
     CK(a5_out_attr_num(f, "replicates", H5T_NATIVE_LLONG, &nr, 0));
     CK(a5_out_attr_str(f, v, "design_method", dm[s->design]));
+    if (s->nworlds) { /* a robust design: policies x worlds, the levers first */
+        long long pw[3] = {(long long)s->npolicies, (long long)s->nworlds, (long long)s->nlevers};
+        CK(a5_out_attr_num(f, "robust_policies", H5T_NATIVE_LLONG, pw, 0));
+        CK(a5_out_attr_num(f, "robust_worlds", H5T_NATIVE_LLONG, pw + 1, 0));
+        CK(a5_out_attr_num(f, "robust_levers", H5T_NATIVE_LLONG, pw + 2, 0));
+    }
     if (s->nvaried) {
         size_t len = 1;
         for (size_t j = 0; j < s->nvaried; j++)

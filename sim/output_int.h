@@ -49,10 +49,10 @@ int a5_journal_split(char *buf, size_t len, size_t *blen, const char **jbuf, siz
  * sync it. Returns 0 or -1 (errno set). */
 int a5_journal_replay(const char *path, const char *jbuf, size_t jlen);
 
-enum { D_POINT, D_REPLICATE, D_STEP, D_NATION, D_OPTION, D_QUANTILE, D_BLOC, D_COUNT };
+enum { D_POINT, D_REPLICATE, D_STEP, D_NATION, D_OPTION, D_QUANTILE, D_BLOC, D_OUTCOME, D_COUNT };
 enum { V_POLICY, V_H, V_P, V_FIRST_BAN, V_FINAL, V_COST, V_RISK, V_SHARE, V_MEAN, V_QUANT,
        V_FAILED, V_INTEL, V_FIRST_RESTRICT, V_RETALIATION, V_US_TARGET, V_CHINA_TARGET,
-       V_CUM_RETALIATION, V_CUM_DOWNGRADE, V_COUNT };
+       V_CUM_RETALIATION, V_CUM_DOWNGRADE, V_OUTCOMES, V_COUNT };
 
 struct a5_output {
     const a5_scenario *s;
@@ -91,7 +91,7 @@ typedef struct {
                      * lever's "none threatened downgraded"; 3: 0 1 "no yes") */
     int full_only;  /* per-replicate step data: left out by --store summary (2: and
                      * when the scenario cannot switch the intelligence lever on; 3:
-                     * only when output.record asks) */
+                     * only when output.record asks; 4: only when the scenario has outcomes) */
     const char *long_name, *units, *description;
     int record;     /* the A5_REC_* bit of output.record that puts it in any file */
 } var_spec;

@@ -73,6 +73,9 @@ int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_recor
         write_slab(o, V_COST, s3, c3, rec->cum_cost, err, errlen) ||
         write_slab(o, V_RISK, s3, c3, rec->cum_risk, err, errlen))
         return A5_EHDF5;
+    hsize_t so[3] = {(hsize_t)p, (hsize_t)r0, 0}, co[3] = {1, (hsize_t)nr, o->s->noutcomes};
+    if (o->s->noutcomes && write_slab(o, V_OUTCOMES, so, co, rec->outcomes, err, errlen))
+        return A5_EHDF5;
     return 0;
 }
 

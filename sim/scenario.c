@@ -28,7 +28,7 @@ static const char *const top_keys[] = {
     "name",    "description", "start", "steps",  "replicates", "seed",  "policy",   "decision",
     "vendors", "market",      "risk",  "us",     "china",      "peers", "defaults", "nations",
     "events",  "uncertain",   "sweep", "design", "output",     "base",  "windows",  "attention",
-    "calibration", "initial_policies"};
+    "calibration", "initial_policies", "outcomes", "levers"};
 #define NTOP (sizeof top_keys / sizeof top_keys[0])
 
 /* --- sections ----------------------------------------------------------------------- */
@@ -636,6 +636,7 @@ void a5_scenario_free(a5_scenario *s)
     for (size_t i = 0; i < s->ncalib_fit; i++)
         free(s->calib_fit[i].path);
     free(s->calib_fit);
+    free(s->outcomes);
     for (size_t i = 0; i < s->nevents; i++) {
         for (size_t j = 0; j < s->events[i].nops; j++)
             a5_scenario_target_free(&s->events[i].ops[j].target);
@@ -744,7 +745,7 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
         return rc;
     china_targets(L, root);
     if ((rc = load_uncertain(L, root)) || (rc = a5_sc_load_events(L, root)) ||
-        (rc = a5_sc_timing(L, root)) || (rc = a5_sc_calibration(L, root)))
+        (rc = a5_sc_timing(L, root)) || (rc = a5_sc_calibration(L, root)) || (rc = a5_sc_outcomes(L, root)))
         return rc;
     const a5_yaml_node *sw = a5_yaml_get(root, "sweep"), *dz = a5_yaml_get(root, "design");
     if (sw && dz) {
@@ -761,7 +762,13 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
         s->vary_line = vz->line;
         s->vary_col = vz->col;
     }
-    if ((rc = sw ? a5_sc_sweep(L, sw) : dz ? a5_sc_design(L, dz) : 0))
+    const a5_yaml_node *lv = a5_yaml_get(root, "levers"),
+                       *mt = dz && dz->kind == A5_YAML_MAP ? a5_yaml_get(dz, "method") : NULL;
+    const int robust = mt && mt->kind == A5_YAML_SCALAR && strcmp(mt->value, "robust") == 0;
+    if (lv && !robust)
+        A5_SC_ERR(L, lv, "'levers' are the policies of a robust design: add design: {method: "
+                         "robust, worlds: M} (or vary them with 'sweep')");
+    if ((rc = sw ? a5_sc_sweep(L, sw) : robust ? a5_sc_robust(L, dz, lv) : dz ? a5_sc_design(L, dz) : 0))
         return rc;
     a5_sc_timing_check(L);
     return 0;

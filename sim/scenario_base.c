@@ -97,6 +97,23 @@ int a5_sc_merge_base(a5_sc_loader *L, a5_yaml_node *root, int depth, a5_yaml_nod
     }
     if ((rc = a5_sc_merge_base(L, base, depth + 1, &base)))
         goto fail;
+    /* One way to vary: a child's sweep, design or levers replaces the base's. */
+    static const char *const vary[] = {"sweep", "design", "levers"};
+    int child_varies = 0;
+    for (int k = 0; k < 3; k++)
+        child_varies |= a5_yaml_get(root, vary[k]) != NULL;
+    for (int k = 0; child_varies && k < 3; k++) {
+        long j = a5_yaml_index(base, vary[k]);
+        if (j < 0 || a5_yaml_get(root, vary[k]))
+            continue;
+        a5_yaml_free(base->key[j]);
+        a5_yaml_free(base->item[j]);
+        for (size_t q = (size_t)j; q + 1 < base->n; q++) {
+            base->key[q] = base->key[q + 1];
+            base->item[q] = base->item[q + 1];
+        }
+        base->n--;
+    }
     for (size_t i = 0; i < root->n; i++) {
         if (strcmp(root->key[i]->value, "base") == 0)
             continue;

@@ -112,6 +112,15 @@ extern const char *const a5_sc_dist_names[6];
 /* `sweep:` (a full factorial grid) and `design:` (lhs, sobol, saltelli, file) into
  * s->varied and s->points. */
 int a5_sc_sweep(a5_sc_loader *L, const a5_yaml_node *sw);
+/* Resolve path k and append it to s->varied (room for it allocated by the caller):
+ * refused when it is drawn (uncertain) or overlaps a path varied already. */
+int a5_sc_add_varied(a5_sc_loader *L, const a5_yaml_node *k);
+/* A design file's contents in the resolved scenario's text (a comment), so that a
+ * resume of a run whose file changed since is refused: its paths (s->varied) and
+ * every value (rows x nvaried), checksummed. */
+void a5_sc_design_note(a5_sc_loader *L, const double *vals, size_t rows);
+/* design: {method: robust, ..} with `levers:` lv (may be NULL) (design_robust.c). */
+int a5_sc_robust(a5_sc_loader *L, const a5_yaml_node *dz, const a5_yaml_node *lv);
 int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz);
 
 /* --- --set and base: (scenario_set.c, scenario_base.c) --- */
@@ -122,6 +131,8 @@ int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int id
  * *out, A5_ESCENARIO after reporting, or A5_ENOMEM; *out is NULL on error. */
 /* The calibration: section into s->calib_fit (scenario_calib.c). 0 or A5_ENOMEM. */
 int a5_sc_calibration(a5_sc_loader *L, const a5_yaml_node *root);
+/* The `outcomes:` section into s->outcomes (scenario_outcomes.c). 0 or A5_ENOMEM. */
+int a5_sc_outcomes(a5_sc_loader *L, const a5_yaml_node *root);
 /* initial_policies: {from: FILE.csv} into the nations' `policy` entries of the tree
  * (scenario_initial.c), the section removed. 0 or A5_ENOMEM. */
 int a5_sc_initial_policies(a5_sc_loader *L, a5_yaml_node *root);

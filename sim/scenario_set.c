@@ -103,6 +103,11 @@ static int settable(const char *path)
 {
     if (strcmp(path, "seed.value") == 0 || strcmp(path, "china.targets") == 0)
         return 1;
+    /* whole sections, and one new outcome: outcomes.NAME={metric: .., direction: ..} */
+    if (strcmp(path, "outcomes") == 0 || strcmp(path, "levers") == 0 ||
+        strcmp(path, "design.policies") == 0 || strcmp(path, "design.worlds") == 0 ||
+        (strncmp(path, "outcomes.", 9) == 0 && path[9] && !strchr(path + 9, '.')))
+        return 1;
     if (a5_param_find_global(path, NULL) || a5_param_find_run(path, NULL))
         return 1;
     if (strncmp(path, "defaults.", 9) == 0 && a5_param_find_nation(path + 9, NULL))
@@ -110,11 +115,13 @@ static int settable(const char *path)
     return 0;
 }
 
-/* --set fixes a value: the same path no longer varies in uncertain, sweep or design. */
+/* --set fixes a value: the same path no longer varies in uncertain, sweep, design or
+ * levers. */
 static void unvary(a5_yaml_node *root, const char *path)
 {
     a5_yaml_node *dz = a5_yaml_get(root, "design");
     a5_yaml_remove(a5_yaml_get(root, "uncertain"), path);
+    a5_yaml_remove(a5_yaml_get(root, "levers"), path);
     a5_yaml_node *sw = a5_yaml_get(root, "sweep"), *rg = a5_yaml_get(dz, "ranges");
     if (a5_yaml_remove(sw, path) && sw->n == 0)
         a5_yaml_remove(root, "sweep");

@@ -16,6 +16,7 @@ double a5_scenario_output_bytes(const a5_scenario *s)
     for (int b = 0; b < A5_REC_COUNT; b++)
         if ((s->record & (1 << b)) && !((1 << b) == A5_REC_US_PRESSURE && s->store_full))
             per += (double)((1 << b) & per_run ? 1 : s->steps) * s->n * rb[b];
+    per += (double)s->noutcomes * 4; /* outcomes */
     double agg = (double)s->npoints * s->steps * s->n * (3 + 1 + 3) * 4;
     return runs * per + agg;
 }
@@ -58,25 +59,48 @@ void a5_scenario_summary(const a5_scenario *s, FILE *out)
                 s->base[a5_param_vslot(v, s->n)]);
     fprintf(out, "\n");
     static const char *const dn[] = {"none",     "sweep grid", "latin hypercube", "sobol",
-                                     "saltelli", "file",       "morris"};
+                                     "saltelli", "file",       "morris",     "robust"};
     fprintf(out, "design     %ld point%s (%s", s->npoints, s->npoints == 1 ? "" : "s",
             dn[s->design]);
     if (s->design == A5_DESIGN_SALTELLI && s->second_order)
         fprintf(out, ", second order, N = %ld", s->design_n);
     else if (s->design == A5_DESIGN_MORRIS)
         fprintf(out, ", %ld trajectories, %d levels", s->design_n, s->morris_levels);
+    if (s->nworlds)
+        fprintf(out, ": %ld policies x %ld worlds", s->npolicies, s->nworlds);
     fprintf(out, ")");
-    for (size_t j = 0; j < s->nvaried && j < 6; j++)
-        fprintf(out, "%s%s", j ? ", " : ": ", s->varied[j].path);
+    const size_t shown = s->nworlds ? s->nlevers : s->nvaried;
+    for (size_t j = 0; j < shown && j < 6; j++)
+        fprintf(out, "%s%s", j ? ", " : s->nworlds ? ": levers " : ": ", s->varied[j].path);
+    if (s->nworlds) {
+        fprintf(out, "%s; world inputs", shown > 6 ? ", ..." : "");
+        for (size_t j = shown; j < s->nvaried && j < shown + 6; j++)
+            fprintf(out, "%s%s", j > shown ? ", " : " ", s->varied[j].path);
+        fprintf(out, "%s", s->nvaried > shown + 6 ? ", ..." : "");
+    }
     fprintf(out, "\n");
     fprintf(out, "replicates %ld per point, seed %llu%s\n", s->replicates,
             (unsigned long long)s->seed,
-            s->common ? ", common random numbers (every point's replicate r on one stream)" : "");
-    fprintf(out, "uncertain  %zu", s->nuncertain);
+            s->common     ? ", common random numbers (every point's replicate r on one stream)"
+            : s->nworlds ? ", common random numbers within each world (replicate r of world w on "
+                           "stream (seed, w, r))"
+                         : "");
+    if (s->nworlds)
+        fprintf(out, "uncertain  drawn once per world (the world inputs above)\n");
+    else
+        fprintf(out, "uncertain  %zu", s->nuncertain);
     for (size_t j = 0; j < s->nuncertain && j < 6; j++)
         fprintf(out, "%s%s ~ %s", j ? ", " : ": ", s->uncertain[j].target.path,
                 a5_sc_dist_names[s->uncertain[j].dist.kind]);
-    fprintf(out, "%s\n", s->nuncertain > 6 ? ", ..." : "");
+    if (!s->nworlds)
+        fprintf(out, "%s\n", s->nuncertain > 6 ? ", ..." : "");
+    if (s->noutcomes) {
+        fprintf(out, "outcomes   %zu:", s->noutcomes);
+        for (size_t k = 0; k < s->noutcomes; k++)
+            fprintf(out, "%s %s = %s %s", k ? "," : "", s->outcomes[k].name, s->outcomes[k].expr,
+                    s->outcomes[k].maximise ? "(max)" : "(min)");
+        fprintf(out, "\n");
+    }
     size_t nat = 0;
     for (size_t e = 0; e < s->nevents; e++)
         nat += s->events[e].at >= 0;

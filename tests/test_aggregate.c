@@ -24,7 +24,7 @@ static double run_cell(const float *v, const int8_t *pol, long n, const unsigned
                        float *mean, float quant[3], float share[3])
 {
     a5_agg *a = a5_agg_alloc(1, n);
-    a5_records rec = {(int8_t *)pol, (float *)v, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    a5_records rec = {.policy = (int8_t *)pol, .h = (float *)v};
     a5_agg_reset(a, 1);
     a5_agg_fold(a, &rec, n, failed, 0, 1);
     long ok = n;
@@ -130,7 +130,7 @@ static void test_fold_ranges_agree(void **state)
         v[i] = (s % 5 == 0) ? 0.0f : (float)((s >> 8) / 16777216.0 * pow(10.0, -(double)(s % 9)));
         pol[i] = (int8_t)((s >> 4) % 3);
     }
-    a5_records rec = {pol, v, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    a5_records rec = {.policy = pol, .h = v};
     char *buf[3] = {NULL, NULL, NULL};
     size_t len[3] = {0, 0, 0};
     for (int way = 0; way < 3; way++) {
@@ -170,7 +170,7 @@ static void test_save_load(void **state)
         v[i] = (float)((i * 37) % 101) / 100.0f;
         pol[i] = (int8_t)(i % 3);
     }
-    a5_records rec = {pol, v, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    a5_records rec = {.policy = pol, .h = v};
     a5_agg *a = a5_agg_alloc(cells, n), *b = a5_agg_alloc(cells, n);
     a5_agg_reset(a, 1);
     for (size_t c = 0; c < cells; c++)

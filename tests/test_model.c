@@ -377,7 +377,7 @@ static void test_replicate_is_deterministic(void **state)
     float h[2][30], P[2][30], cc[2][3], cr[2][3];
     int16_t fb[2][3], fr[2][3];
     for (int run = 0; run < 2; run++) {
-        rec = (a5_records){pol[run], h[run], P[run], fb[run], fin[run], cc[run], cr[run], NULL, fr[run], NULL, NULL, NULL, NULL, NULL};
+        rec = (a5_records){.policy = pol[run], .h = h[run], .P = P[run], .first_ban = fb[run], .final_policy = fin[run], .cum_cost = cc[run], .cum_risk = cr[run], .first_restrict = fr[run]};
         a5_model_run(f.m, 0, 17, f.w, &rec, 0);
     }
     assert_memory_equal(pol[0], pol[1], sizeof pol[0]);
@@ -444,7 +444,7 @@ static void test_allocation_failures(void **state)
     int8_t pol[18], fin[3];
     float h[18], cc[3], cr[3];
     int16_t fb[3];
-    a5_records rec = {pol, h, NULL, fb, fin, cc, cr, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    a5_records rec = {.policy = pol, .h = h, .first_ban = fb, .final_policy = fin, .cum_cost = cc, .cum_risk = cr};
     assert_int_equal(a5_model_run(m, 0, 3, w, &rec, 0), 0);
     assert_true(a5_model_work_x(w)[slot] == 0.4);
     a5_model_work_free(w);

@@ -85,7 +85,7 @@ static char *digest(size_t nover, const size_t *slots, const double *values)
     if (ok) {
         size_t len = 0;
         for (long r = 0; r < REPS && ok; r++) {
-            a5_records rec = {pol, h, P, fb, fin, cc, cr, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+            a5_records rec = {.policy = pol, .h = h, .P = P, .first_ban = fb, .final_policy = fin, .cum_cost = cc, .cum_risk = cr};
             ok = a5_model_run(m, 0, r, w, &rec, 0) == 0;
             uint64_t d = 0xcbf29ce484222325ull;
             d = fnv(d, pol, steps * n);

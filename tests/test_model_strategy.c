@@ -197,7 +197,7 @@ static uint64_t digest(const char *text, int reps)
     int16_t fb[MAXN];
     uint64_t d = 1469598103934665603ull;
     for (int r = 0; r < reps; r++) {
-        a5_records rec = {pol, h, P, fb, fin, cc, cr, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+        a5_records rec = {.policy = pol, .h = h, .P = P, .first_ban = fb, .final_policy = fin, .cum_cost = cc, .cum_risk = cr};
         assert_int_equal(a5_model_run(f.m, 0, r, f.w, &rec, 0), 0);
         d = fnv(d, pol, cells);
         d = fnv(d, h, cells * sizeof *h);
