@@ -23,8 +23,9 @@ from .explore import (OUTCOMES, experiments, feature_scores, feature_scores_heat
                       morris_design, morris_indices, morris_plot, outcomes)
 from .prim import CartResult, PrimResult, cart, prim
 from .paired import PAIRED_OUTCOMES, compare, is_crn, replicate_outcome
-from .robust import (policy_worlds, rank_disagreement, robustness, robustness_compare,
-                     robustness_plot)
+from .robust import (experiments_outcomes, is_robust, levers, point_outcome, policy_worlds,
+                     rank_disagreement, robustness, robustness_compare, robustness_plot,
+                     uncertainties, vulnerability)
 
 __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "ResultsError",
            "ResultsWarning", "DatesWarning", "ExportError", "export_bytes", "POLICIES",
@@ -37,5 +38,6 @@ __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "Re
            "CartResult", "feature_scores", "feature_scores_heatmap", "morris_design",
            "morris_indices", "morris_plot", "calibration_report", "compare", "is_crn",
            "policy_worlds", "robustness", "robustness_compare", "rank_disagreement",
-           "robustness_plot",
+           "robustness_plot", "is_robust", "levers", "uncertainties", "point_outcome",
+           "experiments_outcomes", "vulnerability",
            "replicate_outcome", "PAIRED_OUTCOMES", "share_interval"]

@@ -78,6 +78,13 @@ def _per_nation(ds, var, args, name, usage, dated):
     return x.sum(-1) if args[0] == "all" else x[:, :, _nation(ds, args[0])]
 
 
+def _us_spent(ds, args):
+    _need(args, 1, 1, "us_spent", "(NATION or all)")
+    _need_var(ds, "us_pressure", "us_spent")
+    x = np.asarray(ds["us_pressure"].values, dtype=float).sum(axis=2)   # point x rep x nation
+    return x.sum(-1) if args[0] == "all" else x[:, :, _nation(ds, args[0])]
+
+
 #: Per-replicate outcomes :func:`compare` knows, by name.
 PAIRED_OUTCOMES = {
     "ban": (_ban, "1 where NATION's policy is ban at DATE (store full, or the last step)"),
@@ -91,6 +98,9 @@ PAIRED_OUTCOMES = {
     "us_pressure": (lambda ds, a: _per_nation(ds, "us_pressure", a, "us_pressure",
                                               "(NATION or all[, DATE])", True),
                     "US pressure on NATION (all: summed over nations) at DATE (store full)"),
+    "us_spent": (lambda ds, a: _us_spent(ds, a),
+                 "US pressure on NATION (all: summed over nations) summed over the steps "
+                 "(store full, or output.record us_pressure)"),
     "cum_cost": (lambda ds, a: _per_nation(ds, "cum_cost", a, "cum_cost", "(NATION or all)", False),
                  "cumulative cost of NATION (all: summed over nations)"),
     "cum_retaliation": (lambda ds, a: _per_nation(ds, "cum_retaliation", a, "cum_retaliation",

@@ -53,13 +53,122 @@ from .paired import is_crn, replicate_outcome
 MEASURES = ("mean", "pXX", "worst", "satisficing", "mean_regret", "pXX_regret", "max_regret")
 
 
+def is_robust(ds: xr.Dataset) -> bool:
+    """Whether the file is a robust design (``design: {method: robust}``): points are
+    policies x worlds."""
+    return str(ds.attrs.get("design_method", "")) == "robust"
+
+
+def _role(ds: xr.Dataset, role: str) -> list:
+    return [p for p in design_paths(ds) if p in ds.coords
+            and str(ds[p].attrs.get("robust_role", "")) == role]
+
+
+def levers(ds: xr.Dataset) -> list:
+    """A robust design's levers (the paths a decision maker controls), in scenario order."""
+    return _role(ds, "lever")
+
+
+def uncertainties(ds: xr.Dataset) -> list:
+    """A robust design's world inputs (each drawn slot of ``uncertain:``; a
+    ``nations.*.X`` entry gives one per nation, ``nations.CODE.X``)."""
+    return _role(ds, "uncertain")
+
+
+def _need_robust(ds):
+    if not is_robust(ds):
+        raise ValueError("this file is not a robust design (design: {method: robust, "
+                         "policies: .., worlds: ..} with levers: and uncertain:)")
+
+
+def _named_outcome(ds: xr.Dataset, outcome):
+    """A name of the file's ``outcomes`` (with its direction and threshold), or None."""
+    if not isinstance(outcome, str) or "outcome" not in ds.coords:
+        return None
+    names = [str(v) for v in np.asarray(ds["outcome"].values)]
+    if outcome not in names:
+        return None
+    k = names.index(outcome)
+    thr = float(np.asarray(ds["outcome_threshold"].values)[k])
+    return (k, str(np.asarray(ds["outcome_direction"].values)[k]),
+            thr if np.isfinite(thr) else None)
+
+
+def point_outcome(ds: xr.Dataset, outcome) -> np.ndarray:
+    """An outcome per point and replicate (point x replicate, NaN where a replicate
+    failed): the name of one of the file's ``outcomes:`` (computed by the run, in any
+    store), or anything :func:`replicate_outcome` takes."""
+    named = _named_outcome(ds, outcome)
+    if named is None:
+        return replicate_outcome(ds, outcome)
+    return np.asarray(ds["outcomes"].isel(outcome=named[0])
+                      .transpose("point", "replicate").values, dtype=float)
+
+
+def experiments_outcomes(ds: xr.Dataset) -> tuple:
+    """A robust design as the EMA Workbench returns its experiments: ``(experiments,
+    outcomes)``. ``experiments`` has one row per point with ``policy`` and ``world``
+    (their numbers), the levers and the world inputs; ``outcomes`` maps each of the
+    file's outcome names to its mean over the replicates per point (an array in
+    ``experiments``' row order)."""
+    _need_robust(ds)
+    X = design_frame(ds)
+    X.insert(0, "world", np.asarray(ds["world_index"].values, dtype=int))
+    X.insert(0, "policy", np.asarray(ds["policy_index"].values, dtype=int))
+    out = {}
+    if "outcome" in ds.coords:
+        for name in (str(v) for v in np.asarray(ds["outcome"].values)):
+            y = point_outcome(ds, name)
+            with np.errstate(all="ignore"):
+                out[name] = np.nanmean(np.where(np.isfinite(y), y, np.nan), axis=1)
+    return X, out
+
+
+def _robust_worlds(ds: xr.Dataset, outcome) -> pd.DataFrame:
+    """policy_worlds of a robust design: the mean over each world's replicates."""
+    y = point_outcome(ds, outcome)
+    pol = np.asarray(ds["policy_index"].values, dtype=int)
+    wld = np.asarray(ds["world_index"].values, dtype=int)
+    P, W = int(ds.attrs["robust_policies"]), int(ds.attrs["robust_worlds"])
+    ok = np.isfinite(y)
+    n = ok.sum(axis=1)
+    with np.errstate(all="ignore"):
+        mean = np.where(n > 0, np.where(ok, y, 0).sum(axis=1) / n, np.nan)
+    Y = np.full((P, W), np.nan)
+    Y[pol, wld] = mean
+    keep = np.isfinite(Y).all(axis=0)
+    if not keep.any():
+        raise ValueError("no world has a value for every policy")
+    lv = levers(ds)
+    first = np.flatnonzero(wld == 0)                    # each policy's point in world 0
+    first = first[np.argsort(pol[first])]
+    frame = design_frame(ds).iloc[first][lv].reset_index(drop=True)
+    idx = pd.MultiIndex.from_frame(frame) if len(lv) > 1 else pd.Index(frame[lv[0]], name=lv[0])
+    out = pd.DataFrame(Y[:, keep], index=idx,
+                       columns=pd.Index(np.flatnonzero(keep), name="world"))
+    named = _named_outcome(ds, outcome)
+    if named is not None:
+        out.attrs.update(outcome=outcome, direction=named[1], threshold=named[2])
+    return out
+
+
 def policy_worlds(ds: xr.Dataset, outcome) -> pd.DataFrame:
-    """The outcome of every policy (design point) in every world (replicate): a
-    DataFrame with one row per point (labelled by its design inputs when the file has
-    a design) and one column per replicate; ``outcome`` as in :func:`compare`. Failed
-    replicates are dropped from every policy (a world counts only where every policy
-    has a value). Raises ValueError without common random numbers: the points would
-    not meet the same worlds."""
+    """The outcome of every policy in every world: a DataFrame with one row per policy
+    and one column per world.
+
+    A robust design (``design: {method: robust}``): a policy is a setting of the
+    levers (rows labelled by them), a world one draw of the uncertain inputs, and the
+    value the mean over that world's replicates; ``outcome`` is one of the file's
+    ``outcomes:`` by name (its direction and threshold then go in ``attrs``, where
+    :func:`robustness` finds them) or anything :func:`compare` takes.
+
+    Any other design on common random numbers: a policy is a design point (labelled
+    by its design inputs when the file has a design) and a world one replicate.
+    Failed replicates are dropped from every policy (a world counts only where every
+    policy has a value). Raises ValueError without common random numbers: the points
+    would not meet the same worlds."""
+    if is_robust(ds):
+        return _robust_worlds(ds, outcome)
     if not is_crn(ds):
         raise ValueError("policies meet the same worlds only on common random numbers: "
                          "run with seed: {common: true} (or run --crn)")
@@ -116,7 +225,19 @@ def _bootstrap(A: np.ndarray, sign: float, threshold, q: float, n_boot: int,
     return boot
 
 
-def robustness(Y: pd.DataFrame, direction: str = "max", threshold: Optional[float] = None,
+def _file_defaults(Y, direction, threshold):
+    """direction and threshold, defaulting to what Y.attrs carries (a named outcome of
+    a robust design), else max and none."""
+    attrs = getattr(Y, "attrs", {}) or {}
+    if direction is None:
+        direction = attrs.get("direction", "max")
+    if threshold is None:
+        threshold = attrs.get("threshold")
+    return direction, threshold
+
+
+def robustness(Y: pd.DataFrame, direction: Optional[str] = None,
+               threshold: Optional[float] = None,
                percentile: float = 90, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Robustness of each policy (row of ``Y``) across the worlds (columns), with
     standard errors and ranks; see the module's doc for the measures and their
@@ -125,7 +246,10 @@ def robustness(Y: pd.DataFrame, direction: str = "max", threshold: Optional[floa
     picks the percentile measures (90: the 10 % worst worlds' edge). Columns:
     ``mean``, ``pXX``, ``worst``, ``satisficing``, ``mean_regret``, ``pXX_regret``,
     ``max_regret`` (XX the percentile), each with ``_se``, then ``rank_`` of each (1 =
-    most robust; ties share the smaller rank), and ``worlds``."""
+    most robust; ties share the smaller rank), and ``worlds``. ``direction`` and
+    ``threshold`` left out come from ``Y.attrs`` (a named outcome of a robust design:
+    its ``outcomes:`` entry), else "max" and none."""
+    direction, threshold = _file_defaults(Y, direction, threshold)
     if direction not in ("max", "min"):
         raise ValueError(f"direction must be 'max' or 'min', not {direction!r}")
     if not 50 <= percentile < 100:
@@ -161,7 +285,7 @@ def robustness(Y: pd.DataFrame, direction: str = "max", threshold: Optional[floa
     return out
 
 
-def robustness_compare(Y: pd.DataFrame, a, b, direction: str = "max",
+def robustness_compare(Y: pd.DataFrame, a, b, direction: Optional[str] = None,
                        threshold: Optional[float] = None, percentile: float = 90,
                        n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Policy ``b`` minus policy ``a`` (labels of ``Y``'s rows, or row numbers) under
@@ -170,6 +294,7 @@ def robustness_compare(Y: pd.DataFrame, a, b, direction: str = "max",
     d_w (``se_unpaired`` beside them, as if the worlds were independent draws for each
     policy); for the others a bootstrap that resamples the same worlds for both.
     Columns ``estimate``, ``se``, ``se_unpaired`` (NaN for the bootstrap ones)."""
+    direction, threshold = _file_defaults(Y, direction, threshold)
     rows = list(Y.index)
     ia = a if isinstance(a, (int, np.integer)) and a not in rows else rows.index(a)
     ib = b if isinstance(b, (int, np.integer)) and b not in rows else rows.index(b)
@@ -234,3 +359,37 @@ def robustness_plot(table: pd.DataFrame, title: str = "Ranks of the policies by 
         fig.tight_layout()
         return fig
     return draw()
+
+
+def vulnerability(ds: xr.Dataset, policy, outcome, threshold: Optional[float] = None,
+                  **prim_kw):
+    """Where a policy fails (issue 27.5): PRIM (:func:`allied5g.prim`) over the worlds'
+    inputs, the cases of interest being the worlds in which ``policy`` (a row label
+    of :func:`policy_worlds`, or its row number) misses ``threshold`` (its mean over
+    the world's replicates below it for a "max" outcome, above it for "min";
+    ``threshold`` left out: the outcome's own, from ``outcomes:``). Returns the
+    :class:`PrimResult`, with ``attrs``-like fields ``failing`` (the share of worlds
+    failing) and ``X`` (the world inputs, one row per world) set on it."""
+    from .prim import prim
+
+    _need_robust(ds)
+    Y = policy_worlds(ds, outcome)
+    direction, threshold = _file_defaults(Y, None, threshold)
+    if threshold is None:
+        raise ValueError(f"{outcome!r} has no threshold: give threshold=")
+    rows = list(Y.index)
+    i = policy if isinstance(policy, (int, np.integer)) and policy not in rows \
+        else rows.index(policy)
+    y = Y.iloc[i].to_numpy()
+    fail = y < threshold if direction == "max" else y > threshold
+    unc = uncertainties(ds)
+    wld = np.asarray(ds["world_index"].values, dtype=int)
+    pts = np.flatnonzero(np.asarray(ds["policy_index"].values, dtype=int) == 0)
+    pts = pts[np.argsort(wld[pts])]
+    X = design_frame(ds).iloc[pts][unc].reset_index(drop=True).loc[list(Y.columns)]
+    if not fail.any():
+        raise ValueError(f"policy {rows[i]!r} fails in none of the {len(y)} worlds")
+    res = prim(X, fail.astype(int), **prim_kw)
+    res.failing = float(fail.mean())
+    res.X = X
+    return res
