@@ -292,7 +292,9 @@ def robustness_compare(Y: pd.DataFrame, a, b, direction: Optional[str] = None,
     each measure of :func:`robustness`, with paired standard errors: for the mean,
     mean regret and satisficing sd(d_w) / sqrt(W) of the world-by-world differences
     d_w (``se_unpaired`` beside them, as if the worlds were independent draws for each
-    policy); for the others a bootstrap that resamples the same worlds for both.
+    policy: for mean regret, whose difference is world by world minus the outcome's,
+    that of the means); for the others a bootstrap that resamples the same worlds for
+    both.
     Columns ``estimate``, ``se``, ``se_unpaired`` (NaN for the bootstrap ones)."""
     direction, threshold = _file_defaults(Y, direction, threshold)
     rows = list(Y.index)
@@ -312,6 +314,10 @@ def robustness_compare(Y: pd.DataFrame, a, b, direction: Optional[str] = None,
     for j, X in _per_world(A, sign, threshold).items():
         se[j] = (X[ib] - X[ia]).std(ddof=1) / np.sqrt(W)
         unp[j] = np.sqrt(X[ia].var(ddof=1) / W + X[ib].var(ddof=1) / W)
+    # World by world the regret difference is minus the outcome difference, so the
+    # mean regret's difference is the means' (sign flipped); as if each policy had
+    # met worlds of its own, its standard error is the unpaired one of the means.
+    unp[4] = unp[0]
     return pd.DataFrame({"estimate": est, "se": se, "se_unpaired": unp}, index=names)
 
 

@@ -286,3 +286,57 @@ def test_robust_run_survives_a_kill_and_resume(tmp_path):
         pytest.fail("no kill point left a checkpoint to resume")
     run("run", s, "-o", out, "--quiet", "--resume")
     same_data(ref, out)
+
+
+def test_docs_robust_design_numbers():
+    """docs/robust.md's robust-design study, rerun: every number it quotes."""
+    from conftest import SRC
+    text = " ".join((SRC / "docs" / "robust.md").read_text().split())
+    text = text[text.index("### The study"):]
+    ds = allied5g.run(str(SRC / "scenarios" / "robust_us_worlds.yaml"))
+    assert ds.sizes["point"] == 16 * 200 and ds.sizes["replicate"] == 40
+    Y = allied5g.policy_worlds(ds, "allies_moved")
+    assert Y.shape == (16, 200) and Y.attrs["threshold"] == 28
+    t = allied5g.robustness(Y)
+    fav, uni, piv = ("wavering", 0.4, 0.5), ("uniform", 0.4, 0.5), ("pivotal", 0.4, 0.5)
+    best = allied5g.rank_disagreement(t).attrs["best"]
+    assert [m for m, b in best.items() if b == [fav]] == \
+        ["mean", "p90", "worst", "mean_regret", "p90_regret", "max_regret"]
+    assert best["satisficing"] == [uni] and "six of the seven measures" in text
+    r = t.loc[fav]
+    assert f"({r['mean']:.2f} allies moved on average, se {r['mean_se']:.2f}; mean regret " \
+           f"{r['mean_regret']:.2f}, largest regret {r['max_regret']:.2f})" in text
+    assert f"({t.loc[uni, 'satisficing']:.3f} of the worlds reach 28 against " \
+           f"{r['satisficing']:.3f})" in text
+
+    def cmp(a, b, y=Y):
+        return allied5g.robustness_compare(y, a, b)
+
+    d = cmp(uni, fav)
+    assert f"a difference of {d.loc['satisficing', 'estimate']:+.3f} (se " \
+           f"{d.loc['satisficing', 'se']:.3f})".replace("-", "\u2212") in text
+    assert f"{d.loc['mean', 'estimate']:+.2f} allies (paired se {d.loc['mean', 'se']:.3f}; " \
+           f"unpaired, as if each policy met worlds of its own, " \
+           f"{d.loc['mean', 'se_unpaired']:.2f})" in text
+    assert d.loc["mean_regret", "se"] < d.loc["mean_regret", "se_unpaired"]
+    d = cmp(piv, fav)
+    assert f"against pivotal: {d.loc['mean', 'estimate']:+.2f} (se {d.loc['mean', 'se']:.3f})" in text
+    d = cmp(("wavering", 0.4, 0.0), fav)
+    assert f"the lever adds {d.loc['mean', 'estimate']:+.2f} (se {d.loc['mean', 'se']:.3f})" in text
+    d = cmp(("wavering", 0.2, 0.5), fav)
+    assert f"doubling the budget adds {d.loc['mean', 'estimate']:+.2f} (se " \
+           f"{d.loc['mean', 'se']:.3f})" in text
+    S = allied5g.policy_worlds(ds, "pressure_spent")
+    cheap = ("pivotal", 0.2, 0.5)
+    assert S.mean(axis=1).idxmin() == cheap
+    d = cmp(cheap, fav, S)
+    assert f"It spends {d.loc['mean', 'estimate']:.1f} more units of pressure than pivotal with " \
+           f"the smaller budget and the lever, which spends the least of all (se " \
+           f"{d.loc['mean', 'se']:.2f})" in text
+    res = allied5g.vulnerability(ds, fav, "allies_moved")
+    assert f"in {100 * res.failing:.1f} % of the worlds" in text
+    box = res.peeling_trajectory.iloc[-1]
+    lim = res.box_lims[-1]
+    assert f"a box that holds {100 * box['coverage']:.0f} % of the failing worlds, " \
+           f"{100 * box['density']:.0f} % of whose worlds fail" in text
+    assert f"below {lim.loc['decision.weights.us', 'hi']:.2f}" in text
