@@ -35,6 +35,8 @@ FAMILIES = {
                "cum_retaliation", "cum_downgrade"),
     # over replicates: one row per (point, step, nation); option and quantile as columns
     "aggregates": ("policy_share", "high_risk_share_mean", "high_risk_share_quantiles"),
+    # the scenario's outcomes: one row per (point, replicate, outcome)
+    "outcomes": ("outcomes",),
     # per design point: one row per point, one column per design path
     "design": ("failed_replicates",),
 }
@@ -558,7 +560,8 @@ def numeric_frame(X) -> pd.DataFrame:
 
 
 # The files export_csv may write, by family.
-EXPORT_FILES = ("steps.csv", "finals.csv", "aggregates.csv", "design.csv", "nations.csv")
+EXPORT_FILES = ("steps.csv", "finals.csv", "outcomes.csv", "aggregates.csv", "design.csv",
+                "nations.csv")
 
 
 class ExportError(ValueError):
@@ -595,7 +598,7 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
 def _csv_parts(ds: xr.Dataset, name: str, chunk: int):
     """The text of name.csv, in parts (a block of replicates at a time for the large
     families)."""
-    if name in ("steps", "finals"):
+    if name in ("steps", "finals", "outcomes"):
         first = True
         for p in range(ds.sizes["point"]):
             for r0 in range(0, ds.sizes["replicate"], chunk):
@@ -619,7 +622,8 @@ def _csv_parts(ds: xr.Dataset, name: str, chunk: int):
 
 def _export_names(ds: xr.Dataset) -> list[str]:
     fams = families(ds)
-    return [n for n in ("steps", "finals", "aggregates", "design") if n in fams] + ["nations"]
+    return [n for n in ("steps", "finals", "outcomes", "aggregates", "design") if n in fams] \
+        + ["nations"]
 
 
 def export_bytes(ds: xr.Dataset) -> int:
@@ -628,7 +632,7 @@ def export_bytes(ds: xr.Dataset) -> int:
     total = 1 << 16
     npt = ds.sizes.get("point", 1)
     for name in _export_names(ds):
-        if name in ("steps", "finals"):
+        if name in ("steps", "finals", "outcomes"):
             df = to_dataframe(ds, name, point=[0], replicate=[0])
             per = len(_tidy(df).to_csv(index=False, header=False, float_format="%.7g"))
             total += per * npt * ds.sizes["replicate"]

@@ -77,3 +77,20 @@ def same_data(a, b):
                                       q.view(np.uint32 if q.itemsize == 4 else np.uint64)), v
             else:
                 assert np.array_equal(p, q), v
+
+
+def kill_with_checkpoint(scenario, out):
+    """Run scenario into out, killed (SIGKILL, the A5_TEST_KILL_AT test hook) inside a
+    metadata write after a checkpoint: the first of these kill points that leaves one
+    to resume. Fails the test when none does."""
+    import signal
+    for k in (40, 60, 80, 100, 140):
+        for f in (out, f"{out}.partial", f"{out}.partial.state", f"{out}.partial.lock"):
+            if os.path.exists(f):
+                os.unlink(f)
+        r = subprocess.run([BIN, "run", str(scenario), "-o", str(out), "--quiet", "--threads",
+                            "1", "--checkpoint", "0"], env={**os.environ, "A5_TEST_KILL_AT": str(k)},
+                           capture_output=True, timeout=TIMEOUT)
+        if r.returncode == -signal.SIGKILL and os.path.exists(f"{out}.partial.state"):
+            return
+    pytest.fail("no kill point left a checkpoint to resume")

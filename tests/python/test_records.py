@@ -2,16 +2,13 @@
 pressure, China's retaliation, the lever's status, whom each strategy aimed at), in
 either store; checked against the model's rules step by step, and shown not to change
 any other result."""
-import os
-import signal
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import BIN, SRC, run, same_data
+from conftest import SRC, kill_with_checkpoint, run, same_data
 
 WORLD = """steps: 10
 replicates: 60
@@ -156,19 +153,7 @@ def test_records_survive_a_stop_and_resume(tmp_path):
     ref = tmp_path / "ref.h5"
     run("run", s, "-o", ref, "--quiet")
     out = tmp_path / "o.h5"
-    # Killed (SIGKILL, test hook) inside a metadata write after a checkpoint: the
-    # first of these kill points that leaves one is resumed.
-    for k in (40, 60, 80, 100, 140):
-        for f in (out, f"{out}.partial", f"{out}.partial.state", f"{out}.partial.lock"):
-            if os.path.exists(f):
-                os.unlink(f)
-        r = subprocess.run([BIN, "run", str(s), "-o", str(out), "--quiet", "--threads", "1",
-                            "--checkpoint", "0"], env={**os.environ, "A5_TEST_KILL_AT": str(k)},
-                           capture_output=True, timeout=600)
-        if r.returncode == -signal.SIGKILL and os.path.exists(f"{out}.partial.state"):
-            break
-    else:
-        pytest.fail("no kill point left a checkpoint to resume")
+    kill_with_checkpoint(s, out)
     run("run", s, "-o", out, "--quiet", "--resume")
     same_data(ref, out)
     with xr.open_dataset(out) as ds:

@@ -2,15 +2,13 @@
 the same worlds, with common random numbers within a world; outcomes computed by the
 run equal the package's; bad input refused at its place."""
 import os
-import signal
-import subprocess
 
 import numpy as np
 import pytest
 import xarray as xr
 
 import allied5g
-from conftest import BIN, run, same_data
+from conftest import kill_with_checkpoint, run, same_data
 
 WORLD = """steps: 12
 replicates: 25
@@ -273,17 +271,7 @@ def test_robust_run_survives_a_kill_and_resume(tmp_path):
     ref = tmp_path / "ref.h5"
     run("run", s, "-o", ref, "--quiet")
     out = tmp_path / "o.h5"
-    for k in (40, 60, 80, 100, 140):
-        for f in (out, f"{out}.partial", f"{out}.partial.state", f"{out}.partial.lock"):
-            if os.path.exists(f):
-                os.unlink(f)
-        r = subprocess.run([BIN, "run", str(s), "-o", str(out), "--quiet", "--threads", "1",
-                            "--checkpoint", "0"], env={**os.environ, "A5_TEST_KILL_AT": str(k)},
-                           capture_output=True, timeout=600)
-        if r.returncode == -signal.SIGKILL and os.path.exists(f"{out}.partial.state"):
-            break
-    else:
-        pytest.fail("no kill point left a checkpoint to resume")
+    kill_with_checkpoint(s, out)
     run("run", s, "-o", out, "--quiet", "--resume")
     same_data(ref, out)
 
@@ -340,3 +328,17 @@ def test_docs_robust_design_numbers():
     assert f"a box that holds {100 * box['coverage']:.0f} % of the failing worlds, " \
            f"{100 * box['density']:.0f} % of whose worlds fail" in text
     assert f"below {lim.loc['decision.weights.us', 'hi']:.2f}" in text
+
+
+def test_outcomes_export_and_tidy_frame(tmp_path):
+    ds, out = robust_file(tmp_path)
+    assert allied5g.families(ds)["outcomes"] == ["outcomes"]
+    df = allied5g.to_dataframe(ds, "outcomes")
+    assert len(df) == 36 * 25 * 4
+    allied5g.export_csv(out, tmp_path / "csv")
+    import pandas as pd
+    got = pd.read_csv(tmp_path / "csv" / "outcomes.csv")
+    assert len(got) == 36 * 25 * 4 and set(got["outcome"]) == {"banning", "deu_ban", "spent", "cost"}
+    row = got[(got.point == 7) & (got.replicate == 3) & (got.outcome == "spent")]
+    assert float(row["outcomes"].iloc[0]) == pytest.approx(
+        float(ds.outcomes.sel(outcome="spent").values[7, 3]), rel=1e-6)
