@@ -7,7 +7,7 @@ pkgs=(build-essential cmake pkg-config libgsl-dev libhdf5-dev hdf5-tools libyaml
       libcmocka-dev librandom123-dev libcsv-dev
       python3 python3-numpy python3-h5py python3-xarray python3-netcdf4 python3-h5netcdf
       python3-pandas python3-cftime python3-matplotlib python3-scipy python3-sklearn python3-yaml
-      python3-plotly
+      python3-plotly python3-deap
       python3-pytest python3-pytest-xdist
       python3-venv python3-pip python3-setuptools python3-wheel
       jupyter-nbconvert python3-nbclient python3-ipykernel)
