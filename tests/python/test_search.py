@@ -130,3 +130,27 @@ def test_search_on_the_model(tmp_path):
         allied5g.search_levers(s, lv, measure="mean_regret")
     with pytest.raises(ValueError, match="not outcomes"):
         allied5g.search_levers(s, lv, objectives=["nope"], population=4, generations=1)
+
+
+def test_docs_search_numbers():
+    """docs/robust.md's search on the model, rerun: the numbers it quotes."""
+    from conftest import SRC
+    text = " ".join((SRC / "docs" / "robust.md").read_text().split())
+    text = text[text.index("## Searching continuous levers"):]
+    r = allied5g.search_levers(
+        str(SRC / "scenarios" / "robust_us_worlds.yaml"),
+        {"us.budget": (0.05, 0.6), "us.intel_lever.downgrade": (0, 0.6)},
+        objectives=["allies_moved", "pressure_spent"], set={"us.strategy": "pivotal"},
+        worlds=20, replicates=20, population=16, generations=25, seed=1)
+    assert r.converged and "converges in 25 generations" in text
+    assert f"({r.convergence['evaluations'].iloc[-1]} policies evaluated" in text
+    f = r.front.sort_values("us.budget").reset_index(drop=True)
+    assert f"a downgrade of {f['us.intel_lever.downgrade'].min():.3f} or more" in text
+    lo, hi = f.iloc[0], f.iloc[-1]
+    at = f[f["us.budget"].round(2) == 0.25].iloc[0]
+    assert f"it buys {lo['allies_moved']:.2f} to {at['allies_moved']:.2f} allies " \
+           f"({lo['pressure_spent']:.1f} to {at['pressure_spent']:.1f} units of pressure)" in text
+    below = f[f["us.budget"] < 0.5].iloc[-1]
+    assert f"up to {below['us.budget']:.3f} almost nothing more ({below['allies_moved']:.2f})" in text
+    assert f"at {hi['us.budget']:.3f} a jump to {hi['allies_moved']:.2f} allies for " \
+           f"{hi['pressure_spent']:.1f}" in text
