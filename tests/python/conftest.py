@@ -94,3 +94,25 @@ def kill_with_checkpoint(scenario, out):
         if r.returncode == -signal.SIGKILL and os.path.exists(f"{out}.partial.state"):
             return
     pytest.fail("no kill point left a checkpoint to resume")
+
+
+def run_notebook(nb, tmp_path, venv_python, env_extra=None, name="q.ipynb"):
+    """Execute notebook nb as shipped, on its kernel "allied5g" (the venv's python, as
+    scripts/quickstart.sh registers it), with no PYTHONPATH, in tmp_path. Returns the
+    CompletedProcess; the executed notebook is tmp_path / "done.ipynb"."""
+    import json
+    import shutil
+    assert json.loads(Path(nb).read_text())["metadata"]["kernelspec"]["name"] == "allied5g"
+    shutil.copy(nb, tmp_path / name)
+    kernels = tmp_path / "jupyter" / "kernels" / "allied5g"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(venv_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (allied5g)", "language": "python"}))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update({"A5_SOURCE_DIR": str(SRC), "ALLIED5G_BIN": BIN,
+                "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PATH": str(tmp_path / "jupyter"),
+                **(env_extra or {})})
+    return subprocess.run(["jupyter-nbconvert", "--to", "notebook", "--execute", name,
+                           "--output", "done.ipynb", "--ExecutePreprocessor.timeout=300"],
+                          cwd=tmp_path, capture_output=True, text=True, env=env, timeout=TIMEOUT)

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import allied5g  # noqa: E402
-from conftest import BIN, SRC, TIMEOUT, make_venv, run  # noqa: E402
+from conftest import BIN, SRC, TIMEOUT, make_venv, run, run_notebook  # noqa: E402
 
 SCEN = """start: 2019Q1
 steps: 10
@@ -174,19 +174,7 @@ def test_quickstart_notebook_executes(tmp_path, venv_python):
     scripts/quickstart.sh registers it), with no PYTHONPATH."""
     import json
     nb = SRC / "analysis" / "notebooks" / "quickstart.ipynb"
-    assert json.loads(nb.read_text())["metadata"]["kernelspec"]["name"] == "allied5g"
-    shutil.copy(nb, tmp_path / "q.ipynb")
-    kernels = tmp_path / "jupyter" / "kernels" / "allied5g"
-    kernels.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [str(venv_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (allied5g)", "language": "python"}))
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update({"A5_SOURCE_DIR": str(SRC), "ALLIED5G_BIN": BIN, "A5_NOTEBOOK_REPLICATES": "60",
-                "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PATH": str(tmp_path / "jupyter")})
-    r = subprocess.run(["jupyter-nbconvert", "--to", "notebook", "--execute", "q.ipynb",
-                        "--output", "done.ipynb", "--ExecutePreprocessor.timeout=300"],
-                       cwd=tmp_path, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    r = run_notebook(nb, tmp_path, venv_python, {"A5_NOTEBOOK_REPLICATES": "60"})
     assert r.returncode == 0, r.stderr[-2000:]
     done = json.loads((tmp_path / "done.ipynb").read_text())
     text = json.dumps(done)

@@ -342,3 +342,17 @@ def test_outcomes_export_and_tidy_frame(tmp_path):
     row = got[(got.point == 7) & (got.replicate == 3) & (got.outcome == "spent")]
     assert float(row["outcomes"].iloc[0]) == pytest.approx(
         float(ds.outcomes.sel(outcome="spent").values[7, 3]), rel=1e-6)
+
+
+@pytest.mark.skipif(__import__("shutil").which("jupyter-nbconvert") is None,
+                    reason="jupyter-nbconvert not installed")
+def test_robust_notebook_executes(tmp_path, venv_python):
+    """analysis/notebooks/robust.ipynb runs as shipped (fewer worlds and generations)."""
+    from conftest import SRC, run_notebook
+    nb = SRC / "analysis" / "notebooks" / "robust.ipynb"
+    r = run_notebook(nb, tmp_path, venv_python,
+                     {"A5_NOTEBOOK_WORLDS": "40", "A5_NOTEBOOK_GENERATIONS": "6"}, "r.ipynb")
+    assert r.returncode == 0, r.stderr[-3000:]
+    text = (tmp_path / "done.ipynb").read_text()
+    assert "PRIM box" in text and "fails in" in text and "se_unpaired" in text
+    assert (tmp_path / "done.ipynb").stat().st_size > 50000     # figures embedded
