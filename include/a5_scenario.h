@@ -121,7 +121,8 @@ typedef struct {
     long replicates;
     uint64_t seed;
     int common; /* seed.common: common random numbers, stream (seed, 0, replicate) */
-    int store_full; /* 1: full, 0: summary */
+    int store_full; /* 1: full, 0: summary or outcomes */
+    int store_outcomes; /* output.store outcomes: only the outcomes (and records) per replicate */
     int record;     /* output.record: the A5_REC_* records kept whatever the store */
 
     int n; /* nations */

@@ -352,7 +352,7 @@ static int batch_setup(batch *b)
     b->done = b->committed = (double)b->pos.point * (double)R + (double)b->pos.rep;
     if (b->st)
         b->st->resumed = b->done;
-    if (b->pos.point > 0 && b->root && b->st && b->st->final_share)
+    if (b->pos.point > 0 && b->root && b->st && b->st->final_share && !s->store_outcomes)
         rc = a5_output_read_final(b->out, 0, b->st->final_share, b->st->final_mean, b->err,
                                   b->errlen);
     return agree(b->team, rc);
@@ -368,9 +368,11 @@ static int finish_point(batch *b, long p)
     if (rc)
         return rc;
     long n_ok = R - (long)b->pos.failed_point;
-    double wq = b->root ? a5_agg_finish(b->agg, n_ok, b->threads, b->share, b->mean, b->quant) : 0;
+    double wq = b->root && !s->store_outcomes
+                    ? a5_agg_finish(b->agg, n_ok, b->threads, b->share, b->mean, b->quant)
+                    : 0;
     b->pos.worst = fmax(b->pos.worst, wq);
-    if (p == 0 && b->root && b->st && b->st->final_share) {
+    if (p == 0 && b->root && b->st && b->st->final_share && !s->store_outcomes) {
         size_t lastc = (size_t)(s->steps - 1) * (size_t)s->n;
         memcpy(b->st->final_share, b->share + 3 * lastc, (size_t)s->n * 3 * sizeof *b->share);
         memcpy(b->st->final_mean, b->mean + lastc, (size_t)s->n * sizeof *b->mean);
@@ -437,9 +439,11 @@ static int run_round(batch *b, long p, long rstart, long nblocks, long q)
         for (long j = 0; j < nr; j++)
             buf->failed[j] = (unsigned char)(a5_model_run(m, p, r0 + j, w, &buf->rec, j) != 0 ||
                                              r0 + j == o->inject_failure);
-        /* Cells in ranges of 64 (whole tiles of the fold's 8). */
+        /* Cells in ranges of 64 (whole tiles of the fold's 8); store outcomes keeps
+         * no aggregates. */
+        const size_t fold_cells = s->store_outcomes ? 0 : cells;
 #pragma omp for schedule(static)
-        for (size_t c = 0; c < cells; c += 64)
+        for (size_t c = 0; c < fold_cells; c += 64)
             a5_agg_fold(agg, &buf->rec, nr, buf->failed, c, c + 64 < cells ? c + 64 : cells);
     }
     b->pend.have = 0;

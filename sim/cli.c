@@ -230,8 +230,9 @@ int a5_cli_sets_make(a5_cli_sets *out, const char *const *sets, int n, const cha
         return A5_EUSAGE;
     if (replicates && a5_cli_whole("--replicates", replicates, 1, 1000000000L, &x))
         return A5_EUSAGE;
-    if (store && strcmp(store, "full") && strcmp(store, "summary")) {
-        fprintf(stderr, "allied5g: --store expects full or summary, got '%s'\n", SHOW(store));
+    if (store && strcmp(store, "full") && strcmp(store, "summary") && strcmp(store, "outcomes")) {
+        fprintf(stderr, "allied5g: --store expects full, summary or outcomes, got '%s'\n",
+                SHOW(store));
         return A5_EUSAGE;
     }
     /* One value per path: a second --set of it, or --set of what --seed, --replicates

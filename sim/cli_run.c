@@ -29,8 +29,9 @@ static const a5_cli_opt run_opts[O_NOPT] = {
     [O_REPS] = {"replicates", 0, "N", 0, "the scenario's replicates", "replicates per design point"},
     [O_THREADS] = {"threads", 0, "N", 0, "all cores", "worker threads"},
     [O_SET] = {"set", 0, "PATH=VALUE", 1, NULL, "override one scenario value, as in the file"},
-    [O_STORE] = {"store", 0, "full|summary", 0, "the scenario's output.store (full)",
-                 "summary leaves out the per-replicate step arrays"},
+    [O_STORE] = {"store", 0, "full|summary|outcomes", 0, "the scenario's output.store (full)",
+                 "summary leaves out the per-replicate step arrays; outcomes keeps only the "
+                 "scenario's outcomes"},
     [O_FORCE] = {"force", 0, NULL, 0, NULL, "replace OUT.h5, or an interrupted run of it"},
     [O_QUIET] = {"quiet", 'q', NULL, 0, NULL, "no progress line and no summary"},
     [O_RESUME] = {"resume", 0, NULL, 0, NULL, "continue the interrupted run in OUT.h5.partial"},
@@ -205,6 +206,19 @@ static int run_args_get(const a5_cli_args *a, run_args *r)
     return 0;
 }
 
+/* store outcomes: where the outcomes are, and how to read them. */
+static void print_outcomes(const a5_scenario *s, const char *out)
+{
+    printf("kept the outcomes only (store outcomes):");
+    for (size_t k = 0; k < s->noutcomes; k++)
+        printf("%s %s", k ? "," : "", s->outcomes[k].name);
+    printf("\n");
+    char *info = a5_cli_join_argv(3, (char *[]){(char *)a5_cli_self(), "info", (char *)out});
+    printf("details: %s; in Python: allied5g.load(\"%s\").outcomes\n",
+           info ? info : "allied5g info", out);
+    free(info);
+}
+
 /* The summary printed after a successful run. */
 static void print_summary(const a5_scenario *s, const run_args *r, const a5_batch_stats *st,
                           double secs, int threads)
@@ -217,6 +231,10 @@ static void print_summary(const a5_scenario *s, const run_args *r, const a5_batc
            "(%.1f ns per nation-step, %d thread%s%s)\n",
            r->out, s->npoints, s->npoints == 1 ? "" : "s", s->replicates, s->steps, s->n, secs, ns,
            threads, threads == 1 ? "" : "s", st->resumed > 0 ? ", resumed" : "");
+    if (s->store_outcomes) { /* no shares kept: the outcomes' means at point 0 */
+        print_outcomes(s, r->out);
+        return;
+    }
     printf("policy shares at the end of %s%s (share of replicates):\n", last,
            s->npoints > 1 ? ", design point 0" : "");
     printf("  %-8s %-22s %6s %9s %6s  %s\n", "nation", "name", "open", "restrict", "ban",

@@ -107,6 +107,9 @@ int a5_out_var_on(const a5_output *o, const var_spec *vs)
         return 1;
     if (vs->full_only == 4)
         return o->s->noutcomes > 0;
+    /* store outcomes: no per-replicate finals, no per-point aggregates */
+    if (o->s->store_outcomes && (vs->chunk == CH_REPLICATE || vs->chunk == CH_POINT))
+        return 0;
     return !vs->full_only ||
            (o->full && (vs->full_only == 1 || (vs->full_only == 2 && a5_model_uses_lever(o->s))));
 }
@@ -693,7 +696,7 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta, const char
     CK(a5_out_attr_str(f, v, "libraries", libs));
     CK(a5_out_attr_str(f, v, "scenario_name", s->name));
     CK(a5_out_attr_str(f, v, "scenario_file", s->file));
-    CK(a5_out_attr_str(f, v, "store", o->full ? "full" : "summary"));
+    CK(a5_out_attr_str(f, v, "store", o->full ? "full" : o->s->store_outcomes ? "outcomes" : "summary"));
     CK(a5_out_attr_num(f, "points", H5T_NATIVE_LLONG, &np, 0));
     CK(a5_out_attr_num(f, "replicates", H5T_NATIVE_LLONG, &nr, 0));
     CK(a5_out_attr_str(f, v, "design_method", dm[s->design]));

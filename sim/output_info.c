@@ -225,9 +225,11 @@ int a5_output_info(const char *path, FILE *out, char *err, size_t errlen)
         H5Fclose(f);
         return A5_EIO;
     }
-    if (H5Lexists(f, "policy_share", H5P_DEFAULT) <= 0) {
+    /* Every results file has policy_share, or (store outcomes) outcomes. */
+    if (H5Lexists(f, "policy_share", H5P_DEFAULT) <= 0 && H5Lexists(f, "outcomes", H5P_DEFAULT) <= 0) {
         snprintf(err, errlen, "%s is not a complete allied5g results file: it has allied5g's "
-                              "attributes but no policy_share (every results file has it)", shown);
+                              "attributes but no policy_share (every results file has it, or "
+                              "outcomes under store outcomes)", shown);
         H5Fclose(f);
         return A5_EIO;
     }

@@ -92,7 +92,9 @@ int a5_output_verify(a5_output *o, long point, long rep, char *err, size_t errle
 {
     const a5_scenario *s = o->s;
     long chunk_reps = 1;
-    hid_t dcpl = H5Dget_create_plist(o->var[V_FIRST_BAN]);
+    /* The replicate chunk of the per-replicate variables (store outcomes has no
+     * first_ban_step: its outcomes then). */
+    hid_t dcpl = H5Dget_create_plist(o->var[V_FIRST_BAN] > 0 ? o->var[V_FIRST_BAN] : o->var[V_OUTCOMES]);
     hsize_t ch[3];
     if (dcpl >= 0 && H5Pget_chunk(dcpl, 3, ch) == 3)
         chunk_reps = (long)ch[1];

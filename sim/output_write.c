@@ -67,11 +67,12 @@ int a5_output_write_block(a5_output *o, long p, long r0, long nr, const a5_recor
             write_slab(o, v, four ? s4 : s3, four ? c4 : c3, data[k], err, errlen))
             return A5_EHDF5;
     }
-    if (write_slab(o, V_FIRST_BAN, s3, c3, rec->first_ban, err, errlen) ||
-        write_slab(o, V_FIRST_RESTRICT, s3, c3, rec->first_restrict, err, errlen) ||
-        write_slab(o, V_FINAL, s3, c3, rec->final_policy, err, errlen) ||
-        write_slab(o, V_COST, s3, c3, rec->cum_cost, err, errlen) ||
-        write_slab(o, V_RISK, s3, c3, rec->cum_risk, err, errlen))
+    if (!o->s->store_outcomes &&
+        (write_slab(o, V_FIRST_BAN, s3, c3, rec->first_ban, err, errlen) ||
+         write_slab(o, V_FIRST_RESTRICT, s3, c3, rec->first_restrict, err, errlen) ||
+         write_slab(o, V_FINAL, s3, c3, rec->final_policy, err, errlen) ||
+         write_slab(o, V_COST, s3, c3, rec->cum_cost, err, errlen) ||
+         write_slab(o, V_RISK, s3, c3, rec->cum_risk, err, errlen)))
         return A5_EHDF5;
     hsize_t so[3] = {(hsize_t)p, (hsize_t)r0, 0}, co[3] = {1, (hsize_t)nr, o->s->noutcomes};
     if (o->s->noutcomes && write_slab(o, V_OUTCOMES, so, co, rec->outcomes, err, errlen))
@@ -87,9 +88,9 @@ int a5_output_write_point(a5_output *o, long p, const float *share, const float 
     hsize_t s3[3] = {(hsize_t)p, 0, 0}, c3[3] = {1, steps, n};
     hsize_t s1[1] = {(hsize_t)p}, c1[1] = {1};
     int nf = (int)failed;
-    if (write_slab(o, V_SHARE, s4, c4, share, err, errlen) ||
-        write_slab(o, V_MEAN, s3, c3, mean, err, errlen) ||
-        write_slab(o, V_QUANT, s4, c4, quant, err, errlen) ||
+    if ((!o->s->store_outcomes && (write_slab(o, V_SHARE, s4, c4, share, err, errlen) ||
+                                   write_slab(o, V_MEAN, s3, c3, mean, err, errlen) ||
+                                   write_slab(o, V_QUANT, s4, c4, quant, err, errlen))) ||
         write_slab(o, V_FAILED, s1, c1, share ? &nf : NULL, err, errlen))
         return A5_EHDF5;
     return 0;
@@ -162,8 +163,9 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
             H5Pclose(fapl);
         if (o->file >= 0 && o->size == 1 && o->rank == 0 && !team)
             a5_journal_protect(o->journal);
-        if (o->file < 0 ||
-            (o->var[V_QUANT] = H5Dopen2(o->file, a5_out_vars[V_QUANT].name, H5P_DEFAULT)) < 0) {
+        if (o->file < 0 || (!o->s->store_outcomes &&
+                            (o->var[V_QUANT] = H5Dopen2(o->file, a5_out_vars[V_QUANT].name,
+                                                        H5P_DEFAULT)) < 0)) {
             a5_out_capture(o, "cannot reopen", err, errlen);
             goto fail;
         }
@@ -177,9 +179,13 @@ int a5_output_finish(a5_output *o, double quantile_error, double failed, double 
     /* A resume after a kill during an earlier finish's last commit finds them written. */
     drop_attr(o->file, "failed_replicates");
     drop_attr(o->file, "run_seconds");
-    drop_attr(o->var[V_QUANT], "max_abs_error");
+    /* (store outcomes has no quantiles) */
+    const int quant = !o->s->store_outcomes;
+    if (quant)
+        drop_attr(o->var[V_QUANT], "max_abs_error");
     if (H5Adelete(o->file, "complete") < 0 || a5_out_attr_str(o->file, o->vlen_str, "complete", "yes") < 0 ||
-        a5_out_attr_num(o->var[V_QUANT], "max_abs_error", H5T_NATIVE_DOUBLE, &quantile_error, 0) < 0 ||
+        (quant && a5_out_attr_num(o->var[V_QUANT], "max_abs_error", H5T_NATIVE_DOUBLE,
+                                  &quantile_error, 0) < 0) ||
         a5_out_attr_num(o->file, "failed_replicates", H5T_NATIVE_LLONG, &nf, 0) < 0 ||
         a5_out_attr_num(o->file, "run_seconds", H5T_NATIVE_DOUBLE, &seconds, 0) < 0 ||
         H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {

@@ -186,8 +186,10 @@ const a5_param a5_param_run[A5_S_COUNT] = {
                           "common random numbers: every design point's replicate r uses "
                           "stream (seed, 0, r), so differences between points are paired "
                           "(`run --crn`)"},
-    [A5_S_STORE] = {"output.store", A5_T_STORE, 0, 0, 0, 0, A5_PF_STRUCT, "full|summary",
-                    "full keeps per-replicate step arrays; summary drops them"},
+    [A5_S_STORE] = {"output.store", A5_T_STORE, 0, 0, 0, 0, A5_PF_STRUCT, "full|summary|outcomes",
+                    "full keeps per-replicate step arrays; summary drops them; outcomes keeps only "
+                    "the scenario's outcomes (and records), no per-replicate finals or per-point "
+                    "aggregates"},
     [A5_S_RECORD] = {"output.record", A5_T_STRING, 0, 0, 0, 0, A5_PF_STRUCT, "-",
                      "records to keep in either store, a list of: us_pressure, "
                      "intel_status, china_retaliation, us_target, china_target (per step); "
@@ -322,7 +324,7 @@ static const char *type_name(const a5_param *p)
     case A5_T_BOOL: return "bool";
     case A5_T_POLICY: return "policy";
     case A5_T_STRING: return "text";
-    case A5_T_STORE: return "full|summary";
+    case A5_T_STORE: return "full|summary|outcomes";
     case A5_T_CHOICE: return "name";
     }
     return "?";

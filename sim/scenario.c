@@ -195,15 +195,21 @@ static int load_run(a5_sc_loader *L, const a5_yaml_node *root)
         record_list(L, a5_yaml_get(v, "record"));
         const a5_yaml_node *st = a5_yaml_get(v, "store");
         if (st && a5_sc_text(L, st, "output.store", &t) == 0) {
-            static const char *const stores[] = {"full", "summary"};
+            static const char *const stores[] = {"full", "summary", "outcomes"};
             if (strcmp(t, "full") == 0)
                 s->store_full = 1;
             else if (strcmp(t, "summary") == 0)
                 s->store_full = 0;
-            else {
+            else if (strcmp(t, "outcomes") == 0) {
+                s->store_full = 0;
+                s->store_outcomes = 1;
+                if (!a5_yaml_get(root, "outcomes"))
+                    A5_SC_ERR(L, st, "'output.store' outcomes keeps only the scenario's outcomes, "
+                                     "and it has none: add 'outcomes:' or store summary");
+            } else {
                 char h[96];
-                A5_SC_ERR(L, st, "'output.store' must be full or summary, got '%s'%s", t,
-                          a5_sc_hint(h, sizeof h, t, stores, 2));
+                A5_SC_ERR(L, st, "'output.store' must be full, summary or outcomes, got '%s'%s", t,
+                          a5_sc_hint(h, sizeof h, t, stores, 3));
             }
         }
     }

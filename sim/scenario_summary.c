@@ -17,7 +17,9 @@ double a5_scenario_output_bytes(const a5_scenario *s)
         if ((s->record & (1 << b)) && !((1 << b) == A5_REC_US_PRESSURE && s->store_full))
             per += (double)((1 << b) & per_run ? 1 : s->steps) * s->n * rb[b];
     per += (double)s->noutcomes * 4; /* outcomes */
-    double agg = (double)s->npoints * s->steps * s->n * (3 + 1 + 3) * 4;
+    if (s->store_outcomes) /* no finals, no aggregates */
+        per -= (double)s->n * (2 + 2 + 1 + 4 + 4);
+    double agg = s->store_outcomes ? 0 : (double)s->npoints * s->steps * s->n * (3 + 1 + 3) * 4;
     return runs * per + agg;
 }
 
@@ -117,7 +119,7 @@ void a5_scenario_summary(const a5_scenario *s, FILE *out)
     double cells = (double)s->npoints * (double)s->replicates * s->steps * s->n;
     human_bytes(a5_scenario_output_bytes(s), size, sizeof size);
     fprintf(out, "run size   %.3g nation-steps; output %s uncompressed (store %s)\n", cells, size,
-            s->store_full ? "full" : "summary");
+            s->store_full ? "full" : s->store_outcomes ? "outcomes" : "summary");
     if (s->record) {
         fprintf(out, "records   ");
         for (int b = 0; b < A5_REC_COUNT; b++)

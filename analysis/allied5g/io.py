@@ -262,7 +262,8 @@ def _prepare(ds: xr.Dataset, path, *, warn: bool = True, time_index: bool = True
     """What load and load_live share: text coordinates as str and in memory, a real
     ``time`` index, design values as coordinates, policy categories."""
     closer = getattr(ds, "_close", None)      # ds.close() on the result closes the file
-    missing = [v for v in ("policy_share", "nation") if v not in ds.variables]
+    kept = "outcomes" if str(ds.attrs.get("store", "")) == "outcomes" else "policy_share"
+    missing = [v for v in (kept, "nation") if v not in ds.variables]
     if missing or "software_version" not in ds.attrs:
         ds.close()
         raise ResultsError(

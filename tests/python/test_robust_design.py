@@ -265,9 +265,10 @@ def test_robust_needs_levers_and_uncertain(tmp_path):
         assert r.stderr.startswith(f"{s}:")
 
 
-def test_robust_run_survives_a_kill_and_resume(tmp_path):
+@pytest.mark.parametrize("store", ["summary", "outcomes"])
+def test_robust_run_survives_a_kill_and_resume(tmp_path, store):
     text = ROBUST.replace("replicates: 25", "replicates: 3000").replace("worlds: 6", "worlds: 2")
-    s = write(tmp_path, "s.yaml", text + "output: {store: summary}\n")
+    s = write(tmp_path, "s.yaml", text + f"output: {{store: {store}}}\n")
     ref = tmp_path / "ref.h5"
     run("run", s, "-o", ref, "--quiet")
     out = tmp_path / "o.h5"
@@ -356,3 +357,32 @@ def test_robust_notebook_executes(tmp_path, venv_python):
     text = (tmp_path / "done.ipynb").read_text()
     assert "PRIM box" in text and "fails in" in text and "se_unpaired" in text
     assert (tmp_path / "done.ipynb").stat().st_size > 50000     # figures embedded
+
+
+def test_store_outcomes_keeps_the_outcomes_only(tmp_path):
+    """output.store outcomes (or --store outcomes): the outcomes, failed_replicates and
+    the design, bit for bit as in a summary file; no per-replicate finals, no
+    per-point aggregates; refused without outcomes."""
+    s = write(tmp_path, "s.yaml", ROBUST)
+    run("run", s, "-o", tmp_path / "s.h5", "--quiet", "--store", "summary")
+    r = run("run", s, "-o", tmp_path / "o.h5", "--store", "outcomes")
+    assert "kept the outcomes only (store outcomes): banning, deu_ban, spent, cost" in r.stdout
+    with xr.open_dataset(tmp_path / "s.h5") as a, xr.open_dataset(tmp_path / "o.h5") as b:
+        assert b.attrs["store"] == "outcomes"
+        for v in ("outcomes", "failed_replicates", "us_strategy", "world_index"):
+            assert np.array_equal(a[v].values, b[v].values), v
+        for v in ("policy_share", "high_risk_share_mean", "final_policy", "cum_cost",
+                  "first_ban_step"):
+            assert v in a and v not in b, v
+    assert os.path.getsize(tmp_path / "o.h5") < os.path.getsize(tmp_path / "s.h5") / 3
+    ds = allied5g.load(tmp_path / "o.h5")
+    assert allied5g.policy_worlds(ds, "banning").shape == (6, 6)
+    assert "store             outcomes" in run("info", tmp_path / "o.h5").stdout
+    v = run("validate", s, "--store", "outcomes").stdout
+    assert "(store outcomes)" in v
+    plain = write(tmp_path, "p.yaml", WORLD.split("outcomes:")[0])
+    r = run("run", plain, "-o", tmp_path / "x.h5", "--store", "outcomes", check=False)
+    assert r.returncode == 2 and "keeps only the scenario's outcomes, and it has none" in r.stderr
+    assert not os.path.exists(tmp_path / "x.h5")
+    r = run("run", s, "-o", tmp_path / "y.h5", "--store", "outcome", check=False)
+    assert r.returncode == 2 and "full, summary or outcomes" in r.stderr
