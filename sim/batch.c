@@ -296,6 +296,11 @@ static long block_size(const a5_scenario *s, int threads, const a5_batch_team *t
         long more = per_rank < big ? per_rank : big;
         if (more > want)
             want = more;
+        /* ... but every rank gets a block of every point: a point in one block left
+         * the other ranks idle (a robust design's many points of 1,000 replicates). */
+        long fair = (s->replicates + team->size - 1) / team->size;
+        if (want > fair)
+            want = fair;
     }
     long block = chunk * ((want + chunk - 1) / chunk);
     if (block > (1L << 22)) /* a5_agg_fold's limit is 2^23 */
