@@ -14,7 +14,8 @@ enum { E_CSV, E_FORCE, E_SPACE, E_NOPT };
 
 static const a5_cli_opt export_opts[E_NOPT] = {
     [E_CSV] = {"csv", 0, "DIR", 0, "required",
-               "directory for steps.csv, finals.csv, aggregates.csv, design.csv, nations.csv"},
+               "directory for steps.csv, finals.csv, outcomes.csv, aggregates.csv, design.csv, "
+               "nations.csv"},
     [E_FORCE] = {"force", 0, NULL, 0, NULL, "replace those files when DIR already has them"},
     [E_SPACE] = {"ignore-space", 0, NULL, 0, NULL,
                  "export even when the estimated size exceeds the free space beside DIR"},

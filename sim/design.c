@@ -370,7 +370,7 @@ static int design_file(a5_sc_loader *L, const a5_yaml_node *fnode, const char *f
     s->npoints = (long)c.rows;
     s->design_n = (long)c.rows;
     a5_sc_design_note(L, c.vals, c.rows);
-    return 0;
+    return a5_sc_pin_path(fnode, path);
 }
 
 /* --- design: lhs, sobol, saltelli, morris ------------------------------------------- */
@@ -633,7 +633,7 @@ int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz)
     a5_sc_check_keys(L, dz, "'design'", keys, 7);
     const char *mt = NULL;
     if (!m) {
-        A5_SC_ERR(L, dz, "'design' needs a 'method' (lhs, sobol, saltelli, morris or file)");
+        A5_SC_ERR(L, dz, "'design' needs a 'method' (lhs, sobol, saltelli, morris, file or robust)");
         return 0;
     }
     if (a5_sc_text(L, m, "design.method", &mt))

@@ -190,7 +190,7 @@ static int policies_file(a5_sc_loader *L, const a5_yaml_node *fn, const lever *l
     a5_sc_design_note(L, c.vals, c.rows);
     *vals = c.vals;
     *np = (long)c.rows;
-    return 0;
+    return a5_sc_pin_path(fn, path) ? A5_ENOMEM : 0;
 }
 
 /* --- the policies ------------------------------------------------------------------- */
@@ -366,7 +366,8 @@ static int robust_checks(a5_sc_loader *L, const a5_yaml_node *dz, const a5_yaml_
     } else if (a5_sc_expect_map(L, lv, "levers"))
         bad = 1;
     else if (lv->n == 0 || lv->n > 64) {
-        A5_SC_ERR(L, lv, "'levers' needs 1 to 64 paths, got %zu", lv->n);
+        A5_SC_ERR(L, lv, "'levers' needs 1 to 64 paths, got %zu%s", lv->n,
+                  lv->n ? "" : " (a --set of a lever fixes it and takes it out)");
         bad = 1;
     }
     if (s->nuncertain == 0) {

@@ -459,7 +459,9 @@ int a5_param_write_reference(FILE *out)
             "%s", robust_text);
     fprintf(out,
             "A path may be in only one of `uncertain`, `sweep`, `design` and `levers`. A\n"
-            "scenario's `sweep`, `design` or `levers` replaces its base's (one way to vary).\n"
+            "scenario's `sweep` replaces its base's `design` and `levers`, and its `design` or\n"
+            "`levers` its base's `sweep` (one way to vary). A design or policies file is named\n"
+            "by its absolute path in the resolved scenario (the file's `scenario`).\n"
             "`--set PATH=VALUE` fixes PATH: it also removes PATH from `uncertain`, `sweep`,\n"
             "`design` and `levers`.\n\n");
     fputs(outcomes_text, out);

@@ -604,6 +604,19 @@ static int load_uncertain(a5_sc_loader *L, const a5_yaml_node *root)
             a5_scenario_target_free(&un.target);
             continue;
         }
+        /* One draw per slot: a later entry over the same slot would overwrite the
+         * first's draw (nations.*.threat and nations.DEU.threat). */
+        const a5_uncertain *dup = NULL;
+        for (size_t j = 0; j < s->nuncertain && !dup; j++)
+            for (size_t q = 0; q < un.target.nslots && !dup; q++)
+                if (a5_target_covers(&s->uncertain[j].target, un.target.slots[q]))
+                    dup = &s->uncertain[j];
+        if (dup) {
+            A5_SC_ERR(L, k, "'%s' overlaps '%s', drawn already: a parameter is drawn once",
+                      k->value, dup->target.path);
+            a5_scenario_target_free(&un.target);
+            continue;
+        }
         s->uncertain[s->nuncertain++] = un;
     }
     return 0;

@@ -97,14 +97,15 @@ int a5_sc_merge_base(a5_sc_loader *L, a5_yaml_node *root, int depth, a5_yaml_nod
     }
     if ((rc = a5_sc_merge_base(L, base, depth + 1, &base)))
         goto fail;
-    /* One way to vary: a child's sweep, design or levers replaces the base's. */
+    /* One way to vary: a child's sweep replaces the base's design and levers; a
+     * child's design or levers replace the base's sweep (a robust base's levers stay
+     * under a child's new design). */
     static const char *const vary[] = {"sweep", "design", "levers"};
-    int child_varies = 0;
-    for (int k = 0; k < 3; k++)
-        child_varies |= a5_yaml_get(root, vary[k]) != NULL;
-    for (int k = 0; child_varies && k < 3; k++) {
+    const int child_sweeps = a5_yaml_get(root, "sweep") != NULL,
+              child_designs = a5_yaml_get(root, "design") || a5_yaml_get(root, "levers");
+    for (int k = 0; k < 3; k++) {
         long j = a5_yaml_index(base, vary[k]);
-        if (j < 0 || a5_yaml_get(root, vary[k]))
+        if (j < 0 || a5_yaml_get(root, vary[k]) || !(k == 0 ? child_designs : child_sweeps))
             continue;
         a5_yaml_free(base->key[j]);
         a5_yaml_free(base->item[j]);

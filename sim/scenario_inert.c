@@ -32,7 +32,7 @@ static const a5_yaml_node *as_key(const a5_yaml_node *map, const char *path)
 }
 
 /* Where `path` was given: in its section (us: {intel_lever: {lead: 3}}, --set
- * included), as a key of sweep, design ranges or uncertain, or in an event's set
+ * included), as a key of sweep, design ranges, uncertain or levers, or in an event's set
  * or add; NULL when nowhere (its default). */
 static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
 {
@@ -43,6 +43,8 @@ static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
         n = as_key(a5_yaml_get(a5_yaml_get(root, "design"), "ranges"), path);
     if (!n)
         n = as_key(a5_yaml_get(root, "uncertain"), path);
+    if (!n)
+        n = as_key(a5_yaml_get(root, "levers"), path);
     const a5_yaml_node *ev = a5_yaml_get(root, "events");
     for (size_t e = 0; !n && ev && ev->kind == A5_YAML_SEQ && e < ev->n; e++) {
         n = as_key(a5_yaml_get(ev->item[e], "set"), path);

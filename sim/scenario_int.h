@@ -53,6 +53,11 @@ int a5_sc_expect_seq(a5_sc_loader *L, const a5_yaml_node *node, const char *what
 /* `name` relative to the directory of `file` (the file that names it) into out;
  * absolute names and names in a file without a directory as they are. */
 void a5_sc_beside(const char *file, const char *name, char *out, size_t len);
+/* The file node names (read from `path`, where it was found) named in the resolved
+ * scenario by its absolute path, so that the saved scenario reruns with the same
+ * file from anywhere (a name relative to a base's directory would not). Returns 0 or
+ * A5_ENOMEM; a path realpath cannot resolve is left as it is. */
+int a5_sc_pin_path(const a5_yaml_node *node, const char *path);
 /* Report keys of `map` not in `allowed`. */
 void a5_sc_check_keys(a5_sc_loader *L, const a5_yaml_node *map, const char *where,
                       const char *const *allowed, size_t n);

@@ -1,3 +1,4 @@
+#define _XOPEN_SOURCE 700 /* realpath */
 /* Reading scenario values: numbers, text, typed parameter values, key checks, and
  * quarter labels. See scenario_int.h. */
 #include "scenario_int.h"
@@ -244,4 +245,19 @@ void a5_sc_beside(const char *file, const char *name, char *out, size_t len)
         snprintf(out, len, "%.*s/%s", (int)(slash - file), file, name);
     else
         snprintf(out, len, "%s", name);
+}
+
+int a5_sc_pin_path(const a5_yaml_node *node, const char *path)
+{
+    char *abs = realpath(path, NULL);
+    if (!abs)
+        return 0;
+    char *copy = a5_strdup(abs);
+    free(abs);
+    if (!copy)
+        return A5_ENOMEM;
+    a5_yaml_node *n = (a5_yaml_node *)node; /* the loader's own tree, emitted later */
+    free(n->value);
+    n->value = copy;
+    return 0;
 }

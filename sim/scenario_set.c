@@ -129,6 +129,27 @@ static void unvary(a5_yaml_node *root, const char *path)
         a5_yaml_remove(root, "design");
 }
 
+/* The section (uncertain, sweep, levers, design) that draws or varies every nation's
+ * ATTR (nations.*.ATTR) when path is one nation's, nations.CODE.ATTR; else NULL. A
+ * --set of that nation alone would be overwritten by the draw or the design. */
+static const char *varied_for_all(a5_yaml_node *root, const char *path)
+{
+    const char *attr = strchr(path + 8, '.');
+    if (strncmp(path, "nations.", 8) != 0 || !attr || !strncmp(path + 8, "*.", 2))
+        return NULL;
+    char all[256];
+    snprintf(all, sizeof all, "nations.*%s", attr);
+    static const char *const where[] = {"uncertain", "sweep", "levers", "design"};
+    for (int k = 0; k < 4; k++) {
+        const a5_yaml_node *m = a5_yaml_get(root, where[k]);
+        if (k == 3)
+            m = a5_yaml_get(m, "ranges");
+        if (m && m->kind == A5_YAML_MAP && a5_yaml_index(m, all) >= 0)
+            return where[k];
+    }
+    return NULL;
+}
+
 /* --set nations.CODE.ATTR=V (CODE may be *) or vendors.NAME.ATTR=V: put V into the
  * matching list entries. Takes ownership of v. */
 static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, size_t plen,
@@ -242,6 +263,16 @@ int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int id
     }
     int rc;
     char h[128];
+    const char *all = varied_for_all(root, path);
+    if (all) {
+        a5_diag_add(L->d, "--set", idx, 1,
+                    "'%s' would change nothing: '%s' gives every nation's value (nations.*%s); "
+                    "fix them all with --set nations.*%s=V, or take it out of '%s'",
+                    path, all, strchr(path + 8, '.'), strchr(path + 8, '.'), all);
+        a5_yaml_free(v);
+        free(path);
+        return 0;
+    }
     unvary(root, path);
     if (strncmp(path, "nations.", 8) == 0 || strncmp(path, "vendors.", 8) == 0) {
         rc = set_listed(L, root, path, plen, v, idx);

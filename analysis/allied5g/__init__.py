@@ -23,8 +23,8 @@ from .explore import (OUTCOMES, experiments, feature_scores, feature_scores_heat
                       morris_design, morris_indices, morris_plot, outcomes)
 from .prim import CartResult, PrimResult, cart, prim
 from .paired import PAIRED_OUTCOMES, compare, is_crn, replicate_outcome
-from .search import SearchResult, SearchWarning, search, search_levers
-from .robust import (experiments_outcomes, is_robust, levers, point_outcome, policy_worlds,
+from .pareto import SearchResult, SearchWarning, search, search_levers
+from .robust import (experiments_outcomes, is_robust, levers, policy_worlds,
                      rank_disagreement, robustness, robustness_compare, robustness_plot,
                      uncertainties, vulnerability)
 
@@ -39,7 +39,7 @@ __all__ = ["__version__", "run", "find_binary", "ScenarioError", "RunError", "Re
            "CartResult", "feature_scores", "feature_scores_heatmap", "morris_design",
            "morris_indices", "morris_plot", "calibration_report", "compare", "is_crn",
            "policy_worlds", "robustness", "robustness_compare", "rank_disagreement",
-           "robustness_plot", "is_robust", "levers", "uncertainties", "point_outcome",
+           "robustness_plot", "is_robust", "levers", "uncertainties",
            "experiments_outcomes", "vulnerability", "search", "search_levers",
            "SearchResult", "SearchWarning",
            "replicate_outcome", "PAIRED_OUTCOMES", "share_interval"]

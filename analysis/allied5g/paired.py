@@ -114,11 +114,20 @@ PAIRED_OUTCOMES = {
 }
 
 
+def outcome_names(ds: xr.Dataset) -> list:
+    """The names of the file's ``outcomes:`` (none for a file without them)."""
+    return [str(v) for v in np.asarray(ds["outcome"].values)] if "outcome" in ds.coords else []
+
+
 def replicate_outcome(ds: xr.Dataset, outcome) -> np.ndarray:
     """An outcome per point and replicate (array point x replicate; NaN for failed
-    replicates): a name from :data:`PAIRED_OUTCOMES` such as ``"ban(GBR, 2025Q4)"``
+    replicates): the name of one of the file's ``outcomes:`` (computed by the run, in
+    any store), a name from :data:`PAIRED_OUTCOMES` such as ``"ban(GBR, 2025Q4)"``
     or ``"n_ban()"`` (DATE left out: the last step), or a DataArray over
     ``(point, replicate)``."""
+    if isinstance(outcome, str) and outcome in outcome_names(ds):
+        return np.asarray(ds["outcomes"].sel(outcome=outcome)
+                          .transpose("point", "replicate").values, dtype=float)
     if isinstance(outcome, xr.DataArray):
         if set(outcome.dims) != {"point", "replicate"}:
             raise ValueError(f"outcome must vary over (point, replicate), not {outcome.dims}")
@@ -126,7 +135,10 @@ def replicate_outcome(ds: xr.Dataset, outcome) -> np.ndarray:
     m = _CALL.match(str(outcome))
     if not m or m.group(1) not in PAIRED_OUTCOMES:
         names = ", ".join(f"{k}(...)" for k in PAIRED_OUTCOMES)
-        raise ValueError(f"unknown outcome {outcome!r}; expected one of {names}")
+        own = outcome_names(ds)
+        raise ValueError(f"unknown outcome {outcome!r}; expected "
+                         + (f"one of the file's outcomes ({', '.join(own)}) or " if own else "")
+                         + f"one of {names}")
     args = [a.strip() for a in m.group(2).split(",") if a.strip()]
     return PAIRED_OUTCOMES[m.group(1)][0](ds, args)
 
@@ -179,7 +191,9 @@ def compare(ds: xr.Dataset, a, b, outcome, level: float = 0.95) -> pd.Series:
     (sqrt(var_a / n + var_b / n)), ``lo``/``hi`` (normal interval at ``level``
     from ``se``), ``mean_a``, ``mean_b``, ``n``, ``paired``, ``level``.
 
-    Without common random numbers the two points' replicates are independent, so
+    In a robust design two points of the same world are paired (their replicates
+    share streams), two of different worlds are not. Without common random numbers
+    the two points' replicates are independent, so
     pairing them would understate nothing but mean nothing either: a
     :class:`ResultsWarning` says so and ``se`` is the unpaired one.
     """
@@ -193,14 +207,18 @@ def compare(ds: xr.Dataset, a, b, outcome, level: float = 0.95) -> pd.Series:
     if n < 2:
         raise ValueError(f"{n} replicate(s) valid at both points: too few for a standard error")
     ya, yb = ya[ok], yb[ok]
-    paired = is_crn(ds)
+    # a robust design pairs the points of one world (stream (seed, world, r))
+    same_world = str(ds.attrs.get("design_method", "")) == "robust" and "world_index" in ds.coords \
+        and int(ds["world_index"].values[ia]) == int(ds["world_index"].values[ib])
+    paired = is_crn(ds) or same_world
     d = yb - ya
     se_u = float(np.sqrt(ya.var(ddof=1) / n + yb.var(ddof=1) / n))
     se_p = float(d.std(ddof=1) / np.sqrt(n)) if paired else float("nan")
     if not paired:
         warnings.warn("this file was not run on common random numbers (seed.common / run "
-                      "--crn): the points' replicates are independent, so the standard error "
-                      "is the unpaired one", ResultsWarning, stacklevel=2)
+                      "--crn), nor are the points in one world of a robust design: their "
+                      "replicates are independent, so the standard error is the unpaired one",
+                      ResultsWarning, stacklevel=2)
     se = se_p if paired else se_u
     z = float(norm.ppf(0.5 + level / 2))
     est = float(d.mean())

@@ -240,6 +240,11 @@ def write_report(path, outdir, nations=None, top: int = 8, codes: bool = False,
     the most influence in the scenario, leaving out nations stuck at one policy
     (:func:`default_nations`). ``codes``: label nations by code, not name."""
     ds = load(path)
+    if "policy_share" not in ds:
+        ds.close()
+        raise ReportInputError(f"{path} keeps only its outcomes (store outcomes): a report "
+                               "needs the policy shares of a summary or full run; rerun with "
+                               "--store summary, or read the outcomes with allied5g.load")
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     if nations:
@@ -384,7 +389,8 @@ def _parser() -> argparse.ArgumentParser:
     ep = sub.add_parser("export", formatter_class=fmt, help="tidy CSV files, one per variable "
                         "family, for spreadsheets and R",
                         description="Write steps.csv (per replicate and step), finals.csv "
-                        "(per replicate, end of run), aggregates.csv (over replicates), "
+                        "(per replicate, end of run), outcomes.csv (the scenario's outcomes, "
+                        "per replicate), aggregates.csv (over replicates), "
                         "design.csv (per design point) and nations.csv.",
                         epilog=f"example: {prog} export out.h5 --csv out-csv")
     ep.add_argument("results", metavar="OUT.h5", help="results file (allied5g run -o OUT.h5)")

@@ -48,7 +48,7 @@ import pandas as pd
 import xarray as xr
 
 from .io import design_frame, design_paths
-from .paired import is_crn, replicate_outcome
+from .paired import is_crn, outcome_names, replicate_outcome
 
 MEASURES = ("mean", "pXX", "worst", "satisficing", "mean_regret", "pXX_regret", "max_regret")
 
@@ -83,26 +83,13 @@ def _need_robust(ds):
 
 def _named_outcome(ds: xr.Dataset, outcome):
     """A name of the file's ``outcomes`` (with its direction and threshold), or None."""
-    if not isinstance(outcome, str) or "outcome" not in ds.coords:
-        return None
-    names = [str(v) for v in np.asarray(ds["outcome"].values)]
-    if outcome not in names:
+    names = outcome_names(ds)
+    if not isinstance(outcome, str) or outcome not in names:
         return None
     k = names.index(outcome)
     thr = float(np.asarray(ds["outcome_threshold"].values)[k])
     return (k, str(np.asarray(ds["outcome_direction"].values)[k]),
             thr if np.isfinite(thr) else None)
-
-
-def point_outcome(ds: xr.Dataset, outcome) -> np.ndarray:
-    """An outcome per point and replicate (point x replicate, NaN where a replicate
-    failed): the name of one of the file's ``outcomes:`` (computed by the run, in any
-    store), or anything :func:`replicate_outcome` takes."""
-    named = _named_outcome(ds, outcome)
-    if named is None:
-        return replicate_outcome(ds, outcome)
-    return np.asarray(ds["outcomes"].isel(outcome=named[0])
-                      .transpose("point", "replicate").values, dtype=float)
 
 
 def experiments_outcomes(ds: xr.Dataset) -> tuple:
@@ -116,17 +103,16 @@ def experiments_outcomes(ds: xr.Dataset) -> tuple:
     X.insert(0, "world", np.asarray(ds["world_index"].values, dtype=int))
     X.insert(0, "policy", np.asarray(ds["policy_index"].values, dtype=int))
     out = {}
-    if "outcome" in ds.coords:
-        for name in (str(v) for v in np.asarray(ds["outcome"].values)):
-            y = point_outcome(ds, name)
-            with np.errstate(all="ignore"):
-                out[name] = np.nanmean(np.where(np.isfinite(y), y, np.nan), axis=1)
+    for name in outcome_names(ds):
+        y = replicate_outcome(ds, name)
+        with np.errstate(all="ignore"):
+            out[name] = np.nanmean(np.where(np.isfinite(y), y, np.nan), axis=1)
     return X, out
 
 
 def _robust_worlds(ds: xr.Dataset, outcome) -> pd.DataFrame:
     """policy_worlds of a robust design: the mean over each world's replicates."""
-    y = point_outcome(ds, outcome)
+    y = replicate_outcome(ds, outcome)
     pol = np.asarray(ds["policy_index"].values, dtype=int)
     wld = np.asarray(ds["world_index"].values, dtype=int)
     P, W = int(ds.attrs["robust_policies"]), int(ds.attrs["robust_worlds"])
@@ -254,7 +240,8 @@ def robustness(Y: pd.DataFrame, direction: Optional[str] = None,
         raise ValueError(f"direction must be 'max' or 'min', not {direction!r}")
     if not 50 <= percentile < 100:
         raise ValueError(f"percentile must be in [50, 100), not {percentile}")
-    if threshold is not None and not np.isfinite(threshold):
+    if threshold is not None and (isinstance(threshold, (bool, np.bool_)) or not isinstance(
+            threshold, (int, float, np.integer, np.floating)) or not np.isfinite(threshold)):
         raise ValueError(f"threshold must be a finite number or None, not {threshold}")
     A = np.asarray(Y, dtype=float)
     if A.ndim != 2 or A.shape[0] < 2 or A.shape[1] < 2:
@@ -285,6 +272,19 @@ def robustness(Y: pd.DataFrame, direction: Optional[str] = None,
     return out
 
 
+def _row(Y: pd.DataFrame, label) -> int:
+    """The row of Y labelled ``label``, or row number ``label`` (0 .. rows - 1)."""
+    rows = list(Y.index)
+    if label in rows:
+        return rows.index(label)
+    if isinstance(label, (int, np.integer)) and not isinstance(label, (bool, np.bool_)):
+        if 0 <= label < len(rows):
+            return int(label)
+        raise ValueError(f"row {label} is not in 0..{len(rows) - 1}")
+    raise ValueError(f"{label!r} is not a policy of this table (rows: {rows[:6]}"
+                     f"{' ...' if len(rows) > 6 else ''})")
+
+
 def robustness_compare(Y: pd.DataFrame, a, b, direction: Optional[str] = None,
                        threshold: Optional[float] = None, percentile: float = 90,
                        n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -297,9 +297,7 @@ def robustness_compare(Y: pd.DataFrame, a, b, direction: Optional[str] = None,
     both.
     Columns ``estimate``, ``se``, ``se_unpaired`` (NaN for the bootstrap ones)."""
     direction, threshold = _file_defaults(Y, direction, threshold)
-    rows = list(Y.index)
-    ia = a if isinstance(a, (int, np.integer)) and a not in rows else rows.index(a)
-    ib = b if isinstance(b, (int, np.integer)) and b not in rows else rows.index(b)
+    ia, ib = _row(Y, a), _row(Y, b)
     t = robustness(Y, direction, threshold, percentile, n_boot=0)   # checks the arguments
     names = _names(percentile)
     A = np.asarray(Y, dtype=float)
@@ -368,24 +366,29 @@ def robustness_plot(table: pd.DataFrame, title: str = "Ranks of the policies by 
 
 
 def vulnerability(ds: xr.Dataset, policy, outcome, threshold: Optional[float] = None,
-                  **prim_kw):
+                  direction: Optional[str] = None, **prim_kw):
     """Where a policy fails (issue 27.5): PRIM (:func:`allied5g.prim`) over the worlds'
     inputs, the cases of interest being the worlds in which ``policy`` (a row label
     of :func:`policy_worlds`, or its row number) misses ``threshold`` (its mean over
     the world's replicates below it for a "max" outcome, above it for "min";
-    ``threshold`` left out: the outcome's own, from ``outcomes:``). Returns the
+    ``threshold`` and ``direction`` left out: the outcome's own, from ``outcomes:``;
+    an expression that is not one of them needs both). Returns the
     :class:`PrimResult`, with ``attrs``-like fields ``failing`` (the share of worlds
     failing) and ``X`` (the world inputs, one row per world) set on it."""
     from .prim import prim
 
     _need_robust(ds)
     Y = policy_worlds(ds, outcome)
-    direction, threshold = _file_defaults(Y, None, threshold)
+    if direction is None and "direction" not in Y.attrs:
+        raise ValueError(f"{outcome!r} is not one of the file's outcomes: give direction= "
+                         "('max' or 'min') and threshold=")
+    direction, threshold = _file_defaults(Y, direction, threshold)
+    if direction not in ("max", "min"):
+        raise ValueError(f"direction must be 'max' or 'min', not {direction!r}")
     if threshold is None:
         raise ValueError(f"{outcome!r} has no threshold: give threshold=")
     rows = list(Y.index)
-    i = policy if isinstance(policy, (int, np.integer)) and policy not in rows \
-        else rows.index(policy)
+    i = _row(Y, policy)
     y = Y.iloc[i].to_numpy()
     fail = y < threshold if direction == "max" else y > threshold
     unc = uncertainties(ds)

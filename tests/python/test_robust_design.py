@@ -2,6 +2,7 @@
 the same worlds, with common random numbers within a world; outcomes computed by the
 run equal the package's; bad input refused at its place."""
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -386,3 +387,65 @@ def test_store_outcomes_keeps_the_outcomes_only(tmp_path):
     assert not os.path.exists(tmp_path / "x.h5")
     r = run("run", s, "-o", tmp_path / "y.h5", "--store", "outcome", check=False)
     assert r.returncode == 2 and "full, summary or outcomes" in r.stderr
+
+
+def test_red_team_round_one(tmp_path):
+    """What a review found, each refused or fixed: overlapping draws, a one-nation
+    --set under nations.*.X, an inert lever, report on an outcomes-only file, and a
+    base-relative policies file in the saved scenario."""
+    over = ROBUST.replace("  nations.*.threat: {dist: uniform, lo: 0, hi: 1}\n",
+                          "  nations.*.threat: {dist: uniform, lo: 0, hi: 1}\n"
+                          "  nations.DEU.threat: {dist: uniform, lo: 0, hi: 1}\n")
+    s = write(tmp_path, "over.yaml", over)
+    r = run("validate", s, check=False)
+    assert r.returncode == 2 and "overlaps 'nations.*.threat', drawn already" in r.stderr
+    s = write(tmp_path, "s.yaml", ROBUST)
+    r = run("run", s, "-o", tmp_path / "x.h5", "--set", "nations.DEU.threat=0.3", check=False)
+    assert r.returncode == 2 and "would change nothing: 'uncertain' gives every" in r.stderr
+    assert not os.path.exists(tmp_path / "x.h5")
+    inert = ROBUST.replace("us: {budget: 0.4}", "us: {strategy: schedule}").replace(
+        "us.strategy: [schedule, pivotal, uniform]", "us.budget: [0.1, 0.2]")
+    r = run("validate", write(tmp_path, "inert.yaml", inert))
+    assert "warning: 'us.budget' has no effect" in r.stderr
+    run("run", s, "-o", tmp_path / "o.h5", "--quiet", "--store", "outcomes")
+    import sys
+    r = subprocess.run([sys.executable, "-m", "allied5g", "report", str(tmp_path / "o.h5"), "-o",
+                        str(tmp_path / "rep")], capture_output=True, text=True)
+    assert r.returncode == 2 and "keeps only its outcomes" in r.stderr
+    assert not os.path.exists(tmp_path / "rep")
+    # a policies file beside a base: the saved scenario names it absolutely
+    (tmp_path / "sub").mkdir()
+    write(tmp_path, "sub/pol.csv", "us.intel_lever.downgrade,us.strategy\n0.5,pivotal\n")
+    write(tmp_path, "sub/mid.yaml", "base: ../s.yaml\ndesign: {method: robust, worlds: 2, "
+                                    "policies: pol.csv}\n")
+    child = write(tmp_path, "child.yaml", "base: sub/mid.yaml\nreplicates: 5\n")
+    run("run", child, "-o", tmp_path / "c.h5", "--quiet")
+    with xr.open_dataset(tmp_path / "c.h5") as ds:
+        text = ds.attrs["scenario"]
+        first = ds.outcomes.values
+    assert f"policies: {tmp_path / 'sub' / 'pol.csv'}" in text
+    write(tmp_path, "pol.csv", "us.intel_lever.downgrade,us.strategy\n0,schedule\n")
+    rerun = write(tmp_path, "rerun.yaml", text)
+    run("run", rerun, "-o", tmp_path / "c2.h5", "--quiet")
+    with xr.open_dataset(tmp_path / "c2.h5") as ds:
+        assert np.array_equal(ds.outcomes.values, first)
+
+
+def test_python_arguments_are_checked(tmp_path):
+    ds, _ = robust_file(tmp_path)
+    Y = allied5g.policy_worlds(ds, "banning")
+    with pytest.raises(ValueError, match="not in 0..5"):
+        allied5g.robustness_compare(Y, 0, -1)
+    with pytest.raises(ValueError, match="not a policy"):
+        allied5g.robustness_compare(Y, 0, ("nope", 1))
+    with pytest.raises(ValueError, match="threshold must be a finite number"):
+        allied5g.robustness(Y, threshold="3")
+    with pytest.raises(ValueError, match="file's outcomes \\(banning, deu_ban"):
+        allied5g.policy_worlds(ds, "nope")
+    # compare() takes the file's outcome names too
+    c = allied5g.compare(ds, 0, 6, "banning")         # one world: paired
+    assert c["n"] == 25 and c["paired"]
+    with pytest.warns(allied5g.ResultsWarning, match="nor are the points in one world"):
+        assert not allied5g.compare(ds, 0, 7, "banning")["paired"]
+    with pytest.raises(ValueError, match="give direction="):
+        allied5g.vulnerability(ds, 0, "n_ban()", threshold=3)

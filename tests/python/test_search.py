@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import allied5g
-from allied5g.search import SearchWarning, search
+from allied5g.pareto import SearchWarning, search
 
 pytest.importorskip("deap")
 

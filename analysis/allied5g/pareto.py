@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -180,7 +182,8 @@ def search(evaluate: Callable[[pd.DataFrame], pd.DataFrame], bounds: Mapping[str
         evals = [0]
 
         def assess(inds):
-            X = pd.DataFrame([lo + np.asarray(i) * (hi - lo) for i in inds], columns=names)
+            X = pd.DataFrame([np.clip(lo + np.asarray(i) * (hi - lo), lo, hi) for i in inds],
+                             columns=names)
             Y = evaluate(X)
             missing = [o for o in objs if o not in Y]
             if missing or len(Y) != len(inds):
@@ -217,7 +220,8 @@ def search(evaluate: Callable[[pd.DataFrame], pd.DataFrame], bounds: Mapping[str
     conv = pd.DataFrame(rows, columns=["generation", "hypervolume", "front_size", "evaluations"])
 
     def table(inds):
-        X = pd.DataFrame([lo + np.asarray(i) * (hi - lo) for i in inds], columns=names)
+        X = pd.DataFrame([np.clip(lo + np.asarray(i) * (hi - lo), lo, hi) for i in inds],
+                         columns=names)
         F = np.array([i.fitness.values for i in inds]) * sign
         return pd.concat([X, pd.DataFrame(F, columns=objs)], axis=1)
 
@@ -255,16 +259,21 @@ def search_levers(scenario, levers: Mapping[str, Sequence[float]],
     ``outcomes:``); ``levers``: {path: (lo, hi)}, which replace its ``levers:`` (fix
     the others with ``set``, e.g. ``{"us.strategy": "pivotal"}``); ``objectives``:
     outcome names (default every outcome of the scenario), each in the direction its
-    ``outcomes:`` entry gives; ``measure``: a column of :func:`robustness` taken over
-    the worlds for each objective ("mean", "p90", "worst", ...; regret measures, which
-    depend on the other candidates, are refused); ``worlds``, ``replicates``,
+    ``outcomes:`` entry gives; ``measure``: what :func:`robustness` takes over the
+    worlds for each objective: "mean", "pXX" (50 <= XX < 100), "worst" or
+    "satisficing" (the share of worlds meeting the outcome's threshold, maximised
+    whatever the outcome's direction); regret and ranks, which depend on the other
+    candidates, are refused; ``worlds``, ``replicates``,
     ``threads``: as the scenario's, or these. Other keywords go to :func:`search`."""
     from .api import run
     from .robust import policy_worlds, robustness
 
-    if "regret" in measure:
-        raise ValueError("a regret measure depends on the other candidates of a generation; "
-                         "search on mean, pXX, worst or satisficing")
+    m = re.fullmatch(r"p(\d+(?:\.\d+)?)", measure)
+    if measure not in ("mean", "worst", "satisficing") and not (m and 50 <= float(m.group(1)) < 100):
+        raise ValueError(f"measure is mean, pXX (50 <= XX < 100), worst or satisficing, not "
+                         f"{measure!r} (regret and ranks depend on the other candidates of a "
+                         "generation)")
+    percentile = float(m.group(1)) if m else 90
     lever_text = "{" + ", ".join(f"{p}: {{lo: {_yaml_number(a)}, hi: {_yaml_number(b)}}}"
                                  for p, (a, b) in levers.items()) + "}"
     tmp = tempfile.mkdtemp(prefix="a5search-")
@@ -286,20 +295,22 @@ def search_levers(scenario, levers: Mapping[str, Sequence[float]],
         out = {}
         for o in objs:
             Y = policy_worlds(ds, o)
-            t = robustness(Y, n_boot=0)
-            if measure not in t:
-                raise ValueError(f"measure {measure!r} is not one of {list(t.columns)}")
+            if measure == "satisficing" and Y.attrs.get("threshold") is None:
+                raise ValueError(f"outcome {o!r} has no threshold: satisficing needs one "
+                                 "(outcomes: {..., threshold: X})")
+            t = robustness(Y, n_boot=0, percentile=percentile)
             out[o] = t[measure].to_numpy(dtype=float)
-            info.setdefault("directions", {})[o] = Y.attrs.get("direction", "max")
+            # a share of worlds meeting the threshold: more is better, whatever the outcome
+            info.setdefault("directions", {})[o] = \
+                "max" if measure == "satisficing" else Y.attrs.get("direction", "max")
         return pd.DataFrame(out)
 
-    # One evaluation of the corners says which objectives and directions there are.
-    probe = evaluate(pd.DataFrame([{p: float(v[k]) for p, v in levers.items()} for k in (0, 1)]))
-    directions = {o: info["directions"][o] for o in probe.columns}
     try:
+        # One evaluation of the corners says which objectives and directions there are.
+        probe = evaluate(pd.DataFrame([{p: float(v[k]) for p, v in levers.items()}
+                                       for k in (0, 1)]))
+        directions = {o: info["directions"][o] for o in probe.columns}
         return search(evaluate, levers, directions, population=population,
                       generations=generations, seed=seed, **kw)
     finally:
-        for f in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, f))
-        os.rmdir(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
