@@ -17,6 +17,17 @@ os.environ["ALLIED5G_BIN"] = BIN
 TIMEOUT = 600
 
 
+# Five nations in three blocs, the USA banning from the start: the small world of the
+# strategic-actor and robust-design tests.
+FIVE_NATIONS = """nations:
+  - {code: GBR, blocs: [nato, five_eyes], high_risk_share: 0.35, china_trade: 0.3}
+  - {code: DEU, blocs: [nato, eu], high_risk_share: 0.55, china_trade: 0.5, us_ties: 0.4}
+  - {code: FRA, blocs: [nato, eu], high_risk_share: 0.3}
+  - {code: HUN, blocs: [nato, eu], high_risk_share: 0.6, china_trade: 0.6, us_ties: 0.2}
+  - {code: USA, blocs: [nato, five_eyes], policy: ban, review_rate: 0}
+"""
+
+
 def run(*args, check=True, **kw):
     """Run allied5g with args; returns CompletedProcess (text mode)."""
     kw.setdefault("timeout", TIMEOUT)

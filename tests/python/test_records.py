@@ -8,18 +8,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import SRC, kill_with_checkpoint, run, same_data
+from conftest import FIVE_NATIONS, SRC, kill_with_checkpoint, run, same_data
 
 WORLD = """steps: 10
 replicates: 60
 seed: 9
-nations:
-  - {code: GBR, blocs: [nato, five_eyes], high_risk_share: 0.35, china_trade: 0.3}
-  - {code: DEU, blocs: [nato, eu], high_risk_share: 0.55, china_trade: 0.5, us_ties: 0.4}
-  - {code: FRA, blocs: [nato, eu], high_risk_share: 0.3}
-  - {code: HUN, blocs: [nato, eu], high_risk_share: 0.6, china_trade: 0.6, us_ties: 0.2}
-  - {code: USA, blocs: [nato, five_eyes], policy: ban, review_rate: 0}
-"""
+""" + FIVE_NATIONS
 ALL = "[us_pressure, intel_status, china_retaliation, us_target, china_target]"
 
 

@@ -9,18 +9,12 @@ import pytest
 import xarray as xr
 
 import allied5g
-from conftest import kill_with_checkpoint, run, same_data
+from conftest import FIVE_NATIONS, kill_with_checkpoint, run, same_data
 
 WORLD = """steps: 12
 replicates: 25
 seed: 11
-nations:
-  - {code: GBR, blocs: [nato, five_eyes], high_risk_share: 0.35, china_trade: 0.3}
-  - {code: DEU, blocs: [nato, eu], high_risk_share: 0.55, china_trade: 0.5, us_ties: 0.4}
-  - {code: FRA, blocs: [nato, eu], high_risk_share: 0.3}
-  - {code: HUN, blocs: [nato, eu], high_risk_share: 0.6, china_trade: 0.6, us_ties: 0.2}
-  - {code: USA, blocs: [nato, five_eyes], policy: ban, review_rate: 0}
-us: {budget: 0.4}
+""" + FIVE_NATIONS + """us: {budget: 0.4}
 china: {strategy: targeted, budget: 1}
 uncertain:
   decision.weights.us: {dist: uniform, lo: 0.5, hi: 1.5}

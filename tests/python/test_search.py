@@ -9,6 +9,7 @@ import pytest
 
 import allied5g
 from allied5g.pareto import SearchWarning, search
+from conftest import FIVE_NATIONS
 
 pytest.importorskip("deap")
 
@@ -84,13 +85,7 @@ def test_bad_arguments():
 SCEN = """steps: 12
 replicates: 10
 seed: 11
-nations:
-  - {code: GBR, blocs: [nato, five_eyes], high_risk_share: 0.35, china_trade: 0.3}
-  - {code: DEU, blocs: [nato, eu], high_risk_share: 0.55, china_trade: 0.5, us_ties: 0.4}
-  - {code: FRA, blocs: [nato, eu], high_risk_share: 0.3}
-  - {code: HUN, blocs: [nato, eu], high_risk_share: 0.6, china_trade: 0.6, us_ties: 0.2}
-  - {code: USA, blocs: [nato, five_eyes], policy: ban, review_rate: 0}
-us: {budget: 0.4, strategy: pivotal}
+""" + FIVE_NATIONS + """us: {budget: 0.4, strategy: pivotal}
 china: {strategy: targeted, budget: 1}
 uncertain:
   decision.weights.us: {dist: uniform, lo: 0.5, hi: 1.5}
