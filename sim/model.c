@@ -23,7 +23,11 @@
 
 static int slot_can_be_on(const a5_scenario *s, size_t slot);
 
-/* The slots that switch a strategic actor on when not 0. */
+/* The slots that switch a strategic actor on when not 0: the ones strategic_on()
+ * reads (the price budget aside, which only matters with a price response), so
+ * m->strategic ("can a strategic actor be on anywhere in this scenario": its base,
+ * points, draws, events, overrides) is the static side of that one predicate ("is
+ * one on at this step"). A slot added there goes here too. */
 static const size_t strategic_slots[] = {A5_G_US_STRATEGY, A5_G_CHINA_STRATEGY,
                                          A5_G_LEVER_DOWNGRADE, A5_G_INTEL_STANDING,
                                          A5_G_PRICE_RESPONSE, A5_G_ANT_HORIZON};

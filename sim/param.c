@@ -355,38 +355,44 @@ static void ref_row(FILE *out, const char *prefix, const a5_param *p)
 }
 
 static const char robust_text[] =
-            "- `design: {method: robust, policies: all|N|FILE.csv, worlds: M}` with `levers:`\n"
-            "  (docs/robust.md): every policy in every world. `levers: {PATH: [v1, v2, ..] or\n"
-            "  {lo: .., hi: .., log: true}}` are what a decision maker controls; a policy sets\n"
-            "  each. `policies: all` (the default; every lever a list) takes every\n"
-            "  combination, the first lever varying slowest; `N` a Latin hypercube of N (a list\n"
-            "  lever by equal shares of its values); `FILE.csv` a header of the levers, one row\n"
-            "  per policy, each value one of its lever's. A world is one draw of `uncertain:`\n"
-            "  (needed; each drawn slot becomes a design input of its own, `nations.*.X` one\n"
-            "  per nation), from stream (seed, 0xFFFFFFFD, w), so world w is the same for any\n"
-            "  M. Point p is policy p / M in world p % M; its replicate r runs on stream\n"
-            "  (seed, w, r) (with `seed.common`, (seed, 0, r)): every policy meets the same\n"
-            "  worlds on the same random numbers. The file adds `policy_index`, `world_index`\n"
-            "  and attributes `robust_policies`, `robust_worlds`, `robust_levers`.\n\n";
+    "- `design: {method: robust, policies: all|N|FILE.csv, worlds: M}` with `levers:`\n"
+    "  (docs/robust.md): every policy in every world. `levers: {PATH: [v1, v2, ..] or\n"
+    "  {lo: .., hi: .., log: true}}` are what a decision maker controls; a policy sets\n"
+    "  each. `policies: all` (the default; every lever a list) takes every\n"
+    "  combination, the first lever varying slowest; `N` a Latin hypercube of N (a list\n"
+    "  lever by equal shares of its values); `FILE.csv` a header of the levers, one row\n"
+    "  per policy, each value one of its lever's. A world is one draw of `uncertain:`\n"
+    "  (needed; each drawn slot becomes a design input of its own, `nations.*.X` one\n"
+    "  per nation), from stream (seed, 0xFFFFFFFD, w), so world w is the same for any\n"
+    "  M. Point p is policy p / M in world p % M; its replicate r runs on stream\n"
+    "  (seed, w, r) (with `seed.common`, (seed, 0, r)): every policy meets the same\n"
+    "  worlds on the same random numbers. The file adds `policy_index`, `world_index`\n"
+    "  and attributes `robust_policies`, `robust_worlds`, `robust_levers`.\n\n"
+    "A path may be in only one of `uncertain`, `sweep`, `design` and `levers`. A\n"
+    "scenario's `sweep` replaces its base's `design` and `levers`, and its `design` or\n"
+    "`levers` its base's `sweep` (one way to vary). A design or policies file is named\n"
+    "by its absolute path in the resolved scenario (the file's `scenario`).\n"
+    "`--set PATH=VALUE` fixes PATH: it also removes PATH from `uncertain`, `sweep`,\n"
+    "`design` and `levers`.\n\n";
 static const char outcomes_text[] =
-            "## Outcomes\n\n"
-            "`outcomes: {NAME: {metric: M, nation: CODE, at: WHEN, direction: max|min,\n"
-            "threshold: X}}` names metrics the run computes per replicate into the results\n"
-            "variable `outcomes` (point, replicate, outcome), in either store. NAME is letters,\n"
-            "digits and `_`. `direction` (needed) says which way is better; `threshold`\n"
-            "(optional) is what satisficing asks for. The metrics are the package's\n"
-            "(`allied5g.compare`) by the same names:\n\n"
-            "| metric | nation | at | value per replicate |\n|---|---|---|---|\n"
-            "| n_ban, n_moved | - | optional | nations banning / not open at `at` |\n"
-            "| ban, not_open | needed | optional | 1 where the nation bans / is not open |\n"
-            "| banned_by | needed | optional | 1 where it first banned at or before `at` |\n"
-            "| us_pressure | CODE or all | optional | US pressure on it (all: summed) |\n"
-            "| us_spent | CODE or all | - | US pressure summed over the steps |\n"
-            "| cum_cost | CODE or all | - | cumulative cost |\n"
-            "| cum_retaliation, cum_downgrade | CODE or all | - | realised costs (need the "
-            "record of that name in `output.record`) |\n\n"
-            "`at` is a step or a quarter label (default the last step); `nation` left out of\n"
-            "a CODE-or-all metric is all.\n\n";
+    "## Outcomes\n\n"
+    "`outcomes: {NAME: {metric: M, nation: CODE, at: WHEN, direction: max|min,\n"
+    "threshold: X}}` names metrics the run computes per replicate into the results\n"
+    "variable `outcomes` (point, replicate, outcome), in either store. NAME is letters,\n"
+    "digits and `_`. `direction` (needed) says which way is better; `threshold`\n"
+    "(optional) is what satisficing asks for. The metrics are the package's\n"
+    "(`allied5g.compare`) by the same names:\n\n"
+    "| metric | nation | at | value per replicate |\n|---|---|---|---|\n"
+    "| n_ban, n_moved | - | optional | nations banning / not open at `at` |\n"
+    "| ban, not_open | needed | optional | 1 where the nation bans / is not open |\n"
+    "| banned_by | needed | optional | 1 where it first banned at or before `at` |\n"
+    "| us_pressure | CODE or all | optional | US pressure on it (all: summed) |\n"
+    "| us_spent | CODE or all | - | US pressure summed over the steps |\n"
+    "| cum_cost | CODE or all | - | cumulative cost |\n"
+    "| cum_retaliation, cum_downgrade | CODE or all | - | realised costs (need the "
+    "record of that name in `output.record`) |\n\n"
+    "`at` is a step or a quarter label (default the last step); `nation` left out of\n"
+    "a CODE-or-all metric is all.\n\n";
 
 int a5_param_write_reference(FILE *out)
 {
@@ -457,13 +463,6 @@ int a5_param_write_reference(FILE *out)
             "  and whose rows are the points (relative to the file that names it: the\n"
             "  scenario, or a base).\n\n"
             "%s", robust_text);
-    fprintf(out,
-            "A path may be in only one of `uncertain`, `sweep`, `design` and `levers`. A\n"
-            "scenario's `sweep` replaces its base's `design` and `levers`, and its `design` or\n"
-            "`levers` its base's `sweep` (one way to vary). A design or policies file is named\n"
-            "by its absolute path in the resolved scenario (the file's `scenario`).\n"
-            "`--set PATH=VALUE` fixes PATH: it also removes PATH from `uncertain`, `sweep`,\n"
-            "`design` and `levers`.\n\n");
     fputs(outcomes_text, out);
     fprintf(out,
             "## Timing\n\n"
