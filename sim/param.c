@@ -191,7 +191,7 @@ const a5_param a5_param_run[A5_S_COUNT] = {
                     "the scenario's outcomes (and records), no per-replicate finals or per-point "
                     "aggregates"},
     [A5_S_RECORD] = {"output.record", A5_T_STRING, 0, 0, 0, 0, A5_PF_STRUCT, "-",
-                     "records to keep in either store, a list of: us_pressure, "
+                     "records to keep in any store, a list of: us_pressure, "
                      "intel_status, china_retaliation, us_target, china_target (per step); "
                      "cum_retaliation, cum_downgrade (realised costs, per replicate) "
                      "(docs/results.md)"},
@@ -378,7 +378,7 @@ static const char outcomes_text[] =
     "## Outcomes\n\n"
     "`outcomes: {NAME: {metric: M, nation: CODE, at: WHEN, direction: max|min,\n"
     "threshold: X}}` names metrics the run computes per replicate into the results\n"
-    "variable `outcomes` (point, replicate, outcome), in either store. NAME is letters,\n"
+    "variable `outcomes` (point, replicate, outcome), in every store. NAME is letters,\n"
     "digits and `_`. `direction` (needed) says which way is better; `threshold`\n"
     "(optional) is what satisficing asks for. The metrics are the package's\n"
     "(`allied5g.compare`) by the same names:\n\n"
