@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 import allied5g
-from conftest import FIVE_NATIONS, kill_with_checkpoint, run, same_data
+from conftest import FIVE_NATIONS, SRC, kill_with_checkpoint, run, same_data
 
 WORLD = """steps: 12
 replicates: 25
@@ -274,7 +274,6 @@ def test_robust_run_survives_a_kill_and_resume(tmp_path, store):
 
 def test_docs_robust_design_numbers():
     """docs/robust.md's robust-design study, rerun: every number it quotes."""
-    from conftest import SRC
     text = " ".join((SRC / "docs" / "robust.md").read_text().split())
     text = text[text.index("### The study"):]
     ds = allied5g.run(str(SRC / "scenarios" / "robust_us_worlds.yaml"))
@@ -344,7 +343,7 @@ def test_outcomes_export_and_tidy_frame(tmp_path):
                     reason="jupyter-nbconvert not installed")
 def test_robust_notebook_executes(tmp_path, venv_python):
     """analysis/notebooks/robust.ipynb runs as shipped (fewer worlds and generations)."""
-    from conftest import SRC, run_notebook
+    from conftest import run_notebook
     nb = SRC / "analysis" / "notebooks" / "robust.ipynb"
     r = run_notebook(nb, tmp_path, venv_python,
                      {"A5_NOTEBOOK_WORLDS": "40", "A5_NOTEBOOK_GENERATIONS": "6"}, "r.ipynb")
@@ -397,6 +396,8 @@ def test_red_team_round_one(tmp_path):
     r = run("run", s, "-o", tmp_path / "x.h5", "--set", "nations.DEU.threat=0.3", check=False)
     assert r.returncode == 2 and "would change nothing: 'uncertain' gives every" in r.stderr
     assert not os.path.exists(tmp_path / "x.h5")
+    r = run("forecast", s, "--observed", SRC / "scenarios" / "observed_2019_2025.csv", check=False)
+    assert r.returncode == 2 and "forecast runs one scenario" in r.stderr
     inert = ROBUST.replace("us: {budget: 0.4}", "us: {strategy: schedule}").replace(
         "us.strategy: [schedule, pivotal, uniform]", "us.budget: [0.1, 0.2]")
     r = run("validate", write(tmp_path, "inert.yaml", inert))
