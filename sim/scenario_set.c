@@ -134,8 +134,10 @@ static void unvary(a5_yaml_node *root, const char *path)
  * --set of that nation alone would be overwritten by the draw or the design. */
 static const char *varied_for_all(a5_yaml_node *root, const char *path)
 {
+    if (strncmp(path, "nations.", 8) != 0)
+        return NULL;
     const char *attr = strchr(path + 8, '.');
-    if (strncmp(path, "nations.", 8) != 0 || !attr || !strncmp(path + 8, "*.", 2))
+    if (!attr || !strncmp(path + 8, "*.", 2))
         return NULL;
     char all[256];
     snprintf(all, sizeof all, "nations.*%s", attr);
