@@ -85,6 +85,11 @@ void a5_cli_sets_free(a5_cli_sets *s);
  * file gets one error with the nearest .yaml beside it. Returns 0, or the exit
  * status (A5_EXIT_USAGE, A5_EXIT_RUNTIME). */
 int a5_cli_load(const char *path, const a5_cli_sets *sets, a5_scenario **s);
+/* For commands that run one scenario (calibrate "fits", forecast "runs"): 0, or
+ * A5_EXIT_USAGE after printing where s's sweep or design is (its points would go
+ * unseen); `fix` says what to do instead. */
+int a5_cli_one_scenario(const a5_scenario *s, const char *command, const char *verb,
+                        const char *fix);
 
 /* The command line as one shell-quoted string (malloc'd; NULL if out of memory). */
 char *a5_cli_join_argv(int argc, char **argv);

@@ -155,9 +155,10 @@ typedef struct {
     /* design.method robust: the first nlevers varied paths are the levers, the rest
      * the worlds' drawn inputs; point p is policy p / nworlds in world p % nworlds,
      * and its replicate r uses stream (seed, world, r): every policy meets the same
-     * worlds on the same random numbers. 0 otherwise. */
+     * worlds on the same random numbers; npoints / nworlds policies (design_n). 0
+     * otherwise. */
     size_t nlevers;
-    long nworlds, npolicies;
+    long nworlds;
     long npoints;      /* >= 1; 1 when nothing varies */
     double *points;    /* npoints x nvaried values, row-major */
     char *vary_file;   /* where `sweep:` or `design:` is (NULL when neither): file, */

@@ -420,3 +420,18 @@ int a5_cli_write_text(const char *path, const char *text, size_t len)
     printf("wrote %s\n", path);
     return 0;
 }
+
+int a5_cli_one_scenario(const a5_scenario *s, const char *command, const char *verb,
+                        const char *fix)
+{
+    if (!s->vary_file)
+        return 0;
+    a5_diag d = {0};
+    a5_diag_add(&d, s->vary_file, s->vary_line, s->vary_col,
+                "%s %s one scenario, and this one varies %zu path%s over %ld points (sweep or "
+                "design); remove it, or %s",
+                command, verb, s->nvaried, s->nvaried == 1 ? "" : "s", s->npoints, fix);
+    a5_diag_print(&d, stderr);
+    a5_diag_free(&d);
+    return A5_EXIT_USAGE;
+}

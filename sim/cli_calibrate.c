@@ -431,16 +431,9 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
                    a5_fit_spec *spec)
 {
     a5_diag d = {0};
-    if (s->vary_file) {
-        /* One scenario is fitted: the points of a sweep or design are not. */
-        a5_diag_add(&d, s->vary_file, s->vary_line, s->vary_col,
-                    "calibrate fits one scenario, and this one varies %zu path%s over %ld "
-                    "points (sweep or design); remove it, or fit each point on its own (--set)",
-                    s->nvaried, s->nvaried == 1 ? "" : "s", s->npoints);
-        a5_diag_print(&d, stderr);
-        a5_diag_free(&d);
+    /* One scenario is fitted: the points of a sweep or design are not. */
+    if (a5_cli_one_scenario(s, "calibrate", "fits", "fit each point on its own (--set)"))
         return A5_EXIT_USAGE;
-    }
     int rc = a5_calib_read_obs(a->val[C_OBSERVED], s, &d, obs, nobs);
     if (!rc && !a->given[C_REPEATED]) {
         rc = a5_calib_check_cells(a->val[C_OBSERVED], s, *obs, *nobs, &d);

@@ -381,18 +381,9 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
                  .reps = a->val[F_REPS] ? s->replicates : A5_CALIB_REPLICATES};
     long x, threads = 0;
     int *org = NULL, rc = A5_EXIT_USAGE;
-    if (s->vary_file) {
-        /* One scenario is forecast: the model runs point 0 alone, so a sweep's or a
-         * design's other points (a robust design's worlds) would go unseen. */
-        a5_diag_add(&d, s->vary_file, s->vary_line, s->vary_col,
-                    "forecast runs one scenario, and this one varies %zu path%s over %ld "
-                    "points (sweep or design); remove it, or forecast each point on its own "
-                    "(--set)",
-                    s->nvaried, s->nvaried == 1 ? "" : "s", s->npoints);
-        a5_diag_print(&d, stderr);
-        a5_diag_free(&d);
+    /* The model runs point 0 alone: a design's other points would go unseen. */
+    if (a5_cli_one_scenario(s, "forecast", "runs", "forecast each point on its own (--set)"))
         return A5_EXIT_USAGE;
-    }
     if ((a->val[F_HORIZON] && a5_cli_whole("--horizon", a->val[F_HORIZON], 1, 400, &x)) ||
         (a->val[F_THREADS] && a5_cli_whole("--threads", a->val[F_THREADS], 1, 1024, &threads)))
         return A5_EXIT_USAGE;

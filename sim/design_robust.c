@@ -332,7 +332,6 @@ static int robust_points(a5_scenario *s, const double *pol, long np, long nw)
         }
     free(world);
     s->npoints = np * nw;
-    s->npolicies = np;
     s->nworlds = nw;
     s->design = A5_DESIGN_ROBUST;
     s->design_n = np;

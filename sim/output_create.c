@@ -701,7 +701,7 @@ static int write_provenance(a5_output *o, const a5_output_meta *meta, const char
     CK(a5_out_attr_num(f, "replicates", H5T_NATIVE_LLONG, &nr, 0));
     CK(a5_out_attr_str(f, v, "design_method", dm[s->design]));
     if (s->nworlds) { /* a robust design: policies x worlds, the levers first */
-        long long pw[3] = {(long long)s->npolicies, (long long)s->nworlds, (long long)s->nlevers};
+        long long pw[3] = {(long long)s->design_n, (long long)s->nworlds, (long long)s->nlevers};
         CK(a5_out_attr_num(f, "robust_policies", H5T_NATIVE_LLONG, pw, 0));
         CK(a5_out_attr_num(f, "robust_worlds", H5T_NATIVE_LLONG, pw + 1, 0));
         CK(a5_out_attr_num(f, "robust_levers", H5T_NATIVE_LLONG, pw + 2, 0));

@@ -69,7 +69,7 @@ void a5_scenario_summary(const a5_scenario *s, FILE *out)
     else if (s->design == A5_DESIGN_MORRIS)
         fprintf(out, ", %ld trajectories, %d levels", s->design_n, s->morris_levels);
     if (s->nworlds)
-        fprintf(out, ": %ld polic%s x %ld world%s", s->npolicies, s->npolicies == 1 ? "y" : "ies",
+        fprintf(out, ": %ld polic%s x %ld world%s", s->design_n, s->design_n == 1 ? "y" : "ies",
                 s->nworlds, s->nworlds == 1 ? "" : "s");
     fprintf(out, ")");
     const size_t shown = s->nworlds ? s->nlevers : s->nvaried;
