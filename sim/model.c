@@ -192,7 +192,6 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->sD = alloc_lines((n + 1) * sizeof *w->sD);
     w->geff = alloc_lines((n + 1) * sizeof *w->geff);
     w->ties = alloc_lines((n + 1) * sizeof *w->ties);
-    w->U = alloc_lines((3 * n + 1) * sizeof *w->U);
     w->rret = alloc_lines((n + 1) * sizeof *w->rret);
     w->rdown = alloc_lines((n + 1) * sizeof *w->rdown);
     w->cret = alloc_lines((n + 1) * sizeof *w->cret);
@@ -201,7 +200,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->rct = alloc_lines(n + 1);
     if (!w->rret || !w->rdown || !w->cret || !w->cdown || !w->rut || !w->rct || !w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
         !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->icred || !w->usl || !w->cnl || !w->sxn || !w->srsk ||
-        !w->sD || !w->geff || !w->ties || !w->U) {
+        !w->sD || !w->geff || !w->ties) {
         a5_model_work_free(w);
         return NULL;
     }
@@ -239,7 +238,6 @@ void a5_model_work_free(a5_work *w)
     free(w->sD);
     free(w->geff);
     free(w->ties);
-    free(w->U);
     free(w->rret);
     free(w->rdown);
     free(w->cret);
@@ -417,36 +415,45 @@ static inline __attribute__((always_inline)) void add_to_lane(sum3 *sum, double 
     *sum += (sum3)((mask3)gv & lane[k]);
 }
 
-/* Terms that change when policies do: retaliation R and the bloc sums. Each sum
- * runs over nations in nation order in a register (accumulating into M by each
- * nation's blocs, additions went through memory: this takes ~1.5 % fewer
- * instructions and a smaller share of the profile, same bits). */
+/* The peer sums of influences g at policies pol: T_k over all nations, M_bk over
+ * bloc b's members, each in nation order in a register (accumulating into M by
+ * each nation's blocs, additions went through memory: this takes ~1.5 % fewer
+ * instructions and a smaller share of the profile, same bits). The plain step
+ * sums the influences g_i, the strategic step g'_i. */
+A5_VECTOR_CLONES void a5_mod_peer_sums(const a5_model *m, const double *g, const double *pol,
+                                       a5_work *w)
+{
+    const int n = m->n;
+    sum3 t = {0, 0, 0, 0};
+    for (int i = 0; i < n; i++)
+        add_to_lane(&t, g[i], (int)pol[i]);
+    for (int b = 0; b < m->nblocs; b++) {
+        sum3 sb = {0, 0, 0, 0};
+        for (int q = m->member_off[b]; q < m->member_off[b + 1]; q++) {
+            const int i = m->member_idx[q];
+            add_to_lane(&sb, g[i], (int)pol[i]);
+        }
+        for (int k = 0; k < 3; k++)
+            w->M[3 * b + k] = sb[k];
+    }
+    for (int k = 0; k < 3; k++)
+        w->T[k] = t[k];
+}
+
+/* Terms that change when policies do: retaliation R and the bloc sums. */
 A5_VECTOR_CLONES static void prepare_policies(const a5_model *m, const double *x, a5_work *w)
 {
     const int n = m->n;
     const double *pol = w->lane + L_POL * w->np; /* the current policies */
-    const double *g = x + a5_param_nslot(A5_N_INFLUENCE, 0, n);
     int restrict_n = 0, ban_n = 0;
     for (int i = 0; i < n; i++) {
         restrict_n += pol[i] == A5_RESTRICT;
         ban_n += pol[i] == A5_BAN;
     }
-    sum3 t = {0, 0, 0, 0};
-    if (x[A5_G_W_PEER] != 0) {
-        for (int i = 0; i < n; i++)
-            add_to_lane(&t, g[i], (int)pol[i]);
-        for (int b = 0; b < m->nblocs; b++) {
-            sum3 sb = {0, 0, 0, 0};
-            for (int q = m->member_off[b]; q < m->member_off[b + 1]; q++) {
-                const int i = m->member_idx[q];
-                add_to_lane(&sb, g[i], (int)pol[i]);
-            }
-            for (int k = 0; k < 3; k++)
-                w->M[3 * b + k] = sb[k];
-        }
-    }
-    for (int k = 0; k < 3; k++)
-        w->T[k] = t[k];
+    if (x[A5_G_W_PEER] != 0)
+        a5_mod_peer_sums(m, x + a5_param_nslot(A5_N_INFLUENCE, 0, n), pol, w);
+    else
+        w->T[0] = w->T[1] = w->T[2] = 0;
     double phisum = restrict_n * x[A5_G_RESTRICT_COMPLIANCE] + ban_n;
     w->R = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_ESCALATION] * (phisum / n);
 }

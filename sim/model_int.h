@@ -45,6 +45,12 @@ enum {
      * of a step's arithmetic, are computed for them alone, a quarter of the
      * nations at the usual review rate. Peer weights, and the option drawn. */
     C_G0, C_G1, C_G2, C_PICK,
+    /* The strategic step's (model_strategy.c): each nation's inputs from the
+     * actors, d~_i, Lambda_i, R_i(k) and X_i(k) by option; a lane left at 0; and
+     * the utilities of the nations decided for, packed as C_G0..C_PICK are. */
+    S_DT, S_LAM, S_R0, S_R1, S_R2, S_A0, S_A1, S_A2, S_ZERO,
+    S_E, /* 1 for the nations in E(t), which US pressure can still move */
+    C_U0, C_U1, C_U2,
     L_COUNT
 };
 
@@ -70,12 +76,12 @@ struct a5_work {
     float *sh;
     gsl_rng *rng;
     /* Strategic actors: the lever's status and due step per nation, and the
-     * strategic step's scratch (n each; U 3 n). */
+     * strategic step's scratch (n each). */
     int8_t *istat;
     int *idue;
     double *icred; /* o_i: target i's credibility offset (credibility_scope nation) */
     double *usl, *cnl; /* the US's Delta P_i and China's A_i of the last step (us/china.react) */
-    double *sxn, *srsk, *sD, *geff, *ties, *U; /* ties: China's A_i of the step (us.react) */
+    double *sxn, *srsk, *sD, *geff, *ties; /* ties: China's A_i of the step (us.react) */
     int dirty; /* the strategic step ran: the plain step's cached terms are stale */
     /* The strategic step's caches (docs/model.md, "Order within a step"): its
      * per-nation terms of x's parameters (sD, sxn, srsk and D in sDD) hold while no
@@ -98,6 +104,10 @@ struct a5_work {
 /* The removed shares V_i at the start of step t (lane L_RM) from the policies and
  * shares pol, h (docs/model.md, "Reversal cost"). */
 void a5_mod_removed_shares(a5_work *w, int n, const double *pol, const double *h, int t);
+
+/* The peer sums T_k and M_bk (w->T, w->M) of influences g at policies pol, each
+ * in nation order (docs/model.md, "Peer term"). */
+void a5_mod_peer_sums(const a5_model *m, const double *g, const double *pol, a5_work *w);
 
 void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,
                            a5_work *w, double *cost, double *risk, int8_t *rpol, float *rh);

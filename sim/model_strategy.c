@@ -30,62 +30,54 @@ typedef struct {
     a5_globals g;
 } strat_step;
 
-/* Nation i's inputs, the peer shares (with the influences g') included. */
-static void nation_in(const strat_step *ss, int i, a5_nation_in *v)
+/* Lane k of the step's scratch. */
+static inline double *lane_of(const strat_step *ss, int k)
 {
-    const a5_model *m = ss->m;
-    const a5_work *w = ss->w;
-    const double *x = ss->x;
-    const int n = ss->n;
-    *v = (a5_nation_in){.s = NX(A5_N_POLICY, i), .h = NX(A5_N_HIGH_RISK_SHARE, i),
-                        .P = NX(A5_N_US_PRESSURE, i), .xn = w->sxn[i], .rsk = w->srsk[i],
-                        .rm = w->lane[L_RM * w->np + (size_t)i]};
-#define A5_LOAD_I(name, attr) v->name = NX(attr, i);
-    A5_MODEL_NATION_INPUTS(A5_LOAD_I)
-#undef A5_LOAD_I
-    double V[3] = {0, 0, 0};
-    if (ss->peers)
-        a5_peer_weights(m->bloc_idx + m->bloc_off[i], m->bloc_off[i + 1] - m->bloc_off[i], w->M,
-                        w->T, (int)v->s, w->geff[i], x[A5_G_BASE_TIE], V);
-    a5_peer_shares(V[0], V[1], V[2], v->G);
+    return ss->w->lane + (size_t)k * ss->w->np;
 }
 
 /* --- US strategy ---------------------------------------------------------- */
 
-/* Whether nation i is in E(t): not banning at the new policies K and below the
- * pressure ceiling, so pressure on it can still move it. */
-static int pressable(const strat_step *ss, const double *K, int i)
+/* E(t), the nations pressure can still move (not banning at the new policies K
+ * and below the pressure ceiling), as 1 or 0 into E; returns how many. */
+static int pressable(const strat_step *ss, const double *K, double *E)
 {
     const double *x = ss->x;
     const int n = ss->n;
-    return K[i] != A5_BAN && NX(A5_N_US_PRESSURE, i) < x[A5_G_US_MAX_PRESSURE];
+    const double *P = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n), pmax = x[A5_G_US_MAX_PRESSURE];
+    for (int i = 0; i < n; i++)
+        E[i] = K[i] != A5_BAN && P[i] < pmax ? 1.0 : 0.0;
+    int ne = 0;
+    for (int i = 0; i < n; i++)
+        ne += E[i] != 0;
+    return ne;
 }
 
-/* The nation the budget of a targeted strategy goes to (pivotal: the largest
- * bloc leverage; wavering: the smallest gap U_i(K_i) - U_i(BAN) >= 0), -1 for
- * none; ne: the nations in E(t) (pressable). */
-static int us_target(const strat_step *ss, const double *K, int *ne)
+/* The nation in E(t) the budget of a targeted strategy goes to (pivotal: the
+ * largest bloc leverage; wavering: the smallest gap U_i(K_i) - U_i(BAN) >= 0; the
+ * first such nation on ties), -1 for none. */
+static int us_target(const strat_step *ss, const double *K, const double *E)
 {
     const a5_model *m = ss->m;
     const a5_work *w = ss->w;
     const int n = ss->n;
     int target = -1;
-    double best = HUGE_VAL, bestlev = -HUGE_VAL;
-    *ne = 0;
-    for (int i = 0; i < n; i++) {
-        if (!pressable(ss, K, i))
-            continue;
-        (*ne)++;
-        if (ss->us == A5_US_PIVOTAL) {
-            const double tie = m->bloc_ties[i] + ss->x[A5_G_BASE_TIE] * (double)(n - 1);
-            const double lev = a5_bloc_leverage(w->geff[i], tie);
-            if (lev > bestlev) {
-                bestlev = lev;
+    if (ss->us == A5_US_PIVOTAL) {
+        const double base = ss->x[A5_G_BASE_TIE] * (double)(n - 1);
+        double best = -HUGE_VAL;
+        for (int i = 0; i < n; i++) {
+            const double lev = a5_bloc_leverage(w->geff[i], m->bloc_ties[i] + base);
+            if (E[i] != 0 && lev > best) {
+                best = lev;
                 target = i;
             }
-        } else if (ss->us == A5_US_WAVERING) {
-            const double gap = w->U[3 * i + (int)K[i]] - w->U[3 * i + A5_BAN];
-            if (gap >= 0 && gap < best) {
+        }
+    } else if (ss->us == A5_US_WAVERING) {
+        const double *U[3] = {lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2)};
+        double best = HUGE_VAL;
+        for (int i = 0; i < n; i++) {
+            const double gap = U[(int)K[i]][i] - U[A5_BAN][i];
+            if (E[i] != 0 && gap >= 0 && gap < best) {
                 best = gap;
                 target = i;
             }
@@ -126,44 +118,45 @@ A5_VECTOR_CLONES static void update_shares(const a5_globals *gp, int n, const do
 }
 
 /* Cost, risk and installed base at the new policies K, and the pressure of step
- * 6 with the US strategy's Delta P_i. */
-static void update_state(const strat_step *ss, const double *K, int t, double *cost,
-                         double *risk)
+ * 6 with the US strategy's Delta P_i (into w->usl). */
+static void update_state(const strat_step *ss, const double *K, double *cost, double *risk)
 {
     double *x = ss->x;
     a5_work *w = ss->w;
     const a5_globals *g = &ss->g;
     const int n = ss->n, us = ss->us;
-    double Bt = us == A5_US_SCHEDULE
-                    ? 0
-                    : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
+    double Bt = ss->Bt;
     if (Bt > 0 && x[A5_G_LEVER_US_COST] > 0) /* downgrades in force cost the US */
         Bt = a5_us_budget_left(Bt, lever_cost(ss));
-    int ne;
-    const int target = us_target(ss, K, &ne);
+    double *E = lane_of(ss, S_E), *dP = w->usl;
+    const int ne = pressable(ss, K, E);
     double csum = 0; /* us.react: sum over E(t) of China's A_j(t-1) */
     for (int i = 0; us != A5_US_SCHEDULE && x[A5_G_US_REACT] > 0 && i < n; i++)
-        csum += pressable(ss, K, i) ? w->cnl[i] : 0;
-    const int react = csum > 0;
-    const double esc = x[A5_G_US_ESCALATION], pmax = x[A5_G_US_MAX_PRESSURE];
+        csum += E[i] != 0 ? w->cnl[i] : 0;
     /* No nation's pressure below reads a share: the shares first, all at once. */
     update_shares(g, n, K, w->sD, w->sxn, w->srsk, &NX(A5_N_COST_SENSITIVITY, 0),
                   &NX(A5_N_HIGH_RISK_SHARE, 0), x[A5_G_RENEWAL], x[A5_G_PHASE_OUT_STEPS], cost,
                   risk);
-    for (int i = 0; i < n; i++) {
-        const a5_option o = a5_option_of(K[i], g->kappa, g->psi);
-        double dP = 0;
-        if (us == A5_US_SCHEDULE)
-            dP = esc * (1 - o.phi);
-        else if (us == A5_US_UNIFORM)
-            dP = pressable(ss, K, i) ? Bt / ne : 0; /* P_i not yet moved */
-        else
-            dP = i == target ? Bt : 0;
-        if (react) /* a share W_US toward the nations China retaliated against */
-            dP = a5_react(x[A5_G_US_REACT], dP, Bt, pressable(ss, K, i) ? w->cnl[i] : 0, csum);
-        w->usl[i] = dP;
-        NX(A5_N_US_PRESSURE, i) = a5_pressure_add(NX(A5_N_US_PRESSURE, i), dP, pmax);
+    if (us == A5_US_SCHEDULE) {
+        const double esc = x[A5_G_US_ESCALATION];
+        for (int i = 0; i < n; i++)
+            dP[i] = esc * (1 - a5_option_of(K[i], g->kappa, g->psi).phi);
+    } else if (us == A5_US_UNIFORM) {
+        const double share = ne > 0 ? Bt / ne : 0;
+        for (int i = 0; i < n; i++)
+            dP[i] = E[i] != 0 ? share : 0;
+    } else {
+        const int target = us_target(ss, K, E);
+        for (int i = 0; i < n; i++)
+            dP[i] = i == target ? Bt : 0;
     }
+    if (csum > 0) /* us.react: a share W_US toward the nations China retaliated against */
+        for (int i = 0; i < n; i++)
+            dP[i] = a5_react(x[A5_G_US_REACT], dP[i], Bt, E[i] != 0 ? w->cnl[i] : 0, csum);
+    double *P = &NX(A5_N_US_PRESSURE, 0);
+    const double pmax = x[A5_G_US_MAX_PRESSURE];
+    for (int i = 0; i < n; i++)
+        P[i] = a5_pressure_add(P[i], dP[i], pmax);
 }
 
 /* --- Intelligence lever --------------------------------------------------- */
@@ -255,42 +248,6 @@ static int cn_target(const strat_step *ss, int i)
     return !ss->named || NX(A5_N_CHINA_TARGET, i) != 0;
 }
 
-/* Nation i's strategic inputs (the R_i(k) of deterrent for the waverer wv, -1 for
- * none; R0only: every R_i(k) = R_0, the utilities w is chosen from). */
-static void strat_in(const strat_step *ss, int i, int wv, int R0only, double Phim,
-                     a5_strat_in *sv)
-{
-    const double *x = ss->x;
-    const a5_work *w = ss->w;
-    const int n = ss->n;
-    const double R0 = x[A5_G_CHINA_RETALIATION], B = x[A5_G_CHINA_BUDGET],
-                 psi = x[A5_G_RESTRICT_COMPLIANCE];
-    sv->D = w->sD[i];
-    a5_lever_terms(w->istat[i], NX(A5_N_INTEL, i), x[A5_G_LEVER_DOWNGRADE],
-                   lever_credibility(ss, i), &sv->intel, &sv->lam);
-    const int H = (int)x[A5_G_ANT_HORIZON];
-    for (int k = 0; k < 3; k++) {
-        const double phik = k == 0 ? 0.0 : k == 1 ? psi : 1.0;
-        const double eps = ss->us == A5_US_SCHEDULE ? x[A5_G_US_ESCALATION] * (1 - phik)
-                                                    : (k != A5_BAN) * ss->Bt / n;
-        sv->ant[k] = H > 0 ? a5_anticipation(H, x[A5_G_ANT_DISCOUNT], NX(A5_N_US_TIES, i), phik,
-                                             NX(A5_N_US_PRESSURE, i),
-                                             x[A5_G_US_MAX_PRESSURE], eps)
-                           : 0;
-        if (R0only)
-            sv->R[k] = R0;
-        else if (ss->cn == A5_CN_TARGETED)
-            sv->R[k] = cn_target(ss, i) ? a5_retaliation_targeted(R0, B, phik, Phim) : R0;
-        else if (ss->cn == A5_CN_DETERRENT)
-            sv->R[k] = i == wv ? R0 + B : R0;
-        else
-            sv->R[k] = ss->R;
-        if (!R0only && ss->usum > 0) /* a share W_CN toward the nations the US pressed */
-            sv->R[k] = R0 + a5_react(x[A5_G_CHINA_REACT], sv->R[k] - R0, B,
-                                     cn_target(ss, i) ? w->usl[i] : 0, ss->usum);
-    }
-}
-
 /* Phi_-i over China's targets, from the policies at X(t). */
 static double phi_others(const strat_step *ss, int i)
 {
@@ -302,17 +259,263 @@ static double phi_others(const strat_step *ss, int i)
            (ss->nbT - (own && pol == A5_BAN));
 }
 
-/* us.react: China's allocation of the step, A_i = phi(K_i) (R_i(K_i) - R_0), into
- * A (the US reacts to it next step). */
-static void cn_allocation(const strat_step *ss, int wv, const double *K, double *A)
+/* The retaliation R_i(k) each nation expects at each option, into lanes S_R0..S_R2:
+ * that of China's strategy (deterrent: the waverer wv, -1 for none), moved by
+ * china.react; or R_0 for all (R0only: the utilities the waverer is chosen from). */
+static void retaliation_lanes(const strat_step *ss, int wv, int R0only)
 {
     const double *x = ss->x;
+    const int n = ss->n;
+    const double R0 = x[A5_G_CHINA_RETALIATION], B = x[A5_G_CHINA_BUDGET],
+                 psi = x[A5_G_RESTRICT_COMPLIANCE], W = x[A5_G_CHINA_REACT];
+    const int react = !R0only && ss->usum > 0; /* a share W_CN toward the nations the US pressed */
+    for (int k = 0; k < 3; k++) {
+        const double phik = k == 0 ? 0.0 : k == 1 ? psi : 1.0;
+        double *R = lane_of(ss, S_R0 + k);
+        if (R0only || ss->cn == A5_CN_AGGREGATE) { /* aggregate: R(t) for all */
+            const double r = R0only ? R0 : ss->R;
+            for (int i = 0; i < n; i++)
+                R[i] = r;
+        } else if (ss->cn == A5_CN_TARGETED)
+            for (int i = 0; i < n; i++)
+                R[i] = cn_target(ss, i) ? a5_retaliation_targeted(R0, B, phik, phi_others(ss, i))
+                                        : R0;
+        else
+            for (int i = 0; i < n; i++)
+                R[i] = i == wv ? R0 + B : R0;
+        for (int i = 0; react && i < n; i++)
+            R[i] = R0 + a5_react(W, R[i] - R0, B, cn_target(ss, i) ? ss->w->usl[i] : 0, ss->usum);
+    }
+}
+
+/* The actors' other inputs of every nation: d~_i and Lambda_i (the lever), X_i(k)
+ * (the anticipation), into lanes, or, when their setting is off, the attribute
+ * d_i and the zero lane (the values the terms then take). */
+typedef struct {
+    const double *DT, *LAM, *A[3];
+} strat_lanes;
+
+static void other_lanes(const strat_step *ss, strat_lanes *sl)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    const double *d = x + a5_param_nslot(A5_N_INTEL, 0, n);
+    sl->DT = d;
+    sl->LAM = sl->A[0] = sl->A[1] = sl->A[2] = lane_of(ss, S_ZERO);
+    if (x[A5_G_LEVER_DOWNGRADE] > 0) { /* else every status is none: d~_i = d_i, Lambda_i = 0 */
+        double *DT = lane_of(ss, S_DT), *LAM = lane_of(ss, S_LAM);
+        for (int i = 0; i < n; i++)
+            a5_lever_terms(ss->w->istat[i], d[i], x[A5_G_LEVER_DOWNGRADE],
+                           lever_credibility(ss, i), &DT[i], &LAM[i]);
+        sl->DT = DT;
+        sl->LAM = LAM;
+    }
+    const int H = (int)x[A5_G_ANT_HORIZON];
+    if (H > 0)
+        for (int k = 0; k < 3; k++) {
+            const double phik = k == 0 ? 0.0 : k == 1 ? x[A5_G_RESTRICT_COMPLIANCE] : 1.0;
+            const double eps = ss->us == A5_US_SCHEDULE ? x[A5_G_US_ESCALATION] * (1 - phik)
+                                                        : (k != A5_BAN) * ss->Bt / n;
+            double *A = lane_of(ss, S_A0 + k);
+            for (int i = 0; i < n; i++)
+                A[i] = a5_anticipation(H, x[A5_G_ANT_DISCOUNT], NX(A5_N_US_TIES, i), phik,
+                                       NX(A5_N_US_PRESSURE, i), x[A5_G_US_MAX_PRESSURE], eps);
+            sl->A[k] = A;
+        }
+}
+
+/* The decisions of nq nations (nation idx[q], or q without idx) at once: their
+ * utilities U_i(k) into U0..U2 and the option drawn with UC into PICK, in lane q.
+ * The strategic form of the plain kernel's decide_packed (model.c), on the same
+ * equations (a5_utility_s, a5_softmax3, a5_pick), so the compiler runs it several
+ * nations per instruction with every width giving the same bits. */
+#define A5_PARAM(name, attr) const double *restrict in_##name,
+#define S_DECIDE_PARAMS                                                                            \
+    const a5_globals *gp, size_t nq, const int *restrict idx, const double *restrict S,            \
+        const double *restrict Hs, const double *restrict Ps, const double *restrict XN,           \
+        const double *restrict RSK, const double *restrict RM,                                     \
+        A5_MODEL_NATION_INPUTS(A5_PARAM) const double *restrict SD, const double *restrict DT,     \
+        const double *restrict LAM, const double *restrict R0, const double *restrict R1,          \
+        const double *restrict R2, const double *restrict A0, const double *restrict A1,           \
+        const double *restrict A2, const double *restrict G0, const double *restrict G1,           \
+        const double *restrict G2, const double *restrict UC, double *restrict PICK,               \
+        double *restrict U0, double *restrict U1, double *restrict U2
+#define A5_ARG(name, attr) in_##name,
+#define S_DECIDE_ARGS                                                                              \
+    gp, nq, idx, S, Hs, Ps, XN, RSK, RM, A5_MODEL_NATION_INPUTS(A5_ARG) SD, DT, LAM, R0, R1, R2,   \
+        A0, A1, A2, G0, G1, G2, UC, PICK, U0, U1, U2
+static inline __attribute__((always_inline)) void decide_s_at(int fast, int gather,
+                                                              S_DECIDE_PARAMS)
+{
+    const a5_globals g = *gp; /* a local copy: no store can alias it */
+    for (size_t q = 0; q < nq; q++) {
+        const int i = gather ? idx[q] : (int)q;
+        a5_nation_in v = {.s = S[i], .h = Hs[i], .P = Ps[i], .xn = XN[i], .rsk = RSK[i], .rm = RM[i]};
+#define A5_LOAD(name, attr) v.name = in_##name[i];
+        A5_MODEL_NATION_INPUTS(A5_LOAD)
+#undef A5_LOAD
+        a5_peer_shares(G0[q], G1[q], G2[q], v.G);
+        const a5_strat_in sv = {.D = SD[i], .intel = DT[i], .lam = LAM[i],
+                                .R = {R0[i], R1[i], R2[i]}, .ant = {A0[i], A1[i], A2[i]}};
+        double U[3], e[3]; /* each option written out: a loop over k stays a loop */
+        U[0] = a5_utility_s(&g, &v, &sv, A5_OPEN, fast);
+        U[1] = a5_utility_s(&g, &v, &sv, A5_RESTRICT, fast);
+        U[2] = a5_utility_s(&g, &v, &sv, A5_BAN, fast);
+        PICK[q] = a5_pick(UC[i], e, a5_softmax3(g.lambda, U, e));
+        U0[q] = U[0];
+        U1[q] = U[1];
+        U2[q] = U[2];
+    }
+}
+/* Gathered (the reviewers) or every nation in order; without the reversal term
+ * (w_rev = 0, where it is exactly +0) or with it. */
+A5_VECTOR_CLONES static void decide_s_gather(S_DECIDE_PARAMS)
+{
+    decide_s_at(A5_U_FAST | A5_U_NO_REVERSAL, 1, S_DECIDE_ARGS);
+}
+A5_VECTOR_CLONES static void decide_s_gather_rev(S_DECIDE_PARAMS)
+{
+    decide_s_at(A5_U_FAST, 1, S_DECIDE_ARGS);
+}
+A5_VECTOR_CLONES static void decide_s_all(S_DECIDE_PARAMS)
+{
+    decide_s_at(A5_U_FAST | A5_U_NO_REVERSAL, 0, S_DECIDE_ARGS);
+}
+A5_VECTOR_CLONES static void decide_s_all_rev(S_DECIDE_PARAMS)
+{
+    decide_s_at(A5_U_FAST, 0, S_DECIDE_ARGS);
+}
+#undef A5_ARG
+#undef S_DECIDE_ARGS
+#undef S_DECIDE_PARAMS
+#undef A5_PARAM
+
+/* Runs the decision loop on nq nations (idx, or every nation in order when idx is
+ * NULL) with the lanes of sl and S_R0..S_R2; the peer weights are in C_G0..C_G2. */
+static void decide_lanes(const strat_step *ss, const strat_lanes *sl, const int *idx, size_t nq)
+{
+    const double *x = ss->x;
+    const a5_work *w = ss->w;
+    const int n = ss->n;
+#define XA(attr) (x + a5_param_nslot(attr, 0, n))
+#define A5_ARG(name, attr) XA(attr),
+#define S_CALL(f)                                                                                  \
+    f(&ss->g, nq, idx, XA(A5_N_POLICY), XA(A5_N_HIGH_RISK_SHARE), XA(A5_N_US_PRESSURE), w->sxn,    \
+      w->srsk, lane_of(ss, L_RM), A5_MODEL_NATION_INPUTS(A5_ARG) w->sD, sl->DT, sl->LAM,           \
+      lane_of(ss, S_R0), lane_of(ss, S_R1), lane_of(ss, S_R2), sl->A[0], sl->A[1], sl->A[2],       \
+      lane_of(ss, C_G0), lane_of(ss, C_G1), lane_of(ss, C_G2), lane_of(ss, L_UC),                  \
+      lane_of(ss, C_PICK), lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2))
+    const int rev = ss->g.wrev != 0;
+    if (idx && rev)
+        S_CALL(decide_s_gather_rev);
+    else if (idx)
+        S_CALL(decide_s_gather);
+    else if (rev)
+        S_CALL(decide_s_all_rev);
+    else
+        S_CALL(decide_s_all);
+#undef S_CALL
+#undef A5_ARG
+#undef XA
+}
+
+/* deterrent: the waverer, from the utilities with R_i = R_0 for all (every
+ * nation's, in C_U0..C_U2); -1 for none. */
+static int waverer(const strat_step *ss)
+{
+    const double *x = ss->x;
+    const int n = ss->n;
+    const double *U[3] = {lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2)};
+    int wv = -1;
+    double best = HUGE_VAL;
+    for (int i = 0; i < n; i++) {
+        const double pol = NX(A5_N_POLICY, i);
+        if (pol == A5_BAN || !cn_target(ss, i))
+            continue;
+        const double gap = U[(int)pol][i] - U[A5_BAN][i];
+        if (gap >= 0 && gap < best) {
+            best = gap;
+            wv = i;
+        }
+    }
+    return wv;
+}
+/* The peer weights of nq nations (nation idx[q], or q without idx) into lane q
+ * of C_G0..C_G2, with the influences g'. */
+static void peer_lanes(const strat_step *ss, const int *idx, int nq)
+{
+    const a5_model *m = ss->m;
+    const a5_work *w = ss->w;
+    const double *x = ss->x;
+    const int n = ss->n;
+    double *G[3] = {lane_of(ss, C_G0), lane_of(ss, C_G1), lane_of(ss, C_G2)};
+    for (int q = 0; q < nq; q++) {
+        const int i = idx ? idx[q] : q;
+        double V[3] = {0, 0, 0};
+        if (ss->peers)
+            a5_peer_weights(m->bloc_idx + m->bloc_off[i], m->bloc_off[i + 1] - m->bloc_off[i],
+                            w->M, w->T, (int)NX(A5_N_POLICY, i), w->geff[i], x[A5_G_BASE_TIE], V);
+        for (int k = 0; k < 3; k++)
+            G[k][q] = V[k];
+    }
+}
+
+/* The new policies K of the reviewing nations, from the review flags and choice
+ * draws. Under wavering or deterrent every nation's utilities are computed (into
+ * C_U0..C_U2, nation i in lane i), else the reviewers' alone. Returns the waverer
+ * of deterrent (-1 for none or another strategy); leaves each nation's R_i(k) of
+ * the decisions in S_R0..S_R2. */
+static int decide(const strat_step *ss, const double *review, double *K)
+{
+    const double *x = ss->x;
+    a5_work *w = ss->w;
+    const int n = ss->n;
+    const int all = ss->us == A5_US_WAVERING || ss->cn == A5_CN_DETERRENT;
+    int *idx = NULL, nrev = n;
+    size_t nq = (size_t)n;
+    if (!all) {
+        idx = w->reviewers;
+        nrev = 0;
+        for (int i = 0; i < n; i++) {
+            idx[nrev] = i; /* appended without a branch: kept when i reviews */
+            nrev += review[i] != 0;
+        }
+        nq = ((size_t)nrev + 7) / 8 * 8;
+        for (size_t q = (size_t)nrev; q < nq; q++)
+            idx[q] = 0; /* whole vectors: the extra lanes decide for nation 0, unused */
+    }
+    peer_lanes(ss, idx, nrev);
+    strat_lanes sl;
+    other_lanes(ss, &sl);
+    int wv = -1;
+    if (ss->cn == A5_CN_DETERRENT) {
+        retaliation_lanes(ss, -1, 1);
+        decide_lanes(ss, &sl, NULL, nq);
+        wv = waverer(ss);
+    }
+    retaliation_lanes(ss, wv, 0);
+    decide_lanes(ss, &sl, idx, nq);
+    const double *pick = lane_of(ss, C_PICK);
+    memcpy(K, x + a5_param_nslot(A5_N_POLICY, 0, n), (size_t)n * sizeof *K);
+    if (all) {
+        for (int i = 0; i < n; i++)
+            K[i] = review[i] != 0 ? pick[i] : K[i];
+    } else
+        for (int q = 0; q < nrev; q++)
+            K[idx[q]] = pick[q];
+    return wv;
+}
+
+/* us.react: China's allocation of the step, A_i = phi(K_i) (R_i(K_i) - R_0), into
+ * A (the US reacts to it next step), on the R_i(k) of the decisions. */
+static void cn_allocation(const strat_step *ss, const double *K, double *A)
+{
+    const double *x = ss->x;
+    const double *R[3] = {lane_of(ss, S_R0), lane_of(ss, S_R1), lane_of(ss, S_R2)};
     for (int i = 0; i < ss->n; i++) {
-        a5_strat_in sv;
-        strat_in(ss, i, wv, 0, phi_others(ss, i), &sv);
         const int k = (int)K[i];
         const double phik = k == 0 ? 0.0 : k == 1 ? x[A5_G_RESTRICT_COMPLIANCE] : 1.0;
-        A[i] = phik * (sv.R[k] - x[A5_G_CHINA_RETALIATION]);
+        A[i] = phik * (R[k][i] - x[A5_G_CHINA_RETALIATION]);
     }
 }
 
@@ -324,65 +527,14 @@ static void record_china(const strat_step *ss, int wv, const double *K)
 {
     const double *x = ss->x;
     a5_work *w = ss->w;
+    const double *R[3] = {lane_of(ss, S_R0), lane_of(ss, S_R1), lane_of(ss, S_R2)};
     for (int i = 0; i < ss->n; i++) {
-        if (ss->m->s->record & (A5_REC_RETALIATION | A5_REC_CUM_RETALIATION)) {
-            a5_strat_in sv;
-            strat_in(ss, i, wv, 0, phi_others(ss, i), &sv);
-            w->rret[i] = a5_option_of(K[i], ss->g.kappa, ss->g.psi).phi * sv.R[(int)K[i]];
-        }
+        if (ss->m->s->record & (A5_REC_RETALIATION | A5_REC_CUM_RETALIATION))
+            w->rret[i] = a5_option_of(K[i], ss->g.kappa, ss->g.psi).phi * R[(int)K[i]][i];
         w->rct[i] = (int8_t)(!(x[A5_G_CHINA_BUDGET] > 0) ? 0 /* nothing to aim */
                              : ss->cn == A5_CN_TARGETED  ? cn_target(ss, i)
                              : ss->cn == A5_CN_DETERRENT ? i == wv
                                                          : 0);
-    }
-}
-
-/* deterrent: the waverer, from the utilities with R_i = R_0 for all; -1 for none. */
-static int waverer(const strat_step *ss)
-{
-    const double *x = ss->x;
-    const int n = ss->n;
-    int wv = -1;
-    double best = HUGE_VAL;
-    for (int i = 0; i < n; i++) {
-        if (NX(A5_N_POLICY, i) == A5_BAN || !cn_target(ss, i))
-            continue;
-        a5_nation_in v;
-        a5_strat_in sv;
-        nation_in(ss, i, &v);
-        strat_in(ss, i, -1, 1, 0, &sv);
-        const double gap = a5_utility_s(&ss->g, &v, &sv, (int)v.s, 1) -
-                           a5_utility_s(&ss->g, &v, &sv, A5_BAN, 1);
-        if (gap >= 0 && gap < best) {
-            best = gap;
-            wv = i;
-        }
-    }
-    return wv;
-}
-
-/* The new policies K of the reviewing nations (every nation's utilities into
- * w->U when wavering is on), from the review flags and choice draws. */
-static void decide(const strat_step *ss, int wv, const double *review, const double *uc,
-                   double *K)
-{
-    const double *x = ss->x;
-    a5_work *w = ss->w;
-    const int n = ss->n;
-    for (int i = 0; i < n; i++) {
-        const double pol = NX(A5_N_POLICY, i);
-        K[i] = pol;
-        if (!review[i] && ss->us != A5_US_WAVERING)
-            continue;
-        a5_nation_in v;
-        a5_strat_in sv;
-        nation_in(ss, i, &v);
-        strat_in(ss, i, wv, 0, phi_others(ss, i), &sv);
-        double e[3];
-        for (int k = 0; k < 3; k++)
-            w->U[3 * i + k] = a5_utility_s(&ss->g, &v, &sv, k, 1);
-        if (review[i])
-            K[i] = a5_pick(uc[i], e, a5_softmax3(ss->g.lambda, w->U + 3 * i, e));
     }
 }
 
@@ -422,10 +574,10 @@ static double price_advantages(const strat_step *ss)
 
 /* --- Demonstration effect ------------------------------------------------- */
 
-/* The influences g' into w->geff and the peer sums with them, in nation order. */
+/* The influences g' into w->geff and, with the peer term on, the peer sums with
+ * them (a5_mod_peer_sums, the plain step's own). */
 static void influences(const strat_step *ss)
 {
-    const a5_model *m = ss->m;
     const double *x = ss->x;
     a5_work *w = ss->w;
     const int n = ss->n;
@@ -433,14 +585,8 @@ static void influences(const strat_step *ss)
     for (int i = 0; i < n; i++)
         w->geff[i] = a5_influence(NX(A5_N_INFLUENCE, i), eta, NX(A5_N_INTEL, i),
                                   NX(A5_N_POLICY, i));
-    memset(w->M, 0, (size_t)m->nblocs * 3 * sizeof *w->M);
-    w->T[0] = w->T[1] = w->T[2] = 0;
-    for (int j = 0; j < n; j++) {
-        const int k = (int)NX(A5_N_POLICY, j);
-        w->T[k] += w->geff[j];
-        for (int q = m->bloc_off[j]; q < m->bloc_off[j + 1]; q++)
-            w->M[3 * m->bloc_idx[q] + k] += w->geff[j];
-    }
+    if (ss->peers)
+        a5_mod_peer_sums(ss->m, w->geff, x + a5_param_nslot(A5_N_POLICY, 0, n), w);
 }
 
 /* --- Order within a step (strategies on) ---------------------------------- */
@@ -471,14 +617,21 @@ static void derive(strat_step *ss)
             w->snamed += NX(A5_N_CHINA_TARGET, i) != 0;
     }
     ss->named = w->snamed;
-    ss->nr = ss->nb = ss->nrT = ss->nbT = 0;
+    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n),
+                 *tg = x + a5_param_nslot(A5_N_CHINA_TARGET, 0, n);
+    int nr = 0, nb = 0, nrT = 0, nbT = 0;
     for (int i = 0; i < n; i++) {
-        const double pol = NX(A5_N_POLICY, i);
-        ss->nrT += pol == A5_RESTRICT && cn_target(ss, i);
-        ss->nbT += pol == A5_BAN && cn_target(ss, i);
-        ss->nr += pol == A5_RESTRICT;
-        ss->nb += pol == A5_BAN;
+        nr += pol[i] == A5_RESTRICT;
+        nb += pol[i] == A5_BAN;
     }
+    for (int i = 0; ss->named && i < n; i++) {
+        nrT += pol[i] == A5_RESTRICT && tg[i] != 0;
+        nbT += pol[i] == A5_BAN && tg[i] != 0;
+    }
+    ss->nr = nr;
+    ss->nb = nb;
+    ss->nrT = ss->named ? nrT : nr; /* no target named: every nation is one */
+    ss->nbT = ss->named ? nbT : nb;
     ss->R = x[A5_G_CHINA_RETALIATION] +
             x[A5_G_CHINA_ESCALATION] * ((ss->nr * psi + ss->nb) / n);
     ss->usum = 0; /* china.react: the US's Delta P_j(t-1) over China's targets */
@@ -501,16 +654,15 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
                 ? 0
                 : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
     derive(&ss);
-    const int wv = ss.cn == A5_CN_DETERRENT ? waverer(&ss) : -1;
     double *K = w->lane + L_K * w->np;
-    decide(&ss, wv, w->lane + L_REVIEW * w->np, w->lane + L_UC * w->np, K);
+    const int wv = decide(&ss, w->lane + L_REVIEW * w->np, K);
     if (x[A5_G_US_REACT] > 0) /* on the R_i(k) of the decisions (w->usl of t - 1) */
-        cn_allocation(&ss, wv, K, w->ties);
+        cn_allocation(&ss, K, w->ties);
     if (m->s->record)
         record_china(&ss, wv, K);
     for (int i = 0; (m->s->record & A5_REC_CUM_DOWNGRADE) && i < n; i++) /* in force at X(t) */
         w->rdown[i] = w->istat[i] == 2 ? x[A5_G_LEVER_DOWNGRADE] * NX(A5_N_INTEL, i) : 0;
-    update_state(&ss, K, t, cost, risk); /* reads w->cnl of t - 1, writes w->usl of t */
+    update_state(&ss, K, cost, risk); /* reads w->cnl of t - 1, writes w->usl of t */
     for (int i = 0; (m->s->record & A5_REC_US_TARGET) && i < n; i++)
         w->rut[i] = ss.us != A5_US_SCHEDULE && w->usl[i] > 0;
     if (x[A5_G_US_REACT] > 0)
@@ -519,13 +671,17 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
         memset(w->cnl, 0, (size_t)n * sizeof *w->cnl);
     if (x[A5_G_LEVER_DOWNGRADE] > 0)
         lever_transitions(&ss, K, t, rs);
-    int moved = 0;
+    double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
+    const double *h = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n);
+    long moved = 0;
     for (int i = 0; i < n; i++) {
-        moved |= NX(A5_N_POLICY, i) != K[i];
-        NX(A5_N_POLICY, i) = K[i];
-        rpol[i] = (int8_t)(int)K[i];
-        rh[i] = (float)NX(A5_N_HIGH_RISK_SHARE, i);
+        moved |= pol[i] != K[i];
+        pol[i] = K[i];
     }
+    for (int i = 0; i < n; i++) /* one type per loop: each vectorises */
+        rpol[i] = (int8_t)(int)K[i];
+    for (int i = 0; i < n; i++)
+        rh[i] = (float)h[i];
     w->scache = 1;
-    w->sinfl = !moved;
+    w->sinfl = moved == 0;
 }
