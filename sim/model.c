@@ -172,6 +172,10 @@ a5_work *a5_model_work_alloc(const a5_model *m)
         w->xn = w->lane + L_XN * w->np;
         w->rsk = w->lane + L_RSK * w->np;
         w->G = w->lane + L_G0 * w->np;
+        w->sxn = w->lane + S_XN * w->np;
+        w->srsk = w->lane + S_RSK * w->np;
+        w->sD = w->lane + S_D * w->np;
+        w->geff = w->lane + S_GEFF * w->np;
     }
     w->M = alloc_lines(((size_t)m->nblocs * 3 + 1) * sizeof *w->M);
     w->cost = alloc_lines(n * sizeof *w->cost);
@@ -187,10 +191,6 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->icred = alloc_lines((n + 1) * sizeof *w->icred);
     w->usl = alloc_lines((n + 1) * sizeof *w->usl);
     w->cnl = alloc_lines((n + 1) * sizeof *w->cnl);
-    w->sxn = alloc_lines((n + 1) * sizeof *w->sxn);
-    w->srsk = alloc_lines((n + 1) * sizeof *w->srsk);
-    w->sD = alloc_lines((n + 1) * sizeof *w->sD);
-    w->geff = alloc_lines((n + 1) * sizeof *w->geff);
     w->ties = alloc_lines((n + 1) * sizeof *w->ties);
     w->rret = alloc_lines((n + 1) * sizeof *w->rret);
     w->rdown = alloc_lines((n + 1) * sizeof *w->rdown);
@@ -199,8 +199,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->rut = alloc_lines(n + 1);
     w->rct = alloc_lines(n + 1);
     if (!w->rret || !w->rdown || !w->cret || !w->cdown || !w->rut || !w->rct || !w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
-        !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->icred || !w->usl || !w->cnl || !w->sxn || !w->srsk ||
-        !w->sD || !w->geff || !w->ties) {
+        !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->icred || !w->usl || !w->cnl || !w->ties) {
         a5_model_work_free(w);
         return NULL;
     }
@@ -233,10 +232,6 @@ void a5_model_work_free(a5_work *w)
     free(w->icred);
     free(w->usl);
     free(w->cnl);
-    free(w->sxn);
-    free(w->srsk);
-    free(w->sD);
-    free(w->geff);
     free(w->ties);
     free(w->rret);
     free(w->rdown);

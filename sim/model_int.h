@@ -48,8 +48,10 @@ enum {
     /* The strategic step's (model_strategy.c): each nation's inputs from the
      * actors, d~_i, Lambda_i, R_i(k) and X_i(k) by option; a lane left at 0; and
      * the utilities of the nations decided for, packed as C_G0..C_PICK are. */
+    S_XN, S_RSK, S_D, S_GEFF, /* its x_i, risk scales, D_i and g'_i (w->sxn, ...) */
     S_DT, S_LAM, S_R0, S_R1, S_R2, S_A0, S_A1, S_A2, S_ZERO,
-    S_E, /* 1 for the nations in E(t), which US pressure can still move */
+    S_E,   /* 1 for the nations in E(t), which US pressure can still move */
+    S_TMP, /* scratch of the US strategy's target */
     C_U0, C_U1, C_U2,
     L_COUNT
 };
@@ -81,7 +83,8 @@ struct a5_work {
     int *idue;
     double *icred; /* o_i: target i's credibility offset (credibility_scope nation) */
     double *usl, *cnl; /* the US's Delta P_i and China's A_i of the last step (us/china.react) */
-    double *sxn, *srsk, *sD, *geff, *ties; /* ties: China's A_i of the step (us.react) */
+    double *sxn, *srsk, *sD, *geff; /* lanes S_XN, S_RSK, S_D, S_GEFF */
+    double *ties; /* China's A_i of the step (us.react) */
     int dirty; /* the strategic step ran: the plain step's cached terms are stale */
     /* The strategic step's caches (docs/model.md, "Order within a step"): its
      * per-nation terms of x's parameters (sD, sxn, srsk and D in sDD) hold while no
@@ -90,6 +93,9 @@ struct a5_work {
     int scache, sinfl;
     double sDD;
     int snamed; /* China's named targets (scache) */
+    int speer;  /* C_G0..C_G2 hold every nation's peer weights (valid with sinfl) */
+    int sbt;    /* the step of the US budget sbB = B(sbt) from B_0 sb0 and growth sbg, or -1 */
+    double sb0, sbg, sbB;
     /* output.record of the step (m->record): phi(K_i) R_i(K_i), and 1 where the US
      * budget went to nation i (rut) or China's strategy aimed at it (rct). */
     double *rret, *rdown; /* rdown: delta d_i when downgraded at X(t), else 0 */

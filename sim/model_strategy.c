@@ -46,44 +46,62 @@ static int pressable(const strat_step *ss, const double *K, double *E)
     const int n = ss->n;
     const double *P = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n), pmax = x[A5_G_US_MAX_PRESSURE];
     for (int i = 0; i < n; i++)
-        E[i] = K[i] != A5_BAN && P[i] < pmax ? 1.0 : 0.0;
+        E[i] = (K[i] != A5_BAN) & (P[i] < pmax) ? 1.0 : 0.0;
     int ne = 0;
     for (int i = 0; i < n; i++)
         ne += E[i] != 0;
     return ne;
 }
 
+/* The first i at which v[i] is the smallest of v[0 .. n), where it is below
+ * +inf; -1 for none. Picks what a scan keeping the first strictly smaller value
+ * picks, in two passes without a branch on the data. */
+static int first_min(const double *v, int n)
+{
+    double lo = HUGE_VAL;
+    for (int i = 0; i < n; i++)
+        lo = v[i] < lo ? v[i] : lo;
+    int at = -1;
+    for (int i = n - 1; i >= 0; i--)
+        at = v[i] == lo ? i : at;
+    return lo < HUGE_VAL ? at : -1;
+}
+
+/* wavering's gaps U_i(K_i) - U_i(BAN) of nations 0..np-1 (every lane, padding
+ * included) into V, +inf where i is not in E(t) or the gap is below 0. */
+A5_VECTOR_CLONES static void wavering_gaps(size_t np, const double *restrict K,
+                                           const double *restrict E, const double *restrict U0,
+                                           const double *restrict U1, const double *restrict U2,
+                                           double *restrict V)
+{
+    for (size_t i = 0; i < np; i++) {
+        const double k = K[i], u0 = U0[i], u1 = U1[i], u2 = U2[i];
+        const double gap = (k == 0 ? u0 : k == 1 ? u1 : u2) - u2;
+        V[i] = (E[i] != 0) & (gap >= 0) ? gap : HUGE_VAL;
+    }
+}
+
 /* The nation in E(t) the budget of a targeted strategy goes to (pivotal: the
  * largest bloc leverage; wavering: the smallest gap U_i(K_i) - U_i(BAN) >= 0; the
- * first such nation on ties), -1 for none. */
-static int us_target(const strat_step *ss, const double *K, const double *E)
+ * first such nation on ties), -1 for none. V: scratch of np. */
+static int us_target(const strat_step *ss, const double *K, const double *E, double *V)
 {
     const a5_model *m = ss->m;
     const a5_work *w = ss->w;
     const int n = ss->n;
-    int target = -1;
-    if (ss->us == A5_US_PIVOTAL) {
+    if (ss->us == A5_US_PIVOTAL) { /* -lev, so the largest is the smallest */
         const double base = ss->x[A5_G_BASE_TIE] * (double)(n - 1);
-        double best = -HUGE_VAL;
         for (int i = 0; i < n; i++) {
             const double lev = a5_bloc_leverage(w->geff[i], m->bloc_ties[i] + base);
-            if (E[i] != 0 && lev > best) {
-                best = lev;
-                target = i;
-            }
+            V[i] = E[i] != 0 && lev > -HUGE_VAL ? -lev : HUGE_VAL;
         }
-    } else if (ss->us == A5_US_WAVERING) {
-        const double *U[3] = {lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2)};
-        double best = HUGE_VAL;
-        for (int i = 0; i < n; i++) {
-            const double gap = U[(int)K[i]][i] - U[A5_BAN][i];
-            if (E[i] != 0 && gap >= 0 && gap < best) {
-                best = gap;
-                target = i;
-            }
-        }
+        return first_min(V, n);
     }
-    return target;
+    if (ss->us == A5_US_WAVERING) {
+        wavering_gaps(w->np, K, E, lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2), V);
+        return first_min(V, n);
+    }
+    return -1;
 }
 
 /* What the downgrades in force at X(t) cost the US this step: kappa delta sum
@@ -129,7 +147,7 @@ static void update_state(const strat_step *ss, const double *K, double *cost, do
     if (Bt > 0 && x[A5_G_LEVER_US_COST] > 0) /* downgrades in force cost the US */
         Bt = a5_us_budget_left(Bt, lever_cost(ss));
     double *E = lane_of(ss, S_E), *dP = w->usl;
-    const int ne = pressable(ss, K, E);
+    const int ne = us != A5_US_SCHEDULE ? pressable(ss, K, E) : 0; /* schedule presses all */
     double csum = 0; /* us.react: sum over E(t) of China's A_j(t-1) */
     for (int i = 0; us != A5_US_SCHEDULE && x[A5_G_US_REACT] > 0 && i < n; i++)
         csum += E[i] != 0 ? w->cnl[i] : 0;
@@ -146,7 +164,7 @@ static void update_state(const strat_step *ss, const double *K, double *cost, do
         for (int i = 0; i < n; i++)
             dP[i] = E[i] != 0 ? share : 0;
     } else {
-        const int target = us_target(ss, K, E);
+        const int target = us_target(ss, K, E, lane_of(ss, S_TMP));
         for (int i = 0; i < n; i++)
             dP[i] = i == target ? Bt : 0;
     }
@@ -161,14 +179,11 @@ static void update_state(const strat_step *ss, const double *K, double *cost, do
 
 /* --- Intelligence lever --------------------------------------------------- */
 
-/* Target i's credibility theta_i(t): theta_L(t), or theta_L(t) + o_i within
- * [0, 1] under credibility_scope nation. */
-static double lever_credibility(const strat_step *ss, int i)
+/* Target i's credibility theta_i(t): theta_L(t), or, with per (credibility_scope
+ * nation), theta_L(t) + o_i within [0, 1]. */
+static inline double lever_credibility(double thL, int per, double oi)
 {
-    const double thL = ss->x[A5_G_LEVER_CREDIBILITY];
-    return (int)(ss->x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION
-               ? a5_lever_credibility(thL, ss->w->icred[i])
-               : thL;
+    return per ? a5_lever_credibility(thL, oi) : thL;
 }
 
 /* Rule 3 under threats_per_step M > 0: of the candidates (status -1), the M with
@@ -204,31 +219,42 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
                  gain = x[A5_G_LEVER_GAIN];
     const int pern = (int)(x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION;
     const int limit = x[A5_G_LEVER_THREATS] > 0;
-    int fails = 0, wins = 0;
+    const int lead = t + 1 + (int)x[A5_G_LEVER_LEAD], dur = t + 1 + (int)x[A5_G_LEVER_DURATION];
+    int8_t *st = w->istat;
+    int *due = w->idue, *called = w->reviewers; /* the reviewers are done with by now */
+    /* First every status without a branch on the data (rule by rule as
+     * docs/model.md lists them), listing the threatened nations still OPEN whose
+     * threat falls due: whether each is carried out is drawn after. */
+    int nc = 0;
     for (int i = 0; i < ss->n; i++) {
-        const int st = w->istat[i];
-        int ns = st;
-        if (st == 1 && w->idue[i] <= t + 1) {
-            ns = 0;
-            if (K[i] == A5_OPEN) {
-                const double th = lever_credibility(ss, i);
-                const int done = a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < th;
-                if (done) {
-                    ns = 2;
-                    w->idue[i] = t + 1 + (int)x[A5_G_LEVER_DURATION];
-                }
-                fails += !done;
-                wins += done;
-                if (pern) /* theta_i moves by +g_L or -l, within [0, 1] */
-                    w->icred[i] = a5_lever_credibility(th, done ? gain : -loss) - thL;
-            }
-        } else if (st == 2 && (w->idue[i] <= t + 1 || K[i] != A5_OPEN))
-            ns = 0; /* over, or ended by complying */
-        if (st == 0 && K[i] == A5_OPEN) {
-            ns = limit ? -1 : 1; /* -1: a candidate for lever_stagger */
-            w->idue[i] = t + 1 + (int)x[A5_G_LEVER_LEAD];
+        const int s0 = st[i], open = K[i] == A5_OPEN, fall = due[i] <= t + 1;
+        const int falls = s0 == 1 && fall; /* the threat falls due: none, or downgraded below */
+        called[nc] = i;
+        nc += falls & open;
+        int ns = falls ? 0 : s0;
+        ns = s0 == 2 && (fall | !open) ? 0 : ns; /* over, or ended by complying */
+        const int start = s0 == 0 && open;       /* -1: a candidate for lever_stagger */
+        ns = start ? (limit ? -1 : 1) : ns;
+        due[i] = start ? lead : due[i];
+        st[i] = (int8_t)ns;
+    }
+    int fails = 0, wins = 0;
+    for (int q = 0; q < nc; q++) {
+        const int i = called[q];
+        const double th = lever_credibility(thL, pern, w->icred[i]);
+        /* u < theta_i with u uniform on [0, 1): certain at theta_i >= 1 and
+         * impossible at <= 0, so u is only drawn in between (a side uniform: no
+         * stream moves either way) */
+        const int done =
+            th >= 1 || (th > 0 && a5_side_uniform(rs->key, rs->ctr[2], rs->ctr[3], t, i) < th);
+        if (done) {
+            st[i] = 2;
+            due[i] = dur;
         }
-        w->istat[i] = (int8_t)ns;
+        fails += !done;
+        wins += done;
+        if (pern) /* theta_i moves by +g_L or -l, within [0, 1] */
+            w->icred[i] = a5_lever_credibility(th, done ? gain : -loss) - thL;
     }
     if (limit)
         lever_stagger(ss, t);
@@ -299,14 +325,20 @@ static void other_lanes(const strat_step *ss, strat_lanes *sl)
 {
     const double *x = ss->x;
     const int n = ss->n;
-    const double *d = x + a5_param_nslot(A5_N_INTEL, 0, n);
+    const double *d = lane_of(ss, L_IN_intel);
     sl->DT = d;
     sl->LAM = sl->A[0] = sl->A[1] = sl->A[2] = lane_of(ss, S_ZERO);
     if (x[A5_G_LEVER_DOWNGRADE] > 0) { /* else every status is none: d~_i = d_i, Lambda_i = 0 */
         double *DT = lane_of(ss, S_DT), *LAM = lane_of(ss, S_LAM);
-        for (int i = 0; i < n; i++)
-            a5_lever_terms(ss->w->istat[i], d[i], x[A5_G_LEVER_DOWNGRADE],
-                           lever_credibility(ss, i), &DT[i], &LAM[i]);
+        const double thL = x[A5_G_LEVER_CREDIBILITY], delta = x[A5_G_LEVER_DOWNGRADE];
+        const int pern = (int)(x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION;
+        for (int i = 0; i < n; i++) {
+            const double th = lever_credibility(thL, pern, ss->w->icred[i]);
+            double dt, lam;
+            a5_lever_terms(ss->w->istat[i], d[i], delta, th, &dt, &lam);
+            DT[i] = dt;
+            LAM[i] = lam;
+        }
         sl->DT = DT;
         sl->LAM = LAM;
     }
@@ -324,9 +356,10 @@ static void other_lanes(const strat_step *ss, strat_lanes *sl)
         }
 }
 
-/* The decisions of nq nations (nation idx[q], or q without idx) at once: their
- * utilities U_i(k) into U0..U2 and the option drawn with UC into PICK, in lane q.
- * The strategic form of the plain kernel's decide_packed (model.c), on the same
+/* The utilities of nq nations at once, and with `pick` their decisions:
+ * nation idx[q] (gather), its option drawn with UC into PICK[q]; or nation q, its
+ * utilities U_q(k) into U0..U2[q] (the decisions then drawn by pick_packed). The
+ * strategic form of the plain kernel's decide_packed (model.c), on the same
  * equations (a5_utility_s, a5_softmax3, a5_pick), so the compiler runs it several
  * nations per instruction with every width giving the same bits. */
 #define A5_PARAM(name, attr) const double *restrict in_##name,
@@ -344,12 +377,12 @@ static void other_lanes(const strat_step *ss, strat_lanes *sl)
 #define S_DECIDE_ARGS                                                                              \
     gp, nq, idx, S, Hs, Ps, XN, RSK, RM, A5_MODEL_NATION_INPUTS(A5_ARG) SD, DT, LAM, R0, R1, R2,   \
         A0, A1, A2, G0, G1, G2, UC, PICK, U0, U1, U2
-static inline __attribute__((always_inline)) void decide_s_at(int fast, int gather,
+static inline __attribute__((always_inline)) void decide_s_at(int fast, int pick,
                                                               S_DECIDE_PARAMS)
 {
     const a5_globals g = *gp; /* a local copy: no store can alias it */
     for (size_t q = 0; q < nq; q++) {
-        const int i = gather ? idx[q] : (int)q;
+        const int i = pick ? idx[q] : (int)q;
         a5_nation_in v = {.s = S[i], .h = Hs[i], .P = Ps[i], .xn = XN[i], .rsk = RSK[i], .rm = RM[i]};
 #define A5_LOAD(name, attr) v.name = in_##name[i];
         A5_MODEL_NATION_INPUTS(A5_LOAD)
@@ -361,19 +394,22 @@ static inline __attribute__((always_inline)) void decide_s_at(int fast, int gath
         U[0] = a5_utility_s(&g, &v, &sv, A5_OPEN, fast);
         U[1] = a5_utility_s(&g, &v, &sv, A5_RESTRICT, fast);
         U[2] = a5_utility_s(&g, &v, &sv, A5_BAN, fast);
-        PICK[q] = a5_pick(UC[i], e, a5_softmax3(g.lambda, U, e));
-        U0[q] = U[0];
-        U1[q] = U[1];
-        U2[q] = U[2];
+        if (pick)
+            PICK[q] = a5_pick(UC[i], e, a5_softmax3(g.lambda, U, e));
+        else {
+            U0[q] = U[0];
+            U1[q] = U[1];
+            U2[q] = U[2];
+        }
     }
 }
-/* Gathered (the reviewers) or every nation in order; without the reversal term
- * (w_rev = 0, where it is exactly +0) or with it. */
-A5_VECTOR_CLONES static void decide_s_gather(S_DECIDE_PARAMS)
+/* The reviewers' decisions, or every nation's utilities; without the reversal
+ * term (w_rev = 0, where it is exactly +0) or with it. */
+A5_VECTOR_CLONES static void decide_s_pick(S_DECIDE_PARAMS)
 {
     decide_s_at(A5_U_FAST | A5_U_NO_REVERSAL, 1, S_DECIDE_ARGS);
 }
-A5_VECTOR_CLONES static void decide_s_gather_rev(S_DECIDE_PARAMS)
+A5_VECTOR_CLONES static void decide_s_pick_rev(S_DECIDE_PARAMS)
 {
     decide_s_at(A5_U_FAST, 1, S_DECIDE_ARGS);
 }
@@ -390,33 +426,46 @@ A5_VECTOR_CLONES static void decide_s_all_rev(S_DECIDE_PARAMS)
 #undef S_DECIDE_PARAMS
 #undef A5_PARAM
 
-/* Runs the decision loop on nq nations (idx, or every nation in order when idx is
- * NULL) with the lanes of sl and S_R0..S_R2; the peer weights are in C_G0..C_G2. */
+/* The decisions of nations idx[0 .. nq) from their utilities U0..U2 (nation i's
+ * in lane i): the option drawn with UC into PICK[q]. */
+A5_VECTOR_CLONES static void pick_packed(double lambda, size_t nq, const int *restrict idx,
+                                         const double *restrict U0, const double *restrict U1,
+                                         const double *restrict U2, const double *restrict UC,
+                                         double *restrict PICK)
+{
+    for (size_t q = 0; q < nq; q++) {
+        const int i = idx[q];
+        const double U[3] = {U0[i], U1[i], U2[i]};
+        double e[3];
+        PICK[q] = a5_pick(UC[i], e, a5_softmax3(lambda, U, e));
+    }
+}
+
+/* Runs the decision loop on nq nations (idx: the reviewers' decisions; NULL:
+ * every nation's utilities, nq = np: whole vectors) on the lanes (the state and
+ * attributes of X(t), the actors' inputs of sl and S_R0..S_R2, the peer weights
+ * in C_G0..C_G2). */
 static void decide_lanes(const strat_step *ss, const strat_lanes *sl, const int *idx, size_t nq)
 {
-    const double *x = ss->x;
     const a5_work *w = ss->w;
-    const int n = ss->n;
-#define XA(attr) (x + a5_param_nslot(attr, 0, n))
-#define A5_ARG(name, attr) XA(attr),
+#define A5_ARG(name, attr) lane_of(ss, L_IN_##name),
 #define S_CALL(f)                                                                                  \
-    f(&ss->g, nq, idx, XA(A5_N_POLICY), XA(A5_N_HIGH_RISK_SHARE), XA(A5_N_US_PRESSURE), w->sxn,    \
-      w->srsk, lane_of(ss, L_RM), A5_MODEL_NATION_INPUTS(A5_ARG) w->sD, sl->DT, sl->LAM,           \
+    f(&ss->g, nq, idx, lane_of(ss, L_POL), lane_of(ss, L_H), lane_of(ss, L_P), w->sxn, w->srsk,    \
+      lane_of(ss, L_RM), A5_MODEL_NATION_INPUTS(A5_ARG) w->sD, sl->DT, sl->LAM,                    \
       lane_of(ss, S_R0), lane_of(ss, S_R1), lane_of(ss, S_R2), sl->A[0], sl->A[1], sl->A[2],       \
       lane_of(ss, C_G0), lane_of(ss, C_G1), lane_of(ss, C_G2), lane_of(ss, L_UC),                  \
       lane_of(ss, C_PICK), lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2))
     const int rev = ss->g.wrev != 0;
     if (idx && rev)
-        S_CALL(decide_s_gather_rev);
+        S_CALL(decide_s_pick_rev);
     else if (idx)
-        S_CALL(decide_s_gather);
+        S_CALL(decide_s_pick);
     else if (rev)
         S_CALL(decide_s_all_rev);
     else
         S_CALL(decide_s_all);
 #undef S_CALL
 #undef A5_ARG
-#undef XA
 }
 
 /* deterrent: the waverer, from the utilities with R_i = R_0 for all (every
@@ -471,38 +520,37 @@ static int decide(const strat_step *ss, const double *review, double *K)
     a5_work *w = ss->w;
     const int n = ss->n;
     const int all = ss->us == A5_US_WAVERING || ss->cn == A5_CN_DETERRENT;
-    int *idx = NULL, nrev = n;
-    size_t nq = (size_t)n;
-    if (!all) {
-        idx = w->reviewers;
-        nrev = 0;
-        for (int i = 0; i < n; i++) {
-            idx[nrev] = i; /* appended without a branch: kept when i reviews */
-            nrev += review[i] != 0;
-        }
-        nq = ((size_t)nrev + 7) / 8 * 8;
-        for (size_t q = (size_t)nrev; q < nq; q++)
-            idx[q] = 0; /* whole vectors: the extra lanes decide for nation 0, unused */
+    int *idx = w->reviewers, nrev = 0;
+    for (int i = 0; i < n; i++) {
+        idx[nrev] = i; /* appended without a branch: kept when i reviews */
+        nrev += review[i] != 0;
     }
-    peer_lanes(ss, idx, nrev);
+    const size_t nq = ((size_t)nrev + 7) / 8 * 8;
+    for (size_t q = (size_t)nrev; q < nq; q++)
+        idx[q] = 0; /* whole vectors: the extra lanes decide for nation 0, unused */
+    /* Every nation's peer weights hold while no policy and no parameter moved. */
+    if (!(all && w->sinfl && w->speer))
+        peer_lanes(ss, all ? NULL : idx, all ? n : nrev);
+    w->speer = all;
     strat_lanes sl;
     other_lanes(ss, &sl);
     int wv = -1;
     if (ss->cn == A5_CN_DETERRENT) {
         retaliation_lanes(ss, -1, 1);
-        decide_lanes(ss, &sl, NULL, nq);
+        decide_lanes(ss, &sl, NULL, w->np);
         wv = waverer(ss);
     }
     retaliation_lanes(ss, wv, 0);
-    decide_lanes(ss, &sl, idx, nq);
-    const double *pick = lane_of(ss, C_PICK);
-    memcpy(K, x + a5_param_nslot(A5_N_POLICY, 0, n), (size_t)n * sizeof *K);
-    if (all) {
-        for (int i = 0; i < n; i++)
-            K[i] = review[i] != 0 ? pick[i] : K[i];
+    double *pick = lane_of(ss, C_PICK);
+    if (all) { /* every nation's utilities, then the reviewers' draws from them */
+        decide_lanes(ss, &sl, NULL, w->np);
+        pick_packed(ss->g.lambda, nq, idx, lane_of(ss, C_U0), lane_of(ss, C_U1),
+                    lane_of(ss, C_U2), lane_of(ss, L_UC), pick);
     } else
-        for (int q = 0; q < nrev; q++)
-            K[idx[q]] = pick[q];
+        decide_lanes(ss, &sl, idx, nq);
+    memcpy(K, x + a5_param_nslot(A5_N_POLICY, 0, n), (size_t)n * sizeof *K);
+    for (int q = 0; q < nrev; q++)
+        K[idx[q]] = pick[q];
     return wv;
 }
 
@@ -611,7 +659,11 @@ static void derive(strat_step *ss)
         }
     } else
         ss->D = w->sDD;
-    if (!w->scache) {
+    if (!w->scache) { /* the decisions read the attributes from lanes, as the plain step's */
+#define A5_COPY(name, attr)                                                                        \
+    memcpy(lane_of(ss, L_IN_##name), x + a5_param_nslot(attr, 0, n), (size_t)n * sizeof *x);
+        A5_MODEL_NATION_INPUTS(A5_COPY)
+#undef A5_COPY
         w->snamed = 0;
         for (int i = 0; i < n; i++)
             w->snamed += NX(A5_N_CHINA_TARGET, i) != 0;
@@ -650,10 +702,22 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     strat_step ss = {.m = m, .x = x, .w = w, .n = n};
     ss.us = (int)(x[A5_G_US_STRATEGY] + 0.5);
     ss.cn = (int)(x[A5_G_CHINA_STRATEGY] + 0.5);
-    ss.Bt = ss.us == A5_US_SCHEDULE
-                ? 0
-                : a5_us_budget(x[A5_G_US_BUDGET], x[A5_G_US_BUDGET_GROWTH], t);
+    ss.Bt = 0;
+    if (ss.us != A5_US_SCHEDULE) { /* B(t) from B(t - 1) while B_0 and the growth hold */
+        const double B0 = x[A5_G_US_BUDGET], gr = x[A5_G_US_BUDGET_GROWTH];
+        const int next = t > 0 && w->sbt == t - 1 && w->sb0 == B0 && w->sbg == gr;
+        ss.Bt = next ? w->sbB * (1 + gr) : a5_us_budget(B0, gr, t);
+        w->sbt = t;
+        w->sb0 = B0;
+        w->sbg = gr;
+        w->sbB = ss.Bt;
+    } else
+        w->sbt = -1;
     derive(&ss);
+    /* The state of X(t) into the lanes the decisions read (events may have moved x). */
+    memcpy(lane_of(&ss, L_POL), x + a5_param_nslot(A5_N_POLICY, 0, n), (size_t)n * sizeof *x);
+    memcpy(lane_of(&ss, L_H), x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n), (size_t)n * sizeof *x);
+    memcpy(lane_of(&ss, L_P), x + a5_param_nslot(A5_N_US_PRESSURE, 0, n), (size_t)n * sizeof *x);
     double *K = w->lane + L_K * w->np;
     const int wv = decide(&ss, w->lane + L_REVIEW * w->np, K);
     if (x[A5_G_US_REACT] > 0) /* on the R_i(k) of the decisions (w->usl of t - 1) */
