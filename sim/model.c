@@ -187,7 +187,6 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->sh = alloc_lines(n * sizeof *w->sh);
     w->rng = a5_rng_alloc();
     w->istat = alloc_lines(n + 1);
-    w->idue = alloc_lines((n + 1) * sizeof *w->idue);
     w->icred = alloc_lines((n + 1) * sizeof *w->icred);
     w->usl = alloc_lines((n + 1) * sizeof *w->usl);
     w->cnl = alloc_lines((n + 1) * sizeof *w->cnl);
@@ -199,7 +198,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->rut = alloc_lines(n + 1);
     w->rct = alloc_lines(n + 1);
     if (!w->rret || !w->rdown || !w->cret || !w->cdown || !w->rut || !w->rct || !w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
-        !w->spol || !w->sh || !w->rng || !w->istat || !w->idue || !w->icred || !w->usl || !w->cnl || !w->ties) {
+        !w->spol || !w->sh || !w->rng || !w->istat || !w->icred || !w->usl || !w->cnl || !w->ties) {
         a5_model_work_free(w);
         return NULL;
     }
@@ -228,7 +227,6 @@ void a5_model_work_free(a5_work *w)
     free(w->spol);
     free(w->sh);
     free(w->istat);
-    free(w->idue);
     free(w->icred);
     free(w->usl);
     free(w->cnl);
@@ -251,7 +249,8 @@ const int8_t *a5_model_intel_status(const a5_work *w) { return w->istat; }
 void a5_model_copy_lever(a5_work *dst, const a5_work *src, int i)
 {
     dst->istat[i] = src->istat[i];
-    dst->idue[i] = src->idue[i];
+    dst->lane[S_ST * dst->np + (size_t)i] = src->lane[S_ST * src->np + (size_t)i];
+    dst->lane[S_DUE * dst->np + (size_t)i] = src->lane[S_DUE * src->np + (size_t)i];
     dst->icred[i] = src->icred[i];
     dst->usl[i] = src->usl[i];
     dst->cnl[i] = src->cnl[i];
@@ -683,14 +682,14 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
         w->stale = 0;
     if (t == 0 && m->strategic) {
         w->dirty = 0;
-        memset(w->istat, 0, (size_t)n);
+        a5_mod_lever_clear(w, n);
         memset(w->icred, 0, (size_t)n * sizeof *w->icred);
         memset(w->usl, 0, (size_t)n * sizeof *w->usl);
         memset(w->cnl, 0, (size_t)n * sizeof *w->cnl);
     }
     int ev = events(m, x, t, words, w); /* x's parameters are current (only the state may not be) */
     if (m->strategic && !(x[A5_G_LEVER_DOWNGRADE] > 0))
-        memset(w->istat, 0, (size_t)n); /* the lever off: no threat or downgrade stands */
+        a5_mod_lever_clear(w, n); /* the lever off: no threat or downgrade stands */
     if (t == 0 || ev) /* a parameter may have moved: the strategic step's caches go */
         w->scache = w->sinfl = 0;
     if (m->strategic) {

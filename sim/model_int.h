@@ -52,6 +52,9 @@ enum {
     S_DT, S_LAM, S_R0, S_R1, S_R2, S_A0, S_A1, S_A2, S_ZERO,
     S_E,   /* 1 for the nations in E(t), which US pressure can still move */
     S_TMP, /* scratch of the US strategy's target */
+    /* The lever's status (0 none, 1 threatened, 2 downgraded; -1 a candidate for
+     * threats_per_step) and due step of each nation; w->istat mirrors the status. */
+    S_ST, S_DUE,
     C_U0, C_U1, C_U2,
     L_COUNT
 };
@@ -77,10 +80,10 @@ struct a5_work {
     int8_t *spol;    /* records of a5_model_step, which keeps none */
     float *sh;
     gsl_rng *rng;
-    /* Strategic actors: the lever's status and due step per nation, and the
+    /* Strategic actors: the lever's status per nation as the records and
+     * a5_model_intel_status() give it (lane S_ST holds it, with S_DUE), and the
      * strategic step's scratch (n each). */
     int8_t *istat;
-    int *idue;
     double *icred; /* o_i: target i's credibility offset (credibility_scope nation) */
     double *usl, *cnl; /* the US's Delta P_i and China's A_i of the last step (us/china.react) */
     double *sxn, *srsk, *sD, *geff; /* lanes S_XN, S_RSK, S_D, S_GEFF */
@@ -114,6 +117,9 @@ void a5_mod_removed_shares(a5_work *w, int n, const double *pol, const double *h
 /* The peer sums T_k and M_bk (w->T, w->M) of influences g at policies pol, each
  * in nation order (docs/model.md, "Peer term"). */
 void a5_mod_peer_sums(const a5_model *m, const double *g, const double *pol, a5_work *w);
+
+/* No threat or downgrade stands (the lever off, or a new replicate). */
+void a5_mod_lever_clear(a5_work *w, int n);
 
 void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,
                            a5_work *w, double *cost, double *risk, int8_t *rpol, float *rh);

@@ -112,7 +112,7 @@ static double lever_cost(const strat_step *ss)
     const int n = ss->n;
     double c = 0;
     for (int i = 0; i < n; i++)
-        if (ss->w->istat[i] == 2)
+        if (lane_of(ss, S_ST)[i] == 2)
             c += x[A5_G_LEVER_US_COST] * x[A5_G_LEVER_DOWNGRADE] * NX(A5_N_INTEL, i);
     return c;
 }
@@ -191,21 +191,49 @@ static inline double lever_credibility(double thL, int per, double oi)
 static void lever_stagger(const strat_step *ss, int t)
 {
     const double *x = ss->x;
-    a5_work *w = ss->w;
     const int n = ss->n;
+    double *st = lane_of(ss, S_ST), *due = lane_of(ss, S_DUE);
     for (int m = (int)x[A5_G_LEVER_THREATS]; m > 0; m--) {
         int best = -1;
         for (int i = 0; i < n; i++)
-            if (w->istat[i] == -1 && (best < 0 || NX(A5_N_INTEL, i) > NX(A5_N_INTEL, best)))
+            if (st[i] == -1 && (best < 0 || NX(A5_N_INTEL, i) > NX(A5_N_INTEL, best)))
                 best = i;
         if (best < 0)
             break;
-        w->istat[best] = 1;
-        w->idue[best] = t + 1 + (int)x[A5_G_LEVER_LEAD];
+        st[best] = 1;
+        due[best] = t + 1 + (int)x[A5_G_LEVER_LEAD];
     }
     for (int i = 0; i < n; i++)
-        if (w->istat[i] == -1)
-            w->istat[i] = 0;
+        st[i] = st[i] == -1 ? 0 : st[i];
+}
+
+/* Rules 1 to 3 of the lever for nations 0..np-1 (every lane): each status st
+ * and due step at the new policies K, without a branch on the data; called[i]
+ * gets 1 where a threatened nation still OPEN has its threat fall due (whether it
+ * is carried out is drawn after: st stays 0 until then). start: the status a new
+ * threat gets (1, or -1 for a candidate of lever_stagger), lead its due step. */
+A5_VECTOR_CLONES static void lever_status(size_t np, double t1, double start, double lead,
+                                          const double *restrict K, double *restrict st,
+                                          double *restrict due, double *restrict called)
+{
+    for (size_t i = 0; i < np; i++) {
+        const double s0 = st[i];
+        const int open = K[i] == A5_OPEN, fall = due[i] <= t1;
+        const int falls = (s0 == 1) & fall; /* the threat falls due */
+        called[i] = falls & open ? 1.0 : 0.0;
+        double ns = falls ? 0.0 : s0;
+        ns = (s0 == 2) & (fall | !open) ? 0.0 : ns; /* over, or ended by complying */
+        const int begin = (s0 == 0) & open;
+        ns = begin ? start : ns;
+        due[i] = begin ? lead : due[i];
+        st[i] = ns;
+    }
+}
+
+void a5_mod_lever_clear(a5_work *w, int n)
+{
+    memset(w->istat, 0, (size_t)n);
+    memset(w->lane + S_ST * w->np, 0, w->np * sizeof *w->lane);
 }
 
 /* The lever's transitions after step 6, in nation order, and theta_L(t+1) (or
@@ -220,23 +248,16 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
     const int pern = (int)(x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION;
     const int limit = x[A5_G_LEVER_THREATS] > 0;
     const int lead = t + 1 + (int)x[A5_G_LEVER_LEAD], dur = t + 1 + (int)x[A5_G_LEVER_DURATION];
-    int8_t *st = w->istat;
-    int *due = w->idue, *called = w->reviewers; /* the reviewers are done with by now */
-    /* First every status without a branch on the data (rule by rule as
-     * docs/model.md lists them), listing the threatened nations still OPEN whose
-     * threat falls due: whether each is carried out is drawn after. */
+    double *st = lane_of(ss, S_ST), *due = lane_of(ss, S_DUE), *falls = lane_of(ss, S_TMP);
+    int *called = w->reviewers; /* the reviewers are done with by now */
+    /* First every status at once (rule by rule as docs/model.md lists them), then
+     * the threatened nations still OPEN whose threat falls due, in nation order:
+     * whether each is carried out. */
+    lever_status(w->np, t + 1, limit ? -1.0 : 1.0, lead, K, st, due, falls);
     int nc = 0;
     for (int i = 0; i < ss->n; i++) {
-        const int s0 = st[i], open = K[i] == A5_OPEN, fall = due[i] <= t + 1;
-        const int falls = s0 == 1 && fall; /* the threat falls due: none, or downgraded below */
-        called[nc] = i;
-        nc += falls & open;
-        int ns = falls ? 0 : s0;
-        ns = s0 == 2 && (fall | !open) ? 0 : ns; /* over, or ended by complying */
-        const int start = s0 == 0 && open;       /* -1: a candidate for lever_stagger */
-        ns = start ? (limit ? -1 : 1) : ns;
-        due[i] = start ? lead : due[i];
-        st[i] = (int8_t)ns;
+        called[nc] = i; /* appended without a branch: kept when its threat falls due */
+        nc += falls[i] != 0;
     }
     int fails = 0, wins = 0;
     for (int q = 0; q < nc; q++) {
@@ -258,6 +279,8 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
     }
     if (limit)
         lever_stagger(ss, t);
+    for (int i = 0; i < ss->n; i++)
+        w->istat[i] = (int8_t)st[i];
     if (!pern) {
         const double th = thL - loss * fails + gain * wins;
         x[A5_G_LEVER_CREDIBILITY] = th > 0 ? (th < 1 ? th : 1) : 0;
@@ -274,15 +297,22 @@ static int cn_target(const strat_step *ss, int i)
     return !ss->named || NX(A5_N_CHINA_TARGET, i) != 0;
 }
 
-/* Phi_-i over China's targets, from the policies at X(t). */
-static double phi_others(const strat_step *ss, int i)
+/* targeted's R_i(k) at option k (compliance phik) of nations 0..n-1 into R: at
+ * China's targets (every nation when none is named), with Phi_-i, the sum of
+ * phi over China's other targets at X(t) from the counts nrT and nbT (whole
+ * numbers, exact in doubles), else R_0. */
+A5_VECTOR_CLONES static void targeted_lane(int n, const double *restrict pol,
+                                           const double *restrict tg, int named, int nrT, int nbT,
+                                           double psi, double R0, double B, double phik,
+                                           double *restrict R)
 {
-    const double *x = ss->x;
-    const int n = ss->n;
-    const double pol = NX(A5_N_POLICY, i);
-    const int own = cn_target(ss, i);
-    return (ss->nrT - (own && pol == A5_RESTRICT)) * x[A5_G_RESTRICT_COMPLIANCE] +
-           (ss->nbT - (own && pol == A5_BAN));
+    const double cr = nrT, cb = nbT;
+    for (int i = 0; i < n; i++) {
+        const int own = !named | (tg[i] != 0);
+        const double Phim = (cr - (own & (pol[i] == A5_RESTRICT) ? 1.0 : 0.0)) * psi +
+                            (cb - (own & (pol[i] == A5_BAN) ? 1.0 : 0.0));
+        R[i] = own ? a5_retaliation_targeted(R0, B, phik, Phim) : R0;
+    }
 }
 
 /* The retaliation R_i(k) each nation expects at each option, into lanes S_R0..S_R2:
@@ -303,9 +333,8 @@ static void retaliation_lanes(const strat_step *ss, int wv, int R0only)
             for (int i = 0; i < n; i++)
                 R[i] = r;
         } else if (ss->cn == A5_CN_TARGETED)
-            for (int i = 0; i < n; i++)
-                R[i] = cn_target(ss, i) ? a5_retaliation_targeted(R0, B, phik, phi_others(ss, i))
-                                        : R0;
+            targeted_lane(n, &NX(A5_N_POLICY, 0), &NX(A5_N_CHINA_TARGET, 0), ss->named, ss->nrT,
+                          ss->nbT, psi, R0, B, phik, R);
         else
             for (int i = 0; i < n; i++)
                 R[i] = i == wv ? R0 + B : R0;
@@ -330,12 +359,13 @@ static void other_lanes(const strat_step *ss, strat_lanes *sl)
     sl->LAM = sl->A[0] = sl->A[1] = sl->A[2] = lane_of(ss, S_ZERO);
     if (x[A5_G_LEVER_DOWNGRADE] > 0) { /* else every status is none: d~_i = d_i, Lambda_i = 0 */
         double *DT = lane_of(ss, S_DT), *LAM = lane_of(ss, S_LAM);
+        const double *st = lane_of(ss, S_ST);
         const double thL = x[A5_G_LEVER_CREDIBILITY], delta = x[A5_G_LEVER_DOWNGRADE];
         const int pern = (int)(x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION;
         for (int i = 0; i < n; i++) {
             const double th = lever_credibility(thL, pern, ss->w->icred[i]);
             double dt, lam;
-            a5_lever_terms(ss->w->istat[i], d[i], delta, th, &dt, &lam);
+            a5_lever_terms(st[i], d[i], delta, th, &dt, &lam);
             DT[i] = dt;
             LAM[i] = lam;
         }
@@ -725,7 +755,7 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     if (m->s->record)
         record_china(&ss, wv, K);
     for (int i = 0; (m->s->record & A5_REC_CUM_DOWNGRADE) && i < n; i++) /* in force at X(t) */
-        w->rdown[i] = w->istat[i] == 2 ? x[A5_G_LEVER_DOWNGRADE] * NX(A5_N_INTEL, i) : 0;
+        w->rdown[i] = lane_of(&ss, S_ST)[i] == 2 ? x[A5_G_LEVER_DOWNGRADE] * NX(A5_N_INTEL, i) : 0;
     update_state(&ss, K, cost, risk); /* reads w->cnl of t - 1, writes w->usl of t */
     for (int i = 0; (m->s->record & A5_REC_US_TARGET) && i < n; i++)
         w->rut[i] = ss.us != A5_US_SCHEDULE && w->usl[i] > 0;

@@ -463,7 +463,7 @@ static inline double a5_retaliation_targeted(double R0, double B, double phik, d
 
 /* The lever's terms of a nation with status st (0 none, 1 threatened, 2
  * downgraded): d~_i and Lambda_i. */
-static inline void a5_lever_terms(int st, double d, double delta, double thetaL, double *dt,
+static inline void a5_lever_terms(double st, double d, double delta, double thetaL, double *dt,
                                   double *lam)
 {
     *dt = st == 2 ? d * (1 - delta) : d;
