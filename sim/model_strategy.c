@@ -298,20 +298,21 @@ static int cn_target(const strat_step *ss, int i)
 }
 
 /* targeted's R_i(k) at option k (compliance phik) of nations 0..n-1 into R: at
- * China's targets (every nation when none is named), with Phi_-i, the sum of
- * phi over China's other targets at X(t) from the counts nrT and nbT (whole
- * numbers, exact in doubles), else R_0. */
+ * China's targets (every nation when none is named) R_0 + B / max(1, Phi_-i +
+ * phi(k)), Phi_-i the sum of phi over China's other targets at X(t), from the
+ * counts nrT and nbT less the nation's own policy; else R_0. Phi_-i takes one of
+ * three values, by the nation's policy, so R does too: each is computed once. */
 A5_VECTOR_CLONES static void targeted_lane(int n, const double *restrict pol,
                                            const double *restrict tg, int named, int nrT, int nbT,
                                            double psi, double R0, double B, double phik,
                                            double *restrict R)
 {
-    const double cr = nrT, cb = nbT;
+    const double rO = a5_retaliation_targeted(R0, B, phik, nrT * psi + nbT),
+                 rR = a5_retaliation_targeted(R0, B, phik, (nrT - 1) * psi + nbT),
+                 rB = a5_retaliation_targeted(R0, B, phik, nrT * psi + (nbT - 1));
     for (int i = 0; i < n; i++) {
-        const int own = !named | (tg[i] != 0);
-        const double Phim = (cr - (own & (pol[i] == A5_RESTRICT) ? 1.0 : 0.0)) * psi +
-                            (cb - (own & (pol[i] == A5_BAN) ? 1.0 : 0.0));
-        R[i] = own ? a5_retaliation_targeted(R0, B, phik, Phim) : R0;
+        const double p = pol[i], r = p == A5_OPEN ? rO : p == A5_RESTRICT ? rR : rB;
+        R[i] = !named | (tg[i] != 0) ? r : R0;
     }
 }
 
@@ -350,6 +351,20 @@ typedef struct {
     const double *DT, *LAM, *A[3];
 } strat_lanes;
 
+/* The lever's d~_i and Lambda_i of nations 0..n-1 at their statuses st. */
+A5_VECTOR_CLONES static void lever_lanes(int n, const double *restrict st, const double *restrict d,
+                                         double delta, double thL, int per,
+                                         const double *restrict off, double *restrict DT,
+                                         double *restrict LAM)
+{
+    for (int i = 0; i < n; i++) {
+        double dt, lam;
+        a5_lever_terms(st[i], d[i], delta, lever_credibility(thL, per, off[i]), &dt, &lam);
+        DT[i] = dt;
+        LAM[i] = lam;
+    }
+}
+
 static void other_lanes(const strat_step *ss, strat_lanes *sl)
 {
     const double *x = ss->x;
@@ -359,16 +374,9 @@ static void other_lanes(const strat_step *ss, strat_lanes *sl)
     sl->LAM = sl->A[0] = sl->A[1] = sl->A[2] = lane_of(ss, S_ZERO);
     if (x[A5_G_LEVER_DOWNGRADE] > 0) { /* else every status is none: d~_i = d_i, Lambda_i = 0 */
         double *DT = lane_of(ss, S_DT), *LAM = lane_of(ss, S_LAM);
-        const double *st = lane_of(ss, S_ST);
-        const double thL = x[A5_G_LEVER_CREDIBILITY], delta = x[A5_G_LEVER_DOWNGRADE];
-        const int pern = (int)(x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION;
-        for (int i = 0; i < n; i++) {
-            const double th = lever_credibility(thL, pern, ss->w->icred[i]);
-            double dt, lam;
-            a5_lever_terms(st[i], d[i], delta, th, &dt, &lam);
-            DT[i] = dt;
-            LAM[i] = lam;
-        }
+        lever_lanes(n, lane_of(ss, S_ST), d, x[A5_G_LEVER_DOWNGRADE],
+                    x[A5_G_LEVER_CREDIBILITY], (int)(x[A5_G_LEVER_SCOPE] + 0.5) == A5_SCOPE_NATION,
+                    ss->w->icred, DT, LAM);
         sl->DT = DT;
         sl->LAM = LAM;
     }
