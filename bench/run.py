@@ -1,10 +1,12 @@
-"""Run the benchmark suite B1-B6 (bench/README.md) and print a Markdown table.
+"""Run the benchmark suite B1-B6 and B8 (bench/README.md) and print a Markdown table.
 
     /usr/bin/python3 bench/run.py [--bin build/allied5g] [--repeat 5] [--quick]
-                                  [--baseline OTHER/allied5g] [--only-b1]
+                                  [--baseline OTHER/allied5g] [--only-b1 | --strategic]
 
 Every figure is the median of --repeat runs of the whole process (scenario load,
-simulation, aggregates, HDF5 output, fsync). B1, B2, B3 and B6 run in rounds (B1,
+simulation, aggregates, HDF5 output, fsync). --strategic runs B8 alone: B1's world
+with each strategic setting on, timed against plain B1 in the same rounds.
+B1, B2, B3 and B6 run in rounds (B1,
 B1 full store, B1 on 2 threads, NumPy) and each ratio is the median of the ratios
 within rounds, so that a slow spell of a shared machine hits both sides of a ratio;
 the fastest round is shown beside the median. --quick uses fewer replicates (for a
@@ -68,6 +70,9 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--baseline", help="another allied5g binary whose B1 is timed in the same rounds")
     ap.add_argument("--only-b1", action="store_true", help="B1 (and the baseline's) only")
+    ap.add_argument("--strategic", action="store_true",
+                    help="B8 only: B1's world with each strategic setting, against plain B1 in "
+                         "the same rounds (and the baseline's, with --baseline)")
     a = ap.parse_args()
     R = 2000 if a.quick else 20000
     cores = os.cpu_count()
@@ -108,6 +113,8 @@ def main():
                 raise SystemExit("side-by-side run failed")
         return time.perf_counter() - t0
 
+    if a.strategic:
+        return finish(strategic(a, b1cmd, cells), tmp)
     rounds, base = [], []
     for _ in range(a.repeat):
         if a.baseline:  # interleaved: a slow spell of the machine hits both
@@ -176,6 +183,50 @@ def main():
     vt = timed([a.bin, "validate", str(HERE.parent / "scenarios" / "huawei_2019.yaml")], 20)[0]
     rows.append(("V", "validate scenarios/huawei_2019.yaml", f"{vt * 1000:.1f} ms", "< 20 ms"))
     finish(rows, tmp)
+
+
+# B8: B1's world with a strategic actor on, each setting as issue 24 names them.
+STRATEGIC = [
+    ("us.strategy: pivotal", ["us.strategy=pivotal", "us.budget=0.2"]),
+    ("us.strategy: uniform", ["us.strategy=uniform", "us.budget=0.2"]),
+    ("us.strategy: wavering", ["us.strategy=wavering", "us.budget=0.2"]),
+    ("china.strategy: targeted", ["china.strategy=targeted", "china.budget=2"]),
+    ("china.strategy: deterrent", ["china.strategy=deterrent", "china.budget=2"]),
+    ("intelligence lever (downgrade 0.5)", ["us.intel_lever.downgrade=0.5"]),
+    ("every setting on (pivotal, deterrent, lever 0.5, both reacting 0.5, anticipation 4)",
+     ["us.strategy=pivotal", "us.budget=0.2", "china.strategy=deterrent", "china.budget=2",
+      "us.intel_lever.downgrade=0.5", "us.react=0.5", "china.react=0.5",
+      "decision.anticipation.horizon=4"]),
+]
+
+
+def strategic(a, b1cmd, cells):
+    """B8 rows: each strategic run's time over plain B1's, the median of the ratios
+    within rounds (every run of a round interleaved, so a slow spell of the machine
+    hits all of them), this binary's and, with --baseline, the baseline's."""
+    def ns(t):
+        return t * 1e9 / cells
+
+    bins = [("this", a.bin)] + ([("baseline", a.baseline)] if a.baseline else [])
+    ratios = {(b, k): [] for b, _ in bins for k in range(len(STRATEGIC))}
+    plain = {b: [] for b, _ in bins}
+    for _ in range(a.repeat):
+        for b, path in bins:
+            p = wall(b1cmd(1, binary=path))
+            plain[b].append(p)
+            for k, (_, sets) in enumerate(STRATEGIC):
+                cmd = b1cmd(1, binary=path)
+                for kv in sets:
+                    cmd += ["--set", kv]
+                ratios[(b, k)].append(wall(cmd) / p)
+    rows = [("B8", "plain B1 (30 nations x 40 steps, summary, 1 thread)",
+             " / ".join(f"{b}: {ns(statistics.median(plain[b])):.1f} ns/nation-step"
+                        for b, _ in bins), "")]
+    for k, (what, _) in enumerate(STRATEGIC):
+        rows.append(("B8", what, " / ".join(
+            f"{b}: {statistics.median(ratios[(b, k)]):.2f} x plain" for b, _ in bins),
+            "<= 1.5 x plain"))
+    return rows
 
 
 def finish(rows, tmp):

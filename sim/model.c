@@ -23,14 +23,27 @@
 
 static int slot_can_be_on(const a5_scenario *s, size_t slot);
 
-/* The slots that switch a strategic actor on when not 0: the ones strategic_on()
- * reads (the price budget aside, which only matters with a price response), so
- * m->strategic ("can a strategic actor be on anywhere in this scenario": its base,
- * points, draws, events, overrides) is the static side of that one predicate ("is
- * one on at this step"). A slot added there goes here too. */
-static const size_t strategic_slots[] = {A5_G_US_STRATEGY, A5_G_CHINA_STRATEGY,
-                                         A5_G_LEVER_DOWNGRADE, A5_G_INTEL_STANDING,
-                                         A5_G_PRICE_RESPONSE, A5_G_ANT_HORIZON};
+/* The one predicate "a strategic actor is on" (docs/model.md, "Strategic
+ * actors"): one of these settings is on, a setting being on when its slot is not
+ * 0 (above 0 where `positive`) and, where it has one, its companion slot `with`
+ * is above 0 too (the price response needs its budget). strategic_on() reads it
+ * on x at a step; a5_model_alloc and a5_model_override read the same table for
+ * m->strategic, "can an actor be on anywhere in this scenario" (its base, points,
+ * draws, events, overrides), so the two sides cannot drift apart. */
+#define A5_NO_SLOT ((size_t)-1)
+static const struct {
+    size_t slot;
+    int positive;
+    size_t with;
+} strategic_settings[] = {
+    {A5_G_US_STRATEGY, 0, A5_NO_SLOT},     /* not schedule */
+    {A5_G_CHINA_STRATEGY, 0, A5_NO_SLOT},  /* not aggregate */
+    {A5_G_LEVER_DOWNGRADE, 1, A5_NO_SLOT}, /* the intelligence lever */
+    {A5_G_INTEL_STANDING, 0, A5_NO_SLOT},  /* the demonstration effect */
+    {A5_G_ANT_HORIZON, 1, A5_NO_SLOT},     /* anticipation */
+    {A5_G_PRICE_RESPONSE, 1, A5_G_PRICE_BUDGET},
+};
+#define A5_NSETTINGS (sizeof strategic_settings / sizeof *strategic_settings)
 
 a5_model *a5_model_alloc(const a5_scenario *s)
 {
@@ -99,8 +112,10 @@ a5_model *a5_model_alloc(const a5_scenario *s)
             const int b = s->bloc_idx[q];
             m->bloc_ties[i] += (double)(m->member_off[b + 1] - m->member_off[b] - 1);
         }
-    for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
-        m->strategic |= slot_can_be_on(s, strategic_slots[q]);
+    for (size_t q = 0; q < A5_NSETTINGS; q++)
+        m->strategic |= slot_can_be_on(s, strategic_settings[q].slot) &&
+                        (strategic_settings[q].with == A5_NO_SLOT ||
+                         slot_can_be_on(s, strategic_settings[q].with));
     m->reversal = slot_can_be_on(s, A5_G_REVERSAL_COST);
     return m;
 }
@@ -133,8 +148,9 @@ int a5_model_override(a5_model *m, size_t n, const size_t *slots, const double *
     memcpy(sl, slots, n * sizeof *sl);
     memcpy(v, values, n * sizeof *v);
     for (size_t o = 0; o < n; o++) /* calibration may switch a strategic actor on */
-        for (size_t q = 0; q < sizeof strategic_slots / sizeof *strategic_slots; q++)
-            m->strategic |= slots[o] == strategic_slots[q] && values[o] != 0;
+        for (size_t q = 0; q < A5_NSETTINGS; q++)
+            m->strategic |= (slots[o] == strategic_settings[q].slot ||
+                             slots[o] == strategic_settings[q].with) && values[o] != 0;
     for (size_t o = 0; o < n; o++)
         m->reversal |= slots[o] == A5_G_REVERSAL_COST && values[o] != 0;
     free(m->over_slot);
@@ -355,30 +371,12 @@ static int events(const a5_model *m, double *x, int t, const uint32_t *words, a5
 }
 
 /* Terms that change only when parameters do (draws, events): the price advantage
- * D, the natural shares x_i and the risk scales r_i (1 + sigma) (1 - m_i). */
+ * D, the natural shares x_i and the risk scales (a5_derive_step), and the lanes of
+ * the attributes. */
 static void prepare_params(const a5_model *m, const double *x, a5_work *w)
 {
-    const a5_scenario *s = m->s;
     const int n = m->n;
-    /* Price advantage D from the cheapest high-risk and cheapest trusted vendor. */
-    double ph = HUGE_VAL, pa = HUGE_VAL;
-    for (int v = 0; v < s->nvendors; v++) {
-        double price = x[a5_param_vslot(v, n)];
-        if (s->vendor_high_risk[v])
-            ph = price < ph ? price : ph;
-        else
-            pa = price < pa ? price : pa;
-    }
-    double D = (pa - ph) / pa;
-    w->D = D > 0 ? D : 0;
-    const double *thr = x + a5_param_nslot(A5_N_THREAT, 0, n);
-    const double *mit = x + a5_param_nslot(A5_N_MITIGATION, 0, n);
-    const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
-                 omega = x[A5_G_OPERATOR_RISK_WEIGHT];
-    for (int i = 0; i < n; i++) {
-        w->xn[i] = a5_natural_share(gamma, w->D, sigma, omega, thr[i]);
-        w->rsk[i] = a5_risk_scale(thr[i], sigma, mit[i]);
-    }
+    a5_derive_step(m->s, x, NULL, NULL, A5_DERIVE_PRICES, &w->dv, NULL, w->xn, w->rsk, NULL);
 #define A5_COPY(name, attr)                                                                        \
     memcpy(w->lane + (size_t)L_IN_##name * w->np, x + a5_param_nslot(attr, 0, n),                   \
            (size_t)n * sizeof *w->lane);
@@ -395,61 +393,16 @@ static inline void peer_weights(const a5_model *m, const double *x, const a5_wor
                     s, x[a5_param_nslot(A5_N_INFLUENCE, i, m->n)], x[A5_G_BASE_TIE], V);
 }
 
-/* Sums of g_i by policy, one option per lane of a vector (the fourth unused). */
-typedef double sum3 __attribute__((vector_size(32)));
-typedef int64_t mask3 __attribute__((vector_size(32)));
-
-/* sum += (g in lane k, +0 in the others): adding +0 leaves a sum of non-negative
- * terms unchanged, bit for bit, so each lane gets exactly the sum, in order, of
- * the g with that policy. */
-static inline __attribute__((always_inline)) void add_to_lane(sum3 *sum, double g, int k)
-{
-    static const mask3 lane[3] = {{-1, 0, 0, 0}, {0, -1, 0, 0}, {0, 0, -1, 0}};
-    const sum3 gv = {g, g, g, g};
-    *sum += (sum3)((mask3)gv & lane[k]);
-}
-
-/* The peer sums of influences g at policies pol: T_k over all nations, M_bk over
- * bloc b's members, each in nation order in a register (accumulating into M by
- * each nation's blocs, additions went through memory: this takes ~1.5 % fewer
- * instructions and a smaller share of the profile, same bits). The plain step
- * sums the influences g_i, the strategic step g'_i. */
-A5_VECTOR_CLONES void a5_mod_peer_sums(const a5_model *m, const double *g, const double *pol,
-                                       a5_work *w)
-{
-    const int n = m->n;
-    sum3 t = {0, 0, 0, 0};
-    for (int i = 0; i < n; i++)
-        add_to_lane(&t, g[i], (int)pol[i]);
-    for (int b = 0; b < m->nblocs; b++) {
-        sum3 sb = {0, 0, 0, 0};
-        for (int q = m->member_off[b]; q < m->member_off[b + 1]; q++) {
-            const int i = m->member_idx[q];
-            add_to_lane(&sb, g[i], (int)pol[i]);
-        }
-        for (int k = 0; k < 3; k++)
-            w->M[3 * b + k] = sb[k];
-    }
-    for (int k = 0; k < 3; k++)
-        w->T[k] = t[k];
-}
-
-/* Terms that change when policies do: retaliation R and the bloc sums. */
+/* Terms that change when policies do: retaliation R (a5_derive_step) and the bloc
+ * sums. */
 A5_VECTOR_CLONES static void prepare_policies(const a5_model *m, const double *x, a5_work *w)
 {
-    const int n = m->n;
     const double *pol = w->lane + L_POL * w->np; /* the current policies */
-    int restrict_n = 0, ban_n = 0;
-    for (int i = 0; i < n; i++) {
-        restrict_n += pol[i] == A5_RESTRICT;
-        ban_n += pol[i] == A5_BAN;
-    }
+    a5_derive_step(m->s, x, pol, NULL, A5_DERIVE_POLICIES, &w->dv, NULL, NULL, NULL, NULL);
     if (x[A5_G_W_PEER] != 0)
-        a5_mod_peer_sums(m, x + a5_param_nslot(A5_N_INFLUENCE, 0, n), pol, w);
+        a5_mod_peer_sums(m, x + a5_param_nslot(A5_N_INFLUENCE, 0, m->n), pol, w);
     else
         w->T[0] = w->T[1] = w->T[2] = 0;
-    double phisum = restrict_n * x[A5_G_RESTRICT_COMPLIANCE] + ban_n;
-    w->R = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_ESCALATION] * (phisum / n);
 }
 
 void a5_model_prepare(const a5_model *m, const double *x, a5_work *w)
@@ -490,7 +443,7 @@ static void nation_in(const a5_model *m, const double *x, const a5_work *w, int 
 void a5_model_utility(const a5_model *m, const double *x, const a5_work *w, int i, double U[3])
 {
     a5_globals g;
-    a5_globals_of(x, w->D, w->R, &g);
+    a5_globals_of(x, &w->dv, &g);
     a5_nation_in v;
     nation_in(m, x, w, i, &v);
     for (int k = 0; k < 3; k++)
@@ -634,13 +587,16 @@ void a5_mod_removed_shares(a5_work *w, int n, const double *pol, const double *h
     }
 }
 
-/* Whether any strategic actor is on (docs/model.md, "Strategic actors"). */
+/* Whether any strategic actor is on at this step (strategic_settings). */
 static inline int strategic_on(const double *x)
 {
-    return x[A5_G_US_STRATEGY] != A5_US_SCHEDULE || x[A5_G_CHINA_STRATEGY] != A5_CN_AGGREGATE ||
-           x[A5_G_LEVER_DOWNGRADE] > 0 || x[A5_G_INTEL_STANDING] != 0 ||
-           x[A5_G_ANT_HORIZON] > 0 ||
-           (x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0);
+    int on = 0;
+    for (size_t q = 0; q < A5_NSETTINGS; q++) {
+        const double v = x[strategic_settings[q].slot];
+        on |= (strategic_settings[q].positive ? v > 0 : v != 0) &&
+              (strategic_settings[q].with == A5_NO_SLOT || x[strategic_settings[q].with] > 0);
+    }
+    return on;
 }
 
 /* Step t with a strategic actor on, after the events, written plainly on x (a
@@ -726,7 +682,7 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
         nrev += review[i] != 0;
     }
     step_consts c;
-    a5_globals_of(x, w->D, w->R, &c.g);
+    a5_globals_of(x, &w->dv, &c.g);
     c.renew = x[A5_G_RENEWAL];
     c.L = x[A5_G_PHASE_OUT_STEPS];
     c.esc = x[A5_G_US_ESCALATION];
@@ -766,7 +722,7 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
     w->stale = 1; /* the new state is in the lanes only */
     if (m->s->record & (A5_REC_RETALIATION | A5_REC_CUM_RETALIATION)) /* R_i(k) = R(t) for all */
         for (int i = 0; i < n; i++) {
-            w->rret[i] = a5_option_of(npol[i], c.g.kappa, c.g.psi).phi * w->R;
+            w->rret[i] = a5_option_of(npol[i], c.g.kappa, c.g.psi).phi * w->dv.R;
         }
     if (m->s->record & (A5_REC_US_TARGET | A5_REC_CHINA_TARGET)) { /* no strategy aims */
         memset(w->rut, 0, (size_t)n);

@@ -68,7 +68,7 @@ struct a5_work {
     double *G;    /* peer shares: G[k * np + i] = G_i(k) (lanes L_G0..L_G2) */
     double *M;    /* nblocs x 3 bloc sums */
     double T[3]; /* sums over all nations */
-    double D, R; /* price advantage, retaliation */
+    a5_derived dv; /* step 2's D (prepare_params), R(t) and counts (prepare_policies) */
     int changed; /* some policy changed in the last step: R and the bloc sums are stale */
     int stale;   /* policies, shares and pressures in x are behind those in the lanes */
     double *cost, *risk;
@@ -90,11 +90,11 @@ struct a5_work {
     double *ties; /* China's A_i of the step (us.react) */
     int dirty; /* the strategic step ran: the plain step's cached terms are stale */
     /* The strategic step's caches (docs/model.md, "Order within a step"): its
-     * per-nation terms of x's parameters (sD, sxn, srsk and D in sDD) hold while no
+     * per-nation terms of x's parameters (sD, sxn, srsk and D in sdv) hold while no
      * event moves a parameter (scache); the influences and bloc sums (geff, M, T)
      * while, besides, no policy moved (sinfl). Any other step clears both. */
     int scache, sinfl;
-    double sDD;
+    a5_derived sdv; /* its a5_derive_step results (D by scache, the rest every step) */
     int snamed; /* China's named targets (scache) */
     int speer;  /* C_G0..C_G2 hold every nation's peer weights (valid with sinfl) */
     int sbt;    /* the step of the US budget sbB = B(sbt) from B_0 sb0 and growth sbg, or -1 */

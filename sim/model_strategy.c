@@ -624,79 +624,31 @@ static void record_china(const strat_step *ss, int wv, const double *K)
     }
 }
 
-/* --- Vendor price response ------------------------------------------------ */
-
-/* Each nation's price advantage D_i into w->sD (D itself when the price response
- * is off); returns D. */
-static double price_advantages(const strat_step *ss)
-{
-    const a5_scenario *s = ss->m->s;
-    const double *x = ss->x;
-    a5_work *w = ss->w;
-    const int n = ss->n;
-    double ph = HUGE_VAL, pa = HUGE_VAL;
-    for (int v = 0; v < s->nvendors; v++) {
-        const double price = x[a5_param_vslot(v, n)];
-        if (s->vendor_high_risk[v])
-            ph = price < ph ? price : ph;
-        else
-            pa = price < pa ? price : pa;
-    }
-    double D = (pa - ph) / pa;
-    D = D > 0 ? D : 0;
-    const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
-    double hsum = 0;
-    for (int i = 0; i < n; i++)
-        hsum += NX(A5_N_POLICY, i) != A5_BAN ? NX(A5_N_HIGH_RISK_SHARE, i) : 0;
-    for (int i = 0; i < n; i++) {
-        double disc = 0;
-        if (price && NX(A5_N_POLICY, i) != A5_BAN)
-            disc = a5_discount(x[A5_G_PRICE_RESPONSE], x[A5_G_PRICE_BUDGET],
-                               NX(A5_N_HIGH_RISK_SHARE, i), hsum);
-        w->sD[i] = price ? a5_price_advantage(pa, ph, disc) : D;
-    }
-    return D;
-}
-
-/* --- Demonstration effect ------------------------------------------------- */
-
-/* The influences g' into w->geff and, with the peer term on, the peer sums with
- * them (a5_mod_peer_sums, the plain step's own). */
-static void influences(const strat_step *ss)
-{
-    const double *x = ss->x;
-    a5_work *w = ss->w;
-    const int n = ss->n;
-    const double eta = x[A5_G_INTEL_STANDING];
-    for (int i = 0; i < n; i++)
-        w->geff[i] = a5_influence(NX(A5_N_INFLUENCE, i), eta, NX(A5_N_INTEL, i),
-                                  NX(A5_N_POLICY, i));
-    if (ss->peers)
-        a5_mod_peer_sums(ss->m, w->geff, x + a5_param_nslot(A5_N_POLICY, 0, n), w);
-}
-
 /* --- Order within a step (strategies on) ---------------------------------- */
 
-/* Derived quantities: D_i, natural shares, risk scales, g', R(t) and the
- * globals of the step's decisions. */
+/* Step 2 (a5_derive_step): D_i, natural shares, risk scales, R(t), g' and the
+ * peer sums with them, kept by the cache rule (w->scache, w->sinfl); China's
+ * targets; the globals of the step's decisions. */
 static void derive(strat_step *ss)
 {
     const double *x = ss->x;
     a5_work *w = ss->w;
     const int n = ss->n;
-    const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
-                 omega = x[A5_G_OPERATOR_RISK_WEIGHT], psi = x[A5_G_RESTRICT_COMPLIANCE];
+    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n),
+                 *h = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n),
+                 *tg = x + a5_param_nslot(A5_N_CHINA_TARGET, 0, n);
     /* The price response moves D_i with the shares every step; else they and the
      * natural shares and risk scales are those of the last step until an event. */
     const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
-    if (!w->scache || price) {
-        ss->D = w->sDD = price_advantages(ss);
-        for (int i = 0; i < n; i++) {
-            w->sxn[i] = a5_natural_share(gamma, w->sD[i], sigma, omega, NX(A5_N_THREAT, i));
-            w->srsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
-        }
-    } else
-        ss->D = w->sDD;
+    ss->peers = x[A5_G_W_PEER] != 0;
+    const int parts = A5_DERIVE_POLICIES | (!w->scache || price ? A5_DERIVE_PRICES : 0);
+    /* g' while a policy or a parameter moved since they were summed */
+    a5_derive_step(ss->m->s, x, pol, h, parts, &w->sdv, w->sD, w->sxn, w->srsk,
+                   w->sinfl ? NULL : w->geff);
+    const a5_derived d = w->sdv;
+    ss->D = d.D;
+    if (!w->sinfl && ss->peers)
+        a5_mod_peer_sums(ss->m, w->geff, pol, w);
     if (!w->scache) { /* the decisions read the attributes from lanes, as the plain step's */
 #define A5_COPY(name, attr)                                                                        \
     memcpy(lane_of(ss, L_IN_##name), x + a5_param_nslot(attr, 0, n), (size_t)n * sizeof *x);
@@ -704,33 +656,23 @@ static void derive(strat_step *ss)
 #undef A5_COPY
         w->snamed = 0;
         for (int i = 0; i < n; i++)
-            w->snamed += NX(A5_N_CHINA_TARGET, i) != 0;
+            w->snamed += tg[i] != 0;
     }
     ss->named = w->snamed;
-    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n),
-                 *tg = x + a5_param_nslot(A5_N_CHINA_TARGET, 0, n);
-    int nr = 0, nb = 0, nrT = 0, nbT = 0;
-    for (int i = 0; i < n; i++) {
-        nr += pol[i] == A5_RESTRICT;
-        nb += pol[i] == A5_BAN;
-    }
+    int nrT = 0, nbT = 0;
     for (int i = 0; ss->named && i < n; i++) {
         nrT += pol[i] == A5_RESTRICT && tg[i] != 0;
         nbT += pol[i] == A5_BAN && tg[i] != 0;
     }
-    ss->nr = nr;
-    ss->nb = nb;
-    ss->nrT = ss->named ? nrT : nr; /* no target named: every nation is one */
-    ss->nbT = ss->named ? nbT : nb;
-    ss->R = x[A5_G_CHINA_RETALIATION] +
-            x[A5_G_CHINA_ESCALATION] * ((ss->nr * psi + ss->nb) / n);
+    ss->nr = d.nr;
+    ss->nb = d.nb;
+    ss->nrT = ss->named ? nrT : d.nr; /* no target named: every nation is one */
+    ss->nbT = ss->named ? nbT : d.nb;
+    ss->R = d.R;
     ss->usum = 0; /* china.react: the US's Delta P_j(t-1) over China's targets */
     for (int i = 0; ss->cn != A5_CN_AGGREGATE && x[A5_G_CHINA_REACT] > 0 && i < n; i++)
         ss->usum += cn_target(ss, i) ? w->usl[i] : 0;
-    ss->peers = x[A5_G_W_PEER] != 0;
-    if (!w->sinfl) /* else no policy and no parameter moved since they were summed */
-        influences(ss);
-    a5_globals_of(x, ss->D, ss->R, &ss->g);
+    a5_globals_of(x, &d, &ss->g);
 }
 
 void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,

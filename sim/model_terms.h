@@ -62,8 +62,18 @@
     X(wrev, A5_G_REVERSAL_COST)                                                                    \
     A5_EXT_GLOBAL_INPUTS(X)
 
+enum { A5_DERIVE_PRICES = 1, A5_DERIVE_POLICIES = 2 };
+
+/* What a5_derive_step gives besides its per-nation arrays. */
+typedef struct {
+    double D;   /* price advantage max(0, (p_a - p_h) / p_a), without the price response */
+    double R;   /* retaliation R(t) = R_0 + e_CN (n_R psi + n_B) / N */
+    int nr, nb; /* nations restricting, banning at X(t) */
+} a5_derived;
+
 /* Everything a step's decisions share: the listed globals, plus the price
- * advantage D and the retaliation R(t), which are derived each step. */
+ * advantage D and the retaliation R(t), which are derived each step (d, from
+ * a5_derive_step). */
 typedef struct {
     double D, R;
 #define A5_FIELD(name, slot) double name;
@@ -71,10 +81,10 @@ typedef struct {
 #undef A5_FIELD
 } a5_globals;
 
-static inline void a5_globals_of(const double *x, double D, double R, a5_globals *g)
+static inline void a5_globals_of(const double *x, const a5_derived *d, a5_globals *g)
 {
-    g->D = D;
-    g->R = R;
+    g->D = d->D;
+    g->R = d->R;
 #define A5_LOAD(name, slot) g->name = x[slot];
     A5_MODEL_GLOBAL_INPUTS(A5_LOAD)
 #undef A5_LOAD
@@ -515,6 +525,77 @@ static inline double a5_side_uniform(const uint32_t key[2], uint32_t r, uint32_t
     philox4x32_key_t k = {{key[0], key[1]}};
     philox4x32_ctr_t o = philox4x32_R(10, c, k);
     return a5_rng_uniform53(o.v[0], o.v[1]);
+}
+
+/* ---- Step 2: the terms derived from X(t), in one place ------------------------ */
+
+/* Step 2 of docs/model.md ("Order within a step"), for the fast kernel, the
+ * strategic step and the reference test alike: the terms derived from the
+ * parameters x and the policies pol and shares h of X(t) (n each).
+ *  - A5_DERIVE_PRICES: D into d; the price advantages D_i into Di when it is not
+ *    NULL (the vendor's price response moves them with the shares; without it,
+ *    D for all), else D is every nation's; the natural shares x_i into xn and the
+ *    risk scales r_i (1 + sigma)(1 - m_i) into rsk.
+ *  - A5_DERIVE_POLICIES: R(t) and the counts into d; the influences g'_i into
+ *    geff when it is not NULL (g_i where intel_standing is 0 or s_i is OPEN).
+ * The cache rule, which the callers keep: PRICES hold while no parameter moves
+ * (draws, events), or for one step under the price response; POLICIES while,
+ * besides, no policy moves. A new per-step term goes here, with its rule. */
+static inline void a5_derive_step(const a5_scenario *s, const double *x, const double *pol,
+                                  const double *h, int parts, a5_derived *d, double *Di,
+                                  double *xn, double *rsk, double *geff)
+{
+    const int n = s->n;
+    if (parts & A5_DERIVE_PRICES) {
+        double ph = HUGE_VAL, pa = HUGE_VAL; /* the cheapest high-risk and trusted vendor */
+        for (int v = 0; v < s->nvendors; v++) {
+            const double price = x[a5_param_vslot(v, n)];
+            if (s->vendor_high_risk[v])
+                ph = price < ph ? price : ph;
+            else
+                pa = price < pa ? price : pa;
+        }
+        const double D = (pa - ph) / pa;
+        d->D = D > 0 ? D : 0;
+        if (Di) {
+            const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
+            double hsum = 0;
+            for (int i = 0; i < n; i++)
+                hsum += pol[i] != A5_BAN ? h[i] : 0;
+            for (int i = 0; i < n; i++) {
+                double disc = 0;
+                if (price && pol[i] != A5_BAN)
+                    disc = a5_discount(x[A5_G_PRICE_RESPONSE], x[A5_G_PRICE_BUDGET], h[i], hsum);
+                Di[i] = price ? a5_price_advantage(pa, ph, disc) : d->D;
+            }
+        }
+        const double gamma = x[A5_G_PRICE_ELASTICITY], sigma = x[A5_G_SUPPLY_RISK],
+                     omega = x[A5_G_OPERATOR_RISK_WEIGHT];
+        const double *thr = x + a5_param_nslot(A5_N_THREAT, 0, n),
+                     *mit = x + a5_param_nslot(A5_N_MITIGATION, 0, n);
+        for (int i = 0; i < n; i++) {
+            xn[i] = a5_natural_share(gamma, Di ? Di[i] : d->D, sigma, omega, thr[i]);
+            rsk[i] = a5_risk_scale(thr[i], sigma, mit[i]);
+        }
+    }
+    if (parts & A5_DERIVE_POLICIES) {
+        int nr = 0, nb = 0;
+        for (int i = 0; i < n; i++) {
+            nr += pol[i] == A5_RESTRICT;
+            nb += pol[i] == A5_BAN;
+        }
+        d->nr = nr;
+        d->nb = nb;
+        d->R = x[A5_G_CHINA_RETALIATION] +
+               x[A5_G_CHINA_ESCALATION] * ((nr * x[A5_G_RESTRICT_COMPLIANCE] + nb) / n);
+        if (geff) {
+            const double eta = x[A5_G_INTEL_STANDING];
+            const double *g = x + a5_param_nslot(A5_N_INFLUENCE, 0, n),
+                         *dd = x + a5_param_nslot(A5_N_INTEL, 0, n);
+            for (int i = 0; i < n; i++)
+                geff[i] = a5_influence(g[i], eta, dd[i], pol[i]);
+        }
+    }
 }
 
 #endif

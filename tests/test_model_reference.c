@@ -103,53 +103,25 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
         memset(lv->cnl, 0, sizeof lv->cnl);
     }
 
-    /* 2. Price advantage, natural shares, risk scales. */
-    double ph = HUGE_VAL, pa = HUGE_VAL;
-    for (int v = 0; v < s->nvendors; v++) {
-        const double price_v = x[a5_param_vslot(v, n)];
-        if (s->vendor_high_risk[v])
-            ph = fmin(ph, price_v);
-        else
-            pa = fmin(pa, price_v);
-    }
-    const double D = fmax(0, (pa - ph) / pa), sigma = x[A5_G_SUPPLY_RISK];
-    /* D_i under the vendor's price response: its budget by installed share. */
-    double hsum = 0;
-    for (int j = 0; j < n; j++)
-        if (NX(A5_N_POLICY, j) != A5_BAN)
-            hsum += NX(A5_N_HIGH_RISK_SHARE, j);
-    double *Di = calloc((size_t)n, sizeof *Di);
+    /* 2. Price advantage D (D_i under the vendor's price response), natural shares,
+     *    risk scales, R(t) = retaliation + escalation * mean phi(s_j) and the
+     *    influences g_j' = g_j (1 + eta d_j) of the nations that have moved: the
+     *    model's one function for these (a5_derive_step), on arrays of X(t). */
+    double *pol = calloc((size_t)n, sizeof *pol), *hh = calloc((size_t)n, sizeof *hh);
     for (int i = 0; i < n; i++) {
-        Di[i] = D;
-        if (price) {
-            double disc = 0;
-            if (NX(A5_N_POLICY, i) != A5_BAN && hsum > 0)
-                disc = fmin(x[A5_G_PRICE_RESPONSE],
-                            x[A5_G_PRICE_BUDGET] * NX(A5_N_HIGH_RISK_SHARE, i) / hsum);
-            Di[i] = a5_price_advantage(pa, ph, disc);
-        }
+        pol[i] = NX(A5_N_POLICY, i);
+        hh[i] = NX(A5_N_HIGH_RISK_SHARE, i);
     }
-    double *xn = calloc((size_t)n, sizeof *xn), *rsk = calloc((size_t)n, sizeof *rsk);
-    for (int i = 0; i < n; i++) {
-        xn[i] = a5_natural_share(x[A5_G_PRICE_ELASTICITY], Di[i], sigma,
-                                 x[A5_G_OPERATOR_RISK_WEIGHT], NX(A5_N_THREAT, i));
-        rsk[i] = a5_risk_scale(NX(A5_N_THREAT, i), sigma, NX(A5_N_MITIGATION, i));
-    }
-    /* R(t) = retaliation + escalation * mean phi(s_j), the mean as
-     * (n_restrict psi + n_ban) / N. */
-    int nr = 0, nb = 0;
-    for (int i = 0; i < n; i++) {
-        nr += NX(A5_N_POLICY, i) == A5_RESTRICT;
-        nb += NX(A5_N_POLICY, i) == A5_BAN;
-    }
-    const double psi = x[A5_G_RESTRICT_COMPLIANCE];
-    const double R = x[A5_G_CHINA_RETALIATION] + x[A5_G_CHINA_ESCALATION] * ((nr * psi + nb) / n);
-    /* Influences: g_j' = g_j (1 + eta d_j) for the nations that have moved. */
-    double *gq = calloc((size_t)n, sizeof *gq);
-    for (int j = 0; j < n; j++)
-        gq[j] = strategic ? a5_influence(NX(A5_N_INFLUENCE, j), eta, NX(A5_N_INTEL, j),
-                                         NX(A5_N_POLICY, j))
-                          : NX(A5_N_INFLUENCE, j);
+    double *Di = calloc((size_t)n, sizeof *Di), *xn = calloc((size_t)n, sizeof *xn),
+           *rsk = calloc((size_t)n, sizeof *rsk), *gq = calloc((size_t)n, sizeof *gq);
+    a5_derived dv;
+    a5_derive_step(s, x, pol, hh, A5_DERIVE_PRICES | A5_DERIVE_POLICIES, &dv, Di, xn, rsk,
+                   strategic ? gq : NULL);
+    for (int j = 0; !strategic && j < n; j++)
+        gq[j] = NX(A5_N_INFLUENCE, j);
+    free(pol);
+    free(hh);
+    const double R = dv.R, psi = x[A5_G_RESTRICT_COMPLIANCE];
     /* Peer sums: M[b][k] = sum of g_j [s_j = k] over bloc b's members, T[k] over
      * everyone, each in nation order. */
     double *M = calloc(3 * (size_t)s->nblocs + 1, sizeof *M), T[3] = {0, 0, 0};
@@ -169,7 +141,7 @@ static void a5_model_step_reference(const a5_scenario *s, double *x, int t, a5_r
 
     /* 3. Decisions, all on X(t). */
     a5_globals g;
-    a5_globals_of(x, D, R, &g);
+    a5_globals_of(x, &dv, &g);
     a5_nation_in *v = calloc((size_t)n, sizeof *v);
     a5_strat_in *sv = calloc((size_t)n, sizeof *sv);
     for (int i = 0; i < n; i++) {
