@@ -95,8 +95,9 @@ enum {
     A5_G_ATTENTION_WEIGHT,
     A5_G_ATTENTION_DECAY,
     A5_G_REVERSAL_COST,
-#ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
+#ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's examples; the test build only */
     A5_G_W_TECH,
+    A5_G_W_FIRST,
 #endif
     A5_G_COUNT
 };

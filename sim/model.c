@@ -474,25 +474,16 @@ typedef struct {
  * vectors; lanes past the reviewers hold finite leftovers whose picks are not
  * used. Only 64-bit lanes: a narrower type in the loop would make the compiler
  * take 16 to 64 nations per iteration, more than most steps have. */
-#define A5_PARAM(name, attr) const double *restrict in_##name,
 #define A5_DECIDE_PARAMS                                                                           \
-    const a5_globals *gp, size_t nq, const int *restrict idx, const double *restrict S,            \
-        const double *restrict Hs, const double *restrict Ps, const double *restrict XN,           \
-        const double *restrict RSK, const double *restrict RM,                                     \
-        A5_MODEL_NATION_INPUTS(A5_PARAM) const double *restrict G0, const double *restrict G1,     \
+    A5_DECIDE_IN_PARAMS const double *restrict G0, const double *restrict G1,                      \
         const double *restrict G2, const double *restrict UC, double *restrict PICK
-#define A5_ARG(name, attr) in_##name,
-#define A5_DECIDE_ARGS                                                                             \
-    gp, nq, idx, S, Hs, Ps, XN, RSK, RM, A5_MODEL_NATION_INPUTS(A5_ARG) G0, G1, G2, UC, PICK
+#define A5_DECIDE_ARGS A5_DECIDE_IN_ARGS G0, G1, G2, UC, PICK
 static inline __attribute__((always_inline)) void decide_packed_at(int fast, A5_DECIDE_PARAMS)
 {
     const a5_globals g = *gp; /* a local copy: no store can alias it */
     for (size_t q = 0; q < nq; q++) {
         const int i = idx[q]; /* gathered: vector gathers where the machine has them */
-        a5_nation_in v = {.s = S[i], .h = Hs[i], .P = Ps[i], .xn = XN[i], .rsk = RSK[i], .rm = RM[i]};
-#define A5_LOAD(name, attr) v.name = in_##name[i];
-        A5_MODEL_NATION_INPUTS(A5_LOAD)
-#undef A5_LOAD
+        A5_DECIDE_NATION_IN(v, i)
         a5_peer_shares(G0[q], G1[q], G2[q], v.G);
         PICK[q] = a5_decide(&g, &v, UC[i], fast);
     }
@@ -506,10 +497,8 @@ A5_VECTOR_CLONES static void decide_packed_rev(A5_DECIDE_PARAMS)
 {
     decide_packed_at(A5_U_FAST, A5_DECIDE_ARGS);
 }
-#undef A5_ARG
 #undef A5_DECIDE_ARGS
 #undef A5_DECIDE_PARAMS
-#undef A5_PARAM
 
 /* The state update of nations 0..np-1 at their new policies K (every lane,
  * padding included): the step's C_i and S_i at the new policy, then h_i and P_i.

@@ -118,6 +118,21 @@ void a5_mod_removed_shares(a5_work *w, int n, const double *pol, const double *h
  * in nation order (docs/model.md, "Peer term"). */
 void a5_mod_peer_sums(const a5_model *m, const double *g, const double *pol, a5_work *w);
 
+/* The leading parameters of a vectorised decision loop, the plain step's and the
+ * strategic step's: the step's globals, the nq nations decided for (idx), and
+ * each nation's state and inputs by lane; and the nation_in of lane i from them. */
+#define A5_PARAM_IN(name, attr) const double *restrict in_##name,
+#define A5_DECIDE_IN_PARAMS                                                                        \
+    const a5_globals *gp, size_t nq, const int *restrict idx, const double *restrict S,            \
+        const double *restrict Hs, const double *restrict Ps, const double *restrict XN,           \
+        const double *restrict RSK, const double *restrict RM, A5_MODEL_NATION_INPUTS(A5_PARAM_IN)
+#define A5_ARG_IN(name, attr) in_##name,
+#define A5_DECIDE_IN_ARGS gp, nq, idx, S, Hs, Ps, XN, RSK, RM, A5_MODEL_NATION_INPUTS(A5_ARG_IN)
+#define A5_LOAD_IN(name, attr) v.name = in_##name[i];
+#define A5_DECIDE_NATION_IN(v, i)                                                                  \
+    a5_nation_in v = {.s = S[i], .h = Hs[i], .P = Ps[i], .xn = XN[i], .rsk = RSK[i], .rm = RM[i]}; \
+    A5_MODEL_NATION_INPUTS(A5_LOAD_IN)
+
 /* No threat or downgrade stands (the lever off, or a new replicate). */
 void a5_mod_lever_clear(a5_work *w, int n);
 

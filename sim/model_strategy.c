@@ -400,31 +400,22 @@ static void other_lanes(const strat_step *ss, strat_lanes *sl)
  * strategic form of the plain kernel's decide_packed (model.c), on the same
  * equations (a5_utility_s, a5_softmax3, a5_pick), so the compiler runs it several
  * nations per instruction with every width giving the same bits. */
-#define A5_PARAM(name, attr) const double *restrict in_##name,
 #define S_DECIDE_PARAMS                                                                            \
-    const a5_globals *gp, size_t nq, const int *restrict idx, const double *restrict S,            \
-        const double *restrict Hs, const double *restrict Ps, const double *restrict XN,           \
-        const double *restrict RSK, const double *restrict RM,                                     \
-        A5_MODEL_NATION_INPUTS(A5_PARAM) const double *restrict SD, const double *restrict DT,     \
+    A5_DECIDE_IN_PARAMS const double *restrict SD, const double *restrict DT,                      \
         const double *restrict LAM, const double *restrict R0, const double *restrict R1,          \
         const double *restrict R2, const double *restrict A0, const double *restrict A1,           \
         const double *restrict A2, const double *restrict G0, const double *restrict G1,           \
         const double *restrict G2, const double *restrict UC, double *restrict PICK,               \
         double *restrict U0, double *restrict U1, double *restrict U2
-#define A5_ARG(name, attr) in_##name,
 #define S_DECIDE_ARGS                                                                              \
-    gp, nq, idx, S, Hs, Ps, XN, RSK, RM, A5_MODEL_NATION_INPUTS(A5_ARG) SD, DT, LAM, R0, R1, R2,   \
-        A0, A1, A2, G0, G1, G2, UC, PICK, U0, U1, U2
+    A5_DECIDE_IN_ARGS SD, DT, LAM, R0, R1, R2, A0, A1, A2, G0, G1, G2, UC, PICK, U0, U1, U2
 static inline __attribute__((always_inline)) void decide_s_at(int fast, int pick,
                                                               S_DECIDE_PARAMS)
 {
     const a5_globals g = *gp; /* a local copy: no store can alias it */
     for (size_t q = 0; q < nq; q++) {
         const int i = pick ? idx[q] : (int)q;
-        a5_nation_in v = {.s = S[i], .h = Hs[i], .P = Ps[i], .xn = XN[i], .rsk = RSK[i], .rm = RM[i]};
-#define A5_LOAD(name, attr) v.name = in_##name[i];
-        A5_MODEL_NATION_INPUTS(A5_LOAD)
-#undef A5_LOAD
+        A5_DECIDE_NATION_IN(v, i)
         a5_peer_shares(G0[q], G1[q], G2[q], v.G);
         const a5_strat_in sv = {.D = SD[i], .intel = DT[i], .lam = LAM[i],
                                 .R = {R0[i], R1[i], R2[i]}, .ant = {A0[i], A1[i], A2[i]}};
@@ -459,10 +450,8 @@ A5_VECTOR_CLONES static void decide_s_all_rev(S_DECIDE_PARAMS)
 {
     decide_s_at(A5_U_FAST, 0, S_DECIDE_ARGS);
 }
-#undef A5_ARG
 #undef S_DECIDE_ARGS
 #undef S_DECIDE_PARAMS
-#undef A5_PARAM
 
 /* The decisions of nations idx[0 .. nq) from their utilities U0..U2 (nation i's
  * in lane i): the option drawn with UC into PICK[q]. */

@@ -31,7 +31,7 @@
  * Adding an input is one X(...) line here (docs/extending.md). */
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example, built by test_model_ext */
 #define A5_EXT_NATION_INPUTS(X) X(tech, A5_N_TECH)
-#define A5_EXT_GLOBAL_INPUTS(X) X(wtech, A5_G_W_TECH)
+#define A5_EXT_GLOBAL_INPUTS(X) X(wtech, A5_G_W_TECH) X(wfirst, A5_G_W_FIRST)
 #else
 #define A5_EXT_NATION_INPUTS(X)
 #define A5_EXT_GLOBAL_INPUTS(X)
@@ -69,6 +69,9 @@ typedef struct {
     double D;   /* price advantage max(0, (p_a - p_h) / p_a), without the price response */
     double R;   /* retaliation R(t) = R_0 + e_CN (n_R psi + n_B) / N */
     int nr, nb; /* nations restricting, banning at X(t) */
+#ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's second example */
+    double bshare; /* beta(t) = n_B / N: the share of nations banning at X(t) */
+#endif
 } a5_derived;
 
 /* Everything a step's decisions share: the listed globals, plus the price
@@ -76,6 +79,9 @@ typedef struct {
  * a5_derive_step). */
 typedef struct {
     double D, R;
+#ifdef A5_MODEL_EXTENSION_TEST
+    double bshare;
+#endif
 #define A5_FIELD(name, slot) double name;
     A5_MODEL_GLOBAL_INPUTS(A5_FIELD)
 #undef A5_FIELD
@@ -85,6 +91,9 @@ static inline void a5_globals_of(const double *x, const a5_derived *d, a5_global
 {
     g->D = d->D;
     g->R = d->R;
+#ifdef A5_MODEL_EXTENSION_TEST
+    g->bshare = d->bshare;
+#endif
 #define A5_LOAD(name, slot) g->name = x[slot];
     A5_MODEL_GLOBAL_INPUTS(A5_LOAD)
 #undef A5_LOAD
@@ -309,6 +318,8 @@ static inline double a5_utility_s(const a5_globals *g, const a5_nation_in *v,
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md: - w_tech t_i phi(k), +0 at OPEN */
     if (keep_open)
         u -= g->wtech * v->tech * o.phi;
+    if (k == A5_BAN) /* the second example: - w_first (1 - beta(t)) [k = BAN] */
+        u -= g->wfirst * (1 - g->bshare);
 #endif
     return u;
 }
@@ -588,6 +599,9 @@ static inline void a5_derive_step(const a5_scenario *s, const double *x, const d
         d->nb = nb;
         d->R = x[A5_G_CHINA_RETALIATION] +
                x[A5_G_CHINA_ESCALATION] * ((nr * x[A5_G_RESTRICT_COMPLIANCE] + nb) / n);
+#ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's second example */
+        d->bshare = (double)nb / n;
+#endif
         if (geff) {
             const double eta = x[A5_G_INTEL_STANDING];
             const double *g = x + a5_param_nslot(A5_N_INFLUENCE, 0, n),

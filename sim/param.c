@@ -133,6 +133,8 @@ const a5_param a5_param_global[A5_G_COUNT] = {
 #ifdef A5_MODEL_EXTENSION_TEST /* docs/extending.md's example; the test build only */
     [A5_G_W_TECH] = {"decision.weights.tech", A5_T_REAL, 0, -BIG, BIG, 0, V, "1",
                      "w_tech: weight of the domestic tech industry's stake in complying"},
+    [A5_G_W_FIRST] = {"decision.weights.first_mover", A5_T_REAL, 0, 0, BIG, 0, V, "1",
+                      "w_first: cost of banning while few allies ban"},
 #endif
 };
 

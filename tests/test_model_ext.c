@@ -1,6 +1,7 @@
-/* The walkthrough of docs/extending.md, kept from rotting: a utility term
+/* The walkthroughs of docs/extending.md, kept from rotting: a utility term
  * - w_tech t_i phi(k) with a nation attribute `tech` and a weight
- * `decision.weights.tech`, compiled in with A5_MODEL_EXTENSION_TEST.
+ * `decision.weights.tech`, and a term on a quantity derived per step,
+ * - w_first (1 - beta(t)) [k = BAN], compiled in with A5_MODEL_EXTENSION_TEST.
  *
  * This file is built twice (tests/CMakeLists.txt):
  * - test_model_ext_base, against the ordinary core library: run with --dump it
@@ -111,6 +112,35 @@ static char *digest(size_t nover, const size_t *slots, const double *values)
 
 #ifdef A5_MODEL_EXTENSION_TEST
 
+/* A parsed scenario with its model, work and stream, for the tests below. */
+typedef struct {
+    a5_scenario *s;
+    a5_model *m;
+    a5_work *w;
+    gsl_rng *g;
+    double *x;
+} opened;
+
+static opened open_text(const char *text)
+{
+    opened o = {parse(text), NULL, NULL, a5_rng_alloc(), NULL};
+    assert_non_null(o.s);
+    o.m = a5_model_alloc(o.s);
+    o.w = a5_model_work_alloc(o.m);
+    assert_non_null(o.w);
+    o.x = a5_model_work_x(o.w);
+    return o;
+}
+
+static void close_opened(opened *o)
+{
+    gsl_rng_free(o->g);
+    a5_model_work_free(o->w);
+    a5_model_free(o->m);
+    a5_scenario_free(o->s);
+}
+
+
 /* With w_tech = 0 the extended model is the base model, bit for bit, whatever
  * the nations' tech: compared with the base build's digest of the same runs. */
 static void test_weight_zero_is_base_model(void **state)
@@ -163,13 +193,11 @@ static void test_term_changes_choices(void **state)
                  "nations: [{code: A, tech: 0.8, review_rate: 1, threat: 0.8, high_risk_share: 0.3},\n"
                  "          {code: B, review_rate: 0}]\n",
                  on ? 1.5 : 0.0);
-        a5_scenario *s = parse(text);
-        assert_non_null(s);
-        a5_model *m = a5_model_alloc(s);
-        a5_work *w = a5_model_work_alloc(m);
-        gsl_rng *g = a5_rng_alloc();
-        assert_non_null(w);
-        double *x = a5_model_work_x(w), U[3], Ub[3], p[3];
+        opened o = open_text(text);
+        a5_model *m = o.m;
+        a5_work *w = o.w;
+        gsl_rng *g = o.g;
+        double *x = o.x, U[3], Ub[3], p[3];
         a5_model_init(m, 0, 0, x, a5_rng_state_of(g));
         a5_model_prepare(m, x, w);
         a5_model_utility(m, x, w, 0, U);
@@ -195,13 +223,64 @@ static void test_term_changes_choices(void **state)
         popen_w[on] = (double)counts[0] / (double)reps;
         free(cost);
         free(risk);
-        gsl_rng_free(g);
-        a5_model_work_free(w);
-        a5_model_free(m);
-        a5_scenario_free(s);
+        close_opened(&o);
     }
     printf("share keeping OPEN: %.3f without the term, %.3f with it\n", popen_w[0], popen_w[1]);
     assert_true(popen_w[1] > popen_w[0] + 0.1);
+}
+
+/* docs/extending.md's second example, a term on a quantity derived per step:
+ * - w_first (1 - beta(t)) [k = BAN], beta(t) = n_B / N from a5_derive_step. U(BAN)
+ * moves by exactly that, U(OPEN) and U(RESTRICT) not at all; and the plain step
+ * and the strategic step (a US strategy on) both apply it with no change of
+ * their own: nations ban less often with it. */
+static double ban_share_after(double wfirst, int strategic)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "steps: 12\n"
+             "decision: {rationality: 2, weights: {first_mover: %g, us: 2}}\n"
+             "us: {pressure: 0.6%s}\n"
+             "defaults: {review_rate: 0.5, us_ties: 0.9, threat: 0.8}\n"
+             "nations: [{code: A, policy: ban}, {code: B}, {code: C}, {code: D},\n"
+             "          {code: E, policy: restrict}, {code: F}]\n",
+             wfirst, strategic ? ", strategy: uniform, budget: 0.3" : "");
+    opened o = open_text(text);
+    double cost[6], risk[6];
+    long bans = 0, reps = 4000;
+    for (long r = 0; r < reps; r++) {
+        a5_rng_state *rs = a5_rng_state_of(o.g);
+        a5_model_init(o.m, 0, r, o.x, rs);
+        for (int t = 0; t < 12; t++)
+            a5_model_step(o.m, o.x, t, rs, o.w, cost, risk);
+        for (int i = 0; i < 6; i++)
+            bans += o.x[a5_param_nslot(A5_N_POLICY, i, 6)] == A5_BAN;
+    }
+    close_opened(&o);
+    return (double)bans / (double)(6 * reps);
+}
+
+static void test_derived_term(void **state)
+{
+    (void)state;
+    opened o = open_text("decision: {weights: {first_mover: 1.5}}\n"
+                         "nations: [{code: A, policy: ban}, {code: B}, {code: C, policy: ban},\n"
+                         "          {code: D, policy: restrict}]\n");
+    double U[3], Ub[3];
+    a5_model_init(o.m, 0, 0, o.x, a5_rng_state_of(o.g));
+    a5_model_prepare(o.m, o.x, o.w);
+    a5_model_utility(o.m, o.x, o.w, 1, U);
+    o.x[A5_G_W_FIRST] = 0;
+    a5_model_utility(o.m, o.x, o.w, 1, Ub);
+    assert_true(U[0] == Ub[0] && U[1] == Ub[1]);
+    assert_true(fabs((U[2] - Ub[2]) - (-1.5 * (1 - 2.0 / 4))) < 1e-12); /* beta = 2 / 4 */
+    close_opened(&o);
+    for (int strategic = 0; strategic < 2; strategic++) {
+        const double off = ban_share_after(0, strategic), on = ban_share_after(3, strategic);
+        printf("%s step: share banning after 12 steps %.3f without the term, %.3f with it\n",
+               strategic ? "strategic" : "plain", off, on);
+        assert_true(on < off - 0.05);
+    }
 }
 
 int main(int argc, char **argv)
@@ -211,6 +290,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_weight_zero_is_base_model),
         cmocka_unit_test(test_term_changes_choices),
+        cmocka_unit_test(test_derived_term),
     };
     return cmocka_run_group_tests_name("model_ext", tests, NULL, NULL);
 }
