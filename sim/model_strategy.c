@@ -469,19 +469,20 @@ A5_VECTOR_CLONES static void pick_packed(double lambda, size_t nq, const int *re
 }
 
 /* Runs the decision loop on nq nations (idx: the reviewers' decisions; NULL:
- * every nation's utilities, nq = np: whole vectors) on the lanes (the state and
- * attributes of X(t), the actors' inputs of sl and S_R0..S_R2, the peer weights
- * in C_G0..C_G2). */
-static void decide_lanes(const strat_step *ss, const strat_lanes *sl, const int *idx, size_t nq)
+ * the utilities of nations lo .. lo + nq - 1, lo and nq whole vectors) on the
+ * lanes (the state and attributes of X(t), the actors' inputs of sl and
+ * S_R0..S_R2, the peer weights in C_G0..C_G2). */
+static void decide_lanes(const strat_step *ss, const strat_lanes *sl, const int *idx, size_t lo,
+                         size_t nq)
 {
     const a5_work *w = ss->w;
-#define A5_ARG(name, attr) lane_of(ss, L_IN_##name),
+#define L(k) (lane_of(ss, k) + lo)
+#define A5_ARG(name, attr) L(L_IN_##name),
 #define S_CALL(f)                                                                                  \
-    f(&ss->g, nq, idx, lane_of(ss, L_POL), lane_of(ss, L_H), lane_of(ss, L_P), w->sxn, w->srsk,    \
-      lane_of(ss, L_RM), A5_MODEL_NATION_INPUTS(A5_ARG) w->sD, sl->DT, sl->LAM,                    \
-      lane_of(ss, S_R0), lane_of(ss, S_R1), lane_of(ss, S_R2), sl->A[0], sl->A[1], sl->A[2],       \
-      lane_of(ss, C_G0), lane_of(ss, C_G1), lane_of(ss, C_G2), lane_of(ss, L_UC),                  \
-      lane_of(ss, C_PICK), lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2))
+    f(&ss->g, nq, idx, L(L_POL), L(L_H), L(L_P), w->sxn + lo, w->srsk + lo, L(L_RM),               \
+      A5_MODEL_NATION_INPUTS(A5_ARG) w->sD + lo, sl->DT + lo, sl->LAM + lo, L(S_R0), L(S_R1),       \
+      L(S_R2), sl->A[0] + lo, sl->A[1] + lo, sl->A[2] + lo, L(C_G0), L(C_G1), L(C_G2), L(L_UC),     \
+      L(C_PICK), L(C_U0), L(C_U1), L(C_U2))
     const int rev = ss->g.wrev != 0;
     if (idx && rev)
         S_CALL(decide_s_pick_rev);
@@ -493,6 +494,7 @@ static void decide_lanes(const strat_step *ss, const strat_lanes *sl, const int 
         S_CALL(decide_s_all);
 #undef S_CALL
 #undef A5_ARG
+#undef L
 }
 
 /* deterrent: the waverer, from the utilities with R_i = R_0 for all (every
@@ -564,17 +566,20 @@ static int decide(const strat_step *ss, const double *review, double *K)
     int wv = -1;
     if (ss->cn == A5_CN_DETERRENT) {
         retaliation_lanes(ss, -1, 1);
-        decide_lanes(ss, &sl, NULL, w->np);
+        decide_lanes(ss, &sl, NULL, 0, w->np);
         wv = waverer(ss);
     }
     retaliation_lanes(ss, wv, 0);
     double *pick = lane_of(ss, C_PICK);
     if (all) { /* every nation's utilities, then the reviewers' draws from them */
-        decide_lanes(ss, &sl, NULL, w->np);
+        if (ss->cn != A5_CN_DETERRENT || ss->usum > 0)
+            decide_lanes(ss, &sl, NULL, 0, w->np);
+        else if (wv >= 0) /* R_i(k) is R_0 but for the waverer: its vector of nations again */
+            decide_lanes(ss, &sl, NULL, (size_t)wv / 8 * 8, 8);
         pick_packed(ss->g.lambda, nq, idx, lane_of(ss, C_U0), lane_of(ss, C_U1),
                     lane_of(ss, C_U2), lane_of(ss, L_UC), pick);
     } else
-        decide_lanes(ss, &sl, idx, nq);
+        decide_lanes(ss, &sl, idx, 0, nq);
     memcpy(K, x + a5_param_nslot(A5_N_POLICY, 0, n), (size_t)n * sizeof *K);
     for (int q = 0; q < nrev; q++)
         K[idx[q]] = pick[q];
