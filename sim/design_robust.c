@@ -47,6 +47,14 @@ static int lever_values(a5_sc_loader *L, const a5_yaml_node *key, const a5_yaml_
         lv->nv = v->n;
         for (size_t q = 0; q < v->n; q++)
             bad |= a5_sc_value(L, v->item[q], p, key->value, &lv->vals[q]) != 0;
+        for (size_t q = 1; !bad && q < v->n; q++)
+            for (size_t r = 0; r < q; r++)
+                if (lv->vals[q] == lv->vals[r]) {
+                    A5_SC_ERR(L, v->item[q],
+                              "'levers.%s' lists '%s' twice: each policy would run twice",
+                              key->value, v->item[q]->value ? v->item[q]->value : "a value");
+                    return 1;
+                }
         return bad;
     }
     const a5_yaml_node *lo = v->kind == A5_YAML_MAP ? a5_yaml_get(v, "lo") : NULL,

@@ -74,9 +74,12 @@ def test_policies_times_worlds_layout(tmp_path):
 def test_identical_policies_meet_identical_worlds(tmp_path):
     """Two policies that set the same values run on the same random numbers in each
     world: every record is equal, bit for bit; different worlds differ."""
-    text = ROBUST.replace("us.intel_lever.downgrade: [0, 0.5]",
-                          "us.intel_lever.downgrade: [0.3, 0.3]") + "output: {store: full}\n"
-    ds, _ = robust_file(tmp_path, text)
+    # a policies file may repeat a row (a list lever may not repeat a value)
+    rows = "".join(f"{st},0.5\n{st},0.5\n" for st in ("schedule", "pivotal", "uniform"))
+    write(tmp_path, "twice.csv", "us.strategy,us.intel_lever.downgrade\n" + rows)
+    text = ROBUST.replace("design: {method: robust, worlds: 6}",
+                          "design: {method: robust, policies: twice.csv, worlds: 6}")
+    ds, _ = robust_file(tmp_path, text + "output: {store: full}\n")
     pol = ds.policy.values.reshape(3, 2, 6, *ds.policy.shape[1:])
     assert (pol[:, 0] == pol[:, 1]).all()
     assert not (pol[:, :, 0] == pol[:, :, 1]).all()
@@ -232,6 +235,8 @@ BAD = [
     ("levers={us.strategy: {lo: 0, hi: 1}}", "give its lever a list of values"),
     ("levers={decision.weights.us: [1, 2]}", "either drawn or varied"),
     ("levers={us.strategy: []}", "has no values"),
+    ("levers={us.strategy: [pivotal, uniform, pivotal]}", "lists 'pivotal' twice"),
+    ("levers={us.budget: [0.2, 0.20]}", "lists '0.20' twice"),
     ("levers={us.nonsense: [1]}", "names nothing"),
     ("levers={}", "needs 1 to 64 paths"),
 ]
@@ -251,9 +256,11 @@ def test_bad_input_is_refused_at_its_place(tmp_path, setting, message):
 def test_robust_needs_levers_and_uncertain(tmp_path):
     for text, msg in ((WORLD + "design: {method: robust, worlds: 3}\n", "needs 'levers:'"),
                       (ROBUST.replace("uncertain:", "uncertainX:").split("uncertainX:")[0]
-                       + "levers: {us.strategy: [schedule]}\ndesign: {method: robust, worlds: 2}\n",
+                       + "levers: {us.strategy: [schedule, pivotal]}\n"
+                       "design: {method: robust, worlds: 2}\n",
                        "needs 'uncertain:'"),
-                      (WORLD + "levers: {us.strategy: [schedule]}\n", "policies of a robust design")):
+                      (WORLD + "levers: {us.strategy: [schedule, pivotal]}\n",
+                       "policies of a robust design")):
         s = write(tmp_path, "s.yaml", text)
         r = run("validate", s, check=False)
         assert r.returncode == 2 and msg in r.stderr, r.stderr
