@@ -157,8 +157,11 @@ static void update_state(const strat_step *ss, const double *K, double *cost, do
                   risk);
     if (us == A5_US_SCHEDULE) {
         const double esc = x[A5_G_US_ESCALATION];
-        for (int i = 0; i < n; i++)
-            dP[i] = esc * (1 - a5_option_of(K[i], g->kappa, g->psi).phi);
+        const double d0 = esc * (1 - a5_option_of(A5_OPEN, g->kappa, g->psi).phi),
+                     d1 = esc * (1 - a5_option_of(A5_RESTRICT, g->kappa, g->psi).phi),
+                     d2 = esc * (1 - a5_option_of(A5_BAN, g->kappa, g->psi).phi);
+        for (int i = 0; i < n; i++) /* e_US (1 - phi(K_i)), one of three values */
+            dP[i] = K[i] == A5_OPEN ? d0 : K[i] == A5_RESTRICT ? d1 : d2;
     } else if (us == A5_US_UNIFORM) {
         const double share = ne > 0 ? Bt / ne : 0;
         for (int i = 0; i < n; i++)
@@ -542,8 +545,8 @@ static void peer_lanes(const strat_step *ss, const int *idx, int nq)
  * draws. Under wavering or deterrent every nation's utilities are computed (into
  * C_U0..C_U2, nation i in lane i), else the reviewers' alone. Returns the waverer
  * of deterrent (-1 for none or another strategy); leaves each nation's R_i(k) of
- * the decisions in S_R0..S_R2. */
-static int decide(const strat_step *ss, const double *review, double *K)
+ * the decisions in S_R0..S_R2; *movedp: whether a policy moved. */
+static int decide(const strat_step *ss, const double *review, double *K, int *movedp)
 {
     const double *x = ss->x;
     a5_work *w = ss->w;
@@ -580,9 +583,14 @@ static int decide(const strat_step *ss, const double *review, double *K)
                     lane_of(ss, C_U2), lane_of(ss, L_UC), pick);
     } else
         decide_lanes(ss, &sl, idx, 0, nq);
-    memcpy(K, x + a5_param_nslot(A5_N_POLICY, 0, n), (size_t)n * sizeof *K);
-    for (int q = 0; q < nrev; q++)
+    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
+    memcpy(K, pol, (size_t)n * sizeof *K);
+    int moved = 0; /* only a reviewer can move */
+    for (int q = 0; q < nrev; q++) {
+        moved |= pick[q] != pol[idx[q]];
         K[idx[q]] = pick[q];
+    }
+    *movedp = moved;
     return wv;
 }
 
@@ -693,7 +701,8 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     memcpy(lane_of(&ss, L_H), x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n), (size_t)n * sizeof *x);
     memcpy(lane_of(&ss, L_P), x + a5_param_nslot(A5_N_US_PRESSURE, 0, n), (size_t)n * sizeof *x);
     double *K = w->lane + L_K * w->np;
-    const int wv = decide(&ss, w->lane + L_REVIEW * w->np, K);
+    int moved;
+    const int wv = decide(&ss, w->lane + L_REVIEW * w->np, K, &moved);
     if (x[A5_G_US_REACT] > 0) /* on the R_i(k) of the decisions (w->usl of t - 1) */
         cn_allocation(&ss, K, w->ties);
     if (m->s->record)
@@ -711,11 +720,7 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
         lever_transitions(&ss, K, t, rs);
     double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
     const double *h = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n);
-    long moved = 0;
-    for (int i = 0; i < n; i++) {
-        moved |= pol[i] != K[i];
-        pol[i] = K[i];
-    }
+    memcpy(pol, K, (size_t)n * sizeof *pol);
     for (int i = 0; i < n; i++) /* one type per loop: each vectorises */
         rpol[i] = (int8_t)(int)K[i];
     for (int i = 0; i < n; i++)
