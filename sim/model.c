@@ -375,13 +375,8 @@ static int events(const a5_model *m, double *x, int t, const uint32_t *words, a5
  * the attributes. */
 static void prepare_params(const a5_model *m, const double *x, a5_work *w)
 {
-    const int n = m->n;
     a5_derive_step(m->s, x, NULL, NULL, A5_DERIVE_PRICES, &w->dv, NULL, w->xn, w->rsk, NULL);
-#define A5_COPY(name, attr)                                                                        \
-    memcpy(w->lane + (size_t)L_IN_##name * w->np, x + a5_param_nslot(attr, 0, n),                   \
-           (size_t)n * sizeof *w->lane);
-    A5_MODEL_NATION_INPUTS(A5_COPY)
-#undef A5_COPY
+    a5_mod_input_lanes(m, x, w);
 }
 
 /* Peer weights of nation i by option, sum_{j != i} w_ij g_j [s_j = k], into V[k]. */
@@ -588,14 +583,16 @@ static inline int strategic_on(const double *x)
     return on;
 }
 
-/* Step t with a strategic actor on, after the events, written plainly on x (a
- * nation at a time, every term evaluated) in model_strategy.c. nw: the nations'
- * two words each. */
+/* Step t with a strategic actor on, after the events (a5_mod_step_strategic in
+ * model_strategy.c). nw: the nations' two words each; fresh: x's state moved since
+ * the lanes last held it (a new replicate, or an event). */
 static void step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,
                            const uint32_t *nw, a5_work *w, double *cost, double *risk,
-                           int8_t *rpol, float *rh)
+                           int8_t *rpol, float *rh, int fresh)
 {
     state_to_x(m, x, w);
+    if (fresh) /* the decisions read the state from the lanes too */
+        state_from_x(m, x, w);
     if (m->reversal)
         a5_mod_removed_shares(w, m->n, x + a5_param_nslot(A5_N_POLICY, 0, m->n),
                               x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, m->n), t);
@@ -639,7 +636,8 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
         w->scache = w->sinfl = 0;
     if (m->strategic) {
         if (strategic_on(x)) {
-            step_strategic(m, x, t, rs, words + 2 * m->nhazards, w, cost, risk, rpol, rh);
+            step_strategic(m, x, t, rs, words + 2 * m->nhazards, w, cost, risk, rpol, rh,
+                           t == 0 || ev);
             return;
         }
         w->scache = w->sinfl = 0; /* this step moves policies the caches do not see */

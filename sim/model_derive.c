@@ -1,10 +1,22 @@
 /* Step 2's terms that the fast kernel (model.c) and the strategic step
- * (model_strategy.c) both keep in their scratch: the peer sums by bloc. The
- * other terms of step 2 are a5_derive_step (model_terms.h), which the reference
- * test calls too. */
+ * (model_strategy.c) both keep in their scratch: the peer sums by bloc, and the
+ * lanes of the attributes the decisions read. The other terms of step 2 are
+ * a5_derive_step (model_terms.h), which the reference test calls too. */
 #include "model_int.h"
 
 #include "a5_vector.h"
+
+#include <string.h>
+
+void a5_mod_input_lanes(const a5_model *m, const double *x, a5_work *w)
+{
+    const int n = m->n;
+#define A5_COPY(name, attr)                                                                        \
+    memcpy(w->lane + (size_t)L_IN_##name * w->np, x + a5_param_nslot(attr, 0, n),                   \
+           (size_t)n * sizeof *w->lane);
+    A5_MODEL_NATION_INPUTS(A5_COPY)
+#undef A5_COPY
+}
 
 /* Sums of g_i by policy, one option per lane of a vector (the fourth unused). */
 typedef double sum3 __attribute__((vector_size(32)));
@@ -44,4 +56,3 @@ A5_VECTOR_CLONES void a5_mod_peer_sums(const a5_model *m, const double *g, const
     for (int k = 0; k < 3; k++)
         w->T[k] = t[k];
 }
-

@@ -47,11 +47,11 @@ enum {
     C_G0, C_G1, C_G2, C_PICK,
     /* The strategic step's (model_strategy.c): each nation's inputs from the
      * actors, d~_i, Lambda_i, R_i(k) and X_i(k) by option; a lane left at 0; and
-     * the utilities of the nations decided for, packed as C_G0..C_PICK are. */
+     * every nation's utilities, nation i in lane i (wavering, deterrent). */
     S_XN, S_RSK, S_D, S_GEFF, /* its x_i, risk scales, D_i and g'_i (w->sxn, ...) */
     S_DT, S_LAM, S_R0, S_R1, S_R2, S_A0, S_A1, S_A2, S_ZERO,
     S_E,   /* 1 for the nations in E(t), which US pressure can still move */
-    S_TMP, /* scratch of the US strategy's target */
+    S_TMP, /* scratch: the US strategy's target, the lever's threats falling due */
     /* The lever's status (0 none, 1 threatened, 2 downgraded; -1 a candidate for
      * threats_per_step) and due step of each nation; w->istat mirrors the status. */
     S_ST, S_DUE,
@@ -106,10 +106,6 @@ struct a5_work {
     double *cret, *cdown; /* their sums over the replicate's steps (cum_*) */
 };
 
-/* The rest of step t with a strategic actor on (docs/model.md, "Strategic
- * actors"), after the events, on x with its state current (state_to_x): nations'
- * review flags and choice draws in lanes L_REVIEW and L_UC. Records the new
- * policies and shares into rpol and rh; the caller brings the lanes up to x. */
 /* The removed shares V_i at the start of step t (lane L_RM) from the policies and
  * shares pol, h (docs/model.md, "Reversal cost"). */
 void a5_mod_removed_shares(a5_work *w, int n, const double *pol, const double *h, int t);
@@ -117,6 +113,10 @@ void a5_mod_removed_shares(a5_work *w, int n, const double *pol, const double *h
 /* The peer sums T_k and M_bk (w->T, w->M) of influences g at policies pol, each
  * in nation order (docs/model.md, "Peer term"). */
 void a5_mod_peer_sums(const a5_model *m, const double *g, const double *pol, a5_work *w);
+
+/* The attributes the decisions read (A5_MODEL_NATION_INPUTS) from x into their
+ * lanes L_IN_*; they hold while no parameter moves. */
+void a5_mod_input_lanes(const a5_model *m, const double *x, a5_work *w);
 
 /* The leading parameters of a vectorised decision loop, the plain step's and the
  * strategic step's: the step's globals, the nq nations decided for (idx), and
@@ -136,6 +136,11 @@ void a5_mod_peer_sums(const a5_model *m, const double *g, const double *pol, a5_
 /* No threat or downgrade stands (the lever off, or a new replicate). */
 void a5_mod_lever_clear(a5_work *w, int n);
 
+/* The rest of step t with a strategic actor on (docs/model.md, "Strategic
+ * actors"), after the events, with x's state current and the lanes L_POL, L_H,
+ * L_P holding it too: nations' review flags and choice draws in lanes L_REVIEW
+ * and L_UC. Writes the new state into x and records the new policies and shares
+ * into rpol and rh; the caller brings the lanes up to x. */
 void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,
                            a5_work *w, double *cost, double *risk, int8_t *rpol, float *rh);
 

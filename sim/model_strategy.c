@@ -1,8 +1,10 @@
 /* The kernel's strategic step (docs/model.md, "Strategic actors"): the rest of a
- * step with a strategic actor on, after the events, written plainly on x (a
- * nation at a time, every term evaluated), as docs/model.md orders it. The
- * equations are in model_terms.h; model.c runs this step when a strategic
- * setting is on, the vectorised step otherwise. */
+ * step with a strategic actor on, after the events, in the order docs/model.md
+ * gives. The equations are in model_terms.h; model.c runs this step when a
+ * strategic setting is on, its plain step otherwise. The decisions run on lanes
+ * of the nations' inputs, several nations per vector instruction, as the plain
+ * step's do; the other passes over the nations are loops without a branch on the
+ * data; the state is read from and written to x. */
 #include "model_int.h"
 
 #include "a5_vector.h"
@@ -21,10 +23,9 @@ typedef struct {
     int n;
     int us, cn;  /* strategy codes, rounded to the nearest (calibration tries values in between) */
     int peers;   /* the peer term is on */
-    int nr, nb;  /* nations restricting, banning at X(t) */
     int named;   /* nations named as China's targets (china_target); 0: every nation is one */
     int nrT, nbT; /* China's targets restricting, banning at X(t) */
-    double D, R; /* price advantage without the price response, retaliation R(t) */
+    double R;    /* retaliation R(t) */
     double usum; /* china.react: sum over China's targets of the US's Delta P_j(t-1) */
     double Bt;   /* the US budget B(t) (0 under schedule), for the anticipation */
     a5_globals g;
@@ -330,7 +331,7 @@ static void retaliation_lanes(const strat_step *ss, int wv, int R0only)
                  psi = x[A5_G_RESTRICT_COMPLIANCE], W = x[A5_G_CHINA_REACT];
     const int react = !R0only && ss->usum > 0; /* a share W_CN toward the nations the US pressed */
     for (int k = 0; k < 3; k++) {
-        const double phik = k == 0 ? 0.0 : k == 1 ? psi : 1.0;
+        const double phik = a5_option_of(k, 0, psi).phi;
         double *R = lane_of(ss, S_R0 + k);
         if (R0only || ss->cn == A5_CN_AGGREGATE) { /* aggregate: R(t) for all */
             const double r = R0only ? R0 : ss->R;
@@ -386,7 +387,7 @@ static void other_lanes(const strat_step *ss, strat_lanes *sl)
     const int H = (int)x[A5_G_ANT_HORIZON];
     if (H > 0)
         for (int k = 0; k < 3; k++) {
-            const double phik = k == 0 ? 0.0 : k == 1 ? x[A5_G_RESTRICT_COMPLIANCE] : 1.0;
+            const double phik = a5_option_of(k, 0, x[A5_G_RESTRICT_COMPLIANCE]).phi;
             const double eps = ss->us == A5_US_SCHEDULE ? x[A5_G_US_ESCALATION] * (1 - phik)
                                                         : (k != A5_BAN) * ss->Bt / n;
             double *A = lane_of(ss, S_A0 + k);
@@ -602,8 +603,8 @@ static void cn_allocation(const strat_step *ss, const double *K, double *A)
     const double *R[3] = {lane_of(ss, S_R0), lane_of(ss, S_R1), lane_of(ss, S_R2)};
     for (int i = 0; i < ss->n; i++) {
         const int k = (int)K[i];
-        const double phik = k == 0 ? 0.0 : k == 1 ? x[A5_G_RESTRICT_COMPLIANCE] : 1.0;
-        A[i] = phik * (R[k][i] - x[A5_G_CHINA_RETALIATION]);
+        A[i] = a5_option_of(k, 0, x[A5_G_RESTRICT_COMPLIANCE]).phi *
+               (R[k][i] - x[A5_G_CHINA_RETALIATION]);
     }
 }
 
@@ -648,14 +649,10 @@ static void derive(strat_step *ss)
     a5_derive_step(ss->m->s, x, pol, h, parts, &w->sdv, w->sD, w->sxn, w->srsk,
                    w->sinfl ? NULL : w->geff);
     const a5_derived d = w->sdv;
-    ss->D = d.D;
     if (!w->sinfl && ss->peers)
         a5_mod_peer_sums(ss->m, w->geff, pol, w);
     if (!w->scache) { /* the decisions read the attributes from lanes, as the plain step's */
-#define A5_COPY(name, attr)                                                                        \
-    memcpy(lane_of(ss, L_IN_##name), x + a5_param_nslot(attr, 0, n), (size_t)n * sizeof *x);
-        A5_MODEL_NATION_INPUTS(A5_COPY)
-#undef A5_COPY
+        a5_mod_input_lanes(ss->m, x, w);
         w->snamed = 0;
         for (int i = 0; i < n; i++)
             w->snamed += tg[i] != 0;
@@ -666,8 +663,6 @@ static void derive(strat_step *ss)
         nrT += pol[i] == A5_RESTRICT && tg[i] != 0;
         nbT += pol[i] == A5_BAN && tg[i] != 0;
     }
-    ss->nr = d.nr;
-    ss->nb = d.nb;
     ss->nrT = ss->named ? nrT : d.nr; /* no target named: every nation is one */
     ss->nbT = ss->named ? nbT : d.nb;
     ss->R = d.R;
@@ -696,10 +691,6 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     } else
         w->sbt = -1;
     derive(&ss);
-    /* The state of X(t) into the lanes the decisions read (events may have moved x). */
-    memcpy(lane_of(&ss, L_POL), x + a5_param_nslot(A5_N_POLICY, 0, n), (size_t)n * sizeof *x);
-    memcpy(lane_of(&ss, L_H), x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n), (size_t)n * sizeof *x);
-    memcpy(lane_of(&ss, L_P), x + a5_param_nslot(A5_N_US_PRESSURE, 0, n), (size_t)n * sizeof *x);
     double *K = w->lane + L_K * w->np;
     int moved;
     const int wv = decide(&ss, w->lane + L_REVIEW * w->np, K, &moved);
