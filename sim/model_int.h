@@ -94,8 +94,11 @@ struct a5_work {
      * event moves a parameter (scache); the influences and bloc sums (geff, M, T)
      * while, besides, no policy moved (sinfl). Any other step clears both. */
     int scache, sinfl;
-    a5_derived sdv; /* its a5_derive_step results (D by scache, the rest every step) */
+    a5_derived sdv; /* its a5_derive_step results (D by scache, R(t) and counts by sinfl) */
     int snamed; /* China's named targets (scache) */
+    int snrT, snbT; /* China's targets restricting, banning (sinfl) */
+    int srfill;     /* lanes S_R0..S_R2 hold srval for every nation (aggregate's R(t)) */
+    double srval;
     int speer;  /* C_G0..C_G2 hold every nation's peer weights (valid with sinfl) */
     int sbt;    /* the step of the US budget sbB = B(sbt) from B_0 sb0 and growth sbg, or -1 */
     double sb0, sbg, sbB;

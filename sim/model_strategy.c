@@ -40,32 +40,47 @@ static inline double *lane_of(const strat_step *ss, int k)
 /* --- US strategy ---------------------------------------------------------- */
 
 /* E(t), the nations pressure can still move (not banning at the new policies K
- * and below the pressure ceiling), as 1 or 0 into E; returns how many. */
-static int pressable(const strat_step *ss, const double *K, double *E)
+ * and below the pressure ceiling pmax), as 1 or 0 into E; returns how many. */
+A5_VECTOR_CLONES static int pressable(int n, const double *restrict K, const double *restrict P,
+                                      double pmax, double *restrict E)
 {
-    const double *x = ss->x;
-    const int n = ss->n;
-    const double *P = x + a5_param_nslot(A5_N_US_PRESSURE, 0, n), pmax = x[A5_G_US_MAX_PRESSURE];
-    for (int i = 0; i < n; i++)
-        E[i] = (K[i] != A5_BAN) & (P[i] < pmax) ? 1.0 : 0.0;
     int ne = 0;
-    for (int i = 0; i < n; i++)
-        ne += E[i] != 0;
+    for (int i = 0; i < n; i++) {
+        const int e = (K[i] != A5_BAN) & (P[i] < pmax);
+        E[i] = e ? 1.0 : 0.0;
+        ne += e;
+    }
     return ne;
 }
 
-/* The first i at which v[i] is the smallest of v[0 .. n), where it is below
- * +inf; -1 for none. Picks what a scan keeping the first strictly smaller value
- * picks, in two passes without a branch on the data. */
-static int first_min(const double *v, int n)
+/* A key of double v whose order as a signed integer is v's (no NaN; -0 before +0). */
+static inline int64_t order_key(double v)
 {
-    double lo = HUGE_VAL;
-    for (int i = 0; i < n; i++)
-        lo = v[i] < lo ? v[i] : lo;
-    int at = -1;
-    for (int i = n - 1; i >= 0; i--)
-        at = v[i] == lo ? i : at;
-    return lo < HUGE_VAL ? at : -1;
+    int64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b ^ ((b >> 63) & INT64_MAX);
+}
+
+/* The first i at which v[i] is the smallest of v[0 .. n) (no NaN), where it is
+ * below +inf; -1 for none. Picks what a scan keeping the first strictly smaller
+ * value picks (-0 and +0 being equal), in two passes without a branch on the
+ * data, each a reduction the compiler vectorises. */
+A5_VECTOR_CLONES static int first_min(const double *restrict v, int n)
+{
+    int64_t lo = order_key(HUGE_VAL);
+    for (int i = 0; i < n; i++) {
+        const int64_t k = order_key(v[i]);
+        lo = k < lo ? k : lo;
+    }
+    double lv;
+    const int64_t b = lo ^ ((lo >> 63) & INT64_MAX); /* the key's inverse is itself */
+    memcpy(&lv, &b, sizeof lv);
+    int at = n;
+    for (int i = 0; i < n; i++) {
+        const int j = v[i] == lv ? i : n;
+        at = j < at ? j : at;
+    }
+    return lv < HUGE_VAL ? at : -1;
 }
 
 /* wavering's gaps U_i(K_i) - U_i(BAN) of nations 0..np-1 (every lane, padding
@@ -82,6 +97,18 @@ A5_VECTOR_CLONES static void wavering_gaps(size_t np, const double *restrict K,
     }
 }
 
+/* pivotal's -pi_i of nations 0..n-1 (influences g, bloc ties plus base) into V,
+ * +inf where i is not in E(t) (the largest leverage is then the smallest). */
+A5_VECTOR_CLONES static void pivotal_keys(int n, const double *restrict g,
+                                          const double *restrict ties, double base,
+                                          const double *restrict E, double *restrict V)
+{
+    for (int i = 0; i < n; i++) {
+        const double lev = a5_bloc_leverage(g[i], ties[i] + base);
+        V[i] = (E[i] != 0) & (lev > -HUGE_VAL) ? -lev : HUGE_VAL;
+    }
+}
+
 /* The nation in E(t) the budget of a targeted strategy goes to (pivotal: the
  * largest bloc leverage; wavering: the smallest gap U_i(K_i) - U_i(BAN) >= 0; the
  * first such nation on ties), -1 for none. V: scratch of np. */
@@ -91,11 +118,7 @@ static int us_target(const strat_step *ss, const double *K, const double *E, dou
     const a5_work *w = ss->w;
     const int n = ss->n;
     if (ss->us == A5_US_PIVOTAL) { /* -lev, so the largest is the smallest */
-        const double base = ss->x[A5_G_BASE_TIE] * (double)(n - 1);
-        for (int i = 0; i < n; i++) {
-            const double lev = a5_bloc_leverage(w->geff[i], m->bloc_ties[i] + base);
-            V[i] = E[i] != 0 && lev > -HUGE_VAL ? -lev : HUGE_VAL;
-        }
+        pivotal_keys(n, w->geff, m->bloc_ties, ss->x[A5_G_BASE_TIE] * (double)(n - 1), E, V);
         return first_min(V, n);
     }
     if (ss->us == A5_US_WAVERING) {
@@ -136,6 +159,28 @@ A5_VECTOR_CLONES static void update_shares(const a5_globals *gp, int n, const do
     }
 }
 
+/* The US's Delta P_i of step 6 of nations 0..n-1 at their new policies K: under
+ * schedule e_US (1 - phi(K_i)), one of d0..d2; else the budget Bt at the target
+ * (-1: none), share at the other nations in E(t) and 0 elsewhere. */
+A5_VECTOR_CLONES static void us_delta(int n, const double *restrict K, const double *restrict E,
+                                      int sched, double d0, double d1, double d2, double share,
+                                      int target, double Bt, double *restrict dP)
+{
+    for (int i = 0; i < n; i++) {
+        const double k = K[i], ds = k == A5_OPEN ? d0 : k == A5_RESTRICT ? d1 : d2;
+        const double dt = i == target ? Bt : E[i] != 0 ? share : 0;
+        dP[i] = sched ? ds : dt;
+    }
+}
+
+/* P_i(t + 1) = min(Pmax, P_i + Delta P_i) of nations 0..n-1. */
+A5_VECTOR_CLONES static void pressure_add(int n, double *restrict P, const double *restrict dP,
+                                          double pmax)
+{
+    for (int i = 0; i < n; i++)
+        P[i] = a5_pressure_add(P[i], dP[i], pmax);
+}
+
 /* Cost, risk and installed base at the new policies K, and the pressure of step
  * 6 with the US strategy's Delta P_i (into w->usl). */
 static void update_state(const strat_step *ss, const double *K, double *cost, double *risk)
@@ -147,8 +192,9 @@ static void update_state(const strat_step *ss, const double *K, double *cost, do
     double Bt = ss->Bt;
     if (Bt > 0 && x[A5_G_LEVER_US_COST] > 0) /* downgrades in force cost the US */
         Bt = a5_us_budget_left(Bt, lever_cost(ss));
-    double *E = lane_of(ss, S_E), *dP = w->usl;
-    const int ne = us != A5_US_SCHEDULE ? pressable(ss, K, E) : 0; /* schedule presses all */
+    double *E = lane_of(ss, S_E), *dP = w->usl, *P = &NX(A5_N_US_PRESSURE, 0);
+    const double pmax = x[A5_G_US_MAX_PRESSURE];
+    const int ne = us != A5_US_SCHEDULE ? pressable(n, K, P, pmax, E) : 0; /* schedule presses all */
     double csum = 0; /* us.react: sum over E(t) of China's A_j(t-1) */
     for (int i = 0; us != A5_US_SCHEDULE && x[A5_G_US_REACT] > 0 && i < n; i++)
         csum += E[i] != 0 ? w->cnl[i] : 0;
@@ -156,29 +202,19 @@ static void update_state(const strat_step *ss, const double *K, double *cost, do
     update_shares(g, n, K, w->sD, w->sxn, w->srsk, &NX(A5_N_COST_SENSITIVITY, 0),
                   &NX(A5_N_HIGH_RISK_SHARE, 0), x[A5_G_RENEWAL], x[A5_G_PHASE_OUT_STEPS], cost,
                   risk);
-    if (us == A5_US_SCHEDULE) {
-        const double esc = x[A5_G_US_ESCALATION];
-        const double d0 = esc * (1 - a5_option_of(A5_OPEN, g->kappa, g->psi).phi),
-                     d1 = esc * (1 - a5_option_of(A5_RESTRICT, g->kappa, g->psi).phi),
-                     d2 = esc * (1 - a5_option_of(A5_BAN, g->kappa, g->psi).phi);
-        for (int i = 0; i < n; i++) /* e_US (1 - phi(K_i)), one of three values */
-            dP[i] = K[i] == A5_OPEN ? d0 : K[i] == A5_RESTRICT ? d1 : d2;
-    } else if (us == A5_US_UNIFORM) {
-        const double share = ne > 0 ? Bt / ne : 0;
-        for (int i = 0; i < n; i++)
-            dP[i] = E[i] != 0 ? share : 0;
-    } else {
-        const int target = us_target(ss, K, E, lane_of(ss, S_TMP));
-        for (int i = 0; i < n; i++)
-            dP[i] = i == target ? Bt : 0;
-    }
+    const double esc = us == A5_US_SCHEDULE ? x[A5_G_US_ESCALATION] : 0;
+    const double d0 = esc * (1 - a5_option_of(A5_OPEN, g->kappa, g->psi).phi),
+                 d1 = esc * (1 - a5_option_of(A5_RESTRICT, g->kappa, g->psi).phi),
+                 d2 = esc * (1 - a5_option_of(A5_BAN, g->kappa, g->psi).phi);
+    const int target = us == A5_US_PIVOTAL || us == A5_US_WAVERING
+                           ? us_target(ss, K, E, lane_of(ss, S_TMP))
+                           : -1;
+    const double share = us == A5_US_UNIFORM && ne > 0 ? Bt / ne : 0;
+    us_delta(n, K, E, us == A5_US_SCHEDULE, d0, d1, d2, share, target, Bt, dP);
     if (csum > 0) /* us.react: a share W_US toward the nations China retaliated against */
         for (int i = 0; i < n; i++)
             dP[i] = a5_react(x[A5_G_US_REACT], dP[i], Bt, E[i] != 0 ? w->cnl[i] : 0, csum);
-    double *P = &NX(A5_N_US_PRESSURE, 0);
-    const double pmax = x[A5_G_US_MAX_PRESSURE];
-    for (int i = 0; i < n; i++)
-        P[i] = a5_pressure_add(P[i], dP[i], pmax);
+    pressure_add(n, P, dP, pmax);
 }
 
 /* --- Intelligence lever --------------------------------------------------- */
@@ -215,11 +251,13 @@ static void lever_stagger(const strat_step *ss, int t)
  * and due step at the new policies K, without a branch on the data; called[i]
  * gets 1 where a threatened nation still OPEN has its threat fall due (whether it
  * is carried out is drawn after: st stays 0 until then). start: the status a new
- * threat gets (1, or -1 for a candidate of lever_stagger), lead its due step. */
-A5_VECTOR_CLONES static void lever_status(size_t np, double t1, double start, double lead,
-                                          const double *restrict K, double *restrict st,
-                                          double *restrict due, double *restrict called)
+ * threat gets (1, or -1 for a candidate of lever_stagger), lead its due step.
+ * Returns how many of nations 0..n-1 have their threat called. */
+A5_VECTOR_CLONES static int lever_status(size_t np, int n, double t1, double start, double lead,
+                                         const double *restrict K, double *restrict st,
+                                         double *restrict due, double *restrict called)
 {
+    int nc = 0;
     for (size_t i = 0; i < np; i++) {
         const double s0 = st[i];
         const int open = K[i] == A5_OPEN, fall = due[i] <= t1;
@@ -231,7 +269,16 @@ A5_VECTOR_CLONES static void lever_status(size_t np, double t1, double start, do
         ns = begin ? start : ns;
         due[i] = begin ? lead : due[i];
         st[i] = ns;
+        nc += falls & open & (i < (size_t)n);
     }
+    return nc;
+}
+
+/* The lever's statuses st of nations 0..n-1 as int8 (w->istat). */
+A5_VECTOR_CLONES static void lever_mirror(int n, const double *restrict st, int8_t *restrict is)
+{
+    for (int i = 0; i < n; i++)
+        is[i] = (int8_t)st[i];
 }
 
 void a5_mod_lever_clear(a5_work *w, int n)
@@ -257,9 +304,9 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
     /* First every status at once (rule by rule as docs/model.md lists them), then
      * the threatened nations still OPEN whose threat falls due, in nation order:
      * whether each is carried out. */
-    lever_status(w->np, t + 1, limit ? -1.0 : 1.0, lead, K, st, due, falls);
+    const int ncall = lever_status(w->np, ss->n, t + 1, limit ? -1.0 : 1.0, lead, K, st, due, falls);
     int nc = 0;
-    for (int i = 0; i < ss->n; i++) {
+    for (int i = 0; ncall > 0 && i < ss->n; i++) {
         called[nc] = i; /* appended without a branch: kept when its threat falls due */
         nc += falls[i] != 0;
     }
@@ -283,8 +330,7 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
     }
     if (limit)
         lever_stagger(ss, t);
-    for (int i = 0; i < ss->n; i++)
-        w->istat[i] = (int8_t)st[i];
+    lever_mirror(ss->n, st, w->istat);
     if (!pern) {
         const double th = thL - loss * fails + gain * wins;
         x[A5_G_LEVER_CREDIBILITY] = th > 0 ? (th < 1 ? th : 1) : 0;
@@ -323,21 +369,26 @@ A5_VECTOR_CLONES static void targeted_lane(int n, const double *restrict pol,
 /* The retaliation R_i(k) each nation expects at each option, into lanes S_R0..S_R2:
  * that of China's strategy (deterrent: the waverer wv, -1 for none), moved by
  * china.react; or R_0 for all (R0only: the utilities the waverer is chosen from). */
-static void retaliation_lanes(const strat_step *ss, int wv, int R0only)
+A5_VECTOR_CLONES static void retaliation_lanes(const strat_step *ss, int wv, int R0only)
 {
     const double *x = ss->x;
     const int n = ss->n;
     const double R0 = x[A5_G_CHINA_RETALIATION], B = x[A5_G_CHINA_BUDGET],
                  psi = x[A5_G_RESTRICT_COMPLIANCE], W = x[A5_G_CHINA_REACT];
     const int react = !R0only && ss->usum > 0; /* a share W_CN toward the nations the US pressed */
+    const int same = R0only || ss->cn == A5_CN_AGGREGATE; /* one value for all: R_0 or R(t) */
+    const double r = R0only ? R0 : ss->R;
+    if (same && !react && ss->w->srfill && ss->w->srval == r)
+        return; /* the lanes hold it from the last step */
+    ss->w->srfill = same && !react;
+    ss->w->srval = r;
     for (int k = 0; k < 3; k++) {
         const double phik = a5_option_of(k, 0, psi).phi;
         double *R = lane_of(ss, S_R0 + k);
-        if (R0only || ss->cn == A5_CN_AGGREGATE) { /* aggregate: R(t) for all */
-            const double r = R0only ? R0 : ss->R;
+        if (same) /* aggregate: R(t) for all */
             for (int i = 0; i < n; i++)
                 R[i] = r;
-        } else if (ss->cn == A5_CN_TARGETED)
+        else if (ss->cn == A5_CN_TARGETED)
             targeted_lane(n, &NX(A5_N_POLICY, 0), &NX(A5_N_CHINA_TARGET, 0), ss->named, ss->nrT,
                           ss->nbT, psi, R0, B, phik, R);
         else
@@ -369,7 +420,7 @@ A5_VECTOR_CLONES static void lever_lanes(int n, const double *restrict st, const
     }
 }
 
-static void other_lanes(const strat_step *ss, strat_lanes *sl)
+A5_VECTOR_CLONES static void other_lanes(const strat_step *ss, strat_lanes *sl)
 {
     const double *x = ss->x;
     const int n = ss->n;
@@ -501,26 +552,31 @@ static void decide_lanes(const strat_step *ss, const strat_lanes *sl, const int 
 #undef L
 }
 
-/* deterrent: the waverer, from the utilities with R_i = R_0 for all (every
- * nation's, in C_U0..C_U2); -1 for none. */
+/* deterrent's gaps U_i(s_i) - U_i(BAN) of nations 0..n-1 at their policies pol
+ * into V, +inf where i bans, is not one of China's targets (tg, when named) or
+ * the gap is below 0. */
+A5_VECTOR_CLONES static void deterrent_gaps(int n, const double *restrict pol,
+                                            const double *restrict tg, int named,
+                                            const double *restrict U0, const double *restrict U1,
+                                            const double *restrict U2, double *restrict V)
+{
+    for (int i = 0; i < n; i++) {
+        const double k = pol[i], u0 = U0[i], u1 = U1[i], u2 = U2[i];
+        const double gap = (k == 0 ? u0 : k == 1 ? u1 : u2) - u2;
+        V[i] = (k != A5_BAN) & (!named | (tg[i] != 0)) & (gap >= 0) ? gap : HUGE_VAL;
+    }
+}
+
+/* deterrent: the waverer, the first nation with the smallest gap (from the
+ * utilities with R_i = R_0 for all: every nation's, in C_U0..C_U2); -1 for none. */
 static int waverer(const strat_step *ss)
 {
     const double *x = ss->x;
     const int n = ss->n;
-    const double *U[3] = {lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2)};
-    int wv = -1;
-    double best = HUGE_VAL;
-    for (int i = 0; i < n; i++) {
-        const double pol = NX(A5_N_POLICY, i);
-        if (pol == A5_BAN || !cn_target(ss, i))
-            continue;
-        const double gap = U[(int)pol][i] - U[A5_BAN][i];
-        if (gap >= 0 && gap < best) {
-            best = gap;
-            wv = i;
-        }
-    }
-    return wv;
+    double *V = lane_of(ss, S_TMP);
+    deterrent_gaps(n, &NX(A5_N_POLICY, 0), &NX(A5_N_CHINA_TARGET, 0), ss->named,
+                   lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2), V);
+    return first_min(V, n);
 }
 /* The peer weights of nq nations (nation idx[q], or q without idx) into lane q
  * of C_G0..C_G2, with the influences g'. */
@@ -632,7 +688,7 @@ static void record_china(const strat_step *ss, int wv, const double *K)
 /* Step 2 (a5_derive_step): D_i, natural shares, risk scales, R(t), g' and the
  * peer sums with them, kept by the cache rule (w->scache, w->sinfl); China's
  * targets; the globals of the step's decisions. */
-static void derive(strat_step *ss)
+A5_VECTOR_CLONES static void derive(strat_step *ss)
 {
     const double *x = ss->x;
     a5_work *w = ss->w;
@@ -644,8 +700,9 @@ static void derive(strat_step *ss)
      * natural shares and risk scales are those of the last step until an event. */
     const int price = x[A5_G_PRICE_RESPONSE] > 0 && x[A5_G_PRICE_BUDGET] > 0;
     ss->peers = x[A5_G_W_PEER] != 0;
-    const int parts = A5_DERIVE_POLICIES | (!w->scache || price ? A5_DERIVE_PRICES : 0);
-    /* g' while a policy or a parameter moved since they were summed */
+    /* R(t), the counts and g' while a policy or a parameter moved since the last step */
+    const int parts = (w->sinfl ? 0 : A5_DERIVE_POLICIES) |
+                      (!w->scache || price ? A5_DERIVE_PRICES : 0);
     a5_derive_step(ss->m->s, x, pol, h, parts, &w->sdv, w->sD, w->sxn, w->srsk,
                    w->sinfl ? NULL : w->geff);
     const a5_derived d = w->sdv;
@@ -658,18 +715,33 @@ static void derive(strat_step *ss)
             w->snamed += tg[i] != 0;
     }
     ss->named = w->snamed;
-    int nrT = 0, nbT = 0;
-    for (int i = 0; ss->named && i < n; i++) {
-        nrT += pol[i] == A5_RESTRICT && tg[i] != 0;
-        nbT += pol[i] == A5_BAN && tg[i] != 0;
+    if (!w->sinfl) {
+        int nrT = 0, nbT = 0;
+        for (int i = 0; ss->named && i < n; i++) {
+            nrT += pol[i] == A5_RESTRICT && tg[i] != 0;
+            nbT += pol[i] == A5_BAN && tg[i] != 0;
+        }
+        w->snrT = ss->named ? nrT : d.nr; /* no target named: every nation is one */
+        w->snbT = ss->named ? nbT : d.nb;
     }
-    ss->nrT = ss->named ? nrT : d.nr; /* no target named: every nation is one */
-    ss->nbT = ss->named ? nbT : d.nb;
+    ss->nrT = w->snrT;
+    ss->nbT = w->snbT;
     ss->R = d.R;
     ss->usum = 0; /* china.react: the US's Delta P_j(t-1) over China's targets */
     for (int i = 0; ss->cn != A5_CN_AGGREGATE && x[A5_G_CHINA_REACT] > 0 && i < n; i++)
         ss->usum += cn_target(ss, i) ? w->usl[i] : 0;
     a5_globals_of(x, &d, &ss->g);
+}
+
+/* The new policies K and shares h of nations 0..n-1 into the records rpol, rh. */
+A5_VECTOR_CLONES static void record_state(int n, const double *restrict K,
+                                          const double *restrict h, int8_t *restrict rpol,
+                                          float *restrict rh)
+{
+    for (int i = 0; i < n; i++) /* one type per loop: each vectorises */
+        rpol[i] = (int8_t)(int)K[i];
+    for (int i = 0; i < n; i++)
+        rh[i] = (float)h[i];
 }
 
 void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_state *rs,
@@ -712,10 +784,7 @@ void a5_mod_step_strategic(const a5_model *m, double *x, int t, const a5_rng_sta
     double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
     const double *h = x + a5_param_nslot(A5_N_HIGH_RISK_SHARE, 0, n);
     memcpy(pol, K, (size_t)n * sizeof *pol);
-    for (int i = 0; i < n; i++) /* one type per loop: each vectorises */
-        rpol[i] = (int8_t)(int)K[i];
-    for (int i = 0; i < n; i++)
-        rh[i] = (float)h[i];
+    record_state(n, K, h, rpol, rh);
     w->scache = 1;
     w->sinfl = moved == 0;
 }
