@@ -199,6 +199,8 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->wcap = step_words(m) + 512;
     w->words = alloc_lines(w->wcap * sizeof *w->words);
     w->reviewers = alloc_lines(w->np * sizeof *w->reviewers);
+    w->cand = alloc_lines(w->np * sizeof *w->cand);
+    w->upos = alloc_lines(w->np * sizeof *w->upos);
     w->spol = alloc_lines(n);
     w->sh = alloc_lines(n * sizeof *w->sh);
     w->rng = a5_rng_alloc();
@@ -213,7 +215,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->cdown = alloc_lines((n + 1) * sizeof *w->cdown);
     w->rut = alloc_lines(n + 1);
     w->rct = alloc_lines(n + 1);
-    if (!w->rret || !w->rdown || !w->cret || !w->cdown || !w->rut || !w->rct || !w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers ||
+    if (!w->rret || !w->rdown || !w->cret || !w->cdown || !w->rut || !w->rct || !w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers || !w->cand || !w->upos ||
         !w->spol || !w->sh || !w->rng || !w->istat || !w->icred || !w->usl || !w->cnl || !w->ties) {
         a5_model_work_free(w);
         return NULL;
@@ -240,6 +242,8 @@ void a5_model_work_free(a5_work *w)
     free(w->risk);
     free(w->words);
     free(w->reviewers);
+    free(w->cand);
+    free(w->upos);
     free(w->spol);
     free(w->sh);
     free(w->istat);

@@ -77,6 +77,10 @@ struct a5_work {
     uint32_t *words;
     size_t wcap, wpos, wlen;
     int *reviewers; /* the nations that review this step */
+    /* wavering and deterrent: the nations whose utilities the strategic step
+     * computes (cand, ncand of them; C_U0..C_U2 hold them in that order) and the
+     * reviewers' places among them (upos) */
+    int *cand, *upos, ncand;
     int8_t *spol;    /* records of a5_model_step, which keeps none */
     float *sh;
     gsl_rng *rng;

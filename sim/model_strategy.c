@@ -83,17 +83,19 @@ A5_VECTOR_CLONES static int first_min(const double *restrict v, int n)
     return lv < HUGE_VAL ? at : -1;
 }
 
-/* wavering's gaps U_i(K_i) - U_i(BAN) of nations 0..np-1 (every lane, padding
- * included) into V, +inf where i is not in E(t) or the gap is below 0. */
-A5_VECTOR_CLONES static void wavering_gaps(size_t np, const double *restrict K,
-                                           const double *restrict E, const double *restrict U0,
-                                           const double *restrict U1, const double *restrict U2,
-                                           double *restrict V)
+/* wavering's gaps U_i(K_i) - U_i(BAN) of the candidates i = cand[q] (their
+ * utilities in U0..U2[q]) into V[q], +inf where i is not in E(t) or the gap is
+ * below 0; q from 0 to nq, a whole number of vectors. */
+A5_VECTOR_CLONES static void wavering_gaps(size_t nq, const int *restrict cand,
+                                           const double *restrict K, const double *restrict E,
+                                           const double *restrict U0, const double *restrict U1,
+                                           const double *restrict U2, double *restrict V)
 {
-    for (size_t i = 0; i < np; i++) {
-        const double k = K[i], u0 = U0[i], u1 = U1[i], u2 = U2[i];
+    for (size_t q = 0; q < nq; q++) {
+        const int i = cand[q];
+        const double k = K[i], u0 = U0[q], u1 = U1[q], u2 = U2[q];
         const double gap = (k == 0 ? u0 : k == 1 ? u1 : u2) - u2;
-        V[i] = (E[i] != 0) & (gap >= 0) ? gap : HUGE_VAL;
+        V[q] = (E[i] != 0) & (gap >= 0) ? gap : HUGE_VAL;
     }
 }
 
@@ -121,9 +123,12 @@ static int us_target(const strat_step *ss, const double *K, const double *E, dou
         pivotal_keys(n, w->geff, m->bloc_ties, ss->x[A5_G_BASE_TIE] * (double)(n - 1), E, V);
         return first_min(V, n);
     }
-    if (ss->us == A5_US_WAVERING) {
-        wavering_gaps(w->np, K, E, lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2), V);
-        return first_min(V, n);
+    if (ss->us == A5_US_WAVERING) { /* E(t) is among the candidates (decide) */
+        const size_t nq = ((size_t)w->ncand + 7) / 8 * 8;
+        wavering_gaps(nq, w->cand, K, E, lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2),
+                      V);
+        const int q = first_min(V, w->ncand);
+        return q >= 0 ? w->cand[q] : -1;
     }
     return -1;
 }
@@ -449,12 +454,12 @@ A5_VECTOR_CLONES static void other_lanes(const strat_step *ss, strat_lanes *sl)
         }
 }
 
-/* The utilities of nq nations at once, and with `pick` their decisions:
- * nation idx[q] (gather), its option drawn with UC into PICK[q]; or nation q, its
- * utilities U_q(k) into U0..U2[q] (the decisions then drawn by pick_packed). The
- * strategic form of the plain kernel's decide_packed (model.c), on the same
- * equations (a5_utility_s, a5_softmax3, a5_pick), so the compiler runs it several
- * nations per instruction with every width giving the same bits. */
+/* The utilities of nations idx[0 .. nq) at once (gathered), and with `pick`
+ * their decisions: its option drawn with UC into PICK[q]; without, its utilities
+ * U(k) into U0..U2[q]. The strategic form of the plain kernel's decide_packed
+ * (model.c), on the same equations (a5_utility_s, a5_softmax3, a5_pick), so the
+ * compiler runs it several nations per instruction with every width giving the
+ * same bits. The peer weights G0..G2 are by nation, as the other inputs. */
 #define S_DECIDE_PARAMS                                                                            \
     A5_DECIDE_IN_PARAMS const double *restrict SD, const double *restrict DT,                      \
         const double *restrict LAM, const double *restrict R0, const double *restrict R1,          \
@@ -469,9 +474,9 @@ static inline __attribute__((always_inline)) void decide_s_at(int fast, int pick
 {
     const a5_globals g = *gp; /* a local copy: no store can alias it */
     for (size_t q = 0; q < nq; q++) {
-        const int i = pick ? idx[q] : (int)q;
+        const int i = idx[q];
         A5_DECIDE_NATION_IN(v, i)
-        a5_peer_shares(G0[q], G1[q], G2[q], v.G);
+        a5_peer_shares(G0[i], G1[i], G2[i], v.G);
         const a5_strat_in sv = {.D = SD[i], .intel = DT[i], .lam = LAM[i],
                                 .R = {R0[i], R1[i], R2[i]}, .ant = {A0[i], A1[i], A2[i]}};
         double U[3], e[3]; /* each option written out: a loop over k stays a loop */
@@ -487,8 +492,8 @@ static inline __attribute__((always_inline)) void decide_s_at(int fast, int pick
         }
     }
 }
-/* The reviewers' decisions, or every nation's utilities; without the reversal
- * term (w_rev = 0, where it is exactly +0) or with it. */
+/* The decisions, or the utilities; without the reversal term (w_rev = 0, where
+ * it is exactly +0) or with it. */
 A5_VECTOR_CLONES static void decide_s_pick(S_DECIDE_PARAMS)
 {
     decide_s_at(A5_U_FAST | A5_U_NO_REVERSAL, 1, S_DECIDE_ARGS);
@@ -497,89 +502,109 @@ A5_VECTOR_CLONES static void decide_s_pick_rev(S_DECIDE_PARAMS)
 {
     decide_s_at(A5_U_FAST, 1, S_DECIDE_ARGS);
 }
-A5_VECTOR_CLONES static void decide_s_all(S_DECIDE_PARAMS)
+A5_VECTOR_CLONES static void decide_s_util(S_DECIDE_PARAMS)
 {
     decide_s_at(A5_U_FAST | A5_U_NO_REVERSAL, 0, S_DECIDE_ARGS);
 }
-A5_VECTOR_CLONES static void decide_s_all_rev(S_DECIDE_PARAMS)
+A5_VECTOR_CLONES static void decide_s_util_rev(S_DECIDE_PARAMS)
 {
     decide_s_at(A5_U_FAST, 0, S_DECIDE_ARGS);
 }
 #undef S_DECIDE_ARGS
 #undef S_DECIDE_PARAMS
 
-/* The decisions of nations idx[0 .. nq) from their utilities U0..U2 (nation i's
- * in lane i): the option drawn with UC into PICK[q]. */
+/* The decisions of nations idx[0 .. nq) from their utilities U0..U2[upos[q]]:
+ * the option drawn with UC into PICK[q]. */
 A5_VECTOR_CLONES static void pick_packed(double lambda, size_t nq, const int *restrict idx,
-                                         const double *restrict U0, const double *restrict U1,
-                                         const double *restrict U2, const double *restrict UC,
-                                         double *restrict PICK)
+                                         const int *restrict upos, const double *restrict U0,
+                                         const double *restrict U1, const double *restrict U2,
+                                         const double *restrict UC, double *restrict PICK)
 {
     for (size_t q = 0; q < nq; q++) {
-        const int i = idx[q];
-        const double U[3] = {U0[i], U1[i], U2[i]};
+        const int i = idx[q], p = upos[q];
+        const double U[3] = {U0[p], U1[p], U2[p]};
         double e[3];
         PICK[q] = a5_pick(UC[i], e, a5_softmax3(lambda, U, e));
     }
 }
 
-/* Runs the decision loop on nq nations (idx: the reviewers' decisions; NULL:
- * the utilities of nations lo .. lo + nq - 1, lo and nq whole vectors) on the
- * lanes (the state and attributes of X(t), the actors' inputs of sl and
+/* Runs the decision loop on nations idx[0 .. nq), nq a whole number of vectors
+ * (pick: their decisions into C_PICK; else their utilities into C_U0..C_U2), on
+ * the lanes (the state and attributes of X(t), the actors' inputs of sl and
  * S_R0..S_R2, the peer weights in C_G0..C_G2). */
-static void decide_lanes(const strat_step *ss, const strat_lanes *sl, const int *idx, size_t lo,
-                         size_t nq)
+static void decide_lanes(const strat_step *ss, const strat_lanes *sl, const int *idx, size_t nq,
+                         int pick)
 {
     const a5_work *w = ss->w;
-#define L(k) (lane_of(ss, k) + lo)
+#define L(k) lane_of(ss, k)
 #define A5_ARG(name, attr) L(L_IN_##name),
 #define S_CALL(f)                                                                                  \
-    f(&ss->g, nq, idx, L(L_POL), L(L_H), L(L_P), w->sxn + lo, w->srsk + lo, L(L_RM),               \
-      A5_MODEL_NATION_INPUTS(A5_ARG) w->sD + lo, sl->DT + lo, sl->LAM + lo, L(S_R0), L(S_R1),       \
-      L(S_R2), sl->A[0] + lo, sl->A[1] + lo, sl->A[2] + lo, L(C_G0), L(C_G1), L(C_G2), L(L_UC),     \
-      L(C_PICK), L(C_U0), L(C_U1), L(C_U2))
+    f(&ss->g, nq, idx, L(L_POL), L(L_H), L(L_P), w->sxn, w->srsk, L(L_RM),                         \
+      A5_MODEL_NATION_INPUTS(A5_ARG) w->sD, sl->DT, sl->LAM, L(S_R0), L(S_R1), L(S_R2), sl->A[0],  \
+      sl->A[1], sl->A[2], L(C_G0), L(C_G1), L(C_G2), L(L_UC), L(C_PICK), L(C_U0), L(C_U1),         \
+      L(C_U2))
     const int rev = ss->g.wrev != 0;
-    if (idx && rev)
+    if (pick && rev)
         S_CALL(decide_s_pick_rev);
-    else if (idx)
+    else if (pick)
         S_CALL(decide_s_pick);
     else if (rev)
-        S_CALL(decide_s_all_rev);
+        S_CALL(decide_s_util_rev);
     else
-        S_CALL(decide_s_all);
+        S_CALL(decide_s_util);
 #undef S_CALL
 #undef A5_ARG
 #undef L
 }
 
-/* deterrent's gaps U_i(s_i) - U_i(BAN) of nations 0..n-1 at their policies pol
- * into V, +inf where i bans, is not one of China's targets (tg, when named) or
- * the gap is below 0. */
-A5_VECTOR_CLONES static void deterrent_gaps(int n, const double *restrict pol,
-                                            const double *restrict tg, int named,
-                                            const double *restrict U0, const double *restrict U1,
-                                            const double *restrict U2, double *restrict V)
+/* deterrent's gaps U_i(s_i) - U_i(BAN) of the candidates i = cand[q] (their
+ * utilities in U0..U2[q]) into V[q], +inf where the gap is below 0. */
+A5_VECTOR_CLONES static void deterrent_gaps(size_t nq, const int *restrict cand,
+                                            const double *restrict pol, const double *restrict U0,
+                                            const double *restrict U1, const double *restrict U2,
+                                            double *restrict V)
 {
-    for (int i = 0; i < n; i++) {
-        const double k = pol[i], u0 = U0[i], u1 = U1[i], u2 = U2[i];
+    for (size_t q = 0; q < nq; q++) {
+        const double k = pol[cand[q]], u0 = U0[q], u1 = U1[q], u2 = U2[q];
         const double gap = (k == 0 ? u0 : k == 1 ? u1 : u2) - u2;
-        V[i] = (k != A5_BAN) & (!named | (tg[i] != 0)) & (gap >= 0) ? gap : HUGE_VAL;
+        V[q] = gap >= 0 ? gap : HUGE_VAL;
     }
 }
 
-/* deterrent: the waverer, the first nation with the smallest gap (from the
- * utilities with R_i = R_0 for all: every nation's, in C_U0..C_U2); -1 for none. */
-static int waverer(const strat_step *ss)
+/* Pads cand[nc ..) to a whole number of vectors with nation 0 (its lanes are
+ * computed, unused); returns that number of lanes. */
+static size_t pad_vectors(int *cand, int nc)
+{
+    const size_t nq = ((size_t)nc + 7) / 8 * 8;
+    for (size_t q = (size_t)nc; q < nq; q++)
+        cand[q] = 0;
+    return nq;
+}
+
+/* deterrent: the waverer, the first of China's targets not banning with the
+ * smallest gap U_i(s_i) - U_i(BAN) >= 0 on the utilities with R_i = R_0 for all;
+ * -1 for none. Only those nations' utilities are computed. */
+static int waverer(const strat_step *ss, const strat_lanes *sl)
 {
     const double *x = ss->x;
+    a5_work *w = ss->w;
     const int n = ss->n;
+    const double *pol = &NX(A5_N_POLICY, 0), *tg = &NX(A5_N_CHINA_TARGET, 0);
+    int nc = 0;
+    for (int i = 0; i < n; i++) {
+        w->cand[nc] = i; /* appended without a branch: kept when it may waver */
+        nc += (pol[i] != A5_BAN) & (!ss->named | (tg[i] != 0));
+    }
+    const size_t nq = pad_vectors(w->cand, nc);
+    decide_lanes(ss, sl, w->cand, nq, 0);
     double *V = lane_of(ss, S_TMP);
-    deterrent_gaps(n, &NX(A5_N_POLICY, 0), &NX(A5_N_CHINA_TARGET, 0), ss->named,
-                   lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2), V);
-    return first_min(V, n);
+    deterrent_gaps(nq, w->cand, pol, lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2), V);
+    const int q = first_min(V, nc);
+    return q >= 0 ? w->cand[q] : -1;
 }
-/* The peer weights of nq nations (nation idx[q], or q without idx) into lane q
- * of C_G0..C_G2, with the influences g'. */
+
+/* The peer weights of nq nations (nation idx[q], or q without idx) into their
+ * lanes of C_G0..C_G2, with the influences g'. */
 static void peer_lanes(const strat_step *ss, const int *idx, int nq)
 {
     const a5_model *m = ss->m;
@@ -594,15 +619,44 @@ static void peer_lanes(const strat_step *ss, const int *idx, int nq)
             a5_peer_weights(m->bloc_idx + m->bloc_off[i], m->bloc_off[i + 1] - m->bloc_off[i],
                             w->M, w->T, (int)NX(A5_N_POLICY, i), w->geff[i], x[A5_G_BASE_TIE], V);
         for (int k = 0; k < 3; k++)
-            G[k][q] = V[k];
+            G[k][i] = V[k];
     }
 }
 
+/* wavering: the reviewers' decisions from the utilities of the candidates for
+ * the US's target (w->cand, w->ncand): the reviewers and the nations neither
+ * banning nor at the pressure ceiling (the others are not in E(t) whatever the
+ * draws), their utilities in C_U0..C_U2 in that order. */
+static void wavering_decide(const strat_step *ss, const strat_lanes *sl, const double *review,
+                            size_t nq)
+{
+    const double *x = ss->x;
+    a5_work *w = ss->w;
+    const int n = ss->n;
+    const double *pol = &NX(A5_N_POLICY, 0), *P = &NX(A5_N_US_PRESSURE, 0),
+                 pmax = x[A5_G_US_MAX_PRESSURE];
+    int nc = 0, nr = 0;
+    for (int i = 0; i < n; i++) { /* appended without a branch, as the reviewers */
+        const int rv = review[i] != 0;
+        w->cand[nc] = i;
+        w->upos[nr] = nc;
+        nc += rv | ((pol[i] != A5_BAN) & (P[i] < pmax));
+        nr += rv;
+    }
+    for (size_t q = (size_t)nr; q < nq; q++)
+        w->upos[q] = 0; /* the reviewers' padding, as theirs */
+    w->ncand = nc;
+    decide_lanes(ss, sl, w->cand, pad_vectors(w->cand, nc), 0);
+    pick_packed(ss->g.lambda, nq, w->reviewers, w->upos, lane_of(ss, C_U0), lane_of(ss, C_U1),
+                lane_of(ss, C_U2), lane_of(ss, L_UC), lane_of(ss, C_PICK));
+}
+
 /* The new policies K of the reviewing nations, from the review flags and choice
- * draws. Under wavering or deterrent every nation's utilities are computed (into
- * C_U0..C_U2, nation i in lane i), else the reviewers' alone. Returns the waverer
- * of deterrent (-1 for none or another strategy); leaves each nation's R_i(k) of
- * the decisions in S_R0..S_R2; *movedp: whether a policy moved. */
+ * draws. Under wavering, the utilities of the nations that may be the US's
+ * target are computed too (wavering_decide); under deterrent, China's waverer is
+ * chosen first. Returns the waverer of deterrent (-1 for none or another
+ * strategy); leaves each nation's R_i(k) of the decisions in S_R0..S_R2;
+ * *movedp: whether a policy moved. */
 static int decide(const strat_step *ss, const double *review, double *K, int *movedp)
 {
     const double *x = ss->x;
@@ -614,9 +668,7 @@ static int decide(const strat_step *ss, const double *review, double *K, int *mo
         idx[nrev] = i; /* appended without a branch: kept when i reviews */
         nrev += review[i] != 0;
     }
-    const size_t nq = ((size_t)nrev + 7) / 8 * 8;
-    for (size_t q = (size_t)nrev; q < nq; q++)
-        idx[q] = 0; /* whole vectors: the extra lanes decide for nation 0, unused */
+    const size_t nq = pad_vectors(idx, nrev); /* the extra lanes decide for nation 0, unused */
     /* Every nation's peer weights hold while no policy and no parameter moved. */
     if (!(all && w->sinfl && w->speer))
         peer_lanes(ss, all ? NULL : idx, all ? n : nrev);
@@ -626,21 +678,14 @@ static int decide(const strat_step *ss, const double *review, double *K, int *mo
     int wv = -1;
     if (ss->cn == A5_CN_DETERRENT) {
         retaliation_lanes(ss, -1, 1);
-        decide_lanes(ss, &sl, NULL, 0, w->np);
-        wv = waverer(ss);
+        wv = waverer(ss, &sl);
     }
     retaliation_lanes(ss, wv, 0);
-    double *pick = lane_of(ss, C_PICK);
-    if (all) { /* every nation's utilities, then the reviewers' draws from them */
-        if (ss->cn != A5_CN_DETERRENT || ss->usum > 0)
-            decide_lanes(ss, &sl, NULL, 0, w->np);
-        else if (wv >= 0) /* R_i(k) is R_0 but for the waverer: its vector of nations again */
-            decide_lanes(ss, &sl, NULL, (size_t)wv / 8 * 8, 8);
-        pick_packed(ss->g.lambda, nq, idx, lane_of(ss, C_U0), lane_of(ss, C_U1),
-                    lane_of(ss, C_U2), lane_of(ss, L_UC), pick);
-    } else
-        decide_lanes(ss, &sl, idx, 0, nq);
-    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n);
+    if (ss->us == A5_US_WAVERING)
+        wavering_decide(ss, &sl, review, nq);
+    else
+        decide_lanes(ss, &sl, idx, nq, 1);
+    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n), *pick = lane_of(ss, C_PICK);
     memcpy(K, pol, (size_t)n * sizeof *K);
     int moved = 0; /* only a reviewer can move */
     for (int q = 0; q < nrev; q++) {
