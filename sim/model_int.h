@@ -101,8 +101,9 @@ struct a5_work {
     a5_derived sdv; /* its a5_derive_step results (D by scache, R(t) and counts by sinfl) */
     int snamed; /* China's named targets (scache) */
     int snrT, snbT; /* China's targets restricting, banning (sinfl) */
-    int srfill;     /* lanes S_R0..S_R2 hold srval for every nation (aggregate's R(t)) */
-    double srval;
+    int srfill;     /* lanes S_R0..S_R2 hold srval for every nation (R_0, or aggregate's */
+    double srval;   /* R(t)) but srdev (-1: none), deterrent's waverer, at srval + B */
+    int srdev;
     int speer;  /* C_G0..C_G2 hold every nation's peer weights (valid with sinfl) */
     int sbt;    /* the step of the US budget sbB = B(sbt) from B_0 sb0 and growth sbg, or -1 */
     double sb0, sbg, sbB;

@@ -39,6 +39,10 @@ static inline double *lane_of(const strat_step *ss, int k)
 
 /* --- US strategy ---------------------------------------------------------- */
 
+/* Whether nation i is in E(t), the nations pressure can still move: not banning
+ * at its new policy k, below the pressure ceiling pmax at its pressure p. */
+static inline int in_E(double k, double p, double pmax) { return (k != A5_BAN) & (p < pmax); }
+
 /* E(t), the nations pressure can still move (not banning at the new policies K
  * and below the pressure ceiling pmax), as 1 or 0 into E; returns how many. */
 A5_VECTOR_CLONES static int pressable(int n, const double *restrict K, const double *restrict P,
@@ -46,7 +50,7 @@ A5_VECTOR_CLONES static int pressable(int n, const double *restrict K, const dou
 {
     int ne = 0;
     for (int i = 0; i < n; i++) {
-        const int e = (K[i] != A5_BAN) & (P[i] < pmax);
+        const int e = in_E(K[i], P[i], pmax);
         E[i] = e ? 1.0 : 0.0;
         ne += e;
     }
@@ -64,8 +68,8 @@ static inline int64_t order_key(double v)
 /* The first i at which v[i] is the smallest of v[0 .. n) (no NaN), where it is
  * below +inf; -1 for none. Picks what a scan keeping the first strictly smaller
  * value picks (-0 and +0 being equal), in two passes without a branch on the
- * data, each a reduction the compiler vectorises. */
-A5_VECTOR_CLONES static int first_min(const double *restrict v, int n)
+ * data, each a reduction the compiler vectorises (inlined in the callers' loops). */
+static inline __attribute__((always_inline)) int first_min(const double *restrict v, int n)
 {
     int64_t lo = order_key(HUGE_VAL);
     for (int i = 0; i < n; i++) {
@@ -83,53 +87,57 @@ A5_VECTOR_CLONES static int first_min(const double *restrict v, int n)
     return lv < HUGE_VAL ? at : -1;
 }
 
-/* wavering's gaps U_i(K_i) - U_i(BAN) of the candidates i = cand[q] (their
- * utilities in U0..U2[q]) into V[q], +inf where i is not in E(t) or the gap is
- * below 0; q from 0 to nq, a whole number of vectors. */
-A5_VECTOR_CLONES static void wavering_gaps(size_t nq, const int *restrict cand,
-                                           const double *restrict K, const double *restrict E,
-                                           const double *restrict U0, const double *restrict U1,
-                                           const double *restrict U2, double *restrict V)
+/* wavering's target among the candidates i = cand[q], q < nc (their utilities in
+ * U0..U2[q]; nq: nc padded to whole vectors): the smallest gap U_i(K_i) -
+ * U_i(BAN) >= 0 over those in E(t) (new policies K, pressures P), the first on
+ * ties; -1 for none. V: scratch of nq. */
+A5_VECTOR_CLONES static int wavering_target(size_t nq, int nc, const int *restrict cand,
+                                            const double *restrict K, const double *restrict P,
+                                            double pmax, const double *restrict U0,
+                                            const double *restrict U1,
+                                            const double *restrict U2, double *restrict V)
 {
     for (size_t q = 0; q < nq; q++) {
         const int i = cand[q];
         const double k = K[i], u0 = U0[q], u1 = U1[q], u2 = U2[q];
         const double gap = (k == 0 ? u0 : k == 1 ? u1 : u2) - u2;
-        V[q] = (E[i] != 0) & (gap >= 0) ? gap : HUGE_VAL;
+        V[q] = in_E(k, P[i], pmax) & (gap >= 0) ? gap : HUGE_VAL;
     }
+    const int q = first_min(V, nc);
+    return q >= 0 ? cand[q] : -1;
 }
 
-/* pivotal's -pi_i of nations 0..n-1 (influences g, bloc ties plus base) into V,
- * +inf where i is not in E(t) (the largest leverage is then the smallest). */
-A5_VECTOR_CLONES static void pivotal_keys(int n, const double *restrict g,
-                                          const double *restrict ties, double base,
-                                          const double *restrict E, double *restrict V)
+/* pivotal's target among nations 0..n-1: the largest bloc leverage pi_i
+ * (influences g, bloc ties plus base) over E(t) (new policies K, pressures P),
+ * the first on ties; -1 for none. V: scratch of n. */
+A5_VECTOR_CLONES static int pivotal_target(int n, const double *restrict g,
+                                           const double *restrict ties, double base,
+                                           const double *restrict K, const double *restrict P,
+                                           double pmax, double *restrict V)
 {
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++) { /* -pi_i: the largest is the smallest */
         const double lev = a5_bloc_leverage(g[i], ties[i] + base);
-        V[i] = (E[i] != 0) & (lev > -HUGE_VAL) ? -lev : HUGE_VAL;
+        V[i] = in_E(K[i], P[i], pmax) & (lev > -HUGE_VAL) ? -lev : HUGE_VAL;
     }
+    return first_min(V, n);
 }
 
 /* The nation in E(t) the budget of a targeted strategy goes to (pivotal: the
  * largest bloc leverage; wavering: the smallest gap U_i(K_i) - U_i(BAN) >= 0; the
  * first such nation on ties), -1 for none. V: scratch of np. */
-static int us_target(const strat_step *ss, const double *K, const double *E, double *V)
+static int us_target(const strat_step *ss, const double *K, double *V)
 {
     const a5_model *m = ss->m;
     const a5_work *w = ss->w;
+    const double *x = ss->x;
     const int n = ss->n;
-    if (ss->us == A5_US_PIVOTAL) { /* -lev, so the largest is the smallest */
-        pivotal_keys(n, w->geff, m->bloc_ties, ss->x[A5_G_BASE_TIE] * (double)(n - 1), E, V);
-        return first_min(V, n);
-    }
-    if (ss->us == A5_US_WAVERING) { /* E(t) is among the candidates (decide) */
-        const size_t nq = ((size_t)w->ncand + 7) / 8 * 8;
-        wavering_gaps(nq, w->cand, K, E, lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2),
-                      V);
-        const int q = first_min(V, w->ncand);
-        return q >= 0 ? w->cand[q] : -1;
-    }
+    const double *P = &NX(A5_N_US_PRESSURE, 0), pmax = x[A5_G_US_MAX_PRESSURE];
+    if (ss->us == A5_US_PIVOTAL)
+        return pivotal_target(n, w->geff, m->bloc_ties, x[A5_G_BASE_TIE] * (double)(n - 1), K, P,
+                              pmax, V);
+    if (ss->us == A5_US_WAVERING) /* E(t) is among the candidates (decide) */
+        return wavering_target(((size_t)w->ncand + 7) / 8 * 8, w->ncand, w->cand, K, P, pmax,
+                               lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2), V);
     return -1;
 }
 
@@ -199,9 +207,11 @@ static void update_state(const strat_step *ss, const double *K, double *cost, do
         Bt = a5_us_budget_left(Bt, lever_cost(ss));
     double *E = lane_of(ss, S_E), *dP = w->usl, *P = &NX(A5_N_US_PRESSURE, 0);
     const double pmax = x[A5_G_US_MAX_PRESSURE];
-    const int ne = us != A5_US_SCHEDULE ? pressable(n, K, P, pmax, E) : 0; /* schedule presses all */
+    /* E(t) as a lane where uniform's share or us.react reads it (schedule presses all) */
+    const int react = us != A5_US_SCHEDULE && x[A5_G_US_REACT] > 0;
+    const int ne = us == A5_US_UNIFORM || react ? pressable(n, K, P, pmax, E) : 0;
     double csum = 0; /* us.react: sum over E(t) of China's A_j(t-1) */
-    for (int i = 0; us != A5_US_SCHEDULE && x[A5_G_US_REACT] > 0 && i < n; i++)
+    for (int i = 0; react && i < n; i++)
         csum += E[i] != 0 ? w->cnl[i] : 0;
     /* No nation's pressure below reads a share: the shares first, all at once. */
     update_shares(g, n, K, w->sD, w->sxn, w->srsk, &NX(A5_N_COST_SENSITIVITY, 0),
@@ -212,7 +222,7 @@ static void update_state(const strat_step *ss, const double *K, double *cost, do
                  d1 = esc * (1 - a5_option_of(A5_RESTRICT, g->kappa, g->psi).phi),
                  d2 = esc * (1 - a5_option_of(A5_BAN, g->kappa, g->psi).phi);
     const int target = us == A5_US_PIVOTAL || us == A5_US_WAVERING
-                           ? us_target(ss, K, E, lane_of(ss, S_TMP))
+                           ? us_target(ss, K, lane_of(ss, S_TMP))
                            : -1;
     const double share = us == A5_US_UNIFORM && ne > 0 ? Bt / ne : 0;
     us_delta(n, K, E, us == A5_US_SCHEDULE, d0, d1, d2, share, target, Bt, dP);
@@ -382,11 +392,21 @@ A5_VECTOR_CLONES static void retaliation_lanes(const strat_step *ss, int wv, int
                  psi = x[A5_G_RESTRICT_COMPLIANCE], W = x[A5_G_CHINA_REACT];
     const int react = !R0only && ss->usum > 0; /* a share W_CN toward the nations the US pressed */
     const int same = R0only || ss->cn == A5_CN_AGGREGATE; /* one value for all: R_0 or R(t) */
-    const double r = R0only ? R0 : ss->R;
-    if (same && !react && ss->w->srfill && ss->w->srval == r)
-        return; /* the lanes hold it from the last step */
-    ss->w->srfill = same && !react;
-    ss->w->srval = r;
+    const int one = !same && ss->cn == A5_CN_DETERRENT;   /* R_0 but at the waverer */
+    const double r = R0only ? R0 : one ? R0 : ss->R;
+    a5_work *w = ss->w;
+    if ((same || one) && !react && w->srfill && w->srval == r) {
+        /* The lanes hold r but at nation srdev: only that nation and the waverer move. */
+        for (int k = 0; w->srdev >= 0 && k < 3; k++)
+            lane_of(ss, S_R0 + k)[w->srdev] = r;
+        w->srdev = one ? wv : -1;
+        for (int k = 0; one && wv >= 0 && k < 3; k++)
+            lane_of(ss, S_R0 + k)[wv] = R0 + B;
+        return;
+    }
+    w->srfill = (same || one) && !react;
+    w->srval = r;
+    w->srdev = one ? wv : -1;
     for (int k = 0; k < 3; k++) {
         const double phik = a5_option_of(k, 0, psi).phi;
         double *R = lane_of(ss, S_R0 + k);
@@ -557,18 +577,23 @@ static void decide_lanes(const strat_step *ss, const strat_lanes *sl, const int 
 #undef L
 }
 
-/* deterrent's gaps U_i(s_i) - U_i(BAN) of the candidates i = cand[q] (their
- * utilities in U0..U2[q]) into V[q], +inf where the gap is below 0. */
-A5_VECTOR_CLONES static void deterrent_gaps(size_t nq, const int *restrict cand,
-                                            const double *restrict pol, const double *restrict U0,
-                                            const double *restrict U1, const double *restrict U2,
-                                            double *restrict V)
+/* deterrent's waverer among the candidates i = cand[q], q < nc (their utilities
+ * in U0..U2[q]; nq: nc padded to whole vectors): the smallest gap U_i(s_i) -
+ * U_i(BAN) >= 0 at their policies pol, the first on ties; -1 for none. V:
+ * scratch of nq. */
+A5_VECTOR_CLONES static int deterrent_target(size_t nq, int nc, const int *restrict cand,
+                                             const double *restrict pol,
+                                             const double *restrict U0,
+                                             const double *restrict U1,
+                                             const double *restrict U2, double *restrict V)
 {
     for (size_t q = 0; q < nq; q++) {
         const double k = pol[cand[q]], u0 = U0[q], u1 = U1[q], u2 = U2[q];
         const double gap = (k == 0 ? u0 : k == 1 ? u1 : u2) - u2;
         V[q] = gap >= 0 ? gap : HUGE_VAL;
     }
+    const int q = first_min(V, nc);
+    return q >= 0 ? cand[q] : -1;
 }
 
 /* Pads cand[nc ..) to a whole number of vectors with nation 0 (its lanes are
@@ -597,10 +622,8 @@ static int waverer(const strat_step *ss, const strat_lanes *sl)
     }
     const size_t nq = pad_vectors(w->cand, nc);
     decide_lanes(ss, sl, w->cand, nq, 0);
-    double *V = lane_of(ss, S_TMP);
-    deterrent_gaps(nq, w->cand, pol, lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2), V);
-    const int q = first_min(V, nc);
-    return q >= 0 ? w->cand[q] : -1;
+    return deterrent_target(nq, nc, w->cand, pol, lane_of(ss, C_U0), lane_of(ss, C_U1),
+                            lane_of(ss, C_U2), lane_of(ss, S_TMP));
 }
 
 /* The peer weights of nq nations (nation idx[q], or q without idx) into their
