@@ -321,7 +321,7 @@ static void lever_transitions(const strat_step *ss, const double *K, int t,
      * whether each is carried out. */
     const int ncall = lever_status(w->np, ss->n, t + 1, limit ? -1.0 : 1.0, lead, K, st, due, falls);
     int nc = 0;
-    for (int i = 0; ncall > 0 && i < ss->n; i++) {
+    for (int i = 0, n = ss->n; ncall > 0 && i < n; i++) {
         called[nc] = i; /* appended without a branch: kept when its threat falls due */
         nc += falls[i] != 0;
     }
@@ -615,10 +615,11 @@ static int waverer(const strat_step *ss, const strat_lanes *sl)
     a5_work *w = ss->w;
     const int n = ss->n;
     const double *pol = &NX(A5_N_POLICY, 0), *tg = &NX(A5_N_CHINA_TARGET, 0);
-    int nc = 0;
+    const int all = !ss->named; /* a local: the stores below are ints, as ss->named */
+    int *cand = w->cand, nc = 0;
     for (int i = 0; i < n; i++) {
-        w->cand[nc] = i; /* appended without a branch: kept when it may waver */
-        nc += (pol[i] != A5_BAN) & (!ss->named | (tg[i] != 0));
+        cand[nc] = i; /* appended without a branch: kept when it may waver */
+        nc += (pol[i] != A5_BAN) & (all | (tg[i] != 0));
     }
     const size_t nq = pad_vectors(w->cand, nc);
     decide_lanes(ss, sl, w->cand, nq, 0);
