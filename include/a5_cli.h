@@ -68,9 +68,11 @@ void a5_cli_help(const a5_cli_cmd *c, FILE *out);
 int a5_cli_whole(const char *opt, const char *v, long lo, long hi, long *out);
 
 /* The --set overrides of a command line, with --seed, --replicates and --store
- * turned into the same form (they apply after every --set). */
+ * turned into the same form (they apply after every --set); from[i] names the
+ * option override i came from (NULL for a --set), for its diagnostics. */
 typedef struct {
     const char **v;
+    const char **from;
     int n;
     char *owned[3];
 } a5_cli_sets;

@@ -194,6 +194,11 @@ int a5_outcome_needs_pressure(const a5_scenario *s);
 
 int a5_scenario_load(const char *path, const char *const *sets, int nsets, a5_diag *d,
                      a5_scenario **out);
+/* The same, with from[i] (NULL: "--set") the option override i came from, as its
+ * diagnostics name it: "--store" for the --store of a command line, located at
+ * its value (--store:1:1), where "--set" overrides are located by their number. */
+int a5_scenario_load_from(const char *path, const char *const *sets, const char *const *from,
+                          int nsets, a5_diag *d, a5_scenario **out);
 /* The same from text in memory; `name` is used in diagnostics. */
 int a5_scenario_parse(const char *text, size_t len, const char *name, const char *const *sets,
                       int nsets, a5_diag *d, a5_scenario **out);

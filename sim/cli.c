@@ -257,16 +257,19 @@ int a5_cli_sets_make(a5_cli_sets *out, const char *const *sets, int n, const cha
                 return A5_EUSAGE;
             }
     }
-    if (!(out->v = calloc((size_t)n + 3, sizeof *out->v)))
+    if (!(out->v = calloc((size_t)n + 3, sizeof *out->v)) ||
+        !(out->from = calloc((size_t)n + 3, sizeof *out->from)))
         return A5_ENOMEM;
     for (int k = 0; k < n; k++)
         out->v[out->n++] = sets[k];
+    static const char *const option[3] = {"--seed", "--replicates", "--store"};
     for (int k = 0; k < 3; k++)
         if (opts[k][1]) {
             size_t len = strlen(opts[k][0]) + strlen(opts[k][1]) + 2;
             if (!(out->owned[k] = malloc(len)))
                 return A5_ENOMEM;
             snprintf(out->owned[k], len, "%s=%s", opts[k][0], opts[k][1]);
+            out->from[out->n] = option[k];
             out->v[out->n++] = out->owned[k];
         }
     return 0;
@@ -275,6 +278,7 @@ int a5_cli_sets_make(a5_cli_sets *out, const char *const *sets, int n, const cha
 void a5_cli_sets_free(a5_cli_sets *s)
 {
     free(s->v);
+    free(s->from);
     for (int k = 0; k < 3; k++)
         free(s->owned[k]);
     memset(s, 0, sizeof *s);
@@ -337,7 +341,7 @@ int a5_cli_load(const char *path, const a5_cli_sets *sets, a5_scenario **s)
         return A5_EXIT_USAGE;
     }
     a5_diag d = {0};
-    int rc = a5_scenario_load(path, sets->v, sets->n, &d, s);
+    int rc = a5_scenario_load_from(path, sets->v, sets->from, sets->n, &d, s);
     a5_diag_print(&d, stderr);
     for (size_t i = 0; !rc && i < (*s)->warnings.n; i++) {
         const a5_diag_entry *e = &(*s)->warnings.v[i];

@@ -793,8 +793,8 @@ static int load_sections(a5_sc_loader *L, const a5_yaml_node *root)
     return 0;
 }
 
-int a5_scenario_parse(const char *text, size_t len, const char *name, const char *const *sets,
-                      int nsets, a5_diag *d, a5_scenario **out)
+static int parse(const char *text, size_t len, const char *name, const char *const *sets,
+                 const char *const *from, int nsets, a5_diag *d, a5_scenario **out)
 {
     *out = NULL;
     size_t before = a5_diag_count(d);
@@ -823,7 +823,7 @@ int a5_scenario_parse(const char *text, size_t len, const char *name, const char
     if ((rc = a5_sc_merge_base(&L, root, 0, &root)))
         goto fail;
     for (int i = 0; i < nsets; i++)
-        if ((rc = a5_sc_apply_set(&L, root, sets[i], i + 1)))
+        if ((rc = a5_sc_apply_set(&L, root, sets[i], i + 1, from ? from[i] : NULL)))
             goto fail;
     if ((rc = a5_sc_initial_policies(&L, root)) || (rc = load_sections(&L, root)))
         goto fail;
@@ -873,17 +873,29 @@ fail:
     return rc == A5_ENOMEM ? A5_ENOMEM : A5_ESCENARIO;
 }
 
-int a5_scenario_load(const char *path, const char *const *sets, int nsets, a5_diag *d,
-                     a5_scenario **out)
+int a5_scenario_parse(const char *text, size_t len, const char *name, const char *const *sets,
+                      int nsets, a5_diag *d, a5_scenario **out)
+{
+    return parse(text, len, name, sets, NULL, nsets, d, out);
+}
+
+int a5_scenario_load_from(const char *path, const char *const *sets, const char *const *from,
+                          int nsets, a5_diag *d, a5_scenario **out)
 {
     *out = NULL;
     char *buf = NULL;
     size_t len = 0;
     int rc = a5_sc_read_file(path, d, &buf, &len);
     if (!rc)
-        rc = a5_scenario_parse(buf, len, path, sets, nsets, d, out);
+        rc = parse(buf, len, path, sets, from, nsets, d, out);
     free(buf);
     return rc;
+}
+
+int a5_scenario_load(const char *path, const char *const *sets, int nsets, a5_diag *d,
+                     a5_scenario **out)
+{
+    return a5_scenario_load_from(path, sets, NULL, nsets, d, out);
 }
 
 void a5_scenario_point_params(const a5_scenario *s, long p, double *x)

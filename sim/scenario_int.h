@@ -130,8 +130,10 @@ int a5_sc_design(a5_sc_loader *L, const a5_yaml_node *dz);
 
 /* --- --set and base: (scenario_set.c, scenario_base.c) --- */
 
-/* Apply override number idx (1-based) "PATH=VALUE" to the tree. */
-int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int idx);
+/* Apply override number idx (1-based) "PATH=VALUE" to the tree: a --set (from
+ * NULL), or the option `from` names ("--store"), located at its value. */
+int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int idx,
+                    const char *from);
 /* Merge `base: FILE` chains into root (consumed). Returns 0 with the merged tree in
  * *out, A5_ESCENARIO after reporting, or A5_ENOMEM; *out is NULL on error. */
 /* The calibration: section into s->calib_fit (scenario_calib.c). 0 or A5_ENOMEM. */

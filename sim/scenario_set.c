@@ -155,7 +155,7 @@ static const char *varied_for_all(a5_yaml_node *root, const char *path)
 /* --set nations.CODE.ATTR=V (CODE may be *) or vendors.NAME.ATTR=V: put V into the
  * matching list entries. Takes ownership of v. */
 static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, size_t plen,
-                      a5_yaml_node *v, int idx)
+                      a5_yaml_node *v, const char *src, int idx)
 {
     int rc = 0;
     char h[128];
@@ -163,7 +163,7 @@ static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, siz
     const char *who = path + 8, *dot = strchr(who, '.');
     a5_yaml_node *list = a5_yaml_get(root, nat ? "nations" : "vendors");
     if (!dot || !list || list->kind != A5_YAML_SEQ) {
-        a5_diag_add(L->d, "--set", idx, 1, "'%s' names nothing: expected %s", path,
+        a5_diag_add(L->d, src, idx, 1, "'%s' names nothing: expected %s", path,
                     nat ? "nations.CODE.ATTRIBUTE" : "vendors.NAME.price");
         a5_yaml_free(v);
         return 0;
@@ -176,7 +176,7 @@ static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, siz
     int n_ok = nat ? a5_param_find_nation(attr, NULL) != NULL || !strcmp(attr, "name")
                    : !strcmp(attr, "price") || !strcmp(attr, "high_risk");
     if (!n_ok) {
-        a5_diag_add(L->d, "--set", idx, (int)(attr - path) + 1,
+        a5_diag_add(L->d, src, idx, (int)(attr - path) + 1,
                     "'%s' names nothing: '%s' is not a %s attribute%s", path, attr,
                     nat ? "nation" : "vendor",
                     nat ? a5_sc_hint(h, sizeof h, attr, a5_sc_nation_attrs(), A5_N_COUNT) : "");
@@ -199,7 +199,7 @@ static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, siz
                 break;
             }
             if (v->kind != A5_YAML_SCALAR) {
-                a5_diag_add(L->d, "--set", idx, (int)plen + 2, "'%s' takes a single value", path);
+                a5_diag_add(L->d, src, idx, (int)plen + 2, "'%s' takes a single value", path);
                 break;
             }
         }
@@ -223,18 +223,21 @@ static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, siz
             if (f && f->kind == A5_YAML_SCALAR)
                 names[nn++] = f->value;
         }
-        a5_diag_add(L->d, "--set", idx, 9, "unknown %s '%s' in '%s'%s", nat ? "nation" : "vendor",
+        a5_diag_add(L->d, src, idx, 9, "unknown %s '%s' in '%s'%s", nat ? "nation" : "vendor",
                     name, path, a5_sc_hint(h, sizeof h, name, names, nn));
     }
     a5_yaml_free(v);
     return rc;
 }
 
-int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int idx)
+/* Override arg "PATH=VALUE" from src (its line `line`): the value located at
+ * column 1 when `atvalue`, else at its column in arg. */
+static int apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, const char *src,
+                     int line, int atvalue)
 {
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg) {
-        a5_diag_add(L->d, "--set", idx, 1, "expected PATH=VALUE, got '%s'", arg);
+        a5_diag_add(L->d, src, line, 1, "expected PATH=VALUE, got '%s'", arg);
         return 0;
     }
     size_t plen = (size_t)(eq - arg);
@@ -250,24 +253,24 @@ int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int id
         return A5_ENOMEM;
     }
     if (*val == 0) {
-        v = a5_yaml_scalar("", 1, "--set", idx, (int)plen + 2);
+        v = a5_yaml_scalar("", 1, src, line, atvalue ? 1 : (int)plen + 2);
         if (!v) {
             free(path);
             return A5_ENOMEM;
         }
     } else {
-        int rc = a5_yaml_load(val, strlen(val), "--set", L->d, &v);
+        int rc = a5_yaml_load(val, strlen(val), src, L->d, &v);
         if (rc) {
             free(path);
             return rc == A5_ENOMEM ? rc : 0; /* a parse error is reported */
         }
-        relocate(v, idx, (int)plen + 1);
+        relocate(v, line, atvalue ? 0 : (int)plen + 1);
     }
     int rc;
     char h[128];
     const char *all = varied_for_all(root, path);
     if (all) {
-        a5_diag_add(L->d, "--set", idx, 1,
+        a5_diag_add(L->d, src, line, 1,
                     "'%s' would change nothing: '%s' gives every nation's value (nations.*%s); "
                     "fix them all with --set nations.*%s=V, or take it out of '%s'",
                     path, all, strchr(path + 8, '.'), strchr(path + 8, '.'), all);
@@ -277,7 +280,7 @@ int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int id
     }
     unvary(root, path);
     if (strncmp(path, "nations.", 8) == 0 || strncmp(path, "vendors.", 8) == 0) {
-        rc = set_listed(L, root, path, plen, v, idx);
+        rc = set_listed(L, root, path, plen, v, src, line);
         free(path);
         return rc;
     }
@@ -301,7 +304,7 @@ int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int id
             c[nc++] = a5_param_global[g].path;
         for (int r = 0; r < A5_S_COUNT; r++)
             c[nc++] = a5_param_run[r].path;
-        a5_diag_add(L->d, "--set", idx, 1, "'%s' names nothing%s", path,
+        a5_diag_add(L->d, src, line, 1, "'%s' names nothing%s", path,
                     a5_sc_hint(h, sizeof h, path, c, nc));
         a5_yaml_free(v);
         free(path);
@@ -310,9 +313,17 @@ int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int id
     rc = put_path(root, path, v);
     if (rc == A5_ESCENARIO) {
         rc = 0;
-        a5_diag_add(L->d, "--set", idx, 1, "cannot set '%s': a value on its way is not a mapping",
+        a5_diag_add(L->d, src, line, 1, "cannot set '%s': a value on its way is not a mapping",
                     path);
     }
     free(path);
     return rc;
+}
+
+int a5_sc_apply_set(a5_sc_loader *L, a5_yaml_node *root, const char *arg, int idx,
+                    const char *from)
+{
+    if (from) /* "--store outcomes" is "output.store=outcomes", found at --store:1:1 */
+        return apply_set(L, root, arg, from, 1, 1);
+    return apply_set(L, root, arg, "--set", idx, 0);
 }

@@ -384,6 +384,13 @@ def test_store_outcomes_keeps_the_outcomes_only(tmp_path):
     plain = write(tmp_path, "p.yaml", WORLD.split("outcomes:")[0])
     r = run("run", plain, "-o", tmp_path / "x.h5", "--store", "outcomes", check=False)
     assert r.returncode == 2 and "keeps only the scenario's outcomes, and it has none" in r.stderr
+    assert r.stderr.startswith("--store:1:1: error:")  # where the user gave it, not a --set
+    assert not os.path.exists(tmp_path / "x.h5")
+    r = run("run", plain, "-o", tmp_path / "x.h5", "--set", "output.store=outcomes", check=False)
+    assert r.returncode == 2 and r.stderr.startswith("--set:1:14: error:")
+    r = run("run", plain, "-o", tmp_path / "x.h5", "--replicates", "3", "--seed", "1", "--store",
+            "outcomes", "--set", "seed.common=true", check=False)
+    assert r.returncode == 2 and r.stderr.startswith("--store:1:1: error:")
     assert not os.path.exists(tmp_path / "x.h5")
     r = run("run", s, "-o", tmp_path / "y.h5", "--store", "outcome", check=False)
     assert r.returncode == 2 and "full, summary or outcomes" in r.stderr
