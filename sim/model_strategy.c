@@ -606,25 +606,18 @@ static size_t pad_vectors(int *cand, int nc)
     return nq;
 }
 
-/* deterrent: the waverer, the first of China's targets not banning with the
- * smallest gap U_i(s_i) - U_i(BAN) >= 0 on the utilities with R_i = R_0 for all;
- * -1 for none. Only those nations' utilities are computed. */
-static int waverer(const strat_step *ss, const strat_lanes *sl)
+/* deterrent: the waverer, the first of China's targets not banning (the nc in
+ * w->cand) with the smallest gap U_i(s_i) - U_i(BAN) >= 0 on the utilities with
+ * R_i = R_0 for all; -1 for none. Only those nations' utilities are computed. */
+static int waverer(const strat_step *ss, const strat_lanes *sl, int nc)
 {
     const double *x = ss->x;
-    a5_work *w = ss->w;
     const int n = ss->n;
-    const double *pol = &NX(A5_N_POLICY, 0), *tg = &NX(A5_N_CHINA_TARGET, 0);
-    const int all = !ss->named; /* a local: the stores below are ints, as ss->named */
-    int *cand = w->cand, nc = 0;
-    for (int i = 0; i < n; i++) {
-        cand[nc] = i; /* appended without a branch: kept when it may waver */
-        nc += (pol[i] != A5_BAN) & (all | (tg[i] != 0));
-    }
+    a5_work *w = ss->w;
     const size_t nq = pad_vectors(w->cand, nc);
     decide_lanes(ss, sl, w->cand, nq, 0);
-    return deterrent_target(nq, nc, w->cand, pol, lane_of(ss, C_U0), lane_of(ss, C_U1),
-                            lane_of(ss, C_U2), lane_of(ss, S_TMP));
+    return deterrent_target(nq, nc, w->cand, &NX(A5_N_POLICY, 0), lane_of(ss, C_U0),
+                            lane_of(ss, C_U1), lane_of(ss, C_U2), lane_of(ss, S_TMP));
 }
 
 /* The peer weights of nq nations (nation idx[q], or q without idx) into their
@@ -647,32 +640,35 @@ static void peer_lanes(const strat_step *ss, const int *idx, int nq)
     }
 }
 
-/* wavering: the reviewers' decisions from the utilities of the candidates for
- * the US's target (w->cand, w->ncand): the reviewers and the nations neither
- * banning nor at the pressure ceiling (the others are not in E(t) whatever the
- * draws), their utilities in C_U0..C_U2 in that order. */
-static void wavering_decide(const strat_step *ss, const strat_lanes *sl, const double *review,
-                            size_t nq)
+/* wavering: the reviewers (packed into w->reviewers; returns how many) and their
+ * decisions, from the utilities of the candidates for the US's target (w->cand,
+ * w->ncand): the reviewers and the nations neither banning nor at the pressure
+ * ceiling (the others are not in E(t) whatever the draws), their utilities in
+ * C_U0..C_U2 in that order. */
+static int wavering_decide(const strat_step *ss, const strat_lanes *sl, const double *review)
 {
     const double *x = ss->x;
     a5_work *w = ss->w;
     const int n = ss->n;
     const double *pol = &NX(A5_N_POLICY, 0), *P = &NX(A5_N_US_PRESSURE, 0),
                  pmax = x[A5_G_US_MAX_PRESSURE];
-    int nc = 0, nr = 0;
-    for (int i = 0; i < n; i++) { /* appended without a branch, as the reviewers */
+    int *cand = w->cand, *upos = w->upos, *idx = w->reviewers, nc = 0, nr = 0;
+    for (int i = 0; i < n; i++) { /* appended without a branch, as decide's reviewers */
         const int rv = review[i] != 0;
-        w->cand[nc] = i;
-        w->upos[nr] = nc;
+        cand[nc] = i;
+        idx[nr] = i;
+        upos[nr] = nc;
         nc += rv | ((pol[i] != A5_BAN) & (P[i] < pmax));
         nr += rv;
     }
+    const size_t nq = pad_vectors(idx, nr);
     for (size_t q = (size_t)nr; q < nq; q++)
-        w->upos[q] = 0; /* the reviewers' padding, as theirs */
+        upos[q] = 0; /* the reviewers' padding, as theirs */
     w->ncand = nc;
-    decide_lanes(ss, sl, w->cand, pad_vectors(w->cand, nc), 0);
-    pick_packed(ss->g.lambda, nq, w->reviewers, w->upos, lane_of(ss, C_U0), lane_of(ss, C_U1),
+    decide_lanes(ss, sl, cand, pad_vectors(cand, nc), 0);
+    pick_packed(ss->g.lambda, nq, idx, upos, lane_of(ss, C_U0), lane_of(ss, C_U1),
                 lane_of(ss, C_U2), lane_of(ss, L_UC), lane_of(ss, C_PICK));
+    return nr;
 }
 
 /* The new policies K of the reviewing nations, from the review flags and choice
@@ -686,10 +682,21 @@ static int decide(const strat_step *ss, const double *review, double *K, int *mo
     const double *x = ss->x;
     a5_work *w = ss->w;
     const int n = ss->n;
-    const int all = ss->us == A5_US_WAVERING || ss->cn == A5_CN_DETERRENT;
-    int *idx = w->reviewers, nrev = 0;
-    for (int i = 0; i < n; i++) {
+    const int wav = ss->us == A5_US_WAVERING, det = ss->cn == A5_CN_DETERRENT, all = wav || det;
+    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n),
+                 *tg = x + a5_param_nslot(A5_N_CHINA_TARGET, 0, n);
+    const int every = !ss->named; /* a local: the stores below are ints, as ss->named */
+    int *idx = w->reviewers, *cand = w->cand, nrev = 0, nc = 0;
+    /* The reviewers (wavering packs them with its candidates), and deterrent's
+     * candidates for the waverer, China's targets not banning, in the same pass. */
+    for (int i = 0; det && i < n; i++) {
         idx[nrev] = i; /* appended without a branch: kept when i reviews */
+        cand[nc] = i;  /* ... when i may waver */
+        nrev += !wav & (review[i] != 0);
+        nc += (pol[i] != A5_BAN) & (every | (tg[i] != 0));
+    }
+    for (int i = 0; !det && !wav && i < n; i++) {
+        idx[nrev] = i;
         nrev += review[i] != 0;
     }
     const size_t nq = pad_vectors(idx, nrev); /* the extra lanes decide for nation 0, unused */
@@ -702,14 +709,14 @@ static int decide(const strat_step *ss, const double *review, double *K, int *mo
     int wv = -1;
     if (ss->cn == A5_CN_DETERRENT) {
         retaliation_lanes(ss, -1, 1);
-        wv = waverer(ss, &sl);
+        wv = waverer(ss, &sl, nc);
     }
     retaliation_lanes(ss, wv, 0);
-    if (ss->us == A5_US_WAVERING)
-        wavering_decide(ss, &sl, review, nq);
+    if (wav)
+        nrev = wavering_decide(ss, &sl, review);
     else
         decide_lanes(ss, &sl, idx, nq, 1);
-    const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n), *pick = lane_of(ss, C_PICK);
+    const double *pick = lane_of(ss, C_PICK);
     memcpy(K, pol, (size_t)n * sizeof *K);
     int moved = 0; /* only a reviewer can move */
     for (int q = 0; q < nrev; q++) {
