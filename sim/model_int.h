@@ -43,11 +43,12 @@ enum {
     L_RHO,                /* review rates raised by windows and attention */
     /* Per reviewing nation (q-th reviewer in lane q): utilities and softmax, most
      * of a step's arithmetic, are computed for them alone, a quarter of the
-     * nations at the usual review rate. Peer weights, and the option drawn. */
+     * nations at the usual review rate. Peer weights (by nation in the strategic
+     * step), and the option drawn. */
     C_G0, C_G1, C_G2, C_PICK,
     /* The strategic step's (model_strategy.c): each nation's inputs from the
      * actors, d~_i, Lambda_i, R_i(k) and X_i(k) by option; a lane left at 0; and
-     * every nation's utilities, nation i in lane i (wavering, deterrent). */
+     * the utilities of wavering's or deterrent's candidates (w->cand), packed. */
     S_XN, S_RSK, S_D, S_GEFF, /* its x_i, risk scales, D_i and g'_i (w->sxn, ...) */
     S_DT, S_LAM, S_R0, S_R1, S_R2, S_A0, S_A1, S_A2, S_ZERO,
     S_E,   /* 1 for the nations in E(t), which US pressure can still move */
