@@ -101,7 +101,7 @@ A5_VECTOR_CLONES static int wavering_target(size_t nq, int nc, const int *restri
         const int i = cand[q];
         const double k = K[i], u0 = U0[q], u1 = U1[q], u2 = U2[q];
         const double gap = (k == 0 ? u0 : k == 1 ? u1 : u2) - u2;
-        V[q] = in_E(k, P[i], pmax) & (gap >= 0) ? gap : HUGE_VAL;
+        V[q] = (in_E(k, P[i], pmax) & (gap >= 0)) ? gap : HUGE_VAL;
     }
     const int q = first_min(V, nc);
     return q >= 0 ? cand[q] : -1;
@@ -117,7 +117,7 @@ A5_VECTOR_CLONES static int pivotal_target(int n, const double *restrict g,
 {
     for (int i = 0; i < n; i++) { /* -pi_i: the largest is the smallest */
         const double lev = a5_bloc_leverage(g[i], ties[i] + base);
-        V[i] = in_E(K[i], P[i], pmax) & (lev > -HUGE_VAL) ? -lev : HUGE_VAL;
+        V[i] = (in_E(K[i], P[i], pmax) & (lev > -HUGE_VAL)) ? -lev : HUGE_VAL;
     }
     return first_min(V, n);
 }
@@ -377,7 +377,7 @@ A5_VECTOR_CLONES static void targeted_lane(int n, const double *restrict pol,
                  rB = a5_retaliation_targeted(R0, B, phik, nrT * psi + (nbT - 1));
     for (int i = 0; i < n; i++) {
         const double p = pol[i], r = p == A5_OPEN ? rO : p == A5_RESTRICT ? rR : rB;
-        R[i] = !named | (tg[i] != 0) ? r : R0;
+        R[i] = (!named | (tg[i] != 0)) ? r : R0;
     }
 }
 
