@@ -690,9 +690,7 @@ A5_VECTOR_CLONES static void step(const a5_model *m, double *x, int t, a5_rng_st
         LANE(C_G1)[q] = V[1];
         LANE(C_G2)[q] = V[2];
     }
-    const size_t nq = ((size_t)nrev + 7) / 8 * 8;
-    for (size_t q = (size_t)nrev; q < nq; q++)
-        w->reviewers[q] = 0; /* whole vectors: the extra lanes decide for nation 0, unused */
+    const size_t nq = a5_mod_pad(w->reviewers, nrev); /* the extra lanes decide, unused */
 #define A5_ARG(name, attr) LANE(L_IN_##name),
     (c.g.wrev != 0 ? decide_packed_rev : decide_packed)(&c.g, nq, w->reviewers, LANE(L_POL), LANE(L_H), LANE(L_P), LANE(L_XN),
                   LANE(L_RSK), LANE(L_RM), A5_MODEL_NATION_INPUTS(A5_ARG) LANE(C_G0), LANE(C_G1), LANE(C_G2),

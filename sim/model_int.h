@@ -142,6 +142,20 @@ void a5_mod_input_lanes(const a5_model *m, const double *x, a5_work *w);
     a5_nation_in v = {.s = S[i], .h = Hs[i], .P = Ps[i], .xn = XN[i], .rsk = RSK[i], .rm = RM[i]}; \
     A5_MODEL_NATION_INPUTS(A5_LOAD_IN)
 
+/* n lanes rounded up to whole vectors of 8 (the decision loops run on whole
+ * vectors, so no width has a scalar remainder). */
+static inline size_t a5_mod_whole_vectors(int n) { return ((size_t)n + 7) / 8 * 8; }
+
+/* Pads the list of nations idx[0 .. n) to whole vectors with nation 0 (its lanes
+ * are computed, unused); returns that number of lanes. */
+static inline size_t a5_mod_pad(int *idx, int n)
+{
+    const size_t nq = a5_mod_whole_vectors(n);
+    for (size_t q = (size_t)n; q < nq; q++)
+        idx[q] = 0;
+    return nq;
+}
+
 /* No threat or downgrade stands (the lever off, or a new replicate). */
 void a5_mod_lever_clear(a5_work *w, int n);
 

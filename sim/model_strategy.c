@@ -87,6 +87,12 @@ static inline __attribute__((always_inline)) int first_min(const double *restric
     return lv < HUGE_VAL ? at : -1;
 }
 
+/* U(k) - U(BAN) at option k, from a nation's three utilities. */
+static inline double ban_gap(double k, double u0, double u1, double u2)
+{
+    return (k == A5_OPEN ? u0 : k == A5_RESTRICT ? u1 : u2) - u2;
+}
+
 /* wavering's target among the candidates i = cand[q], q < nc (their utilities in
  * U0..U2[q]; nq: nc padded to whole vectors): the smallest gap U_i(K_i) -
  * U_i(BAN) >= 0 over those in E(t) (new policies K, pressures P), the first on
@@ -99,9 +105,8 @@ A5_VECTOR_CLONES static int wavering_target(size_t nq, int nc, const int *restri
 {
     for (size_t q = 0; q < nq; q++) {
         const int i = cand[q];
-        const double k = K[i], u0 = U0[q], u1 = U1[q], u2 = U2[q];
-        const double gap = (k == 0 ? u0 : k == 1 ? u1 : u2) - u2;
-        V[q] = (in_E(k, P[i], pmax) & (gap >= 0)) ? gap : HUGE_VAL;
+        const double gap = ban_gap(K[i], U0[q], U1[q], U2[q]);
+        V[q] = (in_E(K[i], P[i], pmax) & (gap >= 0)) ? gap : HUGE_VAL;
     }
     const int q = first_min(V, nc);
     return q >= 0 ? cand[q] : -1;
@@ -136,7 +141,7 @@ static int us_target(const strat_step *ss, const double *K, double *V)
         return pivotal_target(n, w->geff, m->bloc_ties, x[A5_G_BASE_TIE] * (double)(n - 1), K, P,
                               pmax, V);
     if (ss->us == A5_US_WAVERING) /* E(t) is among the candidates (decide) */
-        return wavering_target(((size_t)w->ncand + 7) / 8 * 8, w->ncand, w->cand, K, P, pmax,
+        return wavering_target(a5_mod_whole_vectors(w->ncand), w->ncand, w->cand, K, P, pmax,
                                lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2), V);
     return -1;
 }
@@ -393,7 +398,7 @@ A5_VECTOR_CLONES static void retaliation_lanes(const strat_step *ss, int wv, int
     const int react = !R0only && ss->usum > 0; /* a share W_CN toward the nations the US pressed */
     const int same = R0only || ss->cn == A5_CN_AGGREGATE; /* one value for all: R_0 or R(t) */
     const int one = !same && ss->cn == A5_CN_DETERRENT;   /* R_0 but at the waverer */
-    const double r = R0only ? R0 : one ? R0 : ss->R;
+    const double r = R0only || one ? R0 : ss->R;
     a5_work *w = ss->w;
     if ((same || one) && !react && w->srfill && w->srval == r) {
         /* The lanes hold r but at nation srdev: only that nation and the waverer move. */
@@ -420,7 +425,7 @@ A5_VECTOR_CLONES static void retaliation_lanes(const strat_step *ss, int wv, int
             for (int i = 0; i < n; i++)
                 R[i] = i == wv ? R0 + B : R0;
         for (int i = 0; react && i < n; i++)
-            R[i] = R0 + a5_react(W, R[i] - R0, B, cn_target(ss, i) ? ss->w->usl[i] : 0, ss->usum);
+            R[i] = R0 + a5_react(W, R[i] - R0, B, cn_target(ss, i) ? w->usl[i] : 0, ss->usum);
     }
 }
 
@@ -588,22 +593,11 @@ A5_VECTOR_CLONES static int deterrent_target(size_t nq, int nc, const int *restr
                                              const double *restrict U2, double *restrict V)
 {
     for (size_t q = 0; q < nq; q++) {
-        const double k = pol[cand[q]], u0 = U0[q], u1 = U1[q], u2 = U2[q];
-        const double gap = (k == 0 ? u0 : k == 1 ? u1 : u2) - u2;
+        const double gap = ban_gap(pol[cand[q]], U0[q], U1[q], U2[q]);
         V[q] = gap >= 0 ? gap : HUGE_VAL;
     }
     const int q = first_min(V, nc);
     return q >= 0 ? cand[q] : -1;
-}
-
-/* Pads cand[nc ..) to a whole number of vectors with nation 0 (its lanes are
- * computed, unused); returns that number of lanes. */
-static size_t pad_vectors(int *cand, int nc)
-{
-    const size_t nq = ((size_t)nc + 7) / 8 * 8;
-    for (size_t q = (size_t)nc; q < nq; q++)
-        cand[q] = 0;
-    return nq;
 }
 
 /* deterrent: the waverer, the first of China's targets not banning (the nc in
@@ -614,7 +608,7 @@ static int waverer(const strat_step *ss, const strat_lanes *sl, int nc)
     const double *x = ss->x;
     const int n = ss->n;
     a5_work *w = ss->w;
-    const size_t nq = pad_vectors(w->cand, nc);
+    const size_t nq = a5_mod_pad(w->cand, nc);
     decide_lanes(ss, sl, w->cand, nq, 0);
     return deterrent_target(nq, nc, w->cand, &NX(A5_N_POLICY, 0), lane_of(ss, C_U0),
                             lane_of(ss, C_U1), lane_of(ss, C_U2), lane_of(ss, S_TMP));
@@ -658,14 +652,14 @@ static int wavering_decide(const strat_step *ss, const strat_lanes *sl, const do
         cand[nc] = i;
         idx[nr] = i;
         upos[nr] = nc;
-        nc += rv | ((pol[i] != A5_BAN) & (P[i] < pmax));
+        nc += rv | in_E(pol[i], P[i], pmax); /* K_i = s_i unless i reviews */
         nr += rv;
     }
-    const size_t nq = pad_vectors(idx, nr);
+    const size_t nq = a5_mod_pad(idx, nr);
     for (size_t q = (size_t)nr; q < nq; q++)
         upos[q] = 0; /* the reviewers' padding, as theirs */
     w->ncand = nc;
-    decide_lanes(ss, sl, cand, pad_vectors(cand, nc), 0);
+    decide_lanes(ss, sl, cand, a5_mod_pad(cand, nc), 0);
     pick_packed(ss->g.lambda, nq, idx, upos, lane_of(ss, C_U0), lane_of(ss, C_U1),
                 lane_of(ss, C_U2), lane_of(ss, L_UC), lane_of(ss, C_PICK));
     return nr;
@@ -699,7 +693,7 @@ static int decide(const strat_step *ss, const double *review, double *K, int *mo
         idx[nrev] = i;
         nrev += review[i] != 0;
     }
-    const size_t nq = pad_vectors(idx, nrev); /* the extra lanes decide for nation 0, unused */
+    const size_t nq = a5_mod_pad(idx, nrev); /* the extra lanes decide for nation 0, unused */
     /* Every nation's peer weights hold while no policy and no parameter moved. */
     if (!(all && w->sinfl && w->speer))
         peer_lanes(ss, all ? NULL : idx, all ? n : nrev);

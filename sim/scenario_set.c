@@ -153,9 +153,9 @@ static const char *varied_for_all(a5_yaml_node *root, const char *path)
 }
 
 /* --set nations.CODE.ATTR=V (CODE may be *) or vendors.NAME.ATTR=V: put V into the
- * matching list entries. Takes ownership of v. */
+ * matching list entries; problems located at src:line. Takes ownership of v. */
 static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, size_t plen,
-                      a5_yaml_node *v, const char *src, int idx)
+                      a5_yaml_node *v, const char *src, int line)
 {
     int rc = 0;
     char h[128];
@@ -163,7 +163,7 @@ static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, siz
     const char *who = path + 8, *dot = strchr(who, '.');
     a5_yaml_node *list = a5_yaml_get(root, nat ? "nations" : "vendors");
     if (!dot || !list || list->kind != A5_YAML_SEQ) {
-        a5_diag_add(L->d, src, idx, 1, "'%s' names nothing: expected %s", path,
+        a5_diag_add(L->d, src, line, 1, "'%s' names nothing: expected %s", path,
                     nat ? "nations.CODE.ATTRIBUTE" : "vendors.NAME.price");
         a5_yaml_free(v);
         return 0;
@@ -176,7 +176,7 @@ static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, siz
     int n_ok = nat ? a5_param_find_nation(attr, NULL) != NULL || !strcmp(attr, "name")
                    : !strcmp(attr, "price") || !strcmp(attr, "high_risk");
     if (!n_ok) {
-        a5_diag_add(L->d, src, idx, (int)(attr - path) + 1,
+        a5_diag_add(L->d, src, line, (int)(attr - path) + 1,
                     "'%s' names nothing: '%s' is not a %s attribute%s", path, attr,
                     nat ? "nation" : "vendor",
                     nat ? a5_sc_hint(h, sizeof h, attr, a5_sc_nation_attrs(), A5_N_COUNT) : "");
@@ -199,7 +199,7 @@ static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, siz
                 break;
             }
             if (v->kind != A5_YAML_SCALAR) {
-                a5_diag_add(L->d, src, idx, (int)plen + 2, "'%s' takes a single value", path);
+                a5_diag_add(L->d, src, line, (int)plen + 2, "'%s' takes a single value", path);
                 break;
             }
         }
@@ -223,7 +223,7 @@ static int set_listed(a5_sc_loader *L, a5_yaml_node *root, const char *path, siz
             if (f && f->kind == A5_YAML_SCALAR)
                 names[nn++] = f->value;
         }
-        a5_diag_add(L->d, src, idx, 9, "unknown %s '%s' in '%s'%s", nat ? "nation" : "vendor",
+        a5_diag_add(L->d, src, line, 9, "unknown %s '%s' in '%s'%s", nat ? "nation" : "vendor",
                     name, path, a5_sc_hint(h, sizeof h, name, names, nn));
     }
     a5_yaml_free(v);
