@@ -499,20 +499,34 @@ static inline double a5_react(double W, double a, double B, double oi, double os
     return (1 - W) * a + W * B * (oi / osum);
 }
 
+/* Term h of the anticipated escalation's sum (without d^h): min(Pmax, P + h eps)
+ * - P, at pressure P growing by eps a step. */
+static inline double a5_anticipation_term(int h, double P, double Pmax, double eps)
+{
+    const double Ph = P + h * eps;
+    return (Ph < Pmax ? Ph : Pmax) - P;
+}
+
+/* X_i(k) from the discounted sum: a_i (1 - phi) sum. */
+static inline double a5_anticipation_of(double a, double phi, double sum)
+{
+    return a * (1 - phi) * sum;
+}
+
 /* The anticipated escalation X_i(k) = a_i (1 - phi) sum_{h=1..H} d^h (min(Pmax,
  * P + h eps) - P) of a nation at pressure P whose pressure grows by eps a step
  * while it stays at an option of compliance phi; d^h by repeated
- * multiplication, the sum in h order. */
+ * multiplication, the sum in h order (the kernel sums every nation's at once,
+ * in the same order: model_strategy.c). */
 static inline double a5_anticipation(int H, double d, double a, double phi, double P,
                                      double Pmax, double eps)
 {
     double sum = 0, dh = 1;
     for (int h = 1; h <= H; h++) {
         dh *= d;
-        const double Ph = P + h * eps;
-        sum += dh * ((Ph < Pmax ? Ph : Pmax) - P);
+        sum += dh * a5_anticipation_term(h, P, Pmax, eps);
     }
-    return a * (1 - phi) * sum;
+    return a5_anticipation_of(a, phi, sum);
 }
 
 /* The US budget left once downgrades in force cost c: max(0, B - c). */
