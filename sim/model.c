@@ -201,6 +201,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->reviewers = alloc_lines(w->np * sizeof *w->reviewers);
     w->cand = alloc_lines(w->np * sizeof *w->cand);
     w->upos = alloc_lines(w->np * sizeof *w->upos);
+    w->flags = alloc_lines(w->np * sizeof *w->flags);
     w->spol = alloc_lines(n);
     w->sh = alloc_lines(n * sizeof *w->sh);
     w->rng = a5_rng_alloc();
@@ -215,7 +216,7 @@ a5_work *a5_model_work_alloc(const a5_model *m)
     w->cdown = alloc_lines((n + 1) * sizeof *w->cdown);
     w->rut = alloc_lines(n + 1);
     w->rct = alloc_lines(n + 1);
-    if (!w->rret || !w->rdown || !w->cret || !w->cdown || !w->rut || !w->rct || !w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers || !w->cand || !w->upos ||
+    if (!w->rret || !w->rdown || !w->cret || !w->cdown || !w->rut || !w->rct || !w->x || !w->lane || !w->M || !w->cost || !w->risk || !w->words || !w->reviewers || !w->cand || !w->upos || !w->flags ||
         !w->spol || !w->sh || !w->rng || !w->istat || !w->icred || !w->usl || !w->cnl || !w->ties) {
         a5_model_work_free(w);
         return NULL;
@@ -244,6 +245,7 @@ void a5_model_work_free(a5_work *w)
     free(w->reviewers);
     free(w->cand);
     free(w->upos);
+    free(w->flags);
     free(w->spol);
     free(w->sh);
     free(w->istat);

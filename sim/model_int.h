@@ -80,8 +80,9 @@ struct a5_work {
     int *reviewers; /* the nations that review this step */
     /* wavering and deterrent: the nations whose utilities the strategic step
      * computes (cand, ncand of them; C_U0..C_U2 hold them in that order) and the
-     * reviewers' places among them (upos) */
-    int *cand, *upos, ncand;
+     * reviewers' places among them (upos); flags: each nation's bits of
+     * what the strategic step packs (reviews, is a candidate) */
+    int *cand, *upos, *flags, ncand;
     int8_t *spol;    /* records of a5_model_step, which keeps none */
     float *sh;
     gsl_rng *rng;
