@@ -31,10 +31,10 @@ static const a5_yaml_node *as_key(const a5_yaml_node *map, const char *path)
     return i >= 0 ? map->key[i] : NULL;
 }
 
-/* Where `path` was given: in its section (us: {intel_lever: {lead: 3}}, --set
- * included), as a key of sweep, design ranges, uncertain or levers, or in an event's set
- * or add; NULL when nowhere (its default). */
-static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
+/* Where a value of `path` was given for the start of a run: in its section (us:
+ * {intel_lever: {lead: 3}}, --set included), or as a key of sweep, design ranges,
+ * uncertain or levers; NULL when nowhere. */
+static const a5_yaml_node *given_at_start(const a5_yaml_node *root, const char *path)
 {
     const a5_yaml_node *n = in_sections(root, path);
     if (!n)
@@ -45,6 +45,14 @@ static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
         n = as_key(a5_yaml_get(root, "uncertain"), path);
     if (!n)
         n = as_key(a5_yaml_get(root, "levers"), path);
+    return n;
+}
+
+/* Where `path` was given: for the start (given_at_start), or in an event's set or
+ * add; NULL when nowhere (its default). */
+static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
+{
+    const a5_yaml_node *n = given_at_start(root, path);
     const a5_yaml_node *ev = a5_yaml_get(root, "events");
     for (size_t e = 0; !n && ev && ev->kind == A5_YAML_SEQ && e < ev->n; e++) {
         n = as_key(a5_yaml_get(ev->item[e], "set"), path);
@@ -129,9 +137,41 @@ static void record_rules(a5_scenario *s, const a5_yaml_node *root, int us_budget
     }
 }
 
+/* A global that a scheduled event sets at the first step, known from the start
+ * (every forecast keeps it), is read by no step before: the value given for the
+ * start (its section, a sweep, a design, a draw, a lever) never acts. (us.pressure,
+ * which a5_model_init reads before the events, no event may change.) */
+static void overwritten_rules(a5_scenario *s, const a5_yaml_node *root)
+{
+    const a5_yaml_node *evs = a5_yaml_get(root, "events");
+    const int same = evs && evs->kind == A5_YAML_SEQ && evs->n == s->nevents;
+    for (size_t e = 0; e < s->nevents; e++) {
+        const a5_event *ev = &s->events[e];
+        for (size_t o = 0; ev->at == 0 && ev->known <= 0 && o < ev->nops; o++) {
+            const a5_event_op *op = &ev->ops[o];
+            const size_t slot = op->target.nslots == 1 ? op->target.slots[0] : A5_G_COUNT;
+            if (op->op != A5_OP_SET || slot >= A5_G_COUNT)
+                continue;
+            const char *path = a5_param_global[slot].path;
+            const a5_yaml_node *at = given_at_start(root, path),
+                               *by = same ? as_key(a5_yaml_get(evs->item[e], "set"), path) : NULL;
+            if (at && by)
+                a5_diag_add(&s->warnings, at->file, at->line, at->col,
+                            "'%s' has no effect: the event at %s:%d:%d sets it at the first "
+                            "step, before any step reads it (that value acts instead)",
+                            path, by->file, by->line, by->col);
+            else if (at)
+                warn(s, at, path,
+                     "has no effect: an event sets it at the first step, before any step "
+                     "reads it (that value acts instead)");
+        }
+    }
+}
+
 void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
 {
     a5_scenario *s = L->s;
+    overwritten_rules(s, root);
     const int us_budget = can(s, A5_G_US_STRATEGY, NONZERO), us_sched = can(s, A5_G_US_STRATEGY, ZERO);
     const int cn_budget = can(s, A5_G_CHINA_STRATEGY, NONZERO),
               cn_aggr = can(s, A5_G_CHINA_STRATEGY, ZERO);

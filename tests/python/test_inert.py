@@ -79,6 +79,12 @@ CASES = {
     "swept lever setting with the lever off": (
         "sweep: {us.intel_lever.lead: [1, 2]}\n",
         [(7, 9, "us.intel_lever.lead", "downgrade is 0 everywhere")]),
+    "a value an event sets at the first step": (
+        "us: {intel_threat: 0.3}\nevents: [{at: 0, set: {us.intel_threat: 0.5}}]\n",
+        [(7, 6, "us.intel_threat", "the event at ")]),
+    "a swept value an event sets at the first step": (
+        "sweep: {us.intel_threat: [0, 0.5]}\nevents: [{at: 0, set: {us.intel_threat: 0.4}}]\n",
+        [(7, 9, "us.intel_threat", "sets it at the first step, before any step reads it")]),
     "event on an inert setting": (
         "events: [{at: 1, set: {china.price_budget: 1}}]\n",
         [(7, 24, "china.price_budget", "price_response is 0 everywhere")]),
@@ -121,6 +127,11 @@ def test_set_option_is_located_on_the_command_line(tmp_path):
     "decision: {anticipation: {horizon: 2, discount: 0.9}}\n",
     "china: {strategy: targeted, budget: 1}\n",
     "china: {strategy: aggregate, escalation: 0.5}\n",
+    # an event at the first step that adds, or sets later, or is known only later
+    # (a forecast from an earlier origin drops it)
+    "us: {intel_threat: 0.3}\nevents: [{at: 0, add: {us.intel_threat: 0.1}}]\n",
+    "us: {intel_threat: 0.3}\nevents: [{at: 1, set: {us.intel_threat: 0.5}}]\n",
+    "us: {intel_threat: 0.3}\nevents: [{at: 0, known: 2019Q3, set: {us.intel_threat: 0.5}}]\n",
     # the defaults themselves, not given: nothing to warn about
     "",
 ])
@@ -131,7 +142,36 @@ def test_settings_that_can_act_are_not_warned(tmp_path, extra):
     assert p.stdout.rstrip().endswith("is valid")
 
 
+def test_value_an_event_sets_at_the_first_step_changes_nothing(tmp_path):
+    """What the warning says is so: with the event at step 0, the value given for
+    the start leaves every result as it was."""
+    import h5py
+    import numpy as np
+    outs = []
+    for v in (0.0, 0.9):
+        s = write(tmp_path, f"us: {{intel_threat: {v}}}\n"
+                            "events: [{at: 0, set: {us.intel_threat: 0.5}}]\n")
+        o = tmp_path / f"o{v}.h5"
+        assert run("run", s, "-o", o, "-q").returncode == 0
+        with h5py.File(o) as f:
+            outs.append({k: f[k][()] for k in ("policy", "cum_cost", "final_policy")})
+    for k in outs[0]:
+        assert np.array_equal(outs[0][k], outs[1][k]), k
+
+
 def test_shipped_scenarios_do_not_warn(src):
-    for name in ("huawei_2019", "minimal", "strategies_2019", "us_escalation_sweep"):
+    for name in ("huawei_2019", "huawei_2019_fitted", "huawei_2019_pre", "huawei_2019_timing",
+                 "minimal", "strategies_2019", "us_escalation_sweep", "sensitivity",
+                 "germany_sobol2", "robust_us", "robust_us_worlds"):
         p = run("validate", src / "scenarios" / f"{name}.yaml")
         assert ": warning: " not in p.stderr, (name, p.stderr)
+
+
+@pytest.mark.parametrize("name", ["germany_lhs", "germany_morris"])
+def test_exploration_designs_warn_of_their_null_input(src, name):
+    """docs/exploration.md: the designs keep us.intel_threat as an input with no
+    effect (the 2019Q1 event sets it), the noise floor of each method."""
+    p = run("validate", src / "scenarios" / f"{name}.yaml")
+    lines = [ln for ln in p.stderr.splitlines() if ": warning: " in ln]
+    assert len(lines) == 1 and "'us.intel_threat' has no effect: the event at" in lines[0], p.stderr
+    assert "huawei_2019.yaml:" in lines[0] and f"{name}.yaml:" in lines[0]
