@@ -31,10 +31,10 @@ static const a5_yaml_node *as_key(const a5_yaml_node *map, const char *path)
     return i >= 0 ? map->key[i] : NULL;
 }
 
-/* Where a value of `path` was given for the start of a run: in its section (us:
- * {intel_lever: {lead: 3}}, --set included), or as a key of sweep, design ranges,
- * uncertain or levers; NULL when nowhere. */
-static const a5_yaml_node *given_at_start(const a5_yaml_node *root, const char *path)
+/* Where `path` was given: in its section (us: {intel_lever: {lead: 3}}, --set
+ * included), as a key of sweep, design ranges, uncertain or levers, or in an event's set
+ * or add; NULL when nowhere (its default). */
+static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
 {
     const a5_yaml_node *n = in_sections(root, path);
     if (!n)
@@ -45,14 +45,6 @@ static const a5_yaml_node *given_at_start(const a5_yaml_node *root, const char *
         n = as_key(a5_yaml_get(root, "uncertain"), path);
     if (!n)
         n = as_key(a5_yaml_get(root, "levers"), path);
-    return n;
-}
-
-/* Where `path` was given: for the start (given_at_start), or in an event's set or
- * add; NULL when nowhere (its default). */
-static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
-{
-    const a5_yaml_node *n = given_at_start(root, path);
     const a5_yaml_node *ev = a5_yaml_get(root, "events");
     for (size_t e = 0; !n && ev && ev->kind == A5_YAML_SEQ && e < ev->n; e++) {
         n = as_key(a5_yaml_get(ev->item[e], "set"), path);
@@ -137,34 +129,71 @@ static void record_rules(a5_scenario *s, const a5_yaml_node *root, int us_budget
     }
 }
 
-/* A global that a scheduled event sets at the first step, known from the start
- * (every forecast keeps it), is read by no step before: the value given for the
- * start (its section, a sweep, a design, a draw, a lever) never acts. (us.pressure,
- * which a5_model_init reads before the events, no event may change.) */
-static void overwritten_rules(a5_scenario *s, const a5_yaml_node *root)
+/* The scheduled event, known from the start (every forecast keeps it), that sets
+ * `slot` at the first step, and where in the YAML it does (NULL if not found);
+ * NULL: none. No step reads a value the slot had before such an event. */
+static const a5_event *set_at_start(const a5_scenario *s, const a5_yaml_node *root, size_t slot,
+                                    const a5_yaml_node **where)
 {
     const a5_yaml_node *evs = a5_yaml_get(root, "events");
     const int same = evs && evs->kind == A5_YAML_SEQ && evs->n == s->nevents;
     for (size_t e = 0; e < s->nevents; e++) {
         const a5_event *ev = &s->events[e];
-        for (size_t o = 0; ev->at == 0 && ev->known <= 0 && o < ev->nops; o++) {
-            const a5_event_op *op = &ev->ops[o];
-            const size_t slot = op->target.nslots == 1 ? op->target.slots[0] : A5_G_COUNT;
-            if (op->op != A5_OP_SET || slot >= A5_G_COUNT)
-                continue;
-            const char *path = a5_param_global[slot].path;
-            const a5_yaml_node *at = given_at_start(root, path),
-                               *by = same ? as_key(a5_yaml_get(evs->item[e], "set"), path) : NULL;
-            if (at && by)
-                a5_diag_add(&s->warnings, at->file, at->line, at->col,
-                            "'%s' has no effect: the event at %s:%d:%d sets it at the first "
-                            "step, before any step reads it (that value acts instead)",
-                            path, by->file, by->line, by->col);
-            else if (at)
-                warn(s, at, path,
-                     "has no effect: an event sets it at the first step, before any step "
-                     "reads it (that value acts instead)");
-        }
+        for (size_t o = 0; ev->at == 0 && ev->known <= 0 && o < ev->nops; o++)
+            if (ev->ops[o].op == A5_OP_SET && covers(&ev->ops[o].target, slot)) {
+                *where = same ? as_key(a5_yaml_get(evs->item[e], "set"), ev->ops[o].target.path)
+                              : NULL;
+                return ev;
+            }
+    }
+    return NULL;
+}
+
+/* Warn at `at` (where `path` was given for the start) when an event at the first
+ * step sets every slot of t (one slot: a global in its section). */
+static void overwritten(a5_scenario *s, const a5_yaml_node *root, const a5_yaml_node *at,
+                        const char *path, const size_t *slots, size_t nslots)
+{
+    const a5_yaml_node *by = NULL;
+    int all = at && nslots > 0;
+    for (size_t q = 0; all && q < nslots; q++)
+        all = set_at_start(s, root, slots[q], &by) != NULL;
+    if (!all)
+        return;
+    if (by)
+        a5_diag_add(&s->warnings, at->file, at->line, at->col,
+                    "'%s' has no effect: the event at %s:%d:%d sets it at the first step, "
+                    "before any step reads it (that value acts instead)",
+                    path, by->file, by->line, by->col);
+    else
+        warn(s, at, path,
+             "has no effect: an event sets it at the first step, before any step reads it "
+             "(that value acts instead)");
+}
+
+/* Values given for the start that an event known from the start sets at the
+ * first step, before any step reads them: a global in its section (--set
+ * included), and any path of sweep, design (its ranges, or a column of its file),
+ * levers or uncertain whose every slot is so set. (us.pressure, which a5_model_init reads before the events, no event
+ * may change.) */
+static void overwritten_rules(a5_scenario *s, const a5_yaml_node *root)
+{
+    for (size_t g = 0; g < A5_G_COUNT && s->nevents > 0; g++)
+        overwritten(s, root, in_sections(root, a5_param_global[g].path), a5_param_global[g].path,
+                    &g, 1);
+    const a5_yaml_node *design = a5_yaml_get(a5_yaml_get(root, "design"), "ranges");
+    for (size_t v = 0; v < s->nvaried && s->nevents > 0; v++) {
+        const a5_target *t = &s->varied[v];
+        const a5_yaml_node *at = as_key(a5_yaml_get(root, "sweep"), t->path);
+        at = at ? at : as_key(design, t->path);
+        at = at ? at : as_key(a5_yaml_get(root, "levers"), t->path);
+        at = at ? at : a5_yaml_get(a5_yaml_get(root, "design"), "file"); /* a column of it */
+        overwritten(s, root, at, t->path, t->slots, t->nslots);
+    }
+    for (size_t u = 0; u < s->nuncertain && s->nevents > 0; u++) {
+        const a5_target *t = &s->uncertain[u].target;
+        overwritten(s, root, as_key(a5_yaml_get(root, "uncertain"), t->path), t->path, t->slots,
+                    t->nslots);
     }
 }
 

@@ -85,6 +85,10 @@ CASES = {
     "a swept value an event sets at the first step": (
         "sweep: {us.intel_threat: [0, 0.5]}\nevents: [{at: 0, set: {us.intel_threat: 0.4}}]\n",
         [(7, 9, "us.intel_threat", "sets it at the first step, before any step reads it")]),
+    "a drawn nation attribute an event sets at the first step": (
+        "uncertain: {nations.A.threat: {dist: uniform, lo: 0, hi: 1}}\n"
+        "events: [{at: 0, set: {nations.A.threat: 0.5}}]\n",
+        [(7, 13, "nations.A.threat", "sets it at the first step")]),
     "event on an inert setting": (
         "events: [{at: 1, set: {china.price_budget: 1}}]\n",
         [(7, 24, "china.price_budget", "price_response is 0 everywhere")]),
@@ -132,6 +136,8 @@ def test_set_option_is_located_on_the_command_line(tmp_path):
     "us: {intel_threat: 0.3}\nevents: [{at: 0, add: {us.intel_threat: 0.1}}]\n",
     "us: {intel_threat: 0.3}\nevents: [{at: 1, set: {us.intel_threat: 0.5}}]\n",
     "us: {intel_threat: 0.3}\nevents: [{at: 0, known: 2019Q3, set: {us.intel_threat: 0.5}}]\n",
+    # the sweep still reaches B, whose threat the event leaves alone
+    "sweep: {nations.*.threat: [0.1, 0.5]}\nevents: [{at: 0, set: {nations.A.threat: 0.5}}]\n",
     # the defaults themselves, not given: nothing to warn about
     "",
 ])
@@ -165,6 +171,15 @@ def test_shipped_scenarios_do_not_warn(src):
                  "germany_sobol2", "robust_us", "robust_us_worlds"):
         p = run("validate", src / "scenarios" / f"{name}.yaml")
         assert ": warning: " not in p.stderr, (name, p.stderr)
+
+
+def test_a_design_file_column_an_event_sets_is_warned_at_the_file(tmp_path):
+    (tmp_path / "d.csv").write_text("us.intel_threat,china.retaliation\n0.1,0.2\n0.5,0.3\n")
+    s = write(tmp_path, "design: {method: file, file: d.csv}\n"
+                        "events: [{at: 0, set: {us.intel_threat: 0.4}}]\n")
+    p = run("validate", s)
+    lines = [ln for ln in p.stderr.splitlines() if ": warning: " in ln]
+    assert len(lines) == 1 and lines[0].startswith(f"{s}:7:30: warning: 'us.intel_threat' "), p.stderr
 
 
 @pytest.mark.parametrize("name", ["germany_lhs", "germany_morris"])
