@@ -209,6 +209,12 @@ void a5_scenario_free(a5_scenario *s); /* accepts NULL */
  * a5_scenario_target_free. */
 int a5_scenario_resolve(const a5_scenario *s, const char *path, a5_target *t, char *err,
                         size_t errlen);
+
+/* Whether an event known from the start (a scheduled one at the first step, or a
+ * hazard of 1) sets every slot of t at the first step, before any step reads
+ * them: then no value given for the start changes a run (docs/scenario-reference.md,
+ * "Settings with no effect"). */
+int a5_scenario_replaced_at_start(const a5_scenario *s, const a5_target *t);
 void a5_scenario_target_free(a5_target *t);
 /* 1 when t covers vector slot `slot`. */
 int a5_target_covers(const a5_target *t, size_t slot);

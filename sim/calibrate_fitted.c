@@ -25,7 +25,15 @@ int a5_calib_parse_fit(const a5_scenario *s, const char *arg, int index, a5_fit_
     }
     spec->lo = t.param->lo;
     spec->hi = t.param->hi;
+    const int replaced = a5_scenario_replaced_at_start(s, &t);
     a5_scenario_target_free(&t);
+    if (replaced) {
+        a5_diag_add(d, "--fit", index, 1,
+                    "'%s' cannot be fitted: an event known from the start sets it at the first "
+                    "step, before any step reads it, so every value gives the same runs",
+                    spec->path);
+        return A5_ESCENARIO;
+    }
     if (eq) {
         char *end;
         spec->lo = strtod(eq + 1, &end);

@@ -424,11 +424,16 @@ static const char inert_text[] =
     "- `china.price_budget` while `china.price_response` is 0 everywhere, and the\n"
     "  other way round;\n"
     "- a value given for the start (a global in its section or `--set`; any path of\n"
-    "  `sweep`, `design` (its ranges or its file's columns), `levers` or `uncertain`,\n"
-    "  nation attributes included) while a scheduled event known from the start sets\n"
-    "  it, for every nation the path names, at the first step: no step reads the\n"
-    "  value before the event replaces it (the warning names the event). Attributes\n"
-    "  given in `nations:` or `defaults:` are not checked.\n\n";
+    "  `sweep`, `design` (its ranges or its file's columns), `levers`, `uncertain` or\n"
+    "  `calibration.fit`, nation attributes included) while an event known from the\n"
+    "  start (one at the first step, or a hazard of 1) sets it, for every nation the\n"
+    "  path names, at the first step: no step reads the value before the event\n"
+    "  replaces it (the warning names the event). Such a value does not count either\n"
+    "  where the rules above ask whether a setting can be on. A draw so replaced still\n"
+    "  takes numbers from the random stream: removing it changes the draws after it.\n"
+    "  Values given in `nations:`, `defaults:` or `vendors:` (and `--set` into them)\n"
+    "  are not checked. `calibrate --fit` and `forecast --fit` of such a path are\n"
+    "  refused: every value gives the same runs.\n\n";
 
 int a5_param_write_reference(FILE *out)
 {

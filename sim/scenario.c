@@ -841,7 +841,10 @@ static int parse(const char *text, size_t len, const char *name, const char *con
         s->npoints = 1;
     if (a5_diag_count(d) != before)
         goto fail;
-    a5_sc_inert(&L, root);
+    if (a5_sc_inert(&L, root)) {
+        rc = A5_ENOMEM;
+        goto fail;
+    }
     if ((double)s->npoints * (double)s->replicates > 1e12) {
         a5_diag_add(d, s->file, 1, 1, "%ld points x %ld replicates exceeds the limit of 1e12 runs",
                     s->npoints, s->replicates);

@@ -62,6 +62,30 @@ static int covers(const a5_target *t, size_t slot)
     return 0;
 }
 
+/* The event, known from the start (every forecast keeps it), that sets `slot`
+ * at the first step: a scheduled one at step 0, or a hazard of 1 (it fires at
+ * every step); NULL: none. No step reads a value the slot had before it. With
+ * root, *where gets the key of its `set` (NULL if not found). */
+static const a5_event *set_at_start(const a5_scenario *s, const a5_yaml_node *root, size_t slot,
+                                    const a5_yaml_node **where)
+{
+    const a5_yaml_node *evs = root ? a5_yaml_get(root, "events") : NULL;
+    const int same = evs && evs->kind == A5_YAML_SEQ && evs->n == s->nevents;
+    for (size_t e = 0; e < s->nevents; e++) {
+        const a5_event *ev = &s->events[e];
+        const int first = ev->at == 0 || (ev->at < 0 && ev->hazard >= 1);
+        for (size_t o = 0; first && ev->known <= 0 && o < ev->nops; o++)
+            if (ev->ops[o].op == A5_OP_SET && covers(&ev->ops[o].target, slot)) {
+                if (where)
+                    *where = same ? as_key(a5_yaml_get(evs->item[e], "set"),
+                                           ev->ops[o].target.path)
+                                  : NULL;
+                return ev;
+            }
+    }
+    return NULL;
+}
+
 /* What a governing setting must be for a governed one to act. */
 typedef enum { NONZERO, ZERO } cond;
 
@@ -69,12 +93,14 @@ static int fits(double v, cond c) { return c == NONZERO ? v != 0 : v == 0; }
 
 /* Whether global `slot` may meet c in some replicate of s: its base value, a
  * design point's, an event that sets it; a draw, or an event that adds, may give
- * anything. */
+ * anything. The values for the start count only where no event sets the slot at
+ * the first step. */
 static int can(const a5_scenario *s, size_t slot, cond c)
 {
-    if (fits(s->base[slot], c))
+    const int start = !set_at_start(s, NULL, slot, NULL);
+    if (start && fits(s->base[slot], c))
         return 1;
-    for (size_t u = 0; u < s->nuncertain; u++)
+    for (size_t u = 0; start && u < s->nuncertain; u++)
         if (covers(&s->uncertain[u].target, slot))
             return 1;
     for (size_t e = 0; e < s->nevents; e++)
@@ -83,7 +109,7 @@ static int can(const a5_scenario *s, size_t slot, cond c)
             if (covers(&op->target, slot) && (op->op == A5_OP_ADD || fits(op->value, c)))
                 return 1;
         }
-    for (size_t v = 0; v < s->nvaried; v++)
+    for (size_t v = 0; start && v < s->nvaried; v++)
         if (covers(&s->varied[v], slot))
             for (long p = 0; p < s->npoints; p++)
                 if (fits(s->points[(size_t)p * s->nvaried + v], c))
@@ -91,9 +117,19 @@ static int can(const a5_scenario *s, size_t slot, cond c)
     return 0;
 }
 
-static void warn(a5_scenario *s, const a5_yaml_node *at, const char *path, const char *why)
+/* Warn at `at`, where `path` was given; a draw (a key of uncertain) is told that
+ * it still moves the random stream. */
+static void warn(a5_scenario *s, const a5_yaml_node *root, const a5_yaml_node *at,
+                 const char *path, const char *why)
 {
-    a5_diag_add(&s->warnings, at->file, at->line, at->col, "'%s' %s", path, why);
+    const a5_yaml_node *u = a5_yaml_get(root, "uncertain");
+    int draw = 0;
+    for (size_t k = 0; u && u->kind == A5_YAML_MAP && k < u->n; k++)
+        draw |= u->key[k] == at;
+    a5_diag_add(&s->warnings, at->file, at->line, at->col, "'%s' %s%s", path, why,
+                draw ? "; its draw still takes numbers from the random stream, so removing "
+                       "the entry changes the draws after it"
+                     : "");
 }
 
 /* Warn at every given path of `paths` (NULL-terminated) unless `matters`. */
@@ -103,7 +139,7 @@ static void rule(a5_scenario *s, const a5_yaml_node *root, const char *const *pa
     for (int k = 0; !matters && paths[k]; k++) {
         const a5_yaml_node *at = given(root, paths[k]);
         if (at)
-            warn(s, at, paths[k], why);
+            warn(s, root, at, paths[k], why);
     }
 }
 
@@ -129,24 +165,12 @@ static void record_rules(a5_scenario *s, const a5_yaml_node *root, int us_budget
     }
 }
 
-/* The scheduled event, known from the start (every forecast keeps it), that sets
- * `slot` at the first step, and where in the YAML it does (NULL if not found);
- * NULL: none. No step reads a value the slot had before such an event. */
-static const a5_event *set_at_start(const a5_scenario *s, const a5_yaml_node *root, size_t slot,
-                                    const a5_yaml_node **where)
+int a5_scenario_replaced_at_start(const a5_scenario *s, const a5_target *t)
 {
-    const a5_yaml_node *evs = a5_yaml_get(root, "events");
-    const int same = evs && evs->kind == A5_YAML_SEQ && evs->n == s->nevents;
-    for (size_t e = 0; e < s->nevents; e++) {
-        const a5_event *ev = &s->events[e];
-        for (size_t o = 0; ev->at == 0 && ev->known <= 0 && o < ev->nops; o++)
-            if (ev->ops[o].op == A5_OP_SET && covers(&ev->ops[o].target, slot)) {
-                *where = same ? as_key(a5_yaml_get(evs->item[e], "set"), ev->ops[o].target.path)
-                              : NULL;
-                return ev;
-            }
-    }
-    return NULL;
+    int all = t->nslots > 0;
+    for (size_t q = 0; all && q < t->nslots; q++)
+        all = set_at_start(s, NULL, t->slots[q], NULL) != NULL;
+    return all;
 }
 
 /* Warn at `at` (where `path` was given for the start) when an event at the first
@@ -160,24 +184,28 @@ static void overwritten(a5_scenario *s, const a5_yaml_node *root, const a5_yaml_
         all = set_at_start(s, root, slots[q], &by) != NULL;
     if (!all)
         return;
+    char why[512];
     if (by)
-        a5_diag_add(&s->warnings, at->file, at->line, at->col,
-                    "'%s' has no effect: the event at %s:%d:%d sets it at the first step, "
-                    "before any step reads it (that value acts instead)",
-                    path, by->file, by->line, by->col);
+        snprintf(why, sizeof why,
+                 "has no effect: the event at %s:%d:%d sets it at the first step, before any "
+                 "step reads it (that value acts instead)",
+                 by->file, by->line, by->col);
     else
-        warn(s, at, path,
-             "has no effect: an event sets it at the first step, before any step reads it "
-             "(that value acts instead)");
+        snprintf(why, sizeof why,
+                 "has no effect: an event sets it at the first step, before any step reads it "
+                 "(that value acts instead)");
+    warn(s, root, at, path, why);
 }
 
 /* Values given for the start that an event known from the start sets at the
  * first step, before any step reads them: a global in its section (--set
  * included), and any path of sweep, design (its ranges, or a column of its file),
- * levers or uncertain whose every slot is so set. (us.pressure, which a5_model_init reads before the events, no event
- * may change.) */
-static void overwritten_rules(a5_scenario *s, const a5_yaml_node *root)
+ * levers, uncertain or calibration.fit whose every slot is so set. (us.pressure,
+ * which a5_model_init reads before the events, no event may change.) Returns
+ * A5_ENOMEM, or 0. */
+static int overwritten_rules(a5_sc_loader *L, const a5_yaml_node *root)
 {
+    a5_scenario *s = L->s;
     for (size_t g = 0; g < A5_G_COUNT && s->nevents > 0; g++)
         overwritten(s, root, in_sections(root, a5_param_global[g].path), a5_param_global[g].path,
                     &g, 1);
@@ -187,6 +215,7 @@ static void overwritten_rules(a5_scenario *s, const a5_yaml_node *root)
         const a5_yaml_node *at = as_key(a5_yaml_get(root, "sweep"), t->path);
         at = at ? at : as_key(design, t->path);
         at = at ? at : as_key(a5_yaml_get(root, "levers"), t->path);
+        at = at ? at : as_key(a5_yaml_get(root, "uncertain"), t->path); /* robust: worlds */
         at = at ? at : a5_yaml_get(a5_yaml_get(root, "design"), "file"); /* a column of it */
         overwritten(s, root, at, t->path, t->slots, t->nslots);
     }
@@ -195,12 +224,27 @@ static void overwritten_rules(a5_scenario *s, const a5_yaml_node *root)
         overwritten(s, root, as_key(a5_yaml_get(root, "uncertain"), t->path), t->path, t->slots,
                     t->nslots);
     }
+    /* calibration.fit: what calibrate would fit (resolved again: the scenario keeps
+     * the paths only) */
+    const a5_yaml_node *fit = a5_yaml_get(a5_yaml_get(root, "calibration"), "fit");
+    for (size_t k = 0; fit && fit->kind == A5_YAML_MAP && s->nevents > 0 && k < fit->n; k++) {
+        a5_target t;
+        const int rc = a5_sc_resolve(L, fit->key[k]->value, fit->key[k], A5_SC_VARY, &t);
+        if (A5_SC_NOMEM(rc))
+            return rc;
+        if (rc)
+            continue;
+        overwritten(s, root, fit->key[k], t.path, t.slots, t.nslots);
+        a5_scenario_target_free(&t);
+    }
+    return 0;
 }
 
-void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
+int a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
 {
     a5_scenario *s = L->s;
-    overwritten_rules(s, root);
+    if (overwritten_rules(L, root))
+        return A5_ENOMEM;
     const int us_budget = can(s, A5_G_US_STRATEGY, NONZERO), us_sched = can(s, A5_G_US_STRATEGY, ZERO);
     const int cn_budget = can(s, A5_G_CHINA_STRATEGY, NONZERO),
               cn_aggr = can(s, A5_G_CHINA_STRATEGY, ZERO);
@@ -270,4 +314,5 @@ void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
          "is a budget strategy but china.budget is 0 everywhere: it retaliates with "
          "china.retaliation alone (the same as aggregate with china.escalation 0); give "
          "china.budget");
+    return 0;
 }

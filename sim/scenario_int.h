@@ -66,9 +66,9 @@ int a5_sc_find_name(char *const *names, int n, const char *name);
 
 /* --- settings with no effect (scenario_inert.c) --- */
 
-/* Warn, into L->s->warnings at the place each was given, about strategic settings
- * that the resolved scenario never lets act. */
-void a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root);
+/* Warn, into L->s->warnings at the place each was given, about settings that the
+ * resolved scenario never lets act. Returns A5_ENOMEM, or 0. */
+int a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root);
 
 /* --- paths (scenario_path.c) --- */
 

@@ -89,6 +89,26 @@ CASES = {
         "uncertain: {nations.A.threat: {dist: uniform, lo: 0, hi: 1}}\n"
         "events: [{at: 0, set: {nations.A.threat: 0.5}}]\n",
         [(7, 13, "nations.A.threat", "sets it at the first step")]),
+    "a draw an event replaces at the first step (still moves the stream)": (
+        "uncertain: {us.intel_threat: {dist: uniform, lo: 0, hi: 1}}\n"
+        "events: [{at: 0, set: {us.intel_threat: 0.5}}]\n",
+        [(7, 13, "us.intel_threat", "its draw still takes numbers from the random stream")]),
+    "a robust design's world draw an event replaces": (
+        "design: {method: robust, worlds: 2}\nlevers: {china.retaliation: [0.1, 0.9]}\n"
+        "uncertain: {us.intel_threat: {dist: uniform, lo: 0, hi: 1}}\n"
+        "events: [{at: 0, set: {us.intel_threat: 0.5}}]\n",
+        [(9, 13, "us.intel_threat", "sets it at the first step")]),
+    "a calibration fit target an event replaces": (
+        "calibration: {fit: {us.intel_threat: '0:1'}}\n"
+        "events: [{at: 0, set: {us.intel_threat: 0.5}}]\n",
+        [(7, 21, "us.intel_threat", "sets it at the first step")]),
+    "a certain hazard replaces the start value": (
+        "us: {intel_threat: 0.3}\nevents: [{hazard: 1, set: {us.intel_threat: 0.5}}]\n",
+        [(7, 6, "us.intel_threat", "sets it at the first step")]),
+    "a governed setting whose governor an event replaces at the first step": (
+        "us: {strategy: pivotal, budget: 0.5}\nevents: [{at: 0, set: {us.strategy: schedule}}]\n",
+        [(7, 6, "us.strategy", "sets it at the first step"),
+         (7, 25, "us.budget", "us.strategy is schedule everywhere")]),
     "event on an inert setting": (
         "events: [{at: 1, set: {china.price_budget: 1}}]\n",
         [(7, 24, "china.price_budget", "price_response is 0 everywhere")]),
@@ -136,6 +156,7 @@ def test_set_option_is_located_on_the_command_line(tmp_path):
     "us: {intel_threat: 0.3}\nevents: [{at: 0, add: {us.intel_threat: 0.1}}]\n",
     "us: {intel_threat: 0.3}\nevents: [{at: 1, set: {us.intel_threat: 0.5}}]\n",
     "us: {intel_threat: 0.3}\nevents: [{at: 0, known: 2019Q3, set: {us.intel_threat: 0.5}}]\n",
+    "us: {intel_threat: 0.3}\nevents: [{hazard: 0.5, set: {us.intel_threat: 0.5}}]\n",
     # the sweep still reaches B, whose threat the event leaves alone
     "sweep: {nations.*.threat: [0.1, 0.5]}\nevents: [{at: 0, set: {nations.A.threat: 0.5}}]\n",
     # the defaults themselves, not given: nothing to warn about
@@ -190,3 +211,18 @@ def test_exploration_designs_warn_of_their_null_input(src, name):
     lines = [ln for ln in p.stderr.splitlines() if ": warning: " in ln]
     assert len(lines) == 1 and "'us.intel_threat' has no effect: the event at" in lines[0], p.stderr
     assert "huawei_2019.yaml:" in lines[0] and f"{name}.yaml:" in lines[0]
+
+
+@pytest.mark.parametrize("cmd", ["calibrate", "forecast"])
+def test_fitting_a_value_an_event_replaces_is_refused(src, tmp_path, cmd):
+    """--fit of a parameter the 2019Q1 event sets before any step reads it: every
+    value gives the same runs, so there is nothing to fit (exit 2, nothing written)."""
+    out = tmp_path / "out"
+    args = [cmd, src / "scenarios" / "huawei_2019.yaml", "--observed",
+            src / "scenarios" / "observed_2019_2025.csv", "--fit", "decision.weights.us=0:3",
+            "--fit", "us.intel_threat=0:1", "-o" if cmd == "calibrate" else "--predictions", out]
+    p = run(*args, check=False)
+    assert p.returncode == 2, p.stderr
+    assert "--fit:2:1: error: 'us.intel_threat' cannot be fitted: an event known from the start" \
+        in p.stderr
+    assert list(tmp_path.iterdir()) == []
