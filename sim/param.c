@@ -423,17 +423,19 @@ static const char inert_text[] =
     "- `china.targets` while `china.strategy` is `aggregate` everywhere;\n"
     "- `china.price_budget` while `china.price_response` is 0 everywhere, and the\n"
     "  other way round;\n"
+    "- `us.pressure` while no nation's P_i(0) follows it (each gives, draws, varies\n"
+    "  or sets at the first step its own `us_pressure`, or `defaults` gives one);\n"
     "- a value given for the start (a global in its section or `--set`; any path of\n"
     "  `sweep`, `design` (its ranges or its file's columns), `levers`, `uncertain` or\n"
-    "  `calibration.fit`, nation attributes included) while an event known from the\n"
+    "  `calibration.fit`; a nation's entry in `nations:`, a `defaults:` attribute for\n"
+    "  the nations that do not give it, a vendor's price) while an event known from the\n"
     "  start (one at the first step, or a hazard of 1) sets it, for every nation the\n"
     "  path names, at the first step: no step reads the value before the event\n"
     "  replaces it (the warning names the event). Such a value does not count either\n"
     "  where the rules above ask whether a setting can be on. A draw so replaced still\n"
     "  takes numbers from the random stream: removing it changes the draws after it.\n"
-    "  Values given in `nations:`, `defaults:` or `vendors:` (and `--set` into them)\n"
-    "  are not checked. `calibrate --fit` and `forecast --fit` of such a path are\n"
-    "  refused: every value gives the same runs.\n\n";
+    "  `calibrate --fit` and `forecast --fit` of such a path are refused: every value\n"
+    "  gives the same runs.\n\n";
 
 int a5_param_write_reference(FILE *out)
 {

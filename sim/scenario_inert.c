@@ -7,6 +7,7 @@
 #include "scenario_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The key node of dotted `path` in the nested mappings of `map`, or NULL. */
@@ -197,12 +198,59 @@ static void overwritten(a5_scenario *s, const a5_yaml_node *root, const a5_yaml_
     warn(s, root, at, path, why);
 }
 
+/* The start-value rule for what the lists give: each nation's attributes in its
+ * entry of `nations:`, each `defaults:` attribute (for the nations that do not
+ * give it) and each vendor's price; and us.pressure in its section when no
+ * nation's P_i(0) follows it (a5_sc_pressure_unused, which refuses it varied or
+ * --set). Returns A5_ENOMEM, or 0. */
+static int listed_rules(a5_scenario *s, const a5_yaml_node *root)
+{
+    /* us.pressure acts only through the nations whose P_i(0) follows it */
+    const a5_yaml_node *up = in_sections(root, "us.pressure");
+    if (up && a5_sc_pressure_unused(s))
+        warn(s, root, up, "us.pressure",
+             "has no effect: it only starts nations without their own us_pressure, and every "
+             "nation has its own (given, drawn, varied or set at the first step)");
+    const a5_yaml_node *ns = a5_yaml_get(root, "nations"), *df = a5_yaml_get(root, "defaults");
+    if (s->nevents == 0 || !ns || ns->kind != A5_YAML_SEQ || ns->n != (size_t)s->n)
+        return 0;
+    size_t *rest = a5_calloc((size_t)s->n, sizeof *rest);
+    if (!rest)
+        return A5_ENOMEM;
+    char path[160];
+    for (int a = 0; a < A5_N_COUNT; a++) {
+        const char *attr = a5_param_nation[a].path;
+        size_t nrest = 0;
+        for (int i = 0; i < s->n; i++) {
+            const size_t slot = a5_param_nslot(a, i, s->n);
+            /* at the value: a --set into the entry is located there (--set:N:COL) */
+            const a5_yaml_node *at = a5_yaml_get(ns->item[i], attr);
+            snprintf(path, sizeof path, "nations.%s.%s", s->codes[i], attr);
+            if (at)
+                overwritten(s, root, at, path, &slot, 1);
+            else
+                rest[nrest++] = slot;
+        }
+        snprintf(path, sizeof path, "defaults.%s", attr);
+        overwritten(s, root, as_key(df, attr), path, rest, nrest);
+    }
+    free(rest);
+    const a5_yaml_node *vs = a5_yaml_get(root, "vendors");
+    for (int v = 0; vs && vs->kind == A5_YAML_SEQ && v < s->nvendors && (size_t)v < vs->n; v++) {
+        const size_t slot = a5_param_vslot(v, s->n);
+        snprintf(path, sizeof path, "vendors.%s.price", s->vendor_names[v]);
+        overwritten(s, root, a5_yaml_get(vs->item[v], "price"), path, &slot, 1);
+    }
+    return 0;
+}
+
 /* Values given for the start that an event known from the start sets at the
  * first step, before any step reads them: a global in its section (--set
  * included), and any path of sweep, design (its ranges, or a column of its file),
- * levers, uncertain or calibration.fit whose every slot is so set. (us.pressure,
- * which a5_model_init reads before the events, no event may change.) Returns
- * A5_ENOMEM, or 0. */
+ * levers, uncertain or calibration.fit whose every slot is so set; and what the
+ * lists give (listed_rules). (us.pressure, which a5_model_init reads before the
+ * events, no event may change: it acts through the nations that follow it.)
+ * Returns A5_ENOMEM, or 0. */
 static int overwritten_rules(a5_sc_loader *L, const a5_yaml_node *root)
 {
     a5_scenario *s = L->s;
@@ -224,6 +272,8 @@ static int overwritten_rules(a5_sc_loader *L, const a5_yaml_node *root)
         overwritten(s, root, as_key(a5_yaml_get(root, "uncertain"), t->path), t->path, t->slots,
                     t->nslots);
     }
+    if (listed_rules(s, root))
+        return A5_ENOMEM;
     /* calibration.fit: what calibrate would fit (resolved again: the scenario keeps
      * the paths only) */
     const a5_yaml_node *fit = a5_yaml_get(a5_yaml_get(root, "calibration"), "fit");

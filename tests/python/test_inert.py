@@ -226,3 +226,49 @@ def test_fitting_a_value_an_event_replaces_is_refused(src, tmp_path, cmd):
     assert "--fit:2:1: error: 'us.intel_threat' cannot be fitted: an event known from the start" \
         in p.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+LISTED = """name: listed
+steps: 4
+replicates: 5
+vendors: [{name: H, price: 0.5, high_risk: true}, {name: E, price: 1}]
+defaults: {threat: 0.2}
+nations:
+  - {code: A, threat: 0.3}
+  - {code: B}
+"""
+
+
+@pytest.mark.parametrize("events, sets, want", [
+    # a nation's entry (located at the value), --set into it (at the option)
+    ("[{at: 0, set: {nations.A.threat: 0.5}}]", [], [("s.yaml:7:23:", "nations.A.threat")]),
+    ("[{at: 0, set: {nations.A.threat: 0.5}}]", ["nations.A.threat=0.9"],
+     [("--set:1:18:", "nations.A.threat")]),
+    # a default, for the nations that do not give the attribute (B alone)
+    ("[{at: 0, set: {nations.B.threat: 0.5}}]", [], [("s.yaml:5:12:", "defaults.threat")]),
+    # a vendor's price in its entry
+    ("[{at: 0, set: {vendors.H.price: 0.9}}]", [], [("s.yaml:4:28:", "vendors.H.price")]),
+    # the default still starts B: nothing to warn about
+    ("[{at: 0, set: {nations.A.threat: 0.5}}]", ["nations.A.threat=0.9", "defaults.threat=0.4"],
+     [("--set:1:18:", "nations.A.threat")]),
+])
+def test_listed_values_an_event_replaces(tmp_path, events, sets, want):
+    s = tmp_path / "s.yaml"
+    s.write_text(LISTED + f"events: {events}\n")
+    args = [a for kv in sets for a in ("--set", kv)]
+    p = run("validate", s, *args)
+    lines = [ln for ln in p.stderr.splitlines() if ": warning: " in ln]
+    assert len(lines) == len(want), p.stderr
+    for (where, path), ln in zip(want, lines):
+        assert (ln.startswith(f"{s}:" + where.split(":", 1)[1]) if where.startswith("s.yaml")
+                else ln.startswith(where)), (where, ln)
+        assert f"'{path}' has no effect: the event at" in ln, ln
+
+
+def test_us_pressure_no_nation_follows_is_warned(tmp_path):
+    s = tmp_path / "s.yaml"
+    s.write_text("name: p\nsteps: 4\nreplicates: 5\nus: {pressure: 0.4}\n"
+                 "defaults: {us_pressure: 0.2}\nnations:\n  - {code: A}\n")
+    p = run("validate", s)
+    assert f"{s}:4:6: warning: 'us.pressure' has no effect: it only starts nations without" \
+        in p.stderr
