@@ -175,9 +175,10 @@ int a5_scenario_replaced_at_start(const a5_scenario *s, const a5_target *t)
 }
 
 /* Warn at `at` (where `path` was given for the start) when an event at the first
- * step sets every slot of t (one slot: a global in its section). */
+ * step sets every slot of t (one slot: a global in its section); `others`: how
+ * many other nations' entries the same holds for (one warning for them all). */
 static void overwritten(a5_scenario *s, const a5_yaml_node *root, const a5_yaml_node *at,
-                        const char *path, const size_t *slots, size_t nslots)
+                        const char *path, const size_t *slots, size_t nslots, size_t others)
 {
     const a5_yaml_node *by = NULL;
     int all = at && nslots > 0;
@@ -195,6 +196,11 @@ static void overwritten(a5_scenario *s, const a5_yaml_node *root, const a5_yaml_
         snprintf(why, sizeof why,
                  "has no effect: an event sets it at the first step, before any step reads it "
                  "(that value acts instead)");
+    if (others > 0) { /* one warning for the entries of many nations */
+        const size_t l = strlen(why);
+        snprintf(why + l, sizeof why - l, "; the same holds for %zu other nations' entries",
+                 others);
+    }
     warn(s, root, at, path, why);
 }
 
@@ -220,26 +226,31 @@ static int listed_rules(a5_scenario *s, const a5_yaml_node *root)
     char path[160];
     for (int a = 0; a < A5_N_COUNT; a++) {
         const char *attr = a5_param_nation[a].path;
-        size_t nrest = 0;
+        size_t nrest = 0, nrep = 0;
+        int first = -1; /* the first nation whose entry's value is replaced */
         for (int i = 0; i < s->n; i++) {
             const size_t slot = a5_param_nslot(a, i, s->n);
-            /* at the value: a --set into the entry is located there (--set:N:COL) */
-            const a5_yaml_node *at = a5_yaml_get(ns->item[i], attr);
-            snprintf(path, sizeof path, "nations.%s.%s", s->codes[i], attr);
-            if (at)
-                overwritten(s, root, at, path, &slot, 1);
-            else
+            if (!a5_yaml_get(ns->item[i], attr))
                 rest[nrest++] = slot;
+            else if (set_at_start(s, NULL, slot, NULL)) {
+                first = first < 0 ? i : first;
+                nrep++;
+            }
+        }
+        if (first >= 0) { /* at the value: a --set into the entry is located there */
+            const size_t slot = a5_param_nslot(a, first, s->n);
+            snprintf(path, sizeof path, "nations.%s.%s", s->codes[first], attr);
+            overwritten(s, root, a5_yaml_get(ns->item[first], attr), path, &slot, 1, nrep - 1);
         }
         snprintf(path, sizeof path, "defaults.%s", attr);
-        overwritten(s, root, as_key(df, attr), path, rest, nrest);
+        overwritten(s, root, as_key(df, attr), path, rest, nrest, 0);
     }
     free(rest);
     const a5_yaml_node *vs = a5_yaml_get(root, "vendors");
     for (int v = 0; vs && vs->kind == A5_YAML_SEQ && v < s->nvendors && (size_t)v < vs->n; v++) {
         const size_t slot = a5_param_vslot(v, s->n);
         snprintf(path, sizeof path, "vendors.%s.price", s->vendor_names[v]);
-        overwritten(s, root, a5_yaml_get(vs->item[v], "price"), path, &slot, 1);
+        overwritten(s, root, a5_yaml_get(vs->item[v], "price"), path, &slot, 1, 0);
     }
     return 0;
 }
@@ -256,7 +267,7 @@ static int overwritten_rules(a5_sc_loader *L, const a5_yaml_node *root)
     a5_scenario *s = L->s;
     for (size_t g = 0; g < A5_G_COUNT && s->nevents > 0; g++)
         overwritten(s, root, in_sections(root, a5_param_global[g].path), a5_param_global[g].path,
-                    &g, 1);
+                    &g, 1, 0);
     const a5_yaml_node *design = a5_yaml_get(a5_yaml_get(root, "design"), "ranges");
     for (size_t v = 0; v < s->nvaried && s->nevents > 0; v++) {
         const a5_target *t = &s->varied[v];
@@ -265,12 +276,12 @@ static int overwritten_rules(a5_sc_loader *L, const a5_yaml_node *root)
         at = at ? at : as_key(a5_yaml_get(root, "levers"), t->path);
         at = at ? at : as_key(a5_yaml_get(root, "uncertain"), t->path); /* robust: worlds */
         at = at ? at : a5_yaml_get(a5_yaml_get(root, "design"), "file"); /* a column of it */
-        overwritten(s, root, at, t->path, t->slots, t->nslots);
+        overwritten(s, root, at, t->path, t->slots, t->nslots, 0);
     }
     for (size_t u = 0; u < s->nuncertain && s->nevents > 0; u++) {
         const a5_target *t = &s->uncertain[u].target;
         overwritten(s, root, as_key(a5_yaml_get(root, "uncertain"), t->path), t->path, t->slots,
-                    t->nslots);
+                    t->nslots, 0);
     }
     if (listed_rules(s, root))
         return A5_ENOMEM;
@@ -284,7 +295,7 @@ static int overwritten_rules(a5_sc_loader *L, const a5_yaml_node *root)
             return rc;
         if (rc)
             continue;
-        overwritten(s, root, fit->key[k], t.path, t.slots, t.nslots);
+        overwritten(s, root, fit->key[k], t.path, t.slots, t.nslots, 0);
         a5_scenario_target_free(&t);
     }
     return 0;

@@ -265,6 +265,17 @@ def test_listed_values_an_event_replaces(tmp_path, events, sets, want):
         assert f"'{path}' has no effect: the event at" in ln, ln
 
 
+def test_many_nations_entries_replaced_warn_once(tmp_path):
+    s = tmp_path / "s.yaml"
+    s.write_text(LISTED.replace("  - {code: B}", "  - {code: B, threat: 0.4}\n  - {code: C, threat: 0.1}")
+                 + "events: [{at: 0, set: {nations.*.threat: 0.5}}]\n")
+    p = run("validate", s)
+    lines = [ln for ln in p.stderr.splitlines() if ": warning: " in ln]
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith(f"{s}:7:23: warning: 'nations.A.threat' has no effect")
+    assert lines[0].endswith("; the same holds for 2 other nations' entries")
+
+
 def test_us_pressure_no_nation_follows_is_warned(tmp_path):
     s = tmp_path / "s.yaml"
     s.write_text("name: p\nsteps: 4\nreplicates: 5\nus: {pressure: 0.4}\n"
