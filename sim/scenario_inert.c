@@ -63,28 +63,22 @@ static int covers(const a5_target *t, size_t slot)
     return 0;
 }
 
-/* The event, known from the start (every forecast keeps it), that sets `slot`
- * at the first step: a scheduled one at step 0, or a hazard of 1 (it fires at
- * every step); NULL: none. No step reads a value the slot had before it. With
- * root, *where gets the key of its `set` (NULL if not found). */
+/* The event that sets `slot` at the first step before any step reads it
+ * (a5_sc_set_at_start); NULL: none. With root, *where gets the key of its `set`
+ * (NULL if not found). */
 static const a5_event *set_at_start(const a5_scenario *s, const a5_yaml_node *root, size_t slot,
                                     const a5_yaml_node **where)
 {
+    size_t e;
+    const a5_event_op *op = a5_sc_set_at_start(s, slot, &e);
+    if (!op)
+        return NULL;
     const a5_yaml_node *evs = root ? a5_yaml_get(root, "events") : NULL;
-    const int same = evs && evs->kind == A5_YAML_SEQ && evs->n == s->nevents;
-    for (size_t e = 0; e < s->nevents; e++) {
-        const a5_event *ev = &s->events[e];
-        const int first = ev->at == 0 || (ev->at < 0 && ev->hazard >= 1);
-        for (size_t o = 0; first && ev->known <= 0 && o < ev->nops; o++)
-            if (ev->ops[o].op == A5_OP_SET && covers(&ev->ops[o].target, slot)) {
-                if (where)
-                    *where = same ? as_key(a5_yaml_get(evs->item[e], "set"),
-                                           ev->ops[o].target.path)
-                                  : NULL;
-                return ev;
-            }
-    }
-    return NULL;
+    if (where)
+        *where = evs && evs->kind == A5_YAML_SEQ && evs->n == s->nevents
+                     ? as_key(a5_yaml_get(evs->item[e], "set"), op->target.path)
+                     : NULL;
+    return &s->events[e];
 }
 
 /* What a governing setting must be for a governed one to act. */
@@ -164,14 +158,6 @@ static void record_rules(a5_scenario *s, const a5_yaml_node *root, int us_budget
         if (why)
             a5_diag_add(&s->warnings, at->file, at->line, at->col, "output.record '%s' %s", t, why);
     }
-}
-
-int a5_scenario_replaced_at_start(const a5_scenario *s, const a5_target *t)
-{
-    int all = t->nslots > 0;
-    for (size_t q = 0; all && q < t->nslots; q++)
-        all = set_at_start(s, NULL, t->slots[q], NULL) != NULL;
-    return all;
 }
 
 /* Warn at `at` (where `path` was given for the start) when an event at the first

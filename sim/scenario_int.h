@@ -82,6 +82,11 @@ const char *const *a5_sc_nation_attrs(void);
  * has it drawn, varied or set by an event at step 0), so that varying or setting
  * us.pressure would change nothing. */
 int a5_sc_pressure_unused(const a5_scenario *s);
+/* The first event known from the start (every forecast keeps it: a scheduled one
+ * at the first step, or a hazard of 1, which fires at every step) that sets vector
+ * slot `slot` at the first step, before any step reads it: its op, its index in
+ * *event; NULL: none. */
+const a5_event_op *a5_sc_set_at_start(const a5_scenario *s, size_t slot, size_t *event);
 /* The message for that case (one text for every place that refuses it). */
 #define A5_SC_PRESSURE_UNUSED                                                                \
     "'us.pressure' would change nothing here: it only starts nations without their own "     \

@@ -30,8 +30,32 @@ int a5_target_covers(const a5_target *t, size_t slot)
     return 0;
 }
 
+const a5_event_op *a5_sc_set_at_start(const a5_scenario *s, size_t slot, size_t *event)
+{
+    for (size_t e = 0; e < s->nevents; e++) {
+        const a5_event *ev = &s->events[e];
+        const int first = ev->at == 0 || (ev->at < 0 && ev->hazard >= 1);
+        for (size_t o = 0; first && ev->known <= 0 && o < ev->nops; o++)
+            if (ev->ops[o].op == A5_OP_SET && a5_target_covers(&ev->ops[o].target, slot)) {
+                *event = e;
+                return &ev->ops[o];
+            }
+    }
+    return NULL;
+}
+
+int a5_scenario_replaced_at_start(const a5_scenario *s, const a5_target *t)
+{
+    size_t e;
+    int all = t->nslots > 0;
+    for (size_t q = 0; all && q < t->nslots; q++)
+        all = a5_sc_set_at_start(s, t->slots[q], &e) != NULL;
+    return all;
+}
+
 /* Is nation i's starting pressure given some other way than following us.pressure:
- * drawn (uncertain), varied (sweep, design) or set by an event at step 0? */
+ * drawn (uncertain), varied (sweep, design) or set by an event at the first step
+ * (a5_sc_set_at_start)? */
 static int own_pressure(const a5_scenario *s, int i)
 {
     size_t slot = a5_param_nslot(A5_N_US_PRESSURE, i, s->n);
@@ -43,12 +67,8 @@ static int own_pressure(const a5_scenario *s, int i)
     for (size_t v = 0; v < s->nvaried; v++)
         if (a5_target_covers(&s->varied[v], slot))
             return 1;
-    for (size_t e = 0; e < s->nevents; e++)
-        for (size_t o = 0; s->events[e].at == 0 && o < s->events[e].nops; o++)
-            if (s->events[e].ops[o].op == A5_OP_SET &&
-                a5_target_covers(&s->events[e].ops[o].target, slot))
-                return 1;
-    return 0;
+    size_t e;
+    return a5_sc_set_at_start(s, slot, &e) != NULL;
 }
 
 int a5_sc_pressure_unused(const a5_scenario *s)

@@ -283,3 +283,17 @@ def test_us_pressure_no_nation_follows_is_warned(tmp_path):
     p = run("validate", s)
     assert f"{s}:4:6: warning: 'us.pressure' has no effect: it only starts nations without" \
         in p.stderr
+
+
+def test_us_pressure_varied_with_a_step0_event_known_later_is_accepted(tmp_path):
+    """One rule for "set at the first step" (a5_sc_set_at_start): an event known
+    only later is dropped by a forecast from an earlier origin, where us.pressure
+    then starts the nation; so varying it is not refused (known from the start, it is)."""
+    base = ("name: p\nsteps: 4\nreplicates: 5\nsweep: {us.pressure: [0.1, 0.5]}\n"
+            "nations:\n  - {code: A}\n")
+    s = tmp_path / "s.yaml"
+    s.write_text(base + "events: [{at: 0, known: 2019Q3, set: {nations.*.us_pressure: 0.5}}]\n")
+    assert run("validate", s).returncode == 0
+    s.write_text(base + "events: [{at: 0, set: {nations.*.us_pressure: 0.5}}]\n")
+    p = run("validate", s, check=False)
+    assert p.returncode == 2 and "'us.pressure' would change nothing here" in p.stderr
