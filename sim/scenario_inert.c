@@ -55,30 +55,22 @@ static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
     return n;
 }
 
-static int covers(const a5_target *t, size_t slot)
-{
-    for (size_t q = 0; q < t->nslots; q++)
-        if (t->slots[q] == slot)
-            return 1;
-    return 0;
-}
-
-/* The event that sets `slot` at the first step before any step reads it
- * (a5_sc_set_at_start); NULL: none. With root, *where gets the key of its `set`
- * (NULL if not found). */
-static const a5_event *set_at_start(const a5_scenario *s, const a5_yaml_node *root, size_t slot,
-                                    const a5_yaml_node **where)
+/* Whether an event sets `slot` at the first step before any step reads it
+ * (a5_sc_set_at_start); with root, *where gets the key of its `set` (NULL if not
+ * found). */
+static int set_at_start(const a5_scenario *s, const a5_yaml_node *root, size_t slot,
+                        const a5_yaml_node **where)
 {
     size_t e;
     const a5_event_op *op = a5_sc_set_at_start(s, slot, &e);
     if (!op)
-        return NULL;
+        return 0;
     const a5_yaml_node *evs = root ? a5_yaml_get(root, "events") : NULL;
     if (where)
         *where = evs && evs->kind == A5_YAML_SEQ && evs->n == s->nevents
                      ? as_key(a5_yaml_get(evs->item[e], "set"), op->target.path)
                      : NULL;
-    return &s->events[e];
+    return 1;
 }
 
 /* What a governing setting must be for a governed one to act. */
@@ -96,16 +88,17 @@ static int can(const a5_scenario *s, size_t slot, cond c)
     if (start && fits(s->base[slot], c))
         return 1;
     for (size_t u = 0; start && u < s->nuncertain; u++)
-        if (covers(&s->uncertain[u].target, slot))
+        if (a5_target_covers(&s->uncertain[u].target, slot))
             return 1;
     for (size_t e = 0; e < s->nevents; e++)
         for (size_t o = 0; o < s->events[e].nops; o++) {
             const a5_event_op *op = &s->events[e].ops[o];
-            if (covers(&op->target, slot) && (op->op == A5_OP_ADD || fits(op->value, c)))
+            if (a5_target_covers(&op->target, slot) &&
+                (op->op == A5_OP_ADD || fits(op->value, c)))
                 return 1;
         }
     for (size_t v = 0; start && v < s->nvaried; v++)
-        if (covers(&s->varied[v], slot))
+        if (a5_target_covers(&s->varied[v], slot))
             for (long p = 0; p < s->npoints; p++)
                 if (fits(s->points[(size_t)p * s->nvaried + v], c))
                     return 1;
@@ -169,7 +162,7 @@ static void overwritten(a5_scenario *s, const a5_yaml_node *root, const a5_yaml_
     const a5_yaml_node *by = NULL;
     int all = at && nslots > 0;
     for (size_t q = 0; all && q < nslots; q++)
-        all = set_at_start(s, root, slots[q], &by) != NULL;
+        all = set_at_start(s, root, slots[q], &by);
     if (!all)
         return;
     char why[512];
@@ -192,19 +185,11 @@ static void overwritten(a5_scenario *s, const a5_yaml_node *root, const a5_yaml_
 
 /* The start-value rule for what the lists give: each nation's attributes in its
  * entry of `nations:`, each `defaults:` attribute (for the nations that do not
- * give it) and each vendor's price; and us.pressure in its section when no
- * nation's P_i(0) follows it (a5_sc_pressure_unused, which refuses it varied or
- * --set). Returns A5_ENOMEM, or 0. */
+ * give it) and each vendor's price. Returns A5_ENOMEM, or 0. */
 static int listed_rules(a5_scenario *s, const a5_yaml_node *root)
 {
-    /* us.pressure acts only through the nations whose P_i(0) follows it */
-    const a5_yaml_node *up = in_sections(root, "us.pressure");
-    if (up && a5_sc_pressure_unused(s))
-        warn(s, root, up, "us.pressure",
-             "has no effect: it only starts nations without their own us_pressure, and every "
-             "nation has its own (given, drawn, varied or set at the first step)");
     const a5_yaml_node *ns = a5_yaml_get(root, "nations"), *df = a5_yaml_get(root, "defaults");
-    if (s->nevents == 0 || !ns || ns->kind != A5_YAML_SEQ || ns->n != (size_t)s->n)
+    if (!ns || ns->kind != A5_YAML_SEQ || ns->n != (size_t)s->n)
         return 0;
     size_t *rest = a5_calloc((size_t)s->n, sizeof *rest);
     if (!rest)
@@ -251,11 +236,13 @@ static int listed_rules(a5_scenario *s, const a5_yaml_node *root)
 static int overwritten_rules(a5_sc_loader *L, const a5_yaml_node *root)
 {
     a5_scenario *s = L->s;
-    for (size_t g = 0; g < A5_G_COUNT && s->nevents > 0; g++)
+    if (s->nevents == 0)
+        return 0;
+    for (size_t g = 0; g < A5_G_COUNT; g++)
         overwritten(s, root, in_sections(root, a5_param_global[g].path), a5_param_global[g].path,
                     &g, 1, 0);
     const a5_yaml_node *design = a5_yaml_get(a5_yaml_get(root, "design"), "ranges");
-    for (size_t v = 0; v < s->nvaried && s->nevents > 0; v++) {
+    for (size_t v = 0; v < s->nvaried; v++) {
         const a5_target *t = &s->varied[v];
         const a5_yaml_node *at = as_key(a5_yaml_get(root, "sweep"), t->path);
         at = at ? at : as_key(design, t->path);
@@ -264,7 +251,7 @@ static int overwritten_rules(a5_sc_loader *L, const a5_yaml_node *root)
         at = at ? at : a5_yaml_get(a5_yaml_get(root, "design"), "file"); /* a column of it */
         overwritten(s, root, at, t->path, t->slots, t->nslots, 0);
     }
-    for (size_t u = 0; u < s->nuncertain && s->nevents > 0; u++) {
+    for (size_t u = 0; u < s->nuncertain; u++) {
         const a5_target *t = &s->uncertain[u].target;
         overwritten(s, root, as_key(a5_yaml_get(root, "uncertain"), t->path), t->path, t->slots,
                     t->nslots, 0);
@@ -274,7 +261,7 @@ static int overwritten_rules(a5_sc_loader *L, const a5_yaml_node *root)
     /* calibration.fit: what calibrate would fit (resolved again: the scenario keeps
      * the paths only) */
     const a5_yaml_node *fit = a5_yaml_get(a5_yaml_get(root, "calibration"), "fit");
-    for (size_t k = 0; fit && fit->kind == A5_YAML_MAP && s->nevents > 0 && k < fit->n; k++) {
+    for (size_t k = 0; fit && fit->kind == A5_YAML_MAP && k < fit->n; k++) {
         a5_target t;
         const int rc = a5_sc_resolve(L, fit->key[k]->value, fit->key[k], A5_SC_VARY, &t);
         if (A5_SC_NOMEM(rc))
@@ -292,6 +279,13 @@ int a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     a5_scenario *s = L->s;
     if (overwritten_rules(L, root))
         return A5_ENOMEM;
+    /* us.pressure acts only through the nations whose P_i(0) follows it (varied or
+     * --set, a5_sc_pressure_unused refuses it) */
+    const a5_yaml_node *up = in_sections(root, "us.pressure");
+    if (up && a5_sc_pressure_unused(s))
+        warn(s, root, up, "us.pressure",
+             "has no effect: it only starts nations without their own us_pressure, and every "
+             "nation has its own (given, drawn, varied or set at the first step)");
     const int us_budget = can(s, A5_G_US_STRATEGY, NONZERO), us_sched = can(s, A5_G_US_STRATEGY, ZERO);
     const int cn_budget = can(s, A5_G_CHINA_STRATEGY, NONZERO),
               cn_aggr = can(s, A5_G_CHINA_STRATEGY, ZERO);
