@@ -199,6 +199,19 @@ A5_VECTOR_CLONES static void pressure_add(int n, double *restrict P, const doubl
         P[i] = a5_pressure_add(P[i], dP[i], pmax);
 }
 
+/* us.react's Delta P_i of nations 0..n-1: a5_react of the strategy's dP_i, the
+ * share W of the budget Bt going by China's A_i of the last step (o, summing to
+ * osum over E(t)) to the nations in E(t). */
+A5_VECTOR_CLONES static void us_react_lane(int n, double W, double Bt, const double *restrict E,
+                                           const double *restrict o, double osum,
+                                           double *restrict dP)
+{
+    for (int i = 0; i < n; i++) { /* each load made, then kept or not: no branch */
+        const double oi = o[i];
+        dP[i] = a5_react(W, dP[i], Bt, E[i] != 0 ? oi : 0, osum);
+    }
+}
+
 /* Cost, risk and installed base at the new policies K, and the pressure of step
  * 6 with the US strategy's Delta P_i (into w->usl). */
 static void update_state(const strat_step *ss, const double *K, double *cost, double *risk)
@@ -232,8 +245,7 @@ static void update_state(const strat_step *ss, const double *K, double *cost, do
     const double share = us == A5_US_UNIFORM && ne > 0 ? Bt / ne : 0;
     us_delta(n, K, E, us == A5_US_SCHEDULE, d0, d1, d2, share, target, Bt, dP);
     if (csum > 0) /* us.react: a share W_US toward the nations China retaliated against */
-        for (int i = 0; i < n; i++)
-            dP[i] = a5_react(x[A5_G_US_REACT], dP[i], Bt, E[i] != 0 ? w->cnl[i] : 0, csum);
+        us_react_lane(n, x[A5_G_US_REACT], Bt, E, w->cnl, csum, dP);
     pressure_add(n, P, dP, pmax);
 }
 
@@ -364,7 +376,7 @@ static int cn_target(const strat_step *ss, int i)
 {
     const double *x = ss->x;
     const int n = ss->n;
-    return !ss->named || NX(A5_N_CHINA_TARGET, i) != 0;
+    return !ss->named | (NX(A5_N_CHINA_TARGET, i) != 0); /* no branch: loops vectorise */
 }
 
 /* Whether china.react moves this step's R_i(k) (toward the nations the US
@@ -428,8 +440,11 @@ A5_VECTOR_CLONES static void retaliation_lanes(const strat_step *ss, int wv, int
         else
             for (int i = 0; i < n; i++)
                 R[i] = i == wv ? R0 + B : R0;
-        for (int i = 0; react && i < n; i++)
-            R[i] = R0 + a5_react(W, R[i] - R0, B, cn_target(ss, i) ? w->usl[i] : 0, ss->usum);
+        if (react) /* each load made, then kept or not: the loop vectorises */
+            for (int i = 0; i < n; i++) {
+                const double o = w->usl[i];
+                R[i] = R0 + a5_react(W, R[i] - R0, B, cn_target(ss, i) ? o : 0, ss->usum);
+            }
     }
 }
 
@@ -823,15 +838,24 @@ static int decide(const strat_step *ss, const double *review, double *K, int *mo
 
 /* us.react: China's allocation of the step, A_i = phi(K_i) (R_i(K_i) - R_0), into
  * A (the US reacts to it next step), on the R_i(k) of the decisions. */
+A5_VECTOR_CLONES static void cn_allocation_lane(int n, double psi, double R0,
+                                                const double *restrict K,
+                                                const double *restrict Ro,
+                                                const double *restrict Rr,
+                                                const double *restrict Rb, double *restrict A)
+{
+    for (int i = 0; i < n; i++) { /* R_i(K_i) selected from the three loads: no branch */
+        const double k = K[i], ro = Ro[i], rr = Rr[i], rb = Rb[i];
+        const double r = k == A5_OPEN ? ro : k == A5_RESTRICT ? rr : rb;
+        A[i] = a5_option_of(k, 0, psi).phi * (r - R0);
+    }
+}
+
 static void cn_allocation(const strat_step *ss, const double *K, double *A)
 {
     const double *x = ss->x;
-    const double *R[3] = {lane_of(ss, S_R0), lane_of(ss, S_R1), lane_of(ss, S_R2)};
-    for (int i = 0; i < ss->n; i++) {
-        const int k = (int)K[i];
-        A[i] = a5_option_of(k, 0, x[A5_G_RESTRICT_COMPLIANCE]).phi *
-               (R[k][i] - x[A5_G_CHINA_RETALIATION]);
-    }
+    cn_allocation_lane(ss->n, x[A5_G_RESTRICT_COMPLIANCE], x[A5_G_CHINA_RETALIATION], K,
+                       lane_of(ss, S_R0), lane_of(ss, S_R1), lane_of(ss, S_R2), A);
 }
 
 /* output.record: the retaliation each nation bears at its new policy K_i,
