@@ -469,23 +469,29 @@ A5_VECTOR_CLONES static void lever_lanes(int n, const double *restrict st, const
     }
 }
 
-/* X_i(k) of nations 0..n-1 (a5_anticipation: ties a, pressures P) into A: the
- * sums over h taken for every nation at once, h by h, each nation's in h order as
- * a5_anticipation's, so the loops run several nations per instruction. */
-A5_VECTOR_CLONES static void anticipation_lane(int n, int H, double d, const double *restrict a,
-                                               double phi, const double *restrict P, double Pmax,
-                                               double eps, double *restrict A)
+/* The discounted sums of a5_anticipation of nations 0..n-1 (pressures P,
+ * growing by eps) into S: taken for every nation at once, h by h, each nation's
+ * in h order as a5_anticipation's, so the loops run several nations per
+ * instruction. */
+A5_VECTOR_CLONES static void anticipation_sum(int n, int H, double d, const double *restrict P,
+                                              double Pmax, double eps, double *restrict S)
 {
     for (int i = 0; i < n; i++)
-        A[i] = 0;
+        S[i] = 0;
     double dh = 1;
     for (int h = 1; h <= H; h++) {
         dh *= d;
         for (int i = 0; i < n; i++)
-            A[i] += dh * a5_anticipation_term(h, P[i], Pmax, eps);
+            S[i] += dh * a5_anticipation_term(h, P[i], Pmax, eps);
     }
+}
+
+/* X_i(k) of nations 0..n-1 (ties a, compliance phi) from their sums S into A. */
+A5_VECTOR_CLONES static void anticipation_lane(int n, const double *restrict a, double phi,
+                                               const double *restrict S, double *restrict A)
+{
     for (int i = 0; i < n; i++)
-        A[i] = a5_anticipation_of(a[i], phi, A[i]);
+        A[i] = a5_anticipation_of(a[i], phi, S[i]);
 }
 
 A5_VECTOR_CLONES static void other_lanes(const strat_step *ss, strat_lanes *sl)
@@ -504,16 +510,21 @@ A5_VECTOR_CLONES static void other_lanes(const strat_step *ss, strat_lanes *sl)
         sl->LAM = LAM;
     }
     const int H = (int)x[A5_G_ANT_HORIZON];
-    if (H > 0)
-        for (int k = 0; k < 3; k++) {
-            const double phik = a5_option_of(k, 0, x[A5_G_RESTRICT_COMPLIANCE]).phi;
-            const double eps = ss->us == A5_US_SCHEDULE ? x[A5_G_US_ESCALATION] * (1 - phik)
-                                                        : (k != A5_BAN) * ss->Bt / n;
-            double *A = lane_of(ss, S_A0 + k);
-            anticipation_lane(n, H, x[A5_G_ANT_DISCOUNT], &NX(A5_N_US_TIES, 0), phik,
-                              &NX(A5_N_US_PRESSURE, 0), x[A5_G_US_MAX_PRESSURE], eps, A);
-            sl->A[k] = A;
-        }
+    double last = 0; /* the eps whose sums S holds (k > 0) */
+    for (int k = 0; H > 0 && k < 3; k++) {
+        const double phik = a5_option_of(k, 0, x[A5_G_RESTRICT_COMPLIANCE]).phi;
+        const double eps = ss->us == A5_US_SCHEDULE ? x[A5_G_US_ESCALATION] * (1 - phik)
+                                                    : (k != A5_BAN) * ss->Bt / n;
+        double *A = lane_of(ss, S_A0 + k), *S = lane_of(ss, S_TMP);
+        /* The sums depend on k only through eps: OPEN's serve RESTRICT under a US
+         * strategy (the same eps, bit for bit). */
+        if (k == 0 || memcmp(&eps, &last, sizeof eps) != 0)
+            anticipation_sum(n, H, x[A5_G_ANT_DISCOUNT], &NX(A5_N_US_PRESSURE, 0),
+                             x[A5_G_US_MAX_PRESSURE], eps, S);
+        last = eps;
+        anticipation_lane(n, &NX(A5_N_US_TIES, 0), phik, S, A);
+        sl->A[k] = A;
+    }
 }
 
 /* The utilities of nations idx[0 .. nq) at once (gathered), and with `pick`
