@@ -428,6 +428,12 @@ A5_VECTOR_CLONES static void retaliation_lanes(const strat_step *ss, int wv, int
     w->srfill = (same || one) && !react;
     w->srval = r;
     w->srdev = one ? wv : -1;
+    double *sh = lane_of(ss, S_RSH);
+    if (react) /* each load made, then kept or not: the loop vectorises */
+        for (int i = 0; i < n; i++) {
+            const double o = w->usl[i];
+            sh[i] = a5_react_share(W, B, cn_target(ss, i) ? o : 0, ss->usum);
+        }
     for (int k = 0; k < 3; k++) {
         const double phik = a5_option_of(k, 0, psi).phi;
         double *R = lane_of(ss, S_R0 + k);
@@ -440,11 +446,8 @@ A5_VECTOR_CLONES static void retaliation_lanes(const strat_step *ss, int wv, int
         else
             for (int i = 0; i < n; i++)
                 R[i] = i == wv ? R0 + B : R0;
-        if (react) /* each load made, then kept or not: the loop vectorises */
-            for (int i = 0; i < n; i++) {
-                const double o = w->usl[i];
-                R[i] = R0 + a5_react(W, R[i] - R0, B, cn_target(ss, i) ? o : 0, ss->usum);
-            }
+        for (int i = 0; react && i < n; i++) /* a5_react, its share computed once */
+            R[i] = R0 + a5_react_with(W, R[i] - R0, sh[i]);
     }
 }
 
@@ -932,9 +935,13 @@ A5_VECTOR_CLONES static void derive(strat_step *ss)
     ss->nrT = w->snrT;
     ss->nbT = w->snbT;
     ss->R = d.R;
-    ss->usum = 0; /* china.react: the US's Delta P_j(t-1) over China's targets */
-    for (int i = 0; ss->cn != A5_CN_AGGREGATE && x[A5_G_CHINA_REACT] > 0 && i < n; i++)
-        ss->usum += cn_target(ss, i) ? w->usl[i] : 0;
+    double usum = 0; /* china.react: the US's Delta P_j(t-1) over China's targets */
+    if (ss->cn != A5_CN_AGGREGATE && x[A5_G_CHINA_REACT] > 0)
+        for (int i = 0; i < n; i++) { /* in nation order, as a local */
+            const double u = w->usl[i];
+            usum += cn_target(ss, i) ? u : 0;
+        }
+    ss->usum = usum;
     a5_globals_of(x, &d, &ss->g);
 }
 

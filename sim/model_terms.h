@@ -498,6 +498,14 @@ static inline double a5_react(double W, double a, double B, double oi, double os
 {
     return (1 - W) * a + W * B * (oi / osum);
 }
+/* Its two parts, the same operations: the share W B o_i / sum_j o_j, which does
+ * not depend on a (the kernel computes it once for China's three options), and
+ * a5_react from it. */
+static inline double a5_react_share(double W, double B, double oi, double osum)
+{
+    return W * B * (oi / osum);
+}
+static inline double a5_react_with(double W, double a, double share) { return (1 - W) * a + share; }
 
 /* Term h of the anticipated escalation's sum (without d^h): min(Pmax, P + h eps)
  * - P, at pressure P growing by eps a step. */
