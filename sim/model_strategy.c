@@ -233,10 +233,6 @@ static int cn_target(const strat_step *ss, int i)
     return !ss->named | (NX(A5_N_CHINA_TARGET, i) != 0); /* no branch: loops vectorise */
 }
 
-/* Whether china.react moves this step's R_i(k) (toward the nations the US
- * pressed last step, ss->usum over China's targets). */
-static inline int cn_reacts(const strat_step *ss) { return ss->usum > 0; }
-
 /* targeted's R_i(k) at option k (compliance phik) of nations 0..n-1 into R: at
  * China's targets (every nation when none is named) R_0 + B / max(1, Phi_-i +
  * phi(k)), Phi_-i the sum of phi over China's other targets at X(t), from the
@@ -265,7 +261,7 @@ A5_VECTOR_CLONES static void retaliation_lanes(const strat_step *ss, int wv, int
     const int n = ss->n;
     const double R0 = x[A5_G_CHINA_RETALIATION], B = x[A5_G_CHINA_BUDGET],
                  psi = x[A5_G_RESTRICT_COMPLIANCE], W = x[A5_G_CHINA_REACT];
-    const int react = !R0only && cn_reacts(ss); /* a share W_CN toward the nations the US pressed */
+    const int react = !R0only && ss->usum > 0; /* a share W_CN toward the nations the US pressed */
     const int same = R0only || ss->cn == A5_CN_AGGREGATE; /* one value for all: R_0 or R(t) */
     const int one = !same && ss->cn == A5_CN_DETERRENT;   /* R_0 but at the waverer */
     const double r = R0only || one ? R0 : ss->R;
@@ -487,47 +483,36 @@ static void decide_lanes(const strat_step *ss, const strat_lanes *sl, const int 
 #undef L
 }
 
-/* Whether a nation at policy p, China's target flag tg (every: all are
- * targets), is a candidate for deterrent's waverer: a target not banning. */
-static inline int det_candidate(double p, double tg, int every)
-{
-    return (p != A5_BAN) & (every | (tg != 0));
-}
-
-/* deterrent's waverer among the nations i = cand[q], q < nu (their utilities in
- * U0..U2[q]; nq: nu padded to whole vectors) that are candidates, China's
- * targets (tg, or every nation) not banning at their policies pol: the smallest
- * gap U_i(s_i) - U_i(BAN) >= 0, the first on ties; -1 for none. V: scratch of nq. */
-A5_VECTOR_CLONES static int deterrent_target(size_t nq, int nu, const int *restrict cand,
+/* deterrent's waverer among the candidates i = cand[q], q < nc (their utilities
+ * in U0..U2[q]; nq: nc padded to whole vectors): the smallest gap U_i(s_i) -
+ * U_i(BAN) >= 0 at their policies pol, the first on ties; -1 for none. V:
+ * scratch of nq. */
+A5_VECTOR_CLONES static int deterrent_target(size_t nq, int nc, const int *restrict cand,
                                              const double *restrict pol,
-                                             const double *restrict tg, int every,
                                              const double *restrict U0,
                                              const double *restrict U1,
                                              const double *restrict U2, double *restrict V)
 {
     for (size_t q = 0; q < nq; q++) {
-        const int i = cand[q];
-        const double p = pol[i], gap = ban_gap(p, U0[q], U1[q], U2[q]);
-        V[q] = (det_candidate(p, tg[i], every) & (gap >= 0)) ? gap : HUGE_VAL;
+        const double gap = ban_gap(pol[cand[q]], U0[q], U1[q], U2[q]);
+        V[q] = gap >= 0 ? gap : HUGE_VAL;
     }
-    const int q = first_min(V, nu);
+    const int q = first_min(V, nc);
     return q >= 0 ? cand[q] : -1;
 }
 
-/* deterrent: the waverer, the first of China's targets not banning with the
- * smallest gap U_i(s_i) - U_i(BAN) >= 0 on the utilities with R_i = R_0 for all;
- * -1 for none. The utilities are computed of the nu nations in w->cand: the
- * candidates and, when deterrent_decide reuses them, the reviewers. */
-static int waverer(const strat_step *ss, const strat_lanes *sl, int nu)
+/* deterrent: the waverer, the first of China's targets not banning (the nc in
+ * w->cand) with the smallest gap U_i(s_i) - U_i(BAN) >= 0 on the utilities with
+ * R_i = R_0 for all; -1 for none. Only those nations' utilities are computed. */
+static int waverer(const strat_step *ss, const strat_lanes *sl, int nc)
 {
     const double *x = ss->x;
     const int n = ss->n;
     a5_work *w = ss->w;
-    const size_t nq = a5_mod_pad(w->cand, nu);
+    const size_t nq = a5_mod_pad(w->cand, nc);
     decide_lanes(ss, sl, w->cand, nq, 0);
-    return deterrent_target(nq, nu, w->cand, &NX(A5_N_POLICY, 0), &NX(A5_N_CHINA_TARGET, 0),
-                            !ss->named, lane_of(ss, C_U0), lane_of(ss, C_U1), lane_of(ss, C_U2),
-                            lane_of(ss, S_TMP));
+    return deterrent_target(nq, nc, w->cand, &NX(A5_N_POLICY, 0), lane_of(ss, C_U0),
+                            lane_of(ss, C_U1), lane_of(ss, C_U2), lane_of(ss, S_TMP));
 }
 
 /* The peer weights of nq nations (nation idx[q], or q without idx) into their
@@ -581,49 +566,6 @@ static int wavering_decide(const strat_step *ss, const strat_lanes *sl, const do
     return nr;
 }
 
-/* K[idx[q]] = pick[q] for q < nr; returns whether any differs from pol. */
-static int apply_picks(int nr, const int *idx, const double *pick, const double *pol, double *K)
-{
-    int moved = 0;
-    for (int q = 0; q < nr; q++) {
-        moved |= pick[q] != pol[idx[q]];
-        K[idx[q]] = pick[q];
-    }
-    return moved;
-}
-
-/* deterrent: the decisions of the nrev reviewers (w->reviewers; in w->upos their
- * places among the nations waverer() computed utilities of) once the waverer wv
- * is chosen. A reviewer but the waverer faces R_i(k) = R_0, as then, unless
- * china.react moves it: it draws its choice from those utilities (pick_packed,
- * into S_TMP, as wavering_decide). The others decide in full (into C_PICK),
- * listed in w->cand; returns how many; *nreuse: how many lead w->reviewers. */
-static int deterrent_decide(const strat_step *ss, const strat_lanes *sl, int nrev, int wv,
-                            int *nreuse)
-{
-    a5_work *w = ss->w;
-    int *idx = w->reviewers, *upos = w->upos, *fresh = w->cand, nr = 0, nf = 0;
-    const int react = cn_reacts(ss);
-    for (int q = 0; q < nrev; q++) { /* in place: nr <= q */
-        const int i = idx[q], u = upos[q];
-        const int reuse = (i != wv) & !react;
-        idx[nr] = i;
-        upos[nr] = u;
-        fresh[nf] = i;
-        nr += reuse;
-        nf += !reuse;
-    }
-    const size_t nqr = a5_mod_pad(idx, nr);
-    for (size_t q = (size_t)nr; q < nqr; q++)
-        upos[q] = 0;
-    pick_packed(ss->g.lambda, nqr, idx, upos, lane_of(ss, C_U0), lane_of(ss, C_U1),
-                lane_of(ss, C_U2), lane_of(ss, L_UC), lane_of(ss, S_TMP));
-    if (nf > 0)
-        decide_lanes(ss, sl, fresh, a5_mod_pad(fresh, nf), 1);
-    *nreuse = nr;
-    return nf;
-}
-
 /* deterrent's flags of nations 0..n-1 into f: 1 where the nation reviews (and
  * rv: wavering takes the reviewers itself), 2 where it is one of China's targets
  * (every: all are) not banning, a candidate for the waverer: the packing loop
@@ -633,7 +575,7 @@ A5_VECTOR_CLONES static void det_flags(int n, int rv, int every, const double *r
                                        int *restrict f)
 {
     for (int i = 0; i < n; i++)
-        f[i] = (rv & (review[i] != 0)) | (det_candidate(pol[i], tg[i], every) << 1);
+        f[i] = (rv & (review[i] != 0)) | (((pol[i] != A5_BAN) & (every | (tg[i] != 0))) << 1);
 }
 
 /* The new policies K of the reviewing nations, from the review flags and choice
@@ -651,22 +593,17 @@ static int decide(const strat_step *ss, const double *review, double *K, int *mo
     const double *pol = x + a5_param_nslot(A5_N_POLICY, 0, n),
                  *tg = x + a5_param_nslot(A5_N_CHINA_TARGET, 0, n);
     const int every = !ss->named; /* a local: the stores below are ints, as ss->named */
-    int *idx = w->reviewers, *cand = w->cand, *upos = w->upos, nrev = 0, nc = 0;
-    /* The reviewers (wavering packs them with its candidates), and under
-     * deterrent the nations whose utilities the waverer is chosen on: its
-     * candidates, China's targets not banning, and the reviewers (but under
-     * wavering or china.react, deterrent_decide), in the same pass; each
-     * reviewer's place among those in upos. */
+    int *idx = w->reviewers, *cand = w->cand, nrev = 0, nc = 0;
+    /* The reviewers (wavering packs them with its candidates), and deterrent's
+     * candidates for the waverer, China's targets not banning, in the same pass. */
     if (det)
         det_flags(n, !wav, every, review, pol, tg, w->flags);
-    const int ubits = cn_reacts(ss) ? 2 : 3; /* no utility is reused (deterrent_decide) */
     for (int i = 0; det && i < n; i++) {
         const int f = w->flags[i];
         idx[nrev] = i; /* appended without a branch: kept when i reviews */
-        upos[nrev] = nc;
-        cand[nc] = i; /* ... when i may waver or (ubits) reviews */
+        cand[nc] = i;  /* ... when i may waver */
         nrev += f & 1;
-        nc += (f & ubits) != 0;
+        nc += f >> 1;
     }
     for (int i = 0; !det && !wav && i < n; i++) {
         idx[nrev] = i;
@@ -685,19 +622,18 @@ static int decide(const strat_step *ss, const double *review, double *K, int *mo
         wv = waverer(ss, &sl, nc);
     }
     retaliation_lanes(ss, wv, 0);
+    if (wav)
+        nrev = wavering_decide(ss, &sl, review);
+    else
+        decide_lanes(ss, &sl, idx, nq, 1);
+    const double *pick = lane_of(ss, C_PICK);
     memcpy(K, pol, (size_t)n * sizeof *K);
     int moved = 0; /* only a reviewer can move */
-    if (wav) {
-        nrev = wavering_decide(ss, &sl, review);
-    } else if (det) {
-        const int nf = deterrent_decide(ss, &sl, nrev, wv, &nrev);
-        moved = apply_picks(nrev, idx, lane_of(ss, S_TMP), pol, K);
-        nrev = nf;
-        idx = w->cand;
-    } else {
-        decide_lanes(ss, &sl, idx, nq, 1);
+    for (int q = 0; q < nrev; q++) {
+        moved |= pick[q] != pol[idx[q]];
+        K[idx[q]] = pick[q];
     }
-    *movedp = moved | apply_picks(nrev, idx, lane_of(ss, C_PICK), pol, K);
+    *movedp = moved;
     return wv;
 }
 
