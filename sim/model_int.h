@@ -52,8 +52,11 @@ enum {
     S_XN, S_RSK, S_D, S_GEFF, /* its x_i, risk scales, D_i and g'_i (w->sxn, ...) */
     S_DT, S_LAM, S_R0, S_R1, S_R2, S_A0, S_A1, S_A2, S_ZERO,
     S_E,   /* 1 for the nations in E(t), which US pressure can still move */
-    S_TMP, /* scratch: the US strategy's target, the lever's threats falling due */
-    S_RSH, /* china.react's share of each nation (a5_react_share) */
+    /* scratch, within one function at a time: the anticipation's sums,
+     * china.react's shares, deterrent's gaps, the US strategy's target, the
+     * lever's threats falling due (one lane more here made B1's targeted row
+     * ~4 % slower: the lanes' placement in the cache) */
+    S_TMP,
     /* The lever's status (0 none, 1 threatened, 2 downgraded; -1 a candidate for
      * threats_per_step) and due step of each nation; w->istat mirrors the status. */
     S_ST, S_DUE,

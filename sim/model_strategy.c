@@ -278,7 +278,7 @@ A5_VECTOR_CLONES static void retaliation_lanes(const strat_step *ss, int wv, int
     w->srfill = (same || one) && !react;
     w->srval = r;
     w->srdev = one ? wv : -1;
-    double *sh = lane_of(ss, S_RSH);
+    double *sh = lane_of(ss, S_TMP);
     if (react) /* each load made, then kept or not: the loop vectorises */
         for (int i = 0; i < n; i++) {
             const double o = w->usl[i];
