@@ -493,19 +493,18 @@ static inline void a5_lever_terms(double st, double d, double delta, double thet
 
 /* A reacting actor's allocation to nation i (us.react, china.react): its own
  * strategy's a_i scaled by (1 - W), plus the share W of its budget B spread in
- * proportion to what the other actor gave i last step, o_i / sum_j o_j. */
-static inline double a5_react(double W, double a, double B, double oi, double osum)
-{
-    return (1 - W) * a + W * B * (oi / osum);
-}
-/* Its two parts, the same operations: the share W B o_i / sum_j o_j, which does
- * not depend on a (the kernel computes it once for China's three options), and
- * a5_react from it. */
+ * proportion to what the other actor gave i last step, o_i / sum_j o_j; in two
+ * parts, the share (which does not depend on a: the kernel computes it once for
+ * China's three options) and (1 - W) a plus it. */
 static inline double a5_react_share(double W, double B, double oi, double osum)
 {
     return W * B * (oi / osum);
 }
 static inline double a5_react_with(double W, double a, double share) { return (1 - W) * a + share; }
+static inline double a5_react(double W, double a, double B, double oi, double osum)
+{
+    return a5_react_with(W, a, a5_react_share(W, B, oi, osum));
+}
 
 /* Term h of the anticipated escalation's sum (without d^h): min(Pmax, P + h eps)
  * - P, at pressure P growing by eps a step. */
