@@ -1,7 +1,7 @@
 /* What keeps a results file in the making safe: one writer at a time
  * (a5_out_lock, a5_out_hold, a5_out_still_ours), room reserved before every flush
  * (a5_out_reserve), removing only its own files (a5_output_abort), and the
- * A5_TEST_FULL_AT test hook. What may be written where is a5_sys_check_output. */
+ * A5_TEST_FULL_AT and A5_TEST_LOCK_WAIT test hooks. What may be written where is a5_sys_check_output. */
 #define _GNU_SOURCE /* F_OFD_SETLK, F_OFD_GETLK: locks of an open file, apart from HDF5's */
 #include "output_int.h"
 
@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef A5_MPI
 #include <mpi.h>
@@ -50,6 +51,25 @@ static int held_message(const a5_output *o, char *err, size_t errlen)
     return A5_EBUSY;
 }
 
+/* Test hook: A5_TEST_LOCK_WAIT=F makes a run that found no lock file create F.wait,
+ * then wait (60 s at most) until F exists before it looks at the partial file: a
+ * test starts another run in between (the race of two runs started at once). */
+static void test_lock_hook(void)
+{
+    const char *f = getenv("A5_TEST_LOCK_WAIT");
+    if (!f || !*f)
+        return;
+    char w[4096];
+    snprintf(w, sizeof w, "%s.wait", f);
+    int fd = open(w, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        close(fd);
+    struct stat st;
+    const struct timespec tick = {0, 10000000};
+    for (int i = 0; i < 6000 && stat(f, &st) != 0; i++)
+        nanosleep(&tick, NULL);
+}
+
 int a5_out_lock(a5_output *o, char *err, size_t errlen)
 {
     long holder = 0;
@@ -57,8 +77,14 @@ int a5_out_lock(a5_output *o, char *err, size_t errlen)
      * file removed, would see a new one as another run's and stop (a5_out_still_ours).
      * With one, a5_sys_lock only opens it, and says whose it is when it is held. */
     struct stat st;
-    if (lstat(o->lock, &st) != 0 && held_elsewhere(o->tmp))
-        return held_message(o, err, errlen);
+    if (lstat(o->lock, &st) != 0) {
+        test_lock_hook();
+        /* A run may have made its lock file, then its partial file, since we
+         * looked: only a partial file held with still no lock file is a run whose
+         * lock file was removed; else a5_sys_lock says whose the lock is. */
+        if (held_elsewhere(o->tmp) && lstat(o->lock, &st) != 0)
+            return held_message(o, err, errlen);
+    }
     int fd = a5_sys_lock(o->lock, &holder);
     if (fd == A5_EBUSY) {
         snprintf(err, errlen, "%s is being written by process %ld (lock %s); wait for it to "

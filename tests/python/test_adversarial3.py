@@ -364,14 +364,63 @@ def test_two_runs_started_at_once(tmp_path):
         _, err = p.communicate(timeout=600)
         codes.append(p.returncode)
         assert p.returncode in (0, 2), err
-        if p.returncode:
-            # "... by process N (lock ...)", or, in a tight race (seen once, session 11),
-            # "... by another process (... though its lock file ... was removed)": a
-            # refusal either way, which is what this test is about
-            assert "is being written by" in err or "exists" in err, err
+        if p.returncode:  # whose lock it is (test_run_that_sees_another_make_its_lock)
+            assert "is being written by process" in err or "exists" in err, err
     assert codes.count(0) == 1, codes
     assert sorted(x.name for x in d.iterdir()) == ["o.h5", "s.yaml"]
     assert run("info", d / "o.h5", check=False).returncode == 0
+
+
+def _held(path):
+    """Whether a process holds a lock of an open file (F_OFD_SETLK) on path."""
+    import fcntl
+    import struct
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fl = struct.pack("@hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        return struct.unpack("@hhqqi4x", fcntl.fcntl(fd, fcntl.F_OFD_GETLK, fl))[0] != fcntl.F_UNLCK
+    finally:
+        os.close(fd)
+
+
+def _until(cond, what):
+    for _ in range(12000):  # 120 s against a hang; no wall-clock assertion
+        if cond():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"waited 120 s for {what}")
+
+
+def test_run_that_sees_another_make_its_lock(tmp_path):
+    """Two runs of one output started at once: one finds no lock file, then, before it
+    looks at the partial file, the other makes its lock file and partial file. The
+    late one is refused as the other's ("by process N"), not as if the other's lock
+    file had been removed (the odd message session 11 saw once). A5_TEST_LOCK_WAIT=F
+    holds the late run between its two looks until F exists."""
+    d = _work(tmp_path, {"s.yaml": scenario(nations=10, steps=20, replicates=5000000)})
+    cmd = [BIN, "run", "s.yaml", "-o", "o.h5", "--quiet", "--threads", "1"]
+    late = subprocess.Popen(cmd, cwd=d, env=dict(os.environ, A5_TEST_LOCK_WAIT=str(d / "go")),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = None
+    try:
+        _until(lambda: (d / "go.wait").exists(), "the late run to find no lock file")
+        first = subprocess.Popen(cmd, cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _until(lambda: _held(d / "o.h5.partial") or first.poll() is not None,
+               "the first run to hold its partial file")
+        assert first.poll() is None, first.communicate()
+        (d / "go").touch()
+        _, err = late.communicate(timeout=600)
+        assert late.returncode == 2, err
+        assert f"o.h5 is being written by process {first.pid} (lock" in err, err
+        assert first.poll() is None  # it still runs, its files untouched by the refusal
+    finally:
+        for p in (late, first):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.communicate()
 
 
 def _design_run_and_reference(tmp_path):
