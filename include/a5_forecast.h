@@ -24,8 +24,10 @@
 #include <stdio.h>
 
 /* The scenario as known at origin t: a shallow copy of s (sharing everything)
- * whose events are those known at t. *keep is the event array to free after use
- * (never call a5_scenario_free on the view). Returns 0 or A5_ENOMEM. */
+ * whose events are those known at t, whose attention events are those at or
+ * before t, and whose windows are those known at t (each window's `known`
+ * date). *keep is the block to free after use (never call a5_scenario_free on
+ * the view). Returns 0 or A5_ENOMEM. */
 int a5_fc_view(const a5_scenario *s, int origin, a5_scenario *view, a5_event **keep);
 
 typedef struct {

@@ -167,6 +167,8 @@ typedef struct {
     /* Timing (docs/model.md, "Timing"): the windows of windows.file and the
      * attention events. */
     unsigned char *window; /* steps x n, row t: 1 where nation i is in a window; NULL: none */
+    int *window_known;     /* steps x n: the first step at which one of those windows was
+                            * known (its `known` date's quarter; may be < 0), INT_MAX: none */
     size_t nwindows;       /* rows of windows.file */
     size_t nattention;
     int *att_step;         /* attention event e at step att_step[e] with salience att_salience[e] */

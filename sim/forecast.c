@@ -25,15 +25,36 @@ const char *const a5_fc_pred_name[A5_FC_NPRED] = {"model (assimilated)", "model,
 int a5_fc_view(const a5_scenario *s, int origin, a5_scenario *view, a5_event **keep)
 {
     *view = *s;
-    *keep = a5_calloc(s->nevents + 1, sizeof **keep);
-    if (!*keep)
+    /* One block: the events, the attention events' saliences and steps, the windows. */
+    const size_t cells = s->window ? (size_t)s->steps * (size_t)s->n : 0;
+    const size_t ev = (s->nevents + 1) * sizeof **keep,
+                 sal = (s->nattention + 1) * sizeof *s->att_salience,
+                 at = (s->nattention + 1) * sizeof *s->att_step;
+    char *block = a5_calloc(ev + sal + at + cells + 1, 1);
+    if (!block)
         return A5_ENOMEM;
+    *keep = (a5_event *)block;
     size_t k = 0;
     for (size_t e = 0; e < s->nevents; e++)
         if (s->events[e].known <= origin) /* hazard events: INT_MIN */
             (*keep)[k++] = s->events[e];
     view->events = *keep;
     view->nevents = k;
+    /* Attention events after the origin had not happened yet; windows count only
+     * where one of them was known by the origin (no hindsight either way). */
+    view->att_salience = (double *)(block + ev);
+    view->att_step = (int *)(block + ev + sal);
+    view->nattention = 0;
+    for (size_t e = 0; e < s->nattention; e++)
+        if (s->att_step[e] <= origin) {
+            view->att_salience[view->nattention] = s->att_salience[e];
+            view->att_step[view->nattention++] = s->att_step[e];
+        }
+    if (s->window) {
+        view->window = (unsigned char *)(block + ev + sal + at);
+        for (size_t c = 0; c < cells; c++)
+            view->window[c] = s->window[c] && s->window_known[c] <= origin;
+    }
     return 0;
 }
 

@@ -667,6 +667,7 @@ void a5_scenario_free(a5_scenario *s)
     free(s->varied);
     free(s->points);
     free(s->window);
+    free(s->window_known);
     free(s->att_step);
     free(s->att_salience);
     free(s->vary_file);

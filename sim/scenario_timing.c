@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,10 +143,16 @@ static int win_record(void *ctx, size_t record, int line, const a5_csv_field *f,
         return A5_ENOMEM;
     badrow |= win_nations(c, &f[W_CODE], mark);
     const long q0 = (long)s->start_year * 4 + s->start_quarter - 1;
+    const long kq = qtr[2] - q0; /* the step of its known date (forecasts: a5_fc_view) */
+    const int known = kq < -1000000 ? -1000000 : kq > 1000000 ? 1000000 : (int)kq;
     for (long t = badrow ? s->steps : 0; t < s->steps; t++)
         if (q0 + t >= qtr[0] && q0 + t <= qtr[1])
-            for (int i = 0; i < s->n; i++)
-                s->window[(size_t)t * s->n + i] |= mark[i];
+            for (int i = 0; i < s->n; i++) {
+                const size_t cell = (size_t)t * s->n + i;
+                s->window[cell] |= mark[i];
+                if (mark[i] && known < s->window_known[cell])
+                    s->window_known[cell] = known;
+            }
     free(mark);
     return 0;
 }
@@ -166,8 +173,12 @@ static int load_windows(a5_sc_loader *L, const a5_yaml_node *wn)
         return 0;
     char path[4096];
     a5_sc_beside(fn->file, fname, path, sizeof path);
-    if (!(s->window = a5_calloc((size_t)s->steps * (size_t)s->n, 1)))
+    const size_t cells = (size_t)s->steps * (size_t)s->n;
+    if (!(s->window = a5_calloc(cells, 1)) ||
+        !(s->window_known = a5_calloc(cells, sizeof *s->window_known)))
         return A5_ENOMEM;
+    for (size_t c = 0; c < cells; c++)
+        s->window_known[c] = INT_MAX;
     win_csv c = {.L = L, .path = path};
     a5_csv_opts o = {.record = win_record, .ctx = &c};
     a5_csv_info info;

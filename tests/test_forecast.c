@@ -320,6 +320,59 @@ static void test_known(void **state)
     a5_scenario_free(s);
 }
 
+/* The view at an origin: attention events after it are left out, and window cells
+ * count only where a window covering them was known by it (its `known` date). */
+static void test_view_timing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/a5fcviewXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char csv[1100], yml[1100];
+    snprintf(csv, sizeof csv, "%s/w.csv", dir);
+    snprintf(yml, sizeof yml, "%s/k.yaml", dir);
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    /* A: 2019Q3-2019Q4 known 2019Q1; B: 2020Q2 known 2020Q1; A again at 2020Q2, known
+     * 2019Q2 (a cell covered by two windows: the earlier known date counts). */
+    fputs("code,start,end,known,kind,source\n"
+          "A,2019-07-01,2019-12-31,2019-01-15,auction,https://example.org/1\n"
+          "B,2020-04-01,2020-06-30,2020-01-29,deadline,https://example.org/2\n"
+          "A,2020-04-01,2020-06-30,2020-02-01,election,https://example.org/3\n"
+          "A,2020-05-01,2020-05-31,2019-05-01,review,https://example.org/4\n",
+          f);
+    fclose(f);
+    static const char text[] =
+        "name: k\nstart: 2019Q1\nsteps: 12\nreplicates: 10\nseed: 1\n"
+        "vendors: [{name: H, price: 0.8, high_risk: true}, {name: E, price: 1.0}]\n"
+        "nations:\n  - {code: A}\n  - {code: B}\n"
+        "windows: {file: w.csv, hazard_boost: 0.5}\n"
+        "attention: {events: [{at: 2019Q2, salience: 1}, {at: 2020Q1, salience: 2}], weight: 0.5}\n";
+    a5_diag d = {0};
+    a5_scenario *s = NULL;
+    assert_int_equal(a5_scenario_parse(text, sizeof text - 1, yml, NULL, 0, &d, &s), 0);
+    a5_scenario v;
+    a5_event *keep;
+    /* 2019Q4 (step 3): the 2020Q1 attention event and B's 2020Q2 window (known 2020Q1)
+     * are not known yet; A's 2020Q2 cell is, by its 2019Q2 row. */
+    assert_int_equal(a5_fc_view(s, 3, &v, &keep), 0);
+    assert_int_equal(v.nattention, 1);
+    assert_true(v.att_step[0] == 1 && v.att_salience[0] == 1);
+    assert_true(v.window[2 * 2 + 0] && v.window[3 * 2 + 0]); /* A, 2019Q3-Q4 */
+    assert_true(v.window[5 * 2 + 0] && !v.window[5 * 2 + 1]); /* 2020Q2: A known, B not */
+    assert_true(s->window[5 * 2 + 1]);                        /* in the scenario itself */
+    free(keep);
+    /* 2020Q1 (step 4): both attention events, and B's window. */
+    assert_int_equal(a5_fc_view(s, 4, &v, &keep), 0);
+    assert_int_equal(v.nattention, 2);
+    assert_true(v.window[5 * 2 + 0] && v.window[5 * 2 + 1]);
+    assert_memory_equal(v.window, s->window, (size_t)s->steps * (size_t)s->n);
+    free(keep);
+    a5_diag_free(&d);
+    a5_scenario_free(s);
+    remove(csv);
+    remove(dir);
+}
+
 /* Past the run's end, and two observations at the origin that disagree: errors. */
 static void test_refusals(void **state)
 {
@@ -344,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_recovers_hidden_state),
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_known),
+        cmocka_unit_test(test_view_timing),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
