@@ -195,6 +195,12 @@ void a5_calib_result_free(a5_calib_result *r);
 int a5_calib_parse_fit(const a5_scenario *s, const char *arg, int index, a5_fit_spec *spec,
                        a5_diag *d);
 
+/* Every `--fit` argument args[0 .. n) into spec[0 .. n) (calibrate and forecast
+ * alike): each parsed (a5_calib_parse_fit), a real number, and given once. Stops
+ * at the first bad one. Returns 0, A5_ESCENARIO or A5_ENOMEM. */
+int a5_calib_parse_fits(const a5_scenario *s, const char **args, int n, a5_fit_spec *spec,
+                        a5_diag *d);
+
 /* How a fit was made, for the comments at the top of FITTED.yaml. */
 typedef struct {
     const char *command_line;

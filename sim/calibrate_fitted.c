@@ -51,6 +51,44 @@ int a5_calib_parse_fit(const a5_scenario *s, const char *arg, int index, a5_fit_
     return 0;
 }
 
+/* Only real numbers are fitted: the search moves continuously, so a whole number
+ * or a choice would come out as a fraction (and be written so). Returns 0, or
+ * A5_ESCENARIO after reporting at --fit:INDEX. */
+static int fit_real(const a5_scenario *s, const char *path, int index, a5_diag *d)
+{
+    a5_target t;
+    char err[256];
+    if (a5_scenario_resolve(s, path, &t, err, sizeof err))
+        return 0; /* a5_calib_parse_fit has said why */
+    int type = t.param->type;
+    a5_scenario_target_free(&t);
+    if (type == A5_T_REAL)
+        return 0;
+    a5_diag_add(d, "--fit", index, 1, "'%s' is %s: --fit takes real numbers only; compare "
+                "its values with a sweep, or fix it with --set", path,
+                type == A5_T_INT ? "a whole number" : "a choice among names");
+    return A5_ESCENARIO;
+}
+
+int a5_calib_parse_fits(const a5_scenario *s, const char **args, int n, a5_fit_spec *spec,
+                        a5_diag *d)
+{
+    int rc = 0;
+    for (int j = 0; !rc && j < n; j++) {
+        rc = a5_calib_parse_fit(s, args[j], j + 1, &spec[j], d);
+        if (!rc)
+            rc = fit_real(s, spec[j].path, j + 1, d);
+        /* One parameter, one set of bounds: a second --fit of it is a mistake. */
+        for (int i = 0; !rc && i < j; i++)
+            if (!strcmp(spec[i].path, spec[j].path)) {
+                a5_diag_add(d, "--fit", j + 1, 1, "'%s' is fitted twice (also --fit number %d); "
+                            "give each parameter once", spec[j].path, i + 1);
+                rc = A5_ESCENARIO;
+            }
+    }
+    return rc;
+}
+
 /* The scenario with the fitted values set, as --set would, into *out. */
 static int load_fitted(const char *scenario, const char *const *sets, int nsets,
                        const a5_fit_spec *fit, size_t nfit, const double *value, a5_diag *d,

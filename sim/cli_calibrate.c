@@ -407,25 +407,6 @@ static int exit_of(int code)
     return code == A5_ENOMEM || code == A5_EIO ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;
 }
 
-/* Only real numbers are fitted: the search moves continuously, so a whole number
- * or a choice would come out as a fraction (and be written so). Returns 0, or
- * A5_ESCENARIO after reporting at --fit:INDEX. */
-static int fit_real(const a5_scenario *s, const char *path, int index, a5_diag *d)
-{
-    a5_target t;
-    char err[256];
-    if (a5_scenario_resolve(s, path, &t, err, sizeof err))
-        return 0; /* a5_calib_parse_fit has said why */
-    int type = t.param->type;
-    a5_scenario_target_free(&t);
-    if (type == A5_T_REAL)
-        return 0;
-    a5_diag_add(d, "--fit", index, 1, "'%s' is %s: calibrate fits real numbers only; compare "
-                "its values with a sweep, or fix it with --set", path,
-                type == A5_T_INT ? "a whole number" : "a choice among names");
-    return A5_ESCENARIO;
-}
-
 /* Check the command line; read the observations and the fit specs. */
 static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, size_t *nobs,
                    a5_fit_spec *spec)
@@ -450,18 +431,8 @@ static int prepare(const a5_cli_args *a, const a5_scenario *s, a5_obs **obs, siz
             fprintf(stderr, "(%zu more warnings not shown)\n", w.dropped);
         a5_diag_free(&w);
     }
-    for (int j = 0; !rc && j < a->given[C_FIT]; j++) {
-        rc = a5_calib_parse_fit(s, a->list[C_FIT][j], j + 1, &spec[j], &d);
-        if (!rc)
-            rc = fit_real(s, spec[j].path, j + 1, &d);
-        /* One parameter, one set of bounds: a second --fit of it is a mistake. */
-        for (int i = 0; !rc && i < j; i++)
-            if (!strcmp(spec[i].path, spec[j].path)) {
-                a5_diag_add(&d, "--fit", j + 1, 1, "'%s' is fitted twice (also --fit number %d); "
-                            "give each parameter once", spec[j].path, i + 1);
-                rc = A5_ESCENARIO;
-            }
-    }
+    if (!rc)
+        rc = a5_calib_parse_fits(s, a->list[C_FIT], a->given[C_FIT], spec, &d);
     a5_diag_print(&d, stderr);
     a5_diag_free(&d);
     if (rc == A5_EIO)

@@ -174,6 +174,13 @@ static int refit(run_ctx *c, int t, size_t *nover, size_t **slots, double **valu
                 fprintf(c->fits, "\nfit at %s on %zu rows: %s = %.17g", d, m, c->spec[j].path,
                         res.value[j]);
         }
+        /* The fit's diagnostics (a bound, no std.err, the iteration cap, ...), as
+         * calibrate shows them: printed even with --quiet, and in the header. */
+        for (size_t i = 0; i < res.nwarnings; i++) {
+            fprintf(stderr, "forecast: warning: fit at %s: %s\n", d, res.warnings[i]);
+            if (c->fits)
+                fprintf(c->fits, "\nwarning: fit at %s: %s", d, res.warnings[i]);
+        }
     }
     for (int j = 0; tg && j < c->nfit; j++)
         a5_scenario_target_free(&tg[j]);
@@ -409,8 +416,8 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
     }
     c.nfit = a->given[F_FIT];
     c.spec = calloc((size_t)c.nfit + 1, sizeof *c.spec);
-    for (int j = 0; !orc && c.spec && j < c.nfit; j++)
-        orc = a5_calib_parse_fit(s, a->list[F_FIT][j], j + 1, &c.spec[j], &d);
+    if (!orc && c.spec)
+        orc = a5_calib_parse_fits(s, a->list[F_FIT], c.nfit, c.spec, &d);
     a5_diag_print(&d, stderr);
     a5_diag_free(&d);
     c.fits = c.nfit ? open_memstream(&c.fitlog, &c.fitlen) : NULL;

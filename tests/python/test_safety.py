@@ -492,6 +492,39 @@ def test_calibrate_same_fit_twice(tmp_path):
     assert not (tmp_path / "fit.yaml").exists()
 
 
+def test_forecast_fit_checked_as_calibrate(tmp_path):
+    """forecast --fit takes the same checks as calibrate's: a path fitted twice, or one
+    that is not a real number, is refused (it ran, fitting one path twice)."""
+    s = tmp_path / "s.yaml"
+    s.write_text(CAL)
+    obs = tmp_path / "obs.csv"
+    obs.write_bytes(GOOD_OBS)
+    for fits, msg in ((("decision.weights.us=0:2", "decision.weights.us=1:5"), "--fit:2:1: error:"),
+                      (("us.strategy",), "--fit:1:1: error: 'us.strategy' is a choice")):
+        args = [a for f in fits for a in ("--fit", f)]
+        r = run("forecast", s, "--observed", obs, "--origin", "2019Q4", "--horizon", 2,
+                "--replicates", 10, "--starts", 1, "--predictions", tmp_path / "p.csv", *args,
+                check=False, timeout=600)
+        assert r.returncode == 2 and msg in r.stderr, r.stderr
+        assert not (tmp_path / "p.csv").exists()
+
+
+def test_forecast_fit_warnings_shown(tmp_path):
+    """The fit at each origin shows its warnings as calibrate does (stderr, and the
+    predictions header): here its value at the bound."""
+    s = tmp_path / "s.yaml"
+    s.write_text(CAL)
+    obs = tmp_path / "obs.csv"
+    obs.write_bytes(GOOD_OBS)
+    r = run("forecast", s, "--observed", obs, "--origin", "2019Q4", "--horizon", 2,
+            "--replicates", 50, "--starts", 1, "--predictions", tmp_path / "p.csv", "--quiet",
+            "--fit", "decision.weights.us=0:0.001", check=False, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "forecast: warning: fit at 2019Q4: decision.weights.us" in r.stderr, r.stderr
+    head = [ln for ln in (tmp_path / "p.csv").read_text().splitlines() if ln.startswith("#")]
+    assert any(ln.startswith("# warning: fit at 2019Q4: decision.weights.us") for ln in head), head
+
+
 def test_calibrate_contradictory_observations(tmp_path):
     r, obs = _cal(tmp_path, GOOD_OBS + b"AUS,2019Q4,open\n", "--fit", "decision.weights.us=0:2")
     assert r.returncode == 2, r.stderr
