@@ -22,6 +22,7 @@
 #include "a5_scenario.h"
 
 #include <signal.h>
+#include <stdint.h>
 
 /* A team of processes sharing one batch (MPI; see a5_mpi.h). Blocks of each
  * point are dealt round-robin: in round q, rank k runs block q * size + k. Every
@@ -74,6 +75,12 @@ typedef struct {
 /* Replicates per HDF5 chunk (and per block unit) for this scenario: about 256 KiB
  * of float32 step data, at least 1, at most the replicate count. */
 long a5_batch_chunk_reps(const a5_scenario *s);
+
+/* The resolved scenario text in a checkpoint's bytes buf[0 .. len) (as the batch
+ * saves them), *tl bytes long and not NUL-terminated; NULL when buf is not a whole
+ * checkpoint (magic, checksum, length). For a resume that refuses another
+ * scenario before anything is written (a5_output_meta.state_text). */
+const char *a5_batch_state_text(const char *buf, size_t len, uint64_t *tl);
 
 /* Run the whole batch into out. Returns 0; A5_EINTERRUPT when *stop was raised (a
  * checkpoint holds the work done); A5_EFAILED when a replicate failed and

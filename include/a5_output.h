@@ -15,6 +15,7 @@
 #include "a5_model.h"
 #include "a5_scenario.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct a5_output a5_output;
@@ -25,6 +26,10 @@ typedef struct {
     long chunk_reps; /* replicates per chunk along the replicate axis */
     int force;       /* replace an existing file */
     int live;        /* single-writer/multiple-reader mode: readable while running */
+    /* The resolved scenario text in the checkpoint's bytes (a5_batch_state_text;
+     * NULL: not looked at): a resume of another scenario is then refused before
+     * the interrupted run's files are opened for writing. */
+    const char *(*state_text)(const char *buf, size_t len, uint64_t *tl);
 } a5_output_meta;
 
 /* Every function that opens PATH.partial first takes an exclusive lock on

@@ -167,6 +167,17 @@ static int state_save(a5_output *out, const a5_scenario *s, const position *pos,
     return rc;
 }
 
+const char *a5_batch_state_text(const char *buf, size_t len, uint64_t *tl)
+{
+    uint64_t sum;
+    if (len < 8 + 2 * sizeof sum || memcmp(buf, STATE_MAGIC, 8) != 0)
+        return NULL;
+    memcpy(&sum, buf + len - sizeof sum, sizeof sum);
+    memcpy(tl, buf + 8, sizeof *tl);
+    const int whole = a5_sys_fnv1a(buf, len - sizeof sum) == sum;
+    return whole && *tl <= len - 8 - 2 * sizeof sum ? buf + 8 + sizeof *tl : NULL;
+}
+
 static int state_load(a5_output *out, const a5_scenario *s, position *pos, a5_agg *agg,
                       char *err, size_t errlen)
 {
@@ -177,35 +188,38 @@ static int state_load(a5_output *out, const a5_scenario *s, position *pos, a5_ag
     if (lrc)
         return lrc;
     int rc = A5_ERESUME;
-    uint64_t sum;
-    if (len < 8 + sizeof sum || memcmp(buf, STATE_MAGIC, 8) != 0) {
-        snprintf(err, errlen, "%s is not an allied5g checkpoint", path);
+    uint64_t sum, tl, dims[4];
+    const char *text = a5_batch_state_text(buf, len, &tl);
+    if (!text) {
+        if (len >= 8 + sizeof sum)
+            memcpy(&sum, buf + len - sizeof sum, sizeof sum);
+        snprintf(err, errlen,
+                 len < 8 + sizeof sum || memcmp(buf, STATE_MAGIC, 8) != 0
+                     ? "%s is not an allied5g checkpoint"
+                 : a5_sys_fnv1a(buf, len - sizeof sum) != sum
+                     ? "checkpoint %s is damaged (checksum mismatch)"
+                     : "checkpoint %s is truncated",
+                 path);
         goto done;
     }
-    memcpy(&sum, buf + len - sizeof sum, sizeof sum);
-    if (a5_sys_fnv1a(buf, len - sizeof sum) != sum) {
-        snprintf(err, errlen, "checkpoint %s is damaged (checksum mismatch)", path);
+    const size_t at = (size_t)(text - buf) + (size_t)tl; /* after the text */
+    FILE *m = at < len - sizeof sum ? fmemopen(buf + at, len - sizeof sum - at, "rb") : NULL;
+    if (!m && at >= len - sizeof sum) {
+        snprintf(err, errlen, "checkpoint %s is truncated", path);
         goto done;
     }
-    FILE *m = fmemopen(buf + 8, len - 8 - sizeof sum, "rb");
     if (!m) {
         rc = A5_ENOMEM;
         goto done;
     }
-    uint64_t tl, dims[4];
-    int ok = fread(&tl, sizeof tl, 1, m) == 1 && tl < len;
-    char *text = ok ? malloc(tl + 1) : NULL;
-    ok = ok && text && fread(text, 1, tl, m) == tl;
-    if (ok)
-        text[tl] = 0;
-    ok = ok && fread(dims, sizeof dims, 1, m) == 1 && fread(pos, sizeof *pos, 1, m) == 1;
+    int ok = fread(dims, sizeof dims, 1, m) == 1 && fread(pos, sizeof *pos, 1, m) == 1;
     if (!ok) {
         snprintf(err, errlen, "checkpoint %s is truncated", path);
-    } else if (strcmp(text, s->text) != 0) {
+    } else if (tl != strlen(s->text) || memcmp(text, s->text, (size_t)tl) != 0) {
         /* Point at the first differing line of the resolved scenarios. */
         int line = 1;
-        for (const char *a = text, *b = s->text; *a && *a == *b; a++, b++)
-            line += *a == '\n';
+        for (size_t k = 0; k < tl && text[k] == s->text[k]; k++)
+            line += text[k] == '\n';
         snprintf(err, errlen, "the scenario or its --set options differ from the interrupted "
                               "run (resolved scenario line %d); run with the same ones, or "
                               "start over with --force", line);
@@ -219,7 +233,6 @@ static int state_load(a5_output *out, const a5_scenario *s, position *pos, a5_ag
     } else {
         rc = 0;
     }
-    free(text);
     fclose(m);
 done:
     free(buf);

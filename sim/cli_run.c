@@ -322,7 +322,8 @@ static int run_loaded(const a5_scenario *s, const run_args *r, a5_batch_team *te
 {
     char err[1024] = "";
     int threads = r->threads > 0 ? r->threads : omp_get_max_threads();
-    a5_output_meta meta = {cmdline, threads, a5_batch_chunk_reps(s), r->force, r->live};
+    a5_output_meta meta = {cmdline, threads, a5_batch_chunk_reps(s), r->force, r->live,
+                           a5_batch_state_text};
     a5_output *out = NULL;
     float *fs = malloc((size_t)s->n * 3 * sizeof *fs), *fm = malloc((size_t)s->n * sizeof *fm);
     int rc = A5_EXIT_RUNTIME;

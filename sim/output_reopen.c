@@ -227,6 +227,38 @@ static void first_difference(const char *a, const char *b, char *buf, size_t len
              *lb ? eb : "nothing (it ends)", *lb ? "'" : "");
 }
 
+/* Whether the checkpoint was saved by a run of another resolved scenario (err
+ * says how they differ), read from its bytes before the partial file is touched:
+ * a refused resume writes nothing. 0 when they are the same, or cannot be read
+ * here (the later checks say why). */
+static int other_scenario(const a5_output *o, const a5_scenario *s,
+                          const a5_output_meta *meta, char *err, size_t errlen)
+{
+    char *buf = NULL;
+    size_t len = 0, blen, jlen;
+    const char *jbuf;
+    if (!meta->state_text || a5_sys_read_all(o->state, &buf, &len) != 0) {
+        free(buf);
+        return 0;
+    }
+    if (a5_journal_split(buf, len, &blen, &jbuf, &jlen) != 0)
+        blen = len; /* a checkpoint of an earlier version, without a journal */
+    uint64_t tl = 0;
+    const char *t = meta->state_text(buf, blen, &tl);
+    char *text = t ? strndup(t, (size_t)tl) : NULL;
+    const int other = text && strcmp(text, s->text) != 0;
+    if (other) {
+        char diff[700];
+        first_difference(text, s->text, diff, sizeof diff);
+        snprintf(err, errlen, "%s was written for another scenario or other --set options "
+                              "(%s); run with the same ones, or start over with --force",
+                 o->tmp, diff);
+    }
+    free(text);
+    free(buf);
+    return other;
+}
+
 int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_meta *meta,
                      a5_output **out, char *err, size_t errlen)
 {
@@ -254,6 +286,10 @@ int a5_output_reopen(const char *path, const a5_scenario *s, const a5_output_met
         o->restarted = 1;
         *out = o;
         return 0;
+    }
+    if (other_scenario(o, s, meta, err, errlen)) {
+        a5_out_free(o);
+        return A5_ERESUME;
     }
     if ((nrc = replay(o, err, errlen)) != 0) {
         a5_out_free(o);

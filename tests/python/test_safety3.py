@@ -190,6 +190,28 @@ def test_resume_after_editing_the_design_file(tmp_path):
     assert not out.exists() and os.path.exists(f"{out}.partial")
 
 
+def test_refused_resume_writes_nothing(tmp_path):
+    """A resume refused for another scenario or other --set options leaves the
+    interrupted run's files as they were, bytes and times (it wrote the partial file
+    before it looked: a review found its size and checksum changed); the right resume
+    then finishes."""
+    s = tmp_path / "s.yaml"
+    s.write_text(scenario(nations=30, steps=40, replicates=50000, store="summary"))
+    out = tmp_path / "o.h5"
+    p = _start(s, out)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 1, err
+    files = [f"{out}.partial", f"{out}.partial.state"]
+    before = [(open(f, "rb").read(), os.stat(f).st_mtime_ns) for f in files]
+    for extra in (["--replicates", 1000], ["--set", "us.escalation=0.3"]):
+        r = run("run", s, "-o", out, "--quiet", "--resume", *extra, check=False)
+        assert r.returncode == 2 and "another scenario" in r.stderr, r.stderr
+        assert [(open(f, "rb").read(), os.stat(f).st_mtime_ns) for f in files] == before
+    run("run", s, "-o", out, "--quiet", "--resume")
+    assert out.exists() and not os.path.exists(files[0])
+
+
 # --- 4. a design file named in a base is beside the base ---------------------------------
 
 
