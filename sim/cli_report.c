@@ -98,7 +98,7 @@ int a5_cli_python(const char *cmd, const char *const *args)
     return A5_EXIT_RUNTIME;
 }
 
-enum { R_OUT, R_NATIONS, R_TOP, R_CODES, R_STATIC, R_NOPT };
+enum { R_OUT, R_NATIONS, R_TOP, R_CODES, R_STATIC, R_FORCE, R_NOPT };
 
 static const a5_cli_opt report_opts[R_NOPT] = {
     [R_OUT] = {"outdir", 'o', "DIR", 0, "required",
@@ -110,6 +110,7 @@ static const a5_cli_opt report_opts[R_NOPT] = {
     [R_CODES] = {"codes", 0, NULL, 0, NULL, "label nations by ISO code instead of name"},
     [R_STATIC] = {"static", 0, NULL, 0, NULL,
                   "leave out the interactive figures (a page without JavaScript)"},
+    [R_FORCE] = {"force", 0, NULL, 0, NULL, "replace the report's files DIR already has"},
 };
 
 const a5_cli_cmd a5_cli_report_cmd = {
@@ -155,6 +156,8 @@ int a5_cli_report(int argc, char **argv)
         args[k++] = "--codes";
     if (a.given[R_STATIC])
         args[k++] = "--static";
+    if (a.given[R_FORCE])
+        args[k++] = "--force";
     args[k] = NULL;
     rc = a5_cli_python("report", args);
     a5_cli_args_free(&a);

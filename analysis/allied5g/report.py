@@ -229,8 +229,23 @@ def _interactive(ds, out: Path, first, codes) -> str:
             + interactive.div(interactive.policy_at_time(ds, codes=codes), "fig-at-time"))
 
 
+def _check_report_dir(path, out: Path, names, force: bool) -> None:
+    """Refuse a DIR that is not one, a name that is the results file, and (without
+    ``force``) files of the report DIR has already; before anything is written."""
+    if out.exists() and not out.is_dir():
+        raise ReportInputError(f"{out} exists and is not a directory")
+    there = [n for n in names if os.path.lexists(out / n)]
+    for n in there:
+        if os.path.exists(out / n) and os.path.samefile(out / n, path):
+            raise ReportInputError(f"{out / n} is the results file being reported; choose "
+                                   "another DIR")
+    if there and not force:
+        raise ReportInputError(f"{out} already has {', '.join(there)}; use --force to replace "
+                               "them, or choose another DIR")
+
+
 def write_report(path, outdir, nations=None, top: int = 8, codes: bool = False,
-                 interactive: bool = True) -> Path:
+                 interactive: bool = True, *, force: bool = True) -> Path:
     """Write the report of results file ``path`` into ``outdir``: index.html (key
     findings with 90 % intervals, interactive figures, provenance, the scenario as
     run), every figure as PNG, SVG and PDF, end_of_run.csv (:func:`key_findings`), and
@@ -238,7 +253,10 @@ def write_report(path, outdir, nations=None, top: int = 8, codes: bool = False,
 
     ``nations``: the nation codes to plot; default (None): the ``top`` nations with
     the most influence in the scenario, leaving out nations stuck at one policy
-    (:func:`default_nations`). ``codes``: label nations by code, not name."""
+    (:func:`default_nations`). ``codes``: label nations by code, not name.
+    ``force``: replace the report's files ``outdir`` has already (the default here;
+    the command asks for --force); without it they are refused before anything is
+    written. Bad input leaves ``outdir`` as it was (not made when missing)."""
     ds = load(path)
     if "policy_share" not in ds:
         ds.close()
@@ -246,7 +264,6 @@ def write_report(path, outdir, nations=None, top: int = 8, codes: bool = False,
                                "needs the policy shares of a summary or full run; rerun with "
                                "--store summary, or read the outcomes with allied5g.load")
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
     if nations:
         unknown = [c for c in nations if c not in [str(x) for x in ds.nation.values]]
         if unknown:
@@ -258,6 +275,16 @@ def write_report(path, outdir, nations=None, top: int = 8, codes: bool = False,
         nations, stuck = default_nations(ds, top)
         rule = NATION_RULE.format(n=len(nations), stuck=f" ({', '.join(stuck)})" if stuck else "")
     figs = _figures(ds, list(nations), rule, codes)
+    names = [f"{stem}.{ext}" for stem in figs for ext in ("png", "svg", "pdf")]
+    names += ["end_of_run.csv", "index.html"] + (["plotly.js"] if interactive else [])
+    try:
+        _check_report_dir(path, out, names, force)
+    except ReportInputError:
+        ds.close()
+        for fig, _ in figs.values():
+            plots.plt.close(fig)
+        raise
+    out.mkdir(parents=True, exist_ok=True)
     for stem, (fig, _) in figs.items():
         plots.save(fig, out / stem)
         plots.plt.close(fig)
@@ -375,7 +402,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=f"example: {prog} report out.h5 -o report --nations DEU,FRA,GBR")
     rp.add_argument("results", metavar="OUT.h5", help="results file (allied5g run -o OUT.h5)")
     rp.add_argument("-o", "--outdir", required=True, metavar="DIR",
-                    help="directory for the report (made if missing; files in it are replaced)")
+                    help="directory for the report (made if missing)")
+    rp.add_argument("--force", action="store_true",
+                    help="replace the report's files DIR already has")
     rp.add_argument("--nations", nargs="+", action="extend", metavar="CODES",
                     help="nation codes to plot, comma- or space-separated (default: the --top "
                     "nations with the most influence in the scenario, leaving out nations "
@@ -414,7 +443,7 @@ def main(argv=None) -> int:
         plt.switch_backend("Agg")  # files only: no display needed
         nations = [c for v in args.nations or [] for c in v.split(",") if c] or None
         index = write_report(args.results, args.outdir, nations, top=args.top,
-                             codes=args.codes, interactive=not args.static)
+                             codes=args.codes, interactive=not args.static, force=args.force)
     except (ResultsError, ReportInputError) as e:  # bad input
         print(f"allied5g {args.cmd}: {e}", file=sys.stderr)
         return 2

@@ -48,6 +48,18 @@ def test_report_help_and_dispatch(tmp_path):
     bad = run("report", tmp_path / "r.h5", "-o", tmp_path / "rep", "--nations", "XXX,DEU",
               check=False)
     assert bad.returncode == 2 and "unknown nation(s) XXX" in bad.stderr
+    # The report's files are not replaced without --force, and bad input makes no DIR.
+    again = run("report", tmp_path / "r.h5", "-o", tmp_path / "rep", "--nations", "DEU",
+                "--static", check=False)
+    assert again.returncode == 2 and "already has" in again.stderr and "--force" in again.stderr
+    assert (tmp_path / "rep" / "index.html").read_text() == page
+    (tmp_path / "rep" / "end_of_run.csv").write_text("mine\n")
+    run("report", tmp_path / "r.h5", "-o", tmp_path / "rep", "--nations", "DEU", "--static",
+        "--force")
+    assert (tmp_path / "rep" / "end_of_run.csv").read_text() != "mine\n"
+    bad = run("report", tmp_path / "r.h5", "-o", tmp_path / "new", "--nations", "XXX",
+              check=False)
+    assert bad.returncode == 2 and not (tmp_path / "new").exists()
 
 
 def test_python_help_names_the_command(tmp_path):
