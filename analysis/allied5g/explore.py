@@ -11,6 +11,7 @@ PRIM and CART live in :mod:`allied5g.prim`; Sobol indices in :mod:`allied5g.sens
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
@@ -82,16 +83,18 @@ class _Est:
     point x replicate), ``sorted`` (a quantile of per-replicate values), or nothing
     (no standard error from what the file holds)."""
 
-    def __init__(self, value, share_n=None, reps=None, quantile=None):
+    def __init__(self, value, share_n=None, reps=None, quantile=None, unit=False):
         self.value = np.asarray(value, dtype=float)
         self.share_n, self.reps, self.quantile = share_n, reps, quantile
+        self.unit = unit  # per-replicate values in [0, 1]: so is the interval
 
     def interval(self, level: float, method: str):
         nan = np.full_like(self.value, np.nan)
         if self.share_n is not None:
             return share_interval(self.value, self.share_n, level, method)
         if self.reps is not None:
-            return mean_interval(self.reps, axis=1, level=level)[1:]
+            se, lo, hi = mean_interval(self.reps, axis=1, level=level)[1:]
+            return (se, np.clip(lo, 0, 1), np.clip(hi, 0, 1)) if self.unit else (se, lo, hi)
         if self.quantile is not None:
             return (nan,) + _quantile_interval(self.quantile[0], self.quantile[1], level)
         return nan, nan, nan
@@ -179,8 +182,13 @@ def _first_ban_quantile(ds, args):
     if not 0 <= q <= 1:
         raise ValueError("first_ban_quantile: Q must be in [0, 1]")
     fb = _first_ban(ds, i)
-    fb = np.where(fb < 0, ds.sizes[time_dim(ds)], fb)   # never banned: censored at the horizon
-    return _Est(np.quantile(fb, q, axis=1, method="inverted_cdf"), quantile=(fb, q))
+    # Never banned (-1): censored at the horizon; not finished (below -1): left out, as
+    # the shares leave them out.
+    fb = np.where(fb == -1, ds.sizes[time_dim(ds)], np.where(fb < -1, np.nan, fb))
+    with warnings.catch_warnings():  # a point with no finished replicate: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value = np.nanquantile(fb, q, axis=1, method="inverted_cdf")
+    return _Est(value, quantile=(fb, q))
 
 
 def _cohesion(ds, args):
@@ -201,7 +209,10 @@ def _cohesion(ds, args):
         counts = np.stack([(pol == k).sum(-1) for k in range(3)], -1).astype(float)
         per_rep = (counts * (counts - 1)).sum(-1) / (m * (m - 1))
         per_rep = np.where((pol < 0).any(-1), np.nan, per_rep)        # unfinished replicates
-        return _Est(np.nanmean(per_rep, axis=1), reps=per_rep)
+        value = np.nanmean(per_rep, axis=1)
+        if m == 2:  # the two agree or not: a share of the finished replicates (Wilson)
+            return _Est(value, share_n=np.isfinite(per_rep).sum(1))
+        return _Est(value, reps=per_rep, unit=True)
     sh = np.asarray(_at(ds["policy_share"], s).values, dtype=float)[:, idx, :]  # point x m x 3
     tot = sh.sum(1)
     return _Est(((tot ** 2).sum(-1) - (sh ** 2).sum((1, 2))) / (m * (m - 1)))
@@ -266,7 +277,7 @@ def outcomes(ds: xr.Dataset, spec, se: bool = False, level: float = 0.9,
       before DATE (a later lift still counts), from ``first_restrict_step`` (files of
       0.3.0 and earlier lack it and need the histories of ``store: full``);
     - ``first_ban_quantile(NATION, Q)``: the Q-quantile of NATION's first ban step over
-      replicates; never banned counts as ``steps`` (beyond the horizon);
+      the finished replicates; never banned counts as ``steps`` (beyond the horizon);
     - ``cohesion(BLOC, DATE)``: probability that two members picked at random hold the
       same policy (per-replicate policies when stored, else from policy shares
       assuming nations independent), as :func:`allied5g.cohesion`;
@@ -282,8 +293,10 @@ def outcomes(ds: xr.Dataset, spec, se: bool = False, level: float = 0.9,
     shares of replicates (p_ban, p_restrict, banned_by, restricted_by) are binomial
     (``interval``: ``"wilson"`` or ``"normal"``, see :mod:`allied5g.uncertainty`);
     means of per-replicate values (cohesion and high_risk_share on ``store: full``
-    files) get sd/sqrt(R) and a normal interval; first_ban_quantile gets a
-    distribution-free order-statistic interval and no se. Where the file holds no
+    files) get sd/sqrt(R) and a normal interval (cohesion's kept inside [0, 1]; the
+    cohesion of a bloc of two is a share, agree or not, and binomial as the shares);
+    first_ban_quantile gets a distribution-free order-statistic interval over the
+    finished replicates and no se. Where the file holds no
     per-replicate values (cohesion, high_risk_share on summary files) the columns are NaN.
     """
     index = pd.Index(np.asarray(ds["point"].values), name="point")

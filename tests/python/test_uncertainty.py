@@ -105,17 +105,27 @@ def test_means_and_quantiles_carry_uncertainty():
     assert h["high_risk_share(DEU)"] == pytest.approx(v.mean())
     assert h["high_risk_share(DEU)_se"] == pytest.approx(v.std(ddof=1) / math.sqrt(5))
     assert h["high_risk_share(DEU)_hi"] - v.mean() == pytest.approx(Z90 * v.std(ddof=1) / math.sqrt(5))
-    # cohesion per replicate (two members: agree or not) is a mean of 0/1 values
+    # cohesion per replicate (two members: agree or not) is a share of replicates:
+    # binomial se and a Wilson interval, inside [0, 1] (a normal one passed 1)
     c = allied5g.outcomes(ds, "cohesion(eu)", se=True).iloc[0]
     agree = (DEU[:, -1] == 0).astype(float)            # GBR is open
     assert c["cohesion(eu)"] == pytest.approx(agree.mean())
-    assert c["cohesion(eu)_se"] == pytest.approx(agree.std(ddof=1) / math.sqrt(5))
+    p = agree.mean()
+    assert c["cohesion(eu)_se"] == pytest.approx(math.sqrt(p * (1 - p) / 5))
+    assert (c["cohesion(eu)_lo"], c["cohesion(eu)_hi"]) == pytest.approx(wilson(p, 5))
     # on a summary file the mean comes from the aggregates and has no standard error
     s = allied5g.outcomes(synthetic(store="summary"), "high_risk_share(DEU)", se=True).iloc[0]
     assert s["high_risk_share(DEU)"] == pytest.approx(v.mean()) and np.isnan(s.iloc[1])
     q = allied5g.outcomes(ds, "first_ban_quantile(DEU, 0.5)", se=True).iloc[0]
     assert q.iloc[0] == 3 and np.isnan(q.iloc[1])       # never banned counts as 3 steps
     assert q.iloc[2] <= q.iloc[0] <= q.iloc[3]
+    # Replicates that did not finish (-2) are left out, not counted as never banned:
+    # of the finished {never (3), 2, 0} the median is 2 (counting them: 3).
+    fb = ds["first_ban_step"].values.copy()
+    fb[0, 2:4, 0] = -2
+    q = allied5g.outcomes(ds.assign(first_ban_step=(ds["first_ban_step"].dims, fb)),
+                          "first_ban_quantile(DEU, 0.5)", se=True).iloc[0]
+    assert q.iloc[0] == 2 and q.iloc[2] <= 2 <= q.iloc[3]
 
 
 def test_aggregates_table_carries_errors():
