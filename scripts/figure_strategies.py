@@ -49,7 +49,7 @@ def point_of(ds, us, cn, lever):
 def label(ds, p):
     d = allied5g.design_frame(ds).iloc[p]
     lev = "on" if d["us.intel_lever.downgrade"] > 0 else "off"
-    return US[int(d["us.strategy"])], CN[int(d["china.strategy"])], lev
+    return str(d["us.strategy"]), str(d["china.strategy"]), lev  # names (design_frame)
 
 
 def means_table(ds, outs):

@@ -23,6 +23,7 @@ from scipy.stats import norm
 
 from .explore import _CALL, _at, _nation, _need, _step
 from .io import ResultsWarning, design_frame, design_paths, time_dim
+from .uncertainty import paired_share_interval
 
 
 def _need_var(ds, name, what):
@@ -188,8 +189,11 @@ def compare(ds: xr.Dataset, a, b, outcome, level: float = 0.95) -> pd.Series:
     ``estimate`` (mean of b minus mean of a over the replicates valid at both),
     ``se`` (the paired standard error sd(y_b - y_a) / sqrt(n) on CRN, else the
     unpaired one), ``se_paired`` (NaN without CRN), ``se_unpaired``
-    (sqrt(var_a / n + var_b / n)), ``lo``/``hi`` (normal interval at ``level``
-    from ``se``), ``mean_a``, ``mean_b``, ``n``, ``paired``, ``level``.
+    (sqrt(var_a / n + var_b / n)), ``lo``/``hi`` (the interval at ``level``),
+    ``mean_a``, ``mean_b``, ``n``, ``paired``, ``level``, ``interval``: how lo/hi
+    were made: ``"newcombe"`` for a paired outcome of 0/1 values (a share, such as
+    ``ban(DEU)``: :func:`allied5g.uncertainty.paired_share_interval`, which keeps a
+    width when no pair disagrees and se is 0), else ``"normal"`` (from ``se``).
 
     In a robust design two points of the same world are paired (their replicates
     share streams), two of different worlds are not. Without common random numbers
@@ -222,7 +226,11 @@ def compare(ds: xr.Dataset, a, b, outcome, level: float = 0.95) -> pd.Series:
     se = se_p if paired else se_u
     z = float(norm.ppf(0.5 + level / 2))
     est = float(d.mean())
+    lo, hi, how = est - z * se, est + z * se, "normal"
+    if paired and np.isin(ya, (0, 1)).all() and np.isin(yb, (0, 1)).all():
+        lo, hi = paired_share_interval(ya, yb, level)  # a share: keeps a width at se 0
+        how = "newcombe"
     return pd.Series({"estimate": est, "se": se, "se_paired": se_p, "se_unpaired": se_u,
-                      "lo": est - z * se, "hi": est + z * se, "mean_a": float(ya.mean()),
-                      "mean_b": float(yb.mean()), "n": n, "paired": paired, "level": level},
-                     name=str(outcome))
+                      "lo": lo, "hi": hi, "mean_a": float(ya.mean()),
+                      "mean_b": float(yb.mean()), "n": n, "paired": paired, "level": level,
+                      "interval": how}, name=str(outcome))

@@ -109,6 +109,11 @@ def test_compare_paired_se_smaller_and_hand_checked(tmp_path):
     da = (ds.policy.isel(time=-1, nation=0) == 2).astype(float)
     assert allied5g.compare(ds, 0, 2, da)["estimate"] == pytest.approx(
         allied5g.compare(ds, 0, 2, "ban(A)")["estimate"])
+    # a 0/1 outcome is a share: Newcombe's paired interval, which keeps a width where
+    # no pair disagrees (identical points: se 0, a normal interval of width 0)
+    b = allied5g.compare(ds, 0, 1, "ban(A)")
+    assert b["interval"] == "newcombe" and b["se"] == 0 and b["lo"] < 0 < b["hi"]
+    assert c["interval"] == "normal"
 
 
 def test_compare_without_crn_warns_and_uses_unpaired_se(tmp_path):
@@ -148,3 +153,23 @@ def test_crn_resume_needs_crn_and_equals_uninterrupted(tmp_path):
     assert r.returncode == 2 and "seed" in r.stderr and os.path.exists(f"{out}.partial")
     run("run", big, "-o", out, "-q", "--resume", "--crn", "--threads", 2)
     same_data(tmp_path / "ref.h5", out)
+
+
+def test_strategies_figure_script_runs(tmp_path):
+    """scripts/figure_strategies.py (docs/strategies.md's tables and figure) runs on
+    the scenario's results (it broke once when design_frame began giving strategy
+    names): its tables have every design point and contrast."""
+    import subprocess
+    import sys
+
+    from conftest import SRC
+    out = tmp_path / "s.h5"
+    run("run", SRC / "scenarios" / "strategies_2019.yaml", "-o", out, "-q", "--set",
+        "output.store=full", "--set", "replicates=40")
+    r = subprocess.run([sys.executable, SRC / "scripts" / "figure_strategies.py", out,
+                        tmp_path / "f.png"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    rows = [ln for ln in r.stdout.splitlines() if ln.startswith("| ")]
+    assert sum(ln.startswith("| wavering | deterrent | on |") for ln in rows) == 1
+    assert any(ln.startswith("| US uniform vs schedule") for ln in rows)
+    assert (tmp_path / "f.png").stat().st_size > 0

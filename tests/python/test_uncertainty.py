@@ -67,6 +67,21 @@ def test_share_interval_by_hand():
         share_interval(0.5, 10, level=90)
 
 
+def test_paired_share_interval_published_values():
+    """Newcombe's square-and-add interval for paired shares, against the published
+    example of Fagerland, Lydersen and Laake (2017, ch. 8; Cavo et al. 2012: 59 pairs
+    both 1, 6 only the first, 16 only the second, 80 neither): -0.0621 (95 % CI
+    -0.1186 to -0.0046). No pair disagreeing (se 0) still leaves a width."""
+    from allied5g.uncertainty import paired_share_interval
+    yb = np.r_[np.ones(65), np.zeros(96)]
+    ya = np.r_[np.ones(59), np.zeros(6), np.ones(16), np.zeros(80)]
+    lo, hi = paired_share_interval(ya, yb, 0.95)
+    assert (round(lo, 4), round(hi, 4)) == (-0.1186, -0.0046)
+    lo, hi = paired_share_interval(np.zeros(100), np.zeros(100), 0.95)
+    z = 1.959964
+    assert hi == pytest.approx(z * z / (100 + z * z), rel=1e-5) and lo == pytest.approx(-hi)
+
+
 def test_restrict_outcomes_by_hand():
     ds = synthetic()
     y = allied5g.outcomes(ds, {"pr": "p_restrict(DEU, 2019Q3)", "pb": "p_ban(DEU)",
