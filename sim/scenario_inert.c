@@ -33,9 +33,11 @@ static const a5_yaml_node *as_key(const a5_yaml_node *map, const char *path)
 }
 
 /* Where `path` was given: in its section (us: {intel_lever: {lead: 3}}, --set
- * included), as a key of sweep, design ranges, uncertain or levers, or in an event's set
- * or add; NULL when nowhere (its default). */
-static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
+ * included), as a key of sweep, design ranges, uncertain or levers, in an event's set
+ * or add, or as a column of the design file (its `file:` then); NULL when nowhere
+ * (its default). */
+static const a5_yaml_node *given(const a5_scenario *s, const a5_yaml_node *root,
+                                 const char *path)
 {
     const a5_yaml_node *n = in_sections(root, path);
     if (!n)
@@ -52,6 +54,10 @@ static const a5_yaml_node *given(const a5_yaml_node *root, const char *path)
         if (!n)
             n = as_key(a5_yaml_get(ev->item[e], "add"), path);
     }
+    const a5_yaml_node *file = a5_yaml_get(a5_yaml_get(root, "design"), "file");
+    for (size_t v = 0; !n && file && v < s->nvaried; v++)
+        if (strcmp(s->varied[v].path, path) == 0)
+            n = file; /* a column of the design file */
     return n;
 }
 
@@ -85,7 +91,10 @@ static int fits(double v, cond c) { return c == NONZERO ? v != 0 : v == 0; }
 static int can(const a5_scenario *s, size_t slot, cond c)
 {
     const int start = !set_at_start(s, NULL, slot, NULL);
-    if (start && fits(s->base[slot], c))
+    int varied = 0; /* then every point gives its own value, and the base acts nowhere */
+    for (size_t v = 0; v < s->nvaried; v++)
+        varied |= a5_target_covers(&s->varied[v], slot);
+    if (start && !varied && fits(s->base[slot], c))
         return 1;
     for (size_t u = 0; start && u < s->nuncertain; u++)
         if (a5_target_covers(&s->uncertain[u].target, slot))
@@ -125,7 +134,7 @@ static void rule(a5_scenario *s, const a5_yaml_node *root, const char *const *pa
                  const char *why)
 {
     for (int k = 0; !matters && paths[k]; k++) {
-        const a5_yaml_node *at = given(root, paths[k]);
+        const a5_yaml_node *at = given(s, root, paths[k]);
         if (at)
             warn(s, root, at, paths[k], why);
     }

@@ -203,6 +203,35 @@ def test_a_design_file_column_an_event_sets_is_warned_at_the_file(tmp_path):
     assert len(lines) == 1 and lines[0].startswith(f"{s}:7:30: warning: 'us.intel_threat' "), p.stderr
 
 
+def test_a_design_file_column_with_no_effect_is_warned_at_the_file(tmp_path):
+    """A column of the design file that can change nothing (us.budget while every
+    point is schedule) is warned about, located at the file, as a sweep of it is."""
+    (tmp_path / "d.csv").write_text("us.budget\n0.2\n0.4\n")
+    s = write(tmp_path, "design: {method: file, file: d.csv}\n")
+    p = run("validate", s)
+    lines = [ln for ln in p.stderr.splitlines() if ": warning: " in ln]
+    assert len(lines) == 1 and lines[0].startswith(f"{s}:7:30: warning: 'us.budget' ") \
+        and "schedule everywhere" in lines[0], p.stderr
+
+
+@pytest.mark.parametrize("how", ["sweep", "file", "levers"])
+def test_base_value_of_a_varied_strategy_counts_nowhere(tmp_path, how):
+    """Varied at every point over budget strategies only, us.strategy is never
+    schedule, whatever its section says: us.escalation is warned about (it was not:
+    the section's schedule, which no point uses, counted)."""
+    (tmp_path / "d.csv").write_text("us.strategy,us.budget\nuniform,0.2\npivotal,0.4\n")
+    vary = {"sweep": "sweep: {us.strategy: [uniform, pivotal]}\nus: {escalation: 0.03, budget: 0.3}\n",
+            "file": "design: {method: file, file: d.csv}\nus: {escalation: 0.03}\n",
+            "levers": "levers: {us.strategy: [uniform, pivotal], us.budget: [0.2]}\n"
+                      "uncertain: {nations.A.threat: {dist: uniform, lo: 0, hi: 0.5}}\n"
+                      "design: {method: robust, worlds: 2}\nus: {escalation: 0.03}\n"}[how]
+    p = run("validate", write(tmp_path, vary))
+    assert "'us.escalation' has no effect: us.strategy is never schedule" in p.stderr, p.stderr
+    both = vary.replace("[uniform, pivotal]", "[schedule, pivotal]")
+    if how != "file":
+        assert "us.escalation" not in run("validate", write(tmp_path, both)).stderr
+
+
 @pytest.mark.parametrize("name", ["germany_lhs", "germany_morris"])
 def test_exploration_designs_warn_of_their_null_input(src, name):
     """docs/exploration.md: the designs keep us.intel_threat as an input with no
