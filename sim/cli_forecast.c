@@ -437,10 +437,15 @@ static int forecast(const a5_cli_args *a, const a5_scenario *s, const char *cmdl
             norg = -1;
         }
     /* Every input is read now: an output that is one is refused before any work. */
-    if (norg > 0 && a->val[F_PREDICTIONS] &&
-        a5_sys_check_output(a->val[F_PREDICTIONS], 1, err, sizeof err)) {
+    int crc = norg > 0 && a->val[F_PREDICTIONS]
+                  ? a5_sys_check_output(a->val[F_PREDICTIONS], 1, err, sizeof err)
+                  : 0;
+    if (crc) {
         fprintf(stderr, "allied5g: %s\n", err);
         norg = -1;
+        /* A directory that cannot take it is a run-time failure, as for run and
+         * calibrate; an output that is an input is bad usage. */
+        rc = crc == A5_EIO ? A5_EXIT_RUNTIME : A5_EXIT_USAGE;
     }
     if (norg > 0) {
         printf("forecast: %s with %s (%zu rows), %ld replicates, horizon %d steps, %d origin%s%s\n",

@@ -295,6 +295,12 @@ int a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
         warn(s, root, up, "us.pressure",
              "has no effect: it only starts nations without their own us_pressure, and every "
              "nation has its own (given, drawn, varied or set at the first step)");
+    /* Common random numbers pair the points of a sweep or design: one has none to pair. */
+    const a5_yaml_node *cm = a5_yaml_get(a5_yaml_get(root, "seed"), "common");
+    if (cm && s->common && s->npoints == 1)
+        warn(s, root, cm, "seed.common",
+             "has no effect: the scenario has one design point (common random numbers "
+             "pair the points of a sweep or design)");
     const int us_budget = can(s, A5_G_US_STRATEGY, NONZERO), us_sched = can(s, A5_G_US_STRATEGY, ZERO);
     const int cn_budget = can(s, A5_G_CHINA_STRATEGY, NONZERO),
               cn_aggr = can(s, A5_G_CHINA_STRATEGY, ZERO);

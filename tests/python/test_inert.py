@@ -232,6 +232,19 @@ def test_base_value_of_a_varied_strategy_counts_nowhere(tmp_path, how):
         assert "us.escalation" not in run("validate", write(tmp_path, both)).stderr
 
 
+def test_common_random_numbers_with_one_point_are_warned(tmp_path):
+    """seed.common (or run --crn) pairs design points: with one point it changes
+    nothing and is warned about; with a sweep it is not."""
+    one = write(tmp_path, "seed: {value: 3, common: true}\n")
+    p = run("validate", one)
+    assert f"{one}:7:" in p.stderr and "'seed.common' has no effect: the scenario has one " \
+        "design point" in p.stderr, p.stderr
+    r = run("run", write(tmp_path, ""), "-o", tmp_path / "o.h5", "-q", "--crn")
+    assert "'seed.common' has no effect" in r.stderr, r.stderr
+    sw = write(tmp_path, "seed: {value: 3, common: true}\nsweep: {us.escalation: [0.01, 0.02]}\n")
+    assert "seed.common" not in run("validate", sw).stderr
+
+
 @pytest.mark.parametrize("name", ["germany_lhs", "germany_morris"])
 def test_exploration_designs_warn_of_their_null_input(src, name):
     """docs/exploration.md: the designs keep us.intel_threat as an input with no

@@ -509,6 +509,24 @@ def test_forecast_fit_checked_as_calibrate(tmp_path):
         assert not (tmp_path / "p.csv").exists()
 
 
+def test_output_in_a_missing_directory_is_a_runtime_failure(tmp_path):
+    """An output whose directory does not exist: exit 1 (run-time, as the lock file
+    that cannot be made) for run, calibrate and forecast alike (forecast said 2)."""
+    s = tmp_path / "s.yaml"
+    s.write_text(CAL)
+    obs = tmp_path / "obs.csv"
+    obs.write_bytes(GOOD_OBS)
+    nod = tmp_path / "nodir"
+    for args in (["run", s, "-o", nod / "o.h5"],
+                 ["calibrate", s, "--observed", obs, "-o", nod / "f.yaml", "--fit",
+                  "decision.weights.us=0:2"],
+                 ["forecast", s, "--observed", obs, "--origin", "2019Q4", "--horizon", 2,
+                  "--predictions", nod / "p.csv"]):
+        r = run(*args, check=False, timeout=600)
+        assert r.returncode == 1 and "its directory does not exist" in r.stderr, (args, r.stderr)
+    assert not nod.exists()
+
+
 def test_forecast_fit_warnings_shown(tmp_path):
     """The fit at each origin shows its warnings as calibrate does (stderr, and the
     predictions header): here its value at the bound."""
