@@ -168,6 +168,16 @@ static int policy_record(void *ctx, size_t record, int line, const a5_csv_field 
             c->bad = 1;
         }
     }
+    /* The same policy twice runs twice, on the same random numbers in each world:
+     * allowed (a check that they agree), but said (a lever list may not repeat). */
+    const double *row = &c->vals[c->rows * c->k];
+    for (size_t r = 0; !c->bad && n >= c->k && r < c->rows; r++)
+        if (memcmp(&c->vals[r * c->k], row, c->k * sizeof *row) == 0) {
+            a5_diag_add(&L->s->warnings, c->path, line, 1,
+                        "this row repeats policy %zu of this file: it runs twice, on the same "
+                        "random numbers in each world (the same results)", r + 1);
+            break;
+        }
     c->rows++;
     return 0;
 }

@@ -80,6 +80,9 @@ def test_identical_policies_meet_identical_worlds(tmp_path):
     text = ROBUST.replace("design: {method: robust, worlds: 6}",
                           "design: {method: robust, policies: twice.csv, worlds: 6}")
     ds, _ = robust_file(tmp_path, text + "output: {store: full}\n")
+    # ... and is told so, at the row (it runs twice)
+    v = run("validate", tmp_path / "s.yaml")
+    assert "twice.csv:3:1: warning: this row repeats policy 1 of this file" in v.stderr, v.stderr
     pol = ds.policy.values.reshape(3, 2, 6, *ds.policy.shape[1:])
     assert (pol[:, 0] == pol[:, 1]).all()
     assert not (pol[:, :, 0] == pol[:, :, 1]).all()
