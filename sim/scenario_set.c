@@ -139,6 +139,16 @@ static const char *varied_for_all(a5_yaml_node *root, const char *path)
     const char *attr = strchr(path + 8, '.');
     if (!attr || !strncmp(path + 8, "*.", 2))
         return NULL;
+    /* A code no nation has is reported as unknown (set_listed), not as this. */
+    const a5_yaml_node *list = a5_yaml_get(root, "nations");
+    int known = 0;
+    for (size_t i = 0; list && list->kind == A5_YAML_SEQ && i < list->n; i++) {
+        const a5_yaml_node *f = a5_yaml_get(list->item[i], "code");
+        known |= f && f->kind == A5_YAML_SCALAR && strlen(f->value) == (size_t)(attr - path - 8) &&
+                 strncmp(f->value, path + 8, (size_t)(attr - path - 8)) == 0;
+    }
+    if (!known)
+        return NULL;
     char all[256];
     snprintf(all, sizeof all, "nations.*%s", attr);
     static const char *const where[] = {"uncertain", "sweep", "levers", "design"};

@@ -413,6 +413,9 @@ def test_red_team_round_one(tmp_path):
     r = run("run", s, "-o", tmp_path / "x.h5", "--set", "nations.DEU.threat=0.3", check=False)
     assert r.returncode == 2 and "would change nothing: 'uncertain' gives every" in r.stderr
     assert not os.path.exists(tmp_path / "x.h5")
+    # a code no nation has is unknown, whatever uncertain draws
+    r = run("run", s, "-o", tmp_path / "x.h5", "--set", "nations.XYZ.threat=0.3", check=False)
+    assert r.returncode == 2 and "unknown nation 'XYZ'" in r.stderr, r.stderr
     r = run("forecast", s, "--observed", SRC / "scenarios" / "observed_2019_2025.csv", check=False)
     assert r.returncode == 2 and "forecast runs one scenario" in r.stderr
     inert = ROBUST.replace("us: {budget: 0.4}", "us: {strategy: schedule}").replace(
