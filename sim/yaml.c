@@ -229,8 +229,12 @@ int a5_yaml_load(const char *text, size_t len, const char *file, a5_diag *d, a5_
     while (!done && !failed) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            a5_diag_add(d, file, (int)parser.problem_mark.line + 1,
-                        (int)parser.problem_mark.column + 1, "malformed YAML: %s%s%s",
+            line = (int)parser.problem_mark.line + 1;
+            col = (int)parser.problem_mark.column + 1;
+            if (parser.error == YAML_READER_ERROR) /* a bad byte: libyaml gives its offset */
+                locate(text, parser.problem_offset < len ? parser.problem_offset : len, &line,
+                       &col);
+            a5_diag_add(d, file, line, col, "malformed YAML: %s%s%s",
                         parser.problem ? parser.problem : "syntax error",
                         parser.context ? " " : "", parser.context ? parser.context : "");
             failed = A5_ESCENARIO;

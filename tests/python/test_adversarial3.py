@@ -110,7 +110,7 @@ CASES = [
     ("run-scenario-missing", {}, RUN + ["-o", "o.h5"], 2, "s.yaml", []),
     ("run-scenario-nul", {"s.yaml": S + "\0"}, RUN + ["-o", "o.h5"], 2, "NUL byte", []),
     ("run-scenario-0xff", {"s.yaml": S.encode() + b"name: \xff\xfe\n"}, RUN + ["-o", "o.h5"], 2,
-     "", []),
+     "s.yaml:5:7: error: malformed YAML", []),  # at the byte (it said 1:1)
     ("run-scenario-bom", {"s.yaml": b"\xef\xbb\xbf" + S.encode()}, RUN + ["-o", "o.h5"], 0,
      None, ["o.h5"]),
     ("run-scenario-crlf", {"s.yaml": S.replace("\n", "\r\n")}, RUN + ["-o", "o.h5"], 0, None,
