@@ -154,6 +154,9 @@ static void record_rules(a5_scenario *s, const a5_yaml_node *root, int us_budget
         else if (strcmp(t, "us_target") == 0 && !us_budget)
             why = "would be 0 throughout: no US budget anywhere (only uniform, pivotal and "
                   "wavering aim one, and only when us.budget is above 0)";
+        else if (strcmp(t, "us_pressure") == 0 && s->store_full)
+            why = "adds nothing: the full store keeps us_pressure already (per replicate and "
+                  "step)";
         else if (strcmp(t, "china_target") == 0 && !cn_budget)
             why = "would be 0 throughout: no Chinese budget anywhere (only targeted and "
                   "deterrent aim one, and only when china.budget is above 0)";
@@ -348,6 +351,13 @@ int a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     rule(s, root, anth, can(s, A5_G_W_US, NONZERO),
          "has no effect: decision.weights.us is 0 everywhere (the anticipated escalation is "
          "weighed by it)");
+    /* X_i(k) grows with the escalation a nation expects: schedule's us.escalation, or
+     * the budget strategies' us.budget; with neither it is 0 at every horizon. */
+    rule(s, root, anth,
+         (us_sched && can(s, A5_G_US_ESCALATION, NONZERO)) ||
+             (us_budget && can(s, A5_G_US_BUDGET, NONZERO)),
+         "has no effect: no nation's US pressure can grow (us.escalation is 0 under "
+         "schedule, and no budget strategy has a budget), so the anticipated escalation is 0");
     static const char *const scope[] = {"us.intel_lever.credibility_scope", NULL};
     rule(s, root, scope, can(s, A5_G_LEVER_LOSS, NONZERO) || can(s, A5_G_LEVER_GAIN, NONZERO),
          "has no effect: credibility_loss and credibility_gain are 0 everywhere (credibility "

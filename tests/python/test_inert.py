@@ -232,6 +232,22 @@ def test_base_value_of_a_varied_strategy_counts_nowhere(tmp_path, how):
         assert "us.escalation" not in run("validate", write(tmp_path, both)).stderr
 
 
+def test_anticipation_without_escalation_and_a_kept_record_are_warned(tmp_path):
+    """The anticipation horizon where no US pressure can grow (schedule with
+    us.escalation 0, no budget strategy) changes nothing: warned; with escalation it
+    is not. output.record's us_pressure in a full store adds nothing: warned."""
+    s = write(tmp_path, "us: {escalation: 0}\ndecision: {anticipation: {horizon: 4}}\n")
+    p = run("validate", s)
+    assert f"{s}:8:" in p.stderr and "'decision.anticipation.horizon' has no effect: no " \
+        "nation's US pressure can grow" in p.stderr, p.stderr
+    s = write(tmp_path, "us: {escalation: 0.02}\ndecision: {anticipation: {horizon: 4}}\n")
+    assert "anticipation" not in run("validate", s).stderr
+    s = write(tmp_path, "output: {store: full, record: [us_pressure]}\n")
+    assert "output.record 'us_pressure' adds nothing" in run("validate", s).stderr
+    s = write(tmp_path, "output: {store: summary, record: [us_pressure]}\n")
+    assert "us_pressure" not in run("validate", s).stderr
+
+
 def test_common_random_numbers_with_one_point_are_warned(tmp_path):
     """seed.common (or run --crn) pairs design points: with one point it changes
     nothing and is warned about; with a sweep it is not."""
