@@ -429,6 +429,8 @@ static const char inert_text[] =
     "- `output.record`: a record that would be 0 throughout (`intel_status`,\n"
     "  `cum_downgrade` with the lever off; `us_target`, `china_target` with no budget),\n"
     "  and `us_pressure` in a full store, which keeps it already;\n"
+    "- `windows.hazard_boost` while no window of its file falls within the run;\n"
+    "  `attention.decay` while there are no attention events;\n"
     "- `seed.common` (`run --crn`) while the scenario has one design point: there\n"
     "  is nothing to pair;\n"
     "- `us.pressure` while no nation's P_i(0) follows it (each gives, draws, varies\n"

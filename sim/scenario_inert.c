@@ -358,6 +358,15 @@ int a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
              (us_budget && can(s, A5_G_US_BUDGET, NONZERO)),
          "has no effect: no nation's US pressure can grow (us.escalation is 0 under "
          "schedule, and no budget strategy has a budget), so the anticipated escalation is 0");
+    /* The timing terms (the windows' boost, the attention's decay) need something to act on. */
+    int cells = 0;
+    for (size_t c = 0; s->window && !cells && c < (size_t)s->steps * (size_t)s->n; c++)
+        cells = s->window[c];
+    static const char *const wb[] = {"windows.hazard_boost", NULL};
+    rule(s, root, wb, !s->window || cells,
+         "has no effect: no window of the windows file falls within the run");
+    static const char *const ad[] = {"attention.decay", NULL};
+    rule(s, root, ad, s->nattention > 0, "has no effect: there are no attention events");
     static const char *const scope[] = {"us.intel_lever.credibility_scope", NULL};
     rule(s, root, scope, can(s, A5_G_LEVER_LOSS, NONZERO) || can(s, A5_G_LEVER_GAIN, NONZERO),
          "has no effect: credibility_loss and credibility_gain are 0 everywhere (credibility "

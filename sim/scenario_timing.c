@@ -278,7 +278,7 @@ int a5_sc_timing(a5_sc_loader *L, const a5_yaml_node *root)
     if (!wn && L->s->base[A5_G_WINDOW_BOOST] != 0)
         a5_diag_add(L->d, L->s->file, 1, 1,
                     "'windows.hazard_boost' needs 'windows.file' (the windows it boosts)");
-    if (!an && L->s->base[A5_G_ATTENTION_WEIGHT] != 0)
+    if (L->s->nattention == 0 && L->s->base[A5_G_ATTENTION_WEIGHT] != 0) /* none, or [] */
         a5_diag_add(L->d, L->s->file, 1, 1,
                     "'attention.weight' needs 'attention.events' (the events it weighs)");
     return 0;

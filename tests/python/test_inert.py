@@ -248,6 +248,23 @@ def test_anticipation_without_escalation_and_a_kept_record_are_warned(tmp_path):
     assert "us_pressure" not in run("validate", s).stderr
 
 
+def test_timing_terms_with_nothing_to_act_on(tmp_path):
+    """attention.decay with no attention events, and windows.hazard_boost whose file
+    has no window within the run, are warned about; attention.weight with an empty
+    event list is refused as with none (it was accepted)."""
+    s = write(tmp_path, "attention: {decay: 0.4}\n")
+    assert "'attention.decay' has no effect: there are no attention events" in \
+        run("validate", s).stderr
+    (tmp_path / "w.csv").write_text("code,start,end,known,kind,source\n"
+                                    "A,2030-03-19,2030-06-12,2019-02-22,auction,https://e.org/a\n")
+    s = write(tmp_path, "windows: {file: w.csv, hazard_boost: 0.5}\n")
+    assert "'windows.hazard_boost' has no effect: no window of the windows file falls " \
+        "within the run" in run("validate", s).stderr
+    s = write(tmp_path, "attention: {events: [], weight: 1}\n")
+    r = run("validate", s, check=False)
+    assert r.returncode == 2 and "'attention.weight' needs 'attention.events'" in r.stderr
+
+
 def test_common_random_numbers_with_one_point_are_warned(tmp_path):
     """seed.common (or run --crn) pairs design points: with one point it changes
     nothing and is warned about; with a sweep it is not."""
