@@ -715,6 +715,17 @@ static void china_targets(a5_sc_loader *L, const a5_yaml_node *root)
     const a5_yaml_node *t = a5_yaml_get(a5_yaml_get(root, "china"), "targets");
     if (!t || a5_sc_expect_seq(L, t, "china.targets"))
         return;
+    /* One place per setting: the list, or the nations' own china_target. */
+    const a5_yaml_node *nl = a5_yaml_get(root, "nations"),
+                       *own = a5_yaml_get(a5_yaml_get(root, "defaults"), "china_target");
+    for (size_t i = 0; !own && nl && nl->kind == A5_YAML_SEQ && i < nl->n; i++)
+        own = a5_yaml_get(nl->item[i], "china_target");
+    if (own) {
+        A5_SC_ERR(L, own, "China's targets are given twice: here (china_target) and in "
+                          "'china.targets' (%s:%d:%d); give them in one place",
+                  t->file, t->line, t->col);
+        return;
+    }
     for (size_t k = 0; k < t->n; k++) {
         const char *code;
         if (a5_sc_text(L, t->item[k], "china.targets entry", &code))
@@ -724,6 +735,8 @@ static void china_targets(a5_sc_loader *L, const a5_yaml_node *root)
         if (i < 0)
             A5_SC_ERR(L, t->item[k], "unknown nation '%s' in 'china.targets'%s", code,
                       a5_sc_hint(h, sizeof h, code, (const char *const *)s->codes, (size_t)s->n));
+        else if (s->base[a5_param_nslot(A5_N_CHINA_TARGET, i, s->n)] != 0)
+            A5_SC_ERR(L, t->item[k], "'china.targets' names '%s' twice", code);
         else
             s->base[a5_param_nslot(A5_N_CHINA_TARGET, i, s->n)] = 1;
     }

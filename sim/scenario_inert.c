@@ -321,6 +321,25 @@ int a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     rule(s, root, cnt, cn_budget,
          "has no effect: china.strategy is aggregate everywhere (targeted and deterrent "
          "aim at the targets)");
+    /* A nation's own china_target (or defaults'), as china.targets: only targeted
+     * and deterrent aim at targets. */
+    const a5_yaml_node *nl = a5_yaml_get(root, "nations"),
+                       *dflt = a5_yaml_get(a5_yaml_get(root, "defaults"), "china_target");
+    int dwarned = 0;
+    for (int i = 0; !cn_budget && nl && nl->kind == A5_YAML_SEQ && (size_t)i < nl->n && i < s->n;
+         i++) {
+        const a5_yaml_node *own = a5_yaml_get(nl->item[i], "china_target");
+        if (s->base[a5_param_nslot(A5_N_CHINA_TARGET, i, s->n)] == 0 || (!own && dwarned))
+            continue;
+        char path[96];
+        snprintf(path, sizeof path, own ? "nations.%s.china_target" : "defaults.china_target",
+                 s->codes[i]);
+        if (own || dflt)
+            warn(s, root, own ? own : dflt, path,
+                 "has no effect: china.strategy is aggregate everywhere (targeted and "
+                 "deterrent aim at the targets)");
+        dwarned |= !own;
+    }
     static const char *const cne[] = {"china.escalation", NULL};
     rule(s, root, cne, cn_aggr, "has no effect: china.strategy is never aggregate (only aggregate escalates)");
     static const char *const lever[] = {"us.intel_lever.credibility", "us.intel_lever.lead",

@@ -265,6 +265,27 @@ def test_timing_terms_with_nothing_to_act_on(tmp_path):
     assert r.returncode == 2 and "'attention.weight' needs 'attention.events'" in r.stderr
 
 
+def test_china_targets_in_one_place(tmp_path):
+    """China's targets are given in one place: china.targets, or the nations' own
+    china_target (an entry, defaults, --set); both is refused (china.targets won
+    silently), and a name listed twice too. A nation's own china_target under
+    aggregate everywhere changes nothing and is warned about, as china.targets is."""
+    tg = "china: {strategy: targeted, budget: 2, targets: [A]}\n"
+    r = run("validate", write(tmp_path, tg), "--set", "nations.A.china_target=false", check=False)
+    assert r.returncode == 2 and "China's targets are given twice" in r.stderr, r.stderr
+    r = run("validate", write(tmp_path, "defaults: {china_target: true}\n" + tg), check=False)
+    assert r.returncode == 2 and "China's targets are given twice" in r.stderr, r.stderr
+    r = run("validate", write(tmp_path, tg.replace("[A]", "[A, A]")), check=False)
+    assert r.returncode == 2 and "'china.targets' names 'A' twice" in r.stderr, r.stderr
+    p = run("validate", write(tmp_path, ""), "--set", "nations.A.china_target=true")
+    assert "'nations.A.china_target' has no effect: china.strategy is aggregate" in p.stderr
+    p = run("validate", write(tmp_path, "defaults: {china_target: true}\n"))
+    assert p.stderr.count("'defaults.china_target' has no effect") == 1, p.stderr
+    tg2 = "china: {strategy: targeted, budget: 2}\n"
+    p = run("validate", write(tmp_path, tg2), "--set", "nations.A.china_target=true")
+    assert "china_target" not in p.stderr
+
+
 def test_common_random_numbers_with_one_point_are_warned(tmp_path):
     """seed.common (or run --crn) pairs design points: with one point it changes
     nothing and is warned about; with a sweep it is not."""
