@@ -136,6 +136,10 @@ typedef struct {
      * observations of one nation and date, where a change is not defined). */
     double timing[A5_CALIB_NTIMING];
     size_t timing_n[A5_CALIB_NTIMING];
+    /* This predictor's Brier minus the model's, row by row on the same rows: the mean
+     * and its paired standard error (sd / sqrt(n), rows taken as independent), on
+     * every row and on the changed rows (0 and 0 for the model; NaN with < 2 rows). */
+    double dbrier, dbrier_se, dbrier_changed, dbrier_changed_se;
 } a5_calib_score;
 
 typedef struct {

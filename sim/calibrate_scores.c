@@ -115,6 +115,37 @@ static void timing(const calib *c, const int *fold, const double *P, const size_
         }
 }
 
+/* Row i's Brier score under model m. */
+static double row_brier(const calib *c, const double *P, size_t i, int m)
+{
+    const double *p = P + (i * A5_CALIB_NMODELS + (size_t)m) * 3;
+    const int y = c->obs[i].policy;
+    double b = 0;
+    for (int k = 0; k < 3; k++)
+        b += (p[k] - (k == y)) * (p[k] - (k == y));
+    return b;
+}
+
+/* Model m's Brier minus the model's, row by row: the mean and its paired standard
+ * error on every scored row (changed 0) or on the changed rows (changed 1). */
+static void brier_difference(const calib *c, const int *fold, const double *P, int m,
+                             int changed, double *mean, double *se)
+{
+    double s = 0, s2 = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < c->nobs; i++) {
+        if (fold[i] < 0 || (changed && c->obs[i].policy == a5c_start(c->s, c->obs[i].nation)))
+            continue;
+        const double d = row_brier(c, P, i, m) - row_brier(c, P, i, A5_CALIB_MODEL);
+        s += d;
+        s2 += d * d;
+        n++;
+    }
+    *mean = n ? s / (double)n : NAN;
+    const double var = n > 1 ? (s2 - s * s / (double)n) / (double)(n - 1) : NAN;
+    *se = n > 1 ? sqrt(fmax(var, 0) / (double)n) : NAN;
+}
+
 int a5c_score_models(const calib *c, const int *fold, const double *P, double floor,
                      a5_calib_score *sc)
 {
@@ -162,6 +193,8 @@ int a5c_score_models(const calib *c, const int *fold, const double *P, double fl
         sc[m].brier_unchanged = ns[0] ? bs[0] / (double)ns[0] : NAN;
         sc[m].logscore_unchanged = ns[0] ? ls[0] / (double)ns[0] : NAN;
         auc_moved(c, fold, P, m, v, &sc[m]);
+        brier_difference(c, fold, P, m, 0, &sc[m].dbrier, &sc[m].dbrier_se);
+        brier_difference(c, fold, P, m, 1, &sc[m].dbrier_changed, &sc[m].dbrier_changed_se);
     }
     timing(c, fold, P, order, sc);
     free(v);

@@ -221,6 +221,19 @@ static void print_subsets(const a5_calib_result *res)
                num(d, sizeof d, 10, 4, sc->logscore_unchanged),
                num(e, sizeof e, 10, 3, sc->auc_moved));
     }
+    printf("Brier - model, row by row (paired std.err over rows, taken as independent): a "
+           "predictor the model beats has a positive difference\n");
+    printf("  %-22s %24s %24s\n", "predictor", "all rows", "changed rows");
+    for (int m = 0; m < A5_CALIB_NMODELS; m++) {
+        const a5_calib_score *sc = &res->scores[m];
+        if (m == A5_CALIB_MODEL)
+            continue;
+        char x[64], y[64];
+        snprintf(x, sizeof x, "%+.4f (%.4f)", sc->dbrier, sc->dbrier_se);
+        snprintf(y, sizeof y, "%+.4f (%.4f)", sc->dbrier_changed, sc->dbrier_changed_se);
+        printf("  %-22s %24s %24s\n", sc->name ? sc->name : "?", isfinite(sc->dbrier) ? x : "n/a",
+               isfinite(sc->dbrier_changed) ? y : "n/a");
+    }
     printf("timing: mean probability of the new policy at the nation's row 1 year before, at, 1 "
            "and 2 years after each observed change (rows: %zu, %zu, %zu, %zu)\n",
            m0->timing_n[0], m0->timing_n[1], m0->timing_n[2], m0->timing_n[3]);

@@ -175,6 +175,22 @@ def test_report_on_a_real_calibrate_run(tmp_path):
             else:
                 assert rep.timing.loc[name, col] == pytest.approx(v, abs=1e-3), (name, col)
     assert rep.scores.loc["model", "n_changed"] + rep.scores.loc["model", "n_unchanged"] == 20
+    # Every baseline's Brier minus the model's, with its paired standard error, on all
+    # rows and on the changed ones: the CLI's table is that of the file's rows.
+    from allied5g.calibration import row_briers
+    rb = row_briers(rep.predictions)
+    ch = (rep.predictions["observed"] != rep.predictions["start_policy"]).to_numpy()
+    diffs = {}
+    for line in r.stdout.split("Brier - model, row by row")[1].splitlines()[2:]:
+        if not line.startswith("  "):
+            break
+        diffs[line[2:24].strip()] = [float(x.strip("()")) for x in line[24:].split()]
+    assert set(names) - {"model"} <= set(diffs), r.stdout
+    for name in set(names) - {"model"}:
+        for m, (est, se) in ((np.ones(len(ch), bool), diffs[name][:2]), (ch, diffs[name][2:])):
+            d = (rb[name] - rb["model"]).to_numpy()[m]
+            assert est == pytest.approx(d.mean(), abs=1e-4), name
+            assert se == pytest.approx(d.std(ddof=1) / math.sqrt(d.size), abs=1e-4), name
 
 
 def section_tables(stdout):
