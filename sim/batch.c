@@ -216,9 +216,11 @@ static int state_load(a5_output *out, const a5_scenario *s, position *pos, a5_ag
     if (!ok) {
         snprintf(err, errlen, "checkpoint %s is truncated", path);
     } else if (tl != strlen(s->text) || memcmp(text, s->text, (size_t)tl) != 0) {
-        /* Point at the first differing line of the resolved scenarios. */
+        /* Point at the first differing line of the resolved scenarios (a NUL in the
+         * checkpoint's text ends the comparison at s->text's end). */
         int line = 1;
-        for (size_t k = 0; k < tl && text[k] == s->text[k]; k++)
+        const size_t sl = strlen(s->text);
+        for (size_t k = 0; k < tl && k < sl && text[k] == s->text[k]; k++)
             line += text[k] == '\n';
         snprintf(err, errlen, "the scenario or its --set options differ from the interrupted "
                               "run (resolved scenario line %d); run with the same ones, or "

@@ -12,6 +12,7 @@
  * the same random numbers (with seed.common, (seed, 0, r): the worlds then share
  * them too, and differ only in their inputs). The `uncertain:` entries become the
  * world columns: a replicate draws nothing more. See docs/robust.md. */
+#define _GNU_SOURCE /* qsort_r */
 #include "scenario_int.h"
 
 #include "a5_csv.h"
@@ -101,6 +102,7 @@ typedef struct {
     size_t col[64]; /* column c holds lever col[c] */
     size_t rows, cap;
     double *vals; /* rows x k, in lever order */
+    int *lines;   /* each row's line in the file */
     int bad;
 } policy_csv;
 
@@ -142,11 +144,15 @@ static int policy_record(void *ctx, size_t record, int line, const a5_csv_field 
     if ((c->rows + 1) * c->k > c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 64 * c->k;
         double *nv = a5_realloc(c->vals, cap * sizeof *nv);
-        if (!nv)
+        if (nv)
+            c->vals = nv;
+        int *nl = nv ? a5_realloc(c->lines, (cap / c->k + 1) * sizeof *nl) : NULL;
+        if (!nl)
             return A5_ENOMEM;
-        c->vals = nv;
+        c->lines = nl;
         c->cap = cap;
     }
+    c->lines[c->rows] = line;
     for (size_t i = 0; i < n && i < c->k; i++) {
         const size_t j = c->col[i];
         const lever *lv = &c->lv[j];
@@ -168,17 +174,46 @@ static int policy_record(void *ctx, size_t record, int line, const a5_csv_field 
             c->bad = 1;
         }
     }
-    /* The same policy twice runs twice, on the same random numbers in each world:
-     * allowed (a check that they agree), but said (a lever list may not repeat). */
-    const double *row = &c->vals[c->rows * c->k];
-    for (size_t r = 0; !c->bad && n >= c->k && r < c->rows; r++)
-        if (memcmp(&c->vals[r * c->k], row, c->k * sizeof *row) == 0) {
-            a5_diag_add(&L->s->warnings, c->path, line, 1,
-                        "this row repeats policy %zu of this file: it runs twice, on the same "
-                        "random numbers in each world (the same results)", r + 1);
-            break;
-        }
     c->rows++;
+    return 0;
+}
+
+/* The rows of a policies file in value order (ties: file order), for finding repeats
+ * in n log n; values compared as numbers (-0 is 0). */
+static int cmp_rows(const void *a, const void *b, void *ctx)
+{
+    const policy_csv *c = ctx;
+    const size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    for (size_t q = 0; q < c->k; q++) {
+        const double x = c->vals[i * c->k + q], y = c->vals[j * c->k + q];
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return i < j ? -1 : i > j;
+}
+
+/* The same policy twice runs twice, on the same random numbers in each world:
+ * allowed (a check that they agree), but said at the repeat (a lever list may not
+ * repeat a value). Returns A5_ENOMEM or 0. */
+static int repeated_policies(a5_sc_loader *L, const policy_csv *c)
+{
+    size_t *ord = a5_calloc(c->rows + 1, sizeof *ord);
+    if (!ord)
+        return A5_ENOMEM;
+    for (size_t r = 0; r < c->rows; r++)
+        ord[r] = r;
+    qsort_r(ord, c->rows, sizeof *ord, cmp_rows, (void *)c);
+    for (size_t q = 1; q < c->rows; q++) { /* equal rows are neighbours, in file order */
+        const double *a = &c->vals[ord[q - 1] * c->k], *b = &c->vals[ord[q] * c->k];
+        size_t same = 0;
+        while (same < c->k && a[same] == b[same])
+            same++;
+        if (same == c->k)
+            a5_diag_add(&L->s->warnings, c->path, c->lines[ord[q]], 1,
+                        "this row repeats the policy at line %d: it runs twice, on the same "
+                        "random numbers in each world (the same results)", c->lines[ord[q - 1]]);
+    }
+    free(ord);
     return 0;
 }
 
@@ -201,6 +236,9 @@ static int policies_file(a5_sc_loader *L, const a5_yaml_node *fn, const lever *l
     if (!rc && !c.bad && c.rows == 0)
         a5_diag_add(L->d, path, info.lines ? info.lines : 1, 1,
                     "policies file has no rows (a header of levers, then one row per policy)");
+    if (!rc && !c.bad && c.rows > 1)
+        rc = repeated_policies(L, &c);
+    free(c.lines);
     if (rc || c.bad || c.rows == 0) {
         free(c.vals);
         return rc == A5_ENOMEM ? rc : 1;

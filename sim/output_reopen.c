@@ -245,15 +245,18 @@ static int other_scenario(const a5_output *o, const a5_scenario *s,
         blen = len; /* a checkpoint of an earlier version, without a journal */
     uint64_t tl = 0;
     const char *t = meta->state_text(buf, blen, &tl);
-    char *text = t ? strndup(t, (size_t)tl) : NULL;
-    const int other = text && strcmp(text, s->text) != 0;
-    if (other) {
+    const int other = t && (tl != strlen(s->text) || memcmp(t, s->text, (size_t)tl) != 0);
+    char *text = other ? strndup(t, (size_t)tl) : NULL; /* to a NUL it may hold: the diff */
+    if (other && text) {
         char diff[700];
         first_difference(text, s->text, diff, sizeof diff);
         snprintf(err, errlen, "%s was written for another scenario or other --set options "
                               "(%s); run with the same ones, or start over with --force",
                  o->tmp, diff);
     }
+    if (other && !text)
+        snprintf(err, errlen, "%s was written for another scenario or other --set options; run "
+                              "with the same ones, or start over with --force", o->tmp);
     free(text);
     free(buf);
     return other;

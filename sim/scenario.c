@@ -720,7 +720,7 @@ static void china_targets(a5_sc_loader *L, const a5_yaml_node *root)
                        *own = a5_yaml_get(a5_yaml_get(root, "defaults"), "china_target");
     for (size_t i = 0; !own && nl && nl->kind == A5_YAML_SEQ && i < nl->n; i++)
         own = a5_yaml_get(nl->item[i], "china_target");
-    if (own) {
+    if (own && t->n > 0) { /* an empty list names no one: the nations' own stand */
         A5_SC_ERR(L, own, "China's targets are given twice: here (china_target) and in "
                           "'china.targets' (%s:%d:%d); give them in one place",
                   t->file, t->line, t->col);

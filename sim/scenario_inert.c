@@ -302,8 +302,9 @@ int a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     const a5_yaml_node *cm = a5_yaml_get(a5_yaml_get(root, "seed"), "common");
     if (cm && s->common && s->npoints == 1)
         warn(s, root, cm, "seed.common",
-             "has no effect: the scenario has one design point (common random numbers "
-             "pair the points of a sweep or design)");
+             "(seed: {common: true}, or run --crn, which adds it as the last --set) has no "
+             "effect: the scenario has one design point (common random numbers pair the "
+             "points of a sweep or design)");
     const int us_budget = can(s, A5_G_US_STRATEGY, NONZERO), us_sched = can(s, A5_G_US_STRATEGY, ZERO);
     const int cn_budget = can(s, A5_G_CHINA_STRATEGY, NONZERO),
               cn_aggr = can(s, A5_G_CHINA_STRATEGY, ZERO);
@@ -370,13 +371,6 @@ int a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
     rule(s, root, anth, can(s, A5_G_W_US, NONZERO),
          "has no effect: decision.weights.us is 0 everywhere (the anticipated escalation is "
          "weighed by it)");
-    /* X_i(k) grows with the escalation a nation expects: schedule's us.escalation, or
-     * the budget strategies' us.budget; with neither it is 0 at every horizon. */
-    rule(s, root, anth,
-         (us_sched && can(s, A5_G_US_ESCALATION, NONZERO)) ||
-             (us_budget && can(s, A5_G_US_BUDGET, NONZERO)),
-         "has no effect: no nation's US pressure can grow (us.escalation is 0 under "
-         "schedule, and no budget strategy has a budget), so the anticipated escalation is 0");
     /* The timing terms (the windows' boost, the attention's decay) need something to act on. */
     int cells = 0;
     for (size_t c = 0; s->window && !cells && c < (size_t)s->steps * (size_t)s->n; c++)

@@ -126,7 +126,8 @@ static void locate(const char *text, size_t off, int *line, int *col)
 {
     int l = 1, c = 1;
     for (size_t i = 0; i < off; i++) {
-        if (text[i] == '\n') {
+        /* A line ends at LF, CRLF (counted at its LF) or a CR alone, as libyaml's. */
+        if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= off || text[i + 1] != '\n'))) {
             l++;
             c = 1;
         } else if (((unsigned char)text[i] & 0xC0) != 0x80) {

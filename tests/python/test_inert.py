@@ -232,20 +232,17 @@ def test_base_value_of_a_varied_strategy_counts_nowhere(tmp_path, how):
         assert "us.escalation" not in run("validate", write(tmp_path, both)).stderr
 
 
-def test_anticipation_without_escalation_and_a_kept_record_are_warned(tmp_path):
-    """The anticipation horizon where no US pressure can grow (schedule with
-    us.escalation 0, no budget strategy) changes nothing: warned; with escalation it
-    is not. output.record's us_pressure in a full store adds nothing: warned."""
-    s = write(tmp_path, "us: {escalation: 0}\ndecision: {anticipation: {horizon: 4}}\n")
-    p = run("validate", s)
-    assert f"{s}:8:" in p.stderr and "'decision.anticipation.horizon' has no effect: no " \
-        "nation's US pressure can grow" in p.stderr, p.stderr
-    s = write(tmp_path, "us: {escalation: 0.02}\ndecision: {anticipation: {horizon: 4}}\n")
-    assert "anticipation" not in run("validate", s).stderr
+def test_a_kept_record_is_warned(tmp_path):
+    """output.record's us_pressure in a full store adds nothing: warned. (The
+    anticipation horizon with no escalation is not: a pressure that starts above
+    us.max_pressure gives X_i(k) = P_max - P_i, not 0; a review found a rule that
+    said otherwise.)"""
     s = write(tmp_path, "output: {store: full, record: [us_pressure]}\n")
     assert "output.record 'us_pressure' adds nothing" in run("validate", s).stderr
     s = write(tmp_path, "output: {store: summary, record: [us_pressure]}\n")
     assert "us_pressure" not in run("validate", s).stderr
+    s = write(tmp_path, "us: {escalation: 0}\ndecision: {anticipation: {horizon: 4}}\n")
+    assert "anticipation" not in run("validate", s).stderr
 
 
 def test_timing_terms_with_nothing_to_act_on(tmp_path):
@@ -277,6 +274,9 @@ def test_china_targets_in_one_place(tmp_path):
     assert r.returncode == 2 and "China's targets are given twice" in r.stderr, r.stderr
     r = run("validate", write(tmp_path, tg.replace("[A]", "[A, A]")), check=False)
     assert r.returncode == 2 and "'china.targets' names 'A' twice" in r.stderr, r.stderr
+    # an empty list names no one: the nations' own stand
+    assert run("validate", write(tmp_path, tg.replace("[A]", "[]")), "--set",
+               "nations.A.china_target=true").returncode == 0
     p = run("validate", write(tmp_path, ""), "--set", "nations.A.china_target=true")
     assert "'nations.A.china_target' has no effect: china.strategy is aggregate" in p.stderr
     p = run("validate", write(tmp_path, "defaults: {china_target: true}\n"))
@@ -291,10 +291,11 @@ def test_common_random_numbers_with_one_point_are_warned(tmp_path):
     nothing and is warned about; with a sweep it is not."""
     one = write(tmp_path, "seed: {value: 3, common: true}\n")
     p = run("validate", one)
-    assert f"{one}:7:" in p.stderr and "'seed.common' has no effect: the scenario has one " \
-        "design point" in p.stderr, p.stderr
+    assert f"{one}:7:" in p.stderr and "'seed.common' (seed: {common: true}, or run --crn, " \
+        "which adds it as the last --set) has no effect: the scenario has one design point" \
+        in p.stderr, p.stderr
     r = run("run", write(tmp_path, ""), "-o", tmp_path / "o.h5", "-q", "--crn")
-    assert "'seed.common' has no effect" in r.stderr, r.stderr
+    assert "has no effect: the scenario has one design point" in r.stderr, r.stderr
     sw = write(tmp_path, "seed: {value: 3, common: true}\nsweep: {us.escalation: [0.01, 0.02]}\n")
     assert "seed.common" not in run("validate", sw).stderr
 

@@ -82,7 +82,13 @@ def test_identical_policies_meet_identical_worlds(tmp_path):
     ds, _ = robust_file(tmp_path, text + "output: {store: full}\n")
     # ... and is told so, at the row (it runs twice)
     v = run("validate", tmp_path / "s.yaml")
-    assert "twice.csv:3:1: warning: this row repeats policy 1 of this file" in v.stderr, v.stderr
+    assert "twice.csv:3:1: warning: this row repeats the policy at line 2" in v.stderr, v.stderr
+    # found by sorting (a file of many rows loads in n log n), compared as numbers
+    write(tmp_path, "twice.csv", "us.strategy,us.intel_lever.downgrade\n"
+          "pivotal,0\nschedule,0.5\npivotal,-0\nschedule,0.50\nuniform,0.5\n")
+    v = run("validate", tmp_path / "s.yaml")
+    assert v.stderr.count("this row repeats") == 2 and "twice.csv:4:1: warning: this row " \
+        "repeats the policy at line 2" in v.stderr and "twice.csv:5:1:" in v.stderr, v.stderr
     pol = ds.policy.values.reshape(3, 2, 6, *ds.policy.shape[1:])
     assert (pol[:, 0] == pol[:, 1]).all()
     assert not (pol[:, :, 0] == pol[:, :, 1]).all()
