@@ -239,6 +239,11 @@ def _check_report_dir(path, out: Path, names, force: bool) -> None:
         if os.path.exists(out / n) and os.path.samefile(out / n, path):
             raise ReportInputError(f"{out / n} is the results file being reported; choose "
                                    "another DIR")
+        if os.path.islink(out / n):  # writing through it would replace a file not named
+            raise ReportInputError(f"{out / n} is a symbolic link; report does not replace "
+                                   "links (remove it, or choose another DIR)")
+        if not os.path.isfile(out / n):
+            raise ReportInputError(f"{out / n} exists and is not a regular file")
     if there and not force:
         raise ReportInputError(f"{out} already has {', '.join(there)}; use --force to replace "
                                "them, or choose another DIR")

@@ -60,6 +60,14 @@ def test_report_help_and_dispatch(tmp_path):
     bad = run("report", tmp_path / "r.h5", "-o", tmp_path / "new", "--nations", "XXX",
               check=False)
     assert bad.returncode == 2 and not (tmp_path / "new").exists()
+    # a link among the report's files is never written through, even with --force
+    (tmp_path / "victim.txt").write_text("keep\n")
+    (tmp_path / "rep" / "index.html").unlink()
+    (tmp_path / "rep" / "index.html").symlink_to(tmp_path / "victim.txt")
+    bad = run("report", tmp_path / "r.h5", "-o", tmp_path / "rep", "--nations", "DEU",
+              "--static", "--force", check=False)
+    assert bad.returncode == 2 and "symbolic link" in bad.stderr, bad.stderr
+    assert (tmp_path / "victim.txt").read_text() == "keep\n"
 
 
 def test_python_help_names_the_command(tmp_path):
