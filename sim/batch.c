@@ -167,15 +167,30 @@ static int state_save(a5_output *out, const a5_scenario *s, const position *pos,
     return rc;
 }
 
-const char *a5_batch_state_text(const char *buf, size_t len, uint64_t *tl)
+/* The head of checkpoint bytes buf[0 .. len): the resolved scenario text into
+ * *text (*tl bytes, not NUL-terminated). Returns 0, or why not: the message's
+ * format, with the checkpoint's path for its %s. */
+static const char *state_head(const char *buf, size_t len, const char **text, uint64_t *tl)
 {
     uint64_t sum;
-    if (len < 8 + 2 * sizeof sum || memcmp(buf, STATE_MAGIC, 8) != 0)
-        return NULL;
+    if (len < 8 + sizeof sum || memcmp(buf, STATE_MAGIC, 8) != 0)
+        return "%s is not an allied5g checkpoint";
     memcpy(&sum, buf + len - sizeof sum, sizeof sum);
+    if (a5_sys_fnv1a(buf, len - sizeof sum) != sum)
+        return "checkpoint %s is damaged (checksum mismatch)";
+    if (len < 8 + sizeof *tl + sizeof sum)
+        return "checkpoint %s is truncated";
     memcpy(tl, buf + 8, sizeof *tl);
-    const int whole = a5_sys_fnv1a(buf, len - sizeof sum) == sum;
-    return whole && *tl <= len - 8 - 2 * sizeof sum ? buf + 8 + sizeof *tl : NULL;
+    if (*tl > len - 8 - sizeof *tl - sizeof sum)
+        return "checkpoint %s is truncated";
+    *text = buf + 8 + sizeof *tl;
+    return NULL;
+}
+
+const char *a5_batch_state_text(const char *buf, size_t len, uint64_t *tl)
+{
+    const char *text;
+    return state_head(buf, len, &text, tl) ? NULL : text;
 }
 
 static int state_load(a5_output *out, const a5_scenario *s, position *pos, a5_agg *agg,
@@ -188,26 +203,17 @@ static int state_load(a5_output *out, const a5_scenario *s, position *pos, a5_ag
     if (lrc)
         return lrc;
     int rc = A5_ERESUME;
-    uint64_t sum, tl, dims[4];
-    const char *text = a5_batch_state_text(buf, len, &tl);
-    if (!text) {
-        if (len >= 8 + sizeof sum)
-            memcpy(&sum, buf + len - sizeof sum, sizeof sum);
-        snprintf(err, errlen,
-                 len < 8 + sizeof sum || memcmp(buf, STATE_MAGIC, 8) != 0
-                     ? "%s is not an allied5g checkpoint"
-                 : a5_sys_fnv1a(buf, len - sizeof sum) != sum
-                     ? "checkpoint %s is damaged (checksum mismatch)"
-                     : "checkpoint %s is truncated",
-                 path);
+    uint64_t tl, dims[4];
+    const char *text = NULL, *why = state_head(buf, len, &text, &tl);
+    /* After the text, before the checksum: the shape, the position, the aggregates. */
+    const size_t at = why ? 0 : (size_t)(text - buf) + (size_t)tl, end = len - sizeof(uint64_t);
+    if (!why && at >= end)
+        why = "checkpoint %s is truncated";
+    if (why) {
+        snprintf(err, errlen, why, path);
         goto done;
     }
-    const size_t at = (size_t)(text - buf) + (size_t)tl; /* after the text */
-    FILE *m = at < len - sizeof sum ? fmemopen(buf + at, len - sizeof sum - at, "rb") : NULL;
-    if (!m && at >= len - sizeof sum) {
-        snprintf(err, errlen, "checkpoint %s is truncated", path);
-        goto done;
-    }
+    FILE *m = fmemopen(buf + at, end - at, "rb");
     if (!m) {
         rc = A5_ENOMEM;
         goto done;

@@ -178,18 +178,24 @@ static int policy_record(void *ctx, size_t record, int line, const a5_csv_field 
     return 0;
 }
 
-/* The rows of a policies file in value order (ties: file order), for finding repeats
- * in n log n; values compared as numbers (-0 is 0). */
-static int cmp_rows(const void *a, const void *b, void *ctx)
+/* Rows i and j of a policies file in value order, values compared as numbers (-0
+ * is 0): 0 for the same policy. */
+static int cmp_policies(const policy_csv *c, size_t i, size_t j)
 {
-    const policy_csv *c = ctx;
-    const size_t i = *(const size_t *)a, j = *(const size_t *)b;
     for (size_t q = 0; q < c->k; q++) {
         const double x = c->vals[i * c->k + q], y = c->vals[j * c->k + q];
         if (x != y)
             return x < y ? -1 : 1;
     }
-    return i < j ? -1 : i > j;
+    return 0;
+}
+
+/* The same, ties in file order (for qsort_r: repeats become neighbours). */
+static int cmp_rows(const void *a, const void *b, void *ctx)
+{
+    const size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    const int by_value = cmp_policies(ctx, i, j);
+    return by_value ? by_value : (i > j) - (i < j);
 }
 
 /* The same policy twice runs twice, on the same random numbers in each world:
@@ -203,16 +209,11 @@ static int repeated_policies(a5_sc_loader *L, const policy_csv *c)
     for (size_t r = 0; r < c->rows; r++)
         ord[r] = r;
     qsort_r(ord, c->rows, sizeof *ord, cmp_rows, (void *)c);
-    for (size_t q = 1; q < c->rows; q++) { /* equal rows are neighbours, in file order */
-        const double *a = &c->vals[ord[q - 1] * c->k], *b = &c->vals[ord[q] * c->k];
-        size_t same = 0;
-        while (same < c->k && a[same] == b[same])
-            same++;
-        if (same == c->k)
+    for (size_t q = 1; q < c->rows; q++) /* equal rows are neighbours, in file order */
+        if (cmp_policies(c, ord[q - 1], ord[q]) == 0)
             a5_diag_add(&L->s->warnings, c->path, c->lines[ord[q]], 1,
                         "this row repeats the policy at line %d: it runs twice, on the same "
                         "random numbers in each world (the same results)", c->lines[ord[q - 1]]);
-    }
     free(ord);
     return 0;
 }

@@ -53,7 +53,7 @@ int a5_fc_view(const a5_scenario *s, int origin, a5_scenario *view, a5_event **k
     if (s->window) {
         view->window = (unsigned char *)(block + ev + sal + at);
         for (size_t c = 0; c < cells; c++)
-            view->window[c] = s->window[c] && s->window_known[c] <= origin;
+            view->window[c] = s->window_known[c] <= origin; /* INT_MAX: no window */
     }
     return 0;
 }

@@ -1,7 +1,8 @@
 /* What keeps a results file in the making safe: one writer at a time
  * (a5_out_lock, a5_out_hold, a5_out_still_ours), room reserved before every flush
  * (a5_out_reserve), removing only its own files (a5_output_abort), and the
- * A5_TEST_FULL_AT and A5_TEST_LOCK_WAIT test hooks. What may be written where is a5_sys_check_output. */
+ * A5_TEST_FULL_AT and A5_TEST_LOCK_WAIT test hooks. What may be written where is
+ * a5_sys_check_output. */
 #define _GNU_SOURCE /* F_OFD_SETLK, F_OFD_GETLK: locks of an open file, apart from HDF5's */
 #include "output_int.h"
 

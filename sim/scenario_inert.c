@@ -326,21 +326,22 @@ int a5_sc_inert(a5_sc_loader *L, const a5_yaml_node *root)
      * and deterrent aim at targets. */
     const a5_yaml_node *nl = a5_yaml_get(root, "nations"),
                        *dflt = a5_yaml_get(a5_yaml_get(root, "defaults"), "china_target");
-    int dwarned = 0;
+    static const char cn_why[] = "has no effect: china.strategy is aggregate everywhere "
+                                 "(targeted and deterrent aim at the targets)";
+    int by_default = 0; /* a nation a target by defaults' china_target */
     for (int i = 0; !cn_budget && nl && nl->kind == A5_YAML_SEQ && (size_t)i < nl->n && i < s->n;
          i++) {
         const a5_yaml_node *own = a5_yaml_get(nl->item[i], "china_target");
-        if (s->base[a5_param_nslot(A5_N_CHINA_TARGET, i, s->n)] == 0 || (!own && dwarned))
+        if (s->base[a5_param_nslot(A5_N_CHINA_TARGET, i, s->n)] == 0)
             continue;
         char path[96];
-        snprintf(path, sizeof path, own ? "nations.%s.china_target" : "defaults.china_target",
-                 s->codes[i]);
-        if (own || dflt)
-            warn(s, root, own ? own : dflt, path,
-                 "has no effect: china.strategy is aggregate everywhere (targeted and "
-                 "deterrent aim at the targets)");
-        dwarned |= !own;
+        snprintf(path, sizeof path, "nations.%s.china_target", s->codes[i]);
+        if (own)
+            warn(s, root, own, path, cn_why);
+        by_default |= !own;
     }
+    if (by_default && dflt) /* (china.targets, warned above, may have set it instead) */
+        warn(s, root, dflt, "defaults.china_target", cn_why);
     static const char *const cne[] = {"china.escalation", NULL};
     rule(s, root, cne, cn_aggr, "has no effect: china.strategy is never aggregate (only aggregate escalates)");
     static const char *const lever[] = {"us.intel_lever.credibility", "us.intel_lever.lead",
